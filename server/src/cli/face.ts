@@ -1,0 +1,4 @@
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('facepay face: not built yet\n');
+  return 1;
+}

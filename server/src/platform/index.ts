@@ -1,0 +1,6 @@
+export * from './clock.ts';
+export * from './random.ts';
+export * from './ids.ts';
+export * from './errors.ts';
+export * from './paths.ts';
+export * from './progress.ts';
