@@ -34,13 +34,17 @@ if (!process.env.FACEPAY_PG_URL) {
 }
 
 if (!only.length) {
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) {
-    console.error('type check failed');
-    process.exit(tsc.status ?? 1);
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  for (const project of ['tsconfig.json', 'apps/tsconfig.json']) {
+    const r = spawnSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`type check of ${project} failed`);
+      process.exit(r.status ?? 1);
+    }
   }
+  // Browser tests load the built apps.
+  const { buildApps } = await import('./build-apps.mjs');
+  await buildApps({ quiet: true });
 }
 
 const res = spawnSync(

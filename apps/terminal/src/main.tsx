@@ -1,0 +1,23 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import './style.css';
+
+function App() {
+  const [status, setStatus] = useState('checking the server…');
+  useEffect(() => {
+    fetch('/healthz')
+      .then((r) => (r.ok ? 'the server is up' : `the server answered ${r.status}`))
+      .catch(() => 'the server cannot be reached')
+      .then(setStatus);
+  }, []);
+  return (
+    <main>
+      <h1>Facepay terminal</h1>
+      <p>Pay by looking at the camera.</p>
+      <p role="status">{status}</p>
+    </main>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);

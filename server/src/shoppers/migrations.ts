@@ -1,0 +1,48 @@
+import type { Migration } from '../storage/index.ts';
+
+const tables = `
+CREATE TABLE shoppers (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  name TEXT NOT NULL,
+  phone TEXT,
+  created_at BIGINT NOT NULL,
+  face_pay_enabled INTEGER NOT NULL DEFAULT 0,
+  always_ask_digits INTEGER NOT NULL DEFAULT 0,
+  per_payment_limit BIGINT,
+  face_enrolled_at BIGINT
+);
+CREATE TABLE shopper_sessions (
+  token_hash TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL REFERENCES shoppers(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX shopper_sessions_shopper ON shopper_sessions (shopper_id);
+CREATE TABLE shopper_consents (
+  id TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL REFERENCES shoppers(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  text_version TEXT NOT NULL,
+  accepted_at BIGINT NOT NULL,
+  withdrawn_at BIGINT
+);
+CREATE INDEX shopper_consents_shopper ON shopper_consents (shopper_id, kind);
+CREATE TABLE shopper_pay_codes (
+  code_hash TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL REFERENCES shoppers(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE TABLE shopper_events (
+  id TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX shopper_events_shopper ON shopper_events (shopper_id, at);
+`;
+
+export const shopperMigrations: Migration[] = [{ id: 'shoppers/0001_accounts', sqlite: tables, postgres: tables }];

@@ -1,0 +1,147 @@
+import type { Db, SqlExecutor } from '../storage/index.ts';
+
+export interface ShopperRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  name: string;
+  phone: string | null;
+  created_at: number;
+  face_pay_enabled: number;
+  always_ask_digits: number;
+  per_payment_limit: number | null;
+  face_enrolled_at: number | null;
+}
+
+export interface ConsentRow {
+  id: string;
+  shopper_id: string;
+  kind: string;
+  text_version: string;
+  accepted_at: number;
+  withdrawn_at: number | null;
+}
+
+export type SettingsPatch = Partial<
+  Pick<ShopperRow, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit' | 'face_enrolled_at'>
+>;
+
+const SETTABLE = ['name', 'phone', 'face_pay_enabled', 'always_ask_digits', 'per_payment_limit', 'face_enrolled_at'] as const;
+
+/** The only place the shoppers module writes SQL. */
+export class ShopperRepo {
+  constructor(private readonly db: Db) {}
+
+  transaction<T>(fn: (repo: ShopperRepo) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new ShopperRepo(asDb(tx))));
+  }
+
+  /** False when the e-mail is already taken. */
+  async insert(row: ShopperRow): Promise<boolean> {
+    const existing = await this.db.query('SELECT 1 FROM shoppers WHERE email = $1', [row.email]);
+    if (existing.length > 0) return false;
+    await this.db.execute(
+      `INSERT INTO shoppers (id, email, password_hash, name, phone, created_at, face_pay_enabled, always_ask_digits, per_payment_limit, face_enrolled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [row.id, row.email, row.password_hash, row.name, row.phone, row.created_at, row.face_pay_enabled, row.always_ask_digits, row.per_payment_limit, row.face_enrolled_at],
+    );
+    return true;
+  }
+
+  async byId(id: string): Promise<ShopperRow | undefined> {
+    return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE id = $1', [id]))[0];
+  }
+
+  async byEmail(email: string): Promise<ShopperRow | undefined> {
+    return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE email = $1', [email]))[0];
+  }
+
+  async update(id: string, patch: SettingsPatch): Promise<void> {
+    const keys = SETTABLE.filter((k) => k in patch);
+    if (keys.length === 0) return;
+    const sets = keys.map((k, i) => `${k} = $${i + 2}`).join(', ');
+    await this.db.execute(`UPDATE shoppers SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => patch[k] ?? null)]);
+  }
+
+  async insertSession(tokenHash: string, shopperId: string, createdAt: number, expiresAt: number): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO shopper_sessions (token_hash, shopper_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+      [tokenHash, shopperId, createdAt, expiresAt],
+    );
+  }
+
+  async sessionShopper(tokenHash: string, now: number): Promise<string | undefined> {
+    const rows = await this.db.query<{ shopper_id: string }>(
+      'SELECT shopper_id FROM shopper_sessions WHERE token_hash = $1 AND expires_at > $2',
+      [tokenHash, now],
+    );
+    return rows[0]?.shopper_id;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.execute('DELETE FROM shopper_sessions WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async insertConsent(row: ConsentRow): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO shopper_consents (id, shopper_id, kind, text_version, accepted_at, withdrawn_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [row.id, row.shopper_id, row.kind, row.text_version, row.accepted_at, row.withdrawn_at],
+    );
+  }
+
+  async activeConsent(shopperId: string, kind: string): Promise<ConsentRow | undefined> {
+    const rows = await this.db.query<ConsentRow>(
+      'SELECT * FROM shopper_consents WHERE shopper_id = $1 AND kind = $2 AND withdrawn_at IS NULL ORDER BY accepted_at DESC',
+      [shopperId, kind],
+    );
+    return rows[0];
+  }
+
+  async consents(shopperId: string): Promise<ConsentRow[]> {
+    return this.db.query<ConsentRow>('SELECT * FROM shopper_consents WHERE shopper_id = $1 ORDER BY accepted_at', [shopperId]);
+  }
+
+  async withdrawConsents(shopperId: string, kind: string, at: number): Promise<void> {
+    await this.db.execute(
+      'UPDATE shopper_consents SET withdrawn_at = $3 WHERE shopper_id = $1 AND kind = $2 AND withdrawn_at IS NULL',
+      [shopperId, kind, at],
+    );
+  }
+
+  async insertPayCode(codeHash: string, shopperId: string, createdAt: number, expiresAt: number): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO shopper_pay_codes (code_hash, shopper_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+      [codeHash, shopperId, createdAt, expiresAt],
+    );
+  }
+
+  /** Marks an unused, unexpired code used and answers its shopper; a second use finds nothing. */
+  async consumePayCode(codeHash: string, now: number): Promise<string | undefined> {
+    const changed = await this.db.execute(
+      'UPDATE shopper_pay_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2',
+      [codeHash, now],
+    );
+    if (changed.changes !== 1) return undefined;
+    const rows = await this.db.query<{ shopper_id: string }>('SELECT shopper_id FROM shopper_pay_codes WHERE code_hash = $1', [codeHash]);
+    return rows[0]?.shopper_id;
+  }
+
+  async insertEvent(id: string, shopperId: string, type: string, at: number): Promise<void> {
+    await this.db.execute('INSERT INTO shopper_events (id, shopper_id, type, at) VALUES ($1, $2, $3, $4)', [id, shopperId, type, at]);
+  }
+
+  async events(shopperId: string): Promise<{ type: string; at: number }[]> {
+    return this.db.query('SELECT type, at FROM shopper_events WHERE shopper_id = $1 ORDER BY at, id', [shopperId]);
+  }
+}
+
+/** Inside a transaction the executor stands in for the database; nested transactions just run inline. */
+function asDb(tx: SqlExecutor): Db {
+  return {
+    dialect: tx.dialect,
+    query: (sql, params) => tx.query(sql, params),
+    execute: (sql, params) => tx.execute(sql, params),
+    transaction: (fn) => fn(tx),
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock, seededRandom, sequentialIds } from '../platform/index.ts';
+import { describeEachDb } from '../storage/testing.ts';
+import { createShopperService, FACE_PAY_CONSENT, maskName, type FaceTemplatePort } from './index.ts';
+import { ShopperRepo } from './repo.ts';
+import { shopperMigrations } from './migrations.ts';
+
+/** A gallery stand-in that records what it was told. */
+function fakeFaces() {
+  const enrolled = new Map<string, { count: number; phoneLast4: string | null; alwaysAskDigits: boolean }>();
+  const port: FaceTemplatePort = {
+    async enrol(id, templates, profile) {
+      enrolled.set(id, { count: templates.length, ...profile });
+    },
+    async updateProfile(id, profile) {
+      const e = enrolled.get(id);
+      if (e) enrolled.set(id, { ...e, ...profile });
+    },
+    async remove(id) {
+      enrolled.delete(id);
+    },
+  };
+  return { port, enrolled };
+}
+
+const cheap = { N: 1024, r: 8, p: 1 };
+const model = { name: 'test-model', version: '1' };
+const vec = () => new Float32Array([1, 0, 0]);
+
+test('masked names show an initial and hide the rest', () => {
+  assert.equal(maskName('Alice Wong'), 'A**** W.');
+  assert.equal(maskName('Bo'), 'B*');
+  assert.equal(maskName('Christopher Lee Smith'), 'C**** S.');
+});
+
+describeEachDb('shoppers', shopperMigrations, (getDb) => {
+  const ids = sequentialIds();
+  let seed = 1;
+  const setup = () => {
+    const clock = new ManualClock('2026-11-25T10:00:00Z');
+    const faces = fakeFaces();
+    const service = createShopperService({
+      repo: new ShopperRepo(getDb()),
+      faces: faces.port,
+      clock,
+      ids,
+      random: seededRandom(seed++),
+      scryptCost: cheap,
+    });
+    return { clock, faces, service };
+  };
+  let n = 0;
+  const email = () => `shopper${n++}@example.com`;
+
+  test('sign up, log in, and a wrong password or unknown e-mail get the same error', async () => {
+    const { service } = setup();
+    const e = email();
+    const { shopper, sessionToken } = await service.signUp({ email: e.toUpperCase(), password: 'correct horse', name: 'Alice Wong', phone: '+44 7700 900123' });
+    assert.equal(shopper.email, e);
+    assert.equal(shopper.phone, '+447700900123');
+    assert.equal((await service.authenticate(sessionToken)).id, shopper.id);
+    await assert.rejects(service.logIn(e, 'wrong password'), { code: 'invalid_credentials' });
+    await assert.rejects(service.logIn('nobody@example.com', 'correct horse'), { code: 'invalid_credentials' });
+    const again = await service.logIn(e, 'correct horse');
+    assert.equal(again.shopper.id, shopper.id);
+    await assert.rejects(service.signUp({ email: e, password: 'another one!', name: 'Al' }), { code: 'email_taken' });
+  });
+
+  test('bad sign-up input is refused with its own code', async () => {
+    const { service } = setup();
+    await assert.rejects(service.signUp({ email: 'nope', password: 'long enough pw', name: 'X' }), { code: 'email_invalid' });
+    await assert.rejects(service.signUp({ email: email(), password: 'short', name: 'X' }), { code: 'password_too_short' });
+    await assert.rejects(service.signUp({ email: email(), password: 'long enough pw', name: ' ' }), { code: 'name_invalid' });
+    await assert.rejects(service.signUp({ email: email(), password: 'long enough pw', name: 'X', phone: '12ab' }), { code: 'phone_invalid' });
+  });
+
+  test('sessions expire and log-out ends them', async () => {
+    const { service, clock } = setup();
+    const e = email();
+    const { sessionToken } = await service.signUp({ email: e, password: 'correct horse', name: 'Bob' });
+    clock.advance(31 * 24 * 3600 * 1000);
+    await assert.rejects(service.authenticate(sessionToken), { code: 'session_invalid' });
+    const { sessionToken: fresh } = await service.logIn(e, 'correct horse');
+    assert.equal((await service.authenticate(fresh)).email, e);
+    await service.logOut(fresh);
+    await assert.rejects(service.authenticate(fresh), { code: 'session_invalid' });
+  });
+
+  test('enrolment needs the current consent; deleting the face removes it from the gallery at once', async () => {
+    const { service, faces } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Carol', phone: '0123456789' });
+    await assert.rejects(service.enrolFace(shopper.id, [{ embedding: vec(), model }]), { code: 'consent_required' });
+    await assert.rejects(service.acceptFacePayConsent(shopper.id, '1999-01-01'), { code: 'consent_version_outdated' });
+    const consent = await service.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    assert.equal(consent.text_version, FACE_PAY_CONSENT.version);
+    const enrolled = await service.enrolFace(shopper.id, [{ embedding: vec(), model }, { embedding: vec(), model }, { embedding: vec(), model }]);
+    assert.equal(enrolled.faceEnrolled, true);
+    assert.equal(enrolled.facePayEnabled, true);
+    assert.deepEqual(faces.enrolled.get(shopper.id), { count: 3, phoneLast4: '6789', alwaysAskDigits: false });
+
+    await service.updateSettings(shopper.id, { alwaysAskDigits: true, phone: '5550001111' });
+    assert.deepEqual(faces.enrolled.get(shopper.id), { count: 3, phoneLast4: '1111', alwaysAskDigits: true });
+
+    const deleted = await service.deleteFace(shopper.id);
+    assert.equal(faces.enrolled.has(shopper.id), false);
+    assert.equal(deleted.faceEnrolled, false);
+    assert.equal(deleted.facePayEnabled, false);
+    await assert.rejects(service.updateSettings(shopper.id, { facePayEnabled: true }), { code: 'face_not_enrolled' });
+    assert.deepEqual((await service.events(shopper.id)).map((e) => e.type), ['face.enrolled', 'face.deleted']);
+  });
+
+  test('withdrawing consent deletes the face too', async () => {
+    const { service, faces } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Dan' });
+    await service.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    await service.enrolFace(shopper.id, [{ embedding: vec(), model }]);
+    await service.withdrawFacePayConsent(shopper.id);
+    assert.equal(faces.enrolled.has(shopper.id), false);
+    const consents = await service.consents(shopper.id);
+    assert.equal(consents.length, 1);
+    assert.notEqual(consents[0]?.withdrawn_at, null);
+    await assert.rejects(service.enrolFace(shopper.id, [{ embedding: vec(), model }]), { code: 'consent_required' });
+  });
+
+  test('a pay code works once and not after it expires', async () => {
+    const { service, clock } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Eve' });
+    const { code } = await service.issuePayCode(shopper.id);
+    assert.match(code, /^\d{12}$/);
+    assert.equal(await service.redeemPayCode(code), shopper.id);
+    await assert.rejects(service.redeemPayCode(code), { code: 'pay_code_invalid' });
+    const late = await service.issuePayCode(shopper.id);
+    clock.advance(3 * 60 * 1000);
+    await assert.rejects(service.redeemPayCode(late.code), { code: 'pay_code_invalid' });
+    await assert.rejects(service.redeemPayCode('not digits'), { code: 'pay_code_invalid' });
+  });
+
+  test('limits must be positive whole minor units', async () => {
+    const { service } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Fay' });
+    assert.equal((await service.updateSettings(shopper.id, { perPaymentLimit: 5000 })).perPaymentLimit, 5000);
+    await assert.rejects(service.updateSettings(shopper.id, { perPaymentLimit: 12.5 }), { code: 'limit_invalid' });
+    await assert.rejects(service.updateSettings(shopper.id, { perPaymentLimit: -1 }), { code: 'limit_invalid' });
+    assert.equal((await service.updateSettings(shopper.id, { perPaymentLimit: null })).perPaymentLimit, null);
+  });
+});

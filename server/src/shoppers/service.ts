@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
+import { hashPassword, verifyPassword, DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.ts';
+import type { ConsentRow, ShopperRepo, ShopperRow } from './repo.ts';
+
+/**
+ * The face-payment consent, separate from the terms of the account. A new text gets a new version;
+ * an acceptance records the version it was given for, and enrolment asks for the current one.
+ */
+export const FACE_PAY_CONSENT = {
+  kind: 'face_pay',
+  version: '2026-11-25',
+  text:
+    'I agree that Facepay keeps a face template (a list of numbers computed from my face, never a ' +
+    'photo) to recognise me when I choose to pay by face at a terminal. It is encrypted, used only ' +
+    'for payments, never given to a merchant, and deleted at once when I delete my face or withdraw ' +
+    'this consent.',
+} as const;
+
+/** What the shoppers module needs from the gallery: it never sees vectors' meaning, only passes them on. */
+export interface FaceTemplatePort {
+  enrol(
+    shopperId: string,
+    templates: readonly { embedding: Float32Array; model: { name: string; version: string } }[],
+    profile: { phoneLast4: string | null; alwaysAskDigits: boolean },
+  ): Promise<void>;
+  updateProfile(shopperId: string, profile: { phoneLast4: string | null; alwaysAskDigits: boolean }): Promise<void>;
+  remove(shopperId: string): Promise<void>;
+}
+
+export interface Shopper {
+  id: string;
+  email: string;
+  name: string;
+  /** What a terminal may show: enough for the shopper to recognise, too little for a bystander. */
+  maskedName: string;
+  phone: string | null;
+  createdAt: number;
+  facePayEnabled: boolean;
+  alwaysAskDigits: boolean;
+  perPaymentLimit: number | null;
+  faceEnrolled: boolean;
+}
+
+export interface ShopperServiceDeps {
+  repo: ShopperRepo;
+  faces: FaceTemplatePort;
+  clock: Clock;
+  ids: IdGenerator;
+  random: Random;
+  scryptCost?: ScryptCost;
+  sessionTtlMs?: number;
+  payCodeTtlMs?: number;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MIN_PASSWORD = 10;
+const MAX_LIMIT = 10_000_000_00;
+const PAY_CODE_DIGITS = 12;
+
+export function maskName(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const first = parts[0] ?? '';
+  const head = first.length <= 1 ? first : `${first[0]}${'*'.repeat(Math.min(first.length - 1, 4))}`;
+  const last = parts.length > 1 ? ` ${parts[parts.length - 1]?.[0] ?? ''}.` : '';
+  return `${head}${last}`;
+}
+
+function toShopper(r: ShopperRow): Shopper {
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    maskedName: maskName(r.name),
+    phone: r.phone,
+    createdAt: r.created_at,
+    facePayEnabled: r.face_pay_enabled === 1,
+    alwaysAskDigits: r.always_ask_digits === 1,
+    perPaymentLimit: r.per_payment_limit,
+    faceEnrolled: r.face_enrolled_at !== null,
+  };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('base64url');
+}
+
+function normalisePhone(phone: string): string {
+  const digits = phone.replace(/[\s\-().]/g, '');
+  if (!/^\+?\d{6,15}$/.test(digits)) throw new DomainError('invalid', 'phone_invalid', 'Enter a phone number of 6 to 15 digits.');
+  return digits;
+}
+
+function last4(phone: string | null): string | null {
+  return phone === null ? null : phone.slice(-4);
+}
+
+export function createShopperService(deps: ShopperServiceDeps) {
+  const { repo, faces, clock, ids, random } = deps;
+  const cost = deps.scryptCost ?? DEFAULT_SCRYPT_COST;
+  const sessionTtl = deps.sessionTtlMs ?? 30 * 24 * 3600 * 1000;
+  const payCodeTtl = deps.payCodeTtlMs ?? 2 * 60 * 1000;
+  // Hashing a throwaway password for unknown e-mails keeps a failed login's time the same either way.
+  const dummyHash = hashPassword('not-a-real-password', random, cost);
+
+  async function mustGet(id: string): Promise<ShopperRow> {
+    const row = await repo.byId(id);
+    if (row === undefined) throw new DomainError('not_found', 'shopper_not_found', 'No such shopper.');
+    return row;
+  }
+
+  async function newSession(shopperId: string): Promise<string> {
+    const token = random.bytes(32).toString('base64url');
+    const now = clock.now().getTime();
+    await repo.insertSession(sha256(token), shopperId, now, now + sessionTtl);
+    return token;
+  }
+
+  return {
+    consentText: FACE_PAY_CONSENT,
+
+    async signUp(input: { email: string; password: string; name: string; phone?: string | null }): Promise<{ shopper: Shopper; sessionToken: string }> {
+      const email = input.email.trim().toLowerCase();
+      if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
+      if (input.password.length < MIN_PASSWORD || input.password.length > 1024)
+        throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+      const name = input.name.trim();
+      if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
+      const row: ShopperRow = {
+        id: ids.next('shp'),
+        email,
+        password_hash: await hashPassword(input.password, random, cost),
+        name,
+        phone: input.phone ? normalisePhone(input.phone) : null,
+        created_at: clock.now().getTime(),
+        face_pay_enabled: 0,
+        always_ask_digits: 0,
+        per_payment_limit: null,
+        face_enrolled_at: null,
+      };
+      if (!(await repo.insert(row))) throw new DomainError('conflict', 'email_taken', 'An account with this e-mail already exists.');
+      return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
+    },
+
+    async logIn(emailInput: string, password: string): Promise<{ shopper: Shopper; sessionToken: string }> {
+      const row = await repo.byEmail(emailInput.trim().toLowerCase());
+      const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash));
+      if (row === undefined || !ok) throw new DomainError('unauthorized', 'invalid_credentials', 'That e-mail and password do not match.');
+      return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
+    },
+
+    async logOut(token: string): Promise<void> {
+      await repo.deleteSession(sha256(token));
+    },
+
+    /** The shopper behind a session token, or a `session_invalid` error. */
+    async authenticate(token: string): Promise<Shopper> {
+      const id = await repo.sessionShopper(sha256(token), clock.now().getTime());
+      if (id === undefined) throw new DomainError('unauthorized', 'session_invalid', 'Please sign in again.');
+      return toShopper(await mustGet(id));
+    },
+
+    async get(id: string): Promise<Shopper> {
+      return toShopper(await mustGet(id));
+    },
+
+    async acceptFacePayConsent(shopperId: string, version: string): Promise<ConsentRow> {
+      await mustGet(shopperId);
+      if (version !== FACE_PAY_CONSENT.version)
+        throw new DomainError('conflict', 'consent_version_outdated', 'The consent text has changed: please read it again.', {
+          current_version: FACE_PAY_CONSENT.version,
+        });
+      const existing = await repo.activeConsent(shopperId, FACE_PAY_CONSENT.kind);
+      if (existing?.text_version === version) return existing;
+      const row: ConsentRow = {
+        id: ids.next('cns'),
+        shopper_id: shopperId,
+        kind: FACE_PAY_CONSENT.kind,
+        text_version: version,
+        accepted_at: clock.now().getTime(),
+        withdrawn_at: null,
+      };
+      await repo.insertConsent(row);
+      return row;
+    },
+
+    consents(shopperId: string): Promise<ConsentRow[]> {
+      return repo.consents(shopperId);
+    },
+
+    /**
+     * Keeps the shopper's face templates for payment. The frames were already checked (quality,
+     * liveness challenge, one face throughout) by the caller; this only records the result.
+     */
+    async enrolFace(
+      shopperId: string,
+      templates: readonly { embedding: Float32Array; model: { name: string; version: string } }[],
+    ): Promise<Shopper> {
+      const row = await mustGet(shopperId);
+      const consent = await repo.activeConsent(shopperId, FACE_PAY_CONSENT.kind);
+      if (consent?.text_version !== FACE_PAY_CONSENT.version)
+        throw new DomainError('forbidden', 'consent_required', 'Agree to face payment before enrolling your face.');
+      if (templates.length < 1 || templates.length > 5)
+        throw new DomainError('invalid', 'enrolment_frames', 'Enrolment takes between 1 and 5 face templates.');
+      await faces.enrol(shopperId, templates, { phoneLast4: last4(row.phone), alwaysAskDigits: row.always_ask_digits === 1 });
+      const now = clock.now().getTime();
+      await repo.update(shopperId, { face_enrolled_at: now, face_pay_enabled: 1 });
+      await repo.insertEvent(ids.next('sev'), shopperId, 'face.enrolled', now);
+      return toShopper(await mustGet(shopperId));
+    },
+
+    /** Deletes the face for good: the gallery first, so that no search can find it once this returns. */
+    async deleteFace(shopperId: string): Promise<Shopper> {
+      await mustGet(shopperId);
+      await faces.remove(shopperId);
+      const now = clock.now().getTime();
+      await repo.update(shopperId, { face_enrolled_at: null, face_pay_enabled: 0 });
+      await repo.insertEvent(ids.next('sev'), shopperId, 'face.deleted', now);
+      return toShopper(await mustGet(shopperId));
+    },
+
+    /** Withdrawing consent takes the face with it: there is no lawful reason left to keep it. */
+    async withdrawFacePayConsent(shopperId: string): Promise<Shopper> {
+      await mustGet(shopperId);
+      await faces.remove(shopperId);
+      const now = clock.now().getTime();
+      await repo.withdrawConsents(shopperId, FACE_PAY_CONSENT.kind, now);
+      await repo.update(shopperId, { face_enrolled_at: null, face_pay_enabled: 0 });
+      await repo.insertEvent(ids.next('sev'), shopperId, 'consent.withdrawn', now);
+      return toShopper(await mustGet(shopperId));
+    },
+
+    async updateSettings(
+      shopperId: string,
+      patch: { name?: string; phone?: string | null; facePayEnabled?: boolean; alwaysAskDigits?: boolean; perPaymentLimit?: number | null },
+    ): Promise<Shopper> {
+      const row = await mustGet(shopperId);
+      const next: Parameters<ShopperRepo['update']>[1] = {};
+      if (patch.name !== undefined) {
+        const name = patch.name.trim();
+        if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
+        next.name = name;
+      }
+      if (patch.phone !== undefined) next.phone = patch.phone === null ? null : normalisePhone(patch.phone);
+      if (patch.facePayEnabled !== undefined) {
+        if (patch.facePayEnabled && row.face_enrolled_at === null)
+          throw new DomainError('conflict', 'face_not_enrolled', 'Enrol your face before switching face pay on.');
+        next.face_pay_enabled = patch.facePayEnabled ? 1 : 0;
+      }
+      if (patch.alwaysAskDigits !== undefined) next.always_ask_digits = patch.alwaysAskDigits ? 1 : 0;
+      if (patch.perPaymentLimit !== undefined) {
+        const l = patch.perPaymentLimit;
+        if (l !== null && (!Number.isSafeInteger(l) || l <= 0 || l > MAX_LIMIT))
+          throw new DomainError('invalid', 'limit_invalid', 'The limit is a positive whole amount in minor units.');
+        next.per_payment_limit = l;
+      }
+      await repo.update(shopperId, next);
+      const updated = await mustGet(shopperId);
+      if (updated.face_enrolled_at !== null && (next.phone !== undefined || next.always_ask_digits !== undefined))
+        await faces.updateProfile(shopperId, { phoneLast4: last4(updated.phone), alwaysAskDigits: updated.always_ask_digits === 1 });
+      return toShopper(updated);
+    },
+
+    /**
+     * A one-time code to pay without the face (shown as a QR code or typed at the terminal).
+     * Twelve digits living two minutes, used once, stored only as a hash.
+     */
+    async issuePayCode(shopperId: string): Promise<{ code: string; expiresAt: number }> {
+      await mustGet(shopperId);
+      let code = '';
+      for (let i = 0; i < PAY_CODE_DIGITS; i++) code += String(random.int(10));
+      const now = clock.now().getTime();
+      await repo.insertPayCode(sha256(code), shopperId, now, now + payCodeTtl);
+      return { code, expiresAt: now + payCodeTtl };
+    },
+
+    async redeemPayCode(code: string): Promise<string> {
+      const clean = code.replace(/\s/g, '');
+      const id = /^\d+$/.test(clean) ? await repo.consumePayCode(sha256(clean), clock.now().getTime()) : undefined;
+      if (id === undefined) throw new DomainError('unprocessable', 'pay_code_invalid', 'This pay code is wrong, used or expired.');
+      return id;
+    },
+
+    events(shopperId: string): Promise<{ type: string; at: number }[]> {
+      return repo.events(shopperId);
+    },
+  };
+}
+
+export type ShopperService = ReturnType<typeof createShopperService>;
