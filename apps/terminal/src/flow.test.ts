@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatMoney, initialState, step, type Decision, type Event, type Intent, type State } from './flow.ts';
+
+const intent: Intent = { id: 'pi_1', amount: 1250, currency: 'EUR' };
+const match: Decision = { outcome: 'match', attemptId: 'fa_1', maskedName: 'A**** W.', amountDue: 1150, discount: 100, offers: [] };
+
+function run(events: Event[], from: State = initialState): State {
+  return events.reduce(step, from);
+}
+
+test('a face payment goes amount, scan, challenge, decision, confirm, paying, done', () => {
+  const s = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'guidance', guidance: 'come_closer' },
+    { type: 'challenge', challenge: { id: 'ch_1', kind: 'turn_left', expiresAt: 1 } },
+    { type: 'captured' },
+    { type: 'decision', decision: match },
+  ]);
+  assert.equal(s.screen, 'confirm');
+  const paying = step(s, { type: 'confirm', paymentId: 'pay_1' });
+  assert.deepEqual(paying, { screen: 'paying', intent, paymentId: 'pay_1', retries: 0, offline: false });
+  const done = step(paying, { type: 'paid', outcome: 'succeeded' });
+  assert.equal(done.screen, 'done');
+  assert.equal(done.screen === 'done' && done.outcome, 'succeeded');
+});
+
+test('while paying, neither cancel nor a stray event leaves the screen; retries are counted', () => {
+  const paying: State = { screen: 'paying', intent, paymentId: 'pay_1', retries: 0, offline: false };
+  assert.equal(step(paying, { type: 'cancel' }), paying);
+  assert.equal(step(paying, { type: 'other_way' }), paying);
+  const retried = run([{ type: 'retrying', offline: true }, { type: 'retrying', offline: true }], paying);
+  assert.deepEqual(retried, { ...paying, retries: 2, offline: true });
+});
+
+test('ambiguous asks for four digits, then pays or sends the shopper another way', () => {
+  const digits = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'challenge', challenge: { id: 'ch_1', kind: 'blink', expiresAt: 1 } },
+    { type: 'captured' },
+    { type: 'decision', decision: { outcome: 'ambiguous', attemptId: 'fa_1', attemptsLeft: 2 } },
+    ...['1', '2', '3', '4', '5'].map((key) => ({ type: 'key', key }) as Event),
+  ]);
+  assert.equal(digits.screen === 'digits' && digits.entered, '1234');
+  assert.equal(step(digits, { type: 'decision', decision: match }).screen, 'confirm');
+  const failed = step(digits, { type: 'decision', decision: { outcome: 'no_match' } });
+  assert.equal(failed.screen === 'other_way' && failed.reason, 'digits_failed');
+});
+
+test('every refusal leads to another way to pay, with its reason', () => {
+  for (const outcome of ['no_match', 'face_pay_off', 'liveness_failed'] as const) {
+    const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: { outcome } }]);
+    assert.equal(s.screen === 'other_way' && s.reason, outcome);
+    assert.equal(step(s, { type: 'pay_code', code: '123', paymentId: 'pay_2' }).screen, 'paying');
+  }
+});
+
+test('joining is offered only where the merchant has a programme', () => {
+  const without = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: match }]);
+  assert.equal(step(without, { type: 'toggle_join' }), without);
+  const withProgramme = { ...match, membership: { programme: 'Club', fields: ['name'] } };
+  const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: withProgramme }]);
+  const toggled = step(s, { type: 'toggle_join' });
+  assert.equal(toggled.screen === 'confirm' && toggled.join, true);
+});
+
+test('the cashier keypad types whole minor units without a leading zero', () => {
+  const s = run(['0', '1', '2', 'back', '5', '0'].map((key) => ({ type: 'key', key }) as Event));
+  assert.deepEqual(s, { screen: 'idle', typed: '150' });
+});
+
+test('money is shown in the currency’s own decimals', () => {
+  assert.equal(formatMoney(1250, 'EUR'), '€12.50');
+  assert.equal(formatMoney(1250, 'JPY'), 'JP¥1,250');
+  assert.equal(formatMoney(5, 'GBP'), '£0.05');
+});
+
+test('a capture the server could not use sends the shopper back to the camera with its reason', () => {
+  const s = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } },
+    { type: 'captured' },
+    { type: 'decision', decision: { outcome: 'retry', code: 'face_blurred', message: 'Hold still.' } },
+  ]);
+  assert.deepEqual(s, { screen: 'scanning', intent, guidance: 'no_face', notice: 'Hold still.' });
+});

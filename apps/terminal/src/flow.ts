@@ -1,0 +1,201 @@
+/**
+ * The terminal's screens as a pure state machine: `step(state, event)` gives the next state and
+ * nothing else happens here. The app turns states into screens and server calls into events, so
+ * every path a shopper can take (including a network cut in the middle of paying) is testable
+ * without a browser.
+ */
+
+export interface Amount {
+  /** Minor units. */
+  amount: number;
+  currency: string;
+}
+
+export interface Intent extends Amount {
+  id: string;
+  /** Set when the till created the intent; absent when the cashier typed the amount. */
+  reference?: string;
+}
+
+export type Guidance = 'no_face' | 'come_closer' | 'face_camera' | 'hold_still' | 'too_dark' | 'one_person' | 'ok';
+
+export interface Challenge {
+  id: string;
+  kind: 'turn_left' | 'turn_right' | 'blink';
+  expiresAt: number;
+}
+
+export interface Offer {
+  id: string;
+  title: string;
+}
+
+export interface MatchDecision {
+  outcome: 'match';
+  /** The server's id for this identification; the confirmation quotes it. */
+  attemptId: string;
+  maskedName: string;
+  amountDue: number;
+  discount: number;
+  coupon?: Offer;
+  offers: Offer[];
+  /** The merchant's programme, offered when the shopper is not yet a member. */
+  membership?: { programme: string; fields: string[] };
+}
+
+export type Decision =
+  | MatchDecision
+  | { outcome: 'ambiguous'; attemptId: string; attemptsLeft: number }
+  | { outcome: 'no_match' }
+  | { outcome: 'face_pay_off' }
+  | { outcome: 'liveness_failed' }
+  | { outcome: 'retry'; code: string; message: string }
+  | { outcome: 'refused'; code: string; message: string };
+
+export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'shopper_choice' | 'refused';
+
+export type State =
+  | { screen: 'idle'; typed: string }
+  | { screen: 'amount'; intent: Intent }
+  | { screen: 'scanning'; intent: Intent; guidance: Guidance; notice?: string }
+  | { screen: 'challenge'; intent: Intent; challenge: Challenge }
+  | { screen: 'deciding'; intent: Intent }
+  | { screen: 'confirm'; intent: Intent; decision: MatchDecision; join: boolean }
+  | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
+  | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
+  | { screen: 'paying'; intent: Intent; paymentId: string; retries: number; offline: boolean }
+  | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string };
+
+export type Event =
+  | { type: 'key'; key: string }
+  | { type: 'intent'; intent: Intent }
+  | { type: 'start_face' }
+  | { type: 'guidance'; guidance: Guidance }
+  | { type: 'challenge'; challenge: Challenge }
+  | { type: 'captured' }
+  | { type: 'decision'; decision: Decision }
+  | { type: 'toggle_join' }
+  | { type: 'confirm'; paymentId: string }
+  | { type: 'pay_code'; code: string; paymentId: string }
+  | { type: 'other_way' }
+  | { type: 'retrying'; offline: boolean }
+  | { type: 'paid'; outcome: 'succeeded' | 'failed'; message?: string }
+  | { type: 'cancel' }
+  | { type: 'reset' };
+
+export const initialState: State = { screen: 'idle', typed: '' };
+
+const MAX_TYPED_DIGITS = 9;
+
+export const OTHER_WAY_MESSAGES: Record<OtherWayReason, string> = {
+  no_match: "We couldn't recognise you. You can pay with a pay code from the Facepay app.",
+  face_pay_off: 'Face pay is switched off for this account. You can pay with a pay code.',
+  liveness_failed: "We couldn't confirm a live face. Please pay another way.",
+  digits_failed: "Those digits didn't match. Please pay another way.",
+  shopper_choice: 'Show or type your pay code.',
+  refused: 'Face pay could not be used for this payment.',
+};
+
+function typedDigit(typed: string, key: string): string {
+  if (key === 'back') return typed.slice(0, -1);
+  if (key === 'clear') return '';
+  if (/^\d$/.test(key) && typed.length < MAX_TYPED_DIGITS && !(typed === '' && key === '0')) return typed + key;
+  return typed;
+}
+
+function otherWay(intent: Intent, reason: OtherWayReason, message?: string, code: string = reason): State {
+  return { screen: 'other_way', intent, reason, code, ...(message !== undefined ? { message } : {}) };
+}
+
+function afterDecision(intent: Intent, d: Decision): State {
+  switch (d.outcome) {
+    case 'match':
+      return { screen: 'confirm', intent, decision: d, join: false };
+    case 'ambiguous':
+      return { screen: 'digits', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
+    case 'refused':
+      return otherWay(intent, 'refused', d.message, d.code);
+    case 'retry':
+      return { screen: 'scanning', intent, guidance: 'no_face', notice: d.message };
+    default:
+      return otherWay(intent, d.outcome);
+  }
+}
+
+/** The intent of any state that has one. */
+export function intentOf(s: State): Intent | undefined {
+  return s.screen === 'idle' ? undefined : s.intent;
+}
+
+export function step(s: State, e: Event): State {
+  if (e.type === 'reset') return initialState;
+  // Once the payment is on its way only its outcome moves the screen on: a cancel now could
+  // leave the shopper charged with the terminal showing "cancelled".
+  if (s.screen === 'paying') {
+    if (e.type === 'retrying') return { ...s, retries: s.retries + 1, offline: e.offline };
+    if (e.type === 'paid')
+      return {
+        screen: 'done',
+        intent: s.intent,
+        outcome: e.outcome,
+        message: e.message ?? (e.outcome === 'succeeded' ? 'Paid. Thank you!' : 'The payment did not go through.'),
+      };
+    return s;
+  }
+  if (e.type === 'cancel') {
+    const intent = intentOf(s);
+    return intent === undefined || s.screen === 'done' ? s : { screen: 'done', intent, outcome: 'cancelled', message: 'Payment cancelled.' };
+  }
+  switch (s.screen) {
+    case 'idle':
+      if (e.type === 'intent') return { screen: 'amount', intent: e.intent };
+      if (e.type === 'key') return { screen: 'idle', typed: typedDigit(s.typed, e.key) };
+      return s;
+    case 'amount':
+      if (e.type === 'start_face') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'scanning':
+      if (e.type === 'guidance') return { ...s, guidance: e.guidance };
+      if (e.type === 'challenge') return { screen: 'challenge', intent: s.intent, challenge: e.challenge };
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'challenge':
+      if (e.type === 'captured') return { screen: 'deciding', intent: s.intent };
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'deciding':
+      if (e.type === 'decision') return afterDecision(s.intent, e.decision);
+      return s;
+    case 'confirm':
+      if (e.type === 'toggle_join' && s.decision.membership) return { ...s, join: !s.join };
+      if (e.type === 'confirm') return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, retries: 0, offline: false };
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'digits':
+      if (e.type === 'key') {
+        if (e.key === 'back') return { ...s, entered: s.entered.slice(0, -1) };
+        if (/^\d$/.test(e.key) && s.entered.length < 4) return { ...s, entered: s.entered + e.key };
+        return s;
+      }
+      if (e.type === 'decision') {
+        if (e.decision.outcome === 'no_match') return otherWay(s.intent, 'digits_failed');
+        return afterDecision(s.intent, e.decision);
+      }
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'other_way':
+      if (e.type === 'pay_code') return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, retries: 0, offline: false };
+      if (e.type === 'start_face' && s.reason === 'shopper_choice') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
+      return s;
+    case 'done':
+      return s;
+  }
+}
+
+/** Money for the screen: integer minor units in, the currency's own decimals out (¥ has none, € two). */
+export function formatMoney(amount: number, currency: string, locale = 'en-GB'): string {
+  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  const exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** exponent);
+}

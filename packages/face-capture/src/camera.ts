@@ -1,0 +1,85 @@
+/**
+ * The camera in the browser: open it, grab frames onto a canvas, measure light, encode JPEG.
+ * Frames live in memory only; nothing here stores or uploads on its own.
+ */
+
+export interface CapturedFrame {
+  /** Epoch ms when the frame was grabbed: the server checks the challenge's time window with it. */
+  at: number;
+  jpeg: Uint8Array;
+}
+
+export async function openCamera(video: HTMLVideoElement, ideal = { width: 640, height: 480 }): Promise<MediaStream> {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: { facingMode: 'user', width: { ideal: ideal.width }, height: { ideal: ideal.height } },
+    audio: false,
+  });
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  await video.play();
+  return stream;
+}
+
+export function closeCamera(stream: MediaStream | undefined): void {
+  for (const track of stream?.getTracks() ?? []) track.stop();
+}
+
+/** The current frame, scaled so that its longer side is at most maxSide. */
+export function grab(video: HTMLVideoElement, maxSide = 480, canvas = document.createElement('canvas')): HTMLCanvasElement {
+  const scale = Math.min(1, maxSide / Math.max(video.videoWidth, video.videoHeight));
+  canvas.width = Math.round(video.videoWidth * scale);
+  canvas.height = Math.round(video.videoHeight * scale);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new Error('no 2d canvas');
+  ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+  return canvas;
+}
+
+/** Mean luma (BT.601) inside box, or the whole canvas, sampled on a grid to stay cheap. */
+export function meanLuma(canvas: HTMLCanvasElement, box?: readonly [number, number, number, number]): number {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return 0;
+  const [x, y, w, h] = box ?? [0, 0, canvas.width, canvas.height];
+  const x0 = Math.max(0, Math.floor(x));
+  const y0 = Math.max(0, Math.floor(y));
+  const w0 = Math.max(1, Math.min(canvas.width - x0, Math.floor(w)));
+  const h0 = Math.max(1, Math.min(canvas.height - y0, Math.floor(h)));
+  const data = ctx.getImageData(x0, y0, w0, h0).data;
+  const stride = Math.max(1, Math.floor((w0 * h0) / 2000)) * 4;
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < data.length; i += stride) {
+    sum += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+    n++;
+  }
+  return n === 0 ? 0 : sum / n;
+}
+
+export async function toJpeg(canvas: HTMLCanvasElement, quality = 0.85): Promise<Uint8Array> {
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
+  if (blob === null) throw new Error('the browser could not encode the frame');
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+/** `count` frames, `intervalMs` apart, for the server's liveness challenge. */
+export async function captureBurst(
+  video: HTMLVideoElement,
+  opts: { count: number; intervalMs: number; maxSide?: number; now?: () => number; onFrame?: (i: number) => void },
+): Promise<CapturedFrame[]> {
+  const now = opts.now ?? Date.now;
+  const frames: CapturedFrame[] = [];
+  for (let i = 0; i < opts.count; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, opts.intervalMs));
+    const at = now();
+    frames.push({ at, jpeg: await toJpeg(grab(video, opts.maxSide)) });
+    opts.onFrame?.(i);
+  }
+  return frames;
+}
+
+export function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}

@@ -1,0 +1,58 @@
+/**
+ * The on-device face detector behind the guidance: Human's blazeface and face mesh on tfjs's wasm
+ * backend, with the model and wasm files served by the platform (see `DetectorOptions`). Only
+ * detection runs here; recognition and liveness are the server's.
+ */
+import { Human } from '@vladmandic/human';
+import { meanLuma } from './camera.ts';
+import type { SeenFrame } from './guidance.ts';
+
+export interface DetectorOptions {
+  /** Where blazeface.json and facemesh.json (with their .bin files) are served, ending in `/`. */
+  modelBasePath: string;
+  /** Where tfjs-backend-wasm's .wasm files are served, ending in `/`. */
+  wasmPath: string;
+}
+
+export interface Detector {
+  see(canvas: HTMLCanvasElement): Promise<SeenFrame>;
+}
+
+export async function createDetector(opts: DetectorOptions): Promise<Detector> {
+  const human = new Human({
+    backend: 'wasm',
+    wasmPath: opts.wasmPath,
+    modelBasePath: opts.modelBasePath,
+    // A "similar" frame must never reuse the previous frame's result.
+    cacheSensitivity: 0,
+    filter: { enabled: false },
+    face: {
+      enabled: true,
+      detector: { enabled: true, rotation: false, maxDetected: 3, minConfidence: 0.5 },
+      mesh: { enabled: true },
+      iris: { enabled: false },
+      description: { enabled: false },
+      emotion: { enabled: false },
+      antispoof: { enabled: false },
+      liveness: { enabled: false },
+    },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    gesture: { enabled: false },
+    segmentation: { enabled: false },
+  });
+  await human.load();
+  await human.warmup();
+  return {
+    async see(canvas) {
+      const result = await human.detect(canvas);
+      const faces = result.face.map((f) => ({
+        box: f.box,
+        ...(f.rotation ? { yaw: f.rotation.angle.yaw, pitch: f.rotation.angle.pitch } : {}),
+      }));
+      const main = faces.reduce<(typeof faces)[number] | undefined>((a, f) => (a === undefined || f.box[2] > a.box[2] ? f : a), undefined);
+      return { width: canvas.width, height: canvas.height, brightness: meanLuma(canvas, main?.box), faces };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Migration } from '../storage/index.ts';
+
+// An attempt holds who was recognised for one intent at one terminal, never the frames or the probe.
+const sql = `
+CREATE TABLE face_pay_attempts (
+  id TEXT PRIMARY KEY,
+  intent_id TEXT NOT NULL,
+  merchant_id TEXT NOT NULL,
+  store_id TEXT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  challenge_id TEXT,
+  challenge_kind TEXT,
+  challenge_issued_at BIGINT,
+  challenge_expires_at BIGINT,
+  expires_at BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  outcome TEXT,
+  shopper_id TEXT,
+  digits_tries_left INTEGER NOT NULL,
+  coupon_id TEXT,
+  payment_id TEXT UNIQUE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX face_pay_attempts_intent ON face_pay_attempts (intent_id);
+`;
+
+export const facePayMigrations: Migration[] = [{ id: 'facepay/0001_attempts', sqlite: sql, postgres: sql }];

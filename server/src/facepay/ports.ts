@@ -1,0 +1,106 @@
+/**
+ * What a face payment needs from the other modules, in the words of this module. The composition
+ * root adapts the real face engine, gallery, shoppers, payments and marketing to these ports, so
+ * that this flow is tested on its own and no other module learns about face-pay attempts.
+ */
+
+export type ChallengeKind = 'turn_left' | 'turn_right' | 'blink';
+
+export interface ChallengeSpec {
+  id: string;
+  kind: ChallengeKind;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** One camera frame as the terminal sent it: held in memory for the request, never stored. */
+export interface CaptureFrame {
+  /** When the terminal grabbed it, epoch ms. */
+  at: number;
+  image: Uint8Array;
+}
+
+export interface ModelId {
+  name: string;
+  version: string;
+}
+
+export type CaptureVerdict =
+  | { ok: true; embedding: Float32Array; model: ModelId }
+  | { ok: false; liveness: boolean; code: string; message: string };
+
+export interface FaceCheck {
+  issueChallenge(): ChallengeSpec;
+  /** Quality, one face throughout, the challenge done as asked, passive liveness; then one embedding. */
+  verify(challenge: ChallengeSpec, frames: readonly CaptureFrame[]): Promise<CaptureVerdict>;
+}
+
+export type Identification =
+  | { outcome: 'match'; shopperId: string; falseMatchProbability: number }
+  | { outcome: 'ambiguous' }
+  | { outcome: 'no_match' };
+
+export interface Identifier {
+  /** With `phoneLast4` the search is limited to shoppers whose number ends so. */
+  identify(probe: Float32Array, model: ModelId, opts: { phoneLast4?: string }): Promise<Identification>;
+}
+
+export interface ShopperView {
+  id: string;
+  maskedName: string;
+  facePayEnabled: boolean;
+  perPaymentLimit: number | null;
+}
+
+export interface ShopperDirectory {
+  get(shopperId: string): Promise<ShopperView | undefined>;
+  /** The shopper behind a one-time pay code; throws `pay_code_invalid`. */
+  redeemPayCode(code: string): Promise<string>;
+}
+
+export interface TerminalRef {
+  merchantId: string;
+  storeId: string;
+  terminalId: string;
+}
+
+export interface IntentView {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+}
+
+export interface Offer {
+  id: string;
+  title: string;
+}
+
+export interface Basket {
+  amount: number;
+  currency: string;
+}
+
+export interface OfferView {
+  discount: number;
+  coupon?: Offer;
+  offers: Offer[];
+  /** The merchant's programme, when the shopper is not a member of it. */
+  membership?: { programme: string; fields: string[] };
+}
+
+export interface Checkout {
+  /** The intent as this terminal may see it; a not_found error when it belongs to another merchant. */
+  intent(intentId: string, terminal: TerminalRef): Promise<IntentView>;
+  offers(terminal: TerminalRef, shopperId: string, basket: Basket): Promise<OfferView>;
+  /**
+   * Charges the shopper. Idempotent on `paymentId`: the terminal retries it until a final answer.
+   * Joins the programme first when `join` lists the fields the shopper agreed to share.
+   */
+  pay(
+    intentId: string,
+    terminal: TerminalRef,
+    shopperId: string,
+    opts: { paymentId: string; method: 'face' | 'pay_code'; couponId?: string; join?: string[] },
+  ): Promise<{ status: 'succeeded' | 'failed'; code?: string; message?: string }>;
+}

@@ -1,0 +1,69 @@
+import type { Db } from '../storage/index.ts';
+
+export type AttemptState = 'challenged' | 'ask_digits' | 'matched' | 'refused' | 'paid' | 'failed';
+
+export interface AttemptRow {
+  id: string;
+  intent_id: string;
+  merchant_id: string;
+  store_id: string;
+  terminal_id: string;
+  method: 'face' | 'pay_code';
+  challenge_id: string | null;
+  challenge_kind: string | null;
+  challenge_issued_at: number | null;
+  challenge_expires_at: number | null;
+  expires_at: number;
+  state: AttemptState;
+  outcome: string | null;
+  shopper_id: string | null;
+  digits_tries_left: number;
+  coupon_id: string | null;
+  payment_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS = [
+  'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
+  'challenge_issued_at', 'challenge_expires_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'coupon_id',
+  'payment_id', 'created_at', 'updated_at',
+] as const;
+
+export type AttemptPatch = Partial<Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'coupon_id' | 'payment_id' | 'updated_at'>>;
+
+/** The only place the facepay module writes SQL. */
+export class AttemptRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: AttemptRow): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO face_pay_attempts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+      COLUMNS.map((c) => row[c]),
+    );
+  }
+
+  async get(id: string): Promise<AttemptRow | undefined> {
+    return (await this.db.query<AttemptRow>('SELECT * FROM face_pay_attempts WHERE id = $1', [id]))[0];
+  }
+
+  async byPaymentId(paymentId: string): Promise<AttemptRow | undefined> {
+    return (await this.db.query<AttemptRow>('SELECT * FROM face_pay_attempts WHERE payment_id = $1', [paymentId]))[0];
+  }
+
+  /**
+   * Applies the patch only if the attempt is still in `from`: two requests racing on one attempt
+   * (a retried capture, a double tap) cannot both move it.
+   */
+  async transition(id: string, from: readonly AttemptState[], patch: AttemptPatch): Promise<boolean> {
+    const keys = Object.keys(patch) as (keyof AttemptPatch)[];
+    const sets = keys.map((k, i) => `${k} = $${i + 2}`).join(', ');
+    const states = from.map((_, i) => `$${keys.length + 2 + i}`).join(', ');
+    const r = await this.db.execute(`UPDATE face_pay_attempts SET ${sets} WHERE id = $1 AND state IN (${states})`, [
+      id,
+      ...keys.map((k) => patch[k] ?? null),
+      ...from,
+    ]);
+    return r.changes === 1;
+  }
+}
