@@ -20,14 +20,14 @@ test('a face payment goes amount, scan, challenge, decision, confirm, paying, do
   ]);
   assert.equal(s.screen, 'confirm');
   const paying = step(s, { type: 'confirm', paymentId: 'pay_1' });
-  assert.deepEqual(paying, { screen: 'paying', intent, paymentId: 'pay_1', retries: 0, offline: false });
+  assert.deepEqual(paying, { screen: 'paying', intent, paymentId: 'pay_1', via: { method: 'face', attemptId: 'fa_1' }, retries: 0, offline: false });
   const done = step(paying, { type: 'paid', outcome: 'succeeded' });
   assert.equal(done.screen, 'done');
   assert.equal(done.screen === 'done' && done.outcome, 'succeeded');
 });
 
 test('while paying, neither cancel nor a stray event leaves the screen; retries are counted', () => {
-  const paying: State = { screen: 'paying', intent, paymentId: 'pay_1', retries: 0, offline: false };
+  const paying: State = { screen: 'paying', intent, paymentId: 'pay_1', via: { method: 'pay_code', code: '1' }, retries: 0, offline: false };
   assert.equal(step(paying, { type: 'cancel' }), paying);
   assert.equal(step(paying, { type: 'other_way' }), paying);
   const retried = run([{ type: 'retrying', offline: true }, { type: 'retrying', offline: true }], paying);
@@ -64,6 +64,8 @@ test('joining is offered only where the merchant has a programme', () => {
   const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: withProgramme }]);
   const toggled = step(s, { type: 'toggle_join' });
   assert.equal(toggled.screen === 'confirm' && toggled.join, true);
+  const paying = step(toggled, { type: 'confirm', paymentId: 'p' });
+  assert.deepEqual(paying.screen === 'paying' && paying.via, { method: 'face', attemptId: 'fa_1', join: ['name'] });
 });
 
 test('the cashier keypad types whole minor units without a leading zero', () => {

@@ -52,6 +52,9 @@ export type Decision =
   | { outcome: 'retry'; code: string; message: string }
   | { outcome: 'refused'; code: string; message: string };
 
+/** How the payment being made was authorised: the confirmed face attempt, or a pay code. */
+export type PayVia = { method: 'face'; attemptId: string; join?: string[] } | { method: 'pay_code'; code: string };
+
 export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'shopper_choice' | 'refused';
 
 export type State =
@@ -63,7 +66,7 @@ export type State =
   | { screen: 'confirm'; intent: Intent; decision: MatchDecision; join: boolean }
   | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
   | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
-  | { screen: 'paying'; intent: Intent; paymentId: string; retries: number; offline: boolean }
+  | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean }
   | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string };
 
 export type Event =
@@ -169,7 +172,11 @@ export function step(s: State, e: Event): State {
       return s;
     case 'confirm':
       if (e.type === 'toggle_join' && s.decision.membership) return { ...s, join: !s.join };
-      if (e.type === 'confirm') return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, retries: 0, offline: false };
+      if (e.type === 'confirm') {
+        const join = s.join ? s.decision.membership?.fields : undefined;
+        const via: PayVia = { method: 'face', attemptId: s.decision.attemptId, ...(join ? { join } : {}) };
+        return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via, retries: 0, offline: false };
+      }
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
       return s;
     case 'digits':
@@ -185,7 +192,8 @@ export function step(s: State, e: Event): State {
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
       return s;
     case 'other_way':
-      if (e.type === 'pay_code') return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, retries: 0, offline: false };
+      if (e.type === 'pay_code')
+        return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via: { method: 'pay_code', code: e.code }, retries: 0, offline: false };
       if (e.type === 'start_face' && s.reason === 'shopper_choice') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
       return s;
     case 'done':

@@ -1,0 +1,76 @@
+/**
+ * The camera while a shopper pays: on-device guidance until the face is steady, then the burst of
+ * frames for the server's liveness challenge. The frames stay in memory and go only to the platform.
+ */
+import {
+  captureBurst,
+  closeCamera,
+  createDetector,
+  grab,
+  guidance,
+  openCamera,
+  SteadyGate,
+  type CapturedFrame,
+  type Detector,
+  type Guidance,
+  type SeenFrame,
+} from '@facepay/face-capture';
+
+let detector: Promise<Detector | undefined> | undefined;
+
+/**
+ * The detector loads once per page. If it cannot load (an old tablet, models not served) the
+ * terminal still works: the server checks every frame anyway, the shopper just gets less help.
+ */
+function loadDetector(): Promise<Detector | undefined> {
+  detector ??= createDetector({ modelBasePath: '/terminal/models/', wasmPath: '/terminal/wasm/' }).catch((e: unknown) => {
+    console.warn('on-device face guidance is unavailable', e);
+    return undefined;
+  });
+  return detector;
+}
+
+export class CameraSession {
+  private stream: MediaStream | undefined;
+  private stopped = false;
+
+  constructor(private readonly video: HTMLVideoElement) {}
+
+  async start(): Promise<void> {
+    this.stream = await openCamera(this.video);
+    void loadDetector();
+  }
+
+  /** Resolves once guidance has been `ok` for a few frames in a row; reports guidance as it changes. */
+  async waitForSteadyFace(onGuidance: (g: Guidance) => void): Promise<void> {
+    const found = await loadDetector();
+    if (found === undefined) {
+      onGuidance('ok');
+      await new Promise((r) => setTimeout(r, 800));
+      return;
+    }
+    const gate = new SteadyGate(4);
+    let previous: SeenFrame | undefined;
+    let last: Guidance | undefined;
+    while (!this.stopped) {
+      const seen = await found.see(grab(this.video, 320));
+      const g = guidance(seen, previous);
+      previous = seen;
+      if (g !== last) onGuidance(g);
+      last = g;
+      if (gate.push(g)) return;
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    throw new Error('camera stopped');
+  }
+
+  burst(onFrame?: (i: number) => void): Promise<CapturedFrame[]> {
+    return captureBurst(this.video, { count: 8, intervalMs: 250, maxSide: 480, ...(onFrame ? { onFrame } : {}) });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    closeCamera(this.stream);
+    this.stream = undefined;
+  }
+}
