@@ -200,10 +200,3 @@ export function step(s: State, e: Event): State {
       return s;
   }
 }
-
-/** Money for the screen: integer minor units in, the currency's own decimals out (¥ has none, € two). */
-export function formatMoney(amount: number, currency: string, locale = 'en-GB'): string {
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
-  const exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amount / 10 ** exponent);
-}

@@ -1,10 +1,10 @@
 import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
-import { GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
+import { CameraSession, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
 import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
-import { CameraSession } from './camera-session.ts';
-import { formatMoney, initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
+import { formatMoney } from '@facepay/web-common';
+import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
 import './style.css';
 
 const keyStore = new IndexedDbKeyStore();

@@ -14,6 +14,9 @@ export interface DetectorOptions {
   wasmPath: string;
 }
 
+/** Where the platform serves the detector's model and wasm files for every web app. */
+export const FACE_ASSETS: DetectorOptions = { modelBasePath: '/assets/face/models/', wasmPath: '/assets/face/wasm/' };
+
 export interface Detector {
   see(canvas: HTMLCanvasElement): Promise<SeenFrame>;
 }

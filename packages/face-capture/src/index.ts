@@ -1,3 +1,4 @@
 export * from './guidance.ts';
 export * from './camera.ts';
-export { createDetector, type Detector, type DetectorOptions } from './detector.ts';
+export { createDetector, FACE_ASSETS, type Detector, type DetectorOptions } from './detector.ts';
+export { CameraSession } from './session.ts';

@@ -1,20 +1,11 @@
 /**
- * The camera while a shopper pays: on-device guidance until the face is steady, then the burst of
- * frames for the server's liveness challenge. The frames stay in memory and go only to the platform.
+ * The camera while a shopper pays or enrols: on-device guidance until the face is steady, then the
+ * burst of frames for the server's liveness challenge. Frames stay in memory and go only to the
+ * platform.
  */
-import {
-  captureBurst,
-  closeCamera,
-  createDetector,
-  grab,
-  guidance,
-  openCamera,
-  SteadyGate,
-  type CapturedFrame,
-  type Detector,
-  type Guidance,
-  type SeenFrame,
-} from '@facepay/face-capture';
+import { captureBurst, closeCamera, grab, openCamera, type CapturedFrame } from './camera.ts';
+import { createDetector, FACE_ASSETS, type Detector } from './detector.ts';
+import { guidance, SteadyGate, type Guidance, type SeenFrame } from './guidance.ts';
 
 let detector: Promise<Detector | undefined> | undefined;
 
@@ -23,7 +14,7 @@ let detector: Promise<Detector | undefined> | undefined;
  * terminal still works: the server checks every frame anyway, the shopper just gets less help.
  */
 function loadDetector(): Promise<Detector | undefined> {
-  detector ??= createDetector({ modelBasePath: '/terminal/models/', wasmPath: '/terminal/wasm/' }).catch((e: unknown) => {
+  detector ??= createDetector(FACE_ASSETS).catch((e: unknown) => {
     console.warn('on-device face guidance is unavailable', e);
     return undefined;
   });
