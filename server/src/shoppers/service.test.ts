@@ -145,3 +145,63 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
     assert.equal((await service.updateSettings(shopper.id, { perPaymentLimit: null })).perPaymentLimit, null);
   });
 });
+
+describeEachDb('shopper enrolment from camera frames', shopperMigrations, (getDb) => {
+  const ids = sequentialIds();
+  const clock = new ManualClock('2026-11-25T10:00:00Z');
+  const faces = fakeFaces();
+  const seen: { kind: string; frames: number }[] = [];
+  let answer: 'ok' | 'fail' = 'ok';
+  const random = seededRandom(99);
+  const service = () =>
+    createShopperService({
+      repo: new ShopperRepo(getDb()),
+      faces: faces.port,
+      enrolment: {
+        issueChallenge: () => ({ id: 'chl_1', kind: 'blink', issuedAt: clock.now().getTime(), expiresAt: clock.now().getTime() + 10_000 }),
+        async templatesFor(challenge, frames) {
+          seen.push({ kind: challenge.kind, frames: frames.length });
+          return answer === 'ok'
+            ? { ok: true, templates: frames.slice(0, 3).map(() => ({ embedding: vec(), model })) }
+            : { ok: false, code: 'challenge_motion_missing', message: 'We did not see a blink.' };
+        },
+      },
+      challengeSecret: Buffer.alloc(32, 7),
+      clock,
+      ids,
+      random,
+      scryptCost: cheap,
+    });
+  const frames = Array.from({ length: 6 }, (_, i) => ({ at: i, image: new Uint8Array([i]) }));
+
+  test('a signed challenge comes back with frames and enrols three templates', async () => {
+    const s = service();
+    const { shopper } = await s.signUp({ email: 'enrol1@example.com', password: 'correct horse', name: 'Gus' });
+    await assert.rejects(s.issueEnrolmentChallenge(shopper.id), { code: 'consent_required' });
+    await s.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    const c = await s.issueEnrolmentChallenge(shopper.id);
+    assert.equal(c.kind, 'blink');
+    const enrolled = await s.enrolFromFrames(shopper.id, c.token, frames);
+    assert.equal(enrolled.faceEnrolled, true);
+    assert.equal(faces.enrolled.get(shopper.id)?.count, 3);
+    assert.deepEqual(seen.at(-1), { kind: 'blink', frames: 6 });
+  });
+
+  test('a forged, foreign or failed challenge enrols nothing', async () => {
+    const s = service();
+    const { shopper } = await s.signUp({ email: 'enrol2@example.com', password: 'correct horse', name: 'Hal' });
+    const { shopper: other } = await s.signUp({ email: 'enrol3@example.com', password: 'correct horse', name: 'Ida' });
+    await s.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    await s.acceptFacePayConsent(other.id, FACE_PAY_CONSENT.version);
+    const c = await s.issueEnrolmentChallenge(shopper.id);
+    const [payload, mac] = c.token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), kind: 'turn_left' })).toString('base64url');
+    await assert.rejects(s.enrolFromFrames(shopper.id, `${forged}.${mac}`, frames), { code: 'challenge_invalid' });
+    await assert.rejects(s.enrolFromFrames(other.id, c.token, frames), { code: 'challenge_invalid' });
+    await assert.rejects(s.enrolFromFrames(shopper.id, 'garbage', frames), { code: 'challenge_invalid' });
+    answer = 'fail';
+    await assert.rejects(s.enrolFromFrames(shopper.id, c.token, frames), { code: 'challenge_motion_missing' });
+    answer = 'ok';
+    assert.equal(faces.enrolled.has(shopper.id), false);
+  });
+});

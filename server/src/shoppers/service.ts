@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
 import { hashPassword, verifyPassword, DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.ts';
 import type { ConsentRow, ShopperRepo, ShopperRow } from './repo.ts';
@@ -28,6 +28,26 @@ export interface FaceTemplatePort {
   remove(shopperId: string): Promise<void>;
 }
 
+export interface EnrolmentChallenge {
+  id: string;
+  kind: 'turn_left' | 'turn_right' | 'blink';
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** What enrolment needs from the face engine: the same challenge as at a terminal, then templates. */
+export interface FaceEnrolmentPort {
+  issueChallenge(): EnrolmentChallenge;
+  /** Checks the frames answer the challenge (one live face throughout) and makes 1 to 5 templates. */
+  templatesFor(
+    challenge: EnrolmentChallenge,
+    frames: readonly { at: number; image: Uint8Array }[],
+  ): Promise<
+    | { ok: true; templates: { embedding: Float32Array; model: { name: string; version: string } }[] }
+    | { ok: false; code: string; message: string }
+  >;
+}
+
 export interface Shopper {
   id: string;
   email: string;
@@ -45,6 +65,10 @@ export interface Shopper {
 export interface ShopperServiceDeps {
   repo: ShopperRepo;
   faces: FaceTemplatePort;
+  /** Absent where enrolment from camera frames is not offered (tests of the account alone). */
+  enrolment?: FaceEnrolmentPort;
+  /** Signs enrolment challenges so that any API process can check one it did not issue. */
+  challengeSecret?: Buffer;
   clock: Clock;
   ids: IdGenerator;
   random: Random;
@@ -109,6 +133,24 @@ export function createShopperService(deps: ShopperServiceDeps) {
     return row;
   }
 
+  // The challenge travels to the browser and back as a signed token: no table, any process checks it.
+  const secret = deps.challengeSecret ?? random.bytes(32);
+  function signChallenge(shopperId: string, c: EnrolmentChallenge): string {
+    const payload = Buffer.from(JSON.stringify({ s: shopperId, ...c })).toString('base64url');
+    return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+  }
+  function openChallenge(shopperId: string, token: string): EnrolmentChallenge {
+    const [payload, mac] = token.split('.');
+    const bad = new DomainError('unprocessable', 'challenge_invalid', 'This face check is not valid: start again.');
+    if (!payload || !mac) throw bad;
+    const expected = createHmac('sha256', secret).update(payload).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad;
+    const c = JSON.parse(Buffer.from(payload, 'base64url').toString()) as EnrolmentChallenge & { s: string };
+    if (c.s !== shopperId) throw bad;
+    return { id: c.id, kind: c.kind, issuedAt: c.issuedAt, expiresAt: c.expiresAt };
+  }
+
   async function newSession(shopperId: string): Promise<string> {
     const token = random.bytes(32).toString('base64url');
     const now = clock.now().getTime();
@@ -116,7 +158,7 @@ export function createShopperService(deps: ShopperServiceDeps) {
     return token;
   }
 
-  return {
+  const service = {
     consentText: FACE_PAY_CONSENT,
 
     async signUp(input: { email: string; password: string; name: string; phone?: string | null }): Promise<{ shopper: Shopper; sessionToken: string }> {
@@ -209,6 +251,26 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return toShopper(await mustGet(shopperId));
     },
 
+    /** A liveness challenge for enrolment, as a terminal would ask; consent comes first. */
+    async issueEnrolmentChallenge(shopperId: string): Promise<{ token: string; kind: EnrolmentChallenge['kind']; expiresAt: number }> {
+      if (deps.enrolment === undefined) throw new DomainError('unavailable', 'enrolment_unavailable', 'Face enrolment is not available here.');
+      await mustGet(shopperId);
+      const consent = await repo.activeConsent(shopperId, FACE_PAY_CONSENT.kind);
+      if (consent?.text_version !== FACE_PAY_CONSENT.version)
+        throw new DomainError('forbidden', 'consent_required', 'Agree to face payment before enrolling your face.');
+      const c = deps.enrolment.issueChallenge();
+      return { token: signChallenge(shopperId, c), kind: c.kind, expiresAt: c.expiresAt };
+    },
+
+    /** Enrols from the frames that answered the challenge; the frames are dropped when this returns. */
+    async enrolFromFrames(shopperId: string, token: string, frames: readonly { at: number; image: Uint8Array }[]): Promise<Shopper> {
+      if (deps.enrolment === undefined) throw new DomainError('unavailable', 'enrolment_unavailable', 'Face enrolment is not available here.');
+      const challenge = openChallenge(shopperId, token);
+      const result = await deps.enrolment.templatesFor(challenge, frames);
+      if (!result.ok) throw new DomainError('unprocessable', result.code, result.message);
+      return service.enrolFace(shopperId, result.templates);
+    },
+
     /** Deletes the face for good: the gallery first, so that no search can find it once this returns. */
     async deleteFace(shopperId: string): Promise<Shopper> {
       await mustGet(shopperId);
@@ -285,6 +347,7 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return repo.events(shopperId);
     },
   };
+  return service;
 }
 
 export type ShopperService = ReturnType<typeof createShopperService>;
