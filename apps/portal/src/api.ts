@@ -73,7 +73,11 @@ export const api = {
   withdrawConsent: () => call<Me>('DELETE', '/v1/shopper/consent'),
   faceChallenge: () => call<{ challenge_id: string; kind: 'turn_left' | 'turn_right' | 'blink'; expires_at: number }>('POST', '/v1/shopper/face/challenges', {}),
   enrol: (challengeId: string, frames: readonly CapturedFrame[]) =>
-    call<Me>('POST', '/v1/shopper/face', { challenge_id: challengeId, frames: frames.map((f) => ({ at: f.at, jpeg: base64(f.jpeg) })) }),
+    call<Me>('POST', '/v1/shopper/face', {
+      challenge_id: challengeId,
+      frames: frames.map((f) => ({ at: f.at, jpeg: base64(f.jpeg) })),
+      sent_at: Date.now(),
+    }),
   deleteFace: () => call<Me>('DELETE', '/v1/shopper/face'),
   topUp: (amount: number, currency: string) => call<Me>('POST', '/v1/shopper/topups', { amount, currency }),
   payments: () => call<{ data: ShopperPayment[] }>('GET', '/v1/shopper/payments'),

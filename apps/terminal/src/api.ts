@@ -103,7 +103,11 @@ export function terminalApi(client: DeviceClient) {
     async capture(attemptId: string, frames: readonly CapturedFrame[], phoneLast4?: string): Promise<Decision> {
       try {
         const w = await client.json<WireDecision>(`/device/v1/face_attempts/${encodeURIComponent(attemptId)}/captures`, {
-          json: { frames: frames.map((f) => ({ at: f.at, jpeg: base64(f.jpeg) })), ...(phoneLast4 ? { phone_last4: phoneLast4 } : {}) },
+          json: {
+            frames: frames.map((f) => ({ at: f.at, jpeg: base64(f.jpeg) })),
+            sent_at: Date.now(),
+            ...(phoneLast4 ? { phone_last4: phoneLast4 } : {}),
+          },
         });
         return toDecision(w);
       } catch (e) {
