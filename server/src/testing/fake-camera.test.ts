@@ -20,3 +20,15 @@ test('a y4m file holds a header and each image for the asked number of frames', 
   assert.equal(y4m.length, header.length + 6 * frameBytes);
   assert.equal(y4m.subarray(header.length, header.length + 6).toString(), 'FRAME\n');
 });
+
+test('with noise no two frames are the same, and without it they are', async () => {
+  const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#808080' } }).png().toBuffer();
+  const frameBytes = 'FRAME\n'.length + 8 * 6 * 1.5;
+  const frames = (y4m: Buffer, header: number) =>
+    Array.from({ length: 3 }, (_, i) => y4m.subarray(header + i * frameBytes, header + (i + 1) * frameBytes).toString('hex'));
+  const header = 'YUV4MPEG2 W8 H6 F5:1 Ip A1:1 C420jpeg\n'.length;
+  const plain = frames(await buildY4m([png], { width: 8, height: 6, fps: 5, holdFrames: 3 }), header);
+  assert.equal(new Set(plain).size, 1);
+  const noisy = frames(await buildY4m([png], { width: 8, height: 6, fps: 5, holdFrames: 3, noise: 2 }), header);
+  assert.equal(new Set(noisy).size, 3);
+});

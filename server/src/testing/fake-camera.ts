@@ -12,6 +12,11 @@ export interface FakeVideoOptions {
   fps?: number;
   /** How many frames each image stays on screen. */
   holdFrames?: number;
+  /**
+   * Sensor-like noise of up to this many luma levels, different in every frame. A real camera never
+   * gives two identical frames, and the server refuses repeated frames as a replay.
+   */
+  noise?: number;
 }
 
 /** RGB (packed, 3 bytes a pixel) to planar YUV 4:2:0 with BT.601 limited-range coefficients. */
@@ -49,12 +54,26 @@ export function rgbToI420(rgb: Uint8Array, width: number, height: number): Buffe
   return out;
 }
 
+/** A copy of the frame with seeded noise on the luma plane (or the frame itself without noise). */
+function noisy(frame: Buffer, lumaBytes: number, amplitude: number, seed: number): Buffer {
+  if (amplitude <= 0) return frame;
+  const out = Buffer.from(frame);
+  let s = seed * 2654435761;
+  for (let i = 0; i < lumaBytes; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const delta = (s % (2 * amplitude + 1)) - amplitude;
+    out[i] = Math.min(255, Math.max(0, out[i]! + delta));
+  }
+  return out;
+}
+
 export async function buildY4m(images: readonly (Buffer | string)[], opts: FakeVideoOptions = {}): Promise<Buffer> {
   const width = opts.width ?? 640;
   const height = opts.height ?? 480;
   const fps = opts.fps ?? 15;
   const hold = opts.holdFrames ?? fps;
   if (width % 2 !== 0 || height % 2 !== 0) throw new Error('y4m frames need even dimensions');
+  let seed = 1;
   const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`)];
   for (const image of images) {
     const rgb = await sharp(image)
@@ -64,7 +83,7 @@ export async function buildY4m(images: readonly (Buffer | string)[], opts: FakeV
       .raw()
       .toBuffer();
     const frame = rgbToI420(rgb, width, height);
-    for (let i = 0; i < hold; i++) parts.push(Buffer.from('FRAME\n'), frame);
+    for (let i = 0; i < hold; i++) parts.push(Buffer.from('FRAME\n'), noisy(frame, width * height, opts.noise ?? 0, seed++));
   }
   return Buffer.concat(parts);
 }
