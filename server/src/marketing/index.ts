@@ -1,0 +1,88 @@
+/**
+ * marketing: campaigns, coupons, targeting, on-screen offers, redemption, uplift, and the
+ * shopper's inbox (receipts, coupons, messages) with per-merchant mute. It knows members only
+ * through the members entry (audience profiles without contact details, spend in a window, and
+ * the platform-internal shopper id of a live member to deliver to their inbox).
+ *
+ * Suggested HTTP surface (the lead wires it; each line names the service method):
+ *
+ * merchant API / console (merchant auth)
+ *   POST   /v1/campaigns                            createCampaign
+ *   GET    /v1/campaigns                            campaigns
+ *   GET    /v1/campaigns/{id}                       campaign
+ *   POST   /v1/campaigns/{id}/status {status}       setCampaignStatus (active | paused | ended)
+ *   POST   /v1/campaigns/{id}/send                  issueNow (manual or scheduled campaigns)
+ *   GET    /v1/campaigns/{id}/results               results
+ *   GET    /v1/members/{memberId}/coupons           couponsOf
+ *   POST   /v1/messages {audience, title, body}     sendMessage
+ *
+ * device protocol (terminal auth; memberId resolved server side from the face match)
+ *   GET    /v1/device/payments/{id}/offers          offersFor(merchantId, memberId, basket)
+ *   (the confirm call of payments runs redeem with the chosen coupon, then onPayment)
+ *
+ * shopper portal (shopper session)
+ *   GET    /v1/me/inbox?cursor&limit                inbox
+ *   POST   /v1/me/inbox/{itemId}/read               markRead
+ *   GET    /v1/me/coupons                           shopperCoupons
+ *   GET    /v1/me/mutes                             mutes
+ *   PUT    /v1/me/mutes/{merchantId}                mute
+ *   DELETE /v1/me/mutes/{merchantId}                unmute
+ *
+ * platform-internal (never routed): onJoined (after members.join), onPayment (after
+ * members.recordPayment of a member), onRefund (after each refund, with fullyRefunded),
+ * releaseRedemption (payment failed after redeem), onMemberLeft (after members.leave),
+ * addReceipt (after a payment settles), runScheduled(now) (a timer, e.g. hourly), forgetShopper
+ * (account deletion, with what members.forgetShopper answered).
+ *
+ * Webhook events (none carries a shopper id): coupon.issued {memberId, couponId, campaignId,
+ * title, reward, validTo, notify}, coupon.redeemed {..., paymentId, discount},
+ * coupon.redemption_reversed, message.sent {memberId, messageId, title, body}; objectId is the
+ * coupon's or the message's id. `notify: false` means the shopper muted the merchant: do not
+ * message them about it. Like members, the `events` sink runs inside the transaction of the
+ * change: `events: { publish: (tx, e) => webhooks.record(tx, e) }`.
+ *
+ * Config: FACEPAY_MARKETING_SECRET keys the holdout assignment (`holdoutSecret`); it must stay the
+ * same across restarts and processes.
+ *
+ * Error codes: campaign_name_invalid, trigger_invalid, currency_invalid, validity_invalid,
+ * holdout_invalid, message_invalid, coupon_days_invalid, budget_invalid, per_member_limit_invalid,
+ * reward_invalid, audience_invalid, basket_invalid, currency_mismatch, campaign_not_found, campaign_ended,
+ * campaign_not_manual, status_invalid, member_not_found, coupon_not_found, coupon_not_applicable,
+ * payment_already_redeemed, inbox_item_not_found, limit_invalid, cursor_invalid.
+ */
+export { createMarketingService, describeReward } from './service.ts';
+export type {
+  Campaign,
+  CampaignInput,
+  CampaignResults,
+  CampaignStatus,
+  Coupon,
+  GroupResult,
+  HeldCoupon,
+  InboxItem,
+  MarketingEvent,
+  MarketingEventSink,
+  MarketingService,
+  MarketingServiceDeps,
+  Offers,
+  Trigger,
+} from './service.ts';
+export { MarketingRepo } from './repo.ts';
+export { marketingMigrations } from './migrations.ts';
+export {
+  bestCoupon,
+  evaluateCoupon,
+  holdoutDraw,
+  inAudience,
+  inHoldout,
+  studentTQuantile,
+  welchInterval,
+  type Audience,
+  type Basket,
+  type CouponCandidate,
+  type CouponChoice,
+  type Evaluation,
+  type Interval,
+  type NotApplicable,
+  type Reward,
+} from './rules.ts';
