@@ -49,4 +49,21 @@ describeEachDb('storage port', migrations, (getDb) => {
     const [row] = await db.query<{ n: number }>('SELECT n FROM things WHERE id = $1', ['c']);
     assert.equal(row?.n, 50);
   });
+
+  test('of many concurrent transactions, only those that throw are undone', async () => {
+    const db = getDb();
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        db.transaction(async (tx) => {
+          await tx.execute('INSERT INTO things (id, n, flag) VALUES ($1, $2, $3)', [`g${i}`, i, false]);
+          if (i % 3 === 0) throw new Error(`no ${i}`);
+          return i;
+        }),
+      ),
+    );
+    const kept = (await db.query<{ id: string }>("SELECT id FROM things WHERE id LIKE 'g%' ORDER BY n")).map((r) => r.id);
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 3 !== 0);
+    assert.deepEqual(kept, expected.map((i) => `g${i}`));
+    results.forEach((r, i) => assert.equal(r.status, i % 3 === 0 ? 'rejected' : 'fulfilled'));
+  });
 });

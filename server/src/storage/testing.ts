@@ -64,3 +64,15 @@ export function describeEachDb(
     });
   }
 }
+
+/**
+ * `describe` once per dialect, for suites that build their own database (a whole platform, a file
+ * on disk, a child process): the body gets the dialect and the PostgreSQL run is skipped with a
+ * reason when FACEPAY_PG_URL is not set.
+ */
+export function describeEachDialect(name: string, body: (dialect: 'sqlite' | 'postgres') => void): void {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    const skip = dialect === 'postgres' && !pgUrl ? PG_SKIP_REASON : false;
+    describe(`${name} [${dialect}]`, { skip }, () => body(dialect));
+  }
+}

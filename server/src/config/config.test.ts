@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, CONFIG_VARS, loadConfig } from './index.ts';
+
+test('defaults, documented variables, and refused bad values', () => {
+  const c = loadConfig({}, '/srv/facepay');
+  assert.equal(c.port, 3000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.dataDir, '/srv/facepay/data');
+  assert.equal(c.pgUrl, undefined);
+  assert.equal(c.platformFeeBps, 100);
+  for (const name of ['PORT', 'HOST', 'FACEPAY_DATA_DIR', 'FACEPAY_PG_URL', 'FACEPAY_PLATFORM_FEE_BPS']) {
+    assert.ok(CONFIG_VARS.some((v) => v.name === name), `${name} is documented`);
+  }
+  const set = loadConfig({ PORT: '8080', FACEPAY_PG_URL: 'postgres://x@y/z', FACEPAY_PLATFORM_FEE_BPS: '250', FACEPAY_DATA_DIR: '/var/fp' });
+  assert.equal(set.port, 8080);
+  assert.equal(set.pgUrl, 'postgres://x@y/z');
+  assert.equal(set.platformFeeBps, 250);
+  assert.equal(set.dataDir, '/var/fp');
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
+  assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '10001' }), /FACEPAY_PLATFORM_FEE_BPS/);
+  assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '1.5' }), ConfigError);
+  assert.throws(() => loadConfig({ FACEPAY_PG_URL: 'mysql://x' }), /FACEPAY_PG_URL/);
+  assert.throws(() => loadConfig({ FACEPAY_LOG_LEVEL: 'loud' }), /FACEPAY_LOG_LEVEL/);
+});

@@ -1,0 +1,98 @@
+/**
+ * All configuration comes from environment variables, read once at start by `loadConfig`. Each
+ * variable is documented in CONFIG_VARS (printed by `facepay start --help`); a bad value stops
+ * the start with a message naming the variable rather than running on a surprising default.
+ */
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Where the embedded database and other local state live. */
+  dataDir: string;
+  /** PostgreSQL instead of the embedded database when set. */
+  pgUrl: string | undefined;
+  pgMaxConnections: number;
+  platformFeeBps: number;
+  shopperPaymentLimit: number;
+  shopperDailyLimit: number;
+  bodyLimitBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  webhookIntervalMs: number;
+  /** Lets webhook endpoints use http:// (development only). */
+  webhookAllowHttp: boolean;
+  /** The URL printed for people to open; defaults to http://HOST:PORT. */
+  publicUrl: string | undefined;
+}
+
+interface VarDoc {
+  name: string;
+  default: string;
+  about: string;
+}
+
+export const CONFIG_VARS: readonly VarDoc[] = [
+  { name: 'PORT', default: '3000', about: 'TCP port of the API and web apps (0 picks a free one)' },
+  { name: 'HOST', default: '127.0.0.1', about: 'interface to listen on; 0.0.0.0 to reach it from tablets on the network' },
+  { name: 'FACEPAY_DATA_DIR', default: './data', about: 'folder of the embedded SQLite database (facepay.sqlite) and local state' },
+  { name: 'FACEPAY_PG_URL', default: '(unset)', about: 'postgres://... to use PostgreSQL instead of the embedded database' },
+  { name: 'FACEPAY_PG_MAX_CONNECTIONS', default: '10', about: 'size of the PostgreSQL connection pool of each process' },
+  { name: 'FACEPAY_PLATFORM_FEE_BPS', default: '100', about: 'platform fee per payment in basis points (100 = 1%), rounded down' },
+  { name: 'FACEPAY_SHOPPER_PAYMENT_LIMIT', default: '100000', about: 'largest face payment, in minor units of any currency' },
+  { name: 'FACEPAY_SHOPPER_DAILY_LIMIT', default: '300000', about: 'most a shopper may pay by face per UTC day and currency, in minor units' },
+  { name: 'FACEPAY_BODY_LIMIT_BYTES', default: '65536', about: 'largest accepted request body (device routes may set their own)' },
+  { name: 'FACEPAY_LOG_LEVEL', default: 'info', about: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'FACEPAY_WEBHOOK_INTERVAL_MS', default: '1000', about: 'how often the webhook worker looks for work' },
+  { name: 'FACEPAY_WEBHOOK_ALLOW_HTTP', default: '0', about: '1 lets webhook endpoints use plain http:// (development)' },
+  { name: 'FACEPAY_PUBLIC_URL', default: '(unset)', about: 'the address printed for people to open, when behind a proxy' },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 0 or 1, got "${raw}"`);
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const logLevel = (env.FACEPAY_LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`FACEPAY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
+  const pgUrl = env.FACEPAY_PG_URL === '' ? undefined : env.FACEPAY_PG_URL;
+  if (pgUrl !== undefined && !/^postgres(ql)?:\/\//.test(pgUrl)) throw new ConfigError('FACEPAY_PG_URL must start with postgres://');
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(cwd, env.FACEPAY_DATA_DIR || './data'),
+    pgUrl,
+    pgMaxConnections: int(env, 'FACEPAY_PG_MAX_CONNECTIONS', 10, 1, 1000),
+    platformFeeBps: int(env, 'FACEPAY_PLATFORM_FEE_BPS', 100, 0, 10_000),
+    shopperPaymentLimit: int(env, 'FACEPAY_SHOPPER_PAYMENT_LIMIT', 100_000, 1, Number.MAX_SAFE_INTEGER),
+    shopperDailyLimit: int(env, 'FACEPAY_SHOPPER_DAILY_LIMIT', 300_000, 1, Number.MAX_SAFE_INTEGER),
+    bodyLimitBytes: int(env, 'FACEPAY_BODY_LIMIT_BYTES', 65_536, 1024, 64 * 1024 * 1024),
+    logLevel,
+    webhookIntervalMs: int(env, 'FACEPAY_WEBHOOK_INTERVAL_MS', 1000, 10, 3_600_000),
+    webhookAllowHttp: flag(env, 'FACEPAY_WEBHOOK_ALLOW_HTTP'),
+    publicUrl: env.FACEPAY_PUBLIC_URL || undefined,
+  };
+}
+
+/** The documented variables as text, for `--help`. */
+export function describeConfig(): string {
+  return CONFIG_VARS.map((v) => `  ${v.name.padEnd(30)} ${v.about} (default ${v.default})`).join('\n');
+}

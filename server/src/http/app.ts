@@ -1,0 +1,112 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Clock, IdGenerator } from '../platform/index.ts';
+import { DomainError } from '../platform/index.ts';
+import type { Db } from '../storage/index.ts';
+import { authenticateMerchant } from './auth.ts';
+import { errorBody, handleError } from './errors.ts';
+import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyStore } from './idempotency.ts';
+import { OpenApiCollector, renderDocs } from './openapi.ts';
+import { routeFiles } from './routes/index.ts';
+import type { AppServices, RouteRegistrar } from './types.ts';
+
+export interface HttpDeps {
+  services: AppServices;
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  config: { bodyLimitBytes: number; logLevel: string };
+  /** Where log lines go (one JSON object per line); stdout by default. */
+  logStream?: { write(line: string): void };
+  /** Route files to register instead of the standard list (tests). */
+  routes?: readonly RouteRegistrar[];
+  idempotency?: IdempotencyStore;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_.\-]{1,64}$/;
+
+/**
+ * The API server, not yet listening: tests drive it with `inject`, `facepay start` calls listen.
+ * Cross-cutting work happens here once: request ids, API-key auth (routes declare
+ * `config: { auth: scope }`), Idempotency-Key on POSTs, error mapping, the OpenAPI document.
+ */
+export function buildApp(deps: HttpDeps): FastifyInstance {
+  const { services, ids } = deps;
+  const idempotency = deps.idempotency ?? createIdempotencyStore(deps.db, deps.clock);
+  const app = Fastify({
+    logger: { level: deps.config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    bodyLimit: deps.config.bodyLimitBytes,
+    // One line per request, written in onResponse below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : ids.next('req');
+    },
+    // Types are never coerced: "100" is not an amount. Query strings are strings checked by pattern.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  // The API speaks JSON only; a route file that takes other bodies (images) adds its own parser.
+  app.removeContentTypeParser('text/plain');
+  const openapi = new OpenApiCollector();
+  app.addHook('onRoute', openapi.onRoute);
+  app.decorateRequest('auth', null);
+  app.decorateRequest('idempotency', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', request.id);
+  });
+
+  // Credentials are checked before the body is even read: a caller without a valid key learns nothing else.
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.auth;
+    if (scope === undefined) return;
+    request.auth = await authenticateMerchant(services.merchants, request, scope);
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.auth === null || request.method !== 'POST') return;
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return;
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+      throw new DomainError('invalid', 'idempotency_key_invalid', 'Idempotency-Key is 1 to 255 printable ASCII characters');
+    }
+    const scopeKey = `${request.auth.merchantId}:${request.auth.mode}`;
+    const begin = await idempotency.begin(scopeKey, key, fingerprint(request.method, request.url, request.body));
+    if (begin.kind === 'replay') {
+      request.log.info({ idempotency_key: key }, 'idempotent replay');
+      return reply.code(begin.statusCode).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(begin.body);
+    }
+    request.idempotency = { scope: scopeKey, key };
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const held = request.idempotency;
+    if (held === null) return payload;
+    request.idempotency = null;
+    // Our own failures are not remembered, so that the client's retry runs again.
+    if (reply.statusCode >= 500) await idempotency.release(held.scope, held.key);
+    else await idempotency.finish(held.scope, held.key, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload));
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, merchant: request.auth?.merchantId },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(request, 'route_not_found', `there is no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  for (const register of deps.routes ?? routeFiles) register(app, services);
+
+  let doc: Record<string, unknown> | undefined;
+  const document = (): Record<string, unknown> => (doc ??= openapi.document({ title: 'Facepay API', version: '1' }));
+  app.get('/openapi.json', async () => document());
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderDocs(document())));
+  return app;
+}

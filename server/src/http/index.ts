@@ -1,0 +1,10 @@
+export { buildApp } from './app.ts';
+export type { HttpDeps } from './app.ts';
+export type { AppServices, RouteRegistrar } from './types.ts';
+export { authenticateMerchant, requireAuth } from './auth.ts';
+export { statusForKind, errorBody } from './errors.ts';
+export { createIdempotencyStore } from './idempotency.ts';
+export type { IdempotencyStore } from './idempotency.ts';
+export { httpMigrations } from './migrations.ts';
+export { routeFiles } from './routes/index.ts';
+export * from './schemas.ts';

@@ -1,0 +1,215 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { intentResource, refundResource } from '../../payments/index.ts';
+import { DomainError } from '../../platform/index.ts';
+import { requireAuth } from '../auth.ts';
+import { amountSchema, currencySchema, idParams, listBody, listQuery, metadataSchema, pageArgs } from '../schemas.ts';
+import type { AppServices } from '../types.ts';
+import { eventResource } from './webhooks.ts';
+
+/** Only test keys may stand in for the terminal's face flow, and only for test shoppers (`test_...`). */
+export function assertTestShopper(mode: string, shopper: string): void {
+  if (mode !== 'test') throw new DomainError('forbidden', 'test_mode_only', 'this needs a test-mode API key (sk_test_...)');
+  if (!shopper.startsWith('test_')) {
+    throw new DomainError('forbidden', 'test_shopper_required', 'test helpers act only on test shoppers, whose ids start with test_');
+  }
+}
+
+const shopperSchema = { type: 'string', pattern: '^test_[A-Za-z0-9_\\-.]{1,59}$', description: 'A test shopper id (test_...).' } as const;
+
+export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks }: AppServices): void {
+  app.post('/v1/payment_intents', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Payment intents'],
+      summary: 'Create a payment intent',
+      description:
+        'The till creates an intent for an amount at a store; the terminal then shows it and the shopper pays by face. ' +
+        'With a test key, `confirm: true` and a test `shopper` pay it at once (for tests and benchmarks).',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['amount', 'currency', 'store'],
+        properties: {
+          amount: amountSchema,
+          currency: currencySchema,
+          store: { type: 'string', minLength: 1, maxLength: 128, description: 'Id of one of your stores.' },
+          terminal: { type: 'string', minLength: 1, maxLength: 64, description: 'The terminal that should show it.' },
+          order_reference: { type: 'string', minLength: 1, maxLength: 200, description: 'Your order number.' },
+          description: { type: 'string', minLength: 1, maxLength: 500 },
+          metadata: metadataSchema,
+          confirm: { type: 'boolean', description: 'Test mode: pay it at once for `shopper`.' },
+          shopper: shopperSchema,
+        },
+      },
+    },
+    handler: async (request, reply) => {
+      const auth = requireAuth(request);
+      const b = request.body as {
+        amount: number;
+        currency: string;
+        store: string;
+        terminal?: string;
+        order_reference?: string;
+        description?: string;
+        metadata?: Record<string, string>;
+        confirm?: boolean;
+        shopper?: string;
+      };
+      if (b.confirm && b.shopper === undefined) throw new DomainError('invalid', 'parameter_missing', 'confirm needs a shopper');
+      if (b.shopper !== undefined) assertTestShopper(auth.mode, b.shopper);
+      const key = request.idempotency?.key;
+      let pi = await payments.createIntent(
+        auth.merchantId,
+        { amount: b.amount, currency: b.currency, storeId: b.store, terminalId: b.terminal, orderReference: b.order_reference, description: b.description, metadata: b.metadata },
+        { idempotencyKey: key },
+      );
+      if (b.confirm && b.shopper !== undefined) {
+        pi = await payments.confirmWithShopper(pi.id, b.shopper, { merchantId: auth.merchantId, idempotencyKey: key });
+      }
+      return reply.code(200).send(intentResource(pi));
+    },
+  });
+
+  app.get('/v1/payment_intents', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Payment intents'], summary: 'List payment intents, newest first', querystring: listQuery({ store: { type: 'string', maxLength: 128 } }) },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const page = await payments.listIntents(auth.merchantId, { ...pageArgs(request.query), storeId: (request.query as { store?: string }).store });
+      return listBody(page, intentResource);
+    },
+  });
+
+  app.get('/v1/payment_intents/:id', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Payment intents'], summary: 'Retrieve a payment intent', params: idParams },
+    handler: async (request) => intentResource(await payments.getIntent(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.get('/v1/payment_intents/:id/events', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Payment intents'], summary: "A payment intent's event log, newest first", params: idParams, querystring: listQuery() },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const id = (request.params as { id: string }).id;
+      await payments.getIntent(auth.merchantId, id);
+      return listBody(await webhooks.listEvents(auth.merchantId, { ...pageArgs(request.query), objectId: id }), eventResource);
+    },
+  });
+
+  app.post('/v1/payment_intents/:id/cancel', {
+    config: { auth: 'payments:write' },
+    schema: { tags: ['Payment intents'], summary: 'Cancel a payment intent that has not been paid', params: idParams },
+    handler: async (request) => intentResource(await payments.cancel(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.post('/v1/payment_intents/:id/confirm', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Test helpers'],
+      summary: 'Pay an intent as a test shopper (test mode only)',
+      description: 'In live mode only the terminal confirms, after the face match and the shopper\'s tap.',
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, required: ['shopper'], properties: { shopper: shopperSchema } },
+    },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const { shopper } = request.body as { shopper: string };
+      assertTestShopper(auth.mode, shopper);
+      const pi = await payments.confirmWithShopper((request.params as { id: string }).id, shopper, {
+        merchantId: auth.merchantId,
+        idempotencyKey: request.idempotency?.key,
+      });
+      return intentResource(pi);
+    },
+  });
+
+  app.post('/v1/refunds', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Refunds'],
+      summary: 'Refund a payment, in full or in part',
+      description: 'Refunds never exceed what was paid. The platform fee is given back pro rata (rounded down on the running total).',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['payment_intent'],
+        properties: {
+          payment_intent: { type: 'string', minLength: 1, maxLength: 128 },
+          amount: { ...amountSchema, description: 'Defaults to everything not yet refunded.' },
+          reason: { type: 'string', minLength: 1, maxLength: 200 },
+          metadata: metadataSchema,
+        },
+      },
+    },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const b = request.body as { payment_intent: string; amount?: number; reason?: string; metadata?: Record<string, string> };
+      const r = await payments.createRefund(
+        auth.merchantId,
+        { paymentIntentId: b.payment_intent, amount: b.amount, reason: b.reason, metadata: b.metadata },
+        { idempotencyKey: request.idempotency?.key },
+      );
+      return refundResource(r);
+    },
+  });
+
+  app.get('/v1/refunds', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Refunds'], summary: 'List refunds, newest first', querystring: listQuery({ payment_intent: { type: 'string', maxLength: 128 } }) },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const q = request.query as { payment_intent?: string };
+      return listBody(await payments.listRefunds(auth.merchantId, { ...pageArgs(request.query), paymentIntentId: q.payment_intent }), refundResource);
+    },
+  });
+
+  app.get('/v1/refunds/:id', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Refunds'], summary: 'Retrieve a refund', params: idParams },
+    handler: async (request) => refundResource(await payments.getRefund(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.post('/v1/test_helpers/top_ups', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Test helpers'],
+      summary: "Fund a test shopper's wallet (test mode only)",
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['shopper', 'amount', 'currency'],
+        properties: { shopper: shopperSchema, amount: amountSchema, currency: currencySchema },
+      },
+    },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const b = request.body as { shopper: string; amount: number; currency: string };
+      assertTestShopper(auth.mode, b.shopper);
+      const currency = b.currency.toLowerCase();
+      // With an Idempotency-Key the same key funds once even past the stored response; without one each call is new.
+      const unique = request.idempotency ? createHash('sha256').update(request.idempotency.key).digest('hex').slice(0, 32) : randomUUID();
+      const reference = `${auth.merchantId}.${unique}`;
+      const t = await payments.topUp(b.shopper, b.amount, currency, reference);
+      return { object: 'top_up', id: t.id, shopper: b.shopper, amount: t.amount, currency, balance: await payments.walletBalance(b.shopper, currency) };
+    },
+  });
+
+  app.get('/v1/test_helpers/wallets/:shopper', {
+    config: { auth: 'payments:read' },
+    schema: {
+      tags: ['Test helpers'],
+      summary: "A test shopper's wallet balance (test mode only)",
+      params: { type: 'object', required: ['shopper'], properties: { shopper: shopperSchema } },
+      querystring: { type: 'object', additionalProperties: false, required: ['currency'], properties: { currency: currencySchema } },
+    },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      const { shopper } = request.params as { shopper: string };
+      assertTestShopper(auth.mode, shopper);
+      const currency = (request.query as { currency: string }).currency.toLowerCase();
+      return { object: 'wallet', shopper, currency, balance: await payments.walletBalance(shopper, currency) };
+    },
+  });
+}

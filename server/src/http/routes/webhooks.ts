@@ -1,0 +1,128 @@
+import type { FastifyInstance } from 'fastify';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../../merchants/index.ts';
+import { requireAuth } from '../auth.ts';
+import { idParams, listBody, listQuery, pageArgs } from '../schemas.ts';
+import type { AppServices } from '../types.ts';
+
+export const endpointResource = (e: WebhookEndpoint) => ({
+  id: e.id,
+  object: 'webhook_endpoint',
+  url: e.url,
+  enabled_events: e.events,
+  status: e.disabled ? 'disabled' : 'enabled',
+  created: e.createdAt,
+});
+
+export const eventResource = (e: WebhookEvent) => ({ id: e.id, object: 'event', type: e.type, created: e.createdAt, data: { object: e.data } });
+
+export const deliveryResource = (d: Delivery & { attemptLog?: DeliveryAttempt[] }) => ({
+  id: d.id,
+  object: 'webhook_delivery',
+  endpoint: d.endpointId,
+  event: d.eventId,
+  status: d.status,
+  attempts: d.attempts,
+  next_attempt_at: d.nextAttemptAt,
+  last_status_code: d.lastStatusCode,
+  last_error: d.lastError,
+  created: d.createdAt,
+  updated: d.updatedAt,
+  ...(d.attemptLog
+    ? { attempt_log: d.attemptLog.map((a) => ({ attempted_at: a.attemptedAt, status_code: a.statusCode, error: a.error, duration_ms: a.durationMs })) }
+    : {}),
+});
+
+export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppServices): void {
+  app.post('/v1/webhook_endpoints', {
+    config: { auth: 'webhooks:write' },
+    schema: {
+      tags: ['Webhooks'],
+      summary: 'Register a webhook endpoint (its signing secret is in this answer only)',
+      description:
+        'Each delivery is a POST with a `Facepay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>` header. ' +
+        'Failed deliveries are retried with exponential back-off (30 s doubling, 8 attempts).',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', minLength: 1, maxLength: 2000 },
+          enabled_events: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', maxLength: 100 }, description: 'Event types, or ["*"] (default).' },
+        },
+      },
+    },
+    handler: async (request) => {
+      const b = request.body as { url: string; enabled_events?: string[] };
+      const { endpoint, secret } = await webhooks.createEndpoint(requireAuth(request).merchantId, { url: b.url, ...(b.enabled_events ? { events: b.enabled_events } : {}) });
+      return { ...endpointResource(endpoint), secret };
+    },
+  });
+
+  app.get('/v1/webhook_endpoints', {
+    config: { auth: 'webhooks:read' },
+    schema: { tags: ['Webhooks'], summary: 'List webhook endpoints', querystring: listQuery() },
+    handler: async (request) => listBody(await webhooks.listEndpoints(requireAuth(request).merchantId, pageArgs(request.query)), endpointResource),
+  });
+
+  app.get('/v1/webhook_endpoints/:id', {
+    config: { auth: 'webhooks:read' },
+    schema: { tags: ['Webhooks'], summary: 'Retrieve a webhook endpoint', params: idParams },
+    handler: async (request) => endpointResource(await webhooks.getEndpoint(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.post('/v1/webhook_endpoints/:id', {
+    config: { auth: 'webhooks:write' },
+    schema: {
+      tags: ['Webhooks'],
+      summary: 'Enable or disable a webhook endpoint',
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, required: ['disabled'], properties: { disabled: { type: 'boolean' } } },
+    },
+    handler: async (request) => {
+      const { disabled } = request.body as { disabled: boolean };
+      return endpointResource(await webhooks.setEndpointDisabled(requireAuth(request).merchantId, (request.params as { id: string }).id, disabled));
+    },
+  });
+
+  app.get('/v1/events', {
+    config: { auth: 'webhooks:read' },
+    schema: { tags: ['Webhooks'], summary: 'List events, newest first', querystring: listQuery() },
+    handler: async (request) => listBody(await webhooks.listEvents(requireAuth(request).merchantId, pageArgs(request.query)), eventResource),
+  });
+
+  app.get('/v1/events/:id', {
+    config: { auth: 'webhooks:read' },
+    schema: { tags: ['Webhooks'], summary: 'Retrieve an event', params: idParams },
+    handler: async (request) => eventResource(await webhooks.getEvent(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.get('/v1/webhook_deliveries', {
+    config: { auth: 'webhooks:read' },
+    schema: {
+      tags: ['Webhooks'],
+      summary: 'The delivery log, newest first',
+      querystring: listQuery({ endpoint: { type: 'string', maxLength: 128 }, event: { type: 'string', maxLength: 128 } }),
+    },
+    handler: async (request) => {
+      const q = request.query as { endpoint?: string; event?: string };
+      const page = await webhooks.listDeliveries(requireAuth(request).merchantId, {
+        ...pageArgs(request.query),
+        ...(q.endpoint ? { endpointId: q.endpoint } : {}),
+        ...(q.event ? { eventId: q.event } : {}),
+      });
+      return listBody(page, deliveryResource);
+    },
+  });
+
+  app.get('/v1/webhook_deliveries/:id', {
+    config: { auth: 'webhooks:read' },
+    schema: { tags: ['Webhooks'], summary: 'Retrieve a delivery with every attempt', params: idParams },
+    handler: async (request) => deliveryResource(await webhooks.getDelivery(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+
+  app.post('/v1/webhook_deliveries/:id/retry', {
+    config: { auth: 'webhooks:write' },
+    schema: { tags: ['Webhooks'], summary: 'Send a delivery again now (replay)', params: idParams },
+    handler: async (request) => deliveryResource(await webhooks.retryDelivery(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+  });
+}

@@ -1,0 +1,154 @@
+import type { Row, SqlExecutor } from '../storage/index.ts';
+import type { Account, Transfer, TransferKind } from './types.ts';
+
+const ACCOUNT_COLS =
+  'id, currency, code, flags, debits_pending, debits_posted, credits_pending, credits_posted, metadata, created_at';
+const TRANSFER_COLS =
+  'id, debit_account_id, credit_account_id, amount, currency, code, kind, pending_id, timeout_at, metadata, created_at';
+
+function toAccount(r: Row): Account {
+  return {
+    id: r.id as string,
+    currency: r.currency as string,
+    code: r.code as string,
+    flags: Number(r.flags),
+    debitsPending: Number(r.debits_pending),
+    debitsPosted: Number(r.debits_posted),
+    creditsPending: Number(r.credits_pending),
+    creditsPosted: Number(r.credits_posted),
+    metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toTransfer(r: Row): Transfer {
+  return {
+    id: r.id as string,
+    debitAccountId: r.debit_account_id as string,
+    creditAccountId: r.credit_account_id as string,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    code: r.code as string,
+    kind: r.kind as TransferKind,
+    pendingId: (r.pending_id as string | null) ?? null,
+    timeoutAt: r.timeout_at === null || r.timeout_at === undefined ? null : Number(r.timeout_at),
+    metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** Balance changes to one account within one batch. */
+export interface AccountDelta {
+  debitsPending: number;
+  debitsPosted: number;
+  creditsPending: number;
+  creditsPosted: number;
+}
+
+/** The only SQL of the ledger. */
+export const ledgerRepo = {
+  async insertAccount(x: SqlExecutor, a: Account): Promise<boolean> {
+    const r = await x.execute(
+      `INSERT INTO ledger_accounts (${ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, 0, 0, 0, 0, $5, $6) ON CONFLICT (id) DO NOTHING`,
+      [a.id, a.currency, a.code, a.flags, JSON.stringify(a.metadata), a.createdAt],
+    );
+    return r.changes === 1;
+  },
+
+  async getAccount(x: SqlExecutor, id: string): Promise<Account | undefined> {
+    const [r] = await x.query(`SELECT ${ACCOUNT_COLS} FROM ledger_accounts WHERE id = $1`, [id]);
+    return r ? toAccount(r) : undefined;
+  },
+
+  /**
+   * Applies a delta under the account's limit flag, in one statement that also takes the row lock
+   * on PostgreSQL. Answers false when the account is missing, of another currency, or the limit
+   * would be broken; the caller then finds out which.
+   */
+  async applyDelta(x: SqlExecutor, id: string, currency: string, d: AccountDelta): Promise<boolean> {
+    const r = await x.execute(
+      `UPDATE ledger_accounts SET
+         debits_pending = debits_pending + $3, debits_posted = debits_posted + $4,
+         credits_pending = credits_pending + $5, credits_posted = credits_posted + $6
+       WHERE id = $1 AND currency = $2
+         AND ((flags & 1) = 0 OR debits_posted + $4 + debits_pending + $3 <= credits_posted + $6)
+         AND ((flags & 2) = 0 OR credits_posted + $6 + credits_pending + $5 <= debits_posted + $4)`,
+      [id, currency, d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted],
+    );
+    return r.changes === 1;
+  },
+
+  /** Answers false, inserting nothing, when the id exists already. */
+  async insertTransfer(x: SqlExecutor, t: Transfer): Promise<boolean> {
+    const r = await x.execute(`INSERT INTO ledger_transfers (${TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`, [
+      t.id,
+      t.debitAccountId,
+      t.creditAccountId,
+      t.amount,
+      t.currency,
+      t.code,
+      t.kind,
+      t.pendingId,
+      t.timeoutAt,
+      JSON.stringify(t.metadata),
+      t.createdAt,
+    ]);
+    return r.changes === 1;
+  },
+
+  /** Inserts the transfers in one statement; answers the ids that were new (existing ids are left alone). */
+  async insertTransfers(x: SqlExecutor, ts: readonly Transfer[]): Promise<Set<string>> {
+    const params: unknown[] = [];
+    const rows = ts.map((t) => {
+      const base = params.length;
+      params.push(t.id, t.debitAccountId, t.creditAccountId, t.amount, t.currency, t.code, t.kind, t.pendingId, t.timeoutAt, JSON.stringify(t.metadata), t.createdAt);
+      return `(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    const inserted = await x.query<{ id: string }>(
+      `INSERT INTO ledger_transfers (${TRANSFER_COLS}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      params,
+    );
+    return new Set(inserted.map((r) => r.id));
+  },
+
+  async getTransfer(x: SqlExecutor, id: string): Promise<Transfer | undefined> {
+    const [r] = await x.query(`SELECT ${TRANSFER_COLS} FROM ledger_transfers WHERE id = $1`, [id]);
+    return r ? toTransfer(r) : undefined;
+  },
+
+  async getResolution(x: SqlExecutor, pendingId: string): Promise<Transfer | undefined> {
+    const [r] = await x.query(`SELECT ${TRANSFER_COLS} FROM ledger_transfers WHERE pending_id = $1`, [pendingId]);
+    return r ? toTransfer(r) : undefined;
+  },
+
+  /** Pending transfers past their timeout and not yet resolved. */
+  async duePending(x: SqlExecutor, now: number, limit: number): Promise<Transfer[]> {
+    const rows = await x.query(
+      `SELECT ${TRANSFER_COLS} FROM ledger_transfers p
+       WHERE p.kind = 'pending' AND p.timeout_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = p.id)
+       ORDER BY p.timeout_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toTransfer);
+  },
+
+  /** Newest first; `before` is the id the previous page ended with. */
+  async listTransfers(x: SqlExecutor, accountId: string, limit: number, before?: string): Promise<Transfer[]> {
+    const rows = await x.query(
+      `SELECT ${TRANSFER_COLS} FROM ledger_transfers
+       WHERE (debit_account_id = $1 OR credit_account_id = $1) AND (CAST($2 AS TEXT) IS NULL OR id < $2)
+       ORDER BY id DESC LIMIT $3`,
+      [accountId, before ?? null, limit],
+    );
+    return rows.map(toTransfer);
+  },
+
+  async allAccounts(x: SqlExecutor): Promise<Account[]> {
+    return (await x.query(`SELECT ${ACCOUNT_COLS} FROM ledger_accounts ORDER BY id`)).map(toAccount);
+  },
+
+  async allTransfers(x: SqlExecutor): Promise<Transfer[]> {
+    return (await x.query(`SELECT ${TRANSFER_COLS} FROM ledger_transfers ORDER BY id`)).map(toTransfer);
+  },
+};

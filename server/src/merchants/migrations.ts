@@ -1,0 +1,76 @@
+import type { Migration } from '../storage/index.ts';
+
+const core = `CREATE TABLE merchants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE stores (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL REFERENCES merchants (id),
+  name TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX stores_merchant ON stores (merchant_id, id);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL REFERENCES merchants (id),
+  name TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  last4 TEXT NOT NULL,
+  revoked_at BIGINT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX api_keys_merchant ON api_keys (merchant_id, id);
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL REFERENCES merchants (id),
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  events TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, id);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  dispatched INTEGER NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX events_merchant ON events (merchant_id, id);
+CREATE INDEX events_object ON events (object_id, id);
+CREATE INDEX events_undispatched ON events (id) WHERE dispatched = 0;
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id),
+  event_id TEXT NOT NULL REFERENCES events (id),
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT,
+  last_status_code INTEGER,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_deliveries_merchant ON webhook_deliveries (merchant_id, id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE TABLE webhook_attempts (
+  id TEXT PRIMARY KEY,
+  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+  attempted_at BIGINT NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+`;
+
+export const merchantMigrations: Migration[] = [{ id: 'merchants/0001_core', sqlite: core, postgres: core }];

@@ -1,0 +1,74 @@
+import type { Row, SqlExecutor } from '../storage/index.ts';
+import type { ApiKey, Merchant, Store } from './types.ts';
+
+const toMerchant = (r: Row): Merchant => ({ id: r.id as string, name: r.name as string, createdAt: Number(r.created_at) });
+const toStore = (r: Row): Store => ({
+  id: r.id as string,
+  merchantId: r.merchant_id as string,
+  name: r.name as string,
+  metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+  createdAt: Number(r.created_at),
+});
+const toKey = (r: Row): ApiKey => ({
+  id: r.id as string,
+  merchantId: r.merchant_id as string,
+  name: r.name as string,
+  mode: r.mode as ApiKey['mode'],
+  scopes: JSON.parse(r.scopes as string) as string[],
+  last4: r.last4 as string,
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  createdAt: Number(r.created_at),
+});
+
+/** A page query: newest first, ids below the cursor. */
+const PAGE = '(CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3';
+
+export const merchantRepo = {
+  async insertMerchant(x: SqlExecutor, m: Merchant): Promise<void> {
+    await x.execute('INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)', [m.id, m.name, m.createdAt]);
+  },
+  async getMerchant(x: SqlExecutor, id: string): Promise<Merchant | undefined> {
+    const [r] = await x.query('SELECT id, name, created_at FROM merchants WHERE id = $1', [id]);
+    return r ? toMerchant(r) : undefined;
+  },
+  async countMerchants(x: SqlExecutor): Promise<number> {
+    const [r] = await x.query<{ n: number }>('SELECT COUNT(*) AS n FROM merchants');
+    return Number(r?.n ?? 0);
+  },
+  async insertStore(x: SqlExecutor, s: Store): Promise<void> {
+    await x.execute('INSERT INTO stores (id, merchant_id, name, metadata, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      s.id,
+      s.merchantId,
+      s.name,
+      JSON.stringify(s.metadata),
+      s.createdAt,
+    ]);
+  },
+  async getStore(x: SqlExecutor, merchantId: string, id: string): Promise<Store | undefined> {
+    const [r] = await x.query('SELECT * FROM stores WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+    return r ? toStore(r) : undefined;
+  },
+  async listStores(x: SqlExecutor, merchantId: string, cursor: string | undefined, limit: number): Promise<Store[]> {
+    return (await x.query(`SELECT * FROM stores WHERE merchant_id = $1 AND ${PAGE}`, [merchantId, cursor ?? null, limit])).map(toStore);
+  },
+  async insertKey(x: SqlExecutor, k: ApiKey, secretHash: string): Promise<void> {
+    await x.execute(
+      'INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, last4, revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)',
+      [k.id, k.merchantId, k.name, k.mode, JSON.stringify(k.scopes), secretHash, k.last4, k.createdAt],
+    );
+  },
+  async keyByHash(x: SqlExecutor, secretHash: string): Promise<ApiKey | undefined> {
+    const [r] = await x.query('SELECT * FROM api_keys WHERE secret_hash = $1', [secretHash]);
+    return r ? toKey(r) : undefined;
+  },
+  async getKey(x: SqlExecutor, merchantId: string, id: string): Promise<ApiKey | undefined> {
+    const [r] = await x.query('SELECT * FROM api_keys WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+    return r ? toKey(r) : undefined;
+  },
+  async listKeys(x: SqlExecutor, merchantId: string, cursor: string | undefined, limit: number): Promise<ApiKey[]> {
+    return (await x.query(`SELECT * FROM api_keys WHERE merchant_id = $1 AND ${PAGE}`, [merchantId, cursor ?? null, limit])).map(toKey);
+  },
+  async revokeKey(x: SqlExecutor, merchantId: string, id: string, at: number): Promise<void> {
+    await x.execute('UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND merchant_id = $2 AND revoked_at IS NULL', [id, merchantId, at]);
+  },
+};

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
+import type { Db } from '../storage/index.ts';
+import { merchantRepo as repo } from './repo.ts';
+import { SCOPES, type ApiKey, type KeyMode, type Merchant, type MerchantAuth, type Page, type PageQuery, type Store } from './types.ts';
+
+export interface MerchantsDeps {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  random: Random;
+}
+
+export interface MerchantService {
+  createMerchant(input: { name: string }): Promise<Merchant>;
+  getMerchant(id: string): Promise<Merchant>;
+  countMerchants(): Promise<number>;
+  createStore(merchantId: string, input: { name: string; metadata?: Record<string, string> }): Promise<Store>;
+  /** The store, if it belongs to this merchant; otherwise `store_not_found` (another merchant's ids are not revealed). */
+  getStore(merchantId: string, storeId: string): Promise<Store>;
+  /** Throws `store_not_found` unless the store belongs to the merchant. */
+  assertStoreOfMerchant(merchantId: string, storeId: string): Promise<void>;
+  listStores(merchantId: string, q?: PageQuery): Promise<Page<Store>>;
+  /** Makes a key; the secret is in the answer only, never stored or shown again. */
+  createApiKey(merchantId: string, input?: { name?: string; mode?: KeyMode; scopes?: string[] }): Promise<{ key: ApiKey; secret: string }>;
+  listApiKeys(merchantId: string, q?: PageQuery): Promise<Page<ApiKey>>;
+  revokeApiKey(merchantId: string, keyId: string): Promise<ApiKey>;
+  /** Resolves a secret to its merchant; `api_key_invalid` or `api_key_revoked` otherwise. */
+  authenticate(secret: string): Promise<MerchantAuth>;
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return 10;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
+    throw new DomainError('invalid', 'limit_invalid', 'limit must be an integer from 1 to 100');
+  }
+  return limit;
+}
+
+/** Turns `limit + 1` fetched rows into a page. */
+export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const hasMore = rows.length > limit;
+  const data = hasMore ? rows.slice(0, limit) : rows;
+  return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+}
+
+function checkName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 200) {
+    throw new DomainError('invalid', `${what}_name_invalid`, `${what} name must be 1 to 200 characters`);
+  }
+  return name.trim();
+}
+
+export function createMerchantService({ db, clock, ids, random }: MerchantsDeps): MerchantService {
+  // Store ownership never changes, so a positive answer is remembered: it is asked on every payment.
+  const storeOwner = new Map<string, string>();
+
+  function newSecret(mode: KeyMode): string {
+    const bytes = random.bytes(32);
+    let s = '';
+    for (const b of bytes) s += ALPHABET[b % ALPHABET.length];
+    return `sk_${mode}_${s}`;
+  }
+
+  async function getStore(merchantId: string, storeId: string): Promise<Store> {
+    const s = await repo.getStore(db, merchantId, storeId);
+    if (!s) throw new DomainError('not_found', 'store_not_found', `no store ${storeId}`);
+    return s;
+  }
+
+  return {
+    async createMerchant({ name }) {
+      const m: Merchant = { id: ids.next('mer'), name: checkName(name, 'merchant'), createdAt: clock.now().getTime() };
+      await repo.insertMerchant(db, m);
+      return m;
+    },
+
+    async getMerchant(id) {
+      const m = await repo.getMerchant(db, id);
+      if (!m) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
+      return m;
+    },
+
+    countMerchants: () => repo.countMerchants(db),
+
+    async createStore(merchantId, { name, metadata }) {
+      const s: Store = {
+        id: ids.next('store'),
+        merchantId,
+        name: checkName(name, 'store'),
+        metadata: metadata ?? {},
+        createdAt: clock.now().getTime(),
+      };
+      await repo.insertStore(db, s);
+      return s;
+    },
+
+    getStore,
+
+    async assertStoreOfMerchant(merchantId, storeId) {
+      if (storeOwner.get(storeId) === merchantId) return;
+      await getStore(merchantId, storeId);
+      storeOwner.set(storeId, merchantId);
+    },
+
+    async listStores(merchantId, q = {}) {
+      const limit = pageLimit(q.limit);
+      return toPage(await repo.listStores(db, merchantId, q.cursor, limit + 1), limit);
+    },
+
+    async createApiKey(merchantId, input = {}) {
+      const mode = input.mode ?? 'test';
+      const scopes = input.scopes ?? ['*'];
+      if (scopes.length === 0 || scopes.some((s) => !(SCOPES as readonly string[]).includes(s))) {
+        throw new DomainError('invalid', 'scopes_invalid', `scopes must be some of ${SCOPES.join(', ')}`);
+      }
+      const secret = newSecret(mode);
+      const key: ApiKey = {
+        id: ids.next('key'),
+        merchantId,
+        name: input.name === undefined ? 'default' : checkName(input.name, 'key'),
+        mode,
+        scopes,
+        last4: secret.slice(-4),
+        revokedAt: null,
+        createdAt: clock.now().getTime(),
+      };
+      await repo.insertKey(db, key, hashSecret(secret));
+      return { key, secret };
+    },
+
+    async listApiKeys(merchantId, q = {}) {
+      const limit = pageLimit(q.limit);
+      return toPage(await repo.listKeys(db, merchantId, q.cursor, limit + 1), limit);
+    },
+
+    async revokeApiKey(merchantId, keyId) {
+      await repo.revokeKey(db, merchantId, keyId, clock.now().getTime());
+      const k = await repo.getKey(db, merchantId, keyId);
+      if (!k) throw new DomainError('not_found', 'api_key_not_found', `no API key ${keyId}`);
+      return k;
+    },
+
+    async authenticate(secret) {
+      if (!/^sk_(test|live)_[A-Za-z0-9]{20,100}$/.test(secret)) {
+        throw new DomainError('unauthorized', 'api_key_invalid', 'the API key is not valid');
+      }
+      const k = await repo.keyByHash(db, hashSecret(secret));
+      if (!k) throw new DomainError('unauthorized', 'api_key_invalid', 'the API key is not valid');
+      if (k.revokedAt !== null) throw new DomainError('unauthorized', 'api_key_revoked', 'the API key has been revoked');
+      return { merchantId: k.merchantId, keyId: k.id, mode: k.mode, scopes: k.scopes };
+    },
+  };
+}
+
+/** Whether the scopes allow `needed` (`area:read` or `area:write`). */
+export function hasScope(scopes: readonly string[], needed: string): boolean {
+  if (scopes.includes('*') || scopes.includes(needed)) return true;
+  const [area, level] = needed.split(':');
+  return level === 'read' && scopes.includes(`${area}:write`);
+}

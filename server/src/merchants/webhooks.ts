@@ -1,0 +1,299 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
+import type { Db, SqlExecutor } from '../storage/index.ts';
+import { pageLimit, toPage } from './service.ts';
+import type { Page, PageQuery } from './types.ts';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent, WebhookPoster } from './webhook-types.ts';
+import { webhookRepo as repo } from './webhooks-repo.ts';
+
+export const SIGNATURE_HEADER = 'Facepay-Signature';
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe signs: the timestamp stops replays. */
+export function signPayload(secret: string, body: string, timestampSec: number): string {
+  const mac = createHmac('sha256', secret).update(`${timestampSec}.${body}`).digest('hex');
+  return `t=${timestampSec},v1=${mac}`;
+}
+
+/** For receivers (and tests): true when a `v1` signature matches and the timestamp is within tolerance. */
+export function verifySignature(secret: string, header: string, body: string, nowSec: number, toleranceSec = 300): boolean {
+  const parts = new Map<string, string[]>();
+  for (const kv of header.split(',')) {
+    const i = kv.indexOf('=');
+    if (i < 0) continue;
+    const k = kv.slice(0, i).trim();
+    parts.set(k, [...(parts.get(k) ?? []), kv.slice(i + 1).trim()]);
+  }
+  const t = Number(parts.get('t')?.[0]);
+  if (!Number.isSafeInteger(t) || Math.abs(nowSec - t) > toleranceSec) return false;
+  const expected = Buffer.from(signPayload(secret, body, t).split('v1=')[1]!, 'hex');
+  return (parts.get('v1') ?? []).some((sig) => {
+    const got = Buffer.from(sig, 'hex');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  });
+}
+
+export interface RetryPolicy {
+  /** Delay before the 2nd attempt; doubled for each one after. */
+  baseMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxDelayMs: 6 * 3600_000, maxAttempts: 8, timeoutMs: 10_000 };
+
+/** Exponential back-off: base, 2 base, 4 base, ... capped; undefined once attempts are used up. */
+export function nextDelay(policy: RetryPolicy, attemptsMade: number): number | undefined {
+  if (attemptsMade >= policy.maxAttempts) return undefined;
+  return Math.min(policy.baseMs * 2 ** (attemptsMade - 1), policy.maxDelayMs);
+}
+
+export interface NewEvent {
+  merchantId: string;
+  type: string;
+  objectId: string;
+  data: Record<string, unknown>;
+}
+
+export interface WebhookService {
+  /** Writes the event inside the caller's transaction: it is delivered only if the change commits. */
+  record(tx: SqlExecutor, e: NewEvent): Promise<WebhookEvent>;
+  createEndpoint(merchantId: string, input: { url: string; events?: string[] }): Promise<{ endpoint: WebhookEndpoint; secret: string }>;
+  getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint>;
+  listEndpoints(merchantId: string, q?: PageQuery): Promise<Page<WebhookEndpoint>>;
+  setEndpointDisabled(merchantId: string, id: string, disabled: boolean): Promise<WebhookEndpoint>;
+  getEvent(merchantId: string, id: string): Promise<WebhookEvent>;
+  listEvents(merchantId: string, q?: PageQuery & { objectId?: string }): Promise<Page<WebhookEvent>>;
+  getDelivery(merchantId: string, id: string): Promise<Delivery & { attemptLog: DeliveryAttempt[] }>;
+  listDeliveries(merchantId: string, q?: PageQuery & { endpointId?: string; eventId?: string }): Promise<Page<Delivery>>;
+  /** Sends a delivery again now, whatever its state (a replay); the attempt count carries on. */
+  retryDelivery(merchantId: string, id: string): Promise<Delivery>;
+  /** One round of the worker: fans new events out to endpoints, then sends what is due. */
+  tick(): Promise<{ dispatched: number; attempted: number }>;
+  start(intervalMs: number, onError: (e: unknown) => void): void;
+  stop(): Promise<void>;
+}
+
+export interface WebhookDeps {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  random: Random;
+  poster?: WebhookPoster;
+  retry?: Partial<RetryPolicy>;
+  /** Allows http:// endpoints and loopback hosts (development and tests). */
+  allowInsecureUrls?: boolean;
+}
+
+const fetchPoster: WebhookPoster = async (url, body, headers, timeoutMs) => {
+  const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  await res.arrayBuffer().catch(() => undefined);
+  return { status: res.status };
+};
+
+export function createWebhookService(deps: WebhookDeps): WebhookService {
+  const { db, clock, ids, random } = deps;
+  const poster = deps.poster ?? fetchPoster;
+  const policy: RetryPolicy = { ...defaultRetry, ...deps.retry };
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+
+  function checkUrl(url: unknown): string {
+    let u: URL;
+    try {
+      u = new URL(String(url));
+    } catch {
+      throw new DomainError('invalid', 'url_invalid', 'url must be an absolute URL');
+    }
+    if (u.protocol !== 'https:' && !(deps.allowInsecureUrls && u.protocol === 'http:')) {
+      throw new DomainError('invalid', 'url_invalid', 'webhook urls must use https');
+    }
+    return u.toString();
+  }
+
+  async function dispatch(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const events = await repo.undispatched(tx, 100);
+      const now = clock.now().getTime();
+      for (const e of events) {
+        if (!(await repo.markDispatched(tx, e.id))) continue;
+        for (const ep of await repo.activeEndpoints(tx, e.merchantId)) {
+          // An endpoint receives what happens after it was registered, not the history before it.
+          if (ep.createdAt > e.createdAt) continue;
+          if (!ep.events.includes('*') && !ep.events.includes(e.type)) continue;
+          await repo.insertDelivery(tx, {
+            id: ids.next('whd'),
+            merchantId: e.merchantId,
+            endpointId: ep.id,
+            eventId: e.id,
+            status: 'pending',
+            attempts: 0,
+            nextAttemptAt: now,
+            lastStatusCode: null,
+            lastError: null,
+            createdAt: now,
+            updatedAt: now,
+          });
+        }
+      }
+      return events.length;
+    });
+  }
+
+  async function attempt(d: Delivery): Promise<void> {
+    const now = clock.now().getTime();
+    if (!(await repo.claim(db, d.id, d.nextAttemptAt!, now + policy.timeoutMs * 2))) return;
+    const target = await repo.endpointSecret(db, d.endpointId);
+    const event = await repo.eventById(db, d.eventId);
+    if (!target || !event) return;
+    const body = JSON.stringify({
+      id: event.id,
+      object: 'event',
+      type: event.type,
+      created: event.createdAt,
+      data: { object: event.data },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Facepay-Webhooks/1',
+      [SIGNATURE_HEADER.toLowerCase()]: signPayload(target.secret, body, Math.floor(now / 1000)),
+    };
+    const started = Date.now();
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = (await poster(target.url, body, headers, policy.timeoutMs)).status;
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message.slice(0, 200) : 'send failed';
+    }
+    const attempts = d.attempts + 1;
+    const done = clock.now().getTime();
+    const delay = error === null ? undefined : nextDelay(policy, attempts);
+    // A little jitter spreads retries of many deliveries that failed together.
+    const next = delay === undefined ? null : done + Math.round(delay * (0.9 + 0.2 * random.float()));
+    await db.transaction((tx) =>
+      repo.finishAttempt(
+        tx,
+        {
+          ...d,
+          status: error === null ? 'succeeded' : next === null ? 'failed' : 'pending',
+          attempts,
+          nextAttemptAt: next,
+          lastStatusCode: status,
+          lastError: error,
+          updatedAt: done,
+        },
+        { id: ids.next('wha'), deliveryId: d.id, attemptedAt: now, statusCode: status, error, durationMs: Date.now() - started },
+      ),
+    );
+  }
+
+  async function tick(): Promise<{ dispatched: number; attempted: number }> {
+    const dispatched = await dispatch();
+    const due = await repo.dueDeliveries(db, clock.now().getTime(), 20);
+    await Promise.all(due.map(attempt));
+    return { dispatched, attempted: due.length };
+  }
+
+  async function getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint> {
+    const e = await repo.getEndpoint(db, merchantId, id);
+    if (!e) throw new DomainError('not_found', 'webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+    const { secret: _secret, ...endpoint } = e;
+    return endpoint;
+  }
+
+  async function getDelivery(merchantId: string, id: string): Promise<Delivery> {
+    const d = await repo.getDelivery(db, merchantId, id);
+    if (!d) throw new DomainError('not_found', 'webhook_delivery_not_found', `no webhook delivery ${id}`);
+    return d;
+  }
+
+  return {
+    async record(tx, e) {
+      const ev: WebhookEvent = { id: ids.next('evt'), ...e, createdAt: clock.now().getTime() };
+      await repo.insertEvent(tx, ev);
+      return ev;
+    },
+
+    async createEndpoint(merchantId, input) {
+      const events = input.events ?? ['*'];
+      if (!Array.isArray(events) || events.length === 0 || events.some((t) => typeof t !== 'string' || !/^(\*|[a-z_]+(\.[a-z_]+)+)$/.test(t))) {
+        throw new DomainError('invalid', 'events_invalid', 'events is a list of event types such as payment_intent.succeeded, or *');
+      }
+      const bytes = random.bytes(24);
+      const secret = `whsec_${bytes.toString('hex')}`;
+      const endpoint: WebhookEndpoint = {
+        id: ids.next('we'),
+        merchantId,
+        url: checkUrl(input.url),
+        events,
+        disabled: false,
+        createdAt: clock.now().getTime(),
+      };
+      await repo.insertEndpoint(db, endpoint, secret);
+      return { endpoint, secret };
+    },
+
+    getEndpoint,
+
+    async listEndpoints(merchantId, q = {}) {
+      const limit = pageLimit(q.limit);
+      return toPage(await repo.listEndpoints(db, merchantId, q.cursor, limit + 1), limit);
+    },
+
+    async setEndpointDisabled(merchantId, id, disabled) {
+      await getEndpoint(merchantId, id);
+      await repo.setEndpointDisabled(db, merchantId, id, disabled);
+      return getEndpoint(merchantId, id);
+    },
+
+    async getEvent(merchantId, id) {
+      const e = await repo.getEvent(db, merchantId, id);
+      if (!e) throw new DomainError('not_found', 'event_not_found', `no event ${id}`);
+      return e;
+    },
+
+    async listEvents(merchantId, q = {}) {
+      const limit = pageLimit(q.limit);
+      return toPage(await repo.listEvents(db, merchantId, q.objectId, q.cursor, limit + 1), limit);
+    },
+
+    async getDelivery(merchantId, id) {
+      const d = await getDelivery(merchantId, id);
+      return { ...d, attemptLog: await repo.attempts(db, d.id) };
+    },
+
+    async listDeliveries(merchantId, q = {}) {
+      const limit = pageLimit(q.limit);
+      return toPage(await repo.listDeliveries(db, merchantId, { endpointId: q.endpointId, eventId: q.eventId }, q.cursor, limit + 1), limit);
+    },
+
+    async retryDelivery(merchantId, id) {
+      await getDelivery(merchantId, id);
+      await repo.requeue(db, merchantId, id, clock.now().getTime());
+      return getDelivery(merchantId, id);
+    },
+
+    tick,
+
+    start(intervalMs, onError) {
+      if (timer) return;
+      const loop = (): void => {
+        running = tick()
+          .catch(onError)
+          .finally(() => {
+            if (timer) timer = setTimeout(loop, intervalMs);
+          });
+      };
+      timer = setTimeout(loop, intervalMs);
+    },
+
+    async stop() {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Kills a real server process with SIGKILL in the middle of a payment load, restarts it on the
+ * same database, retries what was in flight, and checks the books: balanced, nothing half-applied,
+ * no payment made twice.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { loadConfig } from '../config/index.ts';
+import { createPlatform } from '../composition.ts';
+import { repoRoot } from '../platform/index.ts';
+import { PostgresDb, SqliteDb, type Db } from '../storage/index.ts';
+import { describeEachDialect, pgUrl } from '../storage/testing.ts';
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+  apiKey?: string;
+  storeId?: string;
+}
+
+function startServer(env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, [join(repoRoot, 'server/bin/facepay.js'), 'start'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACEPAY_LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const api = /API\s+(http:\/\/\S+)\/v1/.exec(out);
+      if (!api) return;
+      clearTimeout(timer);
+      const key = /API key\s+(sk_test_\S+)/.exec(out)?.[1];
+      const store = /store\s+(store_\S+)/.exec(out)?.[1];
+      resolve({ child, base: api[1]!, ...(key ? { apiKey: key } : {}), ...(store ? { storeId: store } : {}) });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
+async function call(base: string, key: string, path: string, body: unknown, idem?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(idem ? { 'idempotency-key': idem } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describeEachDialect('crash during a payment load', (dialect) => {
+  const dir = mkdtempSync(join(tmpdir(), 'facepay-crash-'));
+  const schema = `crash_${process.pid}_${Date.now().toString(36)}`;
+  // An empty FACEPAY_PG_URL keeps the SQLite server off a PostgreSQL configured for the test run.
+  const env: Record<string, string> = { FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '' };
+  if (dialect === 'postgres') {
+    const u = new URL(pgUrl!);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    env.FACEPAY_PG_URL = u.toString();
+  }
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    if (dialect === 'postgres') {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+
+  test('after SIGKILL and restart the books balance and every payment is whole or absent', { timeout: 180_000 }, async () => {
+    if (dialect === 'postgres') {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.end();
+    }
+    const first = await startServer(env);
+    children.push(first.child);
+    assert.ok(first.apiKey && first.storeId, 'the first start seeds a demo merchant and prints its key');
+    const key = first.apiKey;
+    const shoppers = Array.from({ length: 20 }, (_, i) => `test_crash_${i}`);
+    for (const s of shoppers) {
+      assert.equal((await call(first.base, key, '/v1/test_helpers/top_ups', { shopper: s, amount: 50_000, currency: 'usd' })).status, 200);
+    }
+
+    // Eight workers pay in a loop; the server dies under them after some payments went through.
+    const attempted: { idem: string; body: unknown }[] = [];
+    let ok = 0;
+    let stop = false;
+    const workers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        const body = { amount: 100 + ((i * 7 + w) % 50), currency: 'usd', store: first.storeId, confirm: true, shopper: shoppers[(i + w) % shoppers.length] };
+        const idem = `crash-${w}-${i}`;
+        attempted.push({ idem, body });
+        try {
+          const r = await call(first.base, key, '/v1/payment_intents', body, idem);
+          if (r.status === 200) ok++;
+        } catch {
+          return; // the connection died with the server
+        }
+      }
+    });
+    while (ok < 150) await new Promise((r) => setTimeout(r, 5));
+    first.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(workers);
+    await exited(first.child);
+    assert.equal(first.child.signalCode, 'SIGKILL');
+
+    const second = await startServer(env);
+    children.push(second.child);
+    assert.equal(second.apiKey, undefined, 'no second demo merchant on restart');
+    // Clients retry what they did not see answered: the same keys make each payment at most once.
+    for (const a of attempted.slice(-40)) {
+      const r = await call(second.base, key, '/v1/payment_intents', a.body, a.idem);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.status, 'succeeded');
+    }
+    second.child.kill('SIGTERM');
+    await exited(second.child);
+
+    let db: Db;
+    if (dialect === 'postgres') {
+      db = new PostgresDb({ url: pgUrl!, schema });
+    } else {
+      db = new SqliteDb(join(dir, 'facepay.sqlite'));
+    }
+    const platform = await createPlatform(loadConfig({ FACEPAY_LOG_LEVEL: 'silent' }), { db });
+    try {
+      const audit = await platform.services.payments.audit();
+      assert.deepEqual(audit.problems, []);
+      assert.ok(audit.succeeded >= 150, `${audit.succeeded} payments succeeded`);
+      const keys = await db.query<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM payment_intents WHERE idempotency_key IS NOT NULL GROUP BY merchant_id, idempotency_key HAVING COUNT(*) > 1',
+      );
+      assert.equal(keys.length, 0, 'no idempotency key made two intents');
+      let total = 0;
+      for (const s of shoppers) total += await platform.services.payments.walletBalance(s, 'usd');
+      const [paid] = await db.query<{ s: number }>("SELECT COALESCE(SUM(amount), 0) AS s FROM payment_intents WHERE status = 'succeeded'");
+      assert.equal(total + Number(paid!.s), shoppers.length * 50_000, 'wallets lost exactly what succeeded payments took');
+    } finally {
+      await platform.close();
+      await db.close();
+    }
+  });
+});

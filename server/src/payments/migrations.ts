@@ -1,0 +1,51 @@
+import type { Migration } from '../storage/index.ts';
+
+const core = `CREATE TABLE payment_intents (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL,
+  store_id TEXT NOT NULL,
+  terminal_id TEXT,
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  currency TEXT NOT NULL,
+  status TEXT NOT NULL,
+  order_reference TEXT,
+  description TEXT,
+  metadata TEXT NOT NULL,
+  shopper_id TEXT,
+  platform_fee BIGINT,
+  amount_refunded BIGINT NOT NULL DEFAULT 0,
+  failure_code TEXT,
+  failure_message TEXT,
+  idempotency_key TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CHECK (amount_refunded >= 0 AND amount_refunded <= amount)
+);
+CREATE UNIQUE INDEX payment_intents_idempotency ON payment_intents (merchant_id, idempotency_key);
+CREATE INDEX payment_intents_merchant ON payment_intents (merchant_id, id);
+CREATE TABLE refunds (
+  id TEXT PRIMARY KEY,
+  merchant_id TEXT NOT NULL,
+  payment_intent_id TEXT NOT NULL REFERENCES payment_intents (id),
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  currency TEXT NOT NULL,
+  fee_refunded BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  metadata TEXT NOT NULL,
+  idempotency_key TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX refunds_idempotency ON refunds (merchant_id, idempotency_key);
+CREATE INDEX refunds_merchant ON refunds (merchant_id, id);
+CREATE INDEX refunds_intent ON refunds (payment_intent_id, id);
+CREATE TABLE shopper_daily_spend (
+  shopper_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  day TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  PRIMARY KEY (shopper_id, currency, day)
+);
+`;
+
+export const paymentMigrations: Migration[] = [{ id: 'payments/0001_intents_refunds', sqlite: core, postgres: core }];

@@ -1,0 +1,113 @@
+import type { Row, SqlExecutor } from '../storage/index.ts';
+import type { IntentStatus, PaymentIntent, Refund } from './types.ts';
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+const toIntent = (r: Row): PaymentIntent => ({
+  id: r.id as string,
+  merchantId: r.merchant_id as string,
+  storeId: r.store_id as string,
+  terminalId: str(r.terminal_id),
+  amount: Number(r.amount),
+  currency: r.currency as string,
+  status: r.status as IntentStatus,
+  orderReference: str(r.order_reference),
+  description: str(r.description),
+  metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+  shopperId: str(r.shopper_id),
+  platformFee: r.platform_fee === null ? null : Number(r.platform_fee),
+  amountRefunded: Number(r.amount_refunded),
+  failureCode: str(r.failure_code),
+  failureMessage: str(r.failure_message),
+  idempotencyKey: str(r.idempotency_key),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+const toRefund = (r: Row): Refund => ({
+  id: r.id as string,
+  merchantId: r.merchant_id as string,
+  paymentIntentId: r.payment_intent_id as string,
+  amount: Number(r.amount),
+  currency: r.currency as string,
+  feeRefunded: Number(r.fee_refunded),
+  status: 'succeeded',
+  reason: str(r.reason),
+  metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+  idempotencyKey: str(r.idempotency_key),
+  createdAt: Number(r.created_at),
+});
+
+const PAGE = '(CAST($2 AS TEXT) IS NULL OR id < $2)';
+
+export const paymentRepo = {
+  async insertIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
+    await x.execute(
+      `INSERT INTO payment_intents (id, merchant_id, store_id, terminal_id, amount, currency, status, order_reference, description,
+         metadata, shopper_id, platform_fee, amount_refunded, failure_code, failure_message, idempotency_key, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, 0, NULL, NULL, $11, $12, $12)`,
+      [p.id, p.merchantId, p.storeId, p.terminalId, p.amount, p.currency, p.status, p.orderReference, p.description, JSON.stringify(p.metadata), p.idempotencyKey, p.createdAt],
+    );
+  },
+  async getIntent(x: SqlExecutor, id: string, lock = false): Promise<PaymentIntent | undefined> {
+    const [r] = await x.query(`SELECT * FROM payment_intents WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    return r ? toIntent(r) : undefined;
+  },
+  async intentByKey(x: SqlExecutor, merchantId: string, key: string): Promise<PaymentIntent | undefined> {
+    const [r] = await x.query('SELECT * FROM payment_intents WHERE merchant_id = $1 AND idempotency_key = $2', [merchantId, key]);
+    return r ? toIntent(r) : undefined;
+  },
+  async listIntents(x: SqlExecutor, merchantId: string, storeId: string | undefined, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
+    const rows = await x.query(
+      `SELECT * FROM payment_intents WHERE merchant_id = $1 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR store_id = $4) ORDER BY id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, storeId ?? null],
+    );
+    return rows.map(toIntent);
+  },
+  async updateIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
+    await x.execute(
+      `UPDATE payment_intents SET status = $2, shopper_id = $3, platform_fee = $4, amount_refunded = $5, failure_code = $6,
+         failure_message = $7, updated_at = $8 WHERE id = $1`,
+      [p.id, p.status, p.shopperId, p.platformFee, p.amountRefunded, p.failureCode, p.failureMessage, p.updatedAt],
+    );
+  },
+  /** Adds to the shopper's spend for the day and answers the new total. */
+  async addDailySpend(x: SqlExecutor, shopperId: string, currency: string, day: string, amount: number): Promise<number> {
+    const [r] = await x.query<{ amount: number }>(
+      `INSERT INTO shopper_daily_spend (shopper_id, currency, day, amount) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (shopper_id, currency, day) DO UPDATE SET amount = shopper_daily_spend.amount + excluded.amount
+       RETURNING amount`,
+      [shopperId, currency, day, amount],
+    );
+    return Number(r!.amount);
+  },
+  async insertRefund(x: SqlExecutor, r: Refund): Promise<void> {
+    await x.execute(
+      `INSERT INTO refunds (id, merchant_id, payment_intent_id, amount, currency, fee_refunded, status, reason, metadata, idempotency_key, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [r.id, r.merchantId, r.paymentIntentId, r.amount, r.currency, r.feeRefunded, r.status, r.reason, JSON.stringify(r.metadata), r.idempotencyKey, r.createdAt],
+    );
+  },
+  async getRefund(x: SqlExecutor, merchantId: string, id: string): Promise<Refund | undefined> {
+    const [r] = await x.query('SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+    return r ? toRefund(r) : undefined;
+  },
+  async refundByKey(x: SqlExecutor, merchantId: string, key: string): Promise<Refund | undefined> {
+    const [r] = await x.query('SELECT * FROM refunds WHERE merchant_id = $1 AND idempotency_key = $2', [merchantId, key]);
+    return r ? toRefund(r) : undefined;
+  },
+  async listRefunds(x: SqlExecutor, merchantId: string, intentId: string | undefined, cursor: string | undefined, limit: number): Promise<Refund[]> {
+    const rows = await x.query(
+      `SELECT * FROM refunds WHERE merchant_id = $1 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR payment_intent_id = $4) ORDER BY id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, intentId ?? null],
+    );
+    return rows.map(toRefund);
+  },
+  /** Every intent, for audits and tests. */
+  async allIntents(x: SqlExecutor): Promise<PaymentIntent[]> {
+    return (await x.query('SELECT * FROM payment_intents ORDER BY id')).map(toIntent);
+  },
+  async allRefunds(x: SqlExecutor): Promise<Refund[]> {
+    return (await x.query('SELECT * FROM refunds ORDER BY id')).map(toRefund);
+  },
+};

@@ -1,0 +1,467 @@
+import {
+  DEBITS_MUST_NOT_EXCEED_CREDITS,
+  checkShopperId,
+  walletAccountId,
+  type FundingSource,
+  type Ledger,
+  type Transfer,
+  type TransferInput,
+} from '../ledger/index.ts';
+import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import type { Db, SqlExecutor } from '../storage/index.ts';
+import { paymentRepo as repo } from './repo.ts';
+import {
+  intentResource,
+  refundResource,
+  type CreateIntentInput,
+  type CreateRefundInput,
+  type PaymentIntent,
+  type PaymentsConfig,
+  type Refund,
+} from './types.ts';
+
+/** What payments needs from merchants, as a port: wired to the merchants module in the composition root. */
+export interface StoreDirectory {
+  assertStoreOfMerchant(merchantId: string, storeId: string): Promise<void>;
+}
+
+/** The outbox: an event written inside the payment's own transaction. */
+export interface EventSink {
+  record(tx: SqlExecutor, e: { merchantId: string; type: string; objectId: string; data: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface PaymentsDeps {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  ledger: Ledger;
+  stores: StoreDirectory;
+  events: EventSink;
+  funding: FundingSource;
+  config: PaymentsConfig;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  intents: number;
+  succeeded: number;
+  problems: string[];
+}
+
+export interface PaymentService {
+  createIntent(merchantId: string, input: CreateIntentInput, opts?: { idempotencyKey?: string | undefined }): Promise<PaymentIntent>;
+  getIntent(merchantId: string, id: string): Promise<PaymentIntent>;
+  listIntents(merchantId: string, q?: { limit?: number | undefined; cursor?: string | undefined; storeId?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** The terminal has a face to check: requires_face -> processing. */
+  startProcessing(intentId: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
+  /**
+   * Moves the money for an identified (and confirmed) shopper: requires_face or processing ->
+   * succeeded, or -> failed when the wallet or a limit says no (the error is thrown after the
+   * failure is recorded). Confirming a succeeded intent again for the same shopper answers it.
+   */
+  confirmWithShopper(intentId: string, shopperId: string, opts?: { idempotencyKey?: string | undefined; merchantId?: string | undefined }): Promise<PaymentIntent>;
+  /** The face flow gave up (no match, no confirmation): -> failed. */
+  fail(intentId: string, code: string, message: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
+  cancel(merchantId: string, intentId: string): Promise<PaymentIntent>;
+  createRefund(merchantId: string, input: CreateRefundInput, opts?: { idempotencyKey?: string | undefined }): Promise<Refund>;
+  getRefund(merchantId: string, id: string): Promise<Refund>;
+  listRefunds(merchantId: string, q?: { limit?: number | undefined; cursor?: string | undefined; paymentIntentId?: string | undefined }): Promise<Page<Refund>>;
+  /** Puts money in a shopper's wallet through the funding source; `reference` makes it idempotent. */
+  topUp(shopperId: string, amount: number, currency: string, reference: string): Promise<Transfer>;
+  walletBalance(shopperId: string, currency: string): Promise<number>;
+  /** Cross-checks intents and refunds against the ledger, and the ledger's own invariants. */
+  audit(): Promise<AuditReport>;
+}
+
+/** Platform fee: amount x bps / 10,000, rounded down to the minor unit (BigInt, so no overflow and no float). */
+export function platformFee(amount: number, bps: number): number {
+  return Number((BigInt(amount) * BigInt(bps)) / 10_000n);
+}
+
+/**
+ * The fee given back with a refund, pro rata and rounded down on the running total, so the fee
+ * refunded over several refunds never exceeds the fee and is all of it once everything is refunded.
+ */
+export function feeRefund(fee: number, amount: number, refundedBefore: number, refundNow: number): number {
+  const share = (refunded: number): bigint => (BigInt(fee) * BigInt(refunded)) / BigInt(amount);
+  return Number(share(refundedBefore + refundNow) - share(refundedBefore));
+}
+
+export const merchantAccountId = (merchantId: string, currency: string): string => `merchant:${merchantId}:${currency}`;
+export const platformFeeAccountId = (currency: string): string => `platform:fees:${currency}`;
+
+const CURRENCY = /^[a-z]{3}$/;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+const FAILURE_CODES = new Set(['insufficient_funds', 'shopper_payment_limit_exceeded', 'shopper_daily_limit_exceeded']);
+
+function checkMetadata(m: unknown): Record<string, string> {
+  if (m === undefined) return {};
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new DomainError('invalid', 'metadata_invalid', 'metadata must be an object');
+  const entries = Object.entries(m);
+  if (entries.length > 20) throw new DomainError('invalid', 'metadata_invalid', 'metadata holds at most 20 keys');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 40 || typeof v !== 'string' || v.length > 500) {
+      throw new DomainError('invalid', 'metadata_invalid', 'metadata keys are 1-40 characters and values strings of at most 500');
+    }
+  }
+  return m as Record<string, string>;
+}
+
+function optText(v: unknown, field: string, max: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new DomainError('invalid', `${field}_invalid`, `${field} must be 1 to ${max} characters`);
+  return v;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function createPaymentService(deps: PaymentsDeps): PaymentService {
+  const { db, clock, ids, ledger, stores, events, funding, config } = deps;
+  // Accounts are never deleted, so once made they are remembered and not asked for again.
+  const ensured = new Set<string>();
+
+  /**
+   * Makes the merchant's and the fee account inside the payment's transaction when not known to
+   * exist; answers their ids, to be remembered only once that transaction has committed.
+   */
+  async function ensureAccounts(tx: SqlExecutor, pi: PaymentIntent): Promise<string[]> {
+    const wanted: [string, string][] = [
+      [merchantAccountId(pi.merchantId, pi.currency), 'merchant'],
+      [platformFeeAccountId(pi.currency), 'platform_fee'],
+    ];
+    const made: string[] = [];
+    for (const [id, code] of wanted) {
+      if (ensured.has(id)) continue;
+      await ledger.createAccount({ id, currency: pi.currency, code }, tx);
+      made.push(id);
+    }
+    return made;
+  }
+
+  /** A unique-key race on PostgreSQL aborts the transaction: run it again and the loser finds the winner's row. */
+  async function retryOnDuplicate<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction(fn);
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      return db.transaction(fn);
+    }
+  }
+
+  async function loadForUpdate(tx: SqlExecutor, intentId: string, merchantId: string | undefined): Promise<PaymentIntent> {
+    const pi = await repo.getIntent(tx, intentId, true);
+    if (!pi || (merchantId !== undefined && pi.merchantId !== merchantId)) {
+      throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${intentId}`);
+    }
+    return pi;
+  }
+
+  function unexpected(pi: PaymentIntent, action: string): DomainError {
+    return new DomainError('conflict', 'payment_intent_unexpected_state', `cannot ${action} a payment intent that is ${pi.status}`, {
+      status: pi.status,
+    });
+  }
+
+  async function transition(
+    tx: SqlExecutor,
+    pi: PaymentIntent,
+    change: Partial<PaymentIntent>,
+    eventType: string,
+  ): Promise<PaymentIntent> {
+    const next: PaymentIntent = { ...pi, ...change, updatedAt: clock.now().getTime() };
+    await repo.updateIntent(tx, next);
+    await events.record(tx, { merchantId: pi.merchantId, type: eventType, objectId: pi.id, data: intentResource(next) });
+    return next;
+  }
+
+  function checkKey(key: string | undefined): string | null {
+    if (key === undefined) return null;
+    if (!KEY.test(key)) throw new DomainError('invalid', 'idempotency_key_invalid', 'an idempotency key is 1 to 255 printable characters');
+    return key;
+  }
+
+  async function recordFailure(intentId: string, err: DomainError): Promise<void> {
+    await db.transaction(async (tx) => {
+      const pi = await repo.getIntent(tx, intentId, true);
+      if (!pi || (pi.status !== 'requires_face' && pi.status !== 'processing')) return;
+      await transition(tx, pi, { status: 'failed', failureCode: err.code, failureMessage: err.message }, 'payment_intent.payment_failed');
+    });
+  }
+
+  return {
+    async createIntent(merchantId, input, opts = {}) {
+      const amount = input.amount;
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
+        throw new DomainError('invalid', 'amount_invalid', 'amount must be a positive integer in minor units');
+      }
+      const currency = typeof input.currency === 'string' ? input.currency.toLowerCase() : '';
+      if (!CURRENCY.test(currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be a 3-letter ISO code');
+      const key = checkKey(opts.idempotencyKey);
+      await stores.assertStoreOfMerchant(merchantId, input.storeId);
+      const now = clock.now().getTime();
+      const pi: PaymentIntent = {
+        id: ids.next('pi'),
+        merchantId,
+        storeId: input.storeId,
+        terminalId: optText(input.terminalId, 'terminal', 64),
+        amount,
+        currency,
+        status: 'requires_face',
+        orderReference: optText(input.orderReference, 'order_reference', 200),
+        description: optText(input.description, 'description', 500),
+        metadata: checkMetadata(input.metadata),
+        shopperId: null,
+        platformFee: null,
+        amountRefunded: 0,
+        failureCode: null,
+        failureMessage: null,
+        idempotencyKey: key,
+        createdAt: now,
+        updatedAt: now,
+      };
+      return retryOnDuplicate(async (tx) => {
+        if (key !== null) {
+          const existing = await repo.intentByKey(tx, merchantId, key);
+          if (existing) {
+            const same =
+              existing.amount === pi.amount &&
+              existing.currency === pi.currency &&
+              existing.storeId === pi.storeId &&
+              existing.terminalId === pi.terminalId &&
+              existing.orderReference === pi.orderReference &&
+              existing.description === pi.description &&
+              JSON.stringify(existing.metadata) === JSON.stringify(pi.metadata);
+            if (!same) throw new DomainError('conflict', 'idempotency_key_reused', 'this idempotency key was used with other parameters');
+            return existing;
+          }
+        }
+        await repo.insertIntent(tx, pi);
+        await events.record(tx, { merchantId, type: 'payment_intent.created', objectId: pi.id, data: intentResource(pi) });
+        return pi;
+      });
+    },
+
+    async getIntent(merchantId, id) {
+      const pi = await repo.getIntent(db, id);
+      if (!pi || pi.merchantId !== merchantId) throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${id}`);
+      return pi;
+    },
+
+    async listIntents(merchantId, q = {}) {
+      const limit = q.limit ?? 10;
+      const rows = await repo.listIntents(db, merchantId, q.storeId, q.cursor, limit + 1);
+      const hasMore = rows.length > limit;
+      const data = rows.slice(0, limit);
+      return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+    },
+
+    startProcessing(intentId, opts = {}) {
+      return db.transaction(async (tx) => {
+        const pi = await loadForUpdate(tx, intentId, opts.merchantId);
+        if (pi.status === 'processing') return pi;
+        if (pi.status !== 'requires_face') throw unexpected(pi, 'start processing');
+        return transition(tx, pi, { status: 'processing' }, 'payment_intent.processing');
+      });
+    },
+
+    async confirmWithShopper(intentId, shopperId, opts = {}) {
+      checkShopperId(shopperId);
+      checkKey(opts.idempotencyKey);
+      const made: string[] = [];
+      try {
+        const result = await db.transaction(async (tx) => {
+          const pi = await loadForUpdate(tx, intentId, opts.merchantId);
+          made.push(...(await ensureAccounts(tx, pi)));
+          if (pi.status === 'succeeded' && pi.shopperId === shopperId) return pi;
+          if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'confirm');
+          if (pi.amount > config.shopperPaymentLimit) {
+            throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
+          }
+          const fee = platformFee(pi.amount, config.platformFeeBps);
+          const wallet = walletAccountId(shopperId, pi.currency);
+          const merchant = merchantAccountId(pi.merchantId, pi.currency);
+          const transfers: TransferInput[] = [
+            { id: `${pi.id}:payment`, debitAccountId: wallet, creditAccountId: merchant, amount: pi.amount, currency: pi.currency, code: 'payment' },
+          ];
+          if (fee > 0) {
+            transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency), amount: fee, currency: pi.currency, code: 'platform_fee' });
+          }
+          // Rows that many payments share are locked last, the busiest (the merchant's and the fee
+          // account, updated by the ledger in its fixed order) at the very end, so that each is
+          // held for the shortest time before the commit. Every path locks a shopper's day row
+          // before the wallet and the wallet before shared accounts, so no two wait in a cycle.
+          const done = await transition(tx, pi, { status: 'succeeded', shopperId, platformFee: fee, failureCode: null, failureMessage: null }, 'payment_intent.succeeded');
+          const spent = await repo.addDailySpend(tx, shopperId, pi.currency, utcDay(done.updatedAt), pi.amount);
+          if (spent > config.shopperDailyLimit) {
+            throw new DomainError('unprocessable', 'shopper_daily_limit_exceeded', "the payment would exceed the shopper's daily limit");
+          }
+          try {
+            await ledger.createTransfers(transfers, tx);
+          } catch (e) {
+            // No wallet yet is the same, for the shopper, as an empty one.
+            if (e instanceof DomainError && e.code === 'account_not_found') {
+              throw new DomainError('unprocessable', 'insufficient_funds', 'the shopper has insufficient funds');
+            }
+            if (e instanceof DomainError && e.code === 'insufficient_funds') {
+              throw new DomainError('unprocessable', 'insufficient_funds', 'the shopper has insufficient funds');
+            }
+            throw e;
+          }
+          return done;
+        });
+        for (const id of made) ensured.add(id);
+        return result;
+      } catch (e) {
+        if (e instanceof DomainError && FAILURE_CODES.has(e.code)) {
+          await recordFailure(intentId, e);
+          throw new DomainError(e.kind, e.code, e.message, { ...e.details, payment_intent: intentId });
+        }
+        throw e;
+      }
+    },
+
+    fail(intentId, code, message, opts = {}) {
+      return db.transaction(async (tx) => {
+        const pi = await loadForUpdate(tx, intentId, opts.merchantId);
+        if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'fail');
+        return transition(tx, pi, { status: 'failed', failureCode: code, failureMessage: message }, 'payment_intent.payment_failed');
+      });
+    },
+
+    cancel(merchantId, intentId) {
+      return db.transaction(async (tx) => {
+        const pi = await loadForUpdate(tx, intentId, merchantId);
+        if (pi.status === 'cancelled') return pi;
+        if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'cancel');
+        return transition(tx, pi, { status: 'cancelled' }, 'payment_intent.cancelled');
+      });
+    },
+
+    async createRefund(merchantId, input, opts = {}) {
+      const key = checkKey(opts.idempotencyKey);
+      if (input.amount !== undefined && (typeof input.amount !== 'number' || !Number.isSafeInteger(input.amount) || input.amount <= 0)) {
+        throw new DomainError('invalid', 'amount_invalid', 'amount must be a positive integer in minor units');
+      }
+      const reason = optText(input.reason, 'reason', 200);
+      const metadata = checkMetadata(input.metadata);
+      return retryOnDuplicate(async (tx) => {
+        if (key !== null) {
+          const existing = await repo.refundByKey(tx, merchantId, key);
+          if (existing) {
+            const same =
+              existing.paymentIntentId === input.paymentIntentId &&
+              (input.amount === undefined || existing.amount === input.amount) &&
+              existing.reason === reason &&
+              JSON.stringify(existing.metadata) === JSON.stringify(metadata);
+            if (!same) throw new DomainError('conflict', 'idempotency_key_reused', 'this idempotency key was used with other parameters');
+            return existing;
+          }
+        }
+        const pi = await loadForUpdate(tx, input.paymentIntentId, merchantId);
+        if (pi.status !== 'succeeded' || pi.shopperId === null || pi.platformFee === null) throw unexpected(pi, 'refund');
+        const left = pi.amount - pi.amountRefunded;
+        const amount = input.amount ?? left;
+        if (left === 0) throw new DomainError('conflict', 'payment_intent_fully_refunded', 'the payment has been refunded in full');
+        if (amount > left) {
+          throw new DomainError('conflict', 'refund_exceeds_captured', `at most ${left} is left to refund`, { refundable: left });
+        }
+        const feeBack = feeRefund(pi.platformFee, pi.amount, pi.amountRefunded, amount);
+        const r: Refund = {
+          id: ids.next('re'),
+          merchantId,
+          paymentIntentId: pi.id,
+          amount,
+          currency: pi.currency,
+          feeRefunded: feeBack,
+          status: 'succeeded',
+          reason,
+          metadata,
+          idempotencyKey: key,
+          createdAt: clock.now().getTime(),
+        };
+        const merchant = merchantAccountId(merchantId, pi.currency);
+        const transfers: TransferInput[] = [
+          { id: `${r.id}:refund`, debitAccountId: merchant, creditAccountId: walletAccountId(pi.shopperId, pi.currency), amount, currency: pi.currency, code: 'refund' },
+        ];
+        if (feeBack > 0) {
+          transfers.push({ id: `${r.id}:fee_refund`, debitAccountId: platformFeeAccountId(pi.currency), creditAccountId: merchant, amount: feeBack, currency: pi.currency, code: 'platform_fee_refund' });
+        }
+        await repo.insertRefund(tx, r);
+        await transition(tx, pi, { amountRefunded: pi.amountRefunded + amount }, 'payment_intent.refunded');
+        await events.record(tx, { merchantId, type: 'refund.created', objectId: r.id, data: refundResource(r) });
+        await ledger.createTransfers(transfers, tx);
+        return r;
+      });
+    },
+
+    async getRefund(merchantId, id) {
+      const r = await repo.getRefund(db, merchantId, id);
+      if (!r) throw new DomainError('not_found', 'refund_not_found', `no refund ${id}`);
+      return r;
+    },
+
+    async listRefunds(merchantId, q = {}) {
+      const limit = q.limit ?? 10;
+      const rows = await repo.listRefunds(db, merchantId, q.paymentIntentId, q.cursor, limit + 1);
+      const hasMore = rows.length > limit;
+      const data = rows.slice(0, limit);
+      return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+    },
+
+    topUp(shopperId, amount, currency, reference) {
+      return funding.fund({ shopperId, amount, currency, reference });
+    },
+
+    async walletBalance(shopperId, currency) {
+      try {
+        const a = await ledger.getAccount(walletAccountId(checkShopperId(shopperId), currency));
+        if (!(a.flags & DEBITS_MUST_NOT_EXCEED_CREDITS)) throw new Error(`account ${a.id} is not a wallet`);
+        return a.creditsPosted - a.debitsPosted - a.debitsPending;
+      } catch (e) {
+        if (e instanceof DomainError && e.code === 'account_not_found') return 0;
+        throw e;
+      }
+    },
+
+    async audit() {
+      const problems: string[] = [];
+      const ledgerReport = await ledger.verify();
+      problems.push(...ledgerReport.problems);
+      const intents = await repo.allIntents(db);
+      const refunds = await repo.allRefunds(db);
+      const refunded = new Map<string, number>();
+      for (const r of refunds) {
+        refunded.set(r.paymentIntentId, (refunded.get(r.paymentIntentId) ?? 0) + r.amount);
+        const t = await ledger.getTransfer(`${r.id}:refund`).catch(() => undefined);
+        if (!t || t.amount !== r.amount) problems.push(`refund ${r.id} has no matching ledger transfer`);
+      }
+      let succeeded = 0;
+      for (const pi of intents) {
+        const pay = await ledger.getTransfer(`${pi.id}:payment`).catch(() => undefined);
+        const fee = await ledger.getTransfer(`${pi.id}:fee`).catch(() => undefined);
+        if (pi.status === 'succeeded') {
+          succeeded++;
+          if (!pay || pay.amount !== pi.amount) problems.push(`intent ${pi.id} succeeded without its payment transfer`);
+          if ((pi.platformFee ?? 0) > 0 && fee?.amount !== pi.platformFee) problems.push(`intent ${pi.id} lacks its fee transfer`);
+        } else if (pay || fee) {
+          problems.push(`intent ${pi.id} is ${pi.status} but money moved`);
+        }
+        if ((refunded.get(pi.id) ?? 0) !== pi.amountRefunded) problems.push(`intent ${pi.id} refunds do not add up`);
+      }
+      return { ok: problems.length === 0, intents: intents.length, succeeded, problems };
+    },
+  };
+}

@@ -1,0 +1,102 @@
+export type IntentStatus = 'requires_face' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface PaymentIntent {
+  id: string;
+  merchantId: string;
+  storeId: string;
+  terminalId: string | null;
+  amount: number;
+  currency: string;
+  status: IntentStatus;
+  orderReference: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  /** Who paid; never shown to the merchant. */
+  shopperId: string | null;
+  platformFee: number | null;
+  amountRefunded: number;
+  failureCode: string | null;
+  failureMessage: string | null;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Refund {
+  id: string;
+  merchantId: string;
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  feeRefunded: number;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: Record<string, string>;
+  idempotencyKey: string | null;
+  createdAt: number;
+}
+
+export interface CreateIntentInput {
+  amount: number;
+  currency: string;
+  storeId: string;
+  terminalId?: string | undefined;
+  orderReference?: string | undefined;
+  description?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface CreateRefundInput {
+  paymentIntentId: string;
+  /** Defaults to what is left to refund. */
+  amount?: number | undefined;
+  reason?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface PaymentsConfig {
+  /** Platform fee in basis points (1/100 of a percent) of each payment, rounded down. */
+  platformFeeBps: number;
+  /** The most a shopper may pay in one payment, in minor units (any currency). */
+  shopperPaymentLimit: number;
+  /** The most a shopper may pay per UTC day and currency, in minor units. */
+  shopperDailyLimit: number;
+}
+
+/** The payment intent as the API and webhooks show it (the shopper stays hidden). */
+export function intentResource(pi: PaymentIntent): Record<string, unknown> {
+  return {
+    id: pi.id,
+    object: 'payment_intent',
+    amount: pi.amount,
+    currency: pi.currency,
+    status: pi.status,
+    store: pi.storeId,
+    terminal: pi.terminalId,
+    order_reference: pi.orderReference,
+    description: pi.description,
+    metadata: pi.metadata,
+    amount_received: pi.status === 'succeeded' ? pi.amount : 0,
+    amount_refunded: pi.amountRefunded,
+    platform_fee_amount: pi.platformFee,
+    failure_code: pi.failureCode,
+    failure_message: pi.failureMessage,
+    created: pi.createdAt,
+    updated: pi.updatedAt,
+  };
+}
+
+export function refundResource(r: Refund): Record<string, unknown> {
+  return {
+    id: r.id,
+    object: 'refund',
+    amount: r.amount,
+    currency: r.currency,
+    payment_intent: r.paymentIntentId,
+    status: r.status,
+    platform_fee_refunded: r.feeRefunded,
+    reason: r.reason,
+    metadata: r.metadata,
+    created: r.createdAt,
+  };
+}
