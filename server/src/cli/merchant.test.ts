@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { allMigrations } from '../composition.ts';
+import { createMerchantService } from '../merchants/index.ts';
+import { cryptoRandom, randomIds, repoRoot, systemClock } from '../platform/index.ts';
+import { migrate, SqliteDb } from '../storage/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'facepay-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('facepay merchant create NAME --json prints a merchant id and a working test key', async () => {
+  const env = { ...process.env, FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '' };
+  const res = spawnSync(process.execPath, [join(repoRoot, 'server/bin/facepay.js'), 'merchant', 'create', 'Corner Café', '--json'], { env, encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  const out = JSON.parse(res.stdout) as { merchant_id: string; api_key: string };
+  assert.deepEqual(Object.keys(out).sort(), ['api_key', 'merchant_id']);
+  assert.match(out.api_key, /^sk_test_/);
+  const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+  await migrate(db, allMigrations);
+  const merchants = createMerchantService({ db, clock: systemClock, ids: randomIds(), random: cryptoRandom });
+  assert.equal((await merchants.authenticate(out.api_key)).merchantId, out.merchant_id);
+  assert.equal((await merchants.getMerchant(out.merchant_id)).name, 'Corner Café');
+  await db.close();
+  const bad = spawnSync(process.execPath, [join(repoRoot, 'server/bin/facepay.js'), 'merchant', 'create'], { env, encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+});

@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '../platform/index.ts';
+import { brightness, cropGeometry, luma, sharpness, warpCrop, type CropGeometry, type FivePoints, type Point } from './align.ts';
+import type { FaceConfig } from './config.ts';
+import { decodeImage, type Frame } from './decode.ts';
+import { EMBEDDERS, type Embedder } from './embedders.ts';
+import { faceErrors } from './errors.ts';
+import { createPassiveLiveness, type PassiveLiveness } from './liveness.ts';
+import { loadHuman, type HumanModule } from './runtime.ts';
+
+export type Purpose = 'payment' | 'enrolment' | 'inspect';
+
+export interface DetectedFace {
+  /** [x, y, width, height] in original image pixels */
+  box: [number, number, number, number];
+  score: number;
+  /** five landmarks in original image pixels */
+  landmarks: FivePoints;
+}
+
+export interface Pose {
+  /** degrees; positive when the person turns to their own left (nose towards the image's right) */
+  yaw: number;
+  /** degrees; positive when the head tilts up */
+  pitch: number;
+  /** degrees; positive when the head leans towards the image's right shoulder */
+  roll: number;
+}
+
+export interface Quality {
+  ok: boolean;
+  /** the first check that failed */
+  reason: string | null;
+  faceSizePx: number;
+  pose: Pose;
+  sharpness: number;
+  brightness: number;
+}
+
+export interface Liveness {
+  score: number;
+  live: boolean;
+  model: string;
+  /** the raw model scores the decision was made from */
+  signals: Record<string, number>;
+}
+
+export interface Timings {
+  decode: number;
+  detect: number;
+  quality: number;
+  align: number;
+  liveness: number;
+  embed: number;
+  total: number;
+}
+
+export interface FaceAnalysis {
+  purpose: Purpose;
+  image: { width: number; height: number; sha256: string };
+  faces: DetectedFace[];
+  quality: Quality | null;
+  /** eye aspect ratio (mean of both eyes): drops when the eyes close */
+  eyeAspectRatio: number | null;
+  /** L2-normalised; absent only when the analysis was refused */
+  embedding: Float32Array | null;
+  model: { name: string; version: string; dim: number };
+  liveness: Liveness | null;
+  /** set when the image is refused (purpose inspect returns it; the others throw) */
+  error: { code: string; message: string } | null;
+  timings: Timings;
+}
+
+export interface AnalyzeOptions {
+  purpose: Purpose;
+  /**
+   * Hand the image's memory over to the worker instead of copying it; the caller's buffer is then
+   * detached (empty). Only for a buffer that holds nothing else and is not used afterwards.
+   */
+  transfer?: boolean;
+}
+
+export interface Analyzer {
+  model: Embedder['model'];
+  analyze(image: Uint8Array, opts: AnalyzeOptions): Promise<FaceAnalysis>;
+  close(): Promise<void>;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type HumanFace = { box: number[]; boxScore: number; faceScore: number; score: number; mesh: number[][]; rotation?: { angle: { yaw: number; pitch: number; roll: number } } | null };
+
+const avg = (pts: number[][]): Point => {
+  let x = 0;
+  let y = 0;
+  for (const p of pts) {
+    x += p[0]!;
+    y += p[1]!;
+  }
+  return [x / pts.length, y / pts.length];
+};
+const dist = (a: number[], b: number[]): number => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!);
+
+// MediaPipe face-mesh indices: eye contours, nose tip, mouth corners, eye-aspect-ratio points.
+const EYE_A = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7];
+const EYE_B = [263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249];
+const EAR_A = [33, 160, 158, 133, 153, 144];
+const EAR_B = [362, 385, 387, 263, 373, 380];
+
+function fivePoints(mesh: number[][]): FivePoints {
+  const a = avg(EYE_A.map((i) => mesh[i]!));
+  const b = avg(EYE_B.map((i) => mesh[i]!));
+  const m1 = mesh[61]!;
+  const m2 = mesh[291]!;
+  const nose = mesh[1]!;
+  const [leftEye, rightEye] = a[0] <= b[0] ? [a, b] : [b, a];
+  const [mouthLeft, mouthRight] = m1[0]! <= m2[0]! ? [m1, m2] : [m2, m1];
+  return { leftEye, rightEye, nose: [nose[0]!, nose[1]!], mouthLeft: [mouthLeft[0]!, mouthLeft[1]!], mouthRight: [mouthRight[0]!, mouthRight[1]!] };
+}
+
+function eyeAspect(mesh: number[][], idx: number[]): number {
+  const p = idx.map((i) => mesh[i]!);
+  return (dist(p[1]!, p[5]!) + dist(p[2]!, p[4]!)) / (2 * dist(p[0]!, p[3]!));
+}
+
+const DEG = 180 / Math.PI;
+function pose(face: HumanFace, p: FivePoints): Pose {
+  const a = face.rotation?.angle ?? { yaw: 0, pitch: 0, roll: 0 };
+  // Human's yaw sign is checked against the nose offset, so the convention does not depend on it.
+  const mid = (p.leftEye[0] + p.rightEye[0]) / 2;
+  const noseSide = Math.sign(p.nose[0] - mid);
+  const yawDeg = Math.abs(a.yaw * DEG) * (noseSide === 0 ? 1 : noseSide);
+  return { yaw: yawDeg, pitch: a.pitch * DEG, roll: Math.atan2(p.rightEye[1] - p.leftEye[1], p.rightEye[0] - p.leftEye[0]) * DEG };
+}
+
+function scalePoints(p: FivePoints, s: number): FivePoints {
+  const f = (q: Point): Point => [q[0] * s, q[1] * s];
+  return { leftEye: f(p.leftEye), rightEye: f(p.rightEye), nose: f(p.nose), mouthLeft: f(p.mouthLeft), mouthRight: f(p.mouthRight) };
+}
+
+/**
+ * Side of the grey crop that sharpness and brightness are measured on: about the native size of a
+ * face at the smallest accepted size, so that small faces are not judged blurred for being upscaled.
+ */
+const QUALITY_SIDE = 96;
+const now = (): number => performance.now();
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * The whole pipeline on the calling thread: decode, detect and landmark (Human's blazeface and
+ * face mesh), quality, alignment, passive liveness, embedding. The worker pool runs one of these
+ * per thread. The aligned crop lives only in this function's memory.
+ */
+export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embedder; human?: HumanModule; liveness?: PassiveLiveness } = {}): Promise<Analyzer> {
+  const make = EMBEDDERS[config.embedder];
+  if (!deps.embedder && !make) throw new DomainError('invalid', 'face_model_unknown', `Unknown face model "${config.embedder}".`);
+  const embedder = deps.embedder ?? (await make!());
+  const human = deps.human ?? (await loadHuman());
+  const passive = deps.liveness ?? (await createPassiveLiveness(config.livenessThreshold));
+  // The version stored beside templates also names the crop and the mirror averaging: vectors made
+  // with another geometry are not comparable even from the same weights.
+  const model = { ...embedder.model, version: `${embedder.model.version}+crop${embedder.model.eyeToMouth}${embedder.model.rotate ? 'r' : ''}${config.mirrorAverage ? '+mirror' : ''}` };
+
+  async function analyze(image: Uint8Array, opts: AnalyzeOptions): Promise<FaceAnalysis> {
+    const t0 = now();
+    const timings: Timings = { decode: 0, detect: 0, quality: 0, align: 0, liveness: 0, embed: 0, total: 0 };
+    const result: FaceAnalysis = {
+      purpose: opts.purpose,
+      image: { width: 0, height: 0, sha256: createHash('sha256').update(image).digest('hex') },
+      faces: [],
+      quality: null,
+      eyeAspectRatio: null,
+      embedding: null,
+      model: { name: model.name, version: model.version, dim: model.dim },
+      liveness: null,
+      error: null,
+      timings,
+    };
+    const refuse = (e: DomainError): FaceAnalysis => {
+      timings.total = round(now() - t0);
+      if (opts.purpose !== 'inspect') throw e;
+      result.error = { code: e.code, message: e.message };
+      return result;
+    };
+    let frame: Frame;
+    try {
+      frame = await decodeImage(image, config);
+    } catch (e) {
+      if (e instanceof DomainError) return refuse(e);
+      throw e;
+    }
+    result.image.width = frame.originalWidth;
+    result.image.height = frame.originalHeight;
+    timings.decode = round(now() - t0);
+
+    let t = now();
+    const faces = await detect(frame);
+    timings.detect = round(now() - t);
+    const s = frame.scale;
+    result.faces = faces.map(({ face, points }) => ({
+      box: [round(face.box[0]! * s), round(face.box[1]! * s), round(face.box[2]! * s), round(face.box[3]! * s)],
+      score: round(face.boxScore),
+      landmarks: scalePoints(points, s),
+    }));
+    const main = faces[0];
+    if (!main) return refuse(faceErrors.noFace());
+
+    t = now();
+    const faceWidth = (f: (typeof faces)[number]): number => {
+      const xs = f.face.mesh.map((q) => q[0]!);
+      return (Math.max(...xs) - Math.min(...xs)) * s;
+    };
+    const mainWidth = faceWidth(main);
+    const ratio = opts.purpose === 'enrolment' ? config.secondFaceRatioEnrolment : config.secondFaceRatioPayment;
+    const grey = luma(warpCrop(frame.rgb, frame.width, frame.height, cropGeometry(main.points, 0.4, true), QUALITY_SIDE));
+    const quality: Quality = {
+      ok: true,
+      reason: null,
+      faceSizePx: Math.round(mainWidth),
+      pose: pose(main.face, main.points),
+      sharpness: round(sharpness(grey, QUALITY_SIDE)),
+      brightness: round(brightness(grey, QUALITY_SIDE)),
+    };
+    result.quality = quality;
+    result.eyeAspectRatio = round((eyeAspect(main.face.mesh, EAR_A) + eyeAspect(main.face.mesh, EAR_B)) / 2 * 1000) / 1000;
+    let failure: DomainError | null = null;
+    const second = faces[1];
+    const xs = main.face.mesh.map((q) => q[0]!);
+    const ys = main.face.mesh.map((q) => q[1]!);
+    const margin = 0.05 * (Math.max(...xs) - Math.min(...xs));
+    if (second && opts.purpose !== 'inspect' && faceWidth(second) >= ratio * mainWidth) failure = faceErrors.multipleFaces(faces.length);
+    else if (mainWidth < config.minFaceSizePx) failure = faceErrors.faceTooSmall(Math.round(mainWidth), config.minFaceSizePx);
+    else if (Math.min(...xs) < -margin || Math.min(...ys) < -margin || Math.max(...xs) > frame.width + margin || Math.max(...ys) > frame.height + margin)
+      failure = faceErrors.faceCutOff();
+    else if (Math.abs(quality.pose.yaw) > config.maxYawDeg || Math.abs(quality.pose.pitch) > config.maxPitchDeg || Math.abs(quality.pose.roll) > config.maxRollDeg)
+      failure = faceErrors.faceTurned(round(quality.pose.yaw), round(quality.pose.pitch), round(quality.pose.roll));
+    else if (quality.sharpness < config.minSharpness) failure = faceErrors.faceBlurred(quality.sharpness, config.minSharpness);
+    else if (quality.brightness < config.minBrightness) failure = faceErrors.faceTooDark(quality.brightness, config.minBrightness);
+    else if (quality.brightness > config.maxBrightness) failure = faceErrors.faceTooBright(quality.brightness, config.maxBrightness);
+    if (failure) {
+      quality.ok = false;
+      quality.reason = failure.code;
+    }
+    timings.quality = round(now() - t);
+    if (failure && opts.purpose !== 'inspect') return refuse(failure);
+
+    t = now();
+    result.liveness = await passive.score(frame, main.points);
+    timings.liveness = round(now() - t);
+
+    t = now();
+    const geometry: CropGeometry = cropGeometry(main.points, model.eyeToMouth, model.rotate);
+    const crop = warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize);
+    const crops = config.mirrorAverage ? [crop, warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize, true)] : [crop];
+    const t1 = now();
+    timings.align = round(t1 - t);
+    const vectors = await embedder.embed(crops);
+    let v = vectors[0]!;
+    if (vectors.length > 1) {
+      v = new Float32Array(v.length);
+      for (const w of vectors) for (let i = 0; i < v.length; i++) v[i] = v[i]! + w[i]!;
+      let n = 0;
+      for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+      n = Math.sqrt(n);
+      for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
+    }
+    result.embedding = v;
+    timings.embed = round(now() - t1);
+    timings.total = round(now() - t0);
+    if (failure) result.error = { code: failure.code, message: failure.message };
+    return result;
+  }
+
+  async function detect(frame: Frame): Promise<{ face: HumanFace; points: FivePoints }[]> {
+    const tf = human.tf;
+    // Human stretches a frame to its square detector input, which loses faces in wide frames
+    // (three faces side by side were found as one): pad to a square at the bottom and right, so
+    // coordinates stay those of the frame.
+    const side = Math.max(frame.width, frame.height);
+    const input = tf.tidy(() =>
+      tf.pad(tf.tensor4d(new Float32Array(frame.rgb), [1, frame.height, frame.width, 3]), [
+        [0, 0],
+        [0, side - frame.height],
+        [0, side - frame.width],
+        [0, 0],
+      ]),
+    );
+    try {
+      const res = (await human.detect(input)) as { face: HumanFace[] };
+      return res.face
+        .filter((f) => f.boxScore >= config.minDetectionScore && f.mesh.length >= 468)
+        .map((face) => ({ face, points: fivePoints(face.mesh) }))
+        .sort((a, b) => b.face.box[2]! - a.face.box[2]!);
+    } finally {
+      input.dispose();
+    }
+  }
+
+  // The first inference of each model compiles kernels and grows wasm memory: do it before any caller waits.
+  const blank: Frame = { rgb: Buffer.alloc(128 * 128 * 3, 128), width: 128, height: 128, scale: 1, originalWidth: 128, originalHeight: 128 };
+  await detect(blank);
+  const warmPoints: FivePoints = { leftEye: [44, 50], rightEye: [84, 50], nose: [64, 70], mouthLeft: [48, 90], mouthRight: [80, 90] };
+  await passive.score(blank, warmPoints);
+  await embedder.embed([new Float32Array(model.inputSize * model.inputSize * 3)]);
+
+  return { model, analyze, close: async () => {} };
+}

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { faceErrors } from './errors.ts';
+
+export interface CurvePoint {
+  /** false-match rate over the impostor pairs */
+  fmr: number;
+  /** cosine similarity at or above which a pair is a match */
+  threshold: number;
+  /** true-accept rate of the genuine pairs at that threshold */
+  tar: number;
+  /** how many impostor pairs score at or above the threshold (the evidence behind the rate) */
+  impostors_above: number;
+}
+
+/**
+ * What the bench measured for one embedder on all LFW pairs; the gallery sets its thresholds from
+ * it. Written by `npm run bench:face`, read by `loadCalibration`.
+ */
+export interface Calibration {
+  model: string;
+  version: string;
+  dim: number;
+  dataset: string;
+  measured_at: string;
+  images: number;
+  failed_images: number;
+  genuine_pairs: number;
+  impostor_pairs: number;
+  curve: CurvePoint[];
+  tail: { impostor_mean: number; impostor_sd: number; top_impostor_scores: number[]; genuine_mean: number; genuine_sd: number };
+  /** the same with the identity pairs of lfw/label_errors.txt removed from the impostors */
+  without_label_errors: { impostor_pairs: number; removed_pairs: number; curve: CurvePoint[] };
+}
+
+export const calibrationDir = join(dirname(fileURLToPath(import.meta.url)), 'calibration');
+
+export function calibrationPath(modelName: string): string {
+  return join(calibrationDir, `${modelName}.json`);
+}
+
+export function loadCalibration(modelName: string): Calibration {
+  const p = calibrationPath(modelName);
+  if (!existsSync(p)) throw faceErrors.calibrationMissing(modelName);
+  return JSON.parse(readFileSync(p, 'utf8')) as Calibration;
+}
+
+/**
+ * The threshold for a false-match rate: the measured point at that rate, or between two measured
+ * points a log-linear interpolation (never extrapolated below the smallest measured rate, where the
+ * strictest measured threshold is returned).
+ */
+export function thresholdForFmr(cal: Pick<Calibration, 'curve'>, fmr: number, opts: { withoutLabelErrors?: Calibration['without_label_errors'] } = {}): number {
+  const curve = [...(opts.withoutLabelErrors?.curve ?? cal.curve)].sort((a, b) => b.fmr - a.fmr);
+  if (curve.length === 0) throw new Error('empty calibration curve');
+  const first = curve[0]!;
+  if (fmr >= first.fmr) return first.threshold;
+  for (let i = 1; i < curve.length; i++) {
+    const hi = curve[i - 1]!;
+    const lo = curve[i]!;
+    if (fmr >= lo.fmr) {
+      const f = (Math.log10(hi.fmr) - Math.log10(fmr)) / (Math.log10(hi.fmr) - Math.log10(lo.fmr));
+      return hi.threshold + f * (lo.threshold - hi.threshold);
+    }
+  }
+  return curve[curve.length - 1]!.threshold;
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ManualClock, seededRandom } from '../platform/index.ts';
+import { issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
+
+/** A synthetic frame: a face whose yaw and eye opening are given; landmarks move with the yaw. */
+function frame(at: number, yaw: number, ear: number, opts: { person?: number; hash?: string } = {}): ChallengeFrame {
+  // Real captures never repeat landmarks to the thousandth of a pixel: jitter them by the capture time.
+  const shift = yaw / 2 + (at % 97) * 0.01;
+  const embedding = new Float32Array(4);
+  embedding[opts.person ?? 0] = 1;
+  const analysis: ChallengeFrameAnalysis = {
+    image: { width: 640, height: 480, sha256: opts.hash ?? `h${at}` },
+    faces: [
+      {
+        box: [200, 100, 200, 200],
+        score: 0.9,
+        landmarks: { leftEye: [260 + shift, 180], rightEye: [340 + shift, 180], nose: [300 + 2 * shift, 230], mouthLeft: [270 + shift, 270 + ear], mouthRight: [330 + shift, 270] },
+      },
+    ],
+    quality: { ok: true, reason: null, faceSizePx: 200, pose: { yaw, pitch: 0, roll: 0 }, sharpness: 100, brightness: 120 },
+    eyeAspectRatio: ear,
+    embedding,
+    error: null,
+  };
+  return { at, analysis };
+}
+
+const clock = new ManualClock('2026-03-01T10:00:00Z');
+const t0 = clock.now().getTime();
+const challenge = (kind: Challenge['kind']): Challenge => ({ id: 'chl_test', kind, issuedAt: t0, expiresAt: t0 + 10_000 });
+const track = (yaws: number[], ears: number[] = yaws.map(() => 0.3)): ChallengeFrame[] => yaws.map((y, i) => frame(t0 + 500 + i * 150, y, ears[i]!));
+
+describe('issueChallenge', () => {
+  test('draws the kind from the injected randomness and sets the window from the injected clock', () => {
+    const kinds = new Set<string>();
+    const random = seededRandom(7);
+    for (let i = 0; i < 30; i++) kinds.add(issueChallenge(random, clock).kind);
+    assert.deepEqual([...kinds].sort(), ['blink', 'turn_left', 'turn_right']);
+    const c = issueChallenge(seededRandom(1), clock, { ttlMs: 5000 });
+    assert.equal(c.issuedAt, t0);
+    assert.equal(c.expiresAt, t0 + 5000);
+    assert.match(c.id, /^chl_[0-9a-f]{24}$/);
+    assert.deepEqual(issueChallenge(seededRandom(1), clock), issueChallenge(seededRandom(1), clock));
+  });
+});
+
+describe('verifyChallenge', () => {
+  test('a left turn that crosses the threshold and comes back passes', () => {
+    const v = verifyChallenge(challenge('turn_left'), track([0, 8, 18, 27, 15, 4]));
+    assert.equal(v.reason, null);
+    assert.equal(v.passed, true);
+  });
+  test('a turn the wrong way, or not far enough, or that never comes back fails', () => {
+    assert.equal(verifyChallenge(challenge('turn_left'), track([0, -10, -25, -10, 0])).reason, 'challenge_motion_missing');
+    assert.equal(verifyChallenge(challenge('turn_right'), track([0, -10, -25, -10, 0])).passed, true);
+    assert.equal(verifyChallenge(challenge('turn_left'), track([0, 8, 15, 8, 0])).reason, 'challenge_motion_missing');
+    assert.equal(verifyChallenge(challenge('turn_left'), track([0, 10, 25, 30, 28])).reason, 'challenge_motion_missing');
+  });
+  test('a turn must start facing the camera', () => {
+    assert.equal(verifyChallenge(challenge('turn_left'), track([25, 30, 5])).reason, 'challenge_not_frontal');
+  });
+  test('a blink: the eye aspect ratio dips and recovers', () => {
+    const c = challenge('blink');
+    assert.equal(verifyChallenge(c, track([0, 0, 0, 0, 0], [0.3, 0.31, 0.12, 0.29, 0.3])).passed, true);
+    assert.equal(verifyChallenge(c, track([0, 0, 0, 0], [0.3, 0.29, 0.25, 0.3])).reason, 'challenge_motion_missing');
+    assert.equal(verifyChallenge(c, track([0, 0, 0, 0], [0.3, 0.3, 0.1, 0.1])).reason, 'challenge_motion_missing');
+  });
+  test('a still photo (no motion, distinct captures) fails', () => {
+    for (const kind of ['turn_left', 'turn_right', 'blink'] as const) {
+      assert.equal(verifyChallenge(challenge(kind), track([1, 1.2, 0.9, 1.1, 1])).reason, 'challenge_motion_missing');
+    }
+  });
+  test('frames outside the window or out of order fail', () => {
+    const ok = track([0, 10, 25, 10, 0]);
+    const late = ok.map((f, i) => (i === 4 ? { ...f, at: t0 + 10_001 } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), late).reason, 'challenge_expired');
+    const early = ok.map((f, i) => (i === 0 ? { ...f, at: t0 - 1 } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), early).reason, 'challenge_expired');
+    const swapped = [ok[0]!, ok[2]!, ok[1]!, ok[3]!, ok[4]!];
+    assert.equal(verifyChallenge(challenge('turn_left'), swapped).reason, 'challenge_frames_out_of_order');
+  });
+  test('a replayed frame (same bytes, or the very same landmarks) fails', () => {
+    const ok = track([0, 10, 25, 10, 0]);
+    const sameBytes = ok.map((f, i) => (i === 3 ? frame(f.at, 10, 0.3, { hash: ok[1]!.analysis.image.sha256 }) : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), sameBytes).reason, 'challenge_replayed_frame');
+    const replay = ok[1]!.analysis;
+    const sameMarks = ok.map((f, i) => (i === 3 ? { at: f.at, analysis: { ...replay, image: { ...replay.image, sha256: 'other' } } } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), sameMarks).reason, 'challenge_replayed_frame');
+  });
+  test('another face part-way through fails', () => {
+    const ok = track([0, 10, 25, 10, 0]);
+    const swapped = ok.map((f, i) => (i === 2 ? frame(f.at, 25, 0.3, { person: 1 }) : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), swapped).reason, 'challenge_face_changed');
+  });
+  test('too few frames, or a frame without a face, fail', () => {
+    assert.equal(verifyChallenge(challenge('turn_left'), track([0, 25])).reason, 'challenge_too_few_frames');
+    const ok = track([0, 10, 25, 10, 0]);
+    const noFace = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, faces: [], embedding: null, error: { code: 'no_face', message: '' } } } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), noFace).reason, 'challenge_no_face');
+  });
+});

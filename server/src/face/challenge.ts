@@ -1,0 +1,159 @@
+import type { Clock, Random } from '../platform/index.ts';
+import { cosine } from './align.ts';
+import type { FaceAnalysis } from './analyzer.ts';
+
+/**
+ * The active liveness challenge: the terminal asks, at random, for a head turn or a blink, sends
+ * a short sequence of frames, and the server checks the landmark track. A 2-D camera cannot see
+ * depth, so this (not the passive score) is what stops a photo or a replayed video frame.
+ * Pure functions: randomness and time are injected.
+ */
+export type ChallengeKind = 'turn_left' | 'turn_right' | 'blink';
+export const CHALLENGE_KINDS: readonly ChallengeKind[] = ['turn_left', 'turn_right', 'blink'];
+
+export interface Challenge {
+  id: string;
+  kind: ChallengeKind;
+  /** epoch ms */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** What the check needs of each frame's analysis. */
+export type ChallengeFrameAnalysis = Pick<FaceAnalysis, 'image' | 'faces' | 'quality' | 'eyeAspectRatio' | 'embedding' | 'error'>;
+export interface ChallengeFrame {
+  /** epoch ms at which the terminal captured the frame */
+  at: number;
+  analysis: ChallengeFrameAnalysis;
+}
+
+export interface ChallengeOptions {
+  /** how long the person has to respond, in ms */
+  ttlMs: number;
+  kinds: readonly ChallengeKind[];
+  minFrames: number;
+  maxFrames: number;
+  /** |yaw| at or below which the head counts as facing the camera (degrees) */
+  frontalYawDeg: number;
+  /** yaw the turn must reach in the asked direction (degrees) */
+  turnYawDeg: number;
+  /** the eye aspect ratio must fall below this fraction of the open-eye level... */
+  blinkDropRatio: number;
+  /** ...and come back above this fraction of it */
+  blinkRecoverRatio: number;
+  /** cosine similarity every frame's embedding must reach against the first frame */
+  sameFaceSimilarity: number;
+}
+
+export const defaultChallengeOptions: ChallengeOptions = {
+  ttlMs: 10_000,
+  kinds: CHALLENGE_KINDS,
+  minFrames: 3,
+  maxFrames: 60,
+  frontalYawDeg: 12,
+  turnYawDeg: 20,
+  blinkDropRatio: 0.65,
+  blinkRecoverRatio: 0.85,
+  sameFaceSimilarity: 0.6,
+};
+
+export function issueChallenge(random: Random, clock: Clock, opts: Partial<ChallengeOptions> = {}): Challenge {
+  const o = { ...defaultChallengeOptions, ...opts };
+  const issuedAt = clock.now().getTime();
+  const kind = o.kinds[random.int(o.kinds.length)]!;
+  return { id: `chl_${random.bytes(12).toString('hex')}`, kind, issuedAt, expiresAt: issuedAt + o.ttlMs };
+}
+
+export type ChallengeFailure =
+  | 'challenge_too_few_frames'
+  | 'challenge_too_many_frames'
+  | 'challenge_expired'
+  | 'challenge_frames_out_of_order'
+  | 'challenge_no_face'
+  | 'challenge_face_changed'
+  | 'challenge_replayed_frame'
+  | 'challenge_not_frontal'
+  | 'challenge_motion_missing';
+
+export interface ChallengeVerdict {
+  passed: boolean;
+  reason: ChallengeFailure | null;
+  /** what was seen, for the log and for tuning: never images */
+  observed: { frames: number; yawMin: number; yawMax: number; earMin: number; earMax: number; minSimilarity: number };
+}
+
+function landmarkKey(a: ChallengeFrameAnalysis): string {
+  const p = a.faces[0]?.landmarks;
+  if (!p) return '';
+  return [p.leftEye, p.rightEye, p.nose, p.mouthLeft, p.mouthRight].map((q) => `${q[0].toFixed(3)},${q[1].toFixed(3)}`).join(';');
+}
+
+/**
+ * Checks that the frames answer the challenge: inside its time window and in order, every frame a
+ * single analysed face, all the same person, no frame repeated (same bytes or the very same
+ * landmarks), and the landmarks moving as asked: for a turn, the yaw starts frontal, crosses the
+ * threshold in the asked direction and comes back; for a blink, the eye aspect ratio drops well below
+ * the open-eye level and recovers. A still photo produces no such motion and fails.
+ */
+export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], opts: Partial<ChallengeOptions> = {}): ChallengeVerdict {
+  const o = { ...defaultChallengeOptions, ...opts };
+  const yaws = frames.map((f) => f.analysis.quality?.pose.yaw ?? Number.NaN);
+  const ears = frames.map((f) => f.analysis.eyeAspectRatio ?? Number.NaN);
+  const first = frames[0]?.analysis.embedding;
+  const sims = frames.map((f) => (first && f.analysis.embedding ? cosine(first, f.analysis.embedding) : Number.NaN));
+  const finite = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
+  const observed = {
+    frames: frames.length,
+    yawMin: Math.min(...finite(yaws), 0),
+    yawMax: Math.max(...finite(yaws), 0),
+    earMin: Math.min(...finite(ears), 1),
+    earMax: Math.max(...finite(ears), 0),
+    minSimilarity: Math.min(...finite(sims), 1),
+  };
+  const fail = (reason: ChallengeFailure): ChallengeVerdict => ({ passed: false, reason, observed });
+
+  if (frames.length < o.minFrames) return fail('challenge_too_few_frames');
+  if (frames.length > o.maxFrames) return fail('challenge_too_many_frames');
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.at < challenge.issuedAt || f.at > challenge.expiresAt) return fail('challenge_expired');
+    if (i > 0 && f.at <= frames[i - 1]!.at) return fail('challenge_frames_out_of_order');
+  }
+  for (const f of frames) {
+    if (f.analysis.error || !f.analysis.embedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
+  }
+  const hashes = new Set<string>();
+  const marks = new Set<string>();
+  for (const f of frames) {
+    const key = landmarkKey(f.analysis);
+    if (hashes.has(f.analysis.image.sha256) || marks.has(key)) return fail('challenge_replayed_frame');
+    hashes.add(f.analysis.image.sha256);
+    marks.add(key);
+  }
+  if (sims.some((s) => !(s >= o.sameFaceSimilarity))) return fail('challenge_face_changed');
+
+  if (challenge.kind === 'blink') {
+    if (Math.abs(yaws[0]!) > o.frontalYawDeg) return fail('challenge_not_frontal');
+    // The open-eye level is the highest ratio seen before the dip; the dip must be followed by a recovery.
+    let open = ears[0]!;
+    for (let i = 1; i < ears.length; i++) {
+      const e = ears[i]!;
+      if (e <= o.blinkDropRatio * open) {
+        for (let j = i + 1; j < ears.length; j++) if (ears[j]! >= o.blinkRecoverRatio * open) return { passed: true, reason: null, observed };
+        break;
+      }
+      open = Math.max(open, e);
+    }
+    return fail('challenge_motion_missing');
+  }
+
+  // Positive yaw is the person's own left (see Pose in analyzer.ts).
+  const sign = challenge.kind === 'turn_left' ? 1 : -1;
+  if (Math.abs(yaws[0]!) > o.frontalYawDeg) return fail('challenge_not_frontal');
+  let turnedAt = -1;
+  for (let i = 1; i < yaws.length; i++) {
+    if (turnedAt < 0 && sign * yaws[i]! >= o.turnYawDeg) turnedAt = i;
+    else if (turnedAt >= 0 && Math.abs(yaws[i]!) <= o.frontalYawDeg) return { passed: true, reason: null, observed };
+  }
+  return fail('challenge_motion_missing');
+}
