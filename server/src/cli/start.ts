@@ -10,18 +10,25 @@ environment:
 ${describeConfig()}
 `;
 
-/** On an empty database: a demo merchant with a store and a test key, printed once (only its hash is kept). */
+/**
+ * On an empty database: a demo merchant with a store, a test key and a terminal waiting for
+ * activation, printed once (only hashes of the key and the code are kept).
+ */
 async function seed(p: Platform): Promise<string[]> {
-  const { merchants } = p.services;
+  const { merchants, devices } = p.services;
   if ((await merchants.countMerchants()) > 0) return [];
   const m = await merchants.createMerchant({ name: 'Demo Shop' });
   const store = await merchants.createStore(m.id, { name: 'Demo store' });
   const { secret } = await merchants.createApiKey(m.id, { mode: 'test', name: 'demo' });
+  const terminal = devices ? await devices.createTerminal({ merchantId: m.id, storeId: store.id, label: 'Demo counter' }) : undefined;
   return [
     'First start: created a demo merchant.',
     `  merchant  ${m.id} (Demo Shop)`,
     `  store     ${store.id}`,
     `  API key   ${secret}   <- shown only now; keep it`,
+    ...(terminal
+      ? [`  terminal  ${terminal.terminal.id}: open the terminal app and enter the activation code ${terminal.activation.code} (valid 24 h)`]
+      : []),
   ];
 }
 

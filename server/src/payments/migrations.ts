@@ -48,4 +48,11 @@ CREATE TABLE shopper_daily_spend (
 );
 `;
 
-export const paymentMigrations: Migration[] = [{ id: 'payments/0001_intents_refunds', sqlite: core, postgres: core }];
+// The shopper's own list in the portal, and the terminal's look for an intent the till created for it.
+const lookups = `CREATE INDEX payment_intents_shopper ON payment_intents (shopper_id, id);
+CREATE INDEX payment_intents_terminal ON payment_intents (terminal_id, status, id);`;
+
+export const paymentMigrations: Migration[] = [
+  { id: 'payments/0001_intents_refunds', sqlite: core, postgres: core },
+  { id: 'payments/0002_shopper_terminal_lookups', sqlite: lookups, postgres: lookups },
+];

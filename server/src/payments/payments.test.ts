@@ -57,6 +57,25 @@ describeEachDialect('payments', (dialect) => {
     assert.equal(audit.succeeded, 250);
   });
 
+  test("a shopper's own list and a terminal's waiting intent", async () => {
+    const { payments } = p.services;
+    await payments.topUp('shopper_list', 1000, 'usd', 'seed-list');
+    const a = await payments.createIntent(p.merchantId, { amount: 100, currency: 'usd', storeId: p.storeId, terminalId: 'trm_list' });
+    const b = await payments.createIntent(p.merchantId, { amount: 200, currency: 'usd', storeId: p.storeId, terminalId: 'trm_list' });
+    assert.equal((await payments.nextForTerminal(p.merchantId, 'trm_list'))?.id, a.id);
+    assert.equal(await payments.nextForTerminal('mer_other', 'trm_list'), undefined, "another merchant's terminal id finds nothing");
+    await payments.confirmWithShopper(a.id, 'shopper_list');
+    assert.equal((await payments.nextForTerminal(p.merchantId, 'trm_list'))?.id, b.id);
+    await payments.confirmWithShopper(b.id, 'shopper_list');
+    assert.equal(await payments.nextForTerminal(p.merchantId, 'trm_list'), undefined);
+    const page = await payments.listForShopper('shopper_list', { limit: 1 });
+    assert.deepEqual(page.data.map((x) => x.id), [b.id]);
+    assert.equal(page.hasMore, true);
+    const rest = await payments.listForShopper('shopper_list', { limit: 5, cursor: page.nextCursor ?? undefined });
+    assert.deepEqual(rest.data.map((x) => x.id), [a.id]);
+    assert.deepEqual((await payments.listForShopper('shopper_nobody')).data, []);
+  });
+
   test('per-payment and daily limits per shopper', async () => {
     const { payments } = p.services;
     await payments.topUp('shopper_two', 100_000, 'usd', 'seed-two');

@@ -64,6 +64,17 @@ export const paymentRepo = {
     );
     return rows.map(toIntent);
   },
+  async listForShopper(x: SqlExecutor, shopperId: string, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
+    const rows = await x.query(`SELECT * FROM payment_intents WHERE shopper_id = $1 AND ${PAGE} ORDER BY id DESC LIMIT $3`, [shopperId, cursor ?? null, limit]);
+    return rows.map(toIntent);
+  },
+  async oldestWaitingForTerminal(x: SqlExecutor, merchantId: string, terminalId: string): Promise<PaymentIntent | undefined> {
+    const [r] = await x.query(
+      `SELECT * FROM payment_intents WHERE terminal_id = $1 AND merchant_id = $2 AND status = 'requires_face' ORDER BY id LIMIT 1`,
+      [terminalId, merchantId],
+    );
+    return r ? toIntent(r) : undefined;
+  },
   async updateIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
     await x.execute(
       `UPDATE payment_intents SET status = $2, shopper_id = $3, platform_fee = $4, amount_refunded = $5, failure_code = $6,

@@ -58,6 +58,10 @@ export interface PaymentService {
   createIntent(merchantId: string, input: CreateIntentInput, opts?: { idempotencyKey?: string | undefined }): Promise<PaymentIntent>;
   getIntent(merchantId: string, id: string): Promise<PaymentIntent>;
   listIntents(merchantId: string, q?: { limit?: number | undefined; cursor?: string | undefined; storeId?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** A shopper's own payments, newest first (the portal; never a merchant). */
+  listForShopper(shopperId: string, q?: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** The oldest intent the till created for this terminal that still waits for a face. */
+  nextForTerminal(merchantId: string, terminalId: string): Promise<PaymentIntent | undefined>;
   /** The terminal has a face to check: requires_face -> processing. */
   startProcessing(intentId: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
   /**
@@ -266,6 +270,18 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       const hasMore = rows.length > limit;
       const data = rows.slice(0, limit);
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+    },
+
+    async listForShopper(shopperId, q = {}) {
+      const limit = q.limit ?? 50;
+      const rows = await repo.listForShopper(db, shopperId, q.cursor, limit + 1);
+      const hasMore = rows.length > limit;
+      const data = rows.slice(0, limit);
+      return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+    },
+
+    nextForTerminal(merchantId, terminalId) {
+      return repo.oldestWaitingForTerminal(db, merchantId, terminalId);
     },
 
     startProcessing(intentId, opts = {}) {
