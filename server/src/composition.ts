@@ -12,12 +12,30 @@ import { buildApp, createIdempotencyStore, httpMigrations, type AppServices } fr
 import { createLedger, createWallets, ledgerMigrations, topUpFundingSource } from './ledger/index.ts';
 import { createMerchantService, createWebhookService, merchantMigrations, type WebhookPoster } from './merchants/index.ts';
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
-import { cryptoRandom, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
+import { cryptoRandom, DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
-import { randomBytes } from 'node:crypto';
+import { createFaceStack, type FaceStack } from './face-stack.ts';
+import { AttemptRepo, createFacePayService, facePayMigrations, type Checkout } from './facepay/index.ts';
+import { galleryMigrations } from './gallery/index.ts';
+import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
+import { createMembersService, MemberRepo, memberMigrations, type MembersService } from './members/index.ts';
+import type { PaymentService } from './payments/index.ts';
+import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort, type ShopperService } from './shoppers/index.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-export const allMigrations: readonly Migration[] = [...ledgerMigrations, ...merchantMigrations, ...paymentMigrations, ...httpMigrations, ...deviceMigrations];
+export const allMigrations: readonly Migration[] = [
+  ...ledgerMigrations,
+  ...merchantMigrations,
+  ...paymentMigrations,
+  ...httpMigrations,
+  ...deviceMigrations,
+  ...shopperMigrations,
+  ...memberMigrations,
+  ...marketingMigrations,
+  ...galleryMigrations,
+  ...facePayMigrations,
+];
 
 export interface PlatformOverrides {
   clock?: Clock;
@@ -80,6 +98,74 @@ export function pooledCryptoRandom(): Random {
   };
 }
 
+/** Without the face stack, face payment and enrolment answer plainly that they are off; pay codes still work. */
+function faceOff(): never {
+  throw new DomainError('unavailable', 'face_engine_off', 'Face payment and enrolment are switched off on this server (FACEPAY_FACE=0).');
+}
+
+const noFaces: FaceTemplatePort = {
+  enrol: async () => faceOff(),
+  updateProfile: async () => undefined,
+  remove: async () => undefined,
+};
+
+/**
+ * Secrets that only need to be stable and private, derived from the master key (or, for a
+ * development start without one, from the data directory path) so that an operator manages one.
+ */
+function derivedSecret(config: Config, purpose: string): Buffer {
+  const root = process.env.FACEPAY_MASTER_KEY ?? `development:${config.dataDir}`;
+  return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
+}
+
+/** What a face payment needs of payments and members, in facepay's words. */
+function checkoutFor(payments: PaymentService, members: MembersService, shoppers: ShopperService, clock: Clock): Checkout {
+  return {
+    async intent(intentId, terminal) {
+      const pi = await payments.getIntent(terminal.merchantId, intentId);
+      if (pi.terminalId !== null && pi.terminalId !== terminal.terminalId)
+        throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${intentId}`);
+      return { id: pi.id, amount: pi.amount, currency: pi.currency, status: pi.status };
+    },
+    async offers(terminal, shopperId) {
+      const offer = await members.joinOffer(terminal.merchantId, shopperId);
+      return { discount: 0, offers: [], ...(offer ? { membership: { programme: offer.programmeName, fields: offer.fields } } : {}) };
+    },
+    async pay(intentId, terminal, shopperId, opts) {
+      if (opts.join && opts.join.length > 0) {
+        const s = await shoppers.get(shopperId);
+        const values: Record<string, string | null> = { name: s.name, phone: s.phone, email: s.email };
+        const offer = await members.joinOffer(terminal.merchantId, shopperId);
+        if (offer) {
+          const fields = Object.fromEntries(opts.join.filter((f) => values[f]).map((f) => [f, values[f]!]));
+          await members.join({ merchantId: terminal.merchantId, shopperId, fields, consentVersion: offer.consentVersion, terminalId: terminal.terminalId });
+        }
+      }
+      let pi;
+      try {
+        pi = await payments.confirmWithShopper(intentId, shopperId, { idempotencyKey: opts.paymentId, merchantId: terminal.merchantId });
+      } catch (e) {
+        if (isDomainError(e) && e.kind !== 'unavailable' && e.kind !== 'busy') return { status: 'failed', code: e.code, message: e.message };
+        throw e;
+      }
+      // The money has moved: the CRM entry must not turn a paid payment into a failed answer. It is
+      // idempotent on the payment id, so the terminal's retry records it if this attempt could not.
+      await members
+        .recordPayment({
+          merchantId: terminal.merchantId,
+          shopperId,
+          paymentId: pi.id,
+          storeId: pi.storeId,
+          amount: pi.amount,
+          currency: pi.currency.toUpperCase(),
+          at: clock.now().getTime(),
+        })
+        .catch(() => undefined);
+      return { status: 'succeeded' };
+    },
+  };
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? pooledCryptoRandom();
@@ -122,7 +208,68 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       (e: unknown) => (isDomainError(e) && e.code === 'store_not_found' ? false : Promise.reject(e)),
     ),
   });
-  const services: AppServices = { merchants, webhooks, payments, ledger, devices };
+  // Member and marketing events go into the webhook outbox inside the transaction of the change.
+  const webhookSink = {
+    publish: async (tx: Parameters<typeof webhooks.record>[0], e: Parameters<typeof webhooks.record>[1]): Promise<void> => {
+      await webhooks.record(tx, e);
+    },
+  };
+  const members = createMembersService({ repo: new MemberRepo(db), clock, random, events: webhookSink });
+  const marketing = createMarketingService({
+    repo: new MarketingRepo(db),
+    members,
+    clock,
+    ids,
+    holdoutSecret: config.marketingSecret ?? derivedSecret(config, 'marketing holdout'),
+    events: webhookSink,
+  });
+
+  // The face engine loads its models and the gallery builds its index: seconds, so tests that do
+  // not pay by face leave it off (FACEPAY_FACE=0) and the shopper's face routes answer 503.
+  const face: FaceStack | undefined = config.faceEnabled
+    ? await createFaceStack({ db, dataDir: config.dataDir, env: process.env, clock, ids, random, workers: config.faceWorkers })
+    : undefined;
+  const shoppers = createShopperService({
+    repo: new ShopperRepo(db),
+    faces: face?.templates ?? noFaces,
+    ...(face ? { enrolment: face.enrolment } : {}),
+    challengeSecret: derivedSecret(config, 'enrolment challenge'),
+    clock,
+    ids,
+    random,
+  });
+  const facePay = createFacePayService({
+    attempts: new AttemptRepo(db),
+    face: face?.faceCheck ?? {
+      issueChallenge: faceOff,
+      verify: faceOff,
+    },
+    gallery: face?.identifier ?? { identify: faceOff },
+    shoppers: {
+      get: async (id) => {
+        const s = await shoppers.get(id).catch(() => undefined);
+        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
+      },
+      redeemPayCode: (code) => shoppers.redeemPayCode(code),
+    },
+    checkout: checkoutFor(payments, members, shoppers, clock),
+    clock,
+    ids,
+  });
+  const services: AppServices = {
+    merchants,
+    webhooks,
+    payments,
+    ledger,
+    devices,
+    shoppers,
+    members,
+    marketing,
+    funding: topUpFundingSource(ledger, wallets),
+    walletCurrency: config.walletCurrency,
+    clock,
+    facePay,
+  };
   const idempotency = createIdempotencyStore(db, clock);
   const app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });
 
@@ -144,6 +291,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     },
     async close() {
       if (housekeeping) clearInterval(housekeeping);
+      await face?.close();
       await webhooks.stop();
       await app.close();
       if (ownDb) await db.close();

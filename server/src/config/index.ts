@@ -3,6 +3,7 @@
  * variable is documented in CONFIG_VARS (printed by `facepay start --help`); a bad value stops
  * the start with a message naming the variable rather than running on a surprising default.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface Config {
@@ -23,6 +24,14 @@ export interface Config {
   webhookAllowHttp: boolean;
   /** The URL printed for people to open; defaults to http://HOST:PORT. */
   publicUrl: string | undefined;
+  /** Load the face engine and gallery (face payments, enrolment). Off in tests that do not need them. */
+  faceEnabled: boolean;
+  /** Face engine worker threads; 0 runs it on the main thread. */
+  faceWorkers: number;
+  /** Currency of shopper wallets (lower case, as amounts are stored). */
+  walletCurrency: string;
+  /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
+  marketingSecret: string | undefined;
 }
 
 interface VarDoc {
@@ -45,6 +54,13 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_WEBHOOK_INTERVAL_MS', default: '1000', about: 'how often the webhook worker looks for work' },
   { name: 'FACEPAY_WEBHOOK_ALLOW_HTTP', default: '0', about: '1 lets webhook endpoints use plain http:// (development)' },
   { name: 'FACEPAY_PUBLIC_URL', default: '(unset)', about: 'the address printed for people to open, when behind a proxy' },
+  { name: 'FACEPAY_FACE', default: '1', about: '0 starts without the face engine and gallery (no face payments or enrolment)' },
+  { name: 'FACEPAY_FACE_WORKERS', default: '(cores)', about: 'face engine worker threads, one model set each' },
+  { name: 'FACEPAY_WALLET_CURRENCY', default: 'eur', about: 'currency of shopper wallets (ISO 4217)' },
+  { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
+  { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
+  { name: 'FACEPAY_MARKETING_SECRET', default: '(from master key)', about: 'keys campaign holdout groups; keep it stable across restarts and processes' },
+  { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
 ];
 
 export class ConfigError extends Error {
@@ -68,6 +84,12 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be 0 or 1, got "${raw}"`);
 }
 
+function walletCurrency(raw: string | undefined): string {
+  const c = (raw || 'eur').toLowerCase();
+  if (!/^[a-z]{3}$/.test(c)) throw new ConfigError(`FACEPAY_WALLET_CURRENCY must be a three-letter ISO 4217 code, got "${raw}"`);
+  return c;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
@@ -89,6 +111,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     webhookIntervalMs: int(env, 'FACEPAY_WEBHOOK_INTERVAL_MS', 1000, 10, 3_600_000),
     webhookAllowHttp: flag(env, 'FACEPAY_WEBHOOK_ALLOW_HTTP'),
     publicUrl: env.FACEPAY_PUBLIC_URL || undefined,
+    faceEnabled: env.FACEPAY_FACE === undefined || env.FACEPAY_FACE === '' ? true : flag(env, 'FACEPAY_FACE'),
+    faceWorkers: int(env, 'FACEPAY_FACE_WORKERS', availableParallelism(), 0, 64),
+    walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
+    marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
   };
 }
 

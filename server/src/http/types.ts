@@ -3,6 +3,12 @@ import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { MerchantAuth, MerchantService, WebhookService } from '../merchants/index.ts';
 import type { PaymentService } from '../payments/index.ts';
+import type { FacePayService } from '../facepay/index.ts';
+import type { FundingSource } from '../ledger/index.ts';
+import type { MarketingService } from '../marketing/index.ts';
+import type { MembersService } from '../members/index.ts';
+import type { Clock } from '../platform/index.ts';
+import type { ShopperService } from '../shoppers/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -11,12 +17,27 @@ export interface AppServices {
   payments: PaymentService;
   ledger: Ledger;
   devices?: DevicesService;
+  shoppers: ShopperService;
+  members: MembersService;
+  marketing: MarketingService;
+  funding: FundingSource;
+  /** Currency of shopper wallets, lower case. */
+  walletCurrency: string;
+  clock: Clock;
+  /** With the face engine off (FACEPAY_FACE=0) its face steps answer 503 face_engine_off; pay codes still work. */
+  facePay: FacePayService;
 }
 
 /** One route file: registers its routes on the app. */
 export type RouteRegistrar = (app: FastifyInstance, services: AppServices) => void;
 
 declare module 'fastify' {
+  /** The OpenAPI words a route's schema may carry besides validation (see openapi.ts). */
+  interface FastifySchema {
+    tags?: readonly string[];
+    summary?: string;
+    description?: string;
+  }
   interface FastifyRequest {
     /** The merchant, on routes that declare `config.auth`. */
     auth: MerchantAuth | null;

@@ -62,7 +62,8 @@ describeEachDialect('crash during a payment load', (dialect) => {
   const dir = mkdtempSync(join(tmpdir(), 'facepay-crash-'));
   const schema = `crash_${process.pid}_${Date.now().toString(36)}`;
   // An empty FACEPAY_PG_URL keeps the SQLite server off a PostgreSQL configured for the test run.
-  const env: Record<string, string> = { FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '' };
+  // The face engine is off: this test is about money, and loading models would only slow each start.
+  const env: Record<string, string> = { FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '', FACEPAY_FACE: '0' };
   if (dialect === 'postgres') {
     const u = new URL(pgUrl!);
     u.searchParams.set('options', `-c search_path=${schema}`);
@@ -138,7 +139,7 @@ describeEachDialect('crash during a payment load', (dialect) => {
     } else {
       db = new SqliteDb(join(dir, 'facepay.sqlite'));
     }
-    const platform = await createPlatform(loadConfig({ FACEPAY_LOG_LEVEL: 'silent' }), { db });
+    const platform = await createPlatform(loadConfig({ FACEPAY_LOG_LEVEL: 'silent', FACEPAY_FACE: '0', FACEPAY_DATA_DIR: dir }), { db });
     try {
       const audit = await platform.services.payments.audit();
       assert.deepEqual(audit.problems, []);

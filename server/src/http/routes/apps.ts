@@ -39,7 +39,25 @@ async function sendFile(reply: FastifyReply, file: string): Promise<FastifyReply
  * The web apps, served from apps/<name>/dist when built (any unknown path falls back to the app's
  * index.html, for client-side routing), else a placeholder page.
  */
+/**
+ * The on-device face detector's files, for the terminal and the portal: Human's detector and mesh
+ * models and tfjs's wasm binaries, straight from the installed packages. Only those files.
+ */
+const FACE_ASSETS: Record<string, { dir: string; files: RegExp }> = {
+  models: { dir: join(repoRoot, 'node_modules/@vladmandic/human/models'), files: /^(blazeface|facemesh)\.(json|bin)$/ },
+  wasm: { dir: join(repoRoot, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), files: /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/ },
+};
+
 export function registerAppRoutes(app: FastifyInstance, _services: AppServices, appsDir = join(repoRoot, 'apps')): void {
+  app.get('/assets/face/:kind/:file', async (request, reply) => {
+    const { kind, file } = request.params as { kind: string; file: string };
+    const asset = FACE_ASSETS[kind];
+    if (asset === undefined || !asset.files.test(file) || !existsSync(join(asset.dir, file)))
+      return reply.code(404).send({ error: { code: 'asset_not_found', message: `no face asset ${kind}/${file}`, request_id: request.id } });
+    reply.header('cache-control', 'public, max-age=86400');
+    return sendFile(reply, join(asset.dir, file));
+  });
+
   app.get('/', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(
       page(

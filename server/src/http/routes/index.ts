@@ -1,9 +1,11 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerFacePayRoutes } from './facepay.ts';
 import { registerMerchantRoutes } from './merchants.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
+import { registerShopperRoutes } from './shoppers.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
@@ -13,5 +15,7 @@ export const routeFiles: RouteRegistrar[] = [
   registerPaymentRoutes,
   registerWebhookRoutes,
   registerDeviceRoutes,
+  registerFacePayRoutes,
+  registerShopperRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

@@ -1,0 +1,766 @@
+/**
+ * npm run bench:gallery [-- --quick] [-- --json] [-- --sizes=10000,100000,1000000] [-- --model=NAME] [-- --ef=N]
+ *
+ * For each gallery size: search p50/p99 (the whole identify call: index, exact re-score from the
+ * encrypted rows, decision), recall@1 against an exact scan of the same vectors in the same run,
+ * the exact scan's own time, memory per template, full rebuild time from the database and the
+ * restart time from the encrypted snapshot. Then open-set identification on LFW: a gallery of one
+ * image per person plus distractors, the other images as probes.
+ *
+ * Each size runs in a child process so that its memory figure is its own. Databases, snapshots and
+ * distractors are cached under .bench-cache/gallery so that a rerun skips the import and the build
+ * (the build time printed is then the one measured when the cache was made, and says so).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { exactSearch, MetricKind } from 'usearch';
+import {
+  calibrationFromJson,
+  decide,
+  decideNarrowed,
+  DEFAULT_ANN,
+  DEFAULT_POLICY,
+  fitImpostorTail,
+  Gallery,
+  galleryMigrations,
+  masterKeyFromBytes,
+  type Decision,
+  type FalseMatchCalibration,
+  type ScoredShopper,
+} from '../src/gallery/index.ts';
+import { findDataset, ManualClock, repoRoot, seededRandom, type Random } from '../src/platform/index.ts';
+import { migrate, SqliteDb } from '../src/storage/index.ts';
+
+const DIM_DEFAULT = 128;
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const opt = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = flag('quick');
+const asJson = flag('json');
+const cacheRoot = join(repoRoot, '.bench-cache', 'gallery');
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+// ---------------------------------------------------------------- data
+
+interface Lfw {
+  model: string;
+  version: string;
+  dim: number;
+  /** One embedded image per person, in name order: the gallery's LFW part. */
+  enrolNames: string[];
+  enrol: Float32Array;
+  /** The other images of those people: mated probes. */
+  probes: { name: string; vector: Float32Array }[];
+  /** Every embedded image, for fitting the distractor distribution. */
+  all: Float32Array;
+  allNames: string[];
+  failed: number;
+  synthetic: boolean;
+  /** The face engine was still embedding: only part of LFW is there. */
+  partial: boolean;
+  /** The first FIT_IMAGES embeddings in file order: the distractor distribution is fitted on these, so it stays put while the file grows. */
+  fit: Float32Array;
+}
+
+const FIT_IMAGES = 1000;
+/** LFW's people: the gallery of size S holds S - 5749 distractors plus one image of each person. */
+const LFW_PEOPLE = 5749;
+
+function l2(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  const inv = 1 / Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) * inv;
+  return v;
+}
+
+function gaussian(r: Random): number {
+  const u = Math.max(r.float(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.float());
+}
+
+function findLfwFile(): { file: string; model: string; partial: boolean } | undefined {
+  const dir = join(repoRoot, '.bench-cache', 'face');
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir).filter((f) => /^lfw\.[^.]+\.jsonl(\.partial)?$/.test(f));
+  const wanted = opt('model');
+  const models = [...new Set(files.map((f) => f.split('.')[1] as string))];
+  const model = wanted ?? models.find((m) => m.includes('faceapi')) ?? models[0];
+  if (model === undefined) return undefined;
+  // A finished file wins; the face engine's partial file (written while it embeds) is used, and labelled, otherwise.
+  if (files.includes(`lfw.${model}.jsonl`)) return { file: join(dir, `lfw.${model}.jsonl`), model, partial: false };
+  if (files.includes(`lfw.${model}.jsonl.partial`)) return { file: join(dir, `lfw.${model}.jsonl.partial`), model, partial: true };
+  return undefined;
+}
+
+function loadLfw(): Lfw {
+  const found = findLfwFile();
+  if (found === undefined) return syntheticLfw();
+  const byName = new Map<string, Float32Array[]>();
+  const fitList: Float32Array[] = [];
+  let failed = 0;
+  let version = '';
+  let dim = DIM_DEFAULT;
+  for (const line of readFileSync(found.file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const o = JSON.parse(line) as { name: string; path: string; embedding?: number[]; version?: string; error?: unknown };
+    if (!o.embedding) {
+      failed++;
+      continue;
+    }
+    version = o.version ?? version;
+    dim = o.embedding.length;
+    if (fitList.length < FIT_IMAGES) fitList.push(l2(Float32Array.from(o.embedding)));
+    const list = byName.get(o.name) ?? [];
+    list.push(l2(Float32Array.from(o.embedding)));
+    byName.set(o.name, list);
+  }
+  const firstFit = new Float32Array(fitList.length * dim);
+  fitList.forEach((v, i) => firstFit.set(v, i * dim));
+  const names = [...byName.keys()].sort();
+  const enrol = new Float32Array(names.length * dim);
+  const probes: Lfw['probes'] = [];
+  const allList: Float32Array[] = [];
+  const allNames: string[] = [];
+  names.forEach((name, i) => {
+    const list = byName.get(name) ?? [];
+    enrol.set(list[0] as Float32Array, i * dim);
+    for (const v of list.slice(1)) probes.push({ name, vector: v });
+    for (const v of list) {
+      allList.push(v);
+      allNames.push(name);
+    }
+  });
+  const all = new Float32Array(allList.length * dim);
+  allList.forEach((v, i) => all.set(v, i * dim));
+  return { model: found.model, version, dim, enrolNames: names, enrol, probes, all, allNames, failed, synthetic: false, partial: found.partial, fit: firstFit };
+}
+
+/** Only when the face engine's LFW embeddings are missing: clustered stand-ins, clearly labelled. */
+function syntheticLfw(): Lfw {
+  const r = seededRandom(99);
+  const dim = DIM_DEFAULT;
+  const mean = l2(Float32Array.from({ length: dim }, () => gaussian(r)));
+  const sd = Float32Array.from({ length: dim }, (_, i) => Math.exp(-i / 40));
+  const names: string[] = [];
+  const enrolList: Float32Array[] = [];
+  const probes: Lfw['probes'] = [];
+  const allList: Float32Array[] = [];
+  const allNames: string[] = [];
+  for (let p = 0; p < 5749; p++) {
+    const name = `Synthetic_${p}`;
+    const centre = Float32Array.from(mean, (m, i) => m + gaussian(r) * (sd[i] ?? 0) * 0.12);
+    const images = p < 1680 ? 2 + Math.floor(r.float() * 4) : 1;
+    for (let k = 0; k < images; k++) {
+      const v = l2(Float32Array.from(centre, (c, i) => c + gaussian(r) * (sd[i] ?? 0) * 0.045));
+      if (k === 0) enrolList.push(v);
+      else probes.push({ name, vector: v });
+      allList.push(v);
+      allNames.push(name);
+    }
+    names.push(name);
+  }
+  const enrol = new Float32Array(names.length * dim);
+  enrolList.forEach((v, i) => enrol.set(v, i * dim));
+  const all = new Float32Array(allList.length * dim);
+  allList.forEach((v, i) => all.set(v, i * dim));
+  return { model: 'synthetic', version: '0', dim, enrolNames: names, enrol, probes, all, allNames, failed: 0, synthetic: true, partial: false, fit: all.slice(0, FIT_IMAGES * dim) };
+}
+
+/** The face engine's calibration through its entry; without it, one computed here from the same embeddings. */
+async function loadCal(lfw: Lfw): Promise<{ cal: FalseMatchCalibration; source: string }> {
+  if (!lfw.synthetic) {
+    try {
+      const face = (await import('../src/face/index.ts')) as { loadCalibration(m: string): unknown };
+      const cal = calibrationFromJson(face.loadCalibration(lfw.model));
+      return { cal, source: `face engine calibration (server/src/face/calibration/${lfw.model}.json)` };
+    } catch (e) {
+      log(`# face calibration for ${lfw.model} unavailable (${(e as Error).message}); computing the impostor tail here`);
+    }
+  }
+  const file = join(cacheRoot, `calibration-v2-${lfw.model}-${createHash('sha256').update(Buffer.from(lfw.all.buffer)).digest('hex').slice(0, 12)}.json`);
+  if (!existsSync(file)) {
+    mkdirSync(cacheRoot, { recursive: true });
+    writeFileSync(file, JSON.stringify(impostorCalibration(lfw)));
+  }
+  const cal = JSON.parse(readFileSync(file, 'utf8')) as FalseMatchCalibration;
+  return { cal, source: 'computed by this bench over all different-person pairs of the embeddings, less the pairs of lfw/label_errors.txt' };
+}
+
+/** LFW's known label errors (one person under two names): not impostors. Twins and siblings stay in. */
+function labelErrors(): Set<string> {
+  const file = findDataset('lfw/label_errors.txt');
+  const set = new Set<string>();
+  if (file === undefined) return set;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [a, b] = line.trim().split(/\s+/);
+    if (line.startsWith('#') || a === undefined || b === undefined) continue;
+    set.add(`${a}|${b}`);
+    set.add(`${b}|${a}`);
+  }
+  return set;
+}
+
+function impostorCalibration(lfw: Lfw): FalseMatchCalibration {
+  const { all, allNames, dim } = lfw;
+  const errors = labelErrors();
+  const n = allNames.length;
+  const keep = 5000;
+  const top: number[] = [];
+  let floor = -1;
+  let pairs = 0;
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < n; i++) {
+    const oi = i * dim;
+    for (let j = i + 1; j < n; j++) {
+      if (allNames[i] === allNames[j] || errors.has(`${allNames[i]}|${allNames[j]}`)) continue;
+      const oj = j * dim;
+      let d = 0;
+      for (let k = 0; k < dim; k++) d += (all[oi + k] ?? 0) * (all[oj + k] ?? 0);
+      pairs++;
+      sum += d;
+      sum2 += d * d;
+      if (d > floor) {
+        top.push(d);
+        if (top.length >= 2 * keep) {
+          top.sort((a, b) => b - a);
+          top.length = keep;
+          floor = top[keep - 1] ?? -1;
+        }
+      }
+    }
+  }
+  top.sort((a, b) => b - a);
+  top.length = Math.min(top.length, keep);
+  const mean = sum / pairs;
+  const sd = Math.sqrt(sum2 / pairs - mean * mean);
+  const curve = [1e-3, 1e-4, 1e-5]
+    .filter((f) => f * pairs <= top.length)
+    .map((f) => ({ fmr: f, threshold: top[Math.max(0, Math.floor(f * pairs) - 1)] ?? 1 }));
+  return { model: lfw.model, version: lfw.version, dim, impostorPairs: pairs, curve, topImpostorScores: top, impostorMean: mean, impostorSd: sd };
+}
+
+/**
+ * Distractors: a Gaussian with the mean and full covariance of the LFW embeddings (Cholesky
+ * factor), each draw renormalised to unit length: one template per synthetic identity.
+ */
+function distractorFactory(lfw: Lfw): (count: number, seed: number) => Float32Array {
+  const { fit: all, dim } = lfw;
+  const n = all.length / dim;
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) mean[k] = (mean[k] ?? 0) + (all[i * dim + k] ?? 0) / n;
+  const cov = new Float64Array(dim * dim);
+  const c = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < dim; k++) c[k] = (all[i * dim + k] ?? 0) - (mean[k] ?? 0);
+    for (let a = 0; a < dim; a++) {
+      const ca = c[a] ?? 0;
+      for (let b = 0; b <= a; b++) cov[a * dim + b] = (cov[a * dim + b] ?? 0) + (ca * (c[b] ?? 0)) / (n - 1);
+    }
+  }
+  const L = new Float64Array(dim * dim);
+  for (let a = 0; a < dim; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = cov[a * dim + b] ?? 0;
+      for (let k = 0; k < b; k++) s -= (L[a * dim + k] ?? 0) * (L[b * dim + k] ?? 0);
+      if (a === b) L[a * dim + a] = Math.sqrt(Math.max(s, 1e-12));
+      else L[a * dim + b] = s / (L[b * dim + b] ?? 1);
+    }
+  }
+  return (count, seed) => {
+    const r = seededRandom(seed);
+    const out = new Float32Array(count * dim);
+    const z = new Float64Array(dim);
+    for (let i = 0; i < count; i++) {
+      for (let k = 0; k < dim; k++) z[k] = gaussian(r);
+      let norm = 0;
+      for (let a = 0; a < dim; a++) {
+        let x = mean[a] ?? 0;
+        for (let b = 0; b <= a; b++) x += (L[a * dim + b] ?? 0) * (z[b] ?? 0);
+        out[i * dim + a] = x;
+        norm += x * x;
+      }
+      const inv = 1 / Math.sqrt(norm);
+      for (let a = 0; a < dim; a++) out[i * dim + a] = (out[i * dim + a] ?? 0) * inv;
+    }
+    return out;
+  };
+}
+
+function fingerprint(lfw: Lfw): string {
+  return createHash('sha256').update(Buffer.from(lfw.fit.buffer)).digest('hex').slice(0, 12);
+}
+
+/** Distractors 0..count-1, made in blocks of 50,000 with a seed per block and cached on disk. */
+function distractors(lfw: Lfw, count: number): Float32Array {
+  const dim = lfw.dim;
+  const file = join(cacheRoot, `distractors-${lfw.model}-${fingerprint(lfw)}.f32`);
+  const block = 50_000;
+  const blocks = Math.ceil(count / block);
+  const out = new Float32Array(blocks * block * dim);
+  let have = 0;
+  if (existsSync(file)) {
+    const fd = openSync(file, 'r');
+    const bytes = new Uint8Array(out.buffer);
+    have = readSync(fd, bytes, 0, bytes.length, 0) / (block * dim * 4);
+    have = Math.floor(have);
+    closeSync(fd);
+  }
+  if (have < blocks) {
+    const make = distractorFactory(lfw);
+    mkdirSync(cacheRoot, { recursive: true });
+    const fd = openSync(file, 'a');
+    for (let b = have; b < blocks; b++) {
+      const part = make(block, 1000 + b);
+      out.set(part, b * block * dim);
+      writeSync(fd, new Uint8Array(part.buffer));
+      log(`# distractors: block ${b + 1}/${blocks}`);
+    }
+    closeSync(fd);
+  }
+  return out.subarray(0, count * dim);
+}
+
+function digitsFor(i: number): string {
+  return String(seededRandom(777_000 + i).int(10_000)).padStart(4, '0');
+}
+
+// ---------------------------------------------------------------- one size, in a child process
+
+const benchKey = masterKeyFromBytes(createHash('sha256').update('facepay bench gallery master key (not a secret)').digest());
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+}
+
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+interface SizeResult {
+  size: number;
+  p50_ms: number;
+  p99_ms: number;
+  index_p50_ms: number;
+  index_p99_ms: number;
+  recall_at_1: number;
+  recall_mated: number;
+  recall_nonmated: number;
+  recall_decision_relevant: number;
+  decision_relevant_queries: number;
+  exact_ms: number;
+  bytes_per_template: number;
+  snapshot_bytes_per_template: number;
+  build_s: number;
+  build_measured_at: string;
+  import_s: number | null;
+  restart_s: number;
+  lfw: {
+    probes: number;
+    rank1: number;
+    fnir_at_fpir_0_003: number;
+    threshold_at_fpir_0_003: number;
+    mated: Record<string, number>;
+    nonmated: Record<string, number>;
+    policy_threshold: number;
+  };
+  built_now: boolean;
+  sweep: { ef: number; recall_at_1: number; index_p50_ms: number; index_p99_ms: number }[];
+}
+
+async function runSize(size: number): Promise<SizeResult | { built: true }> {
+  const lfw = loadLfw();
+  const { cal } = await loadCal(lfw);
+  const dim = lfw.dim;
+  const nLfw = lfw.enrolNames.length;
+  // The distractor base is cached per size and distribution; LFW's people are enrolled on top at
+  // each run (and deleted again at the end), so the base survives the LFW file growing.
+  const nD = Math.max(0, size - LFW_PEOPLE);
+  const ef = Number(opt('ef') ?? DEFAULT_ANN.expansionSearch);
+  const dir = join(cacheRoot, `${lfw.model}-${fingerprint(lfw)}-${size}`);
+  const model = { name: lfw.model, version: lfw.version };
+  const dist = distractors(lfw, nD);
+  const total = nD + nLfw;
+  const shopperOf = (i: number): string => (i < nD ? `d:${i}` : `lfw:${lfw.enrolNames[i - nD]}`);
+
+  const makeGallery = (db: SqliteDb, efSearch = ef): Gallery =>
+    new Gallery({
+      db,
+      masterKeys: { current: benchKey, previous: [] },
+      model,
+      dim,
+      calibration: cal,
+      clock: new ManualClock('2026-11-25T00:00:00Z'),
+      ids: { next: (p) => `${p}_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` },
+      random: seededRandom(Date.now() % 2 ** 31),
+      snapshotDir: dir,
+      ann: { expansionSearch: efSearch },
+      progressOut: process.stderr,
+    });
+
+  const marker = join(dir, 'imported.json');
+  let importS: number | null = null;
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+    await migrate(db, galleryMigrations);
+    const g = makeGallery(db);
+    const t0 = performance.now();
+    const batch = 5000;
+    for (let s = 0; s < nD; s += batch) {
+      const inputs = [];
+      for (let i = s; i < Math.min(nD, s + batch); i++) {
+        inputs.push({ shopperId: `d:${i}`, embeddings: [{ model, vector: dist.subarray(i * dim, (i + 1) * dim) }], phoneLast4: digitsFor(i) });
+      }
+      await g.importMany(inputs);
+      if ((s / batch) % 20 === 0) log(`# import ${size}: ${Math.min(nD, s + batch)}/${nD}`);
+    }
+    importS = (performance.now() - t0) / 1000;
+    await db.close();
+    writeFileSync(marker, JSON.stringify({ size, import_s: importS }));
+  }
+
+  const buildFile = join(dir, 'build.json');
+  if (!existsSync(buildFile)) {
+    // The full rebuild from the database: read, decrypt, insert into the graph. Then snapshot it.
+    const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('gallery-'))) rmSync(join(dir, f));
+    const g = makeGallery(db);
+    const t0 = performance.now();
+    const report = await g.start();
+    const buildS = (performance.now() - t0) / 1000;
+    if (report.partitions.some((p) => p.source !== 'rebuild')) throw new Error('expected a rebuild');
+    await g.snapshot();
+    await db.close();
+    const imported = JSON.parse(readFileSync(marker, 'utf8')) as { import_s: number };
+    writeFileSync(buildFile, JSON.stringify({ build_s: buildS, measured_at: new Date().toISOString(), import_s: imported.import_s, templates: nD }));
+    return { built: true };
+  }
+  const built = JSON.parse(readFileSync(buildFile, 'utf8')) as { build_s: number; measured_at: string; import_s: number | null };
+
+  // Restart: a fresh gallery loads the encrypted snapshot and checks it against the database.
+  const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const g = makeGallery(db);
+  const report = await g.start();
+  const restartS = (performance.now() - t0) / 1000;
+  gc();
+  const rss1 = process.memoryUsage().rss;
+  if (report.partitions.some((p) => p.source !== 'snapshot')) log(`# warning: restart did not use the snapshot: ${JSON.stringify(report)}`);
+  const snapBytes = readdirSync(dir)
+    .filter((f) => f.endsWith('.idx.enc'))
+    .reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
+
+  // LFW's people on top of the base: whatever an interrupted run left is removed first.
+  for (const name of lfw.enrolNames) await g.deleteShopper(`lfw:${name}`);
+  const tLfw = performance.now();
+  await g.importMany(
+    lfw.enrolNames.map((name, i) => ({
+      shopperId: `lfw:${name}`,
+      embeddings: [{ model, vector: lfw.enrol.subarray(i * dim, (i + 1) * dim) }],
+      phoneLast4: digitsFor(nD + i),
+    })),
+  );
+  log(`# enrolled ${nLfw} LFW people into the running index in ${((performance.now() - tLfw) / 1000).toFixed(1)} s`);
+
+  // The gallery's vectors in one matrix, in the order shopperOf numbers them, for the exact scan.
+  const matrix = new Float32Array(total * dim);
+  if (nD > 0) matrix.set(dist, 0);
+  matrix.set(lfw.enrol, nD * dim);
+
+  // Queries: half LFW probes whose person is enrolled, half fresh draws of nobody enrolled.
+  const q = quick ? 200 : 1000;
+  const r = seededRandom(4242);
+  const mated = Array.from({ length: q / 2 }, () => lfw.probes[r.int(lfw.probes.length)] as Lfw['probes'][number]);
+  const strangers = distractorFactory(lfw)(q / 2, 987_654);
+  const queries = [...mated.map((m) => m.vector), ...Array.from({ length: q / 2 }, (_, i) => strangers.subarray(i * dim, (i + 1) * dim))];
+  const flatQ = new Float32Array(queries.length * dim);
+  queries.forEach((v, i) => flatQ.set(v, i * dim));
+  const truth = exactSearch(matrix, flatQ, dim, 1, MetricKind.Cos, 2) as unknown as { keys: BigUint64Array; distances: Float32Array };
+  // Queries whose exact best score could lead to anything but no_match (even against a set of one template).
+  const tAny = g.tailModel.thresholdFor(g.decisionPolicy.targetFalseMatchRate);
+  const relevant = (i: number): boolean => 1 - (truth.distances[i] ?? 1) >= tAny;
+  const exactTimes: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    exactSearch(matrix, queries[i] as Float32Array, dim, 1, MetricKind.Cos, 1);
+    exactTimes.push(performance.now() - t);
+  }
+
+  for (let i = 0; i < 50; i++) await g.identify({ model, vector: queries[i % queries.length] as Float32Array });
+  const latIndex: number[] = [];
+  for (const v of queries) {
+    const t = performance.now();
+    await g.searchIndex({ model, vector: v });
+    latIndex.push(performance.now() - t);
+  }
+  const lat: number[] = [];
+  let hitM = 0;
+  let hitN = 0;
+  let relevantN = 0;
+  let relevantHits = 0;
+  for (let i = 0; i < queries.length; i++) {
+    const probe = { model, vector: queries[i] as Float32Array };
+    const t = performance.now();
+    await g.identify(probe);
+    lat.push(performance.now() - t);
+    const top = (await g.rank(probe)).ranked[0]?.shopperId;
+    const want = shopperOf(Number(truth.keys[i]));
+    if (top === want) {
+      if (i < q / 2) hitM++;
+      else hitN++;
+    }
+    if (relevant(i)) {
+      relevantN++;
+      if (top === want) relevantHits++;
+    }
+  }
+
+  // Open-set identification on LFW.
+  const probes = quick ? lfw.probes.filter((_, i) => i % Math.ceil(lfw.probes.length / 500) === 0) : lfw.probes;
+  const matedScores: number[] = [];
+  const nonMatedBest: number[] = [];
+  let rank1 = 0;
+  const mOut: Record<string, number> = { match_correct: 0, match_wrong: 0, ambiguous: 0, no_match: 0, after_digits_correct: 0, after_digits_wrong: 0, after_digits_no_match: 0 };
+  const nOut: Record<string, number> = { match: 0, ambiguous: 0, no_match: 0, after_digits_match: 0 };
+  let policyThreshold = NaN;
+  const policy = g.decisionPolicy;
+  const enrolIndex = new Map(lfw.enrolNames.map((n, i) => [n, i]));
+  for (const p of probes) {
+    const probe = { model, vector: p.vector };
+    const mate = `lfw:${p.name}`;
+    const { ranked, comparedTemplates } = await g.rank(probe);
+    const top = ranked[0];
+    if (top?.shopperId === mate) rank1++;
+    matedScores.push(top?.shopperId === mate ? top.score : -Infinity);
+    const others = ranked.filter((s) => s.shopperId !== mate);
+    nonMatedBest.push(others[0]?.score ?? -Infinity);
+
+    const d: Decision = await g.identify(probe);
+    policyThreshold = d.threshold;
+    if (d.outcome === 'match') mOut[d.shopperId === mate ? 'match_correct' : 'match_wrong']!++;
+    else if (d.outcome === 'no_match') mOut.no_match!++;
+    else {
+      mOut.ambiguous!++;
+      const d2 = await g.identifyWithDigits(probe, digitsFor(nD + (enrolIndex.get(p.name) ?? -1)));
+      if (d2.outcome === 'match') mOut[d2.shopperId === mate ? 'after_digits_correct' : 'after_digits_wrong']!++;
+      else mOut.after_digits_no_match!++;
+    }
+
+    // The same probe as a person who is not enrolled: the gallery without their template.
+    const dn = await decide(others, comparedTemplates - 1, g.tailModel, policy, (first: ScoredShopper) => g.narrowedSize(first));
+    if (dn.outcome === 'match') nOut.match!++;
+    else if (dn.outcome === 'no_match') nOut.no_match!++;
+    else {
+      nOut.ambiguous!++;
+      const claimed = digitsFor(1_000_000_000 + matedScores.length);
+      const n2 = await g.rankWithDigits(probe, claimed);
+      const rest = n2.ranked.filter((s) => s.shopperId !== mate);
+      const dn2 = decideNarrowed(rest, n2.comparedTemplates - (rest.length === n2.ranked.length ? 0 : 1), g.tailModel, policy);
+      if (dn2.outcome === 'match') nOut.after_digits_match!++;
+    }
+  }
+  // FPIR 0.003: the threshold that 0.3 % of non-mated searches reach; FNIR: mated searches whose mate is not first above it.
+  const sortedN = [...nonMatedBest].sort((a, b) => b - a);
+  const tFpir = sortedN[Math.max(0, Math.ceil(0.003 * sortedN.length) - 1)] ?? 1;
+  const fnir = matedScores.filter((s) => !(s > tFpir)).length / matedScores.length;
+  // The search expansion against recall and time, on the same queries (printed, not in the JSON).
+  const sweep: { ef: number; recall_at_1: number; index_p50_ms: number; index_p99_ms: number }[] = [];
+  if (!quick) {
+    for (const e of [64, 128, 256, 512]) {
+      const h = makeGallery(db, e);
+      await h.start();
+      const lat2: number[] = [];
+      let hits = 0;
+      for (let i = 0; i < queries.length; i++) {
+        const probe = { model, vector: queries[i] as Float32Array };
+        const t = performance.now();
+        await h.searchIndex(probe);
+        lat2.push(performance.now() - t);
+        if ((await h.rank(probe)).ranked[0]?.shopperId === shopperOf(Number(truth.keys[i]))) hits++;
+      }
+      sweep.push({ ef: e, recall_at_1: hits / queries.length, index_p50_ms: percentile(lat2, 0.5), index_p99_ms: percentile(lat2, 0.99) });
+    }
+  }
+  for (const name of lfw.enrolNames) await g.deleteShopper(`lfw:${name}`);
+  await db.close();
+
+  return {
+    size: total,
+    p50_ms: percentile(lat, 0.5),
+    p99_ms: percentile(lat, 0.99),
+    index_p50_ms: percentile(latIndex, 0.5),
+    index_p99_ms: percentile(latIndex, 0.99),
+    recall_at_1: (hitM + hitN) / q,
+    recall_mated: hitM / (q / 2),
+    recall_nonmated: hitN / (q / 2),
+    recall_decision_relevant: relevantN > 0 ? relevantHits / relevantN : NaN,
+    decision_relevant_queries: relevantN,
+    exact_ms: percentile(exactTimes, 0.5),
+    bytes_per_template: (rss1 - rss0) / Math.max(1, nD),
+    snapshot_bytes_per_template: snapBytes / Math.max(1, nD),
+    build_s: built.build_s,
+    build_measured_at: built.measured_at,
+    import_s: built.import_s,
+    restart_s: restartS,
+    lfw: {
+      probes: probes.length,
+      rank1: rank1 / probes.length,
+      fnir_at_fpir_0_003: fnir,
+      threshold_at_fpir_0_003: tFpir,
+      mated: mOut,
+      nonmated: nOut,
+      policy_threshold: policyThreshold,
+    },
+    sweep,
+    built_now: Date.parse(built.measured_at) >= Number(process.env.GALLERY_BENCH_STARTED ?? Date.now()),
+  };
+}
+
+// ---------------------------------------------------------------- parent
+
+function childRun(size: number): SizeResult {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--child=${size}`, ...argv], {
+      timeout: 45 * 60 * 1000,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+      env: process.env,
+    });
+    if (res.status !== 0) throw new Error(`size ${size}: child failed with ${res.status}`);
+    const last = res.stdout.toString().trim().split('\n').pop() ?? '{}';
+    const out = JSON.parse(last) as SizeResult | { built: true };
+    if (!('built' in out)) return out;
+  }
+  throw new Error(`size ${size}: index built but not loadable`);
+}
+
+async function main(): Promise<void> {
+  process.env.GALLERY_BENCH_STARTED ??= String(Date.now());
+  const child = opt('child');
+  if (child !== undefined) {
+    process.stdout.write(`${JSON.stringify(await runSize(Number(child)))}\n`);
+    return;
+  }
+  const sizes = (opt('sizes') ?? (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number);
+  const cpu = cpus();
+  const out = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
+  out(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+  const lfw = loadLfw();
+  const { cal, source } = await loadCal(lfw);
+  out(
+    lfw.synthetic
+      ? 'LFW embeddings: MISSING (.bench-cache/face/lfw.<model>.jsonl): every figure below is on SYNTHETIC identities, not LFW'
+      : `LFW embeddings: ${lfw.model}@${lfw.version}, ${lfw.allNames.length} images of ${lfw.enrolNames.length} people embedded (${lfw.failed} failed), ${lfw.probes.length} mated probes` +
+          (lfw.partial ? ' — PARTIAL: the face engine was still embedding LFW, these are the people it had reached (alphabetical)' : ''),
+  );
+  out(`impostor tail: ${source}; ${cal.impostorPairs} impostor pairs`);
+  out(
+    `distractors: Gaussian with the mean and full covariance of the first ${FIT_IMAGES} real LFW embeddings of the file (Cholesky), renormalised; one template per synthetic identity; ` +
+      `the gallery = size - ${LFW_PEOPLE} distractors (cached, with their index) + one image of each LFW person, enrolled into the running index at each run`,
+  );
+
+  // How alike the distractors are to real faces: impostor similarities, real vs synthetic.
+  {
+    const r = seededRandom(5);
+    const d = distractorFactory(lfw)(2000, 31337);
+    const dim = lfw.dim;
+    const n = lfw.allNames.length;
+    const real: number[] = [];
+    const synth: number[] = [];
+    for (let k = 0; k < 200_000; k++) {
+      const i = r.int(n);
+      const j = r.int(n);
+      if (lfw.allNames[i] !== lfw.allNames[j]) {
+        let s = 0;
+        for (let x = 0; x < dim; x++) s += (lfw.all[i * dim + x] ?? 0) * (lfw.all[j * dim + x] ?? 0);
+        real.push(s);
+      }
+      const m = r.int(2000);
+      let s2 = 0;
+      for (let x = 0; x < dim; x++) s2 += (lfw.all[i * dim + x] ?? 0) * (d[m * dim + x] ?? 0);
+      synth.push(s2);
+    }
+    const st = (xs: number[]): string => {
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+      return `mean ${mean.toFixed(3)} sd ${sd.toFixed(3)} p99 ${percentile(xs, 0.99).toFixed(3)} p99.99 ${percentile(xs, 0.9999).toFixed(3)}`;
+    };
+    out(`impostor cosine, LFW vs LFW:        ${st(real)}`);
+    out(`impostor cosine, LFW vs distractor: ${st(synth)}`);
+  }
+  const tailModel = fitImpostorTail(cal);
+  const td = tailModel.describe();
+  out(
+    `tail model: ${td.method} in Fisher z from score ${td.anchorScore.toFixed(4)} (FMR ${td.anchorFmr.toExponential(2)}), shape ${td.shape.toFixed(3)}, scale ${td.scale.toFixed(4)}, ${td.exceedances} exceedances${td.conservative ? '' : ' (NOT conservative)'}`,
+  );
+  out(
+    `thresholds at target ${DEFAULT_POLICY.targetFalseMatchRate} per decision: ` +
+      [1e3, 1e4, 1e5, 1e6].map((n) => `N=${n}: ${tailModel.thresholdFor(DEFAULT_POLICY.targetFalseMatchRate / n).toFixed(4)}`).join(', '),
+  );
+  out(
+    `index: usearch HNSW ${DEFAULT_ANN.quantization}, connectivity ${DEFAULT_ANN.connectivity}, expansion add ${DEFAULT_ANN.expansionAdd} / search ${opt('ef') ?? DEFAULT_ANN.expansionSearch}; exact re-score of the top 16 from the encrypted rows (SQLite)`,
+  );
+  out('exact baseline: usearch exactSearch (SIMD brute force over float32, one thread) per query');
+
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    log(`# size ${size}`);
+    const res = childRun(size);
+    results.push(res);
+    out(
+      `size ${res.size}${res.size === size ? '' : ` (asked ${size}; ${LFW_PEOPLE - (res.size - (size - LFW_PEOPLE))} LFW people have no embedding)`}: p50 ${res.p50_ms.toFixed(3)} ms, p99 ${res.p99_ms.toFixed(3)} ms (identify: index + exact re-score + decision; the index alone ${res.index_p50_ms.toFixed(3)} / ${res.index_p99_ms.toFixed(3)} ms); ` +
+        `recall@1 ${res.recall_at_1.toFixed(4)} (mated ${res.recall_mated.toFixed(4)}, not enrolled ${res.recall_nonmated.toFixed(4)}; ` +
+        `${res.recall_decision_relevant.toFixed(4)} over the ${res.decision_relevant_queries} queries whose exact best score could pass any threshold); ` +
+        `exact scan ${res.exact_ms.toFixed(2)} ms; memory ${res.bytes_per_template.toFixed(0)} B/template (encrypted snapshot ${res.snapshot_bytes_per_template.toFixed(0)} B); ` +
+        `full rebuild ${res.build_s.toFixed(1)} s${res.built_now ? '' : ` (cached, measured ${res.build_measured_at})`}; restart ${res.restart_s.toFixed(2)} s` +
+        (res.import_s !== null ? `; database import ${res.import_s.toFixed(1)} s` : ''),
+    );
+    for (const w of res.sweep) {
+      out(`  search expansion ${w.ef}: recall@1 ${w.recall_at_1.toFixed(4)}, index alone p50 ${w.index_p50_ms.toFixed(3)} ms, p99 ${w.index_p99_ms.toFixed(3)} ms`);
+    }
+    out(
+      `  LFW open-set (${res.lfw.probes} probes): rank-1 ${res.lfw.rank1.toFixed(4)}, FNIR ${res.lfw.fnir_at_fpir_0_003.toFixed(4)} at FPIR 0.003 (threshold ${res.lfw.threshold_at_fpir_0_003.toFixed(4)}); ` +
+        `policy threshold ${res.lfw.policy_threshold.toFixed(4)}; mated ${JSON.stringify(res.lfw.mated)}; not enrolled ${JSON.stringify(res.lfw.nonmated)}`,
+    );
+  }
+  const last = results[results.length - 1];
+  const json = {
+    sizes: results.map((r) => ({
+      size: r.size,
+      p50_ms: r.p50_ms,
+      p99_ms: r.p99_ms,
+      recall_at_1: r.recall_at_1,
+      exact_ms: r.exact_ms,
+      bytes_per_template: r.bytes_per_template,
+      build_s: r.build_s,
+      restart_s: r.restart_s,
+    })),
+    'lfw_fnir_at_fpir_0.003': last?.lfw.fnir_at_fpir_0_003 ?? null,
+    lfw_rank1: last?.lfw.rank1 ?? null,
+    ambiguous_rate: last ? (last.lfw.mated.ambiguous ?? 0) / last.lfw.probes : null,
+  };
+  if (last) {
+    out(
+      `at ${last.size}: lfw_fnir_at_fpir_0.003, lfw_rank1 and ambiguous_rate (share of mated LFW probes answered "ambiguous" at the default policy) come from this size`,
+    );
+  }
+  if (asJson) out(JSON.stringify(json));
+}
+
+await main();

@@ -1,0 +1,196 @@
+/**
+ * Composition code for everything a face passes through: the face engine, the gallery, and the
+ * adapters that give the shoppers and facepay modules their ports. It lives beside the composition
+ * root because it is the one place allowed to know several modules at once.
+ */
+import { join } from 'node:path';
+import {
+  cosine,
+  createFaceEngine,
+  defaultChallengeOptions,
+  issueChallenge,
+  l2normalise,
+  loadCalibration,
+  verifyChallenge,
+  type ChallengeFailure,
+  type FaceAnalysis,
+  type FaceEngine,
+} from './face/index.ts';
+import type { CaptureFrame, CaptureVerdict, ChallengeSpec, FaceCheck, Identifier, ModelId } from './facepay/index.ts';
+import { calibrationFromJson, Gallery, loadMasterKeys } from './gallery/index.ts';
+import type { Clock, IdGenerator, Random } from './platform/index.ts';
+import type { FaceEnrolmentPort, FaceTemplatePort } from './shoppers/index.ts';
+import type { Db } from './storage/index.ts';
+
+/** Failures that mean "not a live, single, unchanging face answering the challenge", as opposed to a poor capture. */
+const ATTACK_SIGNS: ReadonlySet<ChallengeFailure> = new Set([
+  'challenge_face_changed',
+  'challenge_replayed_frame',
+  'challenge_motion_missing',
+  'challenge_frames_out_of_order',
+]);
+
+const MESSAGES: Record<ChallengeFailure, string> = {
+  challenge_too_few_frames: 'Too few pictures arrived. Please try again.',
+  challenge_too_many_frames: 'Too many pictures arrived. Please try again.',
+  challenge_expired: 'That took too long. Please try again.',
+  challenge_frames_out_of_order: 'The pictures arrived out of order.',
+  challenge_no_face: 'We lost sight of your face. Keep it in the frame and try again.',
+  challenge_face_changed: 'The face changed during the check.',
+  challenge_replayed_frame: 'The same picture was sent twice.',
+  challenge_not_frontal: 'Start by looking straight at the camera.',
+  challenge_motion_missing: 'We did not see the movement that was asked for.',
+};
+
+/** A second face this wide, relative to the main one, means someone else is at the camera. */
+const SECOND_FACE_RATIO = 0.5;
+
+export interface FaceStack {
+  engine: FaceEngine;
+  gallery: Gallery;
+  model: ModelId;
+  faceCheck: FaceCheck;
+  enrolment: FaceEnrolmentPort;
+  templates: FaceTemplatePort;
+  identifier: Identifier;
+  /** True when the gallery runs on the generated development master key. */
+  developmentKey: boolean;
+  close(): Promise<void>;
+}
+
+export interface FaceStackDeps {
+  db: Db;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  ids: IdGenerator;
+  random: Random;
+  workers: number;
+  /** Progress of the index build goes here; null keeps quiet (tests). */
+  progressOut?: NodeJS.WriteStream | null;
+}
+
+function secondFaceNear(a: FaceAnalysis): boolean {
+  const [main, second] = a.faces;
+  return main !== undefined && second !== undefined && second.box[2] >= SECOND_FACE_RATIO * main.box[2];
+}
+
+/** Analyses every frame and checks the challenge; answers the frontal frames' analyses when it passed. */
+async function checkFrames(
+  engine: FaceEngine,
+  challenge: ChallengeSpec,
+  frames: readonly CaptureFrame[],
+): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
+  const analyses = await Promise.all(frames.map((f) => engine.analyze(f.image, { purpose: 'inspect' })));
+  if (analyses.some(secondFaceNear))
+    return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
+  const verdict = verifyChallenge(
+    challenge,
+    frames.map((f, i) => ({ at: f.at, analysis: analyses[i]! })),
+  );
+  if (!verdict.passed && verdict.reason !== null)
+    return { ok: false, liveness: ATTACK_SIGNS.has(verdict.reason), code: verdict.reason, message: MESSAGES[verdict.reason] };
+  const frontal = analyses.filter(
+    (a) => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= defaultChallengeOptions.frontalYawDeg,
+  );
+  if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
+  return { ok: true, frontal };
+}
+
+/** The mean of the frontal frames' embeddings: steadier than any single frame. */
+export function meanEmbedding(vectors: readonly Float32Array[]): Float32Array {
+  const first = vectors[0];
+  if (first === undefined) throw new Error('no vectors');
+  const sum = new Float32Array(first.length);
+  for (const v of vectors) for (let i = 0; i < v.length; i++) sum[i] = sum[i]! + v[i]!;
+  return l2normalise(sum);
+}
+
+export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
+  const engine = await createFaceEngine({ workers: deps.workers });
+  // The engine's version names the weights and the crop geometry: templates of another never mix.
+  const model = { name: engine.model.name, version: engine.model.version };
+  const keys = loadMasterKeys(deps.env, deps.dataDir, deps.random);
+  const gallery = new Gallery({
+    db: deps.db,
+    masterKeys: keys.ring,
+    model,
+    dim: engine.model.dim,
+    calibration: calibrationFromJson(loadCalibration(model.name)),
+    clock: deps.clock,
+    ids: deps.ids,
+    random: deps.random,
+    snapshotDir: join(deps.dataDir, 'gallery'),
+    progressOut: deps.progressOut === undefined ? process.stderr : deps.progressOut,
+  });
+  await gallery.start();
+
+  const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock);
+
+  const faceCheck: FaceCheck = {
+    issueChallenge: challenge,
+    async verify(c, frames): Promise<CaptureVerdict> {
+      const r = await checkFrames(engine, c, frames);
+      if (!r.ok) return r;
+      return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
+    },
+  };
+
+  const enrolment: FaceEnrolmentPort = {
+    issueChallenge: challenge,
+    async templatesFor(c, frames) {
+      const r = await checkFrames(engine, c, frames);
+      if (!r.ok) return { ok: false, code: r.code, message: r.message };
+      // Up to five templates, each as different from the ones kept as the frames allow.
+      const kept: Float32Array[] = [];
+      for (const a of [...r.frontal].sort((x, y) => Math.abs(x.quality!.pose.yaw) - Math.abs(y.quality!.pose.yaw))) {
+        if (kept.length === 5) break;
+        if (kept.every((k) => cosine(k, a.embedding!) < 0.999)) kept.push(a.embedding!);
+      }
+      return { ok: true, templates: kept.map((embedding) => ({ embedding, model })) };
+    },
+  };
+
+  const templates: FaceTemplatePort = {
+    async enrol(shopperId, list, profile) {
+      // Enrolling again replaces the face: old templates must not keep matching.
+      await gallery.deleteShopper(shopperId);
+      await gallery.enrol({
+        shopperId,
+        embeddings: list.map((t) => ({ model: t.model, vector: t.embedding })),
+        phoneLast4: profile.phoneLast4,
+        alwaysAsk: profile.alwaysAskDigits,
+      });
+    },
+    async updateProfile(shopperId, profile) {
+      await gallery.setOptions(shopperId, { phoneLast4: profile.phoneLast4, alwaysAsk: profile.alwaysAskDigits });
+    },
+    async remove(shopperId) {
+      await gallery.deleteShopper(shopperId);
+    },
+  };
+
+  const identifier: Identifier = {
+    async identify(probe, probeModel, opts) {
+      const embedding = { model: probeModel, vector: probe };
+      const d = opts.phoneLast4 === undefined ? await gallery.identify(embedding) : await gallery.identifyWithDigits(embedding, opts.phoneLast4);
+      if (d.outcome === 'match') return { outcome: 'match', shopperId: d.shopperId, falseMatchProbability: d.falseMatchProbability };
+      return { outcome: d.outcome };
+    },
+  };
+
+  return {
+    engine,
+    gallery,
+    model,
+    faceCheck,
+    enrolment,
+    templates,
+    identifier,
+    developmentKey: keys.development,
+    async close() {
+      await gallery.snapshot().catch(() => undefined);
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ManualClock, seededRandom } from '../platform/index.ts';
+import type { Db } from '../storage/index.ts';
+import { describeEachDb } from '../storage/testing.ts';
+import { masterKeyFromBytes, type MasterKeyring } from './crypto.ts';
+import { Gallery, galleryMigrations, type Embedding, type GalleryOptions } from './index.ts';
+import { near, randomUnit, syntheticCalibration } from './testing.ts';
+
+const DIM = 128;
+const model = { name: 'test-model', version: '1' };
+const emb = (vector: Float32Array): Embedding => ({ model, vector });
+
+function makeGallery(db: Db, extra: Partial<GalleryOptions> & { seed?: number } = {}): Gallery {
+  const random = seededRandom(extra.seed ?? 7);
+  return new Gallery({
+    db,
+    masterKeys: extra.masterKeys ?? ring,
+    model,
+    dim: DIM,
+    calibration: syntheticCalibration(),
+    clock: new ManualClock(),
+    ids: { next: (p) => `${p}_${String(++idCounter).padStart(6, '0')}` },
+    random,
+    progressOut: null,
+    ann: { threads: 1 },
+    ...extra,
+  });
+}
+
+let idCounter = 0;
+const ring: MasterKeyring = { current: masterKeyFromBytes(Buffer.alloc(32, 1)), previous: [] };
+
+describeEachDb('gallery', galleryMigrations, (getDb) => {
+  const random = seededRandom(42);
+  // Each test uses its own shoppers (and partitions where it matters): the database is shared.
+  const people = new Map<string, Float32Array>();
+  const person = (id: string): Float32Array => {
+    let v = people.get(id);
+    if (v === undefined) {
+      v = randomUnit(DIM, random);
+      people.set(id, v);
+    }
+    return v;
+  };
+
+  test('enrols several templates per shopper, stores them encrypted, and identifies the shopper', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    for (let i = 0; i < 40; i++) {
+      const id = `sh_a${i}`;
+      await g.enrol({ shopperId: id, embeddings: [0, 1, 2].map(() => emb(near(person(id), 0.25, random))), phoneLast4: String(1000 + i) });
+    }
+    const d = await g.identify(emb(near(person('sh_a7'), 0.3, random)));
+    assert.equal(d.outcome, 'match');
+    if (d.outcome === 'match') {
+      assert.equal(d.shopperId, 'sh_a7');
+      assert.ok(d.falseMatchProbability < 1e-6);
+    }
+    const stranger = await g.identify(emb(randomUnit(DIM, random)));
+    assert.equal(stranger.outcome, 'no_match');
+    const rows = await getDb().query<{ ciphertext: Buffer; key_id: string; model_name: string; created_at: number }>(
+      'SELECT ciphertext, key_id, model_name, created_at FROM gallery_templates WHERE shopper_id = $1',
+      ['sh_a7'],
+    );
+    assert.equal(rows.length, 3);
+    for (const r of rows) {
+      assert.equal(r.model_name, 'test-model');
+      assert.equal(Buffer.from(r.ciphertext).length, 12 + 16 + DIM * 4);
+      assert.ok(r.key_id.startsWith('gk_'));
+    }
+    const suffix = await getDb().query<{ phone_suffix_mac: string }>('SELECT phone_suffix_mac FROM gallery_shoppers WHERE shopper_id = $1', ['sh_a7']);
+    assert.notEqual(suffix[0]?.phone_suffix_mac, '1007');
+  });
+
+  test('a deleted shopper cannot be returned by the very next search', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    await g.enrol({ shopperId: 'sh_del', embeddings: [emb(near(person('sh_del'), 0.2, random))] });
+    const probe = emb(near(person('sh_del'), 0.2, random));
+    const before = await g.identify(probe);
+    assert.equal(before.outcome === 'match' && before.shopperId, 'sh_del');
+    assert.deepEqual(await g.deleteShopper('sh_del'), { templatesRemoved: 1 });
+    const after = await g.identify(probe);
+    assert.notEqual(after.outcome === 'match' && after.shopperId, 'sh_del');
+    const ranked = await g.rank(probe);
+    assert.equal(
+      ranked.ranked.some((r) => r.shopperId === 'sh_del'),
+      false,
+    );
+    assert.deepEqual(await getDb().query('SELECT id FROM gallery_templates WHERE shopper_id = $1', ['sh_del']), []);
+  });
+
+  test('a deletion made by another process is honoured even before this one syncs', async () => {
+    const a = makeGallery(getDb(), { seed: 1 });
+    const b = makeGallery(getDb(), { seed: 2 });
+    await a.start();
+    await b.start();
+    await a.enrol({ shopperId: 'sh_x1', embeddings: [emb(near(person('sh_x1'), 0.2, random))], partitionId: 'px' });
+    await b.sync();
+    const probe = emb(near(person('sh_x1'), 0.2, random));
+    assert.equal((await b.identify(probe, { partitions: ['px'] })).outcome, 'match');
+    await a.deleteShopper('sh_x1');
+    // b's index still holds the template, but the exact re-score reads the database, where it is gone.
+    const d = await b.identify(probe, { partitions: ['px'] });
+    assert.equal(d.outcome, 'no_match');
+    await b.sync();
+    assert.equal(b.sizes().px, 0);
+  });
+
+  test('re-enrolment replaces the templates; a refresh adds one and keeps the cap', async () => {
+    const g = makeGallery(getDb(), { maxTemplatesPerShopper: 3 });
+    await g.start();
+    const old = person('sh_re');
+    await g.enrol({ shopperId: 'sh_re', embeddings: [emb(near(old, 0.2, random))], partitionId: 'pre' });
+    const fresh = randomUnit(DIM, random);
+    await g.enrol({ shopperId: 'sh_re', embeddings: [emb(near(fresh, 0.2, random)), emb(near(fresh, 0.2, random))] });
+    assert.equal(g.sizes().pre, 0);
+    assert.equal(g.sizes().default !== undefined, true);
+    const dOld = await g.identify(emb(near(old, 0.2, random)));
+    assert.notEqual(dOld.outcome === 'match' && dOld.shopperId, 'sh_re');
+    const dNew = await g.identify(emb(near(fresh, 0.2, random)));
+    assert.equal(dNew.outcome === 'match' && dNew.shopperId, 'sh_re');
+    await g.addTemplate('sh_re', emb(near(fresh, 0.2, random)));
+    await g.addTemplate('sh_re', emb(near(fresh, 0.2, random)));
+    const n = await getDb().query<{ n: number }>('SELECT COUNT(*) AS n FROM gallery_templates WHERE shopper_id = $1', ['sh_re']);
+    assert.equal(Number(n[0]?.n), 3);
+    await assert.rejects(g.addTemplate('sh_nobody', emb(fresh)), { code: 'shopper_not_enrolled' });
+    await assert.rejects(g.enrol({ shopperId: 'sh_bad', embeddings: [{ model: { name: 'other', version: '1' }, vector: fresh }] }), {
+      code: 'model_mismatch',
+    });
+  });
+
+  test('twins are ambiguous; the phone digits then decide within the smaller set', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    const base = randomUnit(DIM, random);
+    const twinA = near(base, 0.1, random);
+    const twinB = near(base, 0.1, random);
+    await g.enrol({ shopperId: 'sh_twa', embeddings: [emb(twinA)], phoneLast4: '4321', partitionId: 'twins' });
+    await g.enrol({ shopperId: 'sh_twb', embeddings: [emb(twinB)], phoneLast4: '8765', partitionId: 'twins' });
+    const probe = emb(near(twinA, 0.05, random));
+    const first = await g.identify(probe, { partitions: ['twins'] });
+    assert.equal(first.outcome, 'ambiguous');
+    const second = await g.identifyWithDigits(probe, '4321', { partitions: ['twins'] });
+    assert.equal(second.outcome === 'match' && second.shopperId, 'sh_twa');
+    if (second.outcome === 'match') assert.equal(second.comparedTemplates, 1);
+    const wrong = await g.identifyWithDigits(probe, '0000', { partitions: ['twins'] });
+    assert.equal(wrong.outcome, 'no_match');
+    await assert.rejects(g.identifyWithDigits(probe, '12a4'), { code: 'bad_phone_digits' });
+  });
+
+  test('a shopper can ask to be asked for the digits every time', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    await g.enrol({ shopperId: 'sh_ask', embeddings: [emb(person('sh_ask'))], phoneLast4: '5555', partitionId: 'ask' });
+    const probe = emb(near(person('sh_ask'), 0.2, random));
+    assert.equal((await g.identify(probe, { partitions: ['ask'] })).outcome, 'match');
+    await g.setOptions('sh_ask', { alwaysAsk: true });
+    const d = await g.identify(probe, { partitions: ['ask'] });
+    assert.equal(d.outcome === 'ambiguous' && d.reason, 'always_ask');
+    assert.equal((await g.identifyWithDigits(probe, '5555', { partitions: ['ask'] })).outcome, 'match');
+  });
+
+  test('partitions: a search sees only the partitions it is given', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    await g.enrol({ shopperId: 'sh_eu', embeddings: [emb(person('sh_eu'))], partitionId: 'eu' });
+    const probe = emb(near(person('sh_eu'), 0.2, random));
+    assert.equal((await g.identify(probe, { partitions: ['eu'] })).outcome, 'match');
+    assert.equal((await g.identify(probe, { partitions: ['us'] })).outcome, 'no_match');
+  });
+
+  test('a restart loads the encrypted snapshot, replays what changed since, and checks against the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gallery-snap-'));
+    const g = makeGallery(getDb(), { snapshotDir: dir });
+    await g.start();
+    for (let i = 0; i < 20; i++) await g.enrol({ shopperId: `sh_s${i}`, embeddings: [emb(person(`sh_s${i}`))], partitionId: 'snap' });
+    await g.snapshot();
+    const files = readdirSync(dir);
+    assert.ok(files.some((f) => f.endsWith('.idx.enc')));
+    // After the snapshot: one enrolment and one deletion that only the event log knows about.
+    await g.enrol({ shopperId: 'sh_late', embeddings: [emb(person('sh_late'))], partitionId: 'snap' });
+    await g.deleteShopper('sh_s3');
+    const h = makeGallery(getDb(), { snapshotDir: dir, seed: 9 });
+    const report = await h.start();
+    const snap = report.partitions.find((p) => p.id === 'snap');
+    assert.equal(snap?.source, 'snapshot');
+    assert.equal(h.sizes().snap, 20);
+    assert.equal((await h.identify(emb(near(person('sh_late'), 0.2, random)), { partitions: ['snap'] })).outcome, 'match');
+    const gone = await h.identify(emb(near(person('sh_s3'), 0.2, random)), { partitions: ['snap'] });
+    assert.notEqual(gone.outcome === 'match' && gone.shopperId, 'sh_s3');
+
+    // A tampered snapshot fails authentication and the partition is rebuilt from the database.
+    const metaFile = join(dir, files.find((f) => f.endsWith('.json') && f.includes('snap')) ?? '');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { count: number };
+    writeFileSync(metaFile, JSON.stringify({ ...meta, count: meta.count + 1 }));
+    const k = makeGallery(getDb(), { snapshotDir: dir, seed: 10 });
+    const r2 = await k.start();
+    assert.equal(r2.partitions.find((p) => p.id === 'snap')?.source, 'rebuild');
+    assert.equal(k.sizes().snap, 20);
+  });
+
+  test('a partition rebuilt at restart does not stop another one replaying from its snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gallery-snap2-'));
+    const g = makeGallery(getDb(), { snapshotDir: dir });
+    await g.start();
+    await g.enrol({ shopperId: 'sh_m1', embeddings: [emb(person('sh_m1'))], partitionId: 'mix1' });
+    await g.enrol({ shopperId: 'sh_m2', embeddings: [emb(person('sh_m2'))], partitionId: 'mix2' });
+    await g.snapshot();
+    await g.enrol({ shopperId: 'sh_m3', embeddings: [emb(person('sh_m3'))], partitionId: 'mix1' });
+    for (const f of readdirSync(dir).filter((f) => f.includes('mix2') && f.endsWith('.json'))) writeFileSync(join(dir, f), '{}');
+    const h = makeGallery(getDb(), { snapshotDir: dir, seed: 11 });
+    const report = await h.start();
+    assert.equal(report.partitions.find((p) => p.id === 'mix1')?.source, 'snapshot');
+    assert.equal(report.partitions.find((p) => p.id === 'mix2')?.source, 'rebuild');
+    assert.equal(h.sizes().mix1, 2);
+    const d = await h.identify(emb(near(person('sh_m3'), 0.2, random)), { partitions: ['mix1'] });
+    assert.equal(d.outcome === 'match' && d.shopperId, 'sh_m3');
+  });
+
+  test('data keys rotate and the master key can be replaced, old rows staying readable', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    await g.enrol({ shopperId: 'sh_k1', embeddings: [emb(person('sh_k1'))], partitionId: 'keys' });
+    const newKey = await g.rotateDataKey();
+    await g.enrol({ shopperId: 'sh_k2', embeddings: [emb(person('sh_k2'))], partitionId: 'keys' });
+    const keyIds = await getDb().query<{ key_id: string }>("SELECT key_id FROM gallery_templates WHERE partition_id = 'keys' ORDER BY template_key");
+    assert.equal(keyIds[1]?.key_id, newKey);
+    assert.notEqual(keyIds[0]?.key_id, newKey);
+    const next: MasterKeyring = { current: masterKeyFromBytes(Buffer.alloc(32, 2)), previous: [ring.current] };
+    const h = makeGallery(getDb(), { masterKeys: next, seed: 3 });
+    await h.start();
+    for (const id of ['sh_k1', 'sh_k2']) {
+      const d = await h.identify(emb(near(person(id), 0.2, random)), { partitions: ['keys'] });
+      assert.equal(d.outcome === 'match' && d.shopperId, id);
+    }
+    // Every data key is now wrapped by the new master key alone.
+    const onlyNew = makeGallery(getDb(), { masterKeys: { current: next.current, previous: [] }, seed: 4 });
+    await onlyNew.start();
+    const oldOnly = makeGallery(getDb(), { masterKeys: ring, seed: 5 });
+    await assert.rejects(oldOnly.start(), { code: 'master_key_missing' });
+  });
+});
+
+test('PartitionRouter merges partitions by score and reports the searched size', async () => {
+  const { PartitionRouter, LocalPartition } = await import('./partition.ts');
+  const random = seededRandom(3);
+  const router = new PartitionRouter((id) => new LocalPartition(id, { dim: 16, connectivity: 8, expansionAdd: 32, expansionSearch: 32, quantization: 'f32', threads: 1 }));
+  const a = randomUnit(16, random);
+  const b = randomUnit(16, random);
+  await router.get('p1').add([1, 2], Float32Array.from([...a, ...randomUnit(16, random)]));
+  await router.get('p2').add([3], b);
+  const r = await router.search(b, 2, ['p1', 'p2']);
+  assert.equal(r.size, 3);
+  assert.equal(r.hits[0]?.key, 3);
+  assert.equal(r.hits[0]?.partitionId, 'p2');
+  await router.get('p2').remove([3]);
+  assert.equal((await router.search(b, 2, ['p2'])).hits.length, 0);
+});

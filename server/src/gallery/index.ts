@@ -1,0 +1,15 @@
+/**
+ * The gallery: encrypted face templates, the in-process 1:N index, and the decision (match,
+ * ask for the phone's last four digits, or no match) at a known false-match risk.
+ */
+export { galleryMigrations } from './migrations.ts';
+export { Gallery } from './service.ts';
+export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, StartReport } from './service.ts';
+export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
+export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
+export { calibrationFromJson, fitImpostorTail } from './tail.ts';
+export type { CurvePoint, FalseMatchCalibration, TailDescription, TailModel } from './tail.ts';
+export { loadMasterKeys, masterKeyFromBase64, masterKeyFromBytes } from './crypto.ts';
+export type { MasterKey, MasterKeyring, MasterKeySource } from './crypto.ts';
+export { DEFAULT_ANN, LocalPartition, PartitionRouter } from './partition.ts';
+export type { AnnParams, GalleryPartition, Hit, PartitionSearch } from './partition.ts';

@@ -1,0 +1,610 @@
+import { DomainError } from '../platform/index.ts';
+import type { Clock, IdGenerator, Random } from '../platform/index.ts';
+import { Progress } from '../platform/progress.ts';
+import type { Db } from '../storage/index.ts';
+import {
+  bytesToVector,
+  open as openSealed,
+  phoneSuffixMac,
+  randomDataKey,
+  seal,
+  templateAad,
+  unwrapDataKey,
+  vectorToBytes,
+  wrapDataKey,
+  type MasterKeyring,
+} from './crypto.ts';
+import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams } from './partition.ts';
+import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
+import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow } from './repo.ts';
+import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
+import { fitImpostorTail, type FalseMatchCalibration, type TailModel } from './tail.ts';
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+/** An L2-normalised face embedding and the model that made it. */
+export interface Embedding {
+  model: ModelRef;
+  vector: Float32Array;
+}
+
+export interface GalleryOptions {
+  db: Db;
+  masterKeys: MasterKeyring;
+  /** The embedder whose templates this gallery searches; templates of other models are kept but not indexed. */
+  model: ModelRef;
+  dim: number;
+  /** The face engine's false-match curve for this model (the gallery never reads files for it). */
+  calibration: FalseMatchCalibration;
+  clock: Clock;
+  ids: IdGenerator;
+  random: Random;
+  policy?: Partial<DecisionPolicy>;
+  ann?: Partial<Omit<AnnParams, 'dim'>>;
+  /** Where encrypted index snapshots go; without it every start rebuilds from the database. */
+  snapshotDir?: string;
+  /** A memory-backed folder for the plain index while it is (de)serialised (default /dev/shm). */
+  scratchDir?: string;
+  /** Templates taken from the index for the exact re-score (default 16). */
+  candidates?: number;
+  maxTemplatesPerShopper?: number;
+  defaultPartition?: string;
+  /** Progress lines go here (default stderr); pass null to stay silent. */
+  progressOut?: NodeJS.WriteStream | null;
+}
+
+export interface EnrolInput {
+  shopperId: string;
+  embeddings: Embedding[];
+  partitionId?: string;
+  /** The last four digits of the shopper's phone, for narrowing; stored as a keyed MAC only. */
+  phoneLast4?: string | null;
+  alwaysAsk?: boolean;
+}
+
+export interface SearchScope {
+  /** Partitions the terminal may search (a region, a merchant group); default all. */
+  partitions?: string[];
+}
+
+export interface StartReport {
+  partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; templates: number; replayedEvents: number; ms: number }[];
+}
+
+interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+const PHONE_DIGITS = /^[0-9]{4}$/;
+
+export class Gallery {
+  private readonly repo: GalleryRepo;
+  private readonly router: PartitionRouter<LocalPartition>;
+  private readonly tail: TailModel;
+  private readonly policy: DecisionPolicy;
+  private readonly ann: AnnParams;
+  private readonly dataKeys = new Map<string, Buffer>();
+  private templateKey: DataKey | undefined;
+  private phoneKey: Buffer | undefined;
+  private appliedSeq = 0;
+  private syncing: Promise<void> = Promise.resolve();
+  private started = false;
+
+  constructor(private readonly o: GalleryOptions) {
+    this.repo = new GalleryRepo(o.db);
+    this.policy = { ...DEFAULT_POLICY, ...o.policy };
+    this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
+    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann));
+    this.tail = fitImpostorTail(o.calibration);
+    if (o.calibration.model !== o.model.name) {
+      throw new DomainError('invalid', 'calibration_model_mismatch', `calibration is for ${o.calibration.model}, the gallery uses ${o.model.name}`);
+    }
+  }
+
+  get tailModel(): TailModel {
+    return this.tail;
+  }
+
+  get decisionPolicy(): DecisionPolicy {
+    return this.policy;
+  }
+
+  /** Unwraps the data keys (re-wrapping any under an older master key); `start` does it too. */
+  async open(): Promise<void> {
+    if (this.templateKey === undefined) await this.loadKeys();
+  }
+
+  /** Opens the keys, then loads the index from its snapshot or rebuilds it from the database. */
+  async start(): Promise<StartReport> {
+    await this.open();
+    this.started = true;
+    const report: StartReport = { partitions: [] };
+    const lastSeq = await this.repo.lastEventSeq();
+    const stats = await this.repo.stats(this.o.model);
+    const replayFrom: number[] = [];
+    for (const s of stats) {
+      const t0 = Date.now();
+      const part = this.router.get(s.partitionId);
+      const meta = this.o.snapshotDir ? readSnapshotMeta(this.o.snapshotDir, this.o.model.name, this.o.model.version, s.partitionId) : undefined;
+      const firstSeq = await this.repo.firstEventSeq();
+      // A snapshot is usable when its key is known and the events since it are all still kept.
+      const usable =
+        meta !== undefined &&
+        meta.dim === this.o.dim &&
+        meta.quantization === this.ann.quantization &&
+        meta.connectivity === this.ann.connectivity &&
+        this.dataKeys.has(meta.keyId) &&
+        (meta.appliedSeq >= lastSeq || (firstSeq !== undefined && firstSeq <= meta.appliedSeq + 1));
+      let source: 'snapshot' | 'rebuild' = 'rebuild';
+      if (usable && this.o.snapshotDir !== undefined) {
+        try {
+          await loadSnapshot(this.o.snapshotDir, this.scratch(), part, meta, this.dataKeys.get(meta.keyId) as Buffer, this.o.random);
+          source = 'snapshot';
+          replayFrom.push(meta.appliedSeq);
+        } catch {
+          part.clear();
+        }
+      }
+      if (source === 'rebuild') await this.rebuild(part);
+      report.partitions.push({ id: s.partitionId, source, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
+    }
+    // Replay from the oldest snapshot loaded. Replaying is idempotent (an add skips a key present or
+    // a row gone, a remove of an absent key does nothing), so partitions rebuilt from the database
+    // come to no harm from events they already reflect.
+    this.appliedSeq = replayFrom.length > 0 ? Math.min(...replayFrom) : lastSeq;
+    const before = this.appliedSeq;
+    await this.sync();
+    const check = await this.repo.stats(this.o.model);
+    for (const part of this.router.all()) {
+      if (!check.some((s) => s.partitionId === part.id) && part.count() > 0) part.clear();
+    }
+    for (const s of check) {
+      const part = this.router.get(s.partitionId);
+      const entry = report.partitions.find((p) => p.id === s.partitionId);
+      if (part.count() !== s.count || part.keySum !== s.keySum) {
+        // The snapshot and the database disagree beyond what the events explain: trust the database.
+        const t0 = Date.now();
+        await this.rebuild(part);
+        if (entry) {
+          entry.source = 'rebuild';
+          entry.ms += Date.now() - t0;
+        }
+      }
+      if (entry) {
+        entry.templates = part.count();
+        entry.replayedEvents = this.appliedSeq - before;
+      }
+    }
+    return report;
+  }
+
+  private scratch(): string {
+    return this.o.scratchDir ?? defaultScratchDir();
+  }
+
+  private async loadKeys(): Promise<void> {
+    const ring = this.o.masterKeys;
+    const masters = new Map([ring.current, ...ring.previous].map((m) => [m.id, m]));
+    await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      const rows = await this.repo.listKeys(tx);
+      for (const r of rows) {
+        const m = masters.get(r.masterKeyId);
+        if (m === undefined) {
+          throw new DomainError('unavailable', 'master_key_missing', `data key ${r.id} is wrapped by master key ${r.masterKeyId}, which is not configured`);
+        }
+        const key = unwrapDataKey(m, r.id, r.wrapped);
+        this.dataKeys.set(r.id, key);
+        if (m.id !== ring.current.id) await this.repo.rewrapKey(tx, r.id, wrapDataKey(ring.current, r.id, key, this.o.random), ring.current.id);
+        if (r.active && r.purpose === 'template') this.templateKey = { id: r.id, key };
+        if (r.active && r.purpose === 'phone') this.phoneKey = key;
+      }
+      if (this.templateKey === undefined) this.templateKey = await this.createKey(tx, 'template');
+      if (this.phoneKey === undefined) this.phoneKey = (await this.createKey(tx, 'phone')).key;
+    });
+  }
+
+  private async createKey(tx: Parameters<Parameters<GalleryRepo['transaction']>[0]>[0], purpose: 'template' | 'phone'): Promise<DataKey> {
+    const id = this.o.ids.next('gk');
+    const key = randomDataKey(this.o.random);
+    const master = this.o.masterKeys.current;
+    await this.repo.insertKey(tx, {
+      id,
+      purpose,
+      wrapped: wrapDataKey(master, id, key, this.o.random),
+      masterKeyId: master.id,
+      active: true,
+      createdAt: this.o.clock.now().getTime(),
+    });
+    this.dataKeys.set(id, key);
+    return { id, key };
+  }
+
+  /** A new data key for templates written from now on; older rows keep theirs until re-enrolled. */
+  async rotateDataKey(): Promise<string> {
+    const k = await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      return this.createKey(tx, 'template');
+    });
+    this.templateKey = k;
+    return k.id;
+  }
+
+  private activeKey(): DataKey {
+    if (this.templateKey === undefined) throw new DomainError('unavailable', 'gallery_not_started', 'the gallery has not been started');
+    return this.templateKey;
+  }
+
+  private mac(digits: string): string {
+    if (!PHONE_DIGITS.test(digits)) throw new DomainError('invalid', 'bad_phone_digits', 'the phone suffix must be exactly four digits');
+    if (this.phoneKey === undefined) throw new DomainError('unavailable', 'gallery_not_started', 'the gallery has not been started');
+    return phoneSuffixMac(this.phoneKey, digits);
+  }
+
+  /** Checks model and size, and returns a unit-length copy. */
+  private checkEmbedding(e: Embedding): Float32Array {
+    if (e.model.name !== this.o.model.name || e.model.version !== this.o.model.version) {
+      throw new DomainError(
+        'invalid',
+        'model_mismatch',
+        `embedding from ${e.model.name}@${e.model.version}, the gallery holds ${this.o.model.name}@${this.o.model.version}`,
+      );
+    }
+    if (e.vector.length !== this.o.dim) throw new DomainError('invalid', 'bad_embedding', `embedding has ${e.vector.length} values, expected ${this.o.dim}`);
+    let n = 0;
+    for (const x of e.vector) n += x * x;
+    if (!Number.isFinite(n) || n < 1e-12) throw new DomainError('invalid', 'bad_embedding', 'embedding is zero or not finite');
+    const inv = 1 / Math.sqrt(n);
+    return Float32Array.from(e.vector, (x) => x * inv);
+  }
+
+  private decrypt(row: TemplateRow): Float32Array {
+    const key = this.dataKeys.get(row.keyId);
+    if (key === undefined) throw new DomainError('unavailable', 'data_key_missing', `template ${row.id} uses unknown data key ${row.keyId}`);
+    return bytesToVector(openSealed(key, row.ciphertext, templateAad(row)));
+  }
+
+  private sealTemplate(id: string, shopperId: string, partitionId: string, vector: Float32Array, key: DataKey, now: number, templateKey: number): TemplateRow {
+    const base = { id, shopperId, modelName: this.o.model.name, modelVersion: this.o.model.version, dim: this.o.dim };
+    return {
+      ...base,
+      templateKey,
+      partitionId,
+      keyId: key.id,
+      ciphertext: seal(key.key, vectorToBytes(vector), templateAad(base), this.o.random),
+      createdAt: now,
+    };
+  }
+
+  /**
+   * Enrols a shopper, or re-enrols one: the new templates replace all earlier ones in one
+   * transaction, and the index follows before this returns.
+   */
+  async enrol(input: EnrolInput): Promise<{ templateIds: string[] }> {
+    if (input.embeddings.length === 0) throw new DomainError('invalid', 'no_templates', 'enrolment needs at least one embedding');
+    const max = this.o.maxTemplatesPerShopper ?? 10;
+    if (input.embeddings.length > max) throw new DomainError('invalid', 'too_many_templates', `at most ${max} templates per shopper`);
+    const vectors = input.embeddings.map((e) => this.checkEmbedding(e));
+    const partitionId = input.partitionId ?? this.o.defaultPartition ?? 'default';
+    const mac = input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4);
+    const now = this.o.clock.now().getTime();
+    const key = this.activeKey();
+    const { removed, rows } = await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      const existing = await this.repo.getShopper(input.shopperId, tx);
+      const old = await this.repo.templatesOfShopper(input.shopperId, tx);
+      await this.repo.upsertShopper(tx, {
+        shopperId: input.shopperId,
+        partitionId,
+        phoneSuffixMac: input.phoneLast4 === undefined ? (existing?.phoneSuffixMac ?? null) : mac,
+        alwaysAsk: input.alwaysAsk ?? existing?.alwaysAsk ?? false,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      });
+      await this.repo.deleteTemplates(
+        tx,
+        old.map((t) => t.templateKey),
+      );
+      const first = await this.repo.reserve(tx, 'template_key', vectors.length);
+      const rows = vectors.map((v, i) => this.sealTemplate(this.o.ids.next('tpl'), input.shopperId, partitionId, v, key, now, first + i));
+      await this.repo.insertTemplates(tx, rows);
+      await this.writeEvents(tx, [
+        ...old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
+        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId })),
+      ]);
+      return { removed: old, rows };
+    });
+    this.removeLocally(removed);
+    this.addLocally(rows, vectors);
+    await this.sync();
+    return { templateIds: rows.map((r) => r.id) };
+  }
+
+  /**
+   * Bulk enrolment of new shoppers (a migration, a benchmark): one transaction per call, no
+   * re-enrolment checks. Before `start` it writes the database only and `start` then builds the
+   * index once; after `start` the index follows as with `enrol`.
+   */
+  async importMany(inputs: readonly EnrolInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await this.open();
+    const now = this.o.clock.now().getTime();
+    const key = this.activeKey();
+    const prepared = inputs.map((input) => ({
+      input,
+      partitionId: input.partitionId ?? this.o.defaultPartition ?? 'default',
+      vectors: input.embeddings.map((e) => this.checkEmbedding(e)),
+      mac: input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4),
+    }));
+    const total = prepared.reduce((n, p) => n + p.vectors.length, 0);
+    const rows = await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      let next = await this.repo.reserve(tx, 'template_key', total);
+      await this.repo.insertShoppers(
+        tx,
+        prepared.map((p) => ({
+          shopperId: p.input.shopperId,
+          partitionId: p.partitionId,
+          phoneSuffixMac: p.mac,
+          alwaysAsk: p.input.alwaysAsk ?? false,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      );
+      const rows = prepared.flatMap((p) => p.vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), p.input.shopperId, p.partitionId, v, key, now, next++)));
+      await this.repo.insertTemplates(tx, rows);
+      await this.writeEvents(
+        tx,
+        rows.map((r) => ({ kind: 'add' as const, templateKey: r.templateKey, partitionId: r.partitionId })),
+      );
+      return rows;
+    });
+    if (!this.started) return;
+    const vectors = prepared.flatMap((p) => p.vectors);
+    const byPartition = new Map<string, number[]>();
+    rows.forEach((r, i) => {
+      const list = byPartition.get(r.partitionId) ?? [];
+      list.push(i);
+      byPartition.set(r.partitionId, list);
+    });
+    for (const [partitionId, idx] of byPartition) {
+      const flat = new Float32Array(idx.length * this.o.dim);
+      idx.forEach((i, j) => flat.set(vectors[i] as Float32Array, j * this.o.dim));
+      this.router.get(partitionId).addSync(
+        idx.map((i) => (rows[i] as TemplateRow).templateKey),
+        flat,
+      );
+    }
+    await this.sync();
+  }
+
+  /** Adds one template (say, after a confident payment), dropping the oldest beyond the per-shopper cap. */
+  async addTemplate(shopperId: string, embedding: Embedding): Promise<{ templateId: string }> {
+    const vector = this.checkEmbedding(embedding);
+    const max = this.o.maxTemplatesPerShopper ?? 10;
+    const now = this.o.clock.now().getTime();
+    const key = this.activeKey();
+    const { row, dropped } = await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      const shopper = await this.repo.getShopper(shopperId, tx);
+      if (shopper === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
+      const old = await this.repo.templatesOfShopper(shopperId, tx);
+      const dropped = old.slice(0, Math.max(0, old.length + 1 - max));
+      await this.repo.deleteTemplates(
+        tx,
+        dropped.map((t) => t.templateKey),
+      );
+      const k = await this.repo.reserve(tx, 'template_key', 1);
+      const row = this.sealTemplate(this.o.ids.next('tpl'), shopperId, shopper.partitionId, vector, key, now, k);
+      await this.repo.insertTemplates(tx, [row]);
+      await this.writeEvents(tx, [
+        ...dropped.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
+        { kind: 'add' as const, templateKey: k, partitionId: shopper.partitionId },
+      ]);
+      return { row, dropped };
+    });
+    this.removeLocally(dropped);
+    this.addLocally([row], [vector]);
+    await this.sync();
+    return { templateId: row.id };
+  }
+
+  /** Sets or clears the phone suffix and the "always ask for my digits" choice. */
+  async setOptions(shopperId: string, opts: { phoneLast4?: string | null; alwaysAsk?: boolean }): Promise<void> {
+    const mac = opts.phoneLast4 === undefined || opts.phoneLast4 === null ? null : this.mac(opts.phoneLast4);
+    const now = this.o.clock.now().getTime();
+    await this.repo.transaction(async (tx) => {
+      const s = await this.repo.getShopper(shopperId, tx);
+      if (s === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
+      await this.repo.upsertShopper(tx, {
+        ...s,
+        phoneSuffixMac: opts.phoneLast4 === undefined ? s.phoneSuffixMac : mac,
+        alwaysAsk: opts.alwaysAsk ?? s.alwaysAsk,
+        updatedAt: now,
+      });
+    });
+  }
+
+  /**
+   * Deletes the shopper's face for good: the rows go in one transaction and the index drops the
+   * templates before this returns, so the very next search cannot return them. (A search already
+   * running re-scores from the database, where the rows are gone, so it cannot either.)
+   */
+  async deleteShopper(shopperId: string): Promise<{ templatesRemoved: number }> {
+    const removed = await this.repo.transaction(async (tx) => {
+      await this.repo.lockWrites(tx);
+      const old = await this.repo.templatesOfShopper(shopperId, tx);
+      await this.repo.deleteTemplates(
+        tx,
+        old.map((t) => t.templateKey),
+      );
+      await this.repo.deleteShopper(tx, shopperId);
+      await this.writeEvents(
+        tx,
+        old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
+      );
+      return old;
+    });
+    this.removeLocally(removed);
+    await this.sync();
+    return { templatesRemoved: removed.length };
+  }
+
+  private async writeEvents(
+    tx: Parameters<Parameters<GalleryRepo['transaction']>[0]>[0],
+    events: Omit<GalleryEvent, 'seq' | 'at'>[],
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const first = await this.repo.reserve(tx, 'event_seq', events.length);
+    const at = this.o.clock.now().getTime();
+    await this.repo.insertEvents(
+      tx,
+      events.map((e, i) => ({ ...e, seq: first + i, at })),
+    );
+  }
+
+  private removeLocally(rows: readonly { templateKey: number; partitionId: string }[]): void {
+    for (const r of rows) this.router.get(r.partitionId).removeSync([r.templateKey]);
+  }
+
+  private addLocally(rows: readonly TemplateRow[], vectors: readonly Float32Array[]): void {
+    rows.forEach((r, i) => {
+      const v = vectors[i];
+      if (v !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version) {
+        this.router.get(r.partitionId).addSync([r.templateKey], v);
+      }
+    });
+  }
+
+  /**
+   * Applies, in order, the events written since the index was last in step: other processes'
+   * enrolments and deletions on a shared PostgreSQL, or what happened after a snapshot. Call it
+   * every second or so when several API processes share one database.
+   */
+  sync(): Promise<void> {
+    const run = async (): Promise<void> => {
+      for (;;) {
+        const events = await this.repo.eventsAfter(this.appliedSeq, 2000);
+        if (events.length === 0) return;
+        const adds = events.filter((e) => e.kind === 'add').map((e) => e.templateKey);
+        const rows = new Map((await this.repo.templatesByKeys(adds)).map((r) => [r.templateKey, r]));
+        for (const e of events) {
+          const part = this.router.get(e.partitionId);
+          if (e.kind === 'remove') part.removeSync([e.templateKey]);
+          else {
+            const r = rows.get(e.templateKey);
+            // A row already gone was deleted by a later event; one of another model is not indexed.
+            if (r !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version && r.partitionId === e.partitionId) {
+              if (!part.has(r.templateKey)) part.addSync([r.templateKey], this.decrypt(r));
+            }
+          }
+          this.appliedSeq = e.seq;
+        }
+      }
+    };
+    this.syncing = this.syncing.then(run, run);
+    return this.syncing;
+  }
+
+  private async rebuild(part: LocalPartition): Promise<void> {
+    const total = (await this.repo.stats(this.o.model)).find((s) => s.partitionId === part.id)?.count ?? 0;
+    const progress = this.o.progressOut === null ? undefined : new Progress(`gallery index ${part.id}`, total, this.o.progressOut);
+    part.clear();
+    let after = 0;
+    const batch = 10_000;
+    for (;;) {
+      const rows = await this.repo.templatesPage(this.o.model, part.id, after, batch);
+      if (rows.length === 0) break;
+      const flat = new Float32Array(rows.length * this.o.dim);
+      rows.forEach((r, i) => flat.set(this.decrypt(r), i * this.o.dim));
+      part.addSync(
+        rows.map((r) => r.templateKey),
+        flat,
+      );
+      after = rows[rows.length - 1]?.templateKey ?? after;
+      progress?.tick(rows.length);
+    }
+    progress?.finish();
+  }
+
+  /** Saves every partition, encrypted, with the last event it includes. */
+  async snapshot(): Promise<void> {
+    const dir = this.o.snapshotDir;
+    if (dir === undefined) return;
+    await this.syncing;
+    for (const part of this.router.all()) {
+      await saveSnapshot(
+        dir,
+        this.scratch(),
+        part,
+        { model: this.o.model.name, version: this.o.model.version, appliedSeq: this.appliedSeq, createdAt: this.o.clock.now().getTime() },
+        this.activeKey(),
+        this.o.random,
+      );
+    }
+  }
+
+  /** Templates in each partition of the index. */
+  sizes(): Record<string, number> {
+    return Object.fromEntries(this.router.all().map((p) => [p.id, p.count()]));
+  }
+
+  private scopeOf(scope: SearchScope | undefined): string[] {
+    return scope?.partitions ?? this.router.ids();
+  }
+
+  /** Exact cosine of the probe with each candidate row, best per shopper first. */
+  private score(probe: Float32Array, rows: readonly CandidateRow[]): ScoredShopper[] {
+    return rankShoppers(
+      rows.map((r) => {
+        const v = this.decrypt(r);
+        let dot = 0;
+        for (let i = 0; i < v.length; i++) dot += (v[i] ?? 0) * (probe[i] ?? 0);
+        return { shopperId: r.shopperId, score: dot, alwaysAsk: r.alwaysAsk, phoneSuffixMac: r.phoneSuffixMac };
+      }),
+    );
+  }
+
+  /** The index alone: its candidates with their quantised scores, and how many templates it searched. */
+  async searchIndex(probe: Embedding, scope?: SearchScope): Promise<{ keys: number[]; size: number }> {
+    const { hits, size } = await this.router.search(this.checkEmbedding(probe), this.o.candidates ?? 16, this.scopeOf(scope));
+    return { keys: hits.map((h) => h.key), size };
+  }
+
+  /** The index's candidates, re-scored exactly against the stored templates. */
+  async rank(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
+    const v = this.checkEmbedding(probe);
+    const { hits, size } = await this.router.search(v, this.o.candidates ?? 16, this.scopeOf(scope));
+    const rows = await this.repo.candidates(hits.map((h) => h.key));
+    return { ranked: this.score(v, rows), comparedTemplates: size };
+  }
+
+  /** Who is this? match, ambiguous (ask for the phone's last four digits) or no_match. */
+  async identify(probe: Embedding, scope?: SearchScope): Promise<Decision> {
+    const partitions = this.scopeOf(scope);
+    const { ranked, comparedTemplates } = await this.rank(probe, { partitions });
+    return decide(ranked, comparedTemplates, this.tail, this.policy, (first) => this.narrowedSize(first, { partitions }));
+  }
+
+  /** Every template of the shoppers with these digits, scored exactly (the narrowed search is a full scan of that small set). */
+  async rankWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
+    const v = this.checkEmbedding(probe);
+    const rows = await this.repo.candidatesWithSuffix(this.o.model, this.scopeOf(scope), this.mac(phoneLast4));
+    return { ranked: this.score(v, rows), comparedTemplates: rows.length };
+  }
+
+  /** The second step after `ambiguous`: the shoppers with these digits, decided at their smaller set's threshold. */
+  async identifyWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<Decision> {
+    const { ranked, comparedTemplates } = await this.rankWithDigits(probe, phoneLast4, scope);
+    return decideNarrowed(ranked, comparedTemplates, this.tail, this.policy);
+  }
+
+  /** How many templates a search narrowed to this shopper's digits would compare (for offline evaluation). */
+  async narrowedSize(first: ScoredShopper, scope?: SearchScope): Promise<number | undefined> {
+    return first.phoneSuffixMac === null ? undefined : this.repo.countWithSuffix(this.o.model, this.scopeOf(scope), first.phoneSuffixMac);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The terminal's side of a face payment, under /device/v1 and so signed by the device: the amount
+ * (from the till or typed by the cashier), the liveness challenge, the captures, the confirmation,
+ * and the pay code as the other way. Captures are decoded in memory and dropped with the request;
+ * no answer here holds an image, a template or a shopper id.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { FacePayDecision, TerminalRef } from '../../facepay/index.ts';
+import { intentResource } from '../../payments/index.ts';
+import { amountSchema, currencySchema, idParams } from '../schemas.ts';
+import type { AppServices } from '../types.ts';
+import { requireDevice } from './devices.ts';
+import { framesSchema, toFrames, type WireFrames } from './frames.ts';
+
+const TAG = ['Terminal (device protocol)'];
+const paymentIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_\\-]{8,64}$', description: 'Made by the terminal; retries reuse it.' } as const;
+
+function decisionBody(d: FacePayDecision): Record<string, unknown> {
+  switch (d.outcome) {
+    case 'match':
+      return {
+        outcome: d.outcome,
+        attempt_id: d.attemptId,
+        masked_name: d.maskedName,
+        amount: d.amount,
+        amount_due: d.amountDue,
+        discount: d.discount,
+        currency: d.currency,
+        coupon: d.coupon ?? null,
+        offers: d.offers,
+        membership: d.membership ?? null,
+      };
+    case 'ambiguous':
+      return { outcome: d.outcome, attempt_id: d.attemptId, attempts_left: d.attemptsLeft, reason: d.reason };
+    case 'liveness_failed':
+    case 'retry':
+      return { outcome: d.outcome, code: d.code, message: d.message };
+    default:
+      return { outcome: d.outcome };
+  }
+}
+
+export function registerFacePayRoutes(app: FastifyInstance, services: AppServices): void {
+  const { payments, clock, facePay } = services;
+  const terminalOf = (device: ReturnType<typeof requireDevice>): TerminalRef => ({
+    merchantId: device.merchantId,
+    storeId: device.storeId,
+    terminalId: device.terminalId,
+  });
+
+  app.get('/device/v1/payment_intents/next', {
+    schema: { tags: TAG, summary: 'The intent the till created for this terminal, if one is waiting' },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const pi = await payments.nextForTerminal(t.merchantId, t.terminalId);
+      return { intent: pi ? intentResource(pi) : null };
+    },
+  });
+
+  app.post('/device/v1/payment_intents', {
+    schema: {
+      tags: TAG,
+      summary: 'An amount typed by the cashier (Idempotency-Key makes a retry create it once)',
+      body: { type: 'object', additionalProperties: false, required: ['amount', 'currency'], properties: { amount: amountSchema, currency: currencySchema } },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const b = request.body as { amount: number; currency: string };
+      const key = request.headers['idempotency-key'];
+      const pi = await payments.createIntent(
+        t.merchantId,
+        { amount: b.amount, currency: b.currency, storeId: t.storeId, terminalId: t.terminalId },
+        typeof key === 'string' ? { idempotencyKey: `${t.terminalId}:${key}` } : {},
+      );
+      return intentResource(pi);
+    },
+  });
+
+  app.post('/device/v1/payment_intents/:id/face_challenges', {
+    schema: { tags: TAG, summary: 'Start a face payment: a random liveness challenge', params: idParams },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const r = await facePay.challenge(t, (request.params as { id: string }).id);
+      return { attempt_id: r.attemptId, challenge: { kind: r.challenge.kind, expires_at: r.challenge.expiresAt } };
+    },
+  });
+
+  app.post('/device/v1/face_attempts/:id/captures', {
+    bodyLimit: 8 * 1024 * 1024,
+    schema: {
+      tags: TAG,
+      summary: 'The frames that answer the challenge (again with phone_last4 after an ambiguous answer)',
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['frames', 'sent_at'],
+        properties: { ...framesSchema, phone_last4: { type: 'string', pattern: '^[0-9]{4}$' } },
+      },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const b = request.body as WireFrames & { phone_last4?: string };
+      const frames = toFrames(b, clock.now().getTime());
+      const d = await facePay.capture(t, (request.params as { id: string }).id, frames, b.phone_last4 ? { phoneLast4: b.phone_last4 } : {});
+      return decisionBody(d);
+    },
+  });
+
+  app.post('/device/v1/face_attempts/:id/confirm', {
+    schema: {
+      tags: TAG,
+      summary: 'The shopper tapped pay; retried with the same payment_id until a final answer',
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['payment_id'],
+        properties: { payment_id: paymentIdSchema, join: { type: 'array', maxItems: 5, items: { type: 'string', maxLength: 20 } } },
+      },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const b = request.body as { payment_id: string; join?: string[] };
+      const r = await facePay.confirm(t, (request.params as { id: string }).id, { paymentId: b.payment_id, ...(b.join ? { join: b.join } : {}) });
+      return { status: r.status, payment_id: r.paymentId, code: r.code ?? null, message: r.message ?? null };
+    },
+  });
+
+  app.post('/device/v1/payment_intents/:id/pay_code', {
+    schema: {
+      tags: TAG,
+      summary: 'Pay with a one-time code from the shopper portal (typed or scanned)',
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code', 'payment_id'],
+        properties: { code: { type: 'string', pattern: '^[0-9 ]{12,20}$' }, payment_id: paymentIdSchema },
+      },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      const b = request.body as { code: string; payment_id: string };
+      const r = await facePay.payWithCode(t, (request.params as { id: string }).id, b.code.replace(/ /g, ''), b.payment_id);
+      return { status: r.status, payment_id: r.paymentId, code: r.code ?? null, message: r.message ?? null };
+    },
+  });
+
+  app.post('/device/v1/payment_intents/:id/cancel', {
+    schema: { tags: TAG, summary: 'The cashier cancelled the payment', params: idParams },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      return intentResource(await payments.cancel(t.merchantId, (request.params as { id: string }).id));
+    },
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * The shopper portal's API under /v1/shopper. The session is an HttpOnly, SameSite=Strict cookie:
+ * the portal never handles the token, and another site cannot send it. Bodies are JSON only, which
+ * a cross-site form cannot produce either.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../../platform/index.ts';
+import type { Shopper } from '../../shoppers/index.ts';
+import { amountSchema, currencySchema } from '../schemas.ts';
+import type { AppServices } from '../types.ts';
+import { framesSchema, toFrames, type WireFrames } from './frames.ts';
+
+const COOKIE = 'fp_session';
+const SESSION_DAYS = 30;
+const TAG = ['Shopper portal'];
+
+function sessionToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+function setSession(request: FastifyRequest, reply: FastifyReply, token: string | null): void {
+  const secure = request.protocol === 'https' ? '; Secure' : '';
+  const value = token === null ? `${COOKIE}=; Max-Age=0` : `${COOKIE}=${encodeURIComponent(token)}; Max-Age=${SESSION_DAYS * 86400}`;
+  reply.header('set-cookie', `${value}; Path=/; HttpOnly; SameSite=Strict${secure}`);
+}
+
+const signUpBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'password', 'name'],
+  properties: {
+    email: { type: 'string', minLength: 3, maxLength: 254 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    phone: { type: 'string', minLength: 1, maxLength: 32 },
+  },
+} as const;
+
+const logInBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'password'],
+  properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+const settingsBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    phone: { type: ['string', 'null'], maxLength: 32 },
+    face_pay_enabled: { type: 'boolean' },
+    always_ask_digits: { type: 'boolean' },
+    per_payment_limit: { anyOf: [amountSchema, { type: 'null' }] },
+  },
+} as const;
+
+export function registerShopperRoutes(app: FastifyInstance, services: AppServices): void {
+  const { shoppers, payments, funding, merchants } = services;
+  const currency = services.walletCurrency;
+
+  async function current(request: FastifyRequest): Promise<Shopper> {
+    const token = sessionToken(request);
+    if (token === undefined) throw new DomainError('unauthorized', 'session_missing', 'Please sign in.');
+    return shoppers.authenticate(token);
+  }
+
+  async function meBody(s: Shopper): Promise<Record<string, unknown>> {
+    return {
+      id: s.id,
+      object: 'shopper',
+      email: s.email,
+      name: s.name,
+      phone: s.phone,
+      face_pay_enabled: s.facePayEnabled,
+      always_ask_digits: s.alwaysAskDigits,
+      per_payment_limit: s.perPaymentLimit,
+      face_enrolled: s.faceEnrolled,
+      wallet: { balance: await payments.walletBalance(s.id, currency), currency },
+    };
+  }
+
+  app.post('/v1/shopper/signup', {
+    schema: { tags: TAG, summary: 'Create a shopper account and sign in', body: signUpBody },
+    handler: async (request, reply) => {
+      const b = request.body as { email: string; password: string; name: string; phone?: string };
+      const { shopper, sessionToken: token } = await shoppers.signUp(b);
+      setSession(request, reply, token);
+      return reply.code(201).send(await meBody(shopper));
+    },
+  });
+
+  app.post('/v1/shopper/login', {
+    schema: { tags: TAG, summary: 'Sign in', body: logInBody },
+    handler: async (request, reply) => {
+      const b = request.body as { email: string; password: string };
+      const { shopper, sessionToken: token } = await shoppers.logIn(b.email, b.password);
+      setSession(request, reply, token);
+      return meBody(shopper);
+    },
+  });
+
+  app.post('/v1/shopper/logout', {
+    schema: { tags: TAG, summary: 'Sign out' },
+    handler: async (request, reply) => {
+      const token = sessionToken(request);
+      if (token !== undefined) await shoppers.logOut(token);
+      setSession(request, reply, null);
+      return { ok: true };
+    },
+  });
+
+  app.get('/v1/shopper/me', {
+    schema: { tags: TAG, summary: 'The signed-in shopper, with the wallet balance' },
+    handler: async (request) => meBody(await current(request)),
+  });
+
+  app.patch('/v1/shopper/me', {
+    schema: { tags: TAG, summary: 'Change settings: name, phone, face pay on or off, limit, always ask for the digits', body: settingsBody },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { name?: string; phone?: string | null; face_pay_enabled?: boolean; always_ask_digits?: boolean; per_payment_limit?: number | null };
+      return meBody(
+        await shoppers.updateSettings(s.id, {
+          ...(b.name !== undefined ? { name: b.name } : {}),
+          ...(b.phone !== undefined ? { phone: b.phone } : {}),
+          ...(b.face_pay_enabled !== undefined ? { facePayEnabled: b.face_pay_enabled } : {}),
+          ...(b.always_ask_digits !== undefined ? { alwaysAskDigits: b.always_ask_digits } : {}),
+          ...(b.per_payment_limit !== undefined ? { perPaymentLimit: b.per_payment_limit } : {}),
+        }),
+      );
+    },
+  });
+
+  async function consentBody(shopperId: string): Promise<Record<string, unknown>> {
+    const rows = await shoppers.consents(shopperId);
+    const active = rows.find((r) => r.kind === shoppers.consentText.kind && r.withdrawn_at === null && r.text_version === shoppers.consentText.version);
+    return { version: shoppers.consentText.version, text: shoppers.consentText.text, accepted: active !== undefined, accepted_at: active?.accepted_at ?? null };
+  }
+
+  app.get('/v1/shopper/consent', {
+    schema: { tags: TAG, summary: 'The face-payment consent text and whether it is accepted' },
+    handler: async (request) => consentBody((await current(request)).id),
+  });
+
+  app.post('/v1/shopper/consent', {
+    schema: {
+      tags: TAG,
+      summary: 'Accept the face-payment consent (the version read)',
+      body: { type: 'object', additionalProperties: false, required: ['version'], properties: { version: { type: 'string', maxLength: 40 } } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      await shoppers.acceptFacePayConsent(s.id, (request.body as { version: string }).version);
+      return consentBody(s.id);
+    },
+  });
+
+  app.delete('/v1/shopper/consent', {
+    schema: { tags: TAG, summary: 'Withdraw the consent: the face is deleted at once' },
+    handler: async (request) => meBody(await shoppers.withdrawFacePayConsent((await current(request)).id)),
+  });
+
+  app.post('/v1/shopper/face/challenges', {
+    schema: { tags: TAG, summary: 'A liveness challenge for enrolment (turn the head or blink)' },
+    handler: async (request) => {
+      const c = await shoppers.issueEnrolmentChallenge((await current(request)).id);
+      return { challenge_id: c.token, kind: c.kind, expires_at: c.expiresAt };
+    },
+  });
+
+  app.post('/v1/shopper/face', {
+    bodyLimit: 8 * 1024 * 1024,
+    schema: {
+      tags: TAG,
+      summary: 'Enrol the face from the frames that answered the challenge (frames are never stored)',
+      body: { type: 'object', additionalProperties: false, required: ['challenge_id', 'frames', 'sent_at'], properties: { challenge_id: { type: 'string', maxLength: 2000 }, ...framesSchema } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { challenge_id: string } & WireFrames;
+      return meBody(await shoppers.enrolFromFrames(s.id, b.challenge_id, toFrames(b, services.clock.now().getTime())));
+    },
+  });
+
+  app.delete('/v1/shopper/face', {
+    schema: { tags: TAG, summary: 'Delete the face for good, at once' },
+    handler: async (request) => meBody(await shoppers.deleteFace((await current(request)).id)),
+  });
+
+  app.post('/v1/shopper/topups', {
+    schema: {
+      tags: TAG,
+      summary: 'Top up the wallet (Idempotency-Key makes a retry fund once)',
+      body: { type: 'object', additionalProperties: false, required: ['amount', 'currency'], properties: { amount: amountSchema, currency: currencySchema } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { amount: number; currency: string };
+      if (b.currency.toLowerCase() !== currency) throw new DomainError('invalid', 'currency_unsupported', `Wallets are in ${currency}.`);
+      const key = request.headers['idempotency-key'];
+      if (typeof key !== 'string' || !/^[\x21-\x7e]{8,255}$/.test(key))
+        throw new DomainError('invalid', 'idempotency_key_required', 'Send an Idempotency-Key header (8 to 255 characters) with every top-up.');
+      await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
+      return meBody(s);
+    },
+  });
+
+  app.get('/v1/shopper/payments', {
+    schema: { tags: TAG, summary: 'Every payment of the signed-in shopper, newest first' },
+    handler: async (request) => {
+      const s = await current(request);
+      const page = await payments.listForShopper(s.id, { limit: 100 });
+      // Names, not ids: a shopper knows shops by name. Looked up once per merchant and store.
+      const names = new Map<string, Promise<string>>();
+      const name = (key: string, load: () => Promise<string>): Promise<string> => {
+        let n = names.get(key);
+        if (n === undefined) names.set(key, (n = load().catch(() => '')));
+        return n;
+      };
+      const data = await Promise.all(
+        page.data.map(async (pi) => ({
+          id: pi.id,
+          merchant_name: await name(pi.merchantId, async () => (await merchants.getMerchant(pi.merchantId)).name),
+          store_name: (await name(`${pi.merchantId}/${pi.storeId}`, async () => (await merchants.getStore(pi.merchantId, pi.storeId)).name)) || null,
+          amount: pi.amount,
+          refunded: pi.amountRefunded,
+          currency: pi.currency,
+          method: pi.metadata.method ?? 'face',
+          status: pi.status,
+          created_at: pi.createdAt,
+        })),
+      );
+      return { object: 'list', data, has_more: page.hasMore };
+    },
+  });
+
+  app.post('/v1/shopper/pay_codes', {
+    schema: { tags: TAG, summary: 'A one-time code to pay without the face (two minutes, once)' },
+    handler: async (request) => {
+      const c = await shoppers.issuePayCode((await current(request)).id);
+      return { code: c.code, expires_at: c.expiresAt };
+    },
+  });
+}
