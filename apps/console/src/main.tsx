@@ -5,7 +5,7 @@ import './style.css';
 function App() {
   const [status, setStatus] = useState('checking the server…');
   useEffect(() => {
-    fetch('/healthz')
+    fetch('/health')
       .then((r) => (r.ok ? 'the server is up' : `the server answered ${r.status}`))
       .catch(() => 'the server cannot be reached')
       .then(setStatus);
