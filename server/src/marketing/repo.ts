@@ -1,4 +1,4 @@
-import type { Db, SqlExecutor } from '../storage/index.ts';
+import { type Db, type SqlExecutor, asDb } from '../storage/index.ts';
 
 export interface CampaignRow {
   id: string;
@@ -260,15 +260,4 @@ export class MarketingRepo {
       [row.id, row.merchant_id, row.audience, row.title, row.body, row.sent_at, row.recipients, row.muted],
     );
   }
-}
-
-/** Inside a transaction the executor stands in for the database; nested transactions just run inline. */
-function asDb(tx: SqlExecutor): Db {
-  return {
-    dialect: tx.dialect,
-    query: (sql, params) => tx.query(sql, params),
-    execute: (sql, params) => tx.execute(sql, params),
-    transaction: (fn) => fn(tx),
-    close: async () => undefined,
-  };
 }

@@ -1,4 +1,4 @@
-import type { Db, SqlExecutor } from '../storage/index.ts';
+import { type Db, type SqlExecutor, asDb } from '../storage/index.ts';
 import { MEMBER_FIELDS, type MemberField } from './rules.ts';
 
 export interface ProgrammeRow {
@@ -307,15 +307,4 @@ export class MemberRepo {
     );
     return rows.map((r) => ({ day: r.day, currency: r.currency, payments: Number(r.payments), amount: Number(r.amount) }));
   }
-}
-
-/** Inside a transaction the executor stands in for the database; nested transactions just run inline. */
-function asDb(tx: SqlExecutor): Db {
-  return {
-    dialect: tx.dialect,
-    query: (sql, params) => tx.query(sql, params),
-    execute: (sql, params) => tx.execute(sql, params),
-    transaction: (fn) => fn(tx),
-    close: async () => undefined,
-  };
 }

@@ -1,4 +1,4 @@
-import type { Db, SqlExecutor } from '../storage/index.ts';
+import { type Db, asDb } from '../storage/index.ts';
 
 export interface ShopperRow {
   id: string;
@@ -133,15 +133,4 @@ export class ShopperRepo {
   async events(shopperId: string): Promise<{ type: string; at: number }[]> {
     return this.db.query('SELECT type, at FROM shopper_events WHERE shopper_id = $1 ORDER BY at, id', [shopperId]);
   }
-}
-
-/** Inside a transaction the executor stands in for the database; nested transactions just run inline. */
-function asDb(tx: SqlExecutor): Db {
-  return {
-    dialect: tx.dialect,
-    query: (sql, params) => tx.query(sql, params),
-    execute: (sql, params) => tx.execute(sql, params),
-    transaction: (fn) => fn(tx),
-    close: async () => undefined,
-  };
 }

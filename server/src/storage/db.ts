@@ -33,3 +33,17 @@ export interface Migration {
   sqlite: string;
   postgres: string;
 }
+
+/**
+ * Inside a transaction its executor stands in for the database, so a repository built on a `Db`
+ * can be handed the transaction; a nested transaction just runs inline.
+ */
+export function asDb(tx: SqlExecutor): Db {
+  return {
+    dialect: tx.dialect,
+    query: (sql, params) => tx.query(sql, params),
+    execute: (sql, params) => tx.execute(sql, params),
+    transaction: (fn) => fn(tx),
+    close: async () => undefined,
+  };
+}
