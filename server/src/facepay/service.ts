@@ -89,6 +89,31 @@ export function createFacePayService(deps: FacePayDeps) {
       throw new DomainError('conflict', 'attempt_changed', 'This attempt was changed by another request: start again.');
   }
 
+  /** A new attempt: what is not given starts empty. */
+  function newAttempt(terminal: TerminalRef, intentId: string, fields: Partial<AttemptRow> & Pick<AttemptRow, 'method' | 'state'>): AttemptRow {
+    const t = now();
+    return {
+      id: ids.next('fpa'),
+      intent_id: intentId,
+      merchant_id: terminal.merchantId,
+      store_id: terminal.storeId,
+      terminal_id: terminal.terminalId,
+      challenge_id: null,
+      challenge_kind: null,
+      challenge_issued_at: null,
+      challenge_expires_at: null,
+      expires_at: t + limits.attemptTtlMs,
+      outcome: null,
+      shopper_id: null,
+      digits_tries_left: 0,
+      coupon_id: null,
+      payment_id: null,
+      created_at: t,
+      updated_at: t,
+      ...fields,
+    };
+  }
+
   function validateFrames(frames: readonly CaptureFrame[]): void {
     if (frames.length < 1 || frames.length > limits.maxFrames)
       throw new DomainError('invalid', 'frames_invalid', `Send between 1 and ${limits.maxFrames} frames.`);
@@ -106,28 +131,15 @@ export function createFacePayService(deps: FacePayDeps) {
       if (intent.status !== 'requires_face')
         throw new DomainError('conflict', 'intent_not_payable', 'This payment is no longer waiting for a face.', { status: intent.status });
       const challenge = face.issueChallenge();
-      const t = now();
-      const row: AttemptRow = {
-        id: ids.next('fpa'),
-        intent_id: intentId,
-        merchant_id: terminal.merchantId,
-        store_id: terminal.storeId,
-        terminal_id: terminal.terminalId,
+      const row = newAttempt(terminal, intentId, {
         method: 'face',
         challenge_id: challenge.id,
         challenge_kind: challenge.kind,
         challenge_issued_at: challenge.issuedAt,
         challenge_expires_at: challenge.expiresAt,
-        expires_at: t + limits.attemptTtlMs,
         state: 'challenged',
-        outcome: null,
-        shopper_id: null,
         digits_tries_left: limits.digitsTries,
-        coupon_id: null,
-        payment_id: null,
-        created_at: t,
-        updated_at: t,
-      };
+      });
       await attempts.insert(row);
       return { attemptId: row.id, challenge: { kind: challenge.kind, expiresAt: challenge.expiresAt } };
     },
@@ -243,28 +255,7 @@ export function createFacePayService(deps: FacePayDeps) {
       }
       await checkout.intent(intentId, terminal);
       const shopperId = await shoppers.redeemPayCode(code);
-      const t = now();
-      const row: AttemptRow = {
-        id: ids.next('fpa'),
-        intent_id: intentId,
-        merchant_id: terminal.merchantId,
-        store_id: terminal.storeId,
-        terminal_id: terminal.terminalId,
-        method: 'pay_code',
-        challenge_id: null,
-        challenge_kind: null,
-        challenge_issued_at: null,
-        challenge_expires_at: null,
-        expires_at: t + limits.attemptTtlMs,
-        state: 'matched',
-        outcome: null,
-        shopper_id: shopperId,
-        digits_tries_left: 0,
-        coupon_id: null,
-        payment_id: paymentId,
-        created_at: t,
-        updated_at: t,
-      };
+      const row = newAttempt(terminal, intentId, { method: 'pay_code', state: 'matched', shopper_id: shopperId, payment_id: paymentId });
       await attempts.insert(row);
       const result = await checkout.pay(intentId, terminal, shopperId, { paymentId, method: 'pay_code' });
       await move(row, ['matched'], { state: result.status === 'succeeded' ? 'paid' : 'failed', outcome: result.code ?? result.status });
