@@ -296,7 +296,15 @@ if (!quick) {
       genuine_mean: r(genMean, 6),
       genuine_sd: r(genSd, 6),
     },
-    without_label_errors: { impostor_pairs: ap.impostors - removedPairs, removed_pairs: removedPairs, curve: cleanCurve },
+    without_label_errors: {
+      impostor_pairs: ap.impostors - removedPairs,
+      removed_pairs: removedPairs,
+      curve: cleanCurve,
+      top_impostor_scores: topSorted
+        .filter((t) => !errKey.has(`${names[ids[t.i]!]}|${names[ids[t.j]!]}`))
+        .slice(0, 1000)
+        .map((t) => r(t.score, 5)),
+    },
   };
   writeFileSync(calibrationPath(main.model.name), JSON.stringify(cal, null, 1) + '\n');
   log(`   thresholds written to ${calibrationPath(main.model.name).slice(repoRoot.length + 1)}`);

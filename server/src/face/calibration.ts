@@ -31,7 +31,23 @@ export interface Calibration {
   curve: CurvePoint[];
   tail: { impostor_mean: number; impostor_sd: number; top_impostor_scores: number[]; genuine_mean: number; genuine_sd: number };
   /** the same with the identity pairs of lfw/label_errors.txt removed from the impostors */
-  without_label_errors: { impostor_pairs: number; removed_pairs: number; curve: CurvePoint[] };
+  without_label_errors: { impostor_pairs: number; removed_pairs: number; curve: CurvePoint[]; top_impostor_scores?: number[] };
+}
+
+/**
+ * The view for deciding 1:N: LFW's label errors (one person under two names) are not impostors,
+ * and left in they set the extreme tail, so that almost no genuine pair clears the threshold.
+ * Twins and siblings stay in: they are real impostors.
+ */
+export function withoutLabelErrors(cal: Calibration): Calibration {
+  const clean = cal.without_label_errors;
+  if (clean.top_impostor_scores === undefined) return cal;
+  return {
+    ...cal,
+    impostor_pairs: clean.impostor_pairs,
+    curve: clean.curve,
+    tail: { ...cal.tail, top_impostor_scores: clean.top_impostor_scores },
+  };
 }
 
 export const calibrationDir = join(dirname(fileURLToPath(import.meta.url)), 'calibration');
