@@ -61,6 +61,8 @@ describeEachDialect('payments', (dialect) => {
     const { payments } = p.services;
     await payments.topUp('shopper_list', 1000, 'usd', 'seed-list');
     const a = await payments.createIntent(p.merchantId, { amount: 100, currency: 'usd', storeId: p.storeId, terminalId: 'trm_list' });
+    // Ids order by the millisecond they were made in; within one millisecond their order is random.
+    await new Promise((r) => setTimeout(r, 3));
     const b = await payments.createIntent(p.merchantId, { amount: 200, currency: 'usd', storeId: p.storeId, terminalId: 'trm_list' });
     assert.equal((await payments.nextForTerminal(p.merchantId, 'trm_list'))?.id, a.id);
     assert.equal(await payments.nextForTerminal('mer_other', 'trm_list'), undefined, "another merchant's terminal id finds nothing");
