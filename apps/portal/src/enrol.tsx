@@ -1,12 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CameraSession, GUIDANCE_TEXT, type Guidance } from '@facepay/face-capture';
+import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type Guidance } from '@facepay/face-capture';
 import { api, ApiError, type Me } from './api.ts';
-
-const CHALLENGE_TEXT = {
-  turn_left: 'Slowly turn your head to the left, then back',
-  turn_right: 'Slowly turn your head to the right, then back',
-  blink: 'Blink once',
-} as const;
 
 type Phase =
   | { step: 'camera'; guidance: Guidance }

@@ -1,19 +1,13 @@
 import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
-import { CameraSession, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
+import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
 import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
 import { formatMoney } from '@facepay/web-common';
 import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
 import './style.css';
 
 const keyStore = new IndexedDbKeyStore();
-
-const CHALLENGE_TEXT = {
-  turn_left: 'Slowly turn your head to the left, then back',
-  turn_right: 'Slowly turn your head to the right, then back',
-  blink: 'Blink once',
-} as const;
 
 function newId(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().replace(/-/g, '')}`;

@@ -53,6 +53,13 @@ export const GUIDANCE_TEXT: Record<Guidance, string> = {
   ok: 'Hold still…',
 };
 
+/** What the screen asks for during the server's liveness challenge (terminal and enrolment alike). */
+export const CHALLENGE_TEXT = {
+  turn_left: 'Slowly turn your head to the left, then back',
+  turn_right: 'Slowly turn your head to the right, then back',
+  blink: 'Blink once',
+} as const;
+
 /** The largest face: the one nearest the camera. */
 export function mainFace(frame: SeenFrame): SeenFace | undefined {
   let best: SeenFace | undefined;
