@@ -61,21 +61,36 @@ export const ledgerRepo = {
   },
 
   /**
-   * Applies a delta under the account's limit flag, in one statement that also takes the row lock
-   * on PostgreSQL. Answers false when the account is missing, of another currency, or the limit
-   * would be broken; the caller then finds out which.
+   * Applies each delta under its account's limit flag, in the order given, which is the order the
+   * rows are locked in on PostgreSQL. Answers the index of the first account refused (missing, of
+   * another currency, or its limit would be broken), or -1 when all were applied; after a refusal
+   * the caller must roll back.
    */
-  async applyDelta(x: SqlExecutor, id: string, currency: string, d: AccountDelta): Promise<boolean> {
-    const r = await x.execute(
-      `UPDATE ledger_accounts SET
-         debits_pending = debits_pending + $3, debits_posted = debits_posted + $4,
-         credits_pending = credits_pending + $5, credits_posted = credits_posted + $6
-       WHERE id = $1 AND currency = $2
-         AND ((flags & 1) = 0 OR debits_posted + $4 + debits_pending + $3 <= credits_posted + $6)
-         AND ((flags & 2) = 0 OR credits_posted + $6 + credits_pending + $5 <= debits_posted + $4)`,
-      [id, currency, d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted],
-    );
-    return r.changes === 1;
+  async applyDeltas(x: SqlExecutor, rows: readonly { id: string; currency: string; delta: AccountDelta }[]): Promise<number> {
+    if (x.dialect === 'postgres') {
+      const [r] = await x.query<{ refused: number }>('SELECT ledger_apply_deltas($1, $2, $3, $4, $5, $6) AS refused', [
+        rows.map((r) => r.id),
+        rows.map((r) => r.currency),
+        rows.map((r) => r.delta.debitsPending),
+        rows.map((r) => r.delta.debitsPosted),
+        rows.map((r) => r.delta.creditsPending),
+        rows.map((r) => r.delta.creditsPosted),
+      ]);
+      return r!.refused - 1;
+    }
+    for (const [i, { id, currency, delta: d }] of rows.entries()) {
+      const r = await x.execute(
+        `UPDATE ledger_accounts SET
+           debits_pending = debits_pending + $3, debits_posted = debits_posted + $4,
+           credits_pending = credits_pending + $5, credits_posted = credits_posted + $6
+         WHERE id = $1 AND currency = $2
+           AND ((flags & 1) = 0 OR debits_posted + $4 + debits_pending + $3 <= credits_posted + $6)
+           AND ((flags & 2) = 0 OR credits_posted + $6 + credits_pending + $5 <= debits_posted + $4)`,
+        [id, currency, d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted],
+      );
+      if (r.changes !== 1) return i;
+    }
+    return -1;
   },
 
   /** Answers false, inserting nothing, when the id exists already. */

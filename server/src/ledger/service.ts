@@ -123,9 +123,8 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
         throw new DomainError('invalid', 'currency_mismatch', `account ${id} holds ${m.currency}, not ${cur}`);
       }
     }
-    for (const id of ids) {
-      if (!(await repo.applyDelta(x, id, currency.get(id)!, deltas.get(id)!))) throw refused(id);
-    }
+    const at = await repo.applyDeltas(x, ids.map((id) => ({ id, currency: currency.get(id)!, delta: deltas.get(id)! })));
+    if (at >= 0) throw refused(ids[at]!);
   }
 
   function add(deltas: Map<string, AccountDelta>, currencies: Map<string, string>, id: string, cur: string, d: Partial<AccountDelta>): void {

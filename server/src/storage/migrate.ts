@@ -28,10 +28,21 @@ export async function migrate(db: Db, migrations: readonly Migration[]): Promise
   return applied;
 }
 
-/** Statements separated by `;` at the end of a line (migrations hold no procedural code). */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*$/m)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+/**
+ * Statements separated by `;` at the end of a line. A PostgreSQL function body between `$$` marks
+ * is one statement whatever its lines end with.
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  for (const [i, part] of sql.split('$$').entries()) {
+    // Odd parts are function bodies: glue them to the statement they belong to.
+    if (i % 2 === 1) {
+      out[out.length - 1] += `$$${part}$$`;
+      continue;
+    }
+    const pieces = part.split(/;\s*$/m);
+    if (i > 0) out[out.length - 1] += pieces.shift()!;
+    out.push(...pieces);
+  }
+  return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Migration } from './db.ts';
+import { splitStatements } from './migrate.ts';
 import { describeEachDb } from './testing.ts';
 
 const migrations: Migration[] = [
@@ -66,4 +67,18 @@ describeEachDb('storage port', migrations, (getDb) => {
     assert.deepEqual(kept, expected.map((i) => `g${i}`));
     results.forEach((r, i) => assert.equal(r.status, i % 3 === 0 ? 'rejected' : 'fulfilled'));
   });
+});
+
+test('migrations split at line-ending semicolons, but never inside a $$ function body', () => {
+  const sql = `CREATE TABLE a (x INT);
+CREATE FUNCTION f() RETURNS INT LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN 1;
+END $$;
+CREATE TABLE b (y INT);`;
+  assert.deepEqual(splitStatements(sql), [
+    'CREATE TABLE a (x INT)',
+    'CREATE FUNCTION f() RETURNS INT LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND $$',
+    'CREATE TABLE b (y INT)',
+  ]);
 });
