@@ -20,8 +20,8 @@ const noServerCode = {
   },
 };
 
-export async function buildApps({ quiet = false } = {}) {
-  const apps = readdirSync(join(root, 'apps')).filter((a) => existsSync(join(root, 'apps', a, 'src/main.tsx')));
+export async function buildApps({ quiet = false, only = undefined } = {}) {
+  const apps = readdirSync(join(root, 'apps')).filter((a) => existsSync(join(root, 'apps', a, 'src/main.tsx')) && (only === undefined || only.includes(a)));
   for (const app of apps) {
     const dir = join(root, 'apps', app);
     const dist = join(dir, 'dist');

@@ -49,7 +49,7 @@ const log = (s: string): void => {
 
 // ---------------------------------------------------------------- data
 
-interface Lfw {
+export interface Lfw {
   model: string;
   version: string;
   dim: number;
@@ -69,7 +69,7 @@ interface Lfw {
   fit: Float32Array;
 }
 
-const FIT_IMAGES = 1000;
+export const FIT_IMAGES = 1000;
 /** LFW's people: the gallery of size S holds S - 5749 distractors plus one image of each person. */
 const LFW_PEOPLE = 5749;
 
@@ -100,7 +100,7 @@ function findLfwFile(): { file: string; model: string; partial: boolean } | unde
   return undefined;
 }
 
-function loadLfw(): Lfw {
+export function loadLfw(): Lfw {
   const found = findLfwFile();
   if (found === undefined) return syntheticLfw();
   const byName = new Map<string, Float32Array[]>();
@@ -248,11 +248,14 @@ function impostorCalibration(lfw: Lfw): FalseMatchCalibration {
   return { model: lfw.model, version: lfw.version, dim, impostorPairs: pairs, curve, topImpostorScores: top, impostorMean: mean, impostorSd: sd };
 }
 
+/** What the distractors are drawn from: real embeddings of one model. */
+export type DistractorBasis = Pick<Lfw, 'model' | 'dim' | 'fit'>;
+
 /**
  * Distractors: a Gaussian with the mean and full covariance of the LFW embeddings (Cholesky
  * factor), each draw renormalised to unit length: one template per synthetic identity.
  */
-function distractorFactory(lfw: Lfw): (count: number, seed: number) => Float32Array {
+export function distractorFactory(lfw: DistractorBasis): (count: number, seed: number) => Float32Array {
   const { fit: all, dim } = lfw;
   const n = all.length / dim;
   const mean = new Float64Array(dim);
@@ -295,12 +298,12 @@ function distractorFactory(lfw: Lfw): (count: number, seed: number) => Float32Ar
   };
 }
 
-function fingerprint(lfw: Lfw): string {
+function fingerprint(lfw: DistractorBasis): string {
   return createHash('sha256').update(Buffer.from(lfw.fit.buffer)).digest('hex').slice(0, 12);
 }
 
 /** Distractors 0..count-1, made in blocks of 50,000 with a seed per block and cached on disk. */
-function distractors(lfw: Lfw, count: number): Float32Array {
+export function distractors(lfw: DistractorBasis, count: number): Float32Array {
   const dim = lfw.dim;
   const file = join(cacheRoot, `distractors-${lfw.model}-${fingerprint(lfw)}.f32`);
   const block = 50_000;
@@ -329,7 +332,7 @@ function distractors(lfw: Lfw, count: number): Float32Array {
   return out.subarray(0, count * dim);
 }
 
-function digitsFor(i: number): string {
+export function digitsFor(i: number): string {
   return String(seededRandom(777_000 + i).int(10_000)).padStart(4, '0');
 }
 
@@ -337,7 +340,7 @@ function digitsFor(i: number): string {
 
 const benchKey = masterKeyFromBytes(createHash('sha256').update('facepay bench gallery master key (not a secret)').digest());
 
-function percentile(xs: number[], p: number): number {
+export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
 }
@@ -763,4 +766,5 @@ async function main(): Promise<void> {
   if (asJson) out(JSON.stringify(json));
 }
 
-await main();
+// Other benches import the distractors from here; only running this file runs the bench.
+if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) await main();

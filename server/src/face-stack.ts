@@ -14,6 +14,7 @@ import {
   verifyChallenge,
   withoutLabelErrors,
   type ChallengeFailure,
+  type ChallengeOptions,
   type FaceAnalysis,
   type FaceEngine,
 } from './face/index.ts';
@@ -69,6 +70,8 @@ export interface FaceStackDeps {
   workers: number;
   /** Progress of the index build goes here; null keeps quiet (tests). */
   progressOut?: NodeJS.WriteStream | null;
+  /** The liveness challenge's settings, e.g. only the kinds a test's fake camera can perform. */
+  challenge?: Partial<ChallengeOptions>;
 }
 
 function secondFaceNear(a: FaceAnalysis): boolean {
@@ -81,6 +84,7 @@ async function checkFrames(
   engine: FaceEngine,
   challenge: ChallengeSpec,
   frames: readonly CaptureFrame[],
+  opts: Partial<ChallengeOptions>,
 ): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
   const analyses = await Promise.all(frames.map((f) => engine.analyze(f.image, { purpose: 'inspect' })));
   if (analyses.some(secondFaceNear))
@@ -88,11 +92,12 @@ async function checkFrames(
   const verdict = verifyChallenge(
     challenge,
     frames.map((f, i) => ({ at: f.at, analysis: analyses[i]! })),
+    opts,
   );
   if (!verdict.passed && verdict.reason !== null)
     return { ok: false, liveness: ATTACK_SIGNS.has(verdict.reason), code: verdict.reason, message: MESSAGES[verdict.reason] };
   const frontal = analyses.filter(
-    (a) => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= defaultChallengeOptions.frontalYawDeg,
+    (a) => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= (opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg),
   );
   if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
   return { ok: true, frontal };
@@ -126,12 +131,13 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   });
   await gallery.start();
 
-  const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock);
+  const challengeOptions = deps.challenge ?? {};
+  const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
     async verify(c, frames): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames);
+      const r = await checkFrames(engine, c, frames, challengeOptions);
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -140,7 +146,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames);
+      const r = await checkFrames(engine, c, frames, challengeOptions);
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];

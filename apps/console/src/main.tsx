@@ -1,22 +1,158 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
+import { CampaignsPage } from './pages/campaigns.tsx';
+import { DashboardPage } from './pages/dashboard.tsx';
+import { MembersPage } from './pages/members.tsx';
+import { PaymentsPage } from './pages/payments.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import { StoresPage } from './pages/stores.tsx';
+import { go, type Session } from './session.ts';
+import { Alert, Field, message, setZone } from './ui.tsx';
 import './style.css';
 
-function App() {
-  const [status, setStatus] = useState('checking the server…');
-  useEffect(() => {
-    fetch('/health')
-      .then((r) => (r.ok ? 'the server is up' : `the server answered ${r.status}`))
-      .catch(() => 'the server cannot be reached')
-      .then(setStatus);
-  }, []);
+interface Route {
+  page: string;
+  id: string | undefined;
+}
+
+function parseHash(): Route {
+  const [page, id] = location.hash.replace(/^#\/?/, '').split('/');
+  return { page: page || 'dashboard', id: id ? decodeURIComponent(id) : undefined };
+}
+
+const PAGES: readonly { page: string; label: string; scope: string }[] = [
+  { page: 'dashboard', label: 'Dashboard', scope: 'payments:read' },
+  { page: 'payments', label: 'Payments', scope: 'payments:read' },
+  { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
+  { page: 'members', label: 'Members', scope: 'members:read' },
+  { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
+  { page: 'settings', label: 'Settings', scope: 'any' },
+];
+
+function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      onIn(await call<StaffMe>('POST', '/v1/staff/login', { email, password }));
+    } catch (err) {
+      setError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
-    <main>
+    <main id="main" class="signin">
       <h1>Facepay merchant console</h1>
-      <p>Payments, members and campaigns for your shop.</p>
-      <p role="status">{status}</p>
+      <p>Sign in with the e-mail and password your shop's owner gave you.</p>
+      <form onSubmit={submit} aria-describedby="signin-error">
+        <Field id="email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+        <Field id="password" label="Password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+        <div id="signin-error">
+          <Alert text={error} />
+        </div>
+        <button type="submit" class="primary" disabled={busy}>
+          Sign in
+        </button>
+      </form>
     </main>
   );
+}
+
+function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
+  const [route, setRoute] = useState<Route>(parseHash());
+  useEffect(() => {
+    const on = (): void => {
+      setRoute(parseHash());
+      document.getElementById('main')?.focus();
+    };
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  const visible = PAGES.filter((p) => p.scope === 'any' || session.can(p.scope));
+  const current = visible.find((p) => p.page === route.page) ?? visible[0]!;
+  const logOut = async () => {
+    await call('POST', '/v1/staff/logout', {}).catch(() => undefined);
+    onOut();
+  };
+  let page;
+  switch (current.page) {
+    case 'payments':
+      page = <PaymentsPage session={session} id={route.id} />;
+      break;
+    case 'stores':
+      page = <StoresPage session={session} />;
+      break;
+    case 'members':
+      page = <MembersPage session={session} id={route.id} />;
+      break;
+    case 'campaigns':
+      page = <CampaignsPage session={session} id={route.id} />;
+      break;
+    case 'settings':
+      page = <SettingsPage session={session} />;
+      break;
+    default:
+      page = <DashboardPage session={session} />;
+  }
+  return (
+    <div class="shell">
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <p class="brand">
+          Facepay <span class="merchant">{session.me.merchant.name}</span>
+        </p>
+        <nav aria-label="Console">
+          <ul>
+            {visible.map((p) => (
+              <li key={p.page}>
+                <a href={`#/${p.page}`} aria-current={p.page === current.page ? 'page' : undefined}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <p class="who">
+          <span>
+            {session.me.name} <span class="role">({session.me.role})</span>
+          </span>
+          <button type="button" class="link" onClick={logOut}>
+            Sign out
+          </button>
+        </p>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const start = async (me: StaffMe): Promise<void> => {
+    const can = (scope: string): boolean => hasScope(me.scopes, scope);
+    let programme: Programme | undefined;
+    if (can('members:read')) programme = await call<Programme>('GET', '/v1/membership/programme').catch(() => undefined);
+    if (programme?.time_zone) setZone(programme.time_zone);
+    setSession({ me, can, currency: programme?.currency?.toUpperCase() });
+  };
+  useEffect(() => {
+    whenSignedOut(() => setSession(null));
+    call<StaffMe>('GET', '/v1/staff/me').then(start, () => setSession(null));
+  }, []);
+  if (session === undefined) return <p aria-live="polite">Loading…</p>;
+  if (session === null) return <SignIn onIn={(me) => void start(me).then(() => go('dashboard'))} />;
+  return <Shell session={session} onOut={() => setSession(null)} />;
 }
 
 const root = document.getElementById('app');

@@ -45,6 +45,11 @@ export interface ShopperPayment {
   created_at: number;
 }
 
+/** What to tell the shopper when a call fails: the API's own message, or a plain one for the network. */
+export function errorMessage(e: unknown): string {
+  return e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,
@@ -82,4 +87,71 @@ export const api = {
   topUp: (amount: number, currency: string) => call<Me>('POST', '/v1/shopper/topups', { amount, currency }),
   payments: () => call<{ data: ShopperPayment[] }>('GET', '/v1/shopper/payments'),
   payCode: () => call<{ code: string; expires_at: number }>('POST', '/v1/shopper/pay_codes', {}),
+};
+
+export const MEMBER_FIELDS = ['name', 'phone', 'birthday', 'gender', 'email'] as const;
+export type MemberField = (typeof MEMBER_FIELDS)[number];
+export type MemberFields = Partial<Record<MemberField, string>>;
+
+export interface Membership {
+  merchant: string;
+  merchant_name: string;
+  member_id: string;
+  programme: string;
+  benefits: string;
+  joined_at: number;
+  shared_fields: MemberFields;
+  asked_fields: MemberField[];
+  consent: { version: string; text: string };
+}
+
+export interface MembershipConsent {
+  fields: MemberField[];
+  text_version: string;
+  terminal: string | null;
+  accepted_at: number;
+  withdrawn_at: number | null;
+}
+
+export interface InboxItem {
+  id: string;
+  kind: 'receipt' | 'coupon' | 'message';
+  merchant: string;
+  merchant_name: string;
+  title: string;
+  body: string;
+  created: number;
+  read_at: number | null;
+  /** On receipts: `amount` is what was paid, after the coupon's `discount`. */
+  payment: { payment_intent: string; amount: number; discount: number; currency: string } | null;
+  coupon: { id: string; description: string; currency: string; valid_to: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
+}
+
+export interface Mute {
+  merchant: string;
+  merchant_name: string;
+  muted_at: number;
+}
+
+interface List<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor?: string | null;
+}
+
+const merchantPath = (merchantId: string) => encodeURIComponent(merchantId);
+
+export const crmApi = {
+  memberships: () => call<List<Membership>>('GET', '/v1/shopper/memberships'),
+  membershipConsents: (merchantId: string) => call<List<MembershipConsent>>('GET', `/v1/shopper/memberships/${merchantPath(merchantId)}/consents`),
+  share: (merchantId: string, fields: MemberFields, consentVersion: string) =>
+    call<Membership>('PATCH', `/v1/shopper/memberships/${merchantPath(merchantId)}`, { fields, consent_version: consentVersion }),
+  leave: (merchantId: string) => call<unknown>('DELETE', `/v1/shopper/memberships/${merchantPath(merchantId)}`),
+  inbox: (cursor: string | null, limit: number) =>
+    call<List<InboxItem>>('GET', `/v1/shopper/inbox?limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`),
+  markRead: (itemId: string) => call<unknown>('POST', `/v1/shopper/inbox/${encodeURIComponent(itemId)}/read`, {}),
+  coupons: () => call<List<InboxItem>>('GET', '/v1/shopper/coupons'),
+  mutes: () => call<List<Mute>>('GET', '/v1/shopper/mutes'),
+  mute: (merchantId: string) => call<unknown>('PUT', `/v1/shopper/mutes/${merchantPath(merchantId)}`, {}),
+  unmute: (merchantId: string) => call<unknown>('DELETE', `/v1/shopper/mutes/${merchantPath(merchantId)}`),
 };

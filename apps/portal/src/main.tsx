@@ -1,16 +1,15 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { renderSVG } from 'uqr';
-import { formatMoney, parseMoney, plainAmount } from '@facepay/web-common';
-import { api, ApiError, type Consent, type Me, type ShopperPayment } from './api.ts';
+import { formatMoney, formatPayCode, parseMoney, payCodeQrText, plainAmount } from '@facepay/web-common';
+import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
+import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
 import './style.css';
 
-type View = 'home' | 'face' | 'payments' | 'settings';
+type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings';
 
-function message(e: unknown): string {
-  return e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
-}
+const message = errorMessage;
 
 function Field(props: { id: string; label: string; type?: string; value: string; onInput: (v: string) => void; autocomplete?: string; hint?: string }) {
   return (
@@ -114,9 +113,9 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
       </button>
       {code && (
         <div class="paycode">
-          <div class="qr" role="img" aria-label="pay code as a QR code" dangerouslySetInnerHTML={{ __html: renderSVG(code.code) }} />
+          <div class="qr" role="img" aria-label="pay code as a QR code" dangerouslySetInnerHTML={{ __html: renderSVG(payCodeQrText(code.code)) }} />
           <p class="code" aria-label="pay code">
-            {code.code.replace(/(\d{4})(?=\d)/g, '$1 ')}
+            {formatPayCode(code.code)}
           </p>
           <p>Valid until {new Date(code.expires_at).toLocaleTimeString()}</p>
         </div>
@@ -278,7 +277,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
 
 function viewFromHash(): View {
   const v = location.hash.replace(/^#\/?/, '');
-  return v === 'face' || v === 'payments' || v === 'settings' ? v : 'home';
+  return v === 'face' || v === 'payments' || v === 'memberships' || v === 'inbox' || v === 'settings' ? v : 'home';
 }
 
 function App() {
@@ -296,6 +295,8 @@ function App() {
     ['home', 'Wallet'],
     ['face', 'Face pay'],
     ['payments', 'Payments'],
+    ['memberships', 'Memberships'],
+    ['inbox', 'Inbox'],
     ['settings', 'Settings'],
   ];
   return (
@@ -318,6 +319,8 @@ function App() {
         {view === 'home' && <Home me={me} setMe={setMe} />}
         {view === 'face' && <Face me={me} setMe={setMe} />}
         {view === 'payments' && <Payments />}
+        {view === 'memberships' && <Memberships me={me} />}
+        {view === 'inbox' && <Inbox />}
         {view === 'settings' && <Settings me={me} setMe={setMe} />}
       </main>
     </div>

@@ -5,6 +5,7 @@ import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from
 import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
 import { formatMoney } from '@facepay/web-common';
 import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
+import { scanPayCode } from './qr.ts';
 import './style.css';
 
 const keyStore = new IndexedDbKeyStore();
@@ -300,10 +301,28 @@ function Terminal({ api }: { api: TerminalApi }) {
 
 function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_way' }>; dispatch: (e: Event) => void }) {
   const [code, setCode] = useState('');
+  const [scanning, setScanning] = useState(true);
+  const video = useRef<HTMLVideoElement>(null);
   const digits = code.replace(/\D/g, '');
+  // The camera looks for the QR code of a pay code while the code can also be typed.
+  useEffect(() => {
+    if (!video.current) return;
+    const stop = new AbortController();
+    scanPayCode(video.current, stop.signal).then(
+      (scanned) => scanned !== undefined && !stop.signal.aborted && dispatch({ type: 'pay_code', code: scanned, paymentId: newId('tpay') }),
+      () => setScanning(false),
+    );
+    return () => stop.abort();
+  }, []);
   return (
     <section>
       <p role="alert">{state.message ?? OTHER_WAY_MESSAGES[state.reason]}</p>
+      {scanning && (
+        <>
+          <video ref={video} class="camera scan" muted playsInline aria-hidden="true" />
+          <p class="guidance">Show the QR code of your pay code to the camera, or type the code.</p>
+        </>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -1,6 +1,10 @@
 /** `facepay start`: the whole platform in one process (API, workers, web apps). */
 import { ConfigError, describeConfig, loadConfig } from '../config/index.ts';
 import { createPlatform, type Platform } from '../composition.ts';
+import { seedDemo } from '../demo.ts';
+import { seededRandom } from '../platform/index.ts';
+import { cryptoRandom } from '../platform/index.ts';
+import { newPassword } from '../staff/index.ts';
 
 const USAGE = `usage: facepay start
   Opens the database (embedded SQLite under FACEPAY_DATA_DIR, or PostgreSQL with FACEPAY_PG_URL),
@@ -11,25 +15,58 @@ ${describeConfig()}
 `;
 
 /**
- * On an empty database: a demo merchant with a store, a test key and a terminal waiting for
- * activation, printed once (only hashes of the key and the code are kept).
+ * On an empty database: a demo merchant with a store, a test key, a terminal waiting for
+ * activation and a console owner login, printed once (only hashes of the key, code and password are kept).
  */
 async function seed(p: Platform): Promise<string[]> {
-  const { merchants, devices } = p.services;
+  const { merchants, devices, staff } = p.services;
   if ((await merchants.countMerchants()) > 0) return [];
   const m = await merchants.createMerchant({ name: 'Demo Shop' });
   const store = await merchants.createStore(m.id, { name: 'Demo store' });
   const { secret } = await merchants.createApiKey(m.id, { mode: 'test', name: 'demo' });
   const terminal = devices ? await devices.createTerminal({ merchantId: m.id, storeId: store.id, label: 'Demo counter' }) : undefined;
+  const kiosk = await merchants.createStore(m.id, { name: 'Demo kiosk' });
+  const kioskTerminal = devices ? await devices.createTerminal({ merchantId: m.id, storeId: kiosk.id, label: 'Demo kiosk' }) : undefined;
+  const crm =
+    terminal && kioskTerminal
+      ? await seedDemoFor(p, m.id, [
+          { storeId: store.id, terminalId: terminal.terminal.id },
+          { storeId: kiosk.id, terminalId: kioskTerminal.terminal.id },
+        ])
+      : null;
+  const ownerPassword = newPassword(cryptoRandom);
+  const owner = staff ? await staff.create(m.id, { email: 'owner@demo.facepay.local', name: 'Demo owner', password: ownerPassword, role: 'owner' }) : undefined;
   return [
     'First start: created a demo merchant.',
     `  merchant  ${m.id} (Demo Shop)`,
     `  store     ${store.id}`,
     `  API key   ${secret}   <- shown only now; keep it`,
+    ...(owner ? [`  console   sign in as ${owner.email} with the password ${ownerPassword}   <- shown only now`] : []),
+    ...(crm ? [`  CRM       ${crm}`] : []),
     ...(terminal
       ? [`  terminal  ${terminal.terminal.id}: open the terminal app and enter the activation code ${terminal.activation.code} (valid 24 h)`]
       : []),
   ];
+}
+
+/**
+ * The demo merchant's membership programme, a few hundred members with four months of purchases,
+ * each a real payment at one of the two terminals, and three campaigns (welcome on joining, a
+ * win-back, a scheduled birthday treat): the model is described in members/demo.ts and demo.ts.
+ * The same seed gives the same visits and tickets on every fresh database (holdouts, and so the
+ * redemptions, follow the random member ids).
+ */
+async function seedDemoFor(p: Platform, merchantId: string, tills: { storeId: string; terminalId: string }[]): Promise<string | null> {
+  const started = performance.now();
+  const r = await seedDemo(p, {
+    merchantId,
+    tills,
+    random: seededRandom(20261125),
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  });
+  if (r === null) return null;
+  const s = ((performance.now() - started) / 1000).toFixed(1);
+  return `demo programme with ${r.memberIds.length} members, ${r.payments} payments (${r.purchases} by members, ${r.byFace} by face), ${r.refunds} refunds and 3 campaigns (seeded in ${s} s)`;
 }
 
 export async function run(args: string[]): Promise<number> {

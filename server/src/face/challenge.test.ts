@@ -98,5 +98,11 @@ describe('verifyChallenge', () => {
     const ok = track([0, 10, 25, 10, 0]);
     const noFace = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, faces: [], embedding: null, error: { code: 'no_face', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), noFace).reason, 'challenge_no_face');
+    const blurred = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_blurred', message: '' } } } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), blurred).reason, 'challenge_no_face');
+  });
+  test('the turned frames of a turn pass, though the analyser calls them turned', () => {
+    const turned = track([0, 10, 35, 10, 0]).map((f, i) => (i === 2 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_turned', message: '' } } } : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), turned).passed, true);
   });
 });

@@ -119,8 +119,10 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
     if (f.at < challenge.issuedAt || f.at > challenge.expiresAt) return fail('challenge_expired');
     if (i > 0 && f.at <= frames[i - 1]!.at) return fail('challenge_frames_out_of_order');
   }
+  // A turn asked for is a turned face: the analyser's "face turned" is the answer here, not a fault.
   for (const f of frames) {
-    if (f.analysis.error || !f.analysis.embedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
+    const fault = f.analysis.error !== null && f.analysis.error.code !== 'face_turned';
+    if (fault || !f.analysis.embedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
   }
   const hashes = new Set<string>();
   const marks = new Set<string>();

@@ -66,4 +66,14 @@ export class AttemptRepo {
     ]);
     return r.changes === 1;
   }
+
+  /** Paid attempts per time bucket and method (face or pay code), for the merchant dashboard. */
+  async paidByMethod(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; method: string; count: number }[]> {
+    const rows = await this.db.query<{ b: number; method: string; n: number }>(
+      `SELECT CAST(updated_at / $4 AS BIGINT) AS b, method, COUNT(DISTINCT intent_id) AS n FROM face_pay_attempts
+       WHERE merchant_id = $1 AND state = 'paid' AND updated_at >= $2 AND updated_at < $3 GROUP BY 1, 2`,
+      [merchantId, from, to, bucketMs],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b) * bucketMs, method: r.method, count: Number(r.n) }));
+  }
 }

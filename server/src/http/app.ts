@@ -57,11 +57,12 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     reply.header('request-id', request.id);
   });
 
-  // Credentials are checked before the body is even read: a caller without a valid key learns nothing else.
+  // Credentials (API key, or the console's staff cookie) are checked before the body is even read:
+  // a caller without valid ones learns nothing else.
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.auth;
     if (scope === undefined) return;
-    request.auth = await authenticateMerchant(services.merchants, request, scope);
+    request.auth = await authenticateMerchant(services.merchants, request, scope, services.staff);
   });
 
   app.addHook('preHandler', async (request, reply) => {

@@ -42,3 +42,20 @@ export function pageArgs(q: unknown): { limit: number; cursor: string | undefine
 export function listBody<T>(page: { data: T[]; hasMore: boolean; nextCursor: string | null }, map: (t: T) => unknown) {
   return { object: 'list', data: page.data.map(map), has_more: page.hasMore, next_cursor: page.nextCursor };
 }
+
+/**
+ * A domain object's keys in the API's snake_case, all the way down (arrays and nested objects);
+ * values are left as they are. For objects whose keys are all plain identifiers (rewards, events).
+ */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]));
+}
+
+/** The inverse for request bodies: `min_spend` becomes `minSpend`. */
+export function camelKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(camelKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), camelKeys(x)]));
+}

@@ -9,6 +9,8 @@ import type { MarketingService } from '../marketing/index.ts';
 import type { MembersService } from '../members/index.ts';
 import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
+import type { StaffService } from '../staff/index.ts';
+import type { ReportsService } from '../reports/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -26,6 +28,9 @@ export interface AppServices {
   clock: Clock;
   /** With the face engine off (FACEPAY_FACE=0) its face steps answer 503 face_engine_off; pay codes still work. */
   facePay: FacePayService;
+  /** Console sign-in; without it the staff cookie is not accepted. */
+  staff?: StaffService;
+  reports?: ReportsService;
 }
 
 /** One route file: registers its routes on the app. */

@@ -4,29 +4,11 @@
  * through the members entry (audience profiles without contact details, spend in a window, and
  * the platform-internal shopper id of a live member to deliver to their inbox).
  *
- * Suggested HTTP surface (the lead wires it; each line names the service method):
- *
- * merchant API / console (merchant auth)
- *   POST   /v1/campaigns                            createCampaign
- *   GET    /v1/campaigns                            campaigns
- *   GET    /v1/campaigns/{id}                       campaign
- *   POST   /v1/campaigns/{id}/status {status}       setCampaignStatus (active | paused | ended)
- *   POST   /v1/campaigns/{id}/send                  issueNow (manual or scheduled campaigns)
- *   GET    /v1/campaigns/{id}/results               results
- *   GET    /v1/members/{memberId}/coupons           couponsOf
- *   POST   /v1/messages {audience, title, body}     sendMessage
- *
- * device protocol (terminal auth; memberId resolved server side from the face match)
- *   GET    /v1/device/payments/{id}/offers          offersFor(merchantId, memberId, basket)
- *   (the confirm call of payments runs redeem with the chosen coupon, then onPayment)
- *
- * shopper portal (shopper session)
- *   GET    /v1/me/inbox?cursor&limit                inbox
- *   POST   /v1/me/inbox/{itemId}/read               markRead
- *   GET    /v1/me/coupons                           shopperCoupons
- *   GET    /v1/me/mutes                             mutes
- *   PUT    /v1/me/mutes/{merchantId}                mute
- *   DELETE /v1/me/mutes/{merchantId}                unmute
+ * HTTP surface: merchant API in http/routes/marketing.ts (/v1/campaigns..., /v1/audiences/preview,
+ * /v1/messages) and /v1/members/{id}/coupons in routes/members.ts; the shopper's inbox, coupons and
+ * mutes in http/routes/shopper-crm.ts (/v1/shopper/inbox, /coupons, /mutes). The terminal sees
+ * offersFor through the face-pay checkout (composition.ts, checkoutFor), which also runs redeem
+ * with the payment and releaseRedemption if it fails.
  *
  * platform-internal (never routed): onJoined (after members.join), onPayment (after
  * members.recordPayment of a member), onRefund (after each refund, with fullyRefunded),
@@ -40,6 +22,7 @@
  * coupon's or the message's id. `notify: false` means the shopper muted the merchant: do not
  * message them about it. Like members, the `events` sink runs inside the transaction of the
  * change: `events: { publish: (tx, e) => webhooks.record(tx, e) }`.
+ * The composition root records them in the API's snake_case: `{object, id, member_id, ...}`.
  *
  * Config: FACEPAY_MARKETING_SECRET keys the holdout assignment (`holdoutSecret`); it must stay the
  * same across restarts and processes.

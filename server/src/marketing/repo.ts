@@ -260,4 +260,14 @@ export class MarketingRepo {
       [row.id, row.merchant_id, row.audience, row.title, row.body, row.sent_at, row.recipients, row.muted],
     );
   }
+
+  /** Redemptions not reversed, per time bucket, for the merchant dashboard. */
+  async redemptionsByBucket(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; count: number; discount: number }[]> {
+    const rows = await this.db.query<{ b: number; n: number; discount: number }>(
+      `SELECT CAST(at / $4 AS BIGINT) AS b, COUNT(*) AS n, SUM(discount) AS discount FROM redemptions
+       WHERE merchant_id = $1 AND reversed_at IS NULL AND at >= $2 AND at < $3 GROUP BY 1`,
+      [merchantId, from, to, bucketMs],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b) * bucketMs, count: Number(r.n), discount: Number(r.discount) }));
+  }
 }

@@ -113,7 +113,7 @@ export interface InboxItem {
   createdAt: number;
   readAt: number | null;
   payment: { paymentId: string; amount: number; currency: string } | null;
-  coupon: { couponId: string; reward: Reward; validTo: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
+  coupon: { couponId: string; reward: Reward; currency: string; validTo: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
 }
 
 type EventBase = { merchantId: string; at: number };
@@ -685,6 +685,13 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       };
     },
 
+    /** How many live members an audience reaches now (the console shows it before a send). */
+    async audienceSize(merchantId: string, audience: Audience, at = clock.now().getTime()): Promise<number> {
+      const checked = checkAudience(audience);
+      const month = await currentMonth(merchantId, at);
+      return (await members.audience(merchantId, at)).filter((m) => inAudience(checked, m, at, month)).length;
+    },
+
     // ---- reach after the visit ----
 
     /** A message to an audience: into each live member's inbox and out as an event, except to shoppers who muted the merchant. */
@@ -796,7 +803,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       const c = await repo.coupon(r.coupon_id);
       if (c) {
         const status = c.status === 'issued' && c.valid_to <= now ? 'expired' : (c.status as 'issued' | 'redeemed' | 'void');
-        coupon = { couponId: c.id, reward: JSON.parse(c.reward) as Reward, validTo: c.valid_to, status };
+        coupon = { couponId: c.id, reward: JSON.parse(c.reward) as Reward, currency: c.currency, validTo: c.valid_to, status };
       }
     }
     return {

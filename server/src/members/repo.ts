@@ -307,4 +307,28 @@ export class MemberRepo {
     );
     return rows.map((r) => ({ day: r.day, currency: r.currency, payments: Number(r.payments), amount: Number(r.amount) }));
   }
+
+  /** Members who joined, per time bucket, for the merchant dashboard. */
+  async joinedByBucket(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; count: number }[]> {
+    const rows = await this.db.query<{ b: number; n: number }>(
+      `SELECT CAST(joined_at / $4 AS BIGINT) AS b, COUNT(*) AS n FROM members WHERE merchant_id = $1 AND joined_at >= $2 AND joined_at < $3 GROUP BY 1`,
+      [merchantId, from, to, bucketMs],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b) * bucketMs, count: Number(r.n) }));
+  }
+
+  /**
+   * Members who bought in [from, to), and of them the returning ones: those who had bought before
+   * `from` or bought more than once within it.
+   */
+  async returningBetween(merchantId: string, from: number, to: number): Promise<{ active: number; returning: number }> {
+    const [r] = await this.db.query<{ active: number; returned: number }>(
+      `SELECT COUNT(*) AS active, COALESCE(SUM(CASE WHEN inside > 1 OR earlier > 0 THEN 1 ELSE 0 END), 0) AS returned FROM (
+         SELECT member_id, SUM(CASE WHEN at >= $2 THEN 1 ELSE 0 END) AS inside, SUM(CASE WHEN at < $2 THEN 1 ELSE 0 END) AS earlier
+         FROM member_purchases WHERE merchant_id = $1 AND at < $3 GROUP BY member_id
+       ) m WHERE inside > 0`,
+      [merchantId, from, to],
+    );
+    return { active: Number(r?.active ?? 0), returning: Number(r?.returned ?? 0) };
+  }
 }

@@ -16,7 +16,8 @@ export type KeyMode = 'test' | 'live';
 
 /**
  * What a key may do. `*` is everything; `<area>:write` implies `<area>:read`. Areas:
- * payments (payment intents and refunds), stores, webhooks, keys, devices.
+ * payments (payment intents and refunds), stores, webhooks, keys, devices, staff (console logins),
+ * members (the CRM; `members:export` is its own scope, not implied), marketing (campaigns, messages).
  */
 export const SCOPES = [
   '*',
@@ -30,6 +31,13 @@ export const SCOPES = [
   'keys:write',
   'devices:read',
   'devices:write',
+  'members:read',
+  'members:write',
+  'members:export',
+  'marketing:read',
+  'marketing:write',
+  'staff:read',
+  'staff:write',
 ] as const;
 
 export interface ApiKey {
@@ -44,12 +52,17 @@ export interface ApiKey {
   createdAt: number;
 }
 
-/** Who a request acts for, once its API key is checked. */
+export type StaffRole = 'owner' | 'manager' | 'cashier';
+
+/** Who a request acts for, once its API key (or a console staff session) is checked. */
 export interface MerchantAuth {
   merchantId: string;
+  /** The API key's id, or the staff member's for a console session. */
   keyId: string;
   mode: KeyMode;
   scopes: string[];
+  /** Set for a console session: who signed in, and a cashier's refund limit in minor units (null: none). */
+  staff?: { id: string; role: StaffRole; refundLimit: number | null };
 }
 
 export interface Page<T> {

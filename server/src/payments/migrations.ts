@@ -52,7 +52,13 @@ CREATE TABLE shopper_daily_spend (
 const lookups = `CREATE INDEX payment_intents_shopper ON payment_intents (shopper_id, id);
 CREATE INDEX payment_intents_terminal ON payment_intents (terminal_id, status, id);`;
 
+// A coupon pays part of a payment: the shopper's wallet gives amount - discount, and refunds are
+// capped at that (the service checks it; the row keeps amount_refunded <= amount as before).
+const discounts = `ALTER TABLE payment_intents ADD COLUMN discount BIGINT NOT NULL DEFAULT 0 CHECK (discount >= 0);
+ALTER TABLE payment_intents ADD COLUMN coupon_id TEXT;`;
+
 export const paymentMigrations: Migration[] = [
   { id: 'payments/0001_intents_refunds', sqlite: core, postgres: core },
   { id: 'payments/0002_shopper_terminal_lookups', sqlite: lookups, postgres: lookups },
+  { id: 'payments/0003_discounts', sqlite: discounts, postgres: discounts },
 ];

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { DomainError } from '../platform/index.ts';
 import { describeEachDialect } from '../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../testing.ts';
-import { feeRefund, platformFee } from './index.ts';
+import { feeRefund, intentResource, merchantAccountId, platformFee } from './index.ts';
 
 test('platform fee: integer basis points, rounded down, no overflow', () => {
   assert.equal(platformFee(1000, 250), 25);
@@ -140,6 +140,41 @@ describeEachDialect('payments', (dialect) => {
     const c = await payments.createIntent(p.merchantId, { amount: 300, currency: 'usd', storeId: p.storeId });
     assert.equal((await payments.fail(c.id, 'no_match', 'no confident match')).failureCode, 'no_match');
     await assert.rejects(payments.createRefund(p.merchantId, { paymentIntentId: c.id }), code('payment_intent_unexpected_state'));
+  });
+
+  test('a coupon discount: the wallet pays amount - discount, the fee is on that, refunds stop at what was received', async () => {
+    const { payments, ledger } = p.services;
+    const bps = p.config.platformFeeBps;
+    await payments.topUp('shopper_coupon', 10_000, 'usd', 'seed-coupon');
+    const merchantBalance = async () => {
+      const a = await ledger.getAccount(merchantAccountId(p.merchantId, 'usd'));
+      return a.creditsPosted - a.debitsPosted;
+    };
+    const pi = await payments.createIntent(p.merchantId, { amount: 2000, currency: 'usd', storeId: p.storeId });
+    const before = await merchantBalance();
+    await assert.rejects(payments.confirmWithShopper(pi.id, 'shopper_coupon', { discount: 2000 }), code('discount_invalid'));
+    await assert.rejects(payments.confirmWithShopper(pi.id, 'shopper_coupon', { discount: -1 }), code('discount_invalid'));
+    await assert.rejects(payments.confirmWithShopper(pi.id, 'shopper_coupon', { discount: 1.5 }), code('discount_invalid'));
+    assert.equal((await payments.getIntent(p.merchantId, pi.id)).status, 'requires_face', 'a bad discount changes nothing');
+    const paid = await payments.confirmWithShopper(pi.id, 'shopper_coupon', { discount: 500, couponId: 'cpn_test' });
+    assert.equal(paid.discount, 500);
+    assert.equal(paid.couponId, 'cpn_test');
+    assert.equal(paid.platformFee, platformFee(1500, bps));
+    assert.equal(await payments.walletBalance('shopper_coupon', 'usd'), 10_000 - 1500);
+    assert.equal((await merchantBalance()) - before, 1500 - platformFee(1500, bps));
+    const json = intentResource(await payments.getIntent(p.merchantId, pi.id));
+    assert.equal(json.amount, 2000);
+    assert.equal(json.discount, 500);
+    assert.equal(json.amount_received, 1500);
+    assert.equal(json.coupon, 'cpn_test');
+    await assert.rejects(payments.createRefund(p.merchantId, { paymentIntentId: pi.id, amount: 1501 }), code('refund_exceeds_captured'));
+    const r = await payments.createRefund(p.merchantId, { paymentIntentId: pi.id });
+    assert.equal(r.amount, 1500);
+    assert.equal(r.feeRefunded, platformFee(1500, bps));
+    assert.equal(await payments.walletBalance('shopper_coupon', 'usd'), 10_000);
+    assert.equal(await merchantBalance(), before);
+    await assert.rejects(payments.createRefund(p.merchantId, { paymentIntentId: pi.id, amount: 1 }), code('payment_intent_fully_refunded'));
+    assert.deepEqual((await payments.audit()).problems, []);
   });
 
   test('an intent created twice with one idempotency key is one intent; other parameters conflict', async () => {

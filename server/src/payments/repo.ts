@@ -1,5 +1,5 @@
 import type { Row, SqlExecutor } from '../storage/index.ts';
-import type { IntentStatus, PaymentIntent, Refund } from './types.ts';
+import type { IntentFilter, IntentStatus, PaymentIntent, Refund } from './types.ts';
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
@@ -16,6 +16,8 @@ const toIntent = (r: Row): PaymentIntent => ({
   metadata: JSON.parse(r.metadata as string) as Record<string, string>,
   shopperId: str(r.shopper_id),
   platformFee: r.platform_fee === null ? null : Number(r.platform_fee),
+  discount: Number(r.discount ?? 0),
+  couponId: str(r.coupon_id),
   amountRefunded: Number(r.amount_refunded),
   failureCode: str(r.failure_code),
   failureMessage: str(r.failure_message),
@@ -57,11 +59,26 @@ export const paymentRepo = {
     const [r] = await x.query('SELECT * FROM payment_intents WHERE merchant_id = $1 AND idempotency_key = $2', [merchantId, key]);
     return r ? toIntent(r) : undefined;
   },
-  async listIntents(x: SqlExecutor, merchantId: string, storeId: string | undefined, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
-    const rows = await x.query(
-      `SELECT * FROM payment_intents WHERE merchant_id = $1 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR store_id = $4) ORDER BY id DESC LIMIT $3`,
-      [merchantId, cursor ?? null, limit, storeId ?? null],
-    );
+  /** A merchant's intents matching every given filter, newest first (ids sort by creation). */
+  async listIntents(x: SqlExecutor, merchantId: string, f: IntentFilter, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
+    const params: unknown[] = [merchantId, cursor ?? null, limit];
+    const where = ['merchant_id = $1', PAGE];
+    const add = (value: unknown, sql: (p: string) => string): void => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    add(f.storeId, (p) => `store_id = ${p}`);
+    add(f.terminalId, (p) => `terminal_id = ${p}`);
+    add(f.status, (p) => `status = ${p}`);
+    add(f.orderReference, (p) => `order_reference = ${p}`);
+    // substr rather than LIKE: LIKE is case-insensitive on SQLite and treats % and _ as wildcards.
+    add(f.orderReferencePrefix, (p) => `substr(order_reference, 1, length(CAST(${p} AS TEXT))) = ${p}`);
+    add(f.createdFrom, (p) => `created_at >= ${p}`);
+    add(f.createdTo, (p) => `created_at < ${p}`);
+    add(f.amountMin, (p) => `amount >= ${p}`);
+    add(f.amountMax, (p) => `amount <= ${p}`);
+    const rows = await x.query(`SELECT * FROM payment_intents WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $3`, params);
     return rows.map(toIntent);
   },
   async listForShopper(x: SqlExecutor, shopperId: string, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
@@ -78,8 +95,8 @@ export const paymentRepo = {
   async updateIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
     await x.execute(
       `UPDATE payment_intents SET status = $2, shopper_id = $3, platform_fee = $4, amount_refunded = $5, failure_code = $6,
-         failure_message = $7, updated_at = $8 WHERE id = $1`,
-      [p.id, p.status, p.shopperId, p.platformFee, p.amountRefunded, p.failureCode, p.failureMessage, p.updatedAt],
+         failure_message = $7, updated_at = $8, discount = $9, coupon_id = $10 WHERE id = $1`,
+      [p.id, p.status, p.shopperId, p.platformFee, p.amountRefunded, p.failureCode, p.failureMessage, p.updatedAt, p.discount, p.couponId],
     );
   },
   /** Adds to the shopper's spend for the day and answers the new total. */
@@ -113,6 +130,15 @@ export const paymentRepo = {
       [merchantId, cursor ?? null, limit, intentId ?? null],
     );
     return rows.map(toRefund);
+  },
+  /** Succeeded payments per time bucket and currency (the dashboard's sales); `amount` is what was received. */
+  async salesByBucket(x: SqlExecutor, merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; currency: string; count: number; amount: number; refunded: number }[]> {
+    const rows = await x.query<Row>(
+      `SELECT CAST(created_at / $4 AS BIGINT) AS b, currency, COUNT(*) AS n, SUM(amount - discount) AS amount, SUM(amount_refunded) AS refunded
+       FROM payment_intents WHERE merchant_id = $1 AND status = 'succeeded' AND created_at >= $2 AND created_at < $3 GROUP BY 1, 2`,
+      [merchantId, from, to, bucketMs],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b) * bucketMs, currency: r.currency as string, count: Number(r.n), amount: Number(r.amount), refunded: Number(r.refunded) }));
   },
   /** Every intent, for audits and tests. */
   async allIntents(x: SqlExecutor): Promise<PaymentIntent[]> {

@@ -13,8 +13,10 @@ import { paymentRepo as repo } from './repo.ts';
 import {
   intentResource,
   refundResource,
+  INTENT_STATUSES,
   type CreateIntentInput,
   type CreateRefundInput,
+  type IntentFilter,
   type PaymentIntent,
   type PaymentsConfig,
   type Refund,
@@ -30,6 +32,12 @@ export interface EventSink {
   record(tx: SqlExecutor, e: { merchantId: string; type: string; objectId: string; data: Record<string, unknown> }): Promise<unknown>;
 }
 
+/**
+ * Told of every refund once it has committed, and again when a retry with the same key answers it,
+ * so that what hangs on refunds (the CRM, coupons) can be idempotent on the refund id and catch up.
+ */
+export type RefundListener = (pi: PaymentIntent, refund: Refund) => Promise<void>;
+
 export interface PaymentsDeps {
   db: Db;
   clock: Clock;
@@ -39,6 +47,9 @@ export interface PaymentsDeps {
   events: EventSink;
   funding: FundingSource;
   config: PaymentsConfig;
+  onRefund?: RefundListener;
+  /** Told when an intent is cancelled (a coupon reserved for it goes back); called again on a repeated cancel. */
+  onCancel?: (pi: PaymentIntent) => Promise<void>;
 }
 
 export interface Page<T> {
@@ -57,7 +68,8 @@ export interface AuditReport {
 export interface PaymentService {
   createIntent(merchantId: string, input: CreateIntentInput, opts?: { idempotencyKey?: string | undefined }): Promise<PaymentIntent>;
   getIntent(merchantId: string, id: string): Promise<PaymentIntent>;
-  listIntents(merchantId: string, q?: { limit?: number | undefined; cursor?: string | undefined; storeId?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** A merchant's intents, newest first, narrowed by every filter given (ranges: from inclusive, to exclusive). */
+  listIntents(merchantId: string, q?: IntentFilter & { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
   /** A shopper's own payments, newest first (the portal; never a merchant). */
   listForShopper(shopperId: string, q?: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
   /** The oldest intent the till created for this terminal that still waits for a face. */
@@ -68,8 +80,14 @@ export interface PaymentService {
    * Moves the money for an identified (and confirmed) shopper: requires_face or processing ->
    * succeeded, or -> failed when the wallet or a limit says no (the error is thrown after the
    * failure is recorded). Confirming a succeeded intent again for the same shopper answers it.
+   * With a coupon's `discount` (0 <= discount < amount) the wallet pays amount - discount and the
+   * platform fee is taken on that.
    */
-  confirmWithShopper(intentId: string, shopperId: string, opts?: { idempotencyKey?: string | undefined; merchantId?: string | undefined }): Promise<PaymentIntent>;
+  confirmWithShopper(
+    intentId: string,
+    shopperId: string,
+    opts?: { idempotencyKey?: string | undefined; merchantId?: string | undefined; discount?: number | undefined; couponId?: string | undefined },
+  ): Promise<PaymentIntent>;
   /** The face flow gave up (no match, no confirmation): -> failed. */
   fail(intentId: string, code: string, message: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
   cancel(merchantId: string, intentId: string): Promise<PaymentIntent>;
@@ -81,6 +99,8 @@ export interface PaymentService {
   walletBalance(shopperId: string, currency: string): Promise<number>;
   /** Cross-checks intents and refunds against the ledger, and the ledger's own invariants. */
   audit(): Promise<AuditReport>;
+  /** Succeeded payments per time bucket and currency, for the merchant dashboard. */
+  salesByBucket(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; currency: string; count: number; amount: number; refunded: number }[]>;
 }
 
 /** Platform fee: amount x bps / 10,000, rounded down to the minor unit (BigInt, so no overflow and no float). */
@@ -121,6 +141,25 @@ function optText(v: unknown, field: string, max: number): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new DomainError('invalid', `${field}_invalid`, `${field} must be 1 to ${max} characters`);
   return v;
+}
+
+/** A search's values, for callers other than the API (whose schema checks their shape first). */
+function checkFilter(f: IntentFilter): void {
+  if (f.status !== undefined && !INTENT_STATUSES.includes(f.status)) {
+    throw new DomainError('invalid', 'status_invalid', `status is one of ${INTENT_STATUSES.join(', ')}`);
+  }
+  for (const [name, v] of [['order_reference', f.orderReference], ['order_reference_prefix', f.orderReferencePrefix]] as const) {
+    if (v !== undefined) optText(v, name, 200);
+  }
+  for (const [name, v] of [['created_from', f.createdFrom], ['created_to', f.createdTo], ['amount_min', f.amountMin], ['amount_max', f.amountMax]] as const) {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new DomainError('invalid', `${name}_invalid`, `${name} must be a non-negative whole number`);
+  }
+  if (f.createdFrom !== undefined && f.createdTo !== undefined && f.createdFrom >= f.createdTo) {
+    throw new DomainError('invalid', 'created_range_invalid', 'created_from must be before created_to');
+  }
+  if (f.amountMin !== undefined && f.amountMax !== undefined && f.amountMin > f.amountMax) {
+    throw new DomainError('invalid', 'amount_range_invalid', 'amount_min must not be above amount_max');
+  }
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -229,6 +268,8 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         metadata: checkMetadata(input.metadata),
         shopperId: null,
         platformFee: null,
+        discount: 0,
+        couponId: null,
         amountRefunded: 0,
         failureCode: null,
         failureMessage: null,
@@ -266,7 +307,9 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
 
     async listIntents(merchantId, q = {}) {
       const limit = q.limit ?? 10;
-      const rows = await repo.listIntents(db, merchantId, q.storeId, q.cursor, limit + 1);
+      const { limit: _limit, cursor, ...filter } = q;
+      checkFilter(filter);
+      const rows = await repo.listIntents(db, merchantId, filter, cursor, limit + 1);
       const hasMore = rows.length > limit;
       const data = rows.slice(0, limit);
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
@@ -296,6 +339,11 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
     async confirmWithShopper(intentId, shopperId, opts = {}) {
       checkShopperId(shopperId);
       checkKey(opts.idempotencyKey);
+      const discount = opts.discount ?? 0;
+      if (!Number.isSafeInteger(discount) || discount < 0) {
+        throw new DomainError('invalid', 'discount_invalid', 'a discount is a non-negative integer in minor units');
+      }
+      const couponId = optText(opts.couponId, 'coupon', 128);
       const made: string[] = [];
       try {
         const result = await db.transaction(async (tx) => {
@@ -303,14 +351,16 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           made.push(...(await ensureAccounts(tx, pi)));
           if (pi.status === 'succeeded' && pi.shopperId === shopperId) return pi;
           if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'confirm');
-          if (pi.amount > config.shopperPaymentLimit) {
+          if (discount >= pi.amount) throw new DomainError('invalid', 'discount_invalid', 'a discount must be less than the amount');
+          const paid = pi.amount - discount;
+          if (paid > config.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }
-          const fee = platformFee(pi.amount, config.platformFeeBps);
+          const fee = platformFee(paid, config.platformFeeBps);
           const wallet = walletAccountId(shopperId, pi.currency);
           const merchant = merchantAccountId(pi.merchantId, pi.currency);
           const transfers: TransferInput[] = [
-            { id: `${pi.id}:payment`, debitAccountId: wallet, creditAccountId: merchant, amount: pi.amount, currency: pi.currency, code: 'payment' },
+            { id: `${pi.id}:payment`, debitAccountId: wallet, creditAccountId: merchant, amount: paid, currency: pi.currency, code: 'payment' },
           ];
           if (fee > 0) {
             transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency), amount: fee, currency: pi.currency, code: 'platform_fee' });
@@ -319,8 +369,13 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           // account, updated by the ledger in its fixed order) at the very end, so that each is
           // held for the shortest time before the commit. Every path locks a shopper's day row
           // before the wallet and the wallet before shared accounts, so no two wait in a cycle.
-          const done = await transition(tx, pi, { status: 'succeeded', shopperId, platformFee: fee, failureCode: null, failureMessage: null }, 'payment_intent.succeeded');
-          const spent = await repo.addDailySpend(tx, shopperId, pi.currency, utcDay(done.updatedAt), pi.amount);
+          const done = await transition(
+            tx,
+            pi,
+            { status: 'succeeded', shopperId, platformFee: fee, discount, couponId, failureCode: null, failureMessage: null },
+            'payment_intent.succeeded',
+          );
+          const spent = await repo.addDailySpend(tx, shopperId, pi.currency, utcDay(done.updatedAt), paid);
           if (spent > config.shopperDailyLimit) {
             throw new DomainError('unprocessable', 'shopper_daily_limit_exceeded', "the payment would exceed the shopper's daily limit");
           }
@@ -357,13 +412,15 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       });
     },
 
-    cancel(merchantId, intentId) {
-      return db.transaction(async (tx) => {
+    async cancel(merchantId, intentId) {
+      const cancelled = await db.transaction(async (tx) => {
         const pi = await loadForUpdate(tx, intentId, merchantId);
         if (pi.status === 'cancelled') return pi;
         if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'cancel');
         return transition(tx, pi, { status: 'cancelled' }, 'payment_intent.cancelled');
       });
+      await deps.onCancel?.(cancelled);
+      return cancelled;
     },
 
     async createRefund(merchantId, input, opts = {}) {
@@ -373,7 +430,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       }
       const reason = optText(input.reason, 'reason', 200);
       const metadata = checkMetadata(input.metadata);
-      return retryOnDuplicate(async (tx) => {
+      const refund = await retryOnDuplicate(async (tx) => {
         if (key !== null) {
           const existing = await repo.refundByKey(tx, merchantId, key);
           if (existing) {
@@ -388,13 +445,14 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         }
         const pi = await loadForUpdate(tx, input.paymentIntentId, merchantId);
         if (pi.status !== 'succeeded' || pi.shopperId === null || pi.platformFee === null) throw unexpected(pi, 'refund');
-        const left = pi.amount - pi.amountRefunded;
+        const received = pi.amount - pi.discount;
+        const left = received - pi.amountRefunded;
         const amount = input.amount ?? left;
         if (left === 0) throw new DomainError('conflict', 'payment_intent_fully_refunded', 'the payment has been refunded in full');
         if (amount > left) {
           throw new DomainError('conflict', 'refund_exceeds_captured', `at most ${left} is left to refund`, { refundable: left });
         }
-        const feeBack = feeRefund(pi.platformFee, pi.amount, pi.amountRefunded, amount);
+        const feeBack = feeRefund(pi.platformFee, received, pi.amountRefunded, amount);
         const r: Refund = {
           id: ids.next('re'),
           merchantId,
@@ -421,6 +479,11 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         await ledger.createTransfers(transfers, tx);
         return r;
       });
+      if (deps.onRefund) {
+        const pi = await repo.getIntent(db, refund.paymentIntentId);
+        if (pi) await deps.onRefund(pi, refund);
+      }
+      return refund;
     },
 
     async getRefund(merchantId, id) {
@@ -452,6 +515,10 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       }
     },
 
+    salesByBucket(merchantId, from, to, bucketMs) {
+      return repo.salesByBucket(db, merchantId, from, to, bucketMs);
+    },
+
     async audit() {
       const problems: string[] = [];
       const ledgerReport = await ledger.verify();
@@ -470,7 +537,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         const fee = await ledger.getTransfer(`${pi.id}:fee`).catch(() => undefined);
         if (pi.status === 'succeeded') {
           succeeded++;
-          if (!pay || pay.amount !== pi.amount) problems.push(`intent ${pi.id} succeeded without its payment transfer`);
+          if (!pay || pay.amount !== pi.amount - pi.discount) problems.push(`intent ${pi.id} succeeded without its payment transfer`);
           if ((pi.platformFee ?? 0) > 0 && fee?.amount !== pi.platformFee) problems.push(`intent ${pi.id} lacks its fee transfer`);
         } else if (pay || fee) {
           problems.push(`intent ${pi.id} is ${pi.status} but money moved`);

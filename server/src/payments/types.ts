@@ -14,6 +14,10 @@ export interface PaymentIntent {
   /** Who paid; never shown to the merchant. */
   shopperId: string | null;
   platformFee: number | null;
+  /** What a coupon took off (minor units, 0 <= discount < amount): the shopper paid amount - discount. */
+  discount: number;
+  /** The coupon that paid the discount, if any. */
+  couponId: string | null;
   amountRefunded: number;
   failureCode: string | null;
   failureMessage: string | null;
@@ -46,6 +50,24 @@ export interface CreateIntentInput {
   metadata?: Record<string, string> | undefined;
 }
 
+/** What a merchant searches its payment intents by; every field narrows, none is required. */
+export interface IntentFilter {
+  storeId?: string | undefined;
+  terminalId?: string | undefined;
+  status?: IntentStatus | undefined;
+  orderReference?: string | undefined;
+  orderReferencePrefix?: string | undefined;
+  /** Epoch ms, inclusive. */
+  createdFrom?: number | undefined;
+  /** Epoch ms, exclusive. */
+  createdTo?: number | undefined;
+  /** On `amount` (before any coupon), inclusive, minor units. */
+  amountMin?: number | undefined;
+  amountMax?: number | undefined;
+}
+
+export const INTENT_STATUSES: readonly IntentStatus[] = ['requires_face', 'processing', 'succeeded', 'failed', 'cancelled'];
+
 export interface CreateRefundInput {
   paymentIntentId: string;
   /** Defaults to what is left to refund. */
@@ -63,6 +85,11 @@ export interface PaymentsConfig {
   shopperDailyLimit: number;
 }
 
+/** What the shopper actually paid: the amount less the coupon's discount, once succeeded. */
+export function amountReceived(pi: PaymentIntent): number {
+  return pi.status === 'succeeded' ? pi.amount - pi.discount : 0;
+}
+
 /** The payment intent as the API and webhooks show it (the shopper stays hidden). */
 export function intentResource(pi: PaymentIntent): Record<string, unknown> {
   return {
@@ -76,7 +103,9 @@ export function intentResource(pi: PaymentIntent): Record<string, unknown> {
     order_reference: pi.orderReference,
     description: pi.description,
     metadata: pi.metadata,
-    amount_received: pi.status === 'succeeded' ? pi.amount : 0,
+    discount: pi.discount,
+    coupon: pi.couponId,
+    amount_received: amountReceived(pi),
     amount_refunded: pi.amountRefunded,
     platform_fee_amount: pi.platformFee,
     failure_code: pi.failureCode,

@@ -4,3 +4,4 @@ export * from './ids.ts';
 export * from './errors.ts';
 export * from './paths.ts';
 export * from './progress.ts';
+export * from './passwords.ts';

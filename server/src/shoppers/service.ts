@@ -1,6 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
-import { hashPassword, verifyPassword, DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.ts';
+import { DomainError, hashPassword, verifyPassword, DEFAULT_SCRYPT_COST, type Clock, type IdGenerator, type Random, type ScryptCost } from '../platform/index.ts';
 import type { ConsentRow, ShopperRepo, ShopperRow } from './repo.ts';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type LaunchOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type LaunchOptions, type Locator, type Page } from 'playwright-core';
 import { repoRoot } from '../platform/paths.ts';
 
 export const CHROMIUM_PATH = process.env.FACEPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -38,9 +38,10 @@ export function fakeCameraArgs(videoFile: string): string[] {
 
 export const screenshotDir = join(repoRoot, 'artifacts', 'screenshots');
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** `mask` covers parts of the page, e.g. a camera view showing dataset faces, which artefacts must not keep. */
+export async function screenshot(page: Page, name: string, opts: { mask?: Locator[] } = {}): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = join(screenshotDir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true, ...(opts.mask ? { mask: opts.mask } : {}) });
   return file;
 }

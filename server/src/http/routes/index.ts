@@ -2,10 +2,15 @@ import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
 import { registerDeviceRoutes } from './devices.ts';
 import { registerFacePayRoutes } from './facepay.ts';
+import { registerMarketingRoutes } from './marketing.ts';
+import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
+import { registerShopperCrmRoutes } from './shopper-crm.ts';
 import { registerShopperRoutes } from './shoppers.ts';
+import { registerStaffRoutes } from './staff.ts';
+import { registerReportRoutes } from './reports.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
@@ -17,5 +22,10 @@ export const routeFiles: RouteRegistrar[] = [
   registerDeviceRoutes,
   registerFacePayRoutes,
   registerShopperRoutes,
+  registerShopperCrmRoutes,
+  registerMemberRoutes,
+  registerMarketingRoutes,
+  registerStaffRoutes,
+  registerReportRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

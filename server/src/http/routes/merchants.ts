@@ -68,7 +68,7 @@ export function registerMerchantRoutes(app: FastifyInstance, { merchants }: AppS
     schema: {
       tags: ['API keys'],
       summary: 'Create an API key (its secret is in this answer only)',
-      description: 'A key can only make keys of its own mode and with scopes it has itself.',
+      description: 'A key can only make keys of its own mode and with scopes it has itself; a console owner makes keys of either mode.',
       body: {
         type: 'object',
         additionalProperties: false,
@@ -84,7 +84,8 @@ export function registerMerchantRoutes(app: FastifyInstance, { merchants }: AppS
       const b = request.body as { name?: string; mode?: 'test' | 'live'; scopes?: string[] };
       const mode = b.mode ?? auth.mode;
       const scopes = b.scopes ?? auth.scopes;
-      if (mode !== auth.mode) throw new DomainError('forbidden', 'api_key_mode_mismatch', `a ${auth.mode} key can only create ${auth.mode} keys`);
+      // An owner signed in to the console stands for the merchant, not for one key, and makes either mode.
+      if (auth.staff === undefined && mode !== auth.mode) throw new DomainError('forbidden', 'api_key_mode_mismatch', `a ${auth.mode} key can only create ${auth.mode} keys`);
       if (!auth.scopes.includes('*') && scopes.some((s) => !auth.scopes.includes(s))) {
         throw new DomainError('forbidden', 'api_key_scope_insufficient', 'a key cannot grant scopes it does not have');
       }

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { intentResource, refundResource } from '../../payments/index.ts';
+import { amountReceived, INTENT_STATUSES, intentResource, refundResource, type IntentStatus } from '../../payments/index.ts';
 import { DomainError } from '../../platform/index.ts';
-import { requireAuth } from '../auth.ts';
+import { assertWithinStaffRefundLimit, requireAuth } from '../auth.ts';
 import { amountSchema, currencySchema, idParams, listBody, listQuery, metadataSchema, pageArgs } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { eventResource } from './webhooks.ts';
@@ -13,6 +13,31 @@ export function assertTestShopper(mode: string, shopper: string): void {
   if (!shopper.startsWith('test_')) {
     throw new DomainError('forbidden', 'test_shopper_required', 'test helpers act only on test shoppers, whose ids start with test_');
   }
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+const instantSchema = {
+  type: 'string',
+  maxLength: 40,
+  description: 'Epoch milliseconds, an ISO 8601 date (midnight UTC) or an ISO 8601 date-time with Z or an offset.',
+} as const;
+
+/** Date.parse rolls 2026-02-31 over into March; a date that does not exist is refused instead. */
+function realDay(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/** A query's instant: digits are epoch ms; otherwise an ISO date or a date-time that says its offset (never the server's zone). */
+function instant(v: string | undefined, param: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = /^\d{1,15}$/.test(v) ? Number(v) : ISO_INSTANT.test(v) && realDay(v) ? Date.parse(v) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new DomainError('invalid', `${param}_invalid`, `${param} must be epoch milliseconds or an ISO 8601 date or date-time with an offset`);
+  }
+  return ms;
 }
 
 const shopperSchema = { type: 'string', pattern: '^test_[A-Za-z0-9_\\-.]{1,59}$', description: 'A test shopper id (test_...).' } as const;
@@ -73,17 +98,56 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
 
   app.get('/v1/payment_intents', {
     config: { auth: 'payments:read' },
-    schema: { tags: ['Payment intents'], summary: 'List payment intents, newest first', querystring: listQuery({ store: { type: 'string', maxLength: 128 } }) },
+    schema: {
+      tags: ['Payment intents'],
+      summary: 'List and search payment intents, newest first',
+      description:
+        'Every filter given narrows the list; pages follow `next_cursor` with the same filters. Times are epoch milliseconds or ISO 8601 ' +
+        '(`2026-11-01`, midnight UTC, or a date-time with its offset, `2026-11-01T08:00:00+08:00`); `created_from` is inclusive and ' +
+        '`created_to` exclusive. Amounts are on `amount`, before any coupon. Errors (400): `parameter_invalid` (a value of the wrong form, ' +
+        'with `param`), `created_from_invalid`, `created_to_invalid`, `created_range_invalid`, `amount_range_invalid`.',
+      querystring: listQuery({
+        status: { type: 'string', enum: [...INTENT_STATUSES] },
+        order_reference: { type: 'string', minLength: 1, maxLength: 200, description: 'Exactly this order number.' },
+        order_reference_prefix: { type: 'string', minLength: 1, maxLength: 200, description: 'Order numbers that start with this (case-sensitive).' },
+        created_from: instantSchema,
+        created_to: instantSchema,
+        amount_min: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
+        amount_max: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
+        store: { type: 'string', minLength: 1, maxLength: 128 },
+        terminal: { type: 'string', minLength: 1, maxLength: 64 },
+      }),
+    },
     handler: async (request) => {
       const auth = requireAuth(request);
-      const page = await payments.listIntents(auth.merchantId, { ...pageArgs(request.query), storeId: (request.query as { store?: string }).store });
+      const q = request.query as Record<string, string | undefined>;
+      const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+      const page = await payments.listIntents(auth.merchantId, {
+        ...pageArgs(request.query),
+        storeId: q.store,
+        terminalId: q.terminal,
+        status: q.status as IntentStatus | undefined,
+        orderReference: q.order_reference,
+        orderReferencePrefix: q.order_reference_prefix,
+        createdFrom: instant(q.created_from, 'created_from'),
+        createdTo: instant(q.created_to, 'created_to'),
+        amountMin: num(q.amount_min),
+        amountMax: num(q.amount_max),
+      });
       return listBody(page, intentResource);
     },
   });
 
   app.get('/v1/payment_intents/:id', {
     config: { auth: 'payments:read' },
-    schema: { tags: ['Payment intents'], summary: 'Retrieve a payment intent', params: idParams },
+    schema: {
+      tags: ['Payment intents'],
+      summary: 'Retrieve a payment intent',
+      description:
+        'A member may pay with a coupon: `discount` is what it took off `amount`, `coupon` its id, and `amount_received` what the shopper ' +
+        'paid (amount - discount). The platform fee is on amount_received, and refunds never exceed it.',
+      params: idParams,
+    },
     handler: async (request) => intentResource(await payments.getIntent(requireAuth(request).merchantId, (request.params as { id: string }).id)),
   });
 
@@ -146,6 +210,11 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
     handler: async (request) => {
       const auth = requireAuth(request);
       const b = request.body as { payment_intent: string; amount?: number; reason?: string; metadata?: Record<string, string> };
+      if (auth.staff?.refundLimit != null) {
+        // What is left to refund only shrinks, so checking it before the refund is safe against races.
+        const pi = b.amount === undefined ? await payments.getIntent(auth.merchantId, b.payment_intent) : undefined;
+        assertWithinStaffRefundLimit(auth, b.amount ?? (pi ? amountReceived(pi) - pi.amountRefunded : 0));
+      }
       const r = await payments.createRefund(
         auth.merchantId,
         { paymentIntentId: b.payment_intent, amount: b.amount, reason: b.reason, metadata: b.metadata },

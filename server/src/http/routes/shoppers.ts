@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../platform/index.ts';
 import type { Shopper } from '../../shoppers/index.ts';
+import { readCookie, setSessionCookie } from '../cookies.ts';
 import { amountSchema, currencySchema } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { framesSchema, toFrames, type WireFrames } from './frames.ts';
@@ -15,18 +16,11 @@ const SESSION_DAYS = 30;
 const TAG = ['Shopper portal'];
 
 function sessionToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie ?? '';
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
+  return readCookie(request, COOKIE);
 }
 
 function setSession(request: FastifyRequest, reply: FastifyReply, token: string | null): void {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  const value = token === null ? `${COOKIE}=; Max-Age=0` : `${COOKIE}=${encodeURIComponent(token)}; Max-Age=${SESSION_DAYS * 86400}`;
-  reply.header('set-cookie', `${value}; Path=/; HttpOnly; SameSite=Strict${secure}`);
+  setSessionCookie(request, reply, COOKIE, token, SESSION_DAYS * 86400);
 }
 
 const signUpBody = {
@@ -61,15 +55,17 @@ const settingsBody = {
   },
 } as const;
 
+/** The signed-in shopper of a portal request (the fp_session cookie); 401 without one. */
+export async function currentShopper(shoppers: AppServices['shoppers'], request: FastifyRequest): Promise<Shopper> {
+  const token = sessionToken(request);
+  if (token === undefined) throw new DomainError('unauthorized', 'session_missing', 'Please sign in.');
+  return shoppers.authenticate(token);
+}
+
 export function registerShopperRoutes(app: FastifyInstance, services: AppServices): void {
   const { shoppers, payments, funding, merchants } = services;
   const currency = services.walletCurrency;
-
-  async function current(request: FastifyRequest): Promise<Shopper> {
-    const token = sessionToken(request);
-    if (token === undefined) throw new DomainError('unauthorized', 'session_missing', 'Please sign in.');
-    return shoppers.authenticate(token);
-  }
+  const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
 
   async function meBody(s: Shopper): Promise<Record<string, unknown>> {
     return {
@@ -230,6 +226,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           merchant_name: await name(pi.merchantId, async () => (await merchants.getMerchant(pi.merchantId)).name),
           store_name: (await name(`${pi.merchantId}/${pi.storeId}`, async () => (await merchants.getStore(pi.merchantId, pi.storeId)).name)) || null,
           amount: pi.amount,
+          discount: pi.discount,
           refunded: pi.amountRefunded,
           currency: pi.currency,
           method: pi.metadata.method ?? 'face',

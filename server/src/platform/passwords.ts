@@ -1,5 +1,5 @@
 import { scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { Random } from '../platform/index.ts';
+import type { Random } from './random.ts';
 
 // OWASP's scrypt floor (N=2^17, r=8, p=1) costs about 128 MiB and 0.3 s per hash on this class of
 // machine; that is the right price for a login. Tests pass a cheaper cost.

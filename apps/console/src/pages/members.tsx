@@ -1,0 +1,270 @@
+import { Fragment } from 'preact';
+import { useState } from 'preact/hooks';
+import { parseMoney } from '@facepay/web-common';
+import { call, qs, type Coupon, type List, type Member, type MemberProfile } from '../api.ts';
+import type { Session } from '../session.ts';
+import { Alert, Badge, Field, Loading, message, money, Select, Stat, useLoad, when } from '../ui.tsx';
+
+export const SEGMENTS = [
+  ['new', 'New'],
+  ['active', 'Active'],
+  ['champion', 'Champions'],
+  ['at_risk', 'At risk'],
+  ['lapsed', 'Lapsed'],
+] as const;
+
+interface Overview {
+  members: number;
+  left: number;
+  segments: Record<string, number>;
+}
+
+export function MembersPage({ session, id }: { session: Session; id: string | undefined }) {
+  return id ? <MemberProfilePage session={session} id={id} /> : <MemberList session={session} />;
+}
+
+function MemberList({ session }: { session: Session }) {
+  const currency = session.currency ?? 'EUR';
+  const overview = useLoad(() => call<Overview>('GET', '/v1/members/overview'));
+  const [form, setForm] = useState({ q: '', segment: '', tag: '', status: 'active', spend_min: '', spend_max: '', last_visit_from: '', last_visit_to: '' });
+  const [filters, setFilters] = useState<Record<string, string>>({ status: 'active' });
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [error, setError] = useState('');
+  const cursor = cursors[cursors.length - 1];
+  const page = useLoad(() => call<List<Member>>('GET', `/v1/members${qs({ ...filters, limit: 50, cursor })}`), [JSON.stringify(filters), cursor]);
+  const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setError('');
+    const next: Record<string, string> = {};
+    for (const k of ['q', 'segment', 'tag', 'status', 'last_visit_from', 'last_visit_to'] as const) if (form[k]) next[k] = form[k];
+    for (const k of ['spend_min', 'spend_max'] as const) {
+      if (!form[k]) continue;
+      const minor = parseMoney(form[k], currency);
+      if (minor === undefined) return setError('Enter spend as an amount, for example 50 or 12.50.');
+      next[k] = String(minor);
+    }
+    setCursors([]);
+    setFilters(next);
+  };
+  const pickSegment = (segment: string) => {
+    setForm({ ...form, segment });
+    setCursors([]);
+    setFilters({ ...filters, ...(segment ? { segment } : {}) });
+  };
+  return (
+    <>
+      <h1>Members</h1>
+      <Loading error={overview.error}>
+        {overview.data && (
+          <section class="stats" aria-label="Members per segment">
+            <Stat label="Members" value={String(overview.data.members)} sub={`${overview.data.left} left`} />
+            {SEGMENTS.map(([s, label]) => (
+              <button type="button" class="stat stat-button" key={s} onClick={() => pickSegment(s)} aria-pressed={filters.segment === s}>
+                <span class="stat-label">{label}</span>
+                <span class="stat-value">{overview.data!.segments[s] ?? 0}</span>
+              </button>
+            ))}
+          </section>
+        )}
+      </Loading>
+      <form class="filters" onSubmit={apply} role="search" aria-label="Members">
+        <Field id="member-q" label="Name, e-mail or phone" value={form.q} onInput={set('q')} />
+        <Select id="member-segment" label="Segment" value={form.segment} onChange={set('segment')} options={[['', 'Any segment'], ...SEGMENTS]} />
+        <Field id="member-tag" label="Tag" value={form.tag} onInput={set('tag')} />
+        <Select id="member-status" label="Status" value={form.status} onChange={set('status')} options={[['active', 'Members'], ['left', 'Left'], ['all', 'Everybody']]} />
+        <Field id="member-spend-min" label={`Spent at least (${currency})`} value={form.spend_min} onInput={set('spend_min')} />
+        <Field id="member-spend-max" label={`Spent at most (${currency})`} value={form.spend_max} onInput={set('spend_max')} />
+        <Field id="member-visit-from" label="Last visit from" type="date" value={form.last_visit_from} onInput={set('last_visit_from')} />
+        <Field id="member-visit-to" label="Last visit before" type="date" value={form.last_visit_to} onInput={set('last_visit_to')} />
+        <p class="field">
+          <button type="submit" class="primary">
+            Apply filters
+          </button>
+        </p>
+      </form>
+      <Alert text={error} />
+      {session.can('members:export') && (
+        <p>
+          <a class="button" href={`/v1/members/export.csv${qs(filters)}`} download>
+            Export these members as CSV
+          </a>
+        </p>
+      )}
+      <Loading error={page.error}>
+        {page.data && (
+          <>
+            <p aria-live="polite">{page.data.total ?? page.data.data.length} members match.</p>
+            <table>
+              <caption class="sr-only">Members</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Member</th>
+                  <th scope="col">Segment</th>
+                  <th scope="col">Visits</th>
+                  <th scope="col">Spend</th>
+                  <th scope="col">Last visit</th>
+                  <th scope="col">Tags</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.data.map((m) => (
+                  <tr key={m.id}>
+                    <td>
+                      <a href={`#/members/${encodeURIComponent(m.id)}`}>{m.fields.name ?? m.fields.email ?? m.id}</a>
+                      {m.status === 'left' && <Badge text="left" />}
+                    </td>
+                    <td>
+                      <Badge text={m.segment} />
+                    </td>
+                    <td class="num">{m.visits}</td>
+                    <td class="num">{money(m.spend, currency)}</td>
+                    <td>{when(m.last_visit_at)}</td>
+                    <td>{m.tags.join(', ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p class="pager">
+              {cursors.length > 0 && (
+                <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Previous
+                </button>
+              )}
+              {page.data.has_more && page.data.next_cursor && (
+                <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
+                  Next
+                </button>
+              )}
+            </p>
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}
+
+function MemberProfilePage({ session, id }: { session: Session; id: string }) {
+  const currency = session.currency ?? 'EUR';
+  const m = useLoad(() => call<MemberProfile>('GET', `/v1/members/${encodeURIComponent(id)}`), [id]);
+  const coupons = useLoad(() => call<List<Coupon>>('GET', `/v1/members/${encodeURIComponent(id)}/coupons`), [id]);
+  const [tag, setTag] = useState('');
+  const [error, setError] = useState('');
+  const addTag = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    try {
+      await call('POST', `/v1/members/${encodeURIComponent(id)}/tags`, { tag });
+      setTag('');
+      m.reload();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  const removeTag = async (t: string) => {
+    setError('');
+    try {
+      await call('DELETE', `/v1/members/${encodeURIComponent(id)}/tags/${encodeURIComponent(t)}`);
+      m.reload();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  return (
+    <>
+      <p>
+        <a href="#/members">← All members</a>
+      </p>
+      <Loading error={m.error}>
+        {m.data && (
+          <>
+            <h1>{m.data.fields.name ?? m.data.id}</h1>
+            <section class="stats" aria-label="Member figures">
+              <Stat label="Segment" value={m.data.segment.replace('_', ' ')} sub={`RFM ${m.data.rfm.recency}-${m.data.rfm.frequency}-${m.data.rfm.monetary}`} />
+              <Stat label="Visits" value={String(m.data.visits)} sub={`last ${when(m.data.last_visit_at)}`} />
+              <Stat label="Spend" value={money(m.data.spend, currency)} sub={`${money(m.data.average_ticket, currency)} per visit`} />
+              <Stat label="Member since" value={when(m.data.joined_at)} />
+            </section>
+            <h2>What the member shares</h2>
+            <dl class="facts">
+              <dt>Member id</dt>
+              <dd>
+                <code>{m.data.id}</code>
+              </dd>
+              {Object.entries(m.data.fields).map(([k, v]) => (
+                <Fragment key={k}>
+                  <dt>{k}</dt>
+                  <dd>{v}</dd>
+                </Fragment>
+              ))}
+              <dt>Usual days</dt>
+              <dd>{m.data.usual_days.join(', ') || '—'}</dd>
+              <dt>Usual hours</dt>
+              <dd>{m.data.usual_hours.map((h) => `${h}:00`).join(', ') || '—'}</dd>
+            </dl>
+            <h2>Tags</h2>
+            <ul class="tags">
+              {m.data.tags.map((t) => (
+                <li key={t}>
+                  {t}
+                  {session.can('members:write') && (
+                    <button type="button" class="link" onClick={() => removeTag(t)} aria-label={`Remove tag ${t}`}>
+                      ×
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+            {session.can('members:write') && (
+              <form class="inline" onSubmit={addTag}>
+                <Field id="member-new-tag" label="Add a tag" value={tag} onInput={setTag} required />
+                <button type="submit">Add tag</button>
+              </form>
+            )}
+            <Alert text={error} />
+            <h2>Coupons</h2>
+            <Loading error={coupons.error}>
+              {coupons.data &&
+                (coupons.data.data.length === 0 ? (
+                  <p>None.</p>
+                ) : (
+                  <ul class="plain">
+                    {coupons.data.data.map((c) => (
+                      <li key={c.id}>
+                        {c.title} <Badge text={c.status} /> until {when(c.valid_to)}
+                      </li>
+                    ))}
+                  </ul>
+                ))}
+            </Loading>
+            <h2>Recent purchases</h2>
+            {m.data.recent_purchases.length === 0 ? (
+              <p>None.</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Amount</th>
+                    <th scope="col">Refunded</th>
+                    <th scope="col">Payment</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {m.data.recent_purchases.map((p) => (
+                    <tr key={p.payment_intent}>
+                      <td>{when(p.created)}</td>
+                      <td class="num">{money(p.amount, p.currency)}</td>
+                      <td class="num">{money(p.refunded, p.currency)}</td>
+                      <td>{session.can('payments:read') ? <a href={`#/payments/${encodeURIComponent(p.payment_intent)}`}>{p.payment_intent}</a> : p.payment_intent}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}

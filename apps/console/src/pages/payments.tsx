@@ -1,0 +1,316 @@
+import { useState } from 'preact/hooks';
+import { parseMoney, plainAmount } from '@facepay/web-common';
+import { call, qs, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
+import { go, type Session } from '../session.ts';
+import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
+
+const STATUSES = [
+  ['', 'Any status'],
+  ['succeeded', 'Succeeded'],
+  ['requires_face', 'Waiting for the shopper'],
+  ['processing', 'Processing'],
+  ['failed', 'Failed'],
+  ['cancelled', 'Cancelled'],
+] as const;
+
+export function PaymentsPage({ session, id }: { session: Session; id: string | undefined }) {
+  return id ? <PaymentDetail session={session} id={id} /> : <PaymentList session={session} />;
+}
+
+/** What the search form holds, as typed; the list shows the last one submitted. */
+interface Search {
+  text: string;
+  store: string;
+  terminal: string;
+  status: string;
+  from: string;
+  to: string;
+  min: string;
+  max: string;
+}
+
+const NO_SEARCH: Search = { text: '', store: '', terminal: '', status: '', from: '', to: '', min: '', max: '' };
+
+/** Midnight of a yyyy-mm-dd date in this browser's zone, in epoch ms; `after` gives the next midnight (an exclusive end). */
+function localMidnight(date: string, after = false): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (after ? 1 : 0)).getTime() : undefined;
+}
+
+/** The API's filters for a search (the server searches every payment, not the page in view); an error message when a field is wrong. */
+function searchQuery(s: Search, currency: string): Record<string, string | number | undefined> | string {
+  const money = (text: string, what: string): number | string | undefined => {
+    if (!text.trim()) return undefined;
+    return parseMoney(text, currency) ?? `Enter the ${what} as an amount, for example 12.50.`;
+  };
+  const min = money(s.min, 'lowest amount');
+  const max = money(s.max, 'highest amount');
+  if (typeof min === 'string') return min;
+  if (typeof max === 'string') return max;
+  const text = s.text.trim();
+  return {
+    store: s.store,
+    terminal: s.terminal,
+    status: s.status,
+    order_reference_prefix: text,
+    created_from: localMidnight(s.from),
+    created_to: localMidnight(s.to, true),
+    amount_min: min,
+    amount_max: max,
+  };
+}
+
+function PaymentList({ session }: { session: Session }) {
+  const stores = useLoad(() => call<List<Store>>('GET', '/v1/stores?limit=100'));
+  const [form, setForm] = useState<Search>(NO_SEARCH);
+  const [applied, setApplied] = useState<Record<string, string | number | undefined>>({});
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const terminals = useLoad(
+    () => (form.store ? call<List<Terminal>>('GET', `/v1/stores/${encodeURIComponent(form.store)}/terminals?limit=100`) : Promise.resolve(undefined)),
+    [form.store],
+  );
+  const page = useLoad(() => call<List<PaymentIntent>>('GET', `/v1/payment_intents${qs({ limit: 25, ...applied, cursor })}`), [JSON.stringify(applied), cursor]);
+  const [error, setError] = useState('');
+  // Amounts are typed in the programme's currency, else in that of the payments in view.
+  const currency = session.currency ?? page.data?.data[0]?.currency.toUpperCase() ?? 'EUR';
+  const set = (patch: Partial<Search>): void => setForm({ ...form, ...patch });
+  const apply = (next: Search): void => {
+    setError('');
+    const q = searchQuery(next, currency);
+    if (typeof q === 'string') return setError(q);
+    setApplied(q);
+    setCursors([]);
+  };
+  const find = async (e: Event) => {
+    e.preventDefault();
+    const text = form.text.trim();
+    // A payment id opens that payment; anything else searches order numbers that start with it.
+    if (/^pi_[0-9a-z]+$/.test(text)) {
+      try {
+        const pi = await call<PaymentIntent>('GET', `/v1/payment_intents/${encodeURIComponent(text)}`);
+        return go(`payments/${pi.id}`);
+      } catch (err) {
+        return setError(message(err));
+      }
+    }
+    apply(form);
+  };
+  // Choosing from a list searches at once; typed fields wait for Enter or the button.
+  const choose = (patch: Partial<Search>): void => {
+    const next = { ...form, ...patch };
+    setForm(next);
+    apply(next);
+  };
+  const storeName = (sid: string): string => stores.data?.data.find((s) => s.id === sid)?.name ?? sid;
+  const rows = page.data?.data ?? [];
+  return (
+    <>
+      <h1>Payments</h1>
+      <form class="filters" onSubmit={find} role="search" aria-label="Payments">
+        <Field id="payment-search" label="Payment id or order number" value={form.text} onInput={(text) => set({ text })} hint="An order number finds those that start with it." />
+        <Select
+          id="payment-store"
+          label="Store"
+          value={form.store}
+          onChange={(store) => choose({ store, terminal: '' })}
+          options={[['', 'All stores'], ...(stores.data?.data ?? []).map((s) => [s.id, s.name] as const)]}
+        />
+        {form.store && (
+          <Select
+            id="payment-terminal"
+            label="Terminal"
+            value={form.terminal}
+            onChange={(terminal) => choose({ terminal })}
+            options={[['', 'All terminals'], ...(terminals.data?.data ?? []).map((t) => [t.id, t.label] as const)]}
+          />
+        )}
+        <Select id="payment-status" label="Status" value={form.status} onChange={(status) => choose({ status })} options={STATUSES} />
+        <Field id="payment-from" label="From" type="date" value={form.from} onInput={(from) => set({ from })} />
+        <Field id="payment-to" label="To (inclusive)" type="date" value={form.to} onInput={(to) => set({ to })} />
+        <Field id="payment-min" label={`Amount from (${currency})`} value={form.min} onInput={(min) => set({ min })} />
+        <Field id="payment-max" label={`Amount to (${currency})`} value={form.max} onInput={(max) => set({ max })} />
+        <p class="field">
+          <button type="submit">Search</button>
+        </p>
+      </form>
+      <Alert text={error} />
+      <Loading error={page.error}>
+        {page.data && (
+          <>
+            <table>
+              <caption class="sr-only">Payments, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Payment</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Store</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((p) => (
+                  <tr key={p.id}>
+                    <td>
+                      <a href={`#/payments/${encodeURIComponent(p.id)}`}>{p.order_reference ?? p.description ?? p.id}</a>
+                      <br />
+                      <code class="small">{p.id}</code>
+                    </td>
+                    <td class="num">
+                      {money(p.amount, p.currency)}
+                      {p.amount_refunded > 0 && <span class="small"> ({money(p.amount_refunded, p.currency)} refunded)</span>}
+                    </td>
+                    <td>
+                      <Badge text={p.amount_refunded > 0 && p.amount_refunded >= p.amount_received && p.status === 'succeeded' ? 'refunded' : p.status} />
+                    </td>
+                    <td>{storeName(p.store)}</td>
+                    <td>{when(p.created)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {rows.length === 0 && <p>No payments match.</p>}
+            <p class="pager">
+              {cursors.length > 0 && (
+                <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Newer
+                </button>
+              )}
+              {page.data.has_more && page.data.next_cursor && (
+                <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
+                  Older
+                </button>
+              )}
+            </p>
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}
+
+function PaymentDetail({ session, id }: { session: Session; id: string }) {
+  const pi = useLoad(() => call<PaymentIntent>('GET', `/v1/payment_intents/${encodeURIComponent(id)}`), [id]);
+  const refunds = useLoad(() => call<List<Refund>>('GET', `/v1/refunds${qs({ payment_intent: id, limit: 100 })}`), [id]);
+  return (
+    <>
+      <p>
+        <a href="#/payments">← All payments</a>
+      </p>
+      <h1>Payment</h1>
+      <Loading error={pi.error}>
+        {pi.data && (
+          <>
+            <dl class="facts">
+              <dt>Id</dt>
+              <dd>
+                <code>{pi.data.id}</code>
+              </dd>
+              <dt>Amount</dt>
+              <dd>{money(pi.data.amount, pi.data.currency)}</dd>
+              {(pi.data.discount ?? 0) > 0 && (
+                <>
+                  <dt>Coupon discount</dt>
+                  <dd>{money(pi.data.discount ?? 0, pi.data.currency)}</dd>
+                </>
+              )}
+              <dt>Received</dt>
+              <dd>{money(pi.data.amount_received, pi.data.currency)}</dd>
+              <dt>Refunded</dt>
+              <dd data-testid="amount-refunded">{money(pi.data.amount_refunded, pi.data.currency)}</dd>
+              <dt>Status</dt>
+              <dd>
+                <Badge text={pi.data.status} />
+                {pi.data.failure_message && <span> {pi.data.failure_message}</span>}
+              </dd>
+              <dt>Order</dt>
+              <dd>{pi.data.order_reference ?? '—'}</dd>
+              <dt>Description</dt>
+              <dd>{pi.data.description ?? '—'}</dd>
+              <dt>Terminal</dt>
+              <dd>{pi.data.terminal ?? '—'}</dd>
+              <dt>Platform fee</dt>
+              <dd>{pi.data.platform_fee_amount === null ? '—' : money(pi.data.platform_fee_amount, pi.data.currency)}</dd>
+              <dt>Created</dt>
+              <dd>{when(pi.data.created)}</dd>
+            </dl>
+            {session.can('payments:write') && pi.data.status === 'succeeded' && pi.data.amount_refunded < pi.data.amount_received && (
+              <RefundForm
+                pi={pi.data}
+                limit={session.me.refund_limit}
+                onDone={() => {
+                  pi.reload();
+                  refunds.reload();
+                }}
+              />
+            )}
+            <h2>Refunds</h2>
+            <Loading error={refunds.error}>
+              {refunds.data &&
+                (refunds.data.data.length === 0 ? (
+                  <p>None.</p>
+                ) : (
+                  <ul class="plain">
+                    {refunds.data.data.map((r) => (
+                      <li key={r.id}>
+                        {money(r.amount, r.currency)} on {when(r.created)}
+                        {r.reason ? ` — ${r.reason}` : ''} <code class="small">{r.id}</code>
+                      </li>
+                    ))}
+                  </ul>
+                ))}
+            </Loading>
+          </>
+        )}
+      </Loading>
+    </>
+  );
+}
+
+function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | null; onDone: () => void }) {
+  const left = pi.amount_received - pi.amount_refunded;
+  const [amount, setAmount] = useState(plainAmount(left, pi.currency.toUpperCase()));
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState('');
+  const [done, setDone] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    setDone('');
+    const minor = parseMoney(amount, pi.currency.toUpperCase());
+    if (minor === undefined) return setError('Enter an amount, for example 12.50.');
+    if (minor > left) return setError(`At most ${money(left, pi.currency)} is left to refund.`);
+    try {
+      const r = await call<Refund>('POST', '/v1/refunds', { payment_intent: pi.id, amount: minor, ...(reason ? { reason } : {}) });
+      setDone(`Refunded ${money(r.amount, r.currency)}.`);
+      onDone();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  return (
+    <section class="card">
+      <h2>Refund</h2>
+      <form class="inline" onSubmit={submit}>
+        <Field
+          id="refund-amount"
+          label={`Amount (${pi.currency.toUpperCase()})`}
+          value={amount}
+          onInput={setAmount}
+          hint={`Up to ${money(left, pi.currency)}${limit !== null ? `; your limit is ${money(limit, pi.currency)}` : ''}.`}
+        />
+        <Field id="refund-reason" label="Reason (optional)" value={reason} onInput={setReason} />
+        <button type="submit" class="danger">
+          Refund
+        </button>
+      </form>
+      <Alert text={error} />
+      {done && (
+        <p role="status" class="ok">
+          {done}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,151 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { formatMoney } from '@facepay/web-common';
+import { ApiError } from './api.ts';
+
+export function message(e: unknown): string {
+  return e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
+}
+
+/** The merchant's time zone for dates shown in the console (set from the programme once known). */
+let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+export function setZone(tz: string): void {
+  zone = tz;
+}
+export function currentZone(): string {
+  return zone;
+}
+
+export function when(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
+export function money(amount: number, currency: string): string {
+  return formatMoney(amount, currency.toUpperCase());
+}
+
+/** "1 payment", "3 payments". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function percent(x: number | null | undefined): string {
+  return x === null || x === undefined ? '—' : `${Math.round(x * 1000) / 10} %`;
+}
+
+/** Loads data for a page; `reload()` fetches again after a change. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | undefined; error: string; reload: () => void } {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState('');
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setError('');
+    load().then(
+      (d) => live && setData(d),
+      (e: unknown) => live && setError(message(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { data, error, reload: () => setTick((t) => t + 1) };
+}
+
+export function Field(props: {
+  id: string;
+  label: string;
+  type?: string;
+  value: string;
+  onInput: (v: string) => void;
+  autocomplete?: string;
+  hint?: string;
+  required?: boolean;
+  placeholder?: string;
+  min?: string;
+  max?: string;
+}) {
+  return (
+    <p class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.id}
+        type={props.type ?? 'text'}
+        value={props.value}
+        required={props.required}
+        placeholder={props.placeholder}
+        min={props.min}
+        max={props.max}
+        autocomplete={props.autocomplete}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
+        onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
+      />
+      {props.hint && (
+        <small id={`${props.id}-hint`} class="hint">
+          {props.hint}
+        </small>
+      )}
+    </p>
+  );
+}
+
+export function Select(props: { id: string; label: string; value: string; onChange: (v: string) => void; options: readonly (readonly [string, string])[] }) {
+  return (
+    <p class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.id} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        {props.options.map(([v, label]) => (
+          <option value={v} key={v}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </p>
+  );
+}
+
+export function Alert({ text }: { text: string }) {
+  return text ? (
+    <p role="alert" class="alert">
+      {text}
+    </p>
+  ) : null;
+}
+
+export function Loading({ error, children }: { error: string; children?: ComponentChildren }) {
+  if (error) return <Alert text={error} />;
+  return children ? <>{children}</> : <p aria-live="polite">Loading…</p>;
+}
+
+/** A secret or code shown this once, with the reason it will not be shown again. */
+export function ShownOnce({ label, value, note }: { label: string; value: string; note: string }) {
+  return (
+    <div class="once" role="status">
+      <p>
+        <strong>{label}</strong>
+      </p>
+      <p>
+        <code class="secret" data-testid="shown-once">
+          {value}
+        </code>
+      </p>
+      <p class="hint">{note}</p>
+    </div>
+  );
+}
+
+export function Stat({ label, value, sub }: { label: string; value: string; sub?: string }) {
+  return (
+    <div class="stat">
+      <p class="stat-label">{label}</p>
+      <p class="stat-value">{value}</p>
+      {sub && <p class="stat-sub">{sub}</p>}
+    </div>
+  );
+}
+
+export function Badge({ text }: { text: string }) {
+  return <span class={`badge badge-${text.replace(/[^a-z_]/g, '')}`}>{text.replace(/_/g, ' ')}</span>;
+}
