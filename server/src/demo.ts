@@ -21,7 +21,8 @@
  * gallery names the shopper whose visit it is. Everything after recognition is the real checkout.
  */
 import { createHash } from 'node:crypto';
-import { createFollowUps, createPlatform, checkoutFor, type Platform } from './composition.ts';
+import { checkoutFor, createFollowUps } from './checkout.ts';
+import { createPlatform, type Platform } from './composition.ts';
 import { AttemptRepo, createFacePayService, type FacePayService, type TerminalRef } from './facepay/index.ts';
 import { seedDemoCrm, type DemoCrmResult, type DemoTill } from './members/index.ts';
 import { ManualClock, seededRandom, type Random } from './platform/index.ts';

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
-import { checkoutFor, createFollowUps } from '../composition.ts';
+import { checkoutFor, createFollowUps } from '../checkout.ts';
 import type { Checkout, TerminalRef } from '../facepay/index.ts';
 import { repoRoot } from '../platform/index.ts';
 import { BROWSER_SKIP_REASON, launchBrowser, screenshot } from '../testing/browser.ts';

@@ -6,7 +6,7 @@
  * HTTP surface: merchant API in http/routes/members.ts (/v1/membership/programme, /v1/members,
  * /v1/members/export.csv, /v1/members/overview, /v1/members/{id}, its tags and coupons,
  * /v1/stats/non_members), the shopper's in http/routes/shopper-crm.ts (/v1/shopper/memberships...).
- * The terminal never calls it directly: the face-pay checkout (composition.ts, checkoutFor) asks
+ * The terminal never calls it directly: the face-pay checkout (checkout.ts, checkoutFor) asks
  * joinOffer for the decision and runs join when the shopper taps to join while confirming.
  *
  * platform-internal (payments calls them; never routed): memberIdFor, shopperIdFor, recordPayment

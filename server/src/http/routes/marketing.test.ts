@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkoutFor, createFollowUps } from '../../composition.ts';
+import { checkoutFor, createFollowUps } from '../../checkout.ts';
 import { ManualClock } from '../../platform/index.ts';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../../testing.ts';

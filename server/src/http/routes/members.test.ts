@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
-import { checkoutFor, createFollowUps } from '../../composition.ts';
+import { checkoutFor, createFollowUps } from '../../checkout.ts';
 import type { Checkout, TerminalRef } from '../../facepay/index.ts';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../../testing.ts';
