@@ -98,6 +98,10 @@ export async function run(args: string[]): Promise<number> {
       `  console   ${base}/console/`,
       `  portal    ${base}/portal/`,
       `  API       ${base}/v1   reference ${base}/docs   OpenAPI ${base}/openapi.json`,
+      // The development key sits beside the data it protects: fine on a laptop, no protection anywhere else.
+      ...(config.faceEnabled && !process.env.FACEPAY_MASTER_KEY
+        ? ['Warning: face templates are encrypted with a development key kept in the data directory. Set FACEPAY_MASTER_KEY (32 bytes, base64) before real shoppers enrol.']
+        : []),
       '',
     ].join('\n'),
   );
