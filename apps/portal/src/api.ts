@@ -3,6 +3,7 @@
  * server sets at sign-in, so nothing here handles a token. Errors carry the API's stable code.
  */
 import { base64, type CapturedFrame } from '@facepay/face-capture';
+import { MEMBER_FIELDS, type MemberField } from '@facepay/web-common';
 
 export class ApiError extends Error {
   constructor(
@@ -89,8 +90,7 @@ export const api = {
   payCode: () => call<{ code: string; expires_at: number }>('POST', '/v1/shopper/pay_codes', {}),
 };
 
-export const MEMBER_FIELDS = ['name', 'phone', 'birthday', 'gender', 'email'] as const;
-export type MemberField = (typeof MEMBER_FIELDS)[number];
+export { MEMBER_FIELDS, type MemberField };
 export type MemberFields = Partial<Record<MemberField, string>>;
 
 export interface Membership {

@@ -4,10 +4,9 @@
  * merchant. Merchants are named, never shown by id.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatMoney } from '@facepay/web-common';
+import { formatMoney, MEMBER_FIELD_LABELS as FIELD_LABELS } from '@facepay/web-common';
 import { crmApi, errorMessage, MEMBER_FIELDS, type InboxItem, type Me, type MemberField, type MemberFields, type Membership, type MembershipConsent } from './api.ts';
 
-const FIELD_LABELS: Record<MemberField, string> = { name: 'Name', phone: 'Phone number', birthday: 'Birthday', gender: 'Gender', email: 'E-mail' };
 const GENDER_LABELS = { female: 'Female', male: 'Male', non_binary: 'Non-binary', other: 'Other' } as const;
 /** Small enough that a long inbox pages after a screenful. */
 const INBOX_PAGE = 10;

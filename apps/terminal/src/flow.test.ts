@@ -20,7 +20,7 @@ test('a face payment goes amount, scan, challenge, decision, confirm, paying, do
   ]);
   assert.equal(s.screen, 'confirm');
   const paying = step(s, { type: 'confirm', paymentId: 'pay_1' });
-  assert.deepEqual(paying, { screen: 'paying', intent, paymentId: 'pay_1', via: { method: 'face', attemptId: 'fa_1' }, retries: 0, offline: false });
+  assert.deepEqual(paying, { screen: 'paying', intent, paymentId: 'pay_1', via: { method: 'face', attemptId: 'fa_1' }, retries: 0, offline: false, amountDue: 1150 });
   const done = step(paying, { type: 'paid', outcome: 'succeeded' });
   assert.equal(done.screen, 'done');
   assert.equal(done.screen === 'done' && done.outcome, 'succeeded');
@@ -57,15 +57,16 @@ test('every refusal leads to another way to pay, with its reason', () => {
   }
 });
 
-test('joining is offered only where the merchant has a programme', () => {
-  const without = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: match }]);
-  assert.equal(step(without, { type: 'toggle_join' }), without);
-  const withProgramme = { ...match, membership: { programme: 'Club', fields: ['name'] } };
-  const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: withProgramme }]);
-  const toggled = step(s, { type: 'toggle_join' });
-  assert.equal(toggled.screen === 'confirm' && toggled.join, true);
-  const paying = step(toggled, { type: 'confirm', paymentId: 'p' });
-  assert.deepEqual(paying.screen === 'paying' && paying.via, { method: 'face', attemptId: 'fa_1', join: ['name'] });
+test('one tap joins, only where the merchant has a programme, with the fields it asks for', () => {
+  const confirmOf = (decision: Decision) =>
+    run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision }]);
+  const without = step(confirmOf(match), { type: 'confirm', paymentId: 'p', join: true });
+  assert.deepEqual(without.screen === 'paying' && without.via, { method: 'face', attemptId: 'fa_1' }, 'no programme, nothing to join');
+  const s = confirmOf({ ...match, discount: 0, amountDue: 1250, membership: { programme: 'Club', fields: ['name', 'email'] } });
+  const joining = step(s, { type: 'confirm', paymentId: 'p', join: true });
+  assert.deepEqual(joining.screen === 'paying' && joining.via, { method: 'face', attemptId: 'fa_1', join: ['name', 'email'] });
+  const notJoining = step(s, { type: 'confirm', paymentId: 'p' });
+  assert.deepEqual(notJoining.screen === 'paying' && notJoining.via, { method: 'face', attemptId: 'fa_1' });
 });
 
 test('the cashier keypad types whole minor units without a leading zero', () => {
@@ -83,4 +84,14 @@ test('a capture the server could not use sends the shopper back to the camera wi
     { type: 'decision', decision: { outcome: 'retry', code: 'face_blurred', message: 'Hold still.' } },
   ]);
   assert.deepEqual(s, { screen: 'scanning', intent, guidance: 'no_face', notice: 'Hold still.' });
+});
+
+test('a coupon lowers what the paying and done screens show as charged', () => {
+  const confirm: State = { screen: 'confirm', intent, decision: match };
+  const paying = step(confirm, { type: 'confirm', paymentId: 'p' });
+  assert.equal(paying.screen === 'paying' && paying.amountDue, 1150);
+  const done = step(paying, { type: 'paid', outcome: 'succeeded' });
+  assert.equal(done.screen === 'done' && done.amountDue, 1150);
+  const noCoupon = step({ screen: 'confirm', intent, decision: { ...match, discount: 0, amountDue: 1250 } }, { type: 'confirm', paymentId: 'p' });
+  assert.equal(noCoupon.screen === 'paying' && noCoupon.amountDue, undefined, 'without a coupon the intent amount is charged');
 });

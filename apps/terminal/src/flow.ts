@@ -63,11 +63,12 @@ export type State =
   | { screen: 'scanning'; intent: Intent; guidance: Guidance; notice?: string }
   | { screen: 'challenge'; intent: Intent; challenge: Challenge }
   | { screen: 'deciding'; intent: Intent }
-  | { screen: 'confirm'; intent: Intent; decision: MatchDecision; join: boolean }
+  | { screen: 'confirm'; intent: Intent; decision: MatchDecision }
   | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
   | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
-  | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean }
-  | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string };
+  /** `amountDue`: what is charged, where a coupon made it less than the intent's amount. */
+  | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean; amountDue?: number }
+  | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string; amountDue?: number };
 
 export type Event =
   | { type: 'key'; key: string }
@@ -77,8 +78,8 @@ export type Event =
   | { type: 'challenge'; challenge: Challenge }
   | { type: 'captured' }
   | { type: 'decision'; decision: Decision }
-  | { type: 'toggle_join' }
-  | { type: 'confirm'; paymentId: string }
+  /** `join`: the shopper tapped "join and pay", which joins the programme offered with all its fields. */
+  | { type: 'confirm'; paymentId: string; join?: boolean }
   | { type: 'pay_code'; code: string; paymentId: string }
   | { type: 'other_way' }
   | { type: 'retrying'; offline: boolean }
@@ -113,7 +114,7 @@ function otherWay(intent: Intent, reason: OtherWayReason, message?: string, code
 function afterDecision(intent: Intent, d: Decision): State {
   switch (d.outcome) {
     case 'match':
-      return { screen: 'confirm', intent, decision: d, join: false };
+      return { screen: 'confirm', intent, decision: d };
     case 'ambiguous':
       return { screen: 'digits', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
     case 'refused':
@@ -142,6 +143,7 @@ export function step(s: State, e: Event): State {
         intent: s.intent,
         outcome: e.outcome,
         message: e.message ?? (e.outcome === 'succeeded' ? 'Paid. Thank you!' : 'The payment did not go through.'),
+        ...(s.amountDue !== undefined ? { amountDue: s.amountDue } : {}),
       };
     return s;
   }
@@ -171,11 +173,11 @@ export function step(s: State, e: Event): State {
       if (e.type === 'decision') return afterDecision(s.intent, e.decision);
       return s;
     case 'confirm':
-      if (e.type === 'toggle_join' && s.decision.membership) return { ...s, join: !s.join };
       if (e.type === 'confirm') {
-        const join = s.join ? s.decision.membership?.fields : undefined;
+        const join = e.join ? s.decision.membership?.fields : undefined;
         const via: PayVia = { method: 'face', attemptId: s.decision.attemptId, ...(join ? { join } : {}) };
-        return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via, retries: 0, offline: false };
+        const due = s.decision.discount > 0 ? { amountDue: s.decision.amountDue } : {};
+        return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via, retries: 0, offline: false, ...due };
       }
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
       return s;

@@ -3,7 +3,7 @@ import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
 import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
 import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
-import { formatMoney } from '@facepay/web-common';
+import { formatMoney, MEMBER_FIELD_LABELS, type MemberField } from '@facepay/web-common';
 import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
 import { scanPayCode } from './qr.ts';
 import './style.css';
@@ -182,7 +182,16 @@ function Terminal({ api }: { api: TerminalApi }) {
     if (state.screen !== 'idle' && state.screen !== 'done') void api.cancel(state.intent.id).catch(() => undefined);
     dispatch({ type: 'cancel' });
   };
-  const amount = state.screen === 'idle' ? null : <p class="amount">{formatMoney(state.intent.amount, state.intent.currency)}</p>;
+  const amount =
+    state.screen === 'idle' ? null : state.screen === 'confirm' && state.decision.discount > 0 ? (
+      <p class="amount">
+        <del aria-label="before the coupon">{formatMoney(state.intent.amount, state.intent.currency)}</del>{' '}
+        <span aria-label="amount due">{formatMoney(state.decision.amountDue, state.intent.currency)}</span>
+      </p>
+    ) : (
+      <p class="amount">{formatMoney((state.screen === 'paying' || state.screen === 'done' ? state.amountDue : undefined) ?? state.intent.amount, state.intent.currency)}</p>
+    );
+  const due = state.screen === 'confirm' ? formatMoney(state.decision.amountDue, state.intent.currency) : '';
 
   return (
     <main class={`screen screen-${state.screen}`} data-screen={state.screen}>
@@ -248,13 +257,20 @@ function Terminal({ api }: { api: TerminalApi }) {
             </ul>
           )}
           {state.decision.membership && (
-            <label class="join">
-              <input type="checkbox" checked={state.join} onChange={() => dispatch({ type: 'toggle_join' })} />
-              Join {state.decision.membership.programme} and share: {state.decision.membership.fields.join(', ')}
-            </label>
+            <div class="join" role="group" aria-label={`Join ${state.decision.membership.programme}`}>
+              <p>Become a member of {state.decision.membership.programme}. It will see your:</p>
+              <ul aria-label="shared on joining">
+                {state.decision.membership.fields.map((f) => (
+                  <li key={f}>{MEMBER_FIELD_LABELS[f as MemberField] ?? f}</li>
+                ))}
+              </ul>
+              <button type="button" class="primary big" onClick={() => dispatch({ type: 'confirm', paymentId: newId('tpay'), join: true })}>
+                Join and pay {due}
+              </button>
+            </div>
           )}
-          <button type="button" class="primary big" onClick={() => dispatch({ type: 'confirm', paymentId: newId('tpay') })}>
-            Pay {formatMoney(state.decision.amountDue, state.intent.currency)}
+          <button type="button" class={state.decision.membership ? '' : 'primary big'} onClick={() => dispatch({ type: 'confirm', paymentId: newId('tpay') })}>
+            {state.decision.membership ? `Pay ${due} without joining` : `Pay ${due}`}
           </button>
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
             Not me

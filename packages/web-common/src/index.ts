@@ -1,2 +1,3 @@
 export * from './money.ts';
 export * from './pay-code.ts';
+export * from './member-fields.ts';

@@ -355,7 +355,11 @@ export function createMarketingService(deps: MarketingServiceDeps) {
   }
 
   async function heldCoupons(merchantId: string, memberId: string): Promise<Coupon[]> {
-    const rows = await repo.couponsOfMember(merchantId, memberId, true);
+    return withTitles(await repo.couponsOfMember(merchantId, memberId, true));
+  }
+
+  /** Coupons with their campaign's title and budget left. */
+  async function withTitles(rows: CouponRow[]): Promise<Coupon[]> {
     const campaigns = new Map<string, CampaignRow>();
     const out: Coupon[] = [];
     for (const r of rows) {
@@ -629,8 +633,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
 
     /** A member's coupons, for the merchant console. */
     async couponsOf(merchantId: string, memberId: string): Promise<Coupon[]> {
-      const rows = await repo.couponsOfMember(merchantId, memberId);
-      return rows.map((r) => toCoupon(r, '', null));
+      return withTitles(await repo.couponsOfMember(merchantId, memberId));
     },
 
     // ---- results ----
