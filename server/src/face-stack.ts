@@ -79,14 +79,38 @@ function secondFaceNear(a: FaceAnalysis): boolean {
   return main !== undefined && second !== undefined && second.box[2] >= SECOND_FACE_RATIO * main.box[2];
 }
 
-/** Analyses every frame and checks the challenge; answers the frontal frames' analyses when it passed. */
+/**
+ * A payment's probe is made of the first frame (frontal whenever the challenge passes) and the last
+ * when it is frontal too (the face back at the camera after a turn, the eyes open again after a
+ * blink). Only these get the embedding comparable with templates, whose mirror pass costs a second
+ * run of the embedder; the others need only the one-pass vector the same-face check compares. With
+ * two workers, a third such frame would lengthen the capture by a whole pass (measured).
+ */
+const isProbeFrame = (i: number, n: number): boolean => i === 0 || i === n - 1;
+
+/**
+ * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
+ * passed. `probe` says which frames need the template-comparable embedding: all of them for an
+ * enrolment (its templates are chosen among every frontal frame), the probe frames for a payment.
+ * The passive liveness score is not part of the decision, so its model is not run.
+ */
 async function checkFrames(
   engine: FaceEngine,
   challenge: ChallengeSpec,
   frames: readonly CaptureFrame[],
   opts: Partial<ChallengeOptions>,
+  probe: 'all' | 'ends',
 ): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
-  const analyses = await Promise.all(frames.map((f) => engine.analyze(f.image, { purpose: 'inspect' })));
+  const full = (i: number): boolean => probe === 'all' || isProbeFrame(i, frames.length);
+  // The longer analyses go to the pool first: the workers then finish together instead of one of
+  // them starting a full analysis when the other is done.
+  const order = frames.map((_, i) => i).sort((x, y) => Number(full(y)) - Number(full(x)) || x - y);
+  const analyses: FaceAnalysis[] = new Array<FaceAnalysis>(frames.length);
+  await Promise.all(
+    order.map(async (i) => {
+      analyses[i] = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: full(i) ? 'model' : 'check' });
+    }),
+  );
   if (analyses.some(secondFaceNear))
     return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
   const verdict = verifyChallenge(
@@ -137,7 +161,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
     async verify(c, frames): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions);
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends');
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -146,7 +170,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames, challengeOptions);
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'all');
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];

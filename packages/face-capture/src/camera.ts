@@ -62,17 +62,19 @@ export async function toJpeg(canvas: HTMLCanvasElement, quality = 0.85): Promise
   return new Uint8Array(await blob.arrayBuffer());
 }
 
-/** `count` frames, `intervalMs` apart, for the server's liveness challenge. */
+/** `count` frames, `intervalMs` apart, for the server's liveness challenge; `onCanvas` sees each frame's pixels. */
 export async function captureBurst(
   video: HTMLVideoElement,
-  opts: { count: number; intervalMs: number; maxSide?: number; now?: () => number; onFrame?: (i: number) => void },
+  opts: { count: number; intervalMs: number; maxSide?: number; now?: () => number; onFrame?: (i: number) => void; onCanvas?: (canvas: HTMLCanvasElement, i: number) => void },
 ): Promise<CapturedFrame[]> {
   const now = opts.now ?? Date.now;
   const frames: CapturedFrame[] = [];
   for (let i = 0; i < opts.count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, opts.intervalMs));
     const at = now();
-    frames.push({ at, jpeg: await toJpeg(grab(video, opts.maxSide)) });
+    const canvas = grab(video, opts.maxSide);
+    frames.push({ at, jpeg: await toJpeg(canvas) });
+    opts.onCanvas?.(canvas, i);
     opts.onFrame?.(i);
   }
   return frames;

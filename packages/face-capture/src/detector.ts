@@ -17,6 +17,23 @@ export interface DetectorOptions {
 /** Where the platform serves the detector's model and wasm files for every web app. */
 export const FACE_ASSETS: DetectorOptions = { modelBasePath: '/assets/face/models/', wasmPath: '/assets/face/wasm/' };
 
+// MediaPipe face-mesh indices of each eye's corners and lids, as the server measures the eye aspect ratio.
+const EYES = [
+  [33, 160, 158, 133, 153, 144],
+  [362, 385, 387, 263, 373, 380],
+];
+const dist = (a: readonly (number | undefined)[], b: readonly (number | undefined)[]): number => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!);
+
+function eyeAspect(mesh: readonly (readonly (number | undefined)[])[]): number | undefined {
+  if (mesh.length < 468) return undefined;
+  let sum = 0;
+  for (const idx of EYES) {
+    const p = idx.map((i) => mesh[i]!);
+    sum += (dist(p[1]!, p[5]!) + dist(p[2]!, p[4]!)) / (2 * dist(p[0]!, p[3]!));
+  }
+  return sum / EYES.length;
+}
+
 export interface Detector {
   see(canvas: HTMLCanvasElement): Promise<SeenFrame>;
 }
@@ -50,10 +67,14 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   return {
     async see(canvas) {
       const result = await human.detect(canvas);
-      const faces = result.face.map((f) => ({
-        box: f.box,
-        ...(f.rotation ? { yaw: f.rotation.angle.yaw, pitch: f.rotation.angle.pitch } : {}),
-      }));
+      const faces = result.face.map((f) => {
+        const eyes = eyeAspect(f.mesh);
+        return {
+          box: f.box,
+          ...(f.rotation ? { yaw: f.rotation.angle.yaw, pitch: f.rotation.angle.pitch } : {}),
+          ...(eyes === undefined || !Number.isFinite(eyes) ? {} : { eyes }),
+        };
+      });
       const main = faces.reduce<(typeof faces)[number] | undefined>((a, f) => (a === undefined || f.box[2] > a.box[2] ? f : a), undefined);
       return { width: canvas.width, height: canvas.height, brightness: meanLuma(canvas, main?.box), faces };
     },

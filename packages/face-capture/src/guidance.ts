@@ -12,6 +12,8 @@ export interface SeenFace {
   /** Head rotation in radians where the detector gives it. */
   yaw?: number;
   pitch?: number;
+  /** Eye aspect ratio (mean of both eyes) where the detector gives landmarks: drops when the eyes close. */
+  eyes?: number;
 }
 
 export interface SeenFrame {

@@ -4,10 +4,14 @@
  * platform.
  */
 import { captureBurst, closeCamera, grab, openCamera, type CapturedFrame } from './camera.ts';
+import { chooseFrames, type BurstLook } from './choose.ts';
 import { createDetector, FACE_ASSETS, type Detector } from './detector.ts';
-import { guidance, SteadyGate, type Guidance, type SeenFrame } from './guidance.ts';
+import { guidance, mainFace, SteadyGate, type Guidance, type SeenFrame } from './guidance.ts';
 
 let detector: Promise<Detector | undefined> | undefined;
+
+/** How long after the burst the frames' detections may still take before every frame is sent instead. */
+const LOOK_GRACE_MS = 1500;
 
 /**
  * The detector loads once per page. If it cannot load (an old tablet, models not served) the
@@ -55,8 +59,27 @@ export class CameraSession {
     throw new Error('camera stopped');
   }
 
-  burst(onFrame?: (i: number) => void): Promise<CapturedFrame[]> {
-    return captureBurst(this.video, { count: 8, intervalMs: 250, maxSide: 480, ...(onFrame ? { onFrame } : {}) });
+  /**
+   * The challenge burst: 8 frames, 250 ms apart, each looked at by the on-device detector while the
+   * next is awaited; only the frames the server's check needs are kept (see `chooseFrames`). Without
+   * the detector, or when it has not caught up shortly after the burst, every frame is sent.
+   */
+  async burst(onFrame?: (i: number) => void): Promise<CapturedFrame[]> {
+    const found = await loadDetector();
+    let looking: Promise<unknown> = Promise.resolve();
+    const looks: Promise<BurstLook | undefined>[] = [];
+    const onCanvas = (canvas: HTMLCanvasElement): void => {
+      const look = looking.then(async (): Promise<BurstLook | undefined> => {
+        const face = mainFace(await found!.see(canvas));
+        return face === undefined ? undefined : { ...(face.yaw === undefined ? {} : { yaw: face.yaw }), ...(face.eyes === undefined ? {} : { eyes: face.eyes }) };
+      });
+      looking = look.catch(() => undefined);
+      looks.push(look.catch(() => undefined));
+    };
+    const frames = await captureBurst(this.video, { count: 8, intervalMs: 250, maxSide: 480, ...(onFrame ? { onFrame } : {}), ...(found ? { onCanvas } : {}) });
+    if (found === undefined) return frames;
+    const seen = await Promise.race([Promise.all(looks), new Promise<undefined>((r) => setTimeout(r, LOOK_GRACE_MS))]);
+    return seen === undefined ? frames : chooseFrames(seen).map((i) => frames[i]!);
   }
 
   stop(): void {

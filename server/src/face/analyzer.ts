@@ -62,8 +62,16 @@ export interface FaceAnalysis {
   quality: Quality | null;
   /** eye aspect ratio (mean of both eyes): drops when the eyes close */
   eyeAspectRatio: number | null;
-  /** L2-normalised; absent only when the analysis was refused */
+  /**
+   * L2-normalised, comparable with templates of `model`; absent when the analysis was refused or
+   * only the check embedding was asked for
+   */
   embedding: Float32Array | null;
+  /**
+   * L2-normalised single pass of the embedder (no mirror average): for comparing the frames of one
+   * capture with each other, never with templates. Absent only when the analysis was refused.
+   */
+  checkEmbedding: Float32Array | null;
   model: { name: string; version: string; dim: number };
   liveness: Liveness | null;
   /** set when the image is refused (purpose inspect returns it; the others throw) */
@@ -78,6 +86,13 @@ export interface AnalyzeOptions {
    * detached (empty). Only for a buffer that holds nothing else and is not used afterwards.
    */
   transfer?: boolean;
+  /** Score passive liveness (default true); callers that do not use the score skip its model run. */
+  liveness?: boolean;
+  /**
+   * 'model' (default) computes `embedding`, comparable with templates (with its mirror pass when
+   * configured); 'check' computes only `checkEmbedding`, one pass cheaper with mirror averaging.
+   */
+  embedding?: 'model' | 'check';
 }
 
 export interface Analyzer {
@@ -170,6 +185,7 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
       quality: null,
       eyeAspectRatio: null,
       embedding: null,
+      checkEmbedding: null,
       model: { name: model.name, version: model.version, dim: model.dim },
       liveness: null,
       error: null,
@@ -243,27 +259,33 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
     timings.quality = round(now() - t);
     if (failure && opts.purpose !== 'inspect') return refuse(failure);
 
-    t = now();
-    result.liveness = await passive.score(frame, main.points);
-    timings.liveness = round(now() - t);
+    if (opts.liveness !== false) {
+      t = now();
+      result.liveness = await passive.score(frame, main.points);
+      timings.liveness = round(now() - t);
+    }
 
     t = now();
     const geometry: CropGeometry = cropGeometry(main.points, model.eyeToMouth, model.rotate);
     const crop = warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize);
-    const crops = config.mirrorAverage ? [crop, warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize, true)] : [crop];
+    const mirror = config.mirrorAverage && opts.embedding !== 'check';
+    const crops = mirror ? [crop, warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize, true)] : [crop];
     const t1 = now();
     timings.align = round(t1 - t);
     const vectors = await embedder.embed(crops);
-    let v = vectors[0]!;
-    if (vectors.length > 1) {
-      v = new Float32Array(v.length);
+    const single = vectors[0]!;
+    result.checkEmbedding = single;
+    if (mirror) {
+      const v = new Float32Array(single.length);
       for (const w of vectors) for (let i = 0; i < v.length; i++) v[i] = v[i]! + w[i]!;
       let n = 0;
       for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
       n = Math.sqrt(n);
       for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
+      result.embedding = v;
+    } else if (opts.embedding !== 'check') {
+      result.embedding = single;
     }
-    result.embedding = v;
     timings.embed = round(now() - t1);
     timings.total = round(now() - t0);
     if (failure) result.error = { code: failure.code, message: failure.message };

@@ -20,7 +20,7 @@ function frame(at: number, yaw: number, ear: number, opts: { person?: number; ha
     ],
     quality: { ok: true, reason: null, faceSizePx: 200, pose: { yaw, pitch: 0, roll: 0 }, sharpness: 100, brightness: 120 },
     eyeAspectRatio: ear,
-    embedding,
+    checkEmbedding: embedding,
     error: null,
   };
   return { at, analysis };
@@ -96,7 +96,7 @@ describe('verifyChallenge', () => {
   test('too few frames, or a frame without a face, fail', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), track([0, 25])).reason, 'challenge_too_few_frames');
     const ok = track([0, 10, 25, 10, 0]);
-    const noFace = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, faces: [], embedding: null, error: { code: 'no_face', message: '' } } } : f));
+    const noFace = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, faces: [], checkEmbedding: null, error: { code: 'no_face', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), noFace).reason, 'challenge_no_face');
     const blurred = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_blurred', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), blurred).reason, 'challenge_no_face');

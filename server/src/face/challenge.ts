@@ -19,8 +19,11 @@ export interface Challenge {
   expiresAt: number;
 }
 
-/** What the check needs of each frame's analysis. */
-export type ChallengeFrameAnalysis = Pick<FaceAnalysis, 'image' | 'faces' | 'quality' | 'eyeAspectRatio' | 'embedding' | 'error'>;
+/**
+ * What the check needs of each frame's analysis. The frames are compared with each other by their
+ * check embeddings (one pass, no mirror): like with like, and never with a template.
+ */
+export type ChallengeFrameAnalysis = Pick<FaceAnalysis, 'image' | 'faces' | 'quality' | 'eyeAspectRatio' | 'checkEmbedding' | 'error'>;
 export interface ChallengeFrame {
   /** epoch ms at which the terminal captured the frame */
   at: number;
@@ -99,8 +102,8 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
   const o = { ...defaultChallengeOptions, ...opts };
   const yaws = frames.map((f) => f.analysis.quality?.pose.yaw ?? Number.NaN);
   const ears = frames.map((f) => f.analysis.eyeAspectRatio ?? Number.NaN);
-  const first = frames[0]?.analysis.embedding;
-  const sims = frames.map((f) => (first && f.analysis.embedding ? cosine(first, f.analysis.embedding) : Number.NaN));
+  const first = frames[0]?.analysis.checkEmbedding;
+  const sims = frames.map((f) => (first && f.analysis.checkEmbedding ? cosine(first, f.analysis.checkEmbedding) : Number.NaN));
   const finite = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
   const observed = {
     frames: frames.length,
@@ -122,7 +125,7 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
   // A turn asked for is a turned face: the analyser's "face turned" is the answer here, not a fault.
   for (const f of frames) {
     const fault = f.analysis.error !== null && f.analysis.error.code !== 'face_turned';
-    if (fault || !f.analysis.embedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
+    if (fault || !f.analysis.checkEmbedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
   }
   const hashes = new Set<string>();
   const marks = new Set<string>();

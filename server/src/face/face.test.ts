@@ -80,6 +80,22 @@ describe('face engine on fixtures', () => {
     assert.ok(Math.abs(a.quality!.pose.roll) < 15);
   });
 
+  test('a check-only analysis skips the mirror pass and, when asked, passive liveness', async () => {
+    const img = fixture('person-a-1.jpg');
+    const [full, check] = await Promise.all([
+      engine.analyze(img, { purpose: 'payment' }),
+      engine.analyze(img, { purpose: 'payment', embedding: 'check', liveness: false }),
+    ]);
+    assert.equal(check.embedding, null, 'a check embedding is never offered for comparison with templates');
+    assert.equal(check.liveness, null);
+    assert.equal(check.checkEmbedding?.length, 128);
+    // The full analysis's first pass is the very vector the check-only analysis computes.
+    assert.ok(cosine(full.checkEmbedding!, check.checkEmbedding!) > 0.9999);
+    const other = await engine.analyze(fixture('person-b.jpg'), { purpose: 'payment', embedding: 'check', liveness: false });
+    assert.ok(cosine(check.checkEmbedding!, full.checkEmbedding!) > cosine(check.checkEmbedding!, other.checkEmbedding!) + 0.05);
+    assert.ok(full.embedding && cosine(full.embedding, full.checkEmbedding!) < 0.99999, 'the model embedding averages the mirror image in');
+  });
+
   test('inspect reports a refusal instead of throwing', async () => {
     const a = await engine.analyze(await canvas(300, 300), { purpose: 'inspect' });
     assert.equal(a.error?.code, 'no_face');
@@ -170,6 +186,10 @@ describe('worker pool', () => {
     assert.ok(pooled.embedding instanceof Float32Array);
     assert.ok(cosine(pooled.embedding!, local.embedding!) > 0.9999);
     assert.equal(img.length > 0, true, 'the caller keeps its buffer unless it asks to transfer it');
+    const check = await runner.analyze(img, { purpose: 'payment', embedding: 'check', liveness: false });
+    assert.equal(check.embedding, null, 'the options cross the thread');
+    assert.equal(check.liveness, null);
+    assert.ok(cosine(check.checkEmbedding!, local.checkEmbedding!) > 0.9999);
   });
 
   test('refusals cross the thread as DomainErrors', async () => {

@@ -138,7 +138,8 @@ async function createPool(config: FaceConfig): Promise<AnalysisRunner> {
         copy.set(job.image);
         buf = copy.buffer;
       }
-      const req: WorkerRequest = { id: job.id, image: buf, opts: { purpose: job.opts.purpose } };
+      const { transfer: _, ...opts } = job.opts;
+      const req: WorkerRequest = { id: job.id, image: buf, opts };
       slot.worker.postMessage(req, [buf]);
     }
   }

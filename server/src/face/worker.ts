@@ -13,10 +13,11 @@ try {
   port.on('message', (req: WorkerRequest) => {
     void (async () => {
       let reply: WorkerReply;
-      const transfer: ArrayBuffer[] = [];
+      const transfer = new Set<ArrayBuffer>();
       try {
         const result = await analyzer.analyze(new Uint8Array(req.image), req.opts);
-        if (result.embedding) transfer.push(result.embedding.buffer as ArrayBuffer);
+        // Without a mirror pass both fields may be the same vector: a buffer is listed once.
+        for (const v of [result.embedding, result.checkEmbedding]) if (v) transfer.add(v.buffer as ArrayBuffer);
         reply = { id: req.id, result };
       } catch (e) {
         reply =
@@ -24,7 +25,7 @@ try {
             ? { id: req.id, error: { domain: true, kind: e.kind, code: e.code, message: e.message, details: e.details } }
             : { id: req.id, error: { domain: false, message: e instanceof Error ? e.message : String(e) } };
       }
-      port.postMessage(reply, transfer);
+      port.postMessage(reply, [...transfer]);
     })();
   });
   port.postMessage({ ready: true, model: analyzer.model });

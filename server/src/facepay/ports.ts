@@ -31,7 +31,7 @@ export type CaptureVerdict =
 
 export interface FaceCheck {
   issueChallenge(): ChallengeSpec;
-  /** Quality, one face throughout, the challenge done as asked, passive liveness; then one embedding. */
+  /** Quality, one face throughout, the challenge done as asked (the active liveness check); then one embedding. */
   verify(challenge: ChallengeSpec, frames: readonly CaptureFrame[]): Promise<CaptureVerdict>;
 }
 
