@@ -44,7 +44,7 @@ export interface ChallengeOptions {
   blinkDropRatio: number;
   /** ...and come back above this fraction of it */
   blinkRecoverRatio: number;
-  /** cosine similarity every frame's embedding must reach against the first frame */
+  /** cosine similarity every frame's embedding must reach against the first frame (the face stack sets it from the model's calibration) */
   sameFaceSimilarity: number;
 }
 
