@@ -165,6 +165,41 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     assert.equal((await g.identifyWithDigits(probe, '5555', { partitions: ['ask'] })).outcome, 'match');
   });
 
+  test('a search ranks at most three shoppers, each with its own flags, and none deleted', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    const base = person('sh_rk0');
+    for (let i = 0; i < 5; i++) {
+      await g.enrol({
+        shopperId: `sh_rk${i}`,
+        embeddings: [emb(i === 0 ? base : near(base, 0.1 + 0.05 * i, random))],
+        phoneLast4: `700${i}`,
+        alwaysAsk: i % 2 === 1,
+        partitionId: 'rank',
+      });
+    }
+    const probe = emb(near(base, 0.05, random));
+    const { ranked } = await g.rank(probe, { partitions: ['rank'] });
+    assert.equal(ranked.length, 3);
+    assert.deepEqual(
+      ranked.map((r) => r.shopperId),
+      ['sh_rk0', 'sh_rk1', 'sh_rk2'],
+    );
+    assert.ok((ranked[0]?.score ?? 0) > (ranked[1]?.score ?? 1) && (ranked[1]?.score ?? 0) > (ranked[2]?.score ?? 1));
+    assert.deepEqual(
+      ranked.map((r) => r.alwaysAsk),
+      [false, true, false],
+    );
+    const macs = new Set(ranked.map((r) => r.phoneSuffixMac));
+    assert.equal(macs.size, 3);
+    assert.ok(!macs.has(null));
+    await g.deleteShopper('sh_rk1');
+    assert.deepEqual(
+      (await g.rank(probe, { partitions: ['rank'] })).ranked.map((r) => r.shopperId),
+      ['sh_rk0', 'sh_rk2', 'sh_rk3'],
+    );
+  });
+
   test('partitions: a search sees only the partitions it is given', async () => {
     const g = makeGallery(getDb());
     await g.start();

@@ -36,7 +36,7 @@ export interface AnnParams {
   expansionSearch: number;
   /**
    * How the index stores vectors. `i8` (one byte a dimension) keeps a million 128-d templates
-   * within 400 bytes each, graph included; the exact re-score from the stored templates then
+   * near 400 bytes each, graph included (README, Index); the exact re-score from the stored templates then
    * corrects the ranking among the candidates.
    */
   quantization: 'i8' | 'f16' | 'f32';

@@ -230,16 +230,18 @@ export class GalleryRepo {
     }
   }
 
-  /** The rows behind the index's candidates, with their shopper's flags; deleted rows are simply absent. */
-  async candidates(keys: readonly number[]): Promise<CandidateRow[]> {
-    if (keys.length === 0) return [];
+  /** The flags of these shoppers that a decision reads; deleted shoppers are simply absent. */
+  async shopperFlags(shopperIds: readonly string[]): Promise<Pick<ShopperRow, 'shopperId' | 'alwaysAsk' | 'phoneSuffixMac'>[]> {
+    if (shopperIds.length === 0) return [];
     const rows = await this.db.query<Raw>(
-      `SELECT ${TEMPLATE_COLUMNS}, s.always_ask, s.phone_suffix_mac
-       FROM gallery_templates t JOIN gallery_shoppers s ON s.shopper_id = t.shopper_id
-       WHERE t.template_key IN (${placeholders(keys.length, 1)})`,
-      keys,
+      `SELECT shopper_id, always_ask, phone_suffix_mac FROM gallery_shoppers WHERE shopper_id IN (${placeholders(shopperIds.length, 1)})`,
+      shopperIds,
     );
-    return rows.map(toCandidate);
+    return rows.map((r) => ({
+      shopperId: String(r.shopper_id),
+      alwaysAsk: num(r.always_ask) === 1,
+      phoneSuffixMac: r.phone_suffix_mac === null || r.phone_suffix_mac === undefined ? null : String(r.phone_suffix_mac),
+    }));
   }
 
   // CROSS JOIN makes SQLite start from the shoppers' suffix index (without statistics it would

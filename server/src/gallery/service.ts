@@ -81,6 +81,12 @@ interface DataKey {
 
 const PHONE_DIGITS = /^[0-9]{4}$/;
 
+/**
+ * Shoppers a search answers with: the decision reads the first and the second (margin rule); a
+ * third lets a caller leave one shopper out and still decide (the bench's not-enrolled probes).
+ */
+const RANKED_SHOPPERS = 3;
+
 export class Gallery {
   private readonly repo: GalleryRepo;
   private readonly router: PartitionRouter<LocalPartition>;
@@ -557,16 +563,17 @@ export class Gallery {
     return scope?.partitions ?? this.router.ids();
   }
 
+  /** Exact cosine of the probe with a stored template. */
+  private exactScore(probe: Float32Array, row: TemplateRow): number {
+    const v = this.decrypt(row);
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += (v[i] ?? 0) * (probe[i] ?? 0);
+    return dot;
+  }
+
   /** Exact cosine of the probe with each candidate row, best per shopper first. */
   private score(probe: Float32Array, rows: readonly CandidateRow[]): ScoredShopper[] {
-    return rankShoppers(
-      rows.map((r) => {
-        const v = this.decrypt(r);
-        let dot = 0;
-        for (let i = 0; i < v.length; i++) dot += (v[i] ?? 0) * (probe[i] ?? 0);
-        return { shopperId: r.shopperId, score: dot, alwaysAsk: r.alwaysAsk, phoneSuffixMac: r.phoneSuffixMac };
-      }),
-    );
+    return rankShoppers(rows.map((r) => ({ shopperId: r.shopperId, score: this.exactScore(probe, r), alwaysAsk: r.alwaysAsk, phoneSuffixMac: r.phoneSuffixMac })));
   }
 
   /** The index alone: its candidates with their quantised scores, and how many templates it searched. */
@@ -575,12 +582,28 @@ export class Gallery {
     return { keys: hits.map((h) => h.key), size };
   }
 
-  /** The index's candidates, re-scored exactly against the stored templates. */
+  /**
+   * The index's candidates, re-scored exactly against the stored templates: the best
+   * `RANKED_SHOPPERS` shoppers, best first. The template rows are read by primary key alone and
+   * the shoppers' flags only for those few: at a million templates a join per candidate cost
+   * 1.0 ms p50 against 0.6 ms when the database file was not in the OS cache (0.26 against 0.23
+   * when it was). A shopper deleted in between is left out.
+   */
   async rank(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
     const { hits, size } = await this.router.search(v, this.o.candidates ?? 16, this.scopeOf(scope));
-    const rows = await this.repo.candidates(hits.map((h) => h.key));
-    return { ranked: this.score(v, rows), comparedTemplates: size };
+    const rows = await this.repo.templatesByKeys(hits.map((h) => h.key));
+    const best = rankShoppers(rows.map((r) => ({ shopperId: r.shopperId, score: this.exactScore(v, r), alwaysAsk: false, phoneSuffixMac: null }))).slice(
+      0,
+      RANKED_SHOPPERS,
+    );
+    const flags = new Map((await this.repo.shopperFlags(best.map((s) => s.shopperId))).map((f) => [f.shopperId, f]));
+    const ranked: ScoredShopper[] = [];
+    for (const s of best) {
+      const f = flags.get(s.shopperId);
+      if (f !== undefined) ranked.push({ ...s, alwaysAsk: f.alwaysAsk, phoneSuffixMac: f.phoneSuffixMac });
+    }
+    return { ranked, comparedTemplates: size };
   }
 
   /** Who is this? match, ambiguous (ask for the phone's last four digits) or no_match. */
