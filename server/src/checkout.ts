@@ -126,7 +126,8 @@ export function checkoutFor(deps: CheckoutDeps): Checkout {
         discount: best?.discount ?? 0,
         ...(best ? { coupon: { id: best.coupon.id, title: best.coupon.title } } : {}),
         offers: [
-          ...o.coupons.map((h) => ({ id: h.coupon.id, title: h.coupon.title })),
+          // The applied coupon has its own line on the screen; the others are what the shopper also holds.
+          ...o.coupons.filter((h) => h.coupon.id !== best?.coupon.id).map((h) => ({ id: h.coupon.id, title: h.coupon.title })),
           ...o.upcoming.map((u) => ({ id: u.campaignId, title: `With this payment: ${u.title}` })),
         ],
       };

@@ -128,7 +128,7 @@ describe('one-tap membership and the welcome coupon at the terminal, end to end'
     const intent = await faceToConfirm(1800);
     assert.equal(await page.getByRole('group', { name: `Join ${PROGRAMME}` }).count(), 0, 'a member is not asked to join again');
     assert.equal(await page.locator('.coupon').textContent(), `${WELCOME}: −€2.00`);
-    assert.deepEqual(await page.getByRole('list', { name: 'your offers' }).getByRole('listitem').allTextContents(), [WELCOME]);
+    assert.equal(await page.getByRole('list', { name: 'your offers' }).count(), 0, 'the applied coupon is not listed again among the offers');
     assert.equal(await page.getByLabel('before the coupon').textContent(), '€18.00');
     assert.equal(await page.getByLabel('amount due').textContent(), '€16.00');
     await shot(page, 'membership-terminal-coupon');

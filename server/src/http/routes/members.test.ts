@@ -180,6 +180,7 @@ describeEachDialect('membership, CRM and coupons over HTTP', (dialect) => {
     const offer = await checkout.offers(terminal, shopperId, { amount: 3000, currency: 'eur' });
     assert.equal(offer.discount, 500);
     assert.equal(offer.coupon?.id, couponId);
+    assert.deepEqual(offer.offers, [], 'the applied coupon is not listed again among the offers');
     assert.equal(offer.membership, undefined, 'a member is not asked to join');
     const pi = await intent(3000);
     const paymentId = `face_${dialect}_000001`;
