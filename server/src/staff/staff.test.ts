@@ -53,6 +53,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
     });
 
+    test("ten wrong passwords hold the account's sign-in with 429 too_many_login_attempts, even for the right one", async () => {
+      const staff = p.services.staff!;
+      const gus = await staff.create(p.merchantId, { email: 'guessed@shop.test', name: 'Gus', password: 'guessed-password', role: 'cashier' });
+      after(() => staff.remove(p.merchantId, gus.id));
+      for (let i = 0; i < 10; i++) {
+        const r = await p.app.inject({ method: 'POST', url: '/v1/staff/login', payload: { email: 'guessed@shop.test', password: `guess-${i}` } });
+        assert.equal(r.statusCode, 401);
+      }
+      const r = await p.app.inject({ method: 'POST', url: '/v1/staff/login', payload: { email: 'GUESSED@shop.test', password: 'guessed-password' } });
+      assert.equal(r.statusCode, 429);
+      assert.equal(r.json().error.code, 'too_many_login_attempts');
+      assert.equal(r.headers['set-cookie'], undefined);
+      assert.equal((await p.app.inject({ method: 'POST', url: '/v1/staff/login', payload: { email: 'owner@shop.test', password: 'owner-password-1' } })).statusCode, 200, 'other accounts sign in');
+    });
+
     test('the cookie authenticates the same /v1 merchant routes as an API key', async () => {
       const me = await p.app.inject({ method: 'GET', url: '/v1/staff/me', headers: { cookie: cookies.owner! } });
       assert.equal(me.statusCode, 200, me.body);

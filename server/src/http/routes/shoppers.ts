@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../platform/index.ts';
 import type { Shopper } from '../../shoppers/index.ts';
 import { readCookie, setSessionCookie } from '../cookies.ts';
+import { createLoginThrottle } from '../login-throttle.ts';
 import { amountSchema, currencySchema } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { framesSchema, toFrames, type WireFrames } from './frames.ts';
@@ -66,6 +67,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
   const { shoppers, payments, funding, merchants } = services;
   const currency = services.walletCurrency;
   const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
+  const throttle = createLoginThrottle(services.clock);
 
   async function meBody(s: Shopper): Promise<Record<string, unknown>> {
     return {
@@ -96,7 +98,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     schema: { tags: TAG, summary: 'Sign in', body: logInBody },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string };
-      const { shopper, sessionToken: token } = await shoppers.logIn(b.email, b.password);
+      const { shopper, sessionToken: token } = await throttle.guard(b.email, () => shoppers.logIn(b.email, b.password));
       setSession(request, reply, token);
       return meBody(shopper);
     },

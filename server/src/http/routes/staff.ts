@@ -8,6 +8,7 @@ import { DomainError } from '../../platform/index.ts';
 import type { StaffMember } from '../../staff/index.ts';
 import { requireAuth, STAFF_COOKIE } from '../auth.ts';
 import { readCookie, setSessionCookie } from '../cookies.ts';
+import { createLoginThrottle } from '../login-throttle.ts';
 import { idParams } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 
@@ -27,8 +28,9 @@ export const staffResource = (s: StaffMember) => ({
 const roleSchema = { type: 'string', enum: ['owner', 'manager', 'cashier'] } as const;
 const limitSchema = { anyOf: [{ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { type: 'null' }], description: "A cashier's largest refund, in minor units." } as const;
 
-export function registerStaffRoutes(app: FastifyInstance, { staff, merchants }: AppServices): void {
+export function registerStaffRoutes(app: FastifyInstance, { staff, merchants, clock }: AppServices): void {
   if (staff === undefined) return;
+  const throttle = createLoginThrottle(clock);
 
   app.post('/v1/staff/login', {
     schema: {
@@ -47,7 +49,7 @@ export function registerStaffRoutes(app: FastifyInstance, { staff, merchants }: 
     },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string; merchant_id?: string };
-      const { staff: member, sessionToken } = await staff.logIn(b.email, b.password, b.merchant_id);
+      const { staff: member, sessionToken } = await throttle.guard(b.email, () => staff.logIn(b.email, b.password, b.merchant_id));
       setSessionCookie(request, reply, STAFF_COOKIE, sessionToken, SESSION_SECONDS);
       const m = await merchants.getMerchant(member.merchantId);
       return { ...staffResource(member), merchant: { id: m.id, name: m.name }, scopes: staff.scopesFor(member.role) };
