@@ -53,6 +53,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
   return { data, error, reload: () => setTick((t) => t + 1) };
 }
 
+/**
+ * An action's error line: `attempt` clears it, runs the action and shows what went wrong, so a
+ * handler holds only what it does.
+ */
+export function useAttempt(): { error: string; setError: (text: string) => void; attempt: (action: () => Promise<unknown>) => Promise<void> } {
+  const [error, setError] = useState('');
+  const attempt = async (action: () => Promise<unknown>): Promise<void> => {
+    setError('');
+    try {
+      await action();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  return { error, setError, attempt };
+}
+
 export function Field(props: {
   id: string;
   label: string;

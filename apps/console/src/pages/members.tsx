@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { parseMoney } from '@facepay/web-common';
 import { call, qs, type Coupon, type List, type Member, type MemberProfile } from '../api.ts';
 import type { Session } from '../session.ts';
-import { Alert, Badge, Field, Loading, message, money, Select, Stat, useLoad, when } from '../ui.tsx';
+import { Alert, Badge, Field, Loading, money, Select, Stat, useAttempt, useLoad, when } from '../ui.tsx';
 
 export const SEGMENTS = [
   ['new', 'New'],
@@ -29,7 +29,7 @@ function MemberList({ session }: { session: Session }) {
   const [form, setForm] = useState({ q: '', segment: '', tag: '', status: 'active', spend_min: '', spend_max: '', last_visit_from: '', last_visit_to: '' });
   const [filters, setFilters] = useState<Record<string, string>>({ status: 'active' });
   const [cursors, setCursors] = useState<string[]>([]);
-  const [error, setError] = useState('');
+  const { error, setError } = useAttempt();
   const cursor = cursors[cursors.length - 1];
   const page = useLoad(() => call<List<Member>>('GET', `/v1/members${qs({ ...filters, limit: 50, cursor })}`), [JSON.stringify(filters), cursor]);
   const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
@@ -149,26 +149,20 @@ function MemberProfilePage({ session, id }: { session: Session; id: string }) {
   const m = useLoad(() => call<MemberProfile>('GET', `/v1/members/${encodeURIComponent(id)}`), [id]);
   const coupons = useLoad(() => call<List<Coupon>>('GET', `/v1/members/${encodeURIComponent(id)}/coupons`), [id]);
   const [tag, setTag] = useState('');
-  const [error, setError] = useState('');
+  const { error, attempt } = useAttempt();
   const addTag = async (e: Event) => {
     e.preventDefault();
-    setError('');
-    try {
+    await attempt(async () => {
       await call('POST', `/v1/members/${encodeURIComponent(id)}/tags`, { tag });
       setTag('');
       m.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const removeTag = async (t: string) => {
-    setError('');
-    try {
+    await attempt(async () => {
       await call('DELETE', `/v1/members/${encodeURIComponent(id)}/tags/${encodeURIComponent(t)}`);
       m.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   return (
     <>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { parseMoney, plainAmount } from '@facepay/web-common';
 import { call, qs, type ApiKey, type Delivery, type List, type Programme, type Role, type StaffMember, type WebhookEndpoint } from '../api.ts';
 import type { Session } from '../session.ts';
-import { Alert, Badge, Field, Loading, message, money, Select, ShownOnce, useLoad, when } from '../ui.tsx';
+import { Alert, Badge, Field, Loading, message, money, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
 
 export function SettingsPage({ session }: { session: Session }) {
   return (
@@ -25,7 +25,7 @@ const FIELDS = ['name', 'phone', 'email', 'birthday', 'gender'] as const;
 function ProgrammeSettings({ session }: { session: Session }) {
   const p = useLoad(() => call<Programme>('GET', '/v1/membership/programme').catch(() => null));
   const [draft, setDraft] = useState<Programme | null>(null);
-  const [error, setError] = useState('');
+  const { error, setError } = useAttempt();
   const [saved, setSaved] = useState('');
   const value: Programme = draft ?? p.data ?? { name: '', benefits: '', fields: ['name'], currency: 'EUR', time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
   const edit = (patch: Partial<Programme>) => setDraft({ ...value, ...patch });
@@ -95,27 +95,21 @@ function ApiKeys({ session }: { session: Session }) {
   const [name, setName] = useState('');
   const [mode, setMode] = useState('live');
   const [created, setCreated] = useState<ApiKey | null>(null);
-  const [error, setError] = useState('');
+  const { error, attempt } = useAttempt();
   const create = async (e: Event) => {
     e.preventDefault();
-    setError('');
-    try {
+    await attempt(async () => {
       setCreated(await call<ApiKey>('POST', '/v1/api_keys', { mode, ...(name ? { name } : {}) }));
       setName('');
       keys.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const revoke = async (k: ApiKey) => {
     if (!confirm(`Revoke the key ${k.name} (…${k.last4})? Software using it stops working at once.`)) return;
-    setError('');
-    try {
+    await attempt(async () => {
       await call('POST', `/v1/api_keys/${encodeURIComponent(k.id)}/revoke`, {});
       keys.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   return (
     <section class="card" aria-labelledby="keys-h">
@@ -180,35 +174,26 @@ function Webhooks({ session }: { session: Session }) {
   const [url, setUrl] = useState('');
   const [created, setCreated] = useState<WebhookEndpoint | null>(null);
   const [open, setOpen] = useState<Delivery | null>(null);
-  const [error, setError] = useState('');
+  const { error, attempt } = useAttempt();
   const canWrite = session.can('webhooks:write');
   const create = async (e: Event) => {
     e.preventDefault();
-    setError('');
-    try {
+    await attempt(async () => {
       setCreated(await call<WebhookEndpoint>('POST', '/v1/webhook_endpoints', { url }));
       setUrl('');
       endpoints.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const replay = async (d: Delivery) => {
-    setError('');
-    try {
+    await attempt(async () => {
       setOpen(await call<Delivery>('POST', `/v1/webhook_deliveries/${encodeURIComponent(d.id)}/retry`, {}));
       deliveries.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const details = async (d: Delivery) => {
-    setError('');
-    try {
+    await attempt(async () => {
       setOpen(await call<Delivery>('GET', `/v1/webhook_deliveries/${encodeURIComponent(d.id)}`));
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   return (
     <section class="card" aria-labelledby="hooks-h">
@@ -315,7 +300,7 @@ function Staff({ session }: { session: Session }) {
   const currency = session.currency ?? 'EUR';
   const list = useLoad(() => call<List<StaffMember>>('GET', '/v1/staff'));
   const [f, setF] = useState({ email: '', name: '', password: '', role: 'cashier', limit: '' });
-  const [error, setError] = useState('');
+  const { error, setError, attempt } = useAttempt();
   const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
   const limitOf = (text: string): number | null => {
     if (text.trim() === '' || text.trim() === '0') return 0;
@@ -335,23 +320,17 @@ function Staff({ session }: { session: Session }) {
     }
   };
   const update = async (s: StaffMember, body: Record<string, unknown>) => {
-    setError('');
-    try {
+    await attempt(async () => {
       await call('POST', `/v1/staff/${encodeURIComponent(s.id)}`, body);
       list.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const remove = async (s: StaffMember) => {
     if (!confirm(`Remove ${s.name}'s login? Their sessions end at once.`)) return;
-    setError('');
-    try {
+    await attempt(async () => {
       await call('DELETE', `/v1/staff/${encodeURIComponent(s.id)}`);
       list.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   const canWrite = session.can('staff:write');
   return (

@@ -1,24 +1,21 @@
 import { useState } from 'preact/hooks';
 import { call, type List, type Store, type Terminal } from '../api.ts';
 import type { Session } from '../session.ts';
-import { Alert, Badge, Field, Loading, message, Select, ShownOnce, useLoad, when } from '../ui.tsx';
+import { Alert, Badge, Field, Loading, message, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
 
 export function StoresPage({ session }: { session: Session }) {
   const stores = useLoad(() => call<List<Store>>('GET', '/v1/stores?limit=100'));
   const [name, setName] = useState('');
-  const [error, setError] = useState('');
+  const { error, attempt } = useAttempt();
   // Bumped when a terminal is created, so that its store's list shows it.
   const [changes, setChanges] = useState(0);
   const create = async (e: Event) => {
     e.preventDefault();
-    setError('');
-    try {
+    await attempt(async () => {
       await call('POST', '/v1/stores', { name });
       setName('');
       stores.reload();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   return (
     <>
@@ -51,17 +48,14 @@ function NewTerminal({ stores, onCreated }: { stores: Store[]; onCreated: () => 
   const [store, setStore] = useState(stores[0]?.id ?? '');
   const [label, setLabel] = useState('');
   const [created, setCreated] = useState<Terminal | null>(null);
-  const [error, setError] = useState('');
+  const { error, attempt } = useAttempt();
   const create = async (e: Event) => {
     e.preventDefault();
-    setError('');
-    try {
+    await attempt(async () => {
       setCreated(await call<Terminal>('POST', '/v1/terminals', { store, ...(label ? { label } : {}) }));
       setLabel('');
       onCreated();
-    } catch (err) {
-      setError(message(err));
-    }
+    });
   };
   if (stores.length === 0) return null;
   return (
@@ -87,7 +81,7 @@ function NewTerminal({ stores, onCreated }: { stores: Store[]; onCreated: () => 
 function StoreTerminals({ store, canWrite, changes }: { store: Store; canWrite: boolean; changes: number }) {
   const terminals = useLoad(() => call<List<Terminal>>('GET', `/v1/stores/${encodeURIComponent(store.id)}/terminals`), [store.id, changes]);
   const [code, setCode] = useState<Terminal | null>(null);
-  const [error, setError] = useState('');
+  const { error, setError } = useAttempt();
   const act = async (t: Terminal, what: 'revoke' | 'activation_code') => {
     setError('');
     if (what === 'revoke' && !confirm(`Revoke ${t.label}? It stops working at once, for good.`)) return;
