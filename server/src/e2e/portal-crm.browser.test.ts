@@ -256,6 +256,8 @@ describe('shopper portal: memberships and inbox in Chromium', { skip: BROWSER_SK
     await screenshot(page, 'portal-leave-confirm');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+    // The focus moves back in an effect after the dialog is gone: on a busy machine that is a moment later.
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Leave Lima Club', undefined, { timeout: 5_000 }).catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Leave Lima Club', 'the focus returns to the button');
     assert.equal((await api<{ status: string }>('GET', `/v1/members/${memberId}`)).status, 'active', 'Escape keeps the membership');
 
