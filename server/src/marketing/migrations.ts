@@ -97,4 +97,10 @@ CREATE TABLE marketing_messages (
 );
 `;
 
-export const marketingMigrations: Migration[] = [{ id: 'marketing/0001_campaigns', sqlite: tables, postgres: tables }];
+// A receipt keeps what its coupon took off, so the inbox needs no payment looked up per item.
+const receiptDiscounts = 'ALTER TABLE inbox_items ADD COLUMN discount BIGINT NOT NULL DEFAULT 0;';
+
+export const marketingMigrations: Migration[] = [
+  { id: 'marketing/0001_campaigns', sqlite: tables, postgres: tables },
+  { id: 'marketing/0002_receipt_discounts', sqlite: receiptDiscounts, postgres: receiptDiscounts },
+];

@@ -62,6 +62,8 @@ export interface InboxRow {
   coupon_id: string | null;
   payment_id: string | null;
   amount: number | null;
+  /** What a coupon took off a receipt's payment; 0 on other items. */
+  discount: number;
   currency: string | null;
   created_at: number;
   read_at: number | null;
@@ -86,7 +88,7 @@ const COUPON_COLS = [
 ] as const;
 
 const INBOX_COLS = [
-  'id', 'shopper_id', 'merchant_id', 'kind', 'title', 'body', 'coupon_id', 'payment_id', 'amount', 'currency', 'created_at', 'read_at',
+  'id', 'shopper_id', 'merchant_id', 'kind', 'title', 'body', 'coupon_id', 'payment_id', 'amount', 'discount', 'currency', 'created_at', 'read_at',
 ] as const;
 
 function insertSql(table: string, cols: readonly string[], tail = ''): string {

@@ -112,7 +112,8 @@ export interface InboxItem {
   body: string;
   createdAt: number;
   readAt: number | null;
-  payment: { paymentId: string; amount: number; currency: string } | null;
+  /** `amount` is what was paid, `discount` what a coupon took off. */
+  payment: { paymentId: string; amount: number; discount: number; currency: string } | null;
   coupon: { couponId: string; reward: Reward; currency: string; validTo: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
 }
 
@@ -325,6 +326,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
           coupon_id: row.id,
           payment_id: null,
           amount: null,
+          discount: 0,
           currency: null,
           created_at: at,
           read_at: null,
@@ -727,6 +729,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
             coupon_id: null,
             payment_id: null,
             amount: null,
+            discount: 0,
             currency: null,
             created_at: at,
             read_at: null,
@@ -752,6 +755,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
         coupon_id: null,
         payment_id: input.paymentId,
         amount: input.amount,
+        discount,
         currency: input.currency,
         created_at: input.at,
         read_at: null,
@@ -817,7 +821,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       body: r.body,
       createdAt: r.created_at,
       readAt: r.read_at,
-      payment: r.payment_id !== null && r.amount !== null && r.currency !== null ? { paymentId: r.payment_id, amount: r.amount, currency: r.currency } : null,
+      payment: r.payment_id !== null && r.amount !== null && r.currency !== null ? { paymentId: r.payment_id, amount: r.amount, discount: Number(r.discount), currency: r.currency } : null,
       coupon,
     };
   }

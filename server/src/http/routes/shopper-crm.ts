@@ -15,8 +15,7 @@ import { currentShopper } from './shoppers.ts';
 const TAG = ['Shopper portal'];
 const merchantParams = { type: 'object', required: ['merchant_id'], properties: { merchant_id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
-/** `discount` is what a coupon took off a receipt's payment (`amount` is what was paid). */
-function inboxResource(i: InboxItem, merchantName: string, discount = 0): Record<string, unknown> {
+function inboxResource(i: InboxItem, merchantName: string): Record<string, unknown> {
   return {
     id: i.id,
     object: 'inbox_item',
@@ -27,7 +26,7 @@ function inboxResource(i: InboxItem, merchantName: string, discount = 0): Record
     body: i.body,
     created: i.createdAt,
     read_at: i.readAt,
-    payment: i.payment && { payment_intent: i.payment.paymentId, amount: i.payment.amount, discount, currency: i.payment.currency },
+    payment: i.payment && { payment_intent: i.payment.paymentId, amount: i.payment.amount, discount: i.payment.discount, currency: i.payment.currency },
     coupon: i.coupon && {
       id: i.coupon.couponId,
       reward: snakeKeys(i.coupon.reward),
@@ -40,7 +39,7 @@ function inboxResource(i: InboxItem, merchantName: string, discount = 0): Record
 }
 
 export function registerShopperCrmRoutes(app: FastifyInstance, services: AppServices): void {
-  const { shoppers, members, marketing, merchants, payments } = services;
+  const { shoppers, members, marketing, merchants } = services;
 
   /** Names, not ids: a shopper knows shops by name. */
   const merchantName = (id: string): Promise<string> => merchants.getMerchant(id).then((m) => m.name, () => '');
@@ -52,8 +51,7 @@ export function registerShopperCrmRoutes(app: FastifyInstance, services: AppServ
       items.map(async (i) => {
         let n = names.get(i.merchantId);
         if (n === undefined) names.set(i.merchantId, (n = merchantName(i.merchantId)));
-        const discount = i.payment ? await payments.getIntent(i.merchantId, i.payment.paymentId).then((pi) => pi.discount, () => 0) : 0;
-        return inboxResource(i, await n, discount);
+        return inboxResource(i, await n);
       }),
     );
   }
