@@ -203,6 +203,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ids,
         random,
         workers: config.faceWorkers,
+        ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
       })
     : undefined;

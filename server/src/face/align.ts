@@ -37,6 +37,38 @@ export function cropGeometry(p: FivePoints, eyeToMouth: number, rotate: boolean)
 }
 
 /**
+ * The crop for an embedder trained on faces warped onto fixed landmark positions (ArcFace's 112 px
+ * template, for one): the least-squares similarity transform from the template's five points to
+ * the detected ones, as a geometry for `warpCrop`. `side` is the template's crop side in pixels.
+ */
+export function templateGeometry(p: FivePoints, template: readonly Point[], side: number): CropGeometry {
+  const src = [p.leftEye, p.rightEye, p.nose, p.mouthLeft, p.mouthRight];
+  const n = src.length;
+  let tx = 0, ty = 0, px = 0, py = 0;
+  for (let i = 0; i < n; i++) {
+    tx += template[i]![0] / n;
+    ty += template[i]![1] / n;
+    px += src[i]![0] / n;
+    py += src[i]![1] / n;
+  }
+  // Image point = k R(angle) (template point - template centroid) + image centroid.
+  let a = 0, b = 0, norm = 0;
+  for (let i = 0; i < n; i++) {
+    const ux = template[i]![0] - tx, uy = template[i]![1] - ty;
+    const vx = src[i]![0] - px, vy = src[i]![1] - py;
+    a += ux * vx + uy * vy;
+    b += ux * vy - uy * vx;
+    norm += ux * ux + uy * uy;
+  }
+  a /= norm;
+  b /= norm;
+  // Template pixel centres sit on integer coordinates, so the crop's centre is at (side - 1) / 2;
+  // warpCrop samples at pixel centres, hence the half pixel added back to the image coordinates.
+  const cu = (side - 1) / 2 - tx, cv = (side - 1) / 2 - ty;
+  return { cx: px + a * cu - b * cv + 0.5, cy: py + b * cu + a * cv + 0.5, size: Math.hypot(a, b) * side, angle: Math.atan2(b, a) };
+}
+
+/**
  * Samples a square crop of `out` x `out` pixels (bilinear, edges clamped) as float RGB 0..255.
  * `mirror` flips it left-right, for the mirror-averaged embedding.
  */

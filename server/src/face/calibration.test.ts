@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { thresholdForFmr } from './calibration.ts';
+import { sameFaceBar, thresholdForFmr } from './calibration.ts';
 import { applyLogistic, trainLogistic } from './liveness.ts';
 import { cosine, cropGeometry, l2normalise, sharpness, warpCrop } from './align.ts';
 
@@ -19,6 +19,17 @@ describe('thresholdForFmr', () => {
   test('never extrapolates below the smallest measured rate, and is looser above the largest', () => {
     assert.equal(thresholdForFmr(cal, 1e-9), 0.7);
     assert.equal(thresholdForFmr(cal, 0.5), 0.5);
+  });
+});
+
+describe('sameFaceBar', () => {
+  const tail = { impostor_mean: 0.84, impostor_sd: 0.03, top_impostor_scores: [], genuine_mean: 0.93, genuine_sd: 0.03 };
+  test('is the one-in-a-hundred stranger score where 99 % of genuine pairs clear it', () => {
+    assert.equal(sameFaceBar({ tail, curve: [{ fmr: 1e-2, threshold: 0.25, tar: 0.991, impostors_above: 1 }] }), 0.25);
+  });
+  test('falls back to the impostor mean for a model whose genuine pairs do not clear that point', () => {
+    assert.equal(sameFaceBar({ tail, curve: [{ fmr: 1e-2, threshold: 0.91, tar: 0.95, impostors_above: 1 }] }), 0.84);
+    assert.equal(sameFaceBar({ tail, curve: [] }), 0.84);
   });
 });
 

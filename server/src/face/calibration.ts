@@ -82,3 +82,15 @@ export function thresholdForFmr(cal: Pick<Calibration, 'curve'>, fmr: number, op
   }
   return curve[curve.length - 1]!.threshold;
 }
+
+/**
+ * The bar for "every frame of one capture shows the same person": the score one stranger in a
+ * hundred reaches on LFW, as long as 99 % of LFW's genuine pairs (different photos, often years
+ * apart, so harder than frames a second apart) still clear it. A model that packs all faces into a
+ * narrow cone (face-api's ResNet) does not keep its genuine pairs above that point; for it the bar is
+ * the impostor mean, which half of all strangers fail.
+ */
+export function sameFaceBar(cal: Pick<Calibration, 'curve' | 'tail'>): number {
+  const point = cal.curve.find((c) => c.fmr === 1e-2);
+  return point && point.tar >= 0.99 ? point.threshold : cal.tail.impostor_mean;
+}

@@ -40,7 +40,7 @@ export const defaultFaceConfig: FaceConfig = {
   maxBytes: 8 * 1024 * 1024,
   maxSidePx: 4096,
   detectSidePx: 640,
-  embedder: 'faceapi-resnet128',
+  embedder: 'faceplugin-arcface512',
   mirrorAverage: true,
   minDetectionScore: 0.5,
   minFaceSizePx: 64,

@@ -10,7 +10,7 @@ import { createAnalyzer, type Analyzer, type FaceAnalysis } from './analyzer.ts'
 import { verifyChallenge, type Challenge } from './challenge.ts';
 import { faceConfig, type FaceConfig } from './config.ts';
 import { decodeImage } from './decode.ts';
-import { faceApiResnetEmbedder, type Embedder } from './embedders.ts';
+import { faceApiResnetEmbedder, faceplugin512Embedder, type Embedder } from './embedders.ts';
 import { FACE_REFUSAL_CODES } from './errors.ts';
 import { createPassiveLiveness, type PassiveLiveness } from './liveness.ts';
 import { createRunner } from './pool.ts';
@@ -25,7 +25,7 @@ let engine: Analyzer;
 const analyzerWith = (o: Partial<FaceConfig>): Promise<Analyzer> => createAnalyzer(faceConfig(o), deps);
 
 before(async () => {
-  deps = { human: await loadHuman(), embedder: await faceApiResnetEmbedder(), liveness: await createPassiveLiveness(0.5) };
+  deps = { human: await loadHuman(), embedder: await faceplugin512Embedder(), liveness: await createPassiveLiveness(0.5) };
   engine = await analyzerWith({});
 });
 
@@ -57,7 +57,7 @@ describe('face engine on fixtures', () => {
     assert.ok(f.landmarks.nose[1] > f.landmarks.leftEye[1] && f.landmarks.mouthLeft[1] > f.landmarks.nose[1]);
     assert.equal(a.quality?.ok, true);
     assert.ok(Math.abs(a.quality!.pose.yaw) < 20);
-    assert.equal(a.embedding?.length, 128);
+    assert.equal(a.embedding?.length, 512);
     assert.ok(Math.abs(cosine(a.embedding!, a.embedding!) - 1) < 1e-4);
     assert.ok(a.liveness && a.liveness.score >= 0 && a.liveness.score <= 1);
     assert.equal(a.error, null);
@@ -69,8 +69,17 @@ describe('face engine on fixtures', () => {
     const [a1, a2, b] = await Promise.all(['person-a-1.jpg', 'person-a-2.jpg', 'person-b.jpg'].map((n) => engine.analyze(fixture(n), { purpose: 'enrolment' })));
     const genuine = cosine(a1!.embedding!, a2!.embedding!);
     const impostor = Math.max(cosine(a1!.embedding!, b!.embedding!), cosine(a2!.embedding!, b!.embedding!));
-    // The dlib ResNet packs faces into a narrow cone: cosines of different people are often above 0.8.
-    assert.ok(genuine > impostor + 0.05, `genuine ${genuine} vs impostor ${impostor}`);
+    // The ArcFace-style model spreads strangers around cosine 0 and one person's photos far above.
+    assert.ok(genuine > impostor + 0.3, `genuine ${genuine} vs impostor ${impostor}`);
+  });
+
+  test("face-api's ResNet stays selectable, with vectors of its own dimension and model version", async () => {
+    const other = await createAnalyzer(faceConfig({ embedder: 'faceapi-resnet128' }), { human: deps.human, liveness: deps.liveness, embedder: await faceApiResnetEmbedder() });
+    const [a, b] = await Promise.all([engine.analyze(fixture('person-a-1.jpg'), { purpose: 'payment' }), other.analyze(fixture('person-a-1.jpg'), { purpose: 'payment' })]);
+    assert.equal(b.embedding?.length, 128);
+    assert.equal(b.model.name, 'faceapi-resnet128');
+    assert.notEqual(a.model.version, b.model.version);
+    assert.match(a.model.version, /crop-arcface112\+mirror$/);
   });
 
   test('EXIF orientation is applied', async () => {
@@ -88,7 +97,7 @@ describe('face engine on fixtures', () => {
     ]);
     assert.equal(check.embedding, null, 'a check embedding is never offered for comparison with templates');
     assert.equal(check.liveness, null);
-    assert.equal(check.checkEmbedding?.length, 128);
+    assert.equal(check.checkEmbedding?.length, 512);
     // The full analysis's first pass is the very vector the check-only analysis computes.
     assert.ok(cosine(full.checkEmbedding!, check.checkEmbedding!) > 0.9999);
     const other = await engine.analyze(fixture('person-b.jpg'), { purpose: 'payment', embedding: 'check', liveness: false });

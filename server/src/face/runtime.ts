@@ -119,3 +119,11 @@ export function loadFaceApi(): Promise<FaceApiModule> {
   })();
   return faceApi;
 }
+
+/* The onnxruntime-node binding (CommonJS, native; its CUDA download is skipped by the project's .npmrc). */
+export type OnnxRuntime = typeof import('onnxruntime-node');
+let onnx: OnnxRuntime | undefined;
+export function loadOnnxRuntime(): OnnxRuntime {
+  onnx ??= require('onnxruntime-node') as OnnxRuntime;
+  return onnx;
+}
