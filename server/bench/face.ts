@@ -6,10 +6,10 @@
  *   3. the deepface pairs next to the peer models of face-recognition-pivot.csv;
  *   4. APCER / BPCER of the passive liveness decision on pad/;
  *   5. per-stage latency on one core and captures per second on the worker pool.
- * Baselines measured in the same run: Human's faceres embedder on the same LFW pairs, and one
- * worker against the pool. Embeddings are cached under .bench-cache/face/ so a rerun is quick.
+ * Baselines measured in the same run: the previous default embedder (face-api's ResNet) on the
+ * same LFW pairs, and one worker against the pool. Embeddings are cached under .bench-cache/face/ so a rerun is quick.
  *
- *   npm run bench:face [-- --quick] [-- --json] [-- --workers N] [-- --no-baseline]
+ *   npm run bench:face [-- --quick] [-- --json] [-- --workers N] [-- --model NAME] [-- --baseline NAME | --no-baseline]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -17,20 +17,18 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   createFaceEngine,
+  defaultFaceConfig,
   embedFiles,
   readJsonl,
   writeJsonl,
   calibrationPath,
-  applyLogistic,
-  livenessModelPath,
-  trainLogistic,
-  type LogisticModel,
   type Calibration,
   type EmbeddingLine,
   type FaceAnalysis,
   type FaceEngine,
 } from '../src/face/index.ts';
 import { datasetsDir, Progress, repoRoot } from '../src/platform/index.ts';
+import { measureShipped, trainPassiveLiveness } from './train-liveness.ts';
 import { allPairs, curveFromHistogram, HIST_BINS, kFoldAccuracy, percentile, tarAtFar, type ScoredPair } from './face-stats.ts';
 
 const argv = process.argv.slice(2);
@@ -42,8 +40,9 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const WORKERS = Number(flag('--workers') ?? cpus().length);
-const MODEL = flag('--model') ?? 'faceapi-resnet128';
-const BASELINE = 'human-faceres';
+const MODEL = flag('--model') ?? defaultFaceConfig.embedder;
+// The baseline is the embedder that was the default before this one, measured in the same run.
+const BASELINE = flag('--baseline') ?? (MODEL === 'faceapi-resnet128' ? 'faceplugin-arcface512' : 'faceapi-resnet128');
 const FMRS = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 function log(line = ''): void {
@@ -204,12 +203,12 @@ log(`   ${engine.model.name}: 10-fold accuracy ${pct(cv.mean)} ± ${pct(cv.sd)};
 
 let baseline: { accuracy: number; sd: number; tar3: number; pairs: number } | null = null;
 if (!noBaseline) {
-  // Human's faceres costs about three times the default per image: unless --full-baseline, it is
-  // measured on the sample pairs, next to the default model on the very same pairs.
+  // Unless --full-baseline, the baseline is measured on the sample pairs, next to the default model
+  // on the very same pairs, so that a run does not embed LFW twice.
   const bPairs = argv.includes('--full-baseline') ? pairs : samplePairs;
   const bImages = [...new Set(bPairs.flatMap((p) => [p.a, p.b]))];
   await engine.close();
-  const be = await createFaceEngine({ workers: WORKERS, embedder: BASELINE, mirrorAverage: false });
+  const be = await createFaceEngine({ workers: WORKERS, embedder: BASELINE });
   const bEmb = await embeddings(be, bImages, join(cacheDir, `lfw-pairs.${BASELINE}.jsonl`), 'LFW (baseline)');
   await be.close();
   const bs = scorePairs(bPairs, bEmb);
@@ -252,9 +251,11 @@ const curve = curveFromHistogram(ap.bins, ap.impostors, genuineSorted, ap.genuin
 const removed = ap.top.filter((t) => errKey.has(`${names[ids[t.i]!]}|${names[ids[t.j]!]}`));
 const cleanBins = ap.bins.slice();
 let removedBelow = 0;
-for (let i = 0; i < usable.length; i++) {
-  for (let j = i + 1; j < usable.length; j++) {
-    if (ids[i] === ids[j] || !errKey.has(`${names[ids[i]!]}|${names[ids[j]!]}`)) continue;
+// Only images of the people named in the label-error list can be in such a pair.
+const listed = usable.map((_, i) => i).filter((i) => labelErrors.some(([a, b]) => names[ids[i]!] === a || names[ids[i]!] === b));
+for (const i of listed) {
+  for (const j of listed) {
+    if (j <= i || ids[i] === ids[j] || !errKey.has(`${names[ids[i]!]}|${names[ids[j]!]}`)) continue;
     let s = 0;
     for (let k = 0; k < dim; k++) s += M[i * dim + k]! * M[j * dim + k]!;
     cleanBins[Math.min(HIST_BINS - 1, Math.max(0, Math.floor(((s + 1) / 2) * HIST_BINS)))]!--;
@@ -334,62 +335,19 @@ if (dfRefused.length) log(`   ${dfRefused.length} images refused by the engine (
 log(`   ${main.model.name} ${pct(dfOurs.mean, 1)} / ${pct(tarAtFar(ours, 0.01).tar, 1)}; ${peers.map((p) => `${p.m} ${pct(p.acc, 1)} / ${pct(p.tar, 1)}`).join('; ')}`);
 
 // ---------- 4. PAD ----------
-const padFiles = (['live', 'spoof'] as const).flatMap((k) =>
-  readdirSync(join(DS, 'pad', k))
-    .sort()
-    .filter((_, i) => !quick || i % 8 === 0)
-    .map((f, i) => ({ path: `pad/${k}/${f}`, live: k === 'live', train: i % 5 < 3 })),
-);
-const fullPadCache = join(cacheDir, `pad.${main.model.name}.jsonl`);
-const padEmb = await embeddings(main, padFiles.map((p) => p.path), join(cacheDir, `pad.${main.model.name}${suffix}.jsonl`), 'PAD', true, quick ? [fullPadCache] : []);
-const sig = (p: string): Record<string, number> | null => {
-  const l = padEmb.get(p);
-  return l && !('error' in l) && l.signals ? l.signals : null;
-};
-/** ISO/IEC 30107-3 at one threshold; a capture without a usable face is not accepted (an attack stopped, a genuine user rejected). */
-function padRates(set: typeof padFiles, score: (s: Record<string, number>) => number, t: number): { apcer: number; bpcer: number; auc: number } {
-  const sc = (p: (typeof padFiles)[number]): number => {
-    const s = sig(p.path);
-    return s ? score(s) : -Infinity;
-  };
-  const att = set.filter((p) => !p.live).map(sc);
-  const gen = set.filter((p) => p.live).map(sc);
-  let wins = 0;
-  for (const x of gen) for (const y of att) wins += x > y ? 1 : x === y ? 0.5 : 0;
-  return { apcer: att.filter((x) => x >= t).length / att.length, bpcer: gen.filter((x) => x < t).length / gen.length, auc: wins / (gen.length * att.length) };
-}
-const padTrain = padFiles.filter((p) => p.train && sig(p.path));
-const padTest = padFiles.filter((p) => !p.train);
-const FEATURES = ['antispoof', 'liveness', 'saturation_mean', 'saturation_sd', 'luma_sd', 'texture', 'highlights', 'red_green', 'blue_green'];
-const lr = trainLogistic(padTrain.map((p) => sig(p.path)!), padTrain.map((p) => p.live), FEATURES);
-// Operating point: the threshold that rejects about 5 % of genuine captures of the training split.
-const trainGenuine = padTrain.filter((p) => p.live).map((p) => applyLogistic(lr, sig(p.path)!)).sort((a, b) => a - b);
-const lrThreshold = trainGenuine[Math.floor(0.05 * trainGenuine.length)] ?? 0.5;
-const rawAll = padRates(padFiles, (s) => s.antispoof ?? 0, 0.5);
-const rawTest = padRates(padTest, (s) => s.antispoof ?? 0, 0.5);
-const lrTest = padRates(padTest, (s) => applyLogistic(lr, s), lrThreshold);
-const lrTrain = padRates(padTrain, (s) => applyLogistic(lr, s), lrThreshold);
+// Trained and measured by train-liveness.ts (split by identity group, threshold chosen on the
+// training part, held-out and 5-fold cross-validated figures), which writes the shipped model;
+// --quick only measures the shipped model through the engine on every 8th of its held-out images.
 log();
-log(`4. passive liveness on pad/ (${padFiles.filter((p) => !p.live).length} attacks, ${padFiles.filter((p) => p.live).length} genuine; split 60 % train / 40 % held out, by file order)`);
-log(`   Human antispoof alone at 0.5: all data APCER ${pct(rawAll.apcer, 1)}, BPCER ${pct(rawAll.bpcer, 1)}, AUC ${rawAll.auc.toFixed(3)}; held out APCER ${pct(rawTest.apcer, 1)}, BPCER ${pct(rawTest.bpcer, 1)}`);
-log(`   logistic regression over ${FEATURES.length} signals (trained here on ${padTrain.length} captures), threshold ${lrThreshold.toFixed(3)}:`);
-log(`     held out (${padTest.length}): APCER ${pct(lrTest.apcer, 1)}, BPCER ${pct(lrTest.bpcer, 1)}, AUC ${lrTest.auc.toFixed(3)}; training split AUC ${lrTrain.auc.toFixed(3)}`);
-log(`   one camera and one attack collection: expect it to generalise poorly; the active challenge is what stops a photo or a screen.`);
-if (!quick) {
-  const model: LogisticModel = {
-    name: 'pad-logistic-v1',
-    ...lr,
-    threshold: lrThreshold,
-    trained_on: `../shared/datasets/pad, ${padTrain.length} captures (60 % by file order); measured on the other ${padTest.length}`,
-    measured: { heldout_apcer: r(lrTest.apcer), heldout_bpcer: r(lrTest.bpcer), heldout_auc: r(lrTest.auc), antispoof_alone_auc: r(rawAll.auc) },
-  };
-  writeFileSync(livenessModelPath, JSON.stringify(model, null, 1) + '\n');
-  log(`   liveness model written to ${livenessModelPath.slice(repoRoot.length + 1)} (the engine loads it at start)`);
-}
-const apcer = lrTest.apcer;
-const bpcer = lrTest.bpcer;
-const aucPairs = lrTest.auc;
-const threshold = lrThreshold;
+log('4. passive liveness on pad/ (server/bench/train-liveness.ts: 60 % train / 40 % held out, split by identity group)');
+const padLog = (s: string): void => log(`   ${s}`);
+const pad = quick ? { heldout: await measureShipped(DS, padLog, 8), heldoutAntispoof: null } : await trainPassiveLiveness({ ds: DS, write: true, log: padLog });
+const noPad = { apcer: NaN, bpcer: NaN, auc: NaN, threshold: NaN };
+const rawAll = pad.heldoutAntispoof ?? noPad;
+const apcer = (pad.heldout ?? noPad).apcer;
+const bpcer = (pad.heldout ?? noPad).bpcer;
+const aucPairs = (pad.heldout ?? noPad).auc;
+const threshold = (pad.heldout ?? noPad).threshold;
 
 // ---------- 5. latency and throughput ----------
 const captureSources = readdirSync(join(DS, 'deepface')).filter((f) => f.endsWith('.jpg')).sort();

@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { cropGeometry, warpCrop, type FivePoints } from './align.ts';
 import type { Frame } from './decode.ts';
 import type { Liveness } from './analyzer.ts';
+import { padFeatureNames, padFeatures } from './pad-features.ts';
 import { humanModelUrl, loadTf, type Tf } from './runtime.ts';
+
+export { padFeatureNames, padFeatures, PAD_CHANNELS, LBP_BINS } from './pad-features.ts';
 
 /** Passive (single-frame) presentation-attack score. It is a weak signal: see the model card. */
 export interface PassiveLiveness {
@@ -12,7 +15,8 @@ export interface PassiveLiveness {
 }
 
 /** The face crop both Human models see: the whole face with a little margin, upright. */
-const CROP = { eyeToMouth: 0.32, rotate: true, side: 128 };
+export const LIVENESS_CROP = { eyeToMouth: 0.32, rotate: true, side: 128 } as const;
+const CROP = LIVENESS_CROP;
 
 /** A logistic regression over the signals: standardise, weigh, squash. */
 export interface LogisticModel {
@@ -26,12 +30,29 @@ export interface LogisticModel {
   threshold: number;
   trained_on: string;
   measured: Record<string, number>;
+  /** how the data was split (the held-out files by number, so a test can measure the shipped model on them) */
+  split?: { seed: number; grouping: string; heldout: { live: number[]; spoof: number[] } };
 }
 
-export const livenessModelPath = join(dirname(fileURLToPath(import.meta.url)), 'models', 'liveness-lr.json');
+/** The shipped passive model: a logistic regression over colour-texture features and the Human scores (see models/liveness.md). */
+export const livenessModelPath = join(dirname(fileURLToPath(import.meta.url)), 'models', 'liveness-pad.json');
 
 export function loadLivenessModel(path = livenessModelPath): LogisticModel | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as LogisticModel) : null;
+}
+
+const PAD_NAMES = padFeatureNames();
+
+/**
+ * Every signal the passive model may use, from the 128 px liveness crop and Human's two scores:
+ * the scalar statistics of `imageStatistics` and the 354 colour-texture features of `padFeatures`.
+ * The engine and the training script both compute them here, so they cannot drift apart.
+ */
+export function passiveSignals(crop: Float32Array, human: { antispoof: number; liveness: number }, side = CROP.side): { signals: { antispoof: number; liveness: number } & Record<string, number>; texture: Record<string, number> } {
+  const f = padFeatures(crop, side);
+  const texture: Record<string, number> = {};
+  PAD_NAMES.forEach((n, i) => (texture[n] = f[i]!));
+  return { signals: { ...human, ...imageStatistics(crop, side) }, texture };
 }
 
 export function applyLogistic(m: Pick<LogisticModel, 'features' | 'mean' | 'sd' | 'weights' | 'bias'>, signals: Record<string, number>): number {
@@ -67,31 +88,51 @@ export function trainLogistic(rows: Record<string, number>[], labels: boolean[],
   return { features, mean, sd, weights: w, bias: b };
 }
 
-/**
- * Runs Human's `antispoof` (trained on doctored photos) and `liveness` models on our own crop, so
- * that the crop is the same for every frame (their scores move with crop borders), plus colour and
- * texture statistics. When models/liveness-lr.json exists (trained by the bench on part of
- * ../shared/datasets/pad) the score is that regression over all signals, else the antispoof
- * output alone. Either way it is a weak signal; see models/liveness.md.
- */
-export async function createPassiveLiveness(defaultThreshold: number, modelPath = livenessModelPath): Promise<PassiveLiveness> {
-  const lr = loadLivenessModel(modelPath);
-  const threshold = lr?.threshold ?? defaultThreshold;
+/** Where the liveness crop is cut: the same geometry for every frame, then `side` pixels square. */
+export function livenessCrop(frame: Frame, points: FivePoints, side = CROP.side): Float32Array {
+  return warpCrop(frame.rgb, frame.width, frame.height, cropGeometry(points, CROP.eyeToMouth, CROP.rotate), side);
+}
+
+/** Human's `antispoof` and `liveness` models on the 128 px liveness crop. */
+export interface HumanPadModels {
+  scores(crop: Float32Array): Promise<{ antispoof: number; liveness: number }>;
+}
+
+export async function loadHumanPadModels(): Promise<HumanPadModels> {
   const tf: Tf = await loadTf();
   const antispoof = await tf.loadGraphModel(humanModelUrl('antispoof'));
   const live = await tf.loadGraphModel(humanModelUrl('liveness'));
   return {
-    async score(frame, points) {
-      const g = cropGeometry(points, CROP.eyeToMouth, CROP.rotate);
-      const crop = warpCrop(frame.rgb, frame.width, frame.height, g, CROP.side);
+    async scores(crop) {
       const x = tf.tidy(() => tf.div(tf.tensor4d(crop, [1, CROP.side, CROP.side, 3]), 255));
       const x32 = tf.image.resizeBilinear(x, [32, 32]);
       const a = antispoof.execute(x);
       const l = live.execute(x32);
       const [av, lv] = await Promise.all([a.data(), l.data()]);
       tf.dispose([x, x32, a, l]);
-      const signals = { antispoof: Number(av[0]), liveness: Number(lv[0]), ...imageStatistics(crop, CROP.side) };
-      const score = lr ? applyLogistic(lr, signals) : signals.antispoof;
+      return { antispoof: Number(av[0]), liveness: Number(lv[0]) };
+    },
+  };
+}
+
+/**
+ * Runs Human's `antispoof` (trained on doctored photos) and `liveness` models on our own crop, so
+ * that the crop is the same for every frame (their scores move with crop borders), plus colour and
+ * texture statistics and the colour-LBP histograms of pad-features.ts. When models/liveness-pad.json
+ * exists (trained by server/bench/train-liveness.ts on part of ../shared/datasets/pad) the score is
+ * that regression, with its own threshold; else Human's antispoof output alone at
+ * `defaultThreshold`. It is a second signal beside the active challenge, trained on one small
+ * collection: see models/liveness.md. `signals` carries the scalar signals, not the histograms.
+ */
+export async function createPassiveLiveness(defaultThreshold: number, modelPath = livenessModelPath): Promise<PassiveLiveness> {
+  const lr = loadLivenessModel(modelPath);
+  const threshold = lr?.threshold ?? defaultThreshold;
+  const human = await loadHumanPadModels();
+  return {
+    async score(frame, points) {
+      const crop = livenessCrop(frame, points);
+      const { signals, texture } = passiveSignals(crop, await human.scores(crop));
+      const score = lr ? applyLogistic(lr, { ...signals, ...texture }) : signals.antispoof;
       return { score, live: score >= threshold, model: lr ? lr.name : 'human-antispoof', signals };
     },
   };
