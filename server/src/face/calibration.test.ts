@@ -23,13 +23,17 @@ describe('thresholdForFmr', () => {
 });
 
 describe('sameFaceBar', () => {
-  const tail = { impostor_mean: 0.84, impostor_sd: 0.03, top_impostor_scores: [], genuine_mean: 0.93, genuine_sd: 0.03 };
-  test('is the one-in-a-hundred stranger score where 99 % of genuine pairs clear it', () => {
-    assert.equal(sameFaceBar({ tail, curve: [{ fmr: 1e-2, threshold: 0.25, tar: 0.991, impostors_above: 1 }] }), 0.25);
+  const tail = { impostor_mean: 0.01, impostor_sd: 0.1, top_impostor_scores: [], genuine_mean: 0.7, genuine_sd: 0.1 };
+  const curve = [
+    { fmr: 1e-1, threshold: 0.13, tar: 0.998, impostors_above: 10 },
+    { fmr: 1e-2, threshold: 0.25, tar: 0.995, impostors_above: 1 },
+  ];
+  test('is the score strangers reach at the given false-match rate', () => {
+    assert.equal(sameFaceBar({ tail, curve }, 0.1), 0.13);
+    assert.equal(sameFaceBar({ tail, curve }, 0.01), 0.25);
   });
-  test('falls back to the impostor mean for a model whose genuine pairs do not clear that point', () => {
-    assert.equal(sameFaceBar({ tail, curve: [{ fmr: 1e-2, threshold: 0.91, tar: 0.95, impostors_above: 1 }] }), 0.84);
-    assert.equal(sameFaceBar({ tail, curve: [] }), 0.84);
+  test('is the impostor mean at a rate of one half', () => {
+    assert.equal(sameFaceBar({ tail, curve }, 0.5), 0.01);
   });
 });
 

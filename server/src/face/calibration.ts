@@ -84,13 +84,12 @@ export function thresholdForFmr(cal: Pick<Calibration, 'curve'>, fmr: number, op
 }
 
 /**
- * The bar for "every frame of one capture shows the same person": the score one stranger in a
- * hundred reaches on LFW, as long as 99 % of LFW's genuine pairs (different photos, often years
- * apart, so harder than frames a second apart) still clear it. A model that packs all faces into a
- * narrow cone (face-api's ResNet) does not keep its genuine pairs above that point; for it the bar is
- * the impostor mean, which half of all strangers fail.
+ * The bar for "every frame of one capture shows the same person": the score that strangers reach
+ * at the false-match rate `fmr` on LFW, or the impostor mean (half of all strangers) for 0.5 and
+ * above. The rate is the embedder's own (`EmbedderModel.sameFaceFmr`), chosen by measurement:
+ * frames of one person turned 30 degrees must clear it, and LFW's genuine pairs, mostly frontal,
+ * do not say how low those go.
  */
-export function sameFaceBar(cal: Pick<Calibration, 'curve' | 'tail'>): number {
-  const point = cal.curve.find((c) => c.fmr === 1e-2);
-  return point && point.tar >= 0.99 ? point.threshold : cal.tail.impostor_mean;
+export function sameFaceBar(cal: Pick<Calibration, 'curve' | 'tail'>, fmr: number): number {
+  return fmr >= 0.5 || cal.curve.length === 0 ? cal.tail.impostor_mean : thresholdForFmr(cal, fmr);
 }

@@ -4,11 +4,11 @@ import { ManualClock, seededRandom } from '../platform/index.ts';
 import { issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
 
 /** A synthetic frame: a face whose yaw and eye opening are given; landmarks move with the yaw. */
-function frame(at: number, yaw: number, ear: number, opts: { person?: number; hash?: string } = {}): ChallengeFrame {
+function frame(at: number, yaw: number, ear: number, opts: { person?: number; hash?: string; embedding?: Float32Array } = {}): ChallengeFrame {
   // Real captures never repeat landmarks to the thousandth of a pixel: jitter them by the capture time.
   const shift = yaw / 2 + (at % 97) * 0.01;
-  const embedding = new Float32Array(4);
-  embedding[opts.person ?? 0] = 1;
+  const embedding = opts.embedding ?? new Float32Array(4);
+  if (!opts.embedding) embedding[opts.person ?? 0] = 1;
   const analysis: ChallengeFrameAnalysis = {
     image: { width: 640, height: 480, sha256: opts.hash ?? `h${at}` },
     faces: [
@@ -104,5 +104,14 @@ describe('verifyChallenge', () => {
   test('the turned frames of a turn pass, though the analyser calls them turned', () => {
     const turned = track([0, 10, 35, 10, 0]).map((f, i) => (i === 2 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_turned', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), turned).passed, true);
+  });
+  test('a turned frame is held to the lower bar for turned faces, a frontal one to the stricter bar', () => {
+    const bars = { sameFaceSimilarity: 0.25, turnedFaceSimilarity: 0.01 };
+    // cos = 0.1 against the first frame: like a face turned far from its frontal view, or a stranger.
+    const weak = Float32Array.from([0.1, Math.sqrt(1 - 0.01), 0, 0]);
+    const turnedWeak = track([0, 10, 25, 10, 0]).map((f, i) => (i === 2 ? frame(f.at, 25, 0.3, { embedding: weak }) : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), turnedWeak, bars).passed, true);
+    const frontalWeak = track([0, 10, 25, 10, 0]).map((f, i) => (i === 4 ? frame(f.at, 0, 0.3, { embedding: weak }) : f));
+    assert.equal(verifyChallenge(challenge('turn_left'), frontalWeak, bars).reason, 'challenge_face_changed');
   });
 });

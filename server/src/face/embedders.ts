@@ -38,6 +38,11 @@ export interface EmbedderModel {
   /** side of the square aligned crop it wants */
   inputSize: number;
   crop: CropSpec;
+  /**
+   * The false-match rate whose threshold the frontal frames of one capture must reach against the
+   * first (see `sameFaceBar`); turned frames are held to the impostor mean (see the challenge).
+   */
+  sameFaceFmr: number;
 }
 
 /** An embedder turns aligned crops (float RGB 0..255, inputSize^2 x 3) into L2-normalised vectors. */
@@ -55,7 +60,10 @@ export async function faceApiResnetEmbedder(): Promise<Embedder> {
   const api = await loadFaceApi();
   const dir = faceApiModelsDir();
   const version = `${packageVersion('@vladmandic/face-api')}+${filesSha256([join(dir, 'face_recognition_model.bin')]).slice(0, 12)}`;
-  const model: EmbedderModel = { name: 'faceapi-resnet128', version, dim: 128, licence: 'MIT (face-api) / CC0 (dlib weights)', inputSize: 150, crop: { kind: 'eyes-mouth', eyeToMouth: 0.45, rotate: false } };
+  const model: EmbedderModel = { name: 'faceapi-resnet128', version, dim: 128, licence: 'MIT (face-api) / CC0 (dlib weights)', inputSize: 150, crop: { kind: 'eyes-mouth', eyeToMouth: 0.45, rotate: false },
+    // Its 1-in-10 stranger score (0.884) failed turned frames of one person: strangers cluster too near.
+    sameFaceFmr: 0.5,
+  };
   return {
     model,
     async embed(crops) {
@@ -78,7 +86,7 @@ export async function humanFaceresEmbedder(): Promise<Embedder> {
   const tf: Tf = await loadTf();
   const net = await tf.loadGraphModel(humanModelUrl('faceres'));
   const version = `${packageVersion('@vladmandic/human')}+${filesSha256([join(humanModelsDir(), 'faceres.bin')]).slice(0, 12)}`;
-  const model: EmbedderModel = { name: 'human-faceres', version, dim: 1024, licence: 'MIT (Human); training data undocumented', inputSize: 224, crop: { kind: 'eyes-mouth', eyeToMouth: 0.3, rotate: true } };
+  const model: EmbedderModel = { name: 'human-faceres', version, dim: 1024, licence: 'MIT (Human); training data undocumented', inputSize: 224, crop: { kind: 'eyes-mouth', eyeToMouth: 0.3, rotate: true }, sameFaceFmr: 0.5 };
   return {
     model,
     async embed(crops) {
@@ -118,6 +126,7 @@ export async function faceplugin512Embedder(): Promise<Embedder> {
     licence: 'MIT (declared by the package); training data undocumented',
     inputSize: 112,
     crop: { kind: 'template', name: 'arcface112', points: ARCFACE_112 },
+    sameFaceFmr: 0.01,
   };
   const plane = 112 * 112;
   return {
