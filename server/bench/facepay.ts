@@ -106,7 +106,7 @@ function framesAt(images: readonly Uint8Array[], start: number): CaptureFrame[] 
 async function basisFor(model: { name: string; version: string; dim: number }, workers: number): Promise<{ basis: DistractorBasis; source: string }> {
   const lfw = loadLfw();
   if (!lfw.synthetic && lfw.model === model.name && lfw.version === model.version) {
-    return { basis: lfw, source: `the first ${lfw.fit.length / lfw.dim} embeddings of the face bench's LFW file` };
+    return { basis: lfw, source: `${lfw.fit.length / lfw.dim} embeddings of the face bench's LFW file (the first image of each of the first people in the file)` };
   }
   const file = join(cacheRoot, `basis-${model.name}-${model.version.replace(/[^A-Za-z0-9.+-]/g, '_')}.f32`);
   if (!existsSync(file)) {

@@ -257,6 +257,102 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     assert.equal(d.outcome === 'match' && d.shopperId, 'sh_m3');
   });
 
+  // 512-d templates, like the ArcFace embedder's: the index holds a projection of them.
+  const wide = (name: string, extra: Partial<GalleryOptions> & { seed?: number; indexDim?: number } = {}): Gallery =>
+    makeGallery(getDb(), {
+      model: { name, version: '1' },
+      dim: 512,
+      calibration: syntheticCalibration({ model: name }),
+      ann: { threads: 1, indexDim: extra.indexDim ?? 32, learnAt: 100 },
+      ...extra,
+    });
+  const wideEmb = (name: string, vector: Float32Array): Embedding => ({ model: { name, version: '1' }, vector });
+
+  test('512-d templates: the index learns a projection at the rebuild, a delete is still immediate, and the snapshot keeps the projection', async () => {
+    const name = 'test-model-512';
+    const dir = mkdtempSync(join(tmpdir(), 'gallery-proj-'));
+    const faces = Array.from({ length: 150 }, () => randomUnit(512, random));
+    const g = wide(name, { snapshotDir: dir });
+    await g.importMany(faces.map((v, i) => ({ shopperId: `sh_w${i}`, embeddings: [wideEmb(name, v)], partitionId: 'p512' })));
+    const report = await g.start();
+    assert.equal(report.partitions.find((p) => p.id === 'p512')?.source, 'rebuild');
+    const info = g.indexInfo().find((p) => p.id === 'p512');
+    assert.equal(info?.indexDim, 32);
+    assert.equal(info?.projection?.samples, 150);
+    const probe = wideEmb(name, near(faces[17] as Float32Array, 0.2, random));
+    const d = await g.identify(probe);
+    assert.equal(d.outcome === 'match' && d.shopperId, 'sh_w17');
+
+    await g.deleteShopper('sh_w17');
+    const after = await g.rank(probe);
+    assert.equal(
+      after.ranked.some((r) => r.shopperId === 'sh_w17'),
+      false,
+    );
+    assert.equal(g.sizes().p512, 149);
+
+    await g.snapshot();
+    assert.ok(readdirSync(dir).some((f) => f.endsWith('.proj.enc')));
+    const h = wide(name, { snapshotDir: dir, seed: 21 });
+    const r2 = await h.start();
+    assert.equal(r2.partitions.find((p) => p.id === 'p512')?.source, 'snapshot');
+    assert.equal(h.indexInfo().find((p) => p.id === 'p512')?.projection?.fingerprint, info?.projection?.fingerprint);
+    const d2 = await h.identify(wideEmb(name, near(faces[40] as Float32Array, 0.2, random)));
+    assert.equal(d2.outcome === 'match' && d2.shopperId, 'sh_w40');
+    // Only the projection itself is on disk, and only encrypted: no float of its basis appears in the clear.
+    const basis = h.projectionOf('p512')?.basis as Float32Array;
+    const projFile = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.proj.enc')) ?? ''));
+    assert.equal(projFile.includes(Buffer.from(basis.buffer, basis.byteOffset, 64)), false);
+
+    // Another shape of projection: the snapshot does not fit and the partition is rebuilt with the new one.
+    const k = wide(name, { snapshotDir: dir, seed: 22, indexDim: 48 });
+    const r3 = await k.start();
+    assert.equal(r3.partitions.find((p) => p.id === 'p512')?.source, 'rebuild');
+    assert.equal(k.indexInfo().find((p) => p.id === 'p512')?.indexDim, 48);
+
+    // A projection file that fails authentication makes a rebuild too, with the same projection as before (learning is deterministic).
+    const projName = readdirSync(dir).find((f) => f.endsWith('.proj.enc')) ?? '';
+    const bytes = readFileSync(join(dir, projName));
+    bytes[40] = (bytes[40] ?? 0) ^ 1;
+    writeFileSync(join(dir, projName), bytes);
+    const m = wide(name, { snapshotDir: dir, seed: 23 });
+    const r4 = await m.start();
+    assert.equal(r4.partitions.find((p) => p.id === 'p512')?.source, 'rebuild');
+    const rebuilt = m.indexInfo().find((p) => p.id === 'p512');
+    assert.equal(rebuilt?.projection?.samples, 149);
+    const again = wide(name, { seed: 24 });
+    await again.start();
+    assert.equal(rebuilt?.projection?.fingerprint, again.indexInfo().find((p) => p.id === 'p512')?.projection?.fingerprint);
+  });
+
+  test('512-d templates: a partition too small to learn from indexes whole templates until a restart finds enough', async () => {
+    const name = 'test-model-512b';
+    const dir = mkdtempSync(join(tmpdir(), 'gallery-grow-'));
+    const faces = Array.from({ length: 120 }, () => randomUnit(512, random));
+    const g = wide(name, { snapshotDir: dir });
+    await g.start();
+    for (let i = 0; i < 20; i++) await g.enrol({ shopperId: `sh_g${i}`, embeddings: [wideEmb(name, faces[i] as Float32Array)], partitionId: 'grow' });
+    assert.deepEqual(
+      g.indexInfo().map((p) => [p.id, p.indexDim, p.projection]),
+      [['grow', 512, null]],
+    );
+    await g.snapshot();
+    // A restart with a snapshot of a partition still too small keeps it.
+    const h = wide(name, { snapshotDir: dir, seed: 31 });
+    assert.equal((await h.start()).partitions[0]?.source, 'snapshot');
+    await h.importMany(faces.slice(20).map((v, i) => ({ shopperId: `sh_g${20 + i}`, embeddings: [wideEmb(name, v)], partitionId: 'grow' })));
+    assert.equal(h.indexInfo()[0]?.indexDim, 512);
+    const probe = wideEmb(name, near(faces[99] as Float32Array, 0.2, random));
+    assert.equal((await h.identify(probe)).outcome === 'match', true);
+    await h.snapshot();
+    // The next start finds 120 templates and a snapshot without a projection: it rebuilds and learns one.
+    const k = wide(name, { snapshotDir: dir, seed: 32 });
+    assert.equal((await k.start()).partitions[0]?.source, 'rebuild');
+    assert.equal(k.indexInfo()[0]?.indexDim, 32);
+    const d = await k.identify(probe);
+    assert.equal(d.outcome === 'match' && d.shopperId, 'sh_g99');
+  });
+
   test('data keys rotate and the master key can be replaced, old rows staying readable', async () => {
     const g = makeGallery(getDb());
     await g.start();

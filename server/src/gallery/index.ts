@@ -3,7 +3,7 @@
  * ask for the phone's last four digits, or no match) at a known false-match risk.
  */
 export { galleryMigrations } from './migrations.ts';
-export { Gallery } from './service.ts';
+export { DEFAULT_CANDIDATES, Gallery } from './service.ts';
 export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, StartReport } from './service.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
@@ -13,3 +13,5 @@ export { loadMasterKeys, masterKeyFromBase64, masterKeyFromBytes } from './crypt
 export type { MasterKey, MasterKeyring, MasterKeySource } from './crypto.ts';
 export { DEFAULT_ANN, LocalPartition, PartitionRouter } from './partition.ts';
 export type { AnnParams, GalleryPartition, Hit, PartitionSearch } from './partition.ts';
+export { learnProjection, project } from './projection.ts';
+export type { Projection } from './projection.ts';

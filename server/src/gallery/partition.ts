@@ -1,4 +1,5 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
+import { project, quantizeI8, type Projection } from './projection.ts';
 
 /**
  * The 1:N index is split into partitions (a region, a merchant group). A search goes to the
@@ -29,7 +30,16 @@ export interface GalleryPartition {
 }
 
 export interface AnnParams {
+  /** Dimensions of the templates. */
   dim: number;
+  /**
+   * Dimensions the index holds. Templates with more are projected onto their partition's principal
+   * directions (`projection.ts`) once the partition has `learnAt` templates to learn them from; the
+   * exact re-score still uses the full stored templates. Default: `dim` (no projection).
+   */
+  indexDim?: number;
+  /** Templates a partition needs before a rebuild learns its projection; a smaller one indexes full templates. */
+  learnAt?: number;
   /** HNSW links per node (twice as many on the base layer). */
   connectivity: number;
   expansionAdd: number;
@@ -45,6 +55,11 @@ export interface AnnParams {
 }
 
 export const DEFAULT_ANN: Omit<AnnParams, 'dim'> = {
+  // 128: a 512-d ArcFace template keeps 97 % of its squared length on its 128 principal directions
+  // (the model's embeddings span only about 150), and the index then costs what the 128-d model's
+  // did (README, Index).
+  indexDim: 128,
+  learnAt: 4096,
   connectivity: 16,
   // Face embeddings sit in a narrow cone (this face engine's strangers score 0.84 on average), where
   // the graph is hard to walk: at a million templates, expansion 64 on add gave recall@1 0.90 at
@@ -64,6 +79,7 @@ export class LocalPartition implements GalleryPartition {
   private index: Index;
   /** Sum of the keys present: with the count, a cheap fingerprint to check against the database. */
   private keySumValue = 0;
+  private projectionValue: Projection | undefined;
 
   constructor(
     readonly id: string,
@@ -72,9 +88,25 @@ export class LocalPartition implements GalleryPartition {
     this.index = this.make();
   }
 
+  /** The projection the index uses, if any (set by `clear`, or by `loadFrom` with a snapshot). */
+  get projection(): Projection | undefined {
+    return this.projectionValue;
+  }
+
+  /** Dimensions of the vectors in the index. */
+  get storedDim(): number {
+    return this.projectionValue?.outDim ?? this.params.dim;
+  }
+
+  /** Whether a rebuild from `count` templates should learn a projection. */
+  wantsProjection(count: number): boolean {
+    const target = this.params.indexDim ?? this.params.dim;
+    return target < this.params.dim && count >= (this.params.learnAt ?? 0);
+  }
+
   private make(): Index {
     return new Index({
-      dimensions: this.params.dim,
+      dimensions: this.storedDim,
       metric: MetricKind.Cos,
       quantization: this.params.quantization as ScalarKind,
       connectivity: this.params.connectivity,
@@ -107,7 +139,7 @@ export class LocalPartition implements GalleryPartition {
   searchSync(vector: Float32Array, k: number): PartitionSearch {
     const size = this.index.size();
     if (size === 0) return { hits: [], size };
-    const m = this.index.search(vector, Math.min(k, size), 1);
+    const m = this.index.search(this.toIndex(vector), Math.min(k, size), 1);
     const hits: Hit[] = [];
     for (let i = 0; i < m.keys.length; i++) hits.push({ key: Number(m.keys[i]), approxScore: 1 - (m.distances[i] ?? 1) });
     return { hits, size };
@@ -129,13 +161,18 @@ export class LocalPartition implements GalleryPartition {
       }
     });
     if (fresh.length === 0) return;
-    let data = vectors;
-    if (fresh.length !== keys.length) {
-      data = new Float32Array(fresh.length * dim);
-      rows.forEach((r, j) => data.set(vectors.subarray(r * dim, (r + 1) * dim), j * dim));
-    }
+    const out = this.storedDim;
+    const data = this.params.quantization === 'i8' ? new Int8Array(fresh.length * out) : new Float32Array(fresh.length * out);
+    rows.forEach((r, j) => data.set(this.toIndex(vectors.subarray(r * dim, (r + 1) * dim)), j * out));
     this.index.add(BigUint64Array.from(fresh, (k) => BigInt(k)), data, this.params.threads);
     for (const k of fresh) this.keySumValue += k;
+  }
+
+  /** A template as the index holds it: projected when the partition has a projection, and quantised here for `i8`. */
+  private toIndex(v: Float32Array): Float32Array | Int8Array {
+    const p = this.projectionValue;
+    const x = p === undefined ? v : project(p, v);
+    return this.params.quantization === 'i8' ? quantizeI8(x) : x;
   }
 
   async remove(keys: readonly number[]): Promise<void> {
@@ -153,17 +190,34 @@ export class LocalPartition implements GalleryPartition {
     this.index.save(path);
   }
 
-  /** Replaces the contents with a saved index whose key sum the caller vouches for. */
-  loadFrom(path: string, keySum: number): void {
-    const fresh = this.make();
-    fresh.load(path);
-    this.index = fresh;
-    this.keySumValue = keySum;
+  /** Replaces the contents with a saved index (made with `projection`) whose key sum the caller vouches for. */
+  loadFrom(path: string, keySum: number, projection: Projection | undefined): void {
+    this.checkProjection(projection);
+    const before = this.projectionValue;
+    this.projectionValue = projection;
+    try {
+      const fresh = this.make();
+      fresh.load(path);
+      this.index = fresh;
+      this.keySumValue = keySum;
+    } catch (e) {
+      this.projectionValue = before;
+      throw e;
+    }
   }
 
-  clear(): void {
+  /** Empties the partition; the templates added next are projected with `projection` (none: stored whole). */
+  clear(projection?: Projection): void {
+    this.checkProjection(projection);
+    this.projectionValue = projection;
     this.index = this.make();
     this.keySumValue = 0;
+  }
+
+  private checkProjection(p: Projection | undefined): void {
+    if (p !== undefined && (p.inDim !== this.params.dim || p.outDim >= this.params.dim)) {
+      throw new Error(`a projection from ${p.inDim} to ${p.outDim} dimensions does not fit templates of ${this.params.dim}`);
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type MasterKeyring,
 } from './crypto.ts';
 import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams } from './partition.ts';
+import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow } from './repo.ts';
 import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
@@ -48,7 +49,7 @@ export interface GalleryOptions {
   snapshotDir?: string;
   /** A memory-backed folder for the plain index while it is (de)serialised (default /dev/shm). */
   scratchDir?: string;
-  /** Templates taken from the index for the exact re-score (default 16). */
+  /** Templates taken from the index for the exact re-score (default `DEFAULT_CANDIDATES`). */
   candidates?: number;
   maxTemplatesPerShopper?: number;
   defaultPartition?: string;
@@ -86,6 +87,17 @@ const PHONE_DIGITS = /^[0-9]{4}$/;
  * third lets a caller leave one shopper out and still decide (the bench's not-enrolled probes).
  */
 const RANKED_SHOPPERS = 3;
+
+/** Templates taken from the index for the exact re-score (README, Index). */
+export const DEFAULT_CANDIDATES = 16;
+
+/**
+ * Templates a projection is learned from. The 512-d model's templates span about 150 directions,
+ * so 20,000 pin them down (in an exact scan of projected vectors at 100 thousand, projections
+ * learned from 2,048 and from 20,000 templates kept the same candidates); learning costs a few
+ * seconds of a rebuild.
+ */
+const PROJECTION_SAMPLES = 20_000;
 
 export class Gallery {
   private readonly repo: GalleryRepo;
@@ -138,8 +150,16 @@ export class Gallery {
       const meta = this.o.snapshotDir ? readSnapshotMeta(this.o.snapshotDir, this.o.model.name, this.o.model.version, s.partitionId) : undefined;
       const firstSeq = await this.repo.firstEventSeq();
       // A snapshot is usable when its key is known and the events since it are all still kept.
+      // Its projection must be what a rebuild would make now: the configured index dimensions, or
+      // none while the partition is too small to learn one (a partition that has grown past that
+      // since is rebuilt, which learns it).
+      const target = this.ann.indexDim ?? this.o.dim;
+      const shapeOk =
+        meta !== undefined &&
+        (meta.projection === null ? meta.indexDim === this.o.dim && !part.wantsProjection(s.count) : meta.indexDim === target && target < this.o.dim);
       const usable =
         meta !== undefined &&
+        shapeOk &&
         meta.dim === this.o.dim &&
         meta.quantization === this.ann.quantization &&
         meta.connectivity === this.ann.connectivity &&
@@ -516,23 +536,51 @@ export class Gallery {
     return this.syncing;
   }
 
+  /**
+   * Rebuilds a partition's index from the database. When the templates are wider than the index
+   * (`AnnParams.indexDim`) and there are enough of them, the projection is learned first from the
+   * oldest `PROJECTION_SAMPLES` templates in key order: deterministic, and the same set whichever
+   * process rebuilds.
+   */
   private async rebuild(part: LocalPartition): Promise<void> {
     const total = (await this.repo.stats(this.o.model)).find((s) => s.partitionId === part.id)?.count ?? 0;
     const progress = this.o.progressOut === null ? undefined : new Progress(`gallery index ${part.id}`, total, this.o.progressOut);
-    part.clear();
+    const dim = this.o.dim;
     let after = 0;
     const batch = 10_000;
-    for (;;) {
+    const page = async (): Promise<{ keys: number[]; flat: Float32Array }> => {
       const rows = await this.repo.templatesPage(this.o.model, part.id, after, batch);
-      if (rows.length === 0) break;
-      const flat = new Float32Array(rows.length * this.o.dim);
-      rows.forEach((r, i) => flat.set(this.decrypt(r), i * this.o.dim));
-      part.addSync(
-        rows.map((r) => r.templateKey),
-        flat,
-      );
+      const flat = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => flat.set(this.decrypt(r), i * dim));
       after = rows[rows.length - 1]?.templateKey ?? after;
-      progress?.tick(rows.length);
+      return { keys: rows.map((r) => r.templateKey), flat };
+    };
+    const pending: { keys: number[]; flat: Float32Array }[] = [];
+    if (part.wantsProjection(total)) {
+      // The first pages are read ahead, learned from, then indexed like the rest.
+      let have = 0;
+      while (have < Math.min(total, PROJECTION_SAMPLES)) {
+        const p = await page();
+        if (p.keys.length === 0) break;
+        pending.push(p);
+        have += p.keys.length;
+      }
+      const sample = new Float32Array(Math.min(have, PROJECTION_SAMPLES) * dim);
+      let filled = 0;
+      for (const p of pending) {
+        const take = Math.min(p.flat.length, sample.length - filled);
+        sample.set(p.flat.subarray(0, take), filled);
+        filled += take;
+      }
+      part.clear(have > 0 ? learnProjection(sample, dim, this.ann.indexDim ?? dim) : undefined);
+    } else {
+      part.clear();
+    }
+    for (;;) {
+      const p = pending.shift() ?? (await page());
+      if (p.keys.length === 0) break;
+      part.addSync(p.keys, p.flat);
+      progress?.tick(p.keys.length);
     }
     progress?.finish();
   }
@@ -552,6 +600,26 @@ export class Gallery {
         this.o.random,
       );
     }
+  }
+
+  /** Each partition's index: templates, the dimensions it holds, and its projection (learned from how many templates, and the share of their squared length it keeps). */
+  indexInfo(): { id: string; templates: number; indexDim: number; projection: { samples: number; kept: number; fingerprint: string } | null }[] {
+    return this.router.all().map((p) => ({
+      id: p.id,
+      templates: p.count(),
+      indexDim: p.storedDim,
+      projection: p.projection === undefined ? null : { samples: p.projection.samples, kept: p.projection.kept, fingerprint: p.projection.fingerprint.slice(0, 12) },
+    }));
+  }
+
+  /** A partition's projection (derived from templates: for measurement, never to be written out in the clear). */
+  projectionOf(partitionId: string): Projection | undefined {
+    return this.router.ids().includes(partitionId) ? this.router.get(partitionId).projection : undefined;
+  }
+
+  /** Templates of this model per partition in the database (the index is not consulted). */
+  async storedCounts(): Promise<Record<string, number>> {
+    return Object.fromEntries((await this.repo.stats(this.o.model)).map((s) => [s.partitionId, s.count]));
   }
 
   /** Templates in each partition of the index. */
@@ -578,7 +646,7 @@ export class Gallery {
 
   /** The index alone: its candidates with their quantised scores, and how many templates it searched. */
   async searchIndex(probe: Embedding, scope?: SearchScope): Promise<{ keys: number[]; size: number }> {
-    const { hits, size } = await this.router.search(this.checkEmbedding(probe), this.o.candidates ?? 16, this.scopeOf(scope));
+    const { hits, size } = await this.router.search(this.checkEmbedding(probe), this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     return { keys: hits.map((h) => h.key), size };
   }
 
@@ -591,7 +659,7 @@ export class Gallery {
    */
   async rank(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
-    const { hits, size } = await this.router.search(v, this.o.candidates ?? 16, this.scopeOf(scope));
+    const { hits, size } = await this.router.search(v, this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     const rows = await this.repo.templatesByKeys(hits.map((h) => h.key));
     const best = rankShoppers(rows.map((r) => ({ shopperId: r.shopperId, score: this.exactScore(v, r), alwaysAsk: false, phoneSuffixMac: null }))).slice(
       0,
