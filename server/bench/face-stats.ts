@@ -133,13 +133,7 @@ export function curveFromHistogram(
     }
     const threshold = binLow(b);
     // genuineSorted ascending: count >= threshold
-    let lo = 0;
-    let hi = genuineSorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (genuineSorted[mid]! < threshold) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(genuineSorted, threshold);
     out.push({ fmr, threshold: Math.round(threshold * 1e5) / 1e5, tar: (genuineSorted.length - lo) / genuineTotal, impostors_above: above });
   }
   return out;
@@ -148,4 +142,16 @@ export function curveFromHistogram(
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The number of values of an ascending array below `x` (the index of the first one at or above it). */
+export function lowerBound(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -37,6 +37,7 @@ import {
 } from '../src/face/liveness.ts';
 import { packageVersion } from '../src/face/runtime.ts';
 import { datasetsDir, Progress, repoRoot } from '../src/platform/index.ts';
+import { lowerBound } from './face-stats.ts';
 
 export interface PadSample {
   /** dataset-relative path, e.g. pad/live/0001.jpg */
@@ -236,14 +237,8 @@ export function padRates(scores: (number | null)[], live: boolean[], threshold: 
   const sortedAtt = [...att].sort((a, b) => a - b);
   let wins = 0;
   for (const g of gen) {
-    // attacks below g, plus half the ties, by binary search
-    let lo = 0;
-    let hi = sortedAtt.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (sortedAtt[m]! < g) lo = m + 1;
-      else hi = m;
-    }
+    // attacks below g, plus half the ties
+    const lo = lowerBound(sortedAtt, g);
     let eq = lo;
     while (eq < sortedAtt.length && sortedAtt[eq] === g) eq++;
     wins += lo + (eq - lo) / 2;
