@@ -145,6 +145,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const model = { name: engine.model.name, version: engine.model.version };
   const keys = loadMasterKeys(deps.env, deps.dataDir, deps.random);
   const calibration = withoutLabelErrors(loadCalibration(model.name));
+  const out = deps.progressOut === undefined ? process.stderr : deps.progressOut;
   const gallery = new Gallery({
     db: deps.db,
     masterKeys: keys.ring,
@@ -155,9 +156,14 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     ids: deps.ids,
     random: deps.random,
     snapshotDir: join(deps.dataDir, 'gallery'),
-    progressOut: deps.progressOut === undefined ? process.stderr : deps.progressOut,
+    progressOut: out,
   });
-  await gallery.start();
+  const started = await gallery.start();
+  for (const u of started.unsearchable) {
+    out?.write(
+      `gallery: ${u.shoppers} shopper(s) enrolled only with ${u.modelName} ${u.modelVersion} cannot be found by ${model.name} ${model.version}; they must enrol their face again\n`,
+    );
+  }
 
   // Frames of one capture must show one person. The bars follow the model (a fixed cosine means
   // nothing across models): frontal frames at the score one stranger in a hundred reaches with the

@@ -257,6 +257,22 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     assert.equal(d.outcome === 'match' && d.shopperId, 'sh_m3');
   });
 
+  test('the start report counts shoppers enrolled only with another model, whom this gallery cannot find', async () => {
+    const old = makeGallery(getDb(), { model: { name: 'retired-model', version: '3' }, calibration: syntheticCalibration({ model: 'retired-model' }) });
+    await old.start();
+    const both = randomUnit(DIM, random);
+    await old.enrol({ shopperId: 'sh_old1', embeddings: [{ model: { name: 'retired-model', version: '3' }, vector: randomUnit(DIM, random) }] });
+    await old.enrol({ shopperId: 'sh_old2', embeddings: [{ model: { name: 'retired-model', version: '3' }, vector: both }] });
+    const current = makeGallery(getDb(), { model: { name: 'current-model', version: '1' }, calibration: syntheticCalibration({ model: 'current-model' }) });
+    await current.start();
+    await current.enrol({ shopperId: 'sh_old2', embeddings: [{ model: { name: 'current-model', version: '1' }, vector: both }] });
+    const report = await makeGallery(getDb(), { model: { name: 'current-model', version: '1' }, calibration: syntheticCalibration({ model: 'current-model' }) }).start();
+    const retired = report.unsearchable.find((u) => u.modelName === 'retired-model');
+    // sh_old2 enrolled again with the current model; only sh_old1 is lost to it.
+    assert.deepEqual(retired, { modelName: 'retired-model', modelVersion: '3', shoppers: 1, templates: 1 });
+    assert.equal(report.unsearchable.some((u) => u.modelName === 'current-model'), false);
+  });
+
   // 512-d templates, like the ArcFace embedder's: the index holds a projection of them.
   const wide = (name: string, extra: Partial<GalleryOptions> & { seed?: number; indexDim?: number } = {}): Gallery =>
     makeGallery(getDb(), {

@@ -299,6 +299,22 @@ export class GalleryRepo {
     return rows.map((r) => String(r.partition_id));
   }
 
+  /**
+   * Shoppers whose templates are all of other models, per model: the current model cannot search
+   * them, so they must enrol again (a model change leaves their old templates in place).
+   */
+  async unsearchable(model: ModelFilter): Promise<{ modelName: string; modelVersion: string; shoppers: number; templates: number }[]> {
+    const rows = await this.db.query<Raw>(
+      `SELECT t.model_name, t.model_version, COUNT(DISTINCT t.shopper_id) AS shoppers, COUNT(*) AS n
+       FROM gallery_templates t
+       WHERE NOT (t.model_name = $1 AND t.model_version = $2)
+         AND NOT EXISTS (SELECT 1 FROM gallery_templates c WHERE c.shopper_id = t.shopper_id AND c.model_name = $1 AND c.model_version = $2)
+       GROUP BY t.model_name, t.model_version ORDER BY t.model_name, t.model_version`,
+      [model.name, model.version],
+    );
+    return rows.map((r) => ({ modelName: String(r.model_name), modelVersion: String(r.model_version), shoppers: num(r.shoppers), templates: num(r.n) }));
+  }
+
   /** Count and key sum per partition: the consistency check of a loaded snapshot. */
   async stats(model: ModelFilter, ex: SqlExecutor = this.db): Promise<PartitionStats[]> {
     const rows = await ex.query<Raw>(

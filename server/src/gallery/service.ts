@@ -73,6 +73,8 @@ export interface SearchScope {
 
 export interface StartReport {
   partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; templates: number; replayedEvents: number; ms: number }[];
+  /** Shoppers enrolled only with another model: this gallery cannot find them until they enrol again. */
+  unsearchable: { modelName: string; modelVersion: string; shoppers: number; templates: number }[];
 }
 
 interface DataKey {
@@ -140,7 +142,7 @@ export class Gallery {
   async start(): Promise<StartReport> {
     await this.open();
     this.started = true;
-    const report: StartReport = { partitions: [] };
+    const report: StartReport = { partitions: [], unsearchable: await this.repo.unsearchable(this.o.model) };
     const lastSeq = await this.repo.lastEventSeq();
     const stats = await this.repo.stats(this.o.model);
     const replayFrom: number[] = [];
