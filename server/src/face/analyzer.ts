@@ -324,8 +324,9 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
    * The faces of a frame, the shopper's first. The shopper stands in front of the camera, so among
    * faces of about the same size the one nearer the middle comes first; size alone picked a
    * bystander at the edge of the frame as often as not when two faces were alike. When no face lies
-   * in the middle of the frame and none is large, its central part is searched again, enlarged: the detector misses
-   * some faces at its input's scale (9 of LFW's 13,233 photos, measured) that it finds magnified.
+   * in the middle of the frame and none is large, its central part is searched again, enlarged: the
+   * detector misses some faces at its input's scale (9 of LFW's 13,233 photos, measured) that it
+   * finds magnified.
    */
   async function detect(frame: Frame): Promise<{ face: HumanFace; points: FivePoints }[]> {
     const cx = frame.width / 2;
@@ -353,14 +354,9 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
       .map((face) => ({ face, points: fivePoints(face.mesh) }));
   }
 
-  // The first inference of each model compiles kernels and grows wasm memory: do it before any caller waits.
-  const blank: Frame = { rgb: Buffer.alloc(128 * 128 * 3, 128), width: 128, height: 128, scale: 1, originalWidth: 128, originalHeight: 128 };
-  await detect(blank);
-  const warmPoints: FivePoints = { leftEye: [44, 50], rightEye: [84, 50], nose: [64, 70], mouthLeft: [48, 90], mouthRight: [80, 90] };
-  await passive.score(blank, warmPoints);
-  await embedder.embed([new Float32Array(model.inputSize * model.inputSize * 3)]);
-  // A blank frame never reaches the landmark model: one real face runs every stage once, so the
-  // first shopper after a start does not wait about 100 ms longer than the next.
+  // The first inference of each model compiles kernels and grows wasm memory: one real face runs
+  // every stage once (a blank frame never reaches the landmark model), so the first shopper after a
+  // start does not wait about 100 ms longer than the next.
   await analyze(readFileSync(new URL('./fixtures/person-a-1.jpg', import.meta.url)), { purpose: 'inspect' });
 
   return { model, analyze, close: async () => {} };

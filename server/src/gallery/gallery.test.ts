@@ -258,15 +258,18 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
   });
 
   test('the start report counts shoppers enrolled only with another model, whom this gallery cannot find', async () => {
-    const old = makeGallery(getDb(), { model: { name: 'retired-model', version: '3' }, calibration: syntheticCalibration({ model: 'retired-model' }) });
+    const retiredModel = { name: 'retired-model', version: '3' };
+    const currentModel = { name: 'current-model', version: '1' };
+    const at = (m: typeof model): Gallery => makeGallery(getDb(), { model: m, calibration: syntheticCalibration({ model: m.name }) });
+    const old = at(retiredModel);
     await old.start();
     const both = randomUnit(DIM, random);
-    await old.enrol({ shopperId: 'sh_old1', embeddings: [{ model: { name: 'retired-model', version: '3' }, vector: randomUnit(DIM, random) }] });
-    await old.enrol({ shopperId: 'sh_old2', embeddings: [{ model: { name: 'retired-model', version: '3' }, vector: both }] });
-    const current = makeGallery(getDb(), { model: { name: 'current-model', version: '1' }, calibration: syntheticCalibration({ model: 'current-model' }) });
+    await old.enrol({ shopperId: 'sh_old1', embeddings: [{ model: retiredModel, vector: randomUnit(DIM, random) }] });
+    await old.enrol({ shopperId: 'sh_old2', embeddings: [{ model: retiredModel, vector: both }] });
+    const current = at(currentModel);
     await current.start();
-    await current.enrol({ shopperId: 'sh_old2', embeddings: [{ model: { name: 'current-model', version: '1' }, vector: both }] });
-    const report = await makeGallery(getDb(), { model: { name: 'current-model', version: '1' }, calibration: syntheticCalibration({ model: 'current-model' }) }).start();
+    await current.enrol({ shopperId: 'sh_old2', embeddings: [{ model: currentModel, vector: both }] });
+    const report = await at(currentModel).start();
     const retired = report.unsearchable.find((u) => u.modelName === 'retired-model');
     // sh_old2 enrolled again with the current model; only sh_old1 is lost to it.
     assert.deepEqual(retired, { modelName: 'retired-model', modelVersion: '3', shoppers: 1, templates: 1 });

@@ -105,6 +105,14 @@ function placeholders(n: number, from: number): string {
 const TEMPLATE_COLUMNS =
   't.template_key, t.id, t.shopper_id, t.partition_id, t.model_name, t.model_version, t.dim, t.key_id, t.ciphertext, t.created_at';
 
+/** Shoppers whose templates are all of one other model, and how many templates they hold. */
+export interface UnsearchableModel {
+  modelName: string;
+  modelVersion: string;
+  shoppers: number;
+  templates: number;
+}
+
 export class GalleryRepo {
   constructor(private readonly db: Db) {}
 
@@ -303,7 +311,7 @@ export class GalleryRepo {
    * Shoppers whose templates are all of other models, per model: the current model cannot search
    * them, so they must enrol again (a model change leaves their old templates in place).
    */
-  async unsearchable(model: ModelFilter): Promise<{ modelName: string; modelVersion: string; shoppers: number; templates: number }[]> {
+  async unsearchable(model: ModelFilter): Promise<UnsearchableModel[]> {
     const rows = await this.db.query<Raw>(
       `SELECT t.model_name, t.model_version, COUNT(DISTINCT t.shopper_id) AS shoppers, COUNT(*) AS n
        FROM gallery_templates t

@@ -17,7 +17,7 @@ import {
 import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams } from './partition.ts';
 import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
-import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow } from './repo.ts';
+import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow, type UnsearchableModel } from './repo.ts';
 import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
 import { fitImpostorTail, type FalseMatchCalibration, type TailModel } from './tail.ts';
 
@@ -74,7 +74,7 @@ export interface SearchScope {
 export interface StartReport {
   partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; templates: number; replayedEvents: number; ms: number }[];
   /** Shoppers enrolled only with another model: this gallery cannot find them until they enrol again. */
-  unsearchable: { modelName: string; modelVersion: string; shoppers: number; templates: number }[];
+  unsearchable: UnsearchableModel[];
 }
 
 interface DataKey {
