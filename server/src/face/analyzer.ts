@@ -7,7 +7,7 @@ import { decodeImage, type Frame } from './decode.ts';
 import { cropTag, embedderGeometry, EMBEDDERS, type Embedder } from './embedders.ts';
 import { faceErrors } from './errors.ts';
 import { createPassiveLiveness, type PassiveLiveness } from './liveness.ts';
-import { loadHuman, type HumanModule } from './runtime.ts';
+import { createFaceDetector, type FaceDetector, type MeshFace } from './detector.ts';
 
 export type Purpose = 'payment' | 'enrolment' | 'inspect';
 
@@ -102,9 +102,6 @@ export interface Analyzer {
   close(): Promise<void>;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type HumanFace = { box: number[]; boxScore: number; faceScore: number; score: number; mesh: number[][]; rotation?: { angle: { yaw: number; pitch: number; roll: number } } | null };
-
 const avg = (pts: number[][]): Point => {
   let x = 0;
   let y = 0;
@@ -139,9 +136,9 @@ function eyeAspect(mesh: number[][], idx: number[]): number {
 }
 
 const DEG = 180 / Math.PI;
-function pose(face: HumanFace, p: FivePoints): Pose {
-  const a = face.rotation?.angle ?? { yaw: 0, pitch: 0, roll: 0 };
-  // Human's yaw sign is checked against the nose offset, so the convention does not depend on it.
+function pose(face: MeshFace, p: FivePoints): Pose {
+  const a = face.angle;
+  // The yaw's sign is taken from the nose offset, so the convention does not depend on the mesh's axes.
   const mid = (p.leftEye[0] + p.rightEye[0]) / 2;
   const noseSide = Math.sign(p.nose[0] - mid);
   const yawDeg = Math.abs(a.yaw * DEG) * (noseSide === 0 ? 1 : noseSide);
@@ -162,15 +159,15 @@ const now = (): number => performance.now();
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /**
- * The whole pipeline on the calling thread: decode, detect and landmark (Human's blazeface and
- * face mesh), quality, alignment, passive liveness, embedding. The worker pool runs one of these
- * per thread. The aligned crop lives only in this function's memory.
+ * The whole pipeline on the calling thread: decode, detect and landmark (`detector.ts`), quality,
+ * alignment, passive liveness, embedding. The worker pool runs one of these per thread. The
+ * aligned crop lives only in this function's memory.
  */
-export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embedder; human?: HumanModule; liveness?: PassiveLiveness } = {}): Promise<Analyzer> {
+export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embedder; detector?: FaceDetector; liveness?: PassiveLiveness } = {}): Promise<Analyzer> {
   const make = EMBEDDERS[config.embedder];
   if (!deps.embedder && !make) throw new DomainError('invalid', 'face_model_unknown', `Unknown face model "${config.embedder}".`);
   const embedder = deps.embedder ?? (await make!());
-  const human = deps.human ?? (await loadHuman());
+  const detector = deps.detector ?? (await createFaceDetector());
   const passive = deps.liveness ?? (await createPassiveLiveness(config.livenessThreshold));
   // The version stored beside templates also names the crop and the mirror averaging: vectors made
   // with another geometry are not comparable even from the same weights.
@@ -293,62 +290,35 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
     return result;
   }
 
-  /** Human's faces in a region of the frame, in frame coordinates. */
-  async function detectIn(frame: Frame, x0: number, y0: number, w: number, h: number): Promise<HumanFace[]> {
-    const tf = human.tf;
-    // Human stretches a frame to its square detector input, which loses faces in wide frames
-    // (three faces side by side were found as one): pad to a square at the bottom and right, so
-    // coordinates stay those of the region.
-    const side = Math.max(w, h);
-    const input = tf.tidy(() => {
-      const all = tf.tensor3d(new Float32Array(frame.rgb), [frame.height, frame.width, 3]);
-      const region = x0 === 0 && y0 === 0 && w === frame.width && h === frame.height ? all : tf.slice(all, [y0, x0, 0], [h, w, 3]);
-      return tf.pad(tf.expandDims(region, 0), [
-        [0, 0],
-        [0, side - h],
-        [0, side - w],
-        [0, 0],
-      ]);
-    });
-    try {
-      const res = (await human.detect(input)) as { face: HumanFace[] };
-      const found = res.face.filter((f) => f.boxScore >= config.minDetectionScore && f.mesh.length >= 468);
-      if (x0 === 0 && y0 === 0) return found;
-      return found.map((f) => ({ ...f, box: [f.box[0]! + x0, f.box[1]! + y0, f.box[2]!, f.box[3]!], mesh: f.mesh.map((q) => [q[0]! + x0, q[1]! + y0, q[2]!]) }));
-    } finally {
-      input.dispose();
-    }
-  }
-
   /**
    * The faces of a frame, the shopper's first. The shopper stands in front of the camera, so among
    * faces of about the same size the one nearer the middle comes first; size alone picked a
    * bystander at the edge of the frame as often as not when two faces were alike. When no face lies
-   * in the middle of the frame and none is large, its central part is searched again, enlarged: the
-   * detector misses some faces at its input's scale (9 of LFW's 13,233 photos, measured) that it
-   * finds magnified.
+   * in the middle of the frame and none is large, its central part is searched again, enlarged: a
+   * detector misses some small faces at its input's scale that it finds magnified.
    */
-  async function detect(frame: Frame): Promise<{ face: HumanFace; points: FivePoints }[]> {
+  async function detect(frame: Frame): Promise<{ face: MeshFace; points: FivePoints }[]> {
     const cx = frame.width / 2;
     const cy = frame.height / 2;
     const halfDiagonal = Math.hypot(cx, cy);
-    const offCentre = (f: HumanFace): number => Math.hypot(f.box[0]! + f.box[2]! / 2 - cx, f.box[1]! + f.box[3]! / 2 - cy) / halfDiagonal;
+    const offCentre = (f: MeshFace): number => Math.hypot(f.box[0]! + f.box[2]! / 2 - cx, f.box[1]! + f.box[3]! / 2 - cy) / halfDiagonal;
     // The faces the detector misses are small at its input's scale: a face found a fifth of the
     // frame wide or more is the subject even away from the middle (portraits framed high, a quarter
     // of the 64 deepface photos), and looking again would only double the detection time.
     const minSide = Math.min(frame.width, frame.height);
-    const subject = (f: HumanFace): boolean => offCentre(f) < 0.25 || f.box[2]! >= 0.2 * minSide;
-    let faces = await detectIn(frame, 0, 0, frame.width, frame.height);
+    const subject = (f: MeshFace): boolean => offCentre(f) < 0.25 || f.box[2]! >= 0.2 * minSide;
+    let faces = (await detector.detect(frame)).filter((f) => f.boxScore >= config.minDetectionScore);
     if (!faces.some(subject)) {
       const w = Math.round(frame.width * 0.6);
       const h = Math.round(frame.height * 0.6);
-      const inner = await detectIn(frame, Math.round((frame.width - w) / 2), Math.round((frame.height - h) / 2), w, h);
-      const overlaps = (a: HumanFace, b: HumanFace): boolean =>
+      const region = { x: Math.round((frame.width - w) / 2), y: Math.round((frame.height - h) / 2), width: w, height: h };
+      const inner = (await detector.detect(frame, region)).filter((f) => f.boxScore >= config.minDetectionScore);
+      const overlaps = (a: MeshFace, b: MeshFace): boolean =>
         Math.abs(a.box[0]! + a.box[2]! / 2 - (b.box[0]! + b.box[2]! / 2)) < (a.box[2]! + b.box[2]!) / 4 &&
         Math.abs(a.box[1]! + a.box[3]! / 2 - (b.box[1]! + b.box[3]! / 2)) < (a.box[3]! + b.box[3]!) / 4;
       faces = [...inner, ...faces.filter((f) => !inner.some((g) => overlaps(f, g)))];
     }
-    const prominence = (f: HumanFace): number => f.box[2]! * (1 - 0.5 * offCentre(f));
+    const prominence = (f: MeshFace): number => f.box[2]! * (1 - 0.5 * offCentre(f));
     return faces
       .sort((a, b) => prominence(b) - prominence(a))
       .map((face) => ({ face, points: fivePoints(face.mesh) }));

@@ -10,22 +10,22 @@ import { createAnalyzer, type Analyzer, type FaceAnalysis } from './analyzer.ts'
 import { verifyChallenge, type Challenge } from './challenge.ts';
 import { faceConfig, type FaceConfig } from './config.ts';
 import { decodeImage } from './decode.ts';
+import { createFaceDetector, type FaceDetector } from './detector.ts';
 import { faceApiResnetEmbedder, faceplugin512Embedder, type Embedder } from './embedders.ts';
 import { FACE_REFUSAL_CODES } from './errors.ts';
 import { createPassiveLiveness, type PassiveLiveness } from './liveness.ts';
 import { createRunner } from './pool.ts';
-import { loadHuman, type HumanModule } from './runtime.ts';
 
 const fixtures = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const fixture = (name: string): Buffer => readFileSync(join(fixtures, name));
 
 // Models load once per file (the slow part); analyzers with other settings share them.
-let deps: { human: HumanModule; embedder: Embedder; liveness: PassiveLiveness };
+let deps: { detector: FaceDetector; embedder: Embedder; liveness: PassiveLiveness };
 let engine: Analyzer;
 const analyzerWith = (o: Partial<FaceConfig>): Promise<Analyzer> => createAnalyzer(faceConfig(o), deps);
 
 before(async () => {
-  deps = { human: await loadHuman(), embedder: await faceplugin512Embedder(), liveness: await createPassiveLiveness(0.5) };
+  deps = { detector: await createFaceDetector(), embedder: await faceplugin512Embedder(), liveness: await createPassiveLiveness(0.5) };
   engine = await analyzerWith({});
 });
 
@@ -74,7 +74,7 @@ describe('face engine on fixtures', () => {
   });
 
   test("face-api's ResNet stays selectable, with vectors of its own dimension and model version", async () => {
-    const other = await createAnalyzer(faceConfig({ embedder: 'faceapi-resnet128' }), { human: deps.human, liveness: deps.liveness, embedder: await faceApiResnetEmbedder() });
+    const other = await createAnalyzer(faceConfig({ embedder: 'faceapi-resnet128' }), { detector: deps.detector, liveness: deps.liveness, embedder: await faceApiResnetEmbedder() });
     const [a, b] = await Promise.all([engine.analyze(fixture('person-a-1.jpg'), { purpose: 'payment' }), other.analyze(fixture('person-a-1.jpg'), { purpose: 'payment' })]);
     assert.equal(b.embedding?.length, 128);
     assert.equal(b.model.name, 'faceapi-resnet128');

@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Loads tfjs on the wasm backend and the model packages. Human and face-api both `require` the
- * same @tensorflow/tfjs, so they share one backend and one tensor registry. tfjs-node cannot
- * install here, and the wasm backend is single-threaded in Node: parallelism comes from workers.
+ * Loads tfjs on the wasm backend and the model packages. Human's model files are loaded as tfjs
+ * graph models, and face-api `require`s the same @tensorflow/tfjs, so they share one backend and
+ * one tensor registry. tfjs-node cannot install here, and the wasm backend is single-threaded in
+ * Node: parallelism comes from workers.
  */
 const require = createRequire(import.meta.url);
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Tf = any;
-export type HumanModule = any;
 export type FaceApiModule = any;
 
 /** The folder of an installed package (found by walking node_modules: not every package exports package.json). */
@@ -72,41 +72,6 @@ export function faceApiModelsDir(): string {
 }
 export function humanModelUrl(name: string): string {
   return pathToFileURL(join(humanModelsDir(), `${name}.json`)).href;
-}
-
-/** The wasm build of Human is not exported by a package subpath, so it is loaded by file path. */
-export async function loadHuman(): Promise<HumanModule> {
-  await loadTf();
-  const H = require(join(packageDir('@vladmandic/human'), 'dist/human.node-wasm.js')) as { Human: new (c: unknown) => HumanModule };
-  const human = new H.Human({
-    backend: 'wasm',
-    wasmPath: join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist') + '/',
-    modelBasePath: pathToFileURL(humanModelsDir()).href + '/',
-    // Never reuse a previous frame's result for a "similar" frame: every payment frame is analysed.
-    cacheSensitivity: 0,
-    debug: false,
-    async: false,
-    warmup: 'none',
-    face: {
-      enabled: true,
-      detector: { enabled: true, rotation: true, maxDetected: 6, minConfidence: 0.3, skipFrames: 0, return: false },
-      mesh: { enabled: true },
-      iris: { enabled: false },
-      attention: { enabled: false },
-      description: { enabled: false },
-      emotion: { enabled: false },
-      antispoof: { enabled: false },
-      liveness: { enabled: false },
-    },
-    body: { enabled: false },
-    hand: { enabled: false },
-    object: { enabled: false },
-    gesture: { enabled: false },
-    segmentation: { enabled: false },
-    filter: { enabled: false },
-  });
-  await human.load();
-  return human;
 }
 
 let faceApi: Promise<FaceApiModule> | undefined;
