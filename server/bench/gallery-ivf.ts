@@ -70,10 +70,11 @@ for (let it = 0; it < 10; it++) {
   for (let c = 0; c < CELLS; c++) {
     let n = 0;
     for (let k = 0; k < PDIM; k++) n += next[c * PDIM + k]! ** 2;
-    // An empty cell starts again from a random sample point.
-    const j = r.int(sampleN);
-    if (n === 0) next.set(sample.subarray(j * PDIM, (j + 1) * PDIM), c * PDIM);
-    else for (let k = 0; k < PDIM; k++) next[c * PDIM + k] = next[c * PDIM + k]! / Math.sqrt(n);
+    if (n === 0) {
+      // An empty cell starts again from a random sample point.
+      const j = r.int(sampleN);
+      next.set(sample.subarray(j * PDIM, (j + 1) * PDIM), c * PDIM);
+    } else for (let k = 0; k < PDIM; k++) next[c * PDIM + k] = next[c * PDIM + k]! / Math.sqrt(n);
   }
   centroids = next;
 }
