@@ -25,8 +25,20 @@ export interface Region {
 }
 
 export interface FaceDetector {
-  /** Faces whose centre lies in `region` (default: the whole frame), highest detector score first. */
+  /**
+   * Faces the detector finds in `region` (default: the whole frame), highest detector score first;
+   * their landmarks may reach beyond the region, into the rest of the frame.
+   */
   detect(frame: Frame, region?: Region): Promise<MeshFace[]>;
+}
+
+/** A detector box in frame pixels. */
+interface ScoredBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  score: number;
 }
 
 const IN_W = 320;
@@ -68,7 +80,7 @@ export async function createFaceDetector(): Promise<FaceDetector> {
   const tf: Tf = await loadTf();
   const meshModel = await tf.loadGraphModel(humanModelUrl('facemesh'));
 
-  async function boxes(frame: Frame, r: Region): Promise<{ x: number; y: number; w: number; h: number; score: number }[]> {
+  async function boxes(frame: Frame, r: Region): Promise<ScoredBox[]> {
     // Letterboxed: the region keeps its proportions at the top left, the rest is the mean grey (0).
     const s = Math.min(IN_W / r.width, IN_H / r.height);
     const plane = IN_W * IN_H;
@@ -102,7 +114,7 @@ export async function createFaceDetector(): Promise<FaceDetector> {
     const out = await session.run({ input: new ort.Tensor('float32', x, [1, 3, IN_H, IN_W]) });
     const scores = out['scores']!.data as Float32Array;
     const corners = out['boxes']!.data as Float32Array;
-    const found: { x: number; y: number; w: number; h: number; score: number }[] = [];
+    const found: ScoredBox[] = [];
     for (let i = 0; i < scores.length / 2; i++) {
       const score = scores[2 * i + 1]!;
       if (score < MIN_CANDIDATE) continue;
@@ -114,7 +126,7 @@ export async function createFaceDetector(): Promise<FaceDetector> {
       found.push({ x: x1, y: y1, w: x2 - x1, h: y2 - y1, score });
     }
     found.sort((a, b) => b.score - a.score);
-    const kept: typeof found = [];
+    const kept: ScoredBox[] = [];
     for (const b of found) {
       if (kept.length === MAX_FACES) break;
       if (kept.every((k) => iou(k, b) <= NMS_IOU)) kept.push(b);
@@ -159,12 +171,10 @@ export async function createFaceDetector(): Promise<FaceDetector> {
           if (second.score > m.score) [m, size] = [second, wider];
         }
         if (m.score < MIN_MESH) continue;
-        let g: CropGeometry;
         const lean = eyeLine(m.points);
         if (Math.abs(lean) > ROTATE_ABOVE) {
           const [mx, my] = centre(m.points);
-          g = { cx: mx, cy: my, size, angle: lean };
-          const upright = await mesh(frame, g);
+          const upright = await mesh(frame, { cx: mx, cy: my, size, angle: lean });
           if (upright.score >= MIN_MESH) m = upright;
         }
         const [mx, my] = centre(m.points);
@@ -178,7 +188,7 @@ export async function createFaceDetector(): Promise<FaceDetector> {
   };
 }
 
-function iou(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): number {
+function iou(a: ScoredBox, b: ScoredBox): number {
   const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
   if (w <= 0 || h <= 0) return 0;
