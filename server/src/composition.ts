@@ -115,6 +115,8 @@ const noFaces: FaceTemplatePort = {
   enrol: async () => faceOff(),
   updateProfile: async () => undefined,
   remove: async () => undefined,
+  // With the face engine off nothing can recognise anyone; that is said by face_engine_off, not as a request to enrol again.
+  searchable: async () => true,
 };
 
 /**

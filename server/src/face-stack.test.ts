@@ -47,6 +47,7 @@ test('enrol, find again from another photo, refuse a stranger, delete at once', 
   };
   const enrolled = await embed('Colin_Powell/Colin_Powell_0001.jpg');
   await stack.templates.enrol('shp_colin', [{ embedding: enrolled, model: stack.model }], { phoneLast4: '1234', alwaysAskDigits: false });
+  assert.equal(await stack.templates.searchable('shp_colin'), true);
 
   const again = await stack.identifier.identify(await embed('Colin_Powell/Colin_Powell_0002.jpg'), stack.model, {});
   assert.notEqual(again.outcome, 'no_match', 'another photo of the enrolled shopper is at least worth asking for the digits');
@@ -61,4 +62,5 @@ test('enrol, find again from another photo, refuse a stranger, delete at once', 
   await stack.templates.remove('shp_colin');
   const gone = await stack.identifier.identify(enrolled, stack.model, { phoneLast4: '1234' });
   assert.equal(gone.outcome, 'no_match', 'a deleted face is never found again');
+  assert.equal(await stack.templates.searchable('shp_colin'), false);
 });

@@ -218,6 +218,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     async remove(shopperId) {
       await gallery.deleteShopper(shopperId);
     },
+    searchable: (shopperId) => gallery.searchable(shopperId),
   };
 
   const identifier: Identifier = {

@@ -24,6 +24,8 @@ export interface Me {
   always_ask_digits: boolean;
   per_payment_limit: number | null;
   face_enrolled: boolean;
+  /** The enrolled face was made by an earlier face model: terminals cannot recognise it until the shopper enrols again. */
+  face_enrol_again: boolean;
   wallet: { balance: number; currency: string };
 }
 

@@ -158,9 +158,15 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
           </button>
         </div>
       )}
-      {consent?.accepted && !me.face_enrolled && (
+      {me.face_enrol_again && (
+        <p class="notice" role="status">
+          Facepay now recognises faces with a new model, and terminals can no longer recognise the face you enrolled. Enrol it again to keep paying by face: it takes a
+          few seconds, and your old face data is replaced.
+        </p>
+      )}
+      {consent?.accepted && (!me.face_enrolled || me.face_enrol_again) && (
         <button type="button" class="primary" onClick={() => setEnrolling(true)}>
-          Enrol my face
+          {me.face_enrol_again ? 'Enrol my face again' : 'Enrol my face'}
         </button>
       )}
       {me.face_enrolled && (
@@ -316,6 +322,11 @@ function App() {
       </header>
       <main>
         <p class="hello">Hello, {me.name}</p>
+        {me.face_enrol_again && view !== 'face' && (
+          <p class="notice" role="status">
+            Terminals can no longer recognise your face after an update of Facepay's face model. <a href="#/face">Enrol your face again</a> to keep paying by face.
+          </p>
+        )}
         {view === 'home' && <Home me={me} setMe={setMe} />}
         {view === 'face' && <Face me={me} setMe={setMe} />}
         {view === 'payments' && <Payments />}

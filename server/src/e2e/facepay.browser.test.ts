@@ -114,6 +114,21 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     assert.equal(await h.intentStatus(second), 'succeeded');
     assert.equal(await walletOf(portal), 5000 - 1250 - 730);
     await settled();
+
+    // A face model upgrade: A's templates are now of an earlier model, which the gallery no longer
+    // searches. The portal says so on every page and A enrols again from the Face pay page.
+    const me = (): Promise<{ id: string; face_enrol_again: boolean }> => portal.evaluate(async () => (await fetch('/v1/shopper/me')).json());
+    const aId = (await me()).id;
+    await h.platform.db.execute(`UPDATE gallery_templates SET model_version = 'retired' WHERE shopper_id = $1`, [aId]);
+    await portal.reload();
+    const notice = portal.getByRole('status').filter({ hasText: 'can no longer recognise your face' });
+    await notice.waitFor();
+    await shot(portal, 'portal-a-03-enrol-again');
+    await portal.getByRole('link', { name: 'Enrol your face again' }).click();
+    await enrolFace(portal, 'portal-a-again', true);
+    assert.equal((await me()).face_enrol_again, false);
+    assert.equal(await portal.getByRole('button', { name: 'Enrol my face again' }).count(), 0);
+    assert.equal(await h.platform.face!.gallery.searchable(aId), true);
     await browser.close();
   });
 

@@ -121,11 +121,18 @@ export async function walletOf(page: Page): Promise<number> {
 }
 
 /** Agrees to face payment and enrols the face the camera shows, from the portal's home page. */
-export async function enrolFace(portal: Page, prefix: string): Promise<void> {
-  await portal.getByRole('link', { name: 'Face pay' }).click();
-  await portal.getByLabel(/I agree to face payment/).check();
-  await portal.getByRole('button', { name: 'Agree' }).click();
-  await portal.getByRole('button', { name: 'Enrol my face' }).click();
+/** Enrols in the portal: from the start, or `again` (consent given, a face of an earlier model on file) from the Face pay page. */
+export async function enrolFace(portal: Page, prefix: string, again = false): Promise<void> {
+  if (again) {
+    await portal.getByRole('button', { name: 'Enrol my face again' }).click();
+  } else {
+    await portal.getByRole('link', { name: 'Face pay' }).click();
+    await portal.getByLabel(/I agree to face payment/).check();
+    await portal.getByRole('button', { name: 'Agree' }).click();
+    await portal.getByRole('button', { name: 'Enrol my face' }).click();
+  }
+  // The enrolment view replaces the Face pay page (whose delete button would end the wait below at once when enrolling again).
+  await portal.locator('.guidance').waitFor();
   await shot(portal, `${prefix}-01-enrol`);
   // A burst that began on a turned frame is "not frontal", not an attack: the shopper tries again.
   for (let attempt = 0; ; attempt++) {

@@ -257,7 +257,7 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     assert.equal(d.outcome === 'match' && d.shopperId, 'sh_m3');
   });
 
-  test('the start report counts shoppers enrolled only with another model, whom this gallery cannot find', async () => {
+  test('the start report counts shoppers enrolled only with another model, whom this gallery cannot find, and says so per shopper', async () => {
     const retiredModel = { name: 'retired-model', version: '3' };
     const currentModel = { name: 'current-model', version: '1' };
     const at = (m: typeof model): Gallery => makeGallery(getDb(), { model: m, calibration: syntheticCalibration({ model: m.name }) });
@@ -274,6 +274,10 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     // sh_old2 enrolled again with the current model; only sh_old1 is lost to it.
     assert.deepEqual(retired, { modelName: 'retired-model', modelVersion: '3', shoppers: 1, templates: 1 });
     assert.equal(report.unsearchable.some((u) => u.modelName === 'current-model'), false);
+    assert.equal(await current.searchable('sh_old1'), false);
+    assert.equal(await current.searchable('sh_old2'), true);
+    assert.equal(await current.searchable('sh_nobody'), false);
+    assert.equal(await old.searchable('sh_old1'), true);
   });
 
   // 512-d templates, like the ArcFace embedder's: the index holds a projection of them.

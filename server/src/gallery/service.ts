@@ -458,6 +458,15 @@ export class Gallery {
   }
 
   /**
+   * Whether this gallery can find the shopper: false when they have no template, or only templates
+   * of another model (after a model change they must enrol again; their old templates stay until then).
+   */
+  async searchable(shopperId: string): Promise<boolean> {
+    const rows = await this.repo.templatesOfShopper(shopperId);
+    return rows.some((t) => t.modelName === this.o.model.name && t.modelVersion === this.o.model.version);
+  }
+
+  /**
    * Deletes the shopper's face for good: the rows go in one transaction and the index drops the
    * templates before this returns, so the very next search cannot return them. (A search already
    * running re-scores from the database, where the rows are gone, so it cannot either.)

@@ -6,12 +6,17 @@ import { createShopperService, FACE_PAY_CONSENT, maskName, type FaceTemplatePort
 import { ShopperRepo } from './repo.ts';
 import { shopperMigrations } from './migrations.ts';
 
-/** A gallery stand-in that records what it was told. */
-function fakeFaces() {
+/** A gallery stand-in that records what it was told; `models` is the model of each shopper's templates. */
+function fakeFaces(currentModel = 'test-model') {
   const enrolled = new Map<string, { count: number; phoneLast4: string | null; alwaysAskDigits: boolean }>();
+  const models = new Map<string, string>();
   const port: FaceTemplatePort = {
     async enrol(id, templates, profile) {
       enrolled.set(id, { count: templates.length, ...profile });
+      models.set(id, templates[0]!.model.name);
+    },
+    async searchable(id) {
+      return models.get(id) === currentModel;
     },
     async updateProfile(id, profile) {
       const e = enrolled.get(id);
@@ -19,9 +24,10 @@ function fakeFaces() {
     },
     async remove(id) {
       enrolled.delete(id);
+      models.delete(id);
     },
   };
-  return { port, enrolled };
+  return { port, enrolled, models };
 }
 
 const cheap = { N: 1024, r: 8, p: 1 };
@@ -108,6 +114,22 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
     assert.equal(deleted.facePayEnabled, false);
     await assert.rejects(service.updateSettings(shopper.id, { facePayEnabled: true }), { code: 'face_not_enrolled' });
     assert.deepEqual((await service.events(shopper.id)).map((e) => e.type), ['face.enrolled', 'face.deleted']);
+  });
+
+  test('a face enrolled with an earlier model asks to be enrolled again, until it is', async () => {
+    const { service, faces } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Erin' });
+    assert.equal(await service.faceNeedsEnrolmentAgain(shopper), false, 'nothing enrolled: nothing to redo');
+    await service.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    let s = await service.enrolFace(shopper.id, [{ embedding: vec(), model }]);
+    assert.equal(await service.faceNeedsEnrolmentAgain(s), false);
+    // The face model changed since: the stored templates are of the old one.
+    faces.models.set(shopper.id, 'older-model');
+    assert.equal(await service.faceNeedsEnrolmentAgain(s), true);
+    s = await service.enrolFace(shopper.id, [{ embedding: vec(), model }]);
+    assert.equal(await service.faceNeedsEnrolmentAgain(s), false);
+    s = await service.deleteFace(shopper.id);
+    assert.equal(await service.faceNeedsEnrolmentAgain(s), false, 'a deleted face is not a face to enrol again');
   });
 
   test('withdrawing consent deletes the face too', async () => {

@@ -25,6 +25,8 @@ export interface FaceTemplatePort {
   ): Promise<void>;
   updateProfile(shopperId: string, profile: { phoneLast4: string | null; alwaysAskDigits: boolean }): Promise<void>;
   remove(shopperId: string): Promise<void>;
+  /** Whether the current face model can recognise the shopper (false after a model change until they enrol again). */
+  searchable(shopperId: string): Promise<boolean>;
 }
 
 export interface EnrolmentChallenge {
@@ -268,6 +270,14 @@ export function createShopperService(deps: ShopperServiceDeps) {
       const result = await deps.enrolment.templatesFor(challenge, frames);
       if (!result.ok) throw new DomainError('unprocessable', result.code, result.message);
       return service.enrolFace(shopperId, result.templates);
+    },
+
+    /**
+     * True when the shopper enrolled a face that terminals can no longer recognise: it was made by an
+     * earlier face model, so they must enrol again to pay by face.
+     */
+    async faceNeedsEnrolmentAgain(shopper: Shopper): Promise<boolean> {
+      return shopper.faceEnrolled && !(await faces.searchable(shopper.id));
     },
 
     /** Deletes the face for good: the gallery first, so that no search can find it once this returns. */

@@ -43,6 +43,7 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     const me = await (await shopper('GET', '/v1/shopper/me')).json();
     assert.equal(me.email, 'ana@example.com');
     assert.equal(me.face_enrolled, false);
+    assert.equal(me.face_enrol_again, false);
     assert.deepEqual(me.wallet, { balance: 0, currency: 'eur' });
   });
 

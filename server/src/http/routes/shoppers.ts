@@ -80,6 +80,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       always_ask_digits: s.alwaysAskDigits,
       per_payment_limit: s.perPaymentLimit,
       face_enrolled: s.faceEnrolled,
+      face_enrol_again: await shoppers.faceNeedsEnrolmentAgain(s),
       wallet: { balance: await payments.walletBalance(s.id, currency), currency },
     };
   }
