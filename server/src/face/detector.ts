@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { warpCrop, type CropGeometry } from './align.ts';
 import type { Frame } from './decode.ts';
-import { humanModelUrl, loadOnnxRuntime, loadTf, packageDir, type Tf } from './runtime.ts';
+import { humanModelUrl, loadOnnxRuntime, loadTf, onnxSession, packageDir, type Tf } from './runtime.ts';
 
 /** A face found in a frame, with its 468 face-mesh landmarks; all coordinates in frame pixels. */
 export interface MeshFace {
@@ -76,7 +76,7 @@ const ROTATE_ABOVE = 0.2;
 export async function createFaceDetector(): Promise<FaceDetector> {
   const ort = loadOnnxRuntime();
   const file = join(packageDir('faceplugin-face-recognition-js'), 'model', 'fr_detect.onnx');
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await onnxSession(file);
   const tf: Tf = await loadTf();
   const meshModel = await tf.loadGraphModel(humanModelUrl('facemesh'));
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { cropGeometry, l2normalise, templateGeometry, type CropGeometry, type FivePoints, type Point } from './align.ts';
-import { faceApiModelsDir, filesSha256, humanModelsDir, humanModelUrl, loadFaceApi, loadOnnxRuntime, loadTf, packageDir, packageVersion, type Tf } from './runtime.ts';
+import { faceApiModelsDir, filesSha256, humanModelsDir, humanModelUrl, loadFaceApi, loadOnnxRuntime, loadTf, onnxSession, packageDir, packageVersion, type Tf } from './runtime.ts';
 
 /** How an embedder wants its face cut out: the geometry its weights were trained on. */
 export type CropSpec =
@@ -115,7 +115,7 @@ export async function humanFaceresEmbedder(): Promise<Embedder> {
 export async function faceplugin512Embedder(): Promise<Embedder> {
   const ort = loadOnnxRuntime();
   const file = join(packageDir('faceplugin-face-recognition-js'), 'model', 'fr_feature.onnx');
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await onnxSession(file);
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
   const version = `${packageVersion('faceplugin-face-recognition-js')}+${filesSha256([file]).slice(0, 12)}+bgr`;

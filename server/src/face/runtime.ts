@@ -92,3 +92,8 @@ export function loadOnnxRuntime(): OnnxRuntime {
   onnx ??= require('onnxruntime-node') as OnnxRuntime;
   return onnx;
 }
+
+/** An ONNX model on the CPU with one thread: the worker pool, one engine per core, is the parallelism. */
+export function onnxSession(file: string): ReturnType<OnnxRuntime['InferenceSession']['create']> {
+  return loadOnnxRuntime().InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+}
