@@ -120,8 +120,10 @@ export async function walletOf(page: Page): Promise<number> {
   return page.evaluate(async () => ((await (await fetch('/v1/shopper/me')).json()) as { wallet: { balance: number } }).wallet.balance);
 }
 
-/** Agrees to face payment and enrols the face the camera shows, from the portal's home page. */
-/** Enrols in the portal: from the start, or `again` (consent given, a face of an earlier model on file) from the Face pay page. */
+/**
+ * Agrees to face payment and enrols the face the camera shows, from the portal's home page; or,
+ * `again` (consent given, a face of an earlier model on file), enrols once more from the Face pay page.
+ */
 export async function enrolFace(portal: Page, prefix: string, again = false): Promise<void> {
   if (again) {
     await portal.getByRole('button', { name: 'Enrol my face again' }).click();
