@@ -13,8 +13,8 @@ export interface MeshFace {
   faceScore: number;
   /** 468 points [x, y, z]; z in the same pixel scale, towards the camera negative */
   mesh: number[][];
-  /** radians: yaw (turn), pitch (nod) and roll (lean) of the head, from the mesh */
-  angle: { yaw: number; pitch: number; roll: number };
+  /** radians: yaw (turn) and pitch (nod) of the head, from the mesh (the lean is the eye line's) */
+  angle: { yaw: number; pitch: number };
 }
 
 export interface Region {
@@ -239,9 +239,5 @@ function headAngles(mesh: number[][]): MeshFace['angle'] {
   const across0 = unit(sub(p(SIDE_B), p(SIDE_A)));
   const normal = unit(cross(across0, down));
   const across = cross(down, normal);
-  return {
-    yaw: Math.atan2(normal[0], across[0]),
-    pitch: Math.atan2(down[2], down[1]),
-    roll: -Math.atan2(down[0], Math.hypot(across[0], normal[0])),
-  };
+  return { yaw: Math.atan2(normal[0], across[0]), pitch: Math.atan2(down[2], down[1]) };
 }
