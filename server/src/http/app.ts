@@ -72,7 +72,10 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
       throw new DomainError('invalid', 'idempotency_key_invalid', 'Idempotency-Key is 1 to 255 printable ASCII characters');
     }
-    const scopeKey = `${request.auth.merchantId}:${request.auth.mode}`;
+    // A stored response is replayed only to the principal that made it: another key of the same
+    // merchant (perhaps with fewer scopes) must not read, say, the owner's new full-scope secret.
+    const a = request.auth;
+    const scopeKey = `${a.merchantId}:${a.mode}:${a.staff ? `staff:${a.staff.id}` : `key:${a.keyId}`}`;
     const begin = await idempotency.begin(scopeKey, key, fingerprint(request.method, request.url, request.body));
     if (begin.kind === 'replay') {
       request.log.info({ idempotency_key: key }, 'idempotent replay');

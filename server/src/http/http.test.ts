@@ -162,6 +162,20 @@ describeEachDialect('merchant API', (dialect) => {
     assertError(await post('/v1/payment_intents', intent(), { 'idempotency-key': 'x'.repeat(300) }), 400, 'idempotency_key_invalid');
   });
 
+  test("Idempotency-Key: another key of the same merchant never gets the first key's stored response", async () => {
+    const h = { 'idempotency-key': 'new-key-1' };
+    const owner = await post('/v1/api_keys', { name: 'full' }, h);
+    assert.equal(owner.statusCode, 200);
+    const keysOnly = (await post('/v1/api_keys', { name: 'keys', scopes: ['keys:write'] })).json().secret as string;
+    const replayed = await post('/v1/api_keys', { name: 'full' }, { ...h, authorization: `Bearer ${keysOnly}` });
+    assert.equal(replayed.statusCode, 200);
+    assert.equal(replayed.headers['idempotent-replayed'], undefined);
+    assert.notEqual(replayed.json().secret, owner.json().secret);
+    assert.notEqual(replayed.json().id, owner.json().id);
+    // The owner's own retry still replays.
+    assert.equal((await post('/v1/api_keys', { name: 'full' }, h)).body, owner.body);
+  });
+
   test('200 concurrent identical POSTs with one Idempotency-Key make exactly one payment', async () => {
     await post('/v1/test_helpers/top_ups', { shopper: 'test_bob', amount: 100_000, currency: 'usd' });
     const before = await p.services.payments.walletBalance('test_bob', 'usd');
