@@ -10,8 +10,10 @@ export interface TestPlatform extends Platform {
   merchantId: string;
   storeId: string;
   apiKey: string;
-  /** Headers for the test merchant's API key. */
+  /** Headers for the test merchant's API key (test mode: test intents, test shoppers only). */
   auth: Record<string, string>;
+  /** Headers for a live API key of the same merchant: what terminals and real shoppers pay. */
+  liveAuth: Record<string, string>;
   dispose(): Promise<void>;
 }
 
@@ -28,11 +30,13 @@ export async function testPlatform(
   const m = await platform.services.merchants.createMerchant({ name: 'Test Shop' });
   const store = await platform.services.merchants.createStore(m.id, { name: 'Main street' });
   const { secret } = await platform.services.merchants.createApiKey(m.id, { mode: 'test' });
+  const live = await platform.services.merchants.createApiKey(m.id, { mode: 'live' });
   return Object.assign(platform, {
     merchantId: m.id,
     storeId: store.id,
     apiKey: secret,
     auth: { authorization: `Bearer ${secret}` },
+    liveAuth: { authorization: `Bearer ${live.secret}` },
     async dispose() {
       await platform.close();
       await db.dispose();

@@ -211,7 +211,7 @@ export async function startFaceE2e(apps: string[]): Promise<FaceE2e> {
 
   const m = await platform.services.merchants.createMerchant({ name: 'Corner Shop' });
   const storeId = (await platform.services.merchants.createStore(m.id, { name: 'Main street' })).id;
-  const auth = { authorization: `Bearer ${(await platform.services.merchants.createApiKey(m.id, { mode: 'test' })).secret}` };
+  const auth = { authorization: `Bearer ${(await platform.services.merchants.createApiKey(m.id, { mode: 'live' })).secret}` };
 
   async function merchantApi<T>(method: string, path: string, body?: unknown): Promise<T> {
     const r = await fetch(`${base}${path}`, {

@@ -64,13 +64,3 @@ export function requireAuth(request: FastifyRequest): MerchantAuth {
   if (!a) throw new Error(`route ${request.routeOptions.url} reads auth but declares no config.auth`);
   return a;
 }
-
-/**
- * A cashier's refunds stop at their limit. `amount` is what will be refunded (the route resolves a
- * missing amount to what is left first); API keys and owners and managers have no such limit.
- */
-export function assertWithinStaffRefundLimit(auth: MerchantAuth, amount: number): void {
-  const limit = auth.staff?.refundLimit;
-  if (limit === undefined || limit === null || amount <= limit) return;
-  throw new DomainError('forbidden', 'refund_above_staff_limit', `your refund limit is ${limit} (minor units); ask a manager for this refund`, { limit });
-}

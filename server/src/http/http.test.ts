@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { verifySignature } from '../merchants/index.ts';
+import { merchantAccountId } from '../payments/index.ts';
 import { describeEachDialect } from '../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../testing.ts';
 
@@ -117,6 +118,68 @@ describeEachDialect('merchant API', (dialect) => {
     assert.equal((await get('/v1/payment_intents', them)).json().data.length, 0);
   });
 
+  test('test and live apart: a key reaches only its own mode, and test money has accounts of its own', async () => {
+    const live = p.liveAuth;
+    const { payments, ledger } = p.services;
+    // A live payment, as a terminal makes it; and a test one by the test key.
+    await payments.topUp('shopper_mode', 10_000, 'usd', `mode-${dialect}`);
+    const lpi = (await post('/v1/payment_intents', intent({ amount: 1000 }), live)).json();
+    assert.equal(lpi.livemode, true);
+    await payments.confirmWithShopper(lpi.id, 'shopper_mode', { merchantId: p.merchantId, mode: 'live' });
+    const waiting = (await post('/v1/payment_intents', intent({ amount: 300 }), live)).json();
+    const liveRefund = (await post('/v1/refunds', { payment_intent: lpi.id, amount: 100 }, live)).json();
+    assert.equal(liveRefund.livemode, true);
+
+    // The test key acts on none of it: not found, as another merchant's; nothing moves.
+    assertError(await get(`/v1/payment_intents/${lpi.id}`), 404, 'payment_intent_not_found');
+    assertError(await get(`/v1/payment_intents/${lpi.id}/events`), 404, 'payment_intent_not_found');
+    assertError(await post(`/v1/payment_intents/${waiting.id}/cancel`, {}), 404, 'payment_intent_not_found');
+    await post('/v1/test_helpers/top_ups', { shopper: 'test_mode', amount: 5000, currency: 'usd' });
+    assertError(await post(`/v1/payment_intents/${waiting.id}/confirm`, { shopper: 'test_mode' }), 404, 'payment_intent_not_found');
+    assertError(await post('/v1/refunds', { payment_intent: lpi.id, amount: 1 }), 404, 'payment_intent_not_found');
+    assertError(await get(`/v1/refunds/${liveRefund.id}`), 404, 'refund_not_found');
+    const testIds = (await get('/v1/payment_intents?limit=100')).json().data.map((x: { id: string }) => x.id);
+    assert.ok(!testIds.includes(lpi.id) && !testIds.includes(waiting.id));
+    assert.ok(!(await get('/v1/refunds?limit=100')).json().data.some((r: { id: string }) => r.id === liveRefund.id));
+    assert.ok(!(await get('/v1/events?limit=100')).json().data.some((e: { data: { object: { id: string } } }) => e.data.object.id === lpi.id));
+    assert.equal((await get(`/v1/payment_intents/${waiting.id}`, live)).json().status, 'requires_face');
+    assert.equal((await get(`/v1/payment_intents/${lpi.id}`, live)).json().amount_refunded, 100);
+
+    // A test payment credits the merchant's test account; the live account does not move.
+    const liveAccount = merchantAccountId(p.merchantId, 'usd');
+    const before = await ledger.getAccount(liveAccount);
+    const tpi = (await post('/v1/payment_intents', intent({ amount: 750, confirm: true, shopper: 'test_mode' }))).json();
+    assert.equal(tpi.status, 'succeeded');
+    assert.equal(tpi.livemode, false);
+    assert.equal((await post('/v1/refunds', { payment_intent: tpi.id, amount: 200 })).statusCode, 200);
+    assert.deepEqual(await ledger.getAccount(liveAccount), before);
+    const testAccount = await ledger.getAccount(merchantAccountId(p.merchantId, 'usd', 'test'));
+    assert.equal(testAccount.creditsPosted - testAccount.debitsPosted, 750 - 18 - 200 + 4); // the fee (2.5%) back pro rata, rounded down
+    // And the live key reaches none of the test objects.
+    assertError(await get(`/v1/payment_intents/${tpi.id}`, live), 404, 'payment_intent_not_found');
+    assertError(await post('/v1/refunds', { payment_intent: tpi.id }, live), 404, 'payment_intent_not_found');
+    assert.ok(!(await get('/v1/payment_intents?limit=100', live)).json().data.some((x: { id: string }) => x.id === tpi.id));
+    // Real shoppers never pay test intents, test shoppers never live ones.
+    const t2 = (await post('/v1/payment_intents', intent({ amount: 100 }))).json();
+    await assert.rejects(payments.confirmWithShopper(t2.id, 'shopper_mode', { merchantId: p.merchantId, mode: 'test' }), { code: 'test_shopper_required' });
+    await assert.rejects(payments.confirmWithShopper(waiting.id, 'test_mode', { merchantId: p.merchantId }), { code: 'test_shopper_in_live_mode' });
+    assert.deepEqual((await payments.audit()).problems, []);
+  });
+
+  test("a test shopper is one merchant's own: another merchant's test key neither sees nor spends its wallet", async () => {
+    const other = await p.services.merchants.createMerchant({ name: 'Other tests' });
+    const otherStore = await p.services.merchants.createStore(other.id, { name: 'Theirs' });
+    const them = { authorization: `Bearer ${(await p.services.merchants.createApiKey(other.id, { mode: 'test' })).secret}` };
+    assert.equal((await post('/v1/test_helpers/top_ups', { shopper: 'test_shared', amount: 4000, currency: 'usd' }, them)).json().balance, 4000);
+    assert.equal((await get('/v1/test_helpers/wallets/test_shared?currency=usd')).json().balance, 0);
+    const mine = (await post('/v1/payment_intents', intent({ amount: 1000 }))).json();
+    assertError(await post(`/v1/payment_intents/${mine.id}/confirm`, { shopper: 'test_shared' }), 402, 'insufficient_funds');
+    assert.equal((await get('/v1/test_helpers/wallets/test_shared?currency=usd', them)).json().balance, 4000);
+    const theirs = (await post('/v1/payment_intents', { amount: 1000, currency: 'usd', store: otherStore.id, confirm: true, shopper: 'test_shared' }, them)).json();
+    assert.equal(theirs.status, 'succeeded');
+    assert.equal((await get('/v1/test_helpers/wallets/test_shared?currency=usd', them)).json().balance, 3000);
+  });
+
   test('pay, refund in part and in full, never more than captured; declines are 402', async () => {
     assert.equal((await post('/v1/test_helpers/top_ups', { shopper: 'test_alice', amount: 5000, currency: 'usd' })).statusCode, 200);
     const pi = (await post('/v1/payment_intents', intent({ amount: 2000 }))).json();
@@ -178,14 +241,14 @@ describeEachDialect('merchant API', (dialect) => {
 
   test('200 concurrent identical POSTs with one Idempotency-Key make exactly one payment', async () => {
     await post('/v1/test_helpers/top_ups', { shopper: 'test_bob', amount: 100_000, currency: 'usd' });
-    const before = await p.services.payments.walletBalance('test_bob', 'usd');
+    const before = await p.services.payments.testWalletBalance(p.merchantId, 'test_bob', 'usd');
     const body = intent({ amount: 700, confirm: true, shopper: 'test_bob' });
     const res = await Promise.all(Array.from({ length: 200 }, () => post('/v1/payment_intents', body, { 'idempotency-key': 'burst-1' })));
     assert.ok(res.every((r) => r.statusCode === 200), JSON.stringify(res.find((r) => r.statusCode !== 200)?.json()));
     const ids = new Set(res.map((r) => r.json().id));
     assert.equal(ids.size, 1);
     assert.ok(res.every((r) => r.json().status === 'succeeded'));
-    assert.equal(await p.services.payments.walletBalance('test_bob', 'usd'), before - 700);
+    assert.equal(await p.services.payments.testWalletBalance(p.merchantId, 'test_bob', 'usd'), before - 700);
     const all = (await get('/v1/payment_intents?limit=100')).json().data.filter((x: { amount: number }) => x.amount === 700);
     assert.equal(all.length, 1);
   });

@@ -73,4 +73,12 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
 `;
 
-export const merchantMigrations: Migration[] = [{ id: 'merchants/0001_core', sqlite: core, postgres: core }];
+// Events carry the mode of what they are about; every event before this was live.
+const eventModes = `ALTER TABLE events ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('test', 'live'));
+DROP INDEX events_merchant;
+CREATE INDEX events_merchant ON events (merchant_id, mode, id);`;
+
+export const merchantMigrations: Migration[] = [
+  { id: 'merchants/0001_core', sqlite: core, postgres: core },
+  { id: 'merchants/0002_event_modes', sqlite: eventModes, postgres: eventModes },
+];

@@ -12,6 +12,8 @@ export interface WebhookEndpoint {
 export interface WebhookEvent {
   id: string;
   merchantId: string;
+  /** Test or live, as the object it is about; a key sees only its own mode's events. */
+  mode: 'test' | 'live';
   type: string;
   objectId: string;
   /** The object as the API shows it, after the change. */

@@ -12,6 +12,7 @@ const toEndpoint = (r: Row): WebhookEndpoint => ({
 const toEvent = (r: Row): WebhookEvent => ({
   id: r.id as string,
   merchantId: r.merchant_id as string,
+  mode: r.mode as WebhookEvent['mode'],
   type: r.type as string,
   objectId: r.object_id as string,
   data: JSON.parse(r.data as string) as Record<string, unknown>,
@@ -44,18 +45,18 @@ const PAGE = '(CAST($2 AS TEXT) IS NULL OR id < $2)';
 export const webhookRepo = {
   async insertEvent(x: SqlExecutor, e: WebhookEvent): Promise<void> {
     await x.execute(
-      'INSERT INTO events (id, merchant_id, type, object_id, data, dispatched, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)',
-      [e.id, e.merchantId, e.type, e.objectId, JSON.stringify(e.data), e.createdAt],
+      'INSERT INTO events (id, merchant_id, type, object_id, data, dispatched, created_at, mode) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)',
+      [e.id, e.merchantId, e.type, e.objectId, JSON.stringify(e.data), e.createdAt, e.mode],
     );
   },
-  async getEvent(x: SqlExecutor, merchantId: string, id: string): Promise<WebhookEvent | undefined> {
-    const [r] = await x.query('SELECT * FROM events WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+  async getEvent(x: SqlExecutor, merchantId: string, mode: WebhookEvent['mode'], id: string): Promise<WebhookEvent | undefined> {
+    const [r] = await x.query('SELECT * FROM events WHERE id = $1 AND merchant_id = $2 AND mode = $3', [id, merchantId, mode]);
     return r ? toEvent(r) : undefined;
   },
-  async listEvents(x: SqlExecutor, merchantId: string, objectId: string | undefined, cursor: string | undefined, limit: number): Promise<WebhookEvent[]> {
+  async listEvents(x: SqlExecutor, merchantId: string, mode: WebhookEvent['mode'], objectId: string | undefined, cursor: string | undefined, limit: number): Promise<WebhookEvent[]> {
     const rows = await x.query(
-      `SELECT * FROM events WHERE merchant_id = $1 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR object_id = $4) ORDER BY id DESC LIMIT $3`,
-      [merchantId, cursor ?? null, limit, objectId ?? null],
+      `SELECT * FROM events WHERE merchant_id = $1 AND mode = $5 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR object_id = $4) ORDER BY id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, objectId ?? null, mode],
     );
     return rows.map(toEvent);
   },

@@ -50,6 +50,8 @@ export function nextDelay(policy: RetryPolicy, attemptsMade: number): number | u
 
 export interface NewEvent {
   merchantId: string;
+  /** Live unless said. */
+  mode?: 'test' | 'live';
   type: string;
   objectId: string;
   data: Record<string, unknown>;
@@ -62,8 +64,9 @@ export interface WebhookService {
   getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint>;
   listEndpoints(merchantId: string, q?: PageQuery): Promise<Page<WebhookEndpoint>>;
   setEndpointDisabled(merchantId: string, id: string, disabled: boolean): Promise<WebhookEndpoint>;
-  getEvent(merchantId: string, id: string): Promise<WebhookEvent>;
-  listEvents(merchantId: string, q?: PageQuery & { objectId?: string }): Promise<Page<WebhookEvent>>;
+  /** `mode` (live when absent) is the caller's: an event of the other mode is not found. */
+  getEvent(merchantId: string, id: string, opts?: { mode?: 'test' | 'live' }): Promise<WebhookEvent>;
+  listEvents(merchantId: string, q?: PageQuery & { objectId?: string; mode?: 'test' | 'live' }): Promise<Page<WebhookEvent>>;
   getDelivery(merchantId: string, id: string): Promise<Delivery & { attemptLog: DeliveryAttempt[] }>;
   listDeliveries(merchantId: string, q?: PageQuery & { endpointId?: string; eventId?: string }): Promise<Page<Delivery>>;
   /** Sends a delivery again now, whatever its state (a replay); the attempt count carries on. */
@@ -211,7 +214,7 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
 
   return {
     async record(tx, e) {
-      const ev: WebhookEvent = { id: ids.next('evt'), ...e, createdAt: clock.now().getTime() };
+      const ev: WebhookEvent = { id: ids.next('evt'), ...e, mode: e.mode ?? 'live', createdAt: clock.now().getTime() };
       await repo.insertEvent(tx, ev);
       return ev;
     },
@@ -248,15 +251,15 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       return getEndpoint(merchantId, id);
     },
 
-    async getEvent(merchantId, id) {
-      const e = await repo.getEvent(db, merchantId, id);
+    async getEvent(merchantId, id, opts = {}) {
+      const e = await repo.getEvent(db, merchantId, opts.mode ?? 'live', id);
       if (!e) throw new DomainError('not_found', 'event_not_found', `no event ${id}`);
       return e;
     },
 
     async listEvents(merchantId, q = {}) {
       const limit = pageLimit(q.limit);
-      return toPage(await repo.listEvents(db, merchantId, q.objectId, q.cursor, limit + 1), limit);
+      return toPage(await repo.listEvents(db, merchantId, q.mode ?? 'live', q.objectId, q.cursor, limit + 1), limit);
     },
 
     async getDelivery(merchantId, id) {

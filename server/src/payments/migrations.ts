@@ -57,8 +57,24 @@ CREATE INDEX payment_intents_terminal ON payment_intents (terminal_id, status, i
 const discounts = `ALTER TABLE payment_intents ADD COLUMN discount BIGINT NOT NULL DEFAULT 0 CHECK (discount >= 0);
 ALTER TABLE payment_intents ADD COLUMN coupon_id TEXT;`;
 
+// Test and live apart: every row made before this was made as live money and stays live. The
+// idempotency keys are per mode, so that a test key's key never finds a live intent. Refunds made
+// by a cashier (a staff member with a refund limit) are marked, to add up against the limit.
+const modes = `ALTER TABLE payment_intents ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('test', 'live'));
+ALTER TABLE refunds ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('test', 'live'));
+ALTER TABLE refunds ADD COLUMN staff_limited INTEGER NOT NULL DEFAULT 0;
+DROP INDEX payment_intents_idempotency;
+CREATE UNIQUE INDEX payment_intents_idempotency ON payment_intents (merchant_id, mode, idempotency_key);
+DROP INDEX refunds_idempotency;
+CREATE UNIQUE INDEX refunds_idempotency ON refunds (merchant_id, mode, idempotency_key);
+DROP INDEX payment_intents_merchant;
+CREATE INDEX payment_intents_merchant ON payment_intents (merchant_id, mode, id);
+DROP INDEX refunds_merchant;
+CREATE INDEX refunds_merchant ON refunds (merchant_id, mode, id);`;
+
 export const paymentMigrations: Migration[] = [
   { id: 'payments/0001_intents_refunds', sqlite: core, postgres: core },
   { id: 'payments/0002_shopper_terminal_lookups', sqlite: lookups, postgres: lookups },
   { id: 'payments/0003_discounts', sqlite: discounts, postgres: discounts },
+  { id: 'payments/0004_modes', sqlite: modes, postgres: modes },
 ];

@@ -1,11 +1,12 @@
 import type { Row, SqlExecutor } from '../storage/index.ts';
-import type { IntentFilter, IntentStatus, PaymentIntent, Refund } from './types.ts';
+import type { IntentFilter, IntentStatus, Mode, PaymentIntent, Refund } from './types.ts';
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
 const toIntent = (r: Row): PaymentIntent => ({
   id: r.id as string,
   merchantId: r.merchant_id as string,
+  mode: r.mode as Mode,
   storeId: r.store_id as string,
   terminalId: str(r.terminal_id),
   amount: Number(r.amount),
@@ -29,6 +30,7 @@ const toIntent = (r: Row): PaymentIntent => ({
 const toRefund = (r: Row): Refund => ({
   id: r.id as string,
   merchantId: r.merchant_id as string,
+  mode: r.mode as Mode,
   paymentIntentId: r.payment_intent_id as string,
   amount: Number(r.amount),
   currency: r.currency as string,
@@ -37,6 +39,7 @@ const toRefund = (r: Row): Refund => ({
   reason: str(r.reason),
   metadata: JSON.parse(r.metadata as string) as Record<string, string>,
   idempotencyKey: str(r.idempotency_key),
+  staffLimited: Number(r.staff_limited) === 1,
   createdAt: Number(r.created_at),
 });
 
@@ -46,23 +49,23 @@ export const paymentRepo = {
   async insertIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
     await x.execute(
       `INSERT INTO payment_intents (id, merchant_id, store_id, terminal_id, amount, currency, status, order_reference, description,
-         metadata, shopper_id, platform_fee, amount_refunded, failure_code, failure_message, idempotency_key, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, 0, NULL, NULL, $11, $12, $12)`,
-      [p.id, p.merchantId, p.storeId, p.terminalId, p.amount, p.currency, p.status, p.orderReference, p.description, JSON.stringify(p.metadata), p.idempotencyKey, p.createdAt],
+         metadata, shopper_id, platform_fee, amount_refunded, failure_code, failure_message, idempotency_key, created_at, updated_at, mode)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, 0, NULL, NULL, $11, $12, $12, $13)`,
+      [p.id, p.merchantId, p.storeId, p.terminalId, p.amount, p.currency, p.status, p.orderReference, p.description, JSON.stringify(p.metadata), p.idempotencyKey, p.createdAt, p.mode],
     );
   },
   async getIntent(x: SqlExecutor, id: string, lock = false): Promise<PaymentIntent | undefined> {
     const [r] = await x.query(`SELECT * FROM payment_intents WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
     return r ? toIntent(r) : undefined;
   },
-  async intentByKey(x: SqlExecutor, merchantId: string, key: string): Promise<PaymentIntent | undefined> {
-    const [r] = await x.query('SELECT * FROM payment_intents WHERE merchant_id = $1 AND idempotency_key = $2', [merchantId, key]);
+  async intentByKey(x: SqlExecutor, merchantId: string, mode: Mode, key: string): Promise<PaymentIntent | undefined> {
+    const [r] = await x.query('SELECT * FROM payment_intents WHERE merchant_id = $1 AND mode = $3 AND idempotency_key = $2', [merchantId, key, mode]);
     return r ? toIntent(r) : undefined;
   },
   /** A merchant's intents matching every given filter, newest first (ids sort by creation). */
-  async listIntents(x: SqlExecutor, merchantId: string, f: IntentFilter, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
-    const params: unknown[] = [merchantId, cursor ?? null, limit];
-    const where = ['merchant_id = $1', PAGE];
+  async listIntents(x: SqlExecutor, merchantId: string, mode: Mode, f: IntentFilter, cursor: string | undefined, limit: number): Promise<PaymentIntent[]> {
+    const params: unknown[] = [merchantId, cursor ?? null, limit, mode];
+    const where = ['merchant_id = $1', 'mode = $4', PAGE];
     const add = (value: unknown, sql: (p: string) => string): void => {
       if (value === undefined) return;
       params.push(value);
@@ -87,7 +90,7 @@ export const paymentRepo = {
   },
   async oldestWaitingForTerminal(x: SqlExecutor, merchantId: string, terminalId: string): Promise<PaymentIntent | undefined> {
     const [r] = await x.query(
-      `SELECT * FROM payment_intents WHERE terminal_id = $1 AND merchant_id = $2 AND status = 'requires_face' ORDER BY id LIMIT 1`,
+      `SELECT * FROM payment_intents WHERE terminal_id = $1 AND merchant_id = $2 AND status = 'requires_face' AND mode = 'live' ORDER BY id LIMIT 1`,
       [terminalId, merchantId],
     );
     return r ? toIntent(r) : undefined;
@@ -111,23 +114,28 @@ export const paymentRepo = {
   },
   async insertRefund(x: SqlExecutor, r: Refund): Promise<void> {
     await x.execute(
-      `INSERT INTO refunds (id, merchant_id, payment_intent_id, amount, currency, fee_refunded, status, reason, metadata, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [r.id, r.merchantId, r.paymentIntentId, r.amount, r.currency, r.feeRefunded, r.status, r.reason, JSON.stringify(r.metadata), r.idempotencyKey, r.createdAt],
+      `INSERT INTO refunds (id, merchant_id, payment_intent_id, amount, currency, fee_refunded, status, reason, metadata, idempotency_key, created_at, mode, staff_limited)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [r.id, r.merchantId, r.paymentIntentId, r.amount, r.currency, r.feeRefunded, r.status, r.reason, JSON.stringify(r.metadata), r.idempotencyKey, r.createdAt, r.mode, r.staffLimited ? 1 : 0],
     );
   },
-  async getRefund(x: SqlExecutor, merchantId: string, id: string): Promise<Refund | undefined> {
-    const [r] = await x.query('SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+  async getRefund(x: SqlExecutor, merchantId: string, mode: Mode, id: string): Promise<Refund | undefined> {
+    const [r] = await x.query('SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2 AND mode = $3', [id, merchantId, mode]);
     return r ? toRefund(r) : undefined;
   },
-  async refundByKey(x: SqlExecutor, merchantId: string, key: string): Promise<Refund | undefined> {
-    const [r] = await x.query('SELECT * FROM refunds WHERE merchant_id = $1 AND idempotency_key = $2', [merchantId, key]);
+  async refundByKey(x: SqlExecutor, merchantId: string, mode: Mode, key: string): Promise<Refund | undefined> {
+    const [r] = await x.query('SELECT * FROM refunds WHERE merchant_id = $1 AND mode = $3 AND idempotency_key = $2', [merchantId, key, mode]);
     return r ? toRefund(r) : undefined;
   },
-  async listRefunds(x: SqlExecutor, merchantId: string, intentId: string | undefined, cursor: string | undefined, limit: number): Promise<Refund[]> {
+  /** What staff with a refund limit have refunded of one payment so far. */
+  async staffLimitedRefunded(x: SqlExecutor, intentId: string): Promise<number> {
+    const [r] = await x.query('SELECT COALESCE(SUM(amount), 0) AS s FROM refunds WHERE payment_intent_id = $1 AND staff_limited = 1', [intentId]);
+    return Number(r!.s);
+  },
+  async listRefunds(x: SqlExecutor, merchantId: string, mode: Mode, intentId: string | undefined, cursor: string | undefined, limit: number): Promise<Refund[]> {
     const rows = await x.query(
-      `SELECT * FROM refunds WHERE merchant_id = $1 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR payment_intent_id = $4) ORDER BY id DESC LIMIT $3`,
-      [merchantId, cursor ?? null, limit, intentId ?? null],
+      `SELECT * FROM refunds WHERE merchant_id = $1 AND mode = $5 AND ${PAGE} AND (CAST($4 AS TEXT) IS NULL OR payment_intent_id = $4) ORDER BY id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, intentId ?? null, mode],
     );
     return rows.map(toRefund);
   },
@@ -135,7 +143,7 @@ export const paymentRepo = {
   async salesByBucket(x: SqlExecutor, merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; currency: string; count: number; amount: number; refunded: number }[]> {
     const rows = await x.query<Row>(
       `SELECT CAST(created_at / $4 AS BIGINT) AS b, currency, COUNT(*) AS n, SUM(amount - discount) AS amount, SUM(amount_refunded) AS refunded
-       FROM payment_intents WHERE merchant_id = $1 AND status = 'succeeded' AND created_at >= $2 AND created_at < $3 GROUP BY 1, 2`,
+       FROM payment_intents WHERE merchant_id = $1 AND mode = 'live' AND status = 'succeeded' AND created_at >= $2 AND created_at < $3 GROUP BY 1, 2`,
       [merchantId, from, to, bucketMs],
     );
     return rows.map((r) => ({ bucket: Number(r.b) * bucketMs, currency: r.currency as string, count: Number(r.n), amount: Number(r.amount), refunded: Number(r.refunded) }));

@@ -14,7 +14,7 @@ describeEachDialect('payment intent search (GET /v1/payment_intents)', (dialect)
   const clock = new ManualClock(new Date(T0));
 
   const ids = async (query: string): Promise<string[]> => {
-    const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?limit=100&${query}`, headers: p.auth });
+    const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?limit=100&${query}`, headers: p.liveAuth });
     assert.equal(res.statusCode, 200, res.body);
     return (res.json() as { data: { id: string }[] }).data.map((d) => d.id);
   };
@@ -28,7 +28,7 @@ describeEachDialect('payment intent search (GET /v1/payment_intents)', (dialect)
     p = await testPlatform(dialect, { overrides: { clock } });
     other = (await p.services.merchants.createStore(p.merchantId, { name: 'Kiosk' })).id;
     const { payments } = p.services;
-    await payments.topUp('test_searcher', 1_000_000, 'usd', 'search-seed');
+    await payments.topUp('shopper_searcher', 1_000_000, 'usd', 'search-seed');
     // Twelve intents, one a day: two stores and terminals, amounts 1,000 to 12,000, three statuses.
     for (let i = 0; i < 12; i++) {
       clock.set(new Date(T0 + i * DAY + 9 * 3600_000));
@@ -37,7 +37,7 @@ describeEachDialect('payment intent search (GET /v1/payment_intents)', (dialect)
       const ref = i < 6 ? `INV-2026-${String(i).padStart(3, '0')}` : `WEB_${i}%`;
       const pi = await payments.createIntent(p.merchantId, { amount: (i + 1) * 1000, currency: 'usd', storeId: store, terminalId: terminal, orderReference: ref });
       let status = 'requires_face';
-      if (i % 4 === 1) status = (await payments.confirmWithShopper(pi.id, 'test_searcher')).status;
+      if (i % 4 === 1) status = (await payments.confirmWithShopper(pi.id, 'shopper_searcher')).status;
       if (i % 4 === 2) status = (await payments.cancel(p.merchantId, pi.id)).status;
       made.push({ id: pi.id, day: i, amount: (i + 1) * 1000, ref, store, terminal, status });
     }
@@ -80,7 +80,7 @@ describeEachDialect('payment intent search (GET /v1/payment_intents)', (dialect)
     const seen: string[] = [];
     let cursor = '';
     for (;;) {
-      const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?limit=2&store=${p.storeId}&amount_min=2000&created_to=2026-11-12${cursor}`, headers: p.auth });
+      const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?limit=2&store=${p.storeId}&amount_min=2000&created_to=2026-11-12${cursor}`, headers: p.liveAuth });
       const body = res.json() as { data: { id: string }[]; has_more: boolean; next_cursor: string | null };
       seen.push(...body.data.map((d) => d.id));
       if (!body.has_more) break;
@@ -105,7 +105,7 @@ describeEachDialect('payment intent search (GET /v1/payment_intents)', (dialect)
       ['colour=red', 'parameter_invalid', 'colour'],
     ];
     for (const [query, code, param] of cases) {
-      const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?${query}`, headers: p.auth });
+      const res = await p.app.inject({ method: 'GET', url: `/v1/payment_intents?${query}`, headers: p.liveAuth });
       assert.equal(res.statusCode, 400, query);
       const err = (res.json() as { error: { code: string; param?: string } }).error;
       assert.equal(err.code, code, query);

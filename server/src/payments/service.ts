@@ -1,6 +1,7 @@
 import {
   DEBITS_MUST_NOT_EXCEED_CREDITS,
   checkShopperId,
+  fundingAccountId,
   walletAccountId,
   type FundingSource,
   type Ledger,
@@ -17,6 +18,7 @@ import {
   type CreateIntentInput,
   type CreateRefundInput,
   type IntentFilter,
+  type Mode,
   type PaymentIntent,
   type PaymentsConfig,
   type Refund,
@@ -29,7 +31,7 @@ export interface StoreDirectory {
 
 /** The outbox: an event written inside the payment's own transaction. */
 export interface EventSink {
-  record(tx: SqlExecutor, e: { merchantId: string; type: string; objectId: string; data: Record<string, unknown> }): Promise<unknown>;
+  record(tx: SqlExecutor, e: { merchantId: string; mode: Mode; type: string; objectId: string; data: Record<string, unknown> }): Promise<unknown>;
 }
 
 /**
@@ -65,14 +67,22 @@ export interface AuditReport {
   problems: string[];
 }
 
+/**
+ * The mode a merchant-facing call acts in (its API key's; staff sessions and terminals are live).
+ * Absent means live. An object of the other mode is not found (404), exactly as another merchant's.
+ */
+export interface InMode {
+  mode?: Mode | undefined;
+}
+
 export interface PaymentService {
-  createIntent(merchantId: string, input: CreateIntentInput, opts?: { idempotencyKey?: string | undefined }): Promise<PaymentIntent>;
-  getIntent(merchantId: string, id: string): Promise<PaymentIntent>;
-  /** A merchant's intents, newest first, narrowed by every filter given (ranges: from inclusive, to exclusive). */
-  listIntents(merchantId: string, q?: IntentFilter & { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
+  createIntent(merchantId: string, input: CreateIntentInput, opts?: InMode & { idempotencyKey?: string | undefined }): Promise<PaymentIntent>;
+  getIntent(merchantId: string, id: string, opts?: InMode): Promise<PaymentIntent>;
+  /** A merchant's intents of one mode, newest first, narrowed by every filter given (ranges: from inclusive, to exclusive). */
+  listIntents(merchantId: string, q?: IntentFilter & InMode & { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
   /** A shopper's own payments, newest first (the portal; never a merchant). */
   listForShopper(shopperId: string, q?: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
-  /** The oldest intent the till created for this terminal that still waits for a face. */
+  /** The oldest live intent the till created for this terminal that still waits for a face. */
   nextForTerminal(merchantId: string, terminalId: string): Promise<PaymentIntent | undefined>;
   /** The terminal has a face to check: requires_face -> processing. */
   startProcessing(intentId: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
@@ -81,22 +91,41 @@ export interface PaymentService {
    * succeeded, or -> failed when the wallet or a limit says no (the error is thrown after the
    * failure is recorded). Confirming a succeeded intent again for the same shopper answers it.
    * With a coupon's `discount` (0 <= discount < amount) the wallet pays amount - discount and the
-   * platform fee is taken on that.
+   * platform fee is taken on that. A test intent is paid only by a test shopper (`test_...`) of its
+   * own merchant, from that merchant's test wallet; a live intent never by a test shopper.
    */
   confirmWithShopper(
     intentId: string,
     shopperId: string,
-    opts?: { idempotencyKey?: string | undefined; merchantId?: string | undefined; discount?: number | undefined; couponId?: string | undefined },
+    opts?: InMode & { idempotencyKey?: string | undefined; merchantId?: string | undefined; discount?: number | undefined; couponId?: string | undefined },
   ): Promise<PaymentIntent>;
   /** The face flow gave up (no match, no confirmation): -> failed. */
   fail(intentId: string, code: string, message: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
-  cancel(merchantId: string, intentId: string): Promise<PaymentIntent>;
-  createRefund(merchantId: string, input: CreateRefundInput, opts?: { idempotencyKey?: string | undefined }): Promise<Refund>;
-  getRefund(merchantId: string, id: string): Promise<Refund>;
-  listRefunds(merchantId: string, q?: { limit?: number | undefined; cursor?: string | undefined; paymentIntentId?: string | undefined }): Promise<Page<Refund>>;
+  /**
+   * With `terminal`, a terminal cancels: only an intent meant for it, or one meant for no terminal
+   * in its own store; any other is not found.
+   */
+  cancel(merchantId: string, intentId: string, opts?: InMode & { terminal?: { storeId: string; terminalId: string } | undefined }): Promise<PaymentIntent>;
+  /**
+   * With `staffRefundLimit` (a cashier's), everything such staff have refunded of this payment,
+   * this refund included, must stay within the limit (checked with the payment locked).
+   */
+  createRefund(
+    merchantId: string,
+    input: CreateRefundInput,
+    opts?: InMode & { idempotencyKey?: string | undefined; staffRefundLimit?: number | null | undefined },
+  ): Promise<Refund>;
+  getRefund(merchantId: string, id: string, opts?: InMode): Promise<Refund>;
+  listRefunds(merchantId: string, q?: InMode & { limit?: number | undefined; cursor?: string | undefined; paymentIntentId?: string | undefined }): Promise<Page<Refund>>;
   /** Puts money in a shopper's wallet through the funding source; `reference` makes it idempotent. */
   topUp(shopperId: string, amount: number, currency: string, reference: string): Promise<Transfer>;
   walletBalance(shopperId: string, currency: string): Promise<number>;
+  /**
+   * Test money for a merchant's own test shopper (`test_...`): from the test funding account into
+   * a test wallet that only this merchant's test intents can spend. Never a live account.
+   */
+  testTopUp(merchantId: string, shopperId: string, amount: number, currency: string, reference: string): Promise<Transfer>;
+  testWalletBalance(merchantId: string, shopperId: string, currency: string): Promise<number>;
   /** Cross-checks intents and refunds against the ledger, and the ledger's own invariants. */
   audit(): Promise<AuditReport>;
   /** Succeeded payments per time bucket and currency, for the merchant dashboard. */
@@ -117,8 +146,16 @@ export function feeRefund(fee: number, amount: number, refundedBefore: number, r
   return Number(share(refundedBefore + refundNow) - share(refundedBefore));
 }
 
-export const merchantAccountId = (merchantId: string, currency: string): string => `merchant:${merchantId}:${currency}`;
-export const platformFeeAccountId = (currency: string): string => `platform:fees:${currency}`;
+/** Live accounts keep the ids they always had; test money has accounts of its own. */
+export const merchantAccountId = (merchantId: string, currency: string, mode: Mode = 'live'): string =>
+  mode === 'live' ? `merchant:${merchantId}:${currency}` : `merchant:${merchantId}:test:${currency}`;
+export const platformFeeAccountId = (currency: string, mode: Mode = 'live'): string =>
+  mode === 'live' ? `platform:fees:${currency}` : `platform:fees:test:${currency}`;
+/** A test shopper's wallet belongs to one merchant: another merchant's test shopper of the same name is another wallet. */
+export const testWalletAccountId = (merchantId: string, shopperId: string, currency: string): string => `wallet:test:${merchantId}:${shopperId}:${currency}`;
+const TEST_FUNDING_RAIL = 'test';
+
+export const isTestShopper = (shopperId: string): boolean => shopperId.startsWith('test_');
 
 const CURRENCY = /^[a-z]{3}$/;
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -182,8 +219,8 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
    */
   async function ensureAccounts(tx: SqlExecutor, pi: PaymentIntent): Promise<string[]> {
     const wanted: [string, string][] = [
-      [merchantAccountId(pi.merchantId, pi.currency), 'merchant'],
-      [platformFeeAccountId(pi.currency), 'platform_fee'],
+      [merchantAccountId(pi.merchantId, pi.currency, pi.mode), 'merchant'],
+      [platformFeeAccountId(pi.currency, pi.mode), 'platform_fee'],
     ];
     const made: string[] = [];
     for (const [id, code] of wanted) {
@@ -204,9 +241,14 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
     }
   }
 
-  async function loadForUpdate(tx: SqlExecutor, intentId: string, merchantId: string | undefined): Promise<PaymentIntent> {
+  /** The wallet a shopper pays this intent from (and is refunded to): a test wallet is its merchant's own. */
+  function payerWallet(pi: PaymentIntent, shopperId: string): string {
+    return pi.mode === 'test' ? testWalletAccountId(pi.merchantId, shopperId, pi.currency) : walletAccountId(shopperId, pi.currency);
+  }
+
+  async function loadForUpdate(tx: SqlExecutor, intentId: string, merchantId: string | undefined, mode?: Mode): Promise<PaymentIntent> {
     const pi = await repo.getIntent(tx, intentId, true);
-    if (!pi || (merchantId !== undefined && pi.merchantId !== merchantId)) {
+    if (!pi || (merchantId !== undefined && pi.merchantId !== merchantId) || (mode !== undefined && pi.mode !== mode)) {
       throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${intentId}`);
     }
     return pi;
@@ -226,8 +268,19 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
   ): Promise<PaymentIntent> {
     const next: PaymentIntent = { ...pi, ...change, updatedAt: clock.now().getTime() };
     await repo.updateIntent(tx, next);
-    await events.record(tx, { merchantId: pi.merchantId, type: eventType, objectId: pi.id, data: intentResource(next) });
+    await events.record(tx, { merchantId: pi.merchantId, mode: pi.mode, type: eventType, objectId: pi.id, data: intentResource(next) });
     return next;
+  }
+
+  async function balanceOf(walletId: string): Promise<number> {
+    try {
+      const a = await ledger.getAccount(walletId);
+      if (!(a.flags & DEBITS_MUST_NOT_EXCEED_CREDITS)) throw new Error(`account ${a.id} is not a wallet`);
+      return a.creditsPosted - a.debitsPosted - a.debitsPending;
+    } catch (e) {
+      if (e instanceof DomainError && e.code === 'account_not_found') return 0;
+      throw e;
+    }
   }
 
   function checkKey(key: string | undefined): string | null {
@@ -255,9 +308,11 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       const key = checkKey(opts.idempotencyKey);
       await stores.assertStoreOfMerchant(merchantId, input.storeId);
       const now = clock.now().getTime();
+      const mode = opts.mode ?? 'live';
       const pi: PaymentIntent = {
         id: ids.next('pi'),
         merchantId,
+        mode,
         storeId: input.storeId,
         terminalId: optText(input.terminalId, 'terminal', 64),
         amount,
@@ -279,7 +334,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       };
       return retryOnDuplicate(async (tx) => {
         if (key !== null) {
-          const existing = await repo.intentByKey(tx, merchantId, key);
+          const existing = await repo.intentByKey(tx, merchantId, mode, key);
           if (existing) {
             const same =
               existing.amount === pi.amount &&
@@ -294,22 +349,22 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           }
         }
         await repo.insertIntent(tx, pi);
-        await events.record(tx, { merchantId, type: 'payment_intent.created', objectId: pi.id, data: intentResource(pi) });
+        await events.record(tx, { merchantId, mode, type: 'payment_intent.created', objectId: pi.id, data: intentResource(pi) });
         return pi;
       });
     },
 
-    async getIntent(merchantId, id) {
+    async getIntent(merchantId, id, opts = {}) {
       const pi = await repo.getIntent(db, id);
-      if (!pi || pi.merchantId !== merchantId) throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${id}`);
+      if (!pi || pi.merchantId !== merchantId || pi.mode !== (opts.mode ?? 'live')) throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${id}`);
       return pi;
     },
 
     async listIntents(merchantId, q = {}) {
       const limit = q.limit ?? 10;
-      const { limit: _limit, cursor, ...filter } = q;
+      const { limit: _limit, cursor, mode, ...filter } = q;
       checkFilter(filter);
-      const rows = await repo.listIntents(db, merchantId, filter, cursor, limit + 1);
+      const rows = await repo.listIntents(db, merchantId, mode ?? 'live', filter, cursor, limit + 1);
       const hasMore = rows.length > limit;
       const data = rows.slice(0, limit);
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
@@ -347,7 +402,13 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       const made: string[] = [];
       try {
         const result = await db.transaction(async (tx) => {
-          const pi = await loadForUpdate(tx, intentId, opts.merchantId);
+          const pi = await loadForUpdate(tx, intentId, opts.merchantId, opts.mode);
+          if (pi.mode === 'test' && !isTestShopper(shopperId)) {
+            throw new DomainError('forbidden', 'test_shopper_required', 'a test payment intent is paid only by a test shopper (test_...)');
+          }
+          if (pi.mode === 'live' && isTestShopper(shopperId)) {
+            throw new DomainError('forbidden', 'test_shopper_in_live_mode', 'test shoppers pay only test payment intents');
+          }
           made.push(...(await ensureAccounts(tx, pi)));
           if (pi.status === 'succeeded' && pi.shopperId === shopperId) return pi;
           if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'confirm');
@@ -357,13 +418,13 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }
           const fee = platformFee(paid, config.platformFeeBps);
-          const wallet = walletAccountId(shopperId, pi.currency);
-          const merchant = merchantAccountId(pi.merchantId, pi.currency);
+          const wallet = payerWallet(pi, shopperId);
+          const merchant = merchantAccountId(pi.merchantId, pi.currency, pi.mode);
           const transfers: TransferInput[] = [
             { id: `${pi.id}:payment`, debitAccountId: wallet, creditAccountId: merchant, amount: paid, currency: pi.currency, code: 'payment' },
           ];
           if (fee > 0) {
-            transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency), amount: fee, currency: pi.currency, code: 'platform_fee' });
+            transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency, pi.mode), amount: fee, currency: pi.currency, code: 'platform_fee' });
           }
           // Rows that many payments share are locked last, the busiest (the merchant's and the fee
           // account, updated by the ledger in its fixed order) at the very end, so that each is
@@ -375,7 +436,9 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
             { status: 'succeeded', shopperId, platformFee: fee, discount, couponId, failureCode: null, failureMessage: null },
             'payment_intent.succeeded',
           );
-          const spent = await repo.addDailySpend(tx, shopperId, pi.currency, utcDay(done.updatedAt), paid);
+          // A test shopper's day is its merchant's own, like its wallet.
+          const spender = pi.mode === 'test' ? `test:${pi.merchantId}:${shopperId}` : shopperId;
+          const spent = await repo.addDailySpend(tx, spender, pi.currency, utcDay(done.updatedAt), paid);
           if (spent > config.shopperDailyLimit) {
             throw new DomainError('unprocessable', 'shopper_daily_limit_exceeded', "the payment would exceed the shopper's daily limit");
           }
@@ -412,9 +475,13 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       });
     },
 
-    async cancel(merchantId, intentId) {
+    async cancel(merchantId, intentId, opts = {}) {
       const cancelled = await db.transaction(async (tx) => {
-        const pi = await loadForUpdate(tx, intentId, merchantId);
+        const pi = await loadForUpdate(tx, intentId, merchantId, opts.mode ?? 'live');
+        const t = opts.terminal;
+        if (t !== undefined && (pi.terminalId === null ? pi.storeId !== t.storeId : pi.terminalId !== t.terminalId)) {
+          throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${intentId}`);
+        }
         if (pi.status === 'cancelled') return pi;
         if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'cancel');
         return transition(tx, pi, { status: 'cancelled' }, 'payment_intent.cancelled');
@@ -425,6 +492,8 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
 
     async createRefund(merchantId, input, opts = {}) {
       const key = checkKey(opts.idempotencyKey);
+      const mode = opts.mode ?? 'live';
+      const staffLimit = opts.staffRefundLimit ?? null;
       if (input.amount !== undefined && (typeof input.amount !== 'number' || !Number.isSafeInteger(input.amount) || input.amount <= 0)) {
         throw new DomainError('invalid', 'amount_invalid', 'amount must be a positive integer in minor units');
       }
@@ -432,7 +501,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       const metadata = checkMetadata(input.metadata);
       const refund = await retryOnDuplicate(async (tx) => {
         if (key !== null) {
-          const existing = await repo.refundByKey(tx, merchantId, key);
+          const existing = await repo.refundByKey(tx, merchantId, mode, key);
           if (existing) {
             const same =
               existing.paymentIntentId === input.paymentIntentId &&
@@ -443,7 +512,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
             return existing;
           }
         }
-        const pi = await loadForUpdate(tx, input.paymentIntentId, merchantId);
+        const pi = await loadForUpdate(tx, input.paymentIntentId, merchantId, mode);
         if (pi.status !== 'succeeded' || pi.shopperId === null || pi.platformFee === null) throw unexpected(pi, 'refund');
         const received = pi.amount - pi.discount;
         const left = received - pi.amountRefunded;
@@ -452,10 +521,21 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         if (amount > left) {
           throw new DomainError('conflict', 'refund_exceeds_captured', `at most ${left} is left to refund`, { refundable: left });
         }
+        if (staffLimit !== null) {
+          // The payment row is locked, so two cashiers' refunds of it are counted one after the other.
+          const before = await repo.staffLimitedRefunded(tx, pi.id);
+          if (before + amount > staffLimit) {
+            throw new DomainError('forbidden', 'refund_above_staff_limit', `your refund limit is ${staffLimit} (minor units) per payment; ask a manager for this refund`, {
+              limit: staffLimit,
+              refunded_by_staff: before,
+            });
+          }
+        }
         const feeBack = feeRefund(pi.platformFee, received, pi.amountRefunded, amount);
         const r: Refund = {
           id: ids.next('re'),
           merchantId,
+          mode,
           paymentIntentId: pi.id,
           amount,
           currency: pi.currency,
@@ -464,18 +544,19 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           reason,
           metadata,
           idempotencyKey: key,
+          staffLimited: staffLimit !== null,
           createdAt: clock.now().getTime(),
         };
-        const merchant = merchantAccountId(merchantId, pi.currency);
+        const merchant = merchantAccountId(merchantId, pi.currency, pi.mode);
         const transfers: TransferInput[] = [
-          { id: `${r.id}:refund`, debitAccountId: merchant, creditAccountId: walletAccountId(pi.shopperId, pi.currency), amount, currency: pi.currency, code: 'refund' },
+          { id: `${r.id}:refund`, debitAccountId: merchant, creditAccountId: payerWallet(pi, pi.shopperId), amount, currency: pi.currency, code: 'refund' },
         ];
         if (feeBack > 0) {
-          transfers.push({ id: `${r.id}:fee_refund`, debitAccountId: platformFeeAccountId(pi.currency), creditAccountId: merchant, amount: feeBack, currency: pi.currency, code: 'platform_fee_refund' });
+          transfers.push({ id: `${r.id}:fee_refund`, debitAccountId: platformFeeAccountId(pi.currency, pi.mode), creditAccountId: merchant, amount: feeBack, currency: pi.currency, code: 'platform_fee_refund' });
         }
         await repo.insertRefund(tx, r);
         await transition(tx, pi, { amountRefunded: pi.amountRefunded + amount }, 'payment_intent.refunded');
-        await events.record(tx, { merchantId, type: 'refund.created', objectId: r.id, data: refundResource(r) });
+        await events.record(tx, { merchantId, mode, type: 'refund.created', objectId: r.id, data: refundResource(r) });
         await ledger.createTransfers(transfers, tx);
         return r;
       });
@@ -486,15 +567,15 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       return refund;
     },
 
-    async getRefund(merchantId, id) {
-      const r = await repo.getRefund(db, merchantId, id);
+    async getRefund(merchantId, id, opts = {}) {
+      const r = await repo.getRefund(db, merchantId, opts.mode ?? 'live', id);
       if (!r) throw new DomainError('not_found', 'refund_not_found', `no refund ${id}`);
       return r;
     },
 
     async listRefunds(merchantId, q = {}) {
       const limit = q.limit ?? 10;
-      const rows = await repo.listRefunds(db, merchantId, q.paymentIntentId, q.cursor, limit + 1);
+      const rows = await repo.listRefunds(db, merchantId, q.mode ?? 'live', q.paymentIntentId, q.cursor, limit + 1);
       const hasMore = rows.length > limit;
       const data = rows.slice(0, limit);
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
@@ -504,15 +585,31 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       return funding.fund({ shopperId, amount, currency, reference });
     },
 
-    async walletBalance(shopperId, currency) {
-      try {
-        const a = await ledger.getAccount(walletAccountId(checkShopperId(shopperId), currency));
-        if (!(a.flags & DEBITS_MUST_NOT_EXCEED_CREDITS)) throw new Error(`account ${a.id} is not a wallet`);
-        return a.creditsPosted - a.debitsPosted - a.debitsPending;
-      } catch (e) {
-        if (e instanceof DomainError && e.code === 'account_not_found') return 0;
-        throw e;
+    walletBalance(shopperId, currency) {
+      return balanceOf(walletAccountId(checkShopperId(shopperId), currency));
+    },
+
+    async testTopUp(merchantId, shopperId, amount, currency, reference) {
+      checkShopperId(shopperId);
+      if (!isTestShopper(shopperId)) throw new DomainError('forbidden', 'test_shopper_required', 'test money goes only to test shoppers (test_...)');
+      const funding = fundingAccountId(TEST_FUNDING_RAIL, currency);
+      const wallet = testWalletAccountId(merchantId, shopperId, currency);
+      for (const a of [
+        { id: funding, currency, code: 'funding' },
+        { id: wallet, currency, code: 'wallet', flags: DEBITS_MUST_NOT_EXCEED_CREDITS },
+      ]) {
+        if (ensured.has(a.id)) continue;
+        await ledger.createAccount(a);
+        ensured.add(a.id);
       }
+      const [t] = await ledger.createTransfers([
+        { id: `testtopup:${merchantId}:${reference}`, debitAccountId: funding, creditAccountId: wallet, amount, currency, code: 'test_top_up' },
+      ]);
+      return t!;
+    },
+
+    testWalletBalance(merchantId, shopperId, currency) {
+      return balanceOf(testWalletAccountId(merchantId, checkShopperId(shopperId), currency));
     },
 
     salesByBucket(merchantId, from, to, bucketMs) {

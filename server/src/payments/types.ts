@@ -1,8 +1,16 @@
 export type IntentStatus = 'requires_face' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
 
+/**
+ * Test and live are two separate worlds: a test intent is made by a test key, paid only by a
+ * merchant's own test shoppers from test wallets into the merchant's test account, and is reached
+ * only by test keys; a live one only by live keys, staff sessions and terminals.
+ */
+export type Mode = 'test' | 'live';
+
 export interface PaymentIntent {
   id: string;
   merchantId: string;
+  mode: Mode;
   storeId: string;
   terminalId: string | null;
   amount: number;
@@ -29,6 +37,7 @@ export interface PaymentIntent {
 export interface Refund {
   id: string;
   merchantId: string;
+  mode: Mode;
   paymentIntentId: string;
   amount: number;
   currency: string;
@@ -37,6 +46,8 @@ export interface Refund {
   reason: string | null;
   metadata: Record<string, string>;
   idempotencyKey: string | null;
+  /** Made by a staff member with a refund limit (a cashier): such refunds add up against the limit. */
+  staffLimited: boolean;
   createdAt: number;
 }
 
@@ -95,6 +106,7 @@ export function intentResource(pi: PaymentIntent): Record<string, unknown> {
   return {
     id: pi.id,
     object: 'payment_intent',
+    livemode: pi.mode === 'live',
     amount: pi.amount,
     currency: pi.currency,
     status: pi.status,
@@ -119,6 +131,7 @@ export function refundResource(r: Refund): Record<string, unknown> {
   return {
     id: r.id,
     object: 'refund',
+    livemode: r.mode === 'live',
     amount: r.amount,
     currency: r.currency,
     payment_intent: r.paymentIntentId,

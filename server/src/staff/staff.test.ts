@@ -19,11 +19,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       return set.split(';')[0]!;
     }
 
+    let topUps = 0;
     async function pay(amount: number): Promise<string> {
-      await p.app.inject({ method: 'POST', url: '/v1/test_helpers/top_ups', headers: p.auth, payload: { shopper: 'test_ann', amount, currency: 'eur' } });
-      const r = await p.app.inject({ method: 'POST', url: '/v1/payment_intents', headers: p.auth, payload: { amount, currency: 'eur', store: p.storeId, confirm: true, shopper: 'test_ann' } });
-      assert.equal(r.json().status, 'succeeded', r.body);
-      return r.json().id as string;
+      // Staff sessions are live: a live payment, as a terminal would make it.
+      const { payments } = p.services;
+      await payments.topUp('shopper_ann', amount, 'eur', `ann-${++topUps}`);
+      const pi = await payments.createIntent(p.merchantId, { amount, currency: 'eur', storeId: p.storeId });
+      assert.equal((await payments.confirmWithShopper(pi.id, 'shopper_ann')).status, 'succeeded');
+      return pi.id;
     }
 
     before(async () => {
@@ -123,7 +126,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       if (exported.statusCode === 403) assert.equal(exported.json().error.code, 'staff_role_insufficient');
     });
 
-    test('a cashier refunds up to the limit and is refused above it with 403 refund_above_staff_limit', async () => {
+    test('a cashier refunds up to the limit per payment, in one refund or several, and is refused above it with 403 refund_above_staff_limit', async () => {
       const id = await pay(2000);
       const above = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id, amount: 501 } });
       assert.equal(above.statusCode, 403);
@@ -134,6 +137,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(all.json().error.code, 'refund_above_staff_limit');
       const within = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id, amount: 500 } });
       assert.equal(within.statusCode, 200, within.body);
+      // The limit is per payment, not per refund: after 500, even 1 more is above it.
+      const again = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id, amount: 1 } });
+      assert.equal(again.statusCode, 403, again.body);
+      assert.equal(again.json().error.code, 'refund_above_staff_limit');
+      assert.equal(again.json().error.details.refunded_by_staff, 500);
       const manager = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.manager!, ...CONSOLE }, payload: { payment_intent: id } });
       assert.equal(manager.statusCode, 200, manager.body);
       assert.equal(manager.json().amount, 1500);

@@ -151,7 +151,8 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
     schema: { tags: TAG, summary: 'The cashier cancelled the payment', params: idParams },
     handler: async (request) => {
       const t = terminalOf(requireDevice(request));
-      return intentResource(await payments.cancel(t.merchantId, (request.params as { id: string }).id));
+      // A terminal cancels only what is meant for it, or what is meant for no terminal in its store.
+      return intentResource(await payments.cancel(t.merchantId, (request.params as { id: string }).id, { terminal: { storeId: t.storeId, terminalId: t.terminalId } }));
     },
   });
 }

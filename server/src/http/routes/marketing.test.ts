@@ -64,7 +64,7 @@ describeEachDialect('campaigns, messages, inbox and mutes over HTTP', (dialect) 
   });
 
   const api = (method: string, url: string, payload?: unknown) =>
-    p.app.inject({ method: method as 'GET', url, headers: p.auth, ...(payload === undefined ? {} : { payload: payload as string }) });
+    p.app.inject({ method: method as 'GET', url, headers: p.liveAuth, ...(payload === undefined ? {} : { payload: payload as string }) });
   const asShopper = (i: number, method: string, url: string, payload?: unknown) =>
     p.app.inject({ method: method as 'GET', url, headers: { cookie: cookies[i]! }, ...(payload === undefined ? {} : { payload: payload as string }) });
   const campaign = (extra: Record<string, unknown> = {}) => ({

@@ -55,7 +55,7 @@ describeEachDialect('membership, CRM and coupons over HTTP', (dialect) => {
     await p.dispose();
   });
 
-  const api = (method: string, url: string, payload?: unknown, headers = p.auth) =>
+  const api = (method: string, url: string, payload?: unknown, headers = p.liveAuth) =>
     p.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload: payload as string }) });
   const shopper = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(base + url, {

@@ -1,13 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { amountReceived, INTENT_STATUSES, intentResource, refundResource, type IntentStatus } from '../../payments/index.ts';
+import { INTENT_STATUSES, intentResource, refundResource, type IntentStatus } from '../../payments/index.ts';
 import { DomainError } from '../../platform/index.ts';
-import { assertWithinStaffRefundLimit, requireAuth } from '../auth.ts';
+import { requireAuth } from '../auth.ts';
 import { amountSchema, currencySchema, idParams, listBody, listQuery, metadataSchema, pageArgs } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { eventResource } from './webhooks.ts';
 
-/** Only test keys may stand in for the terminal's face flow, and only for test shoppers (`test_...`). */
+/**
+ * Only test keys may stand in for the terminal's face flow, and only for test shoppers (`test_...`).
+ * A test shopper is the merchant's own: its wallet is reached by this merchant's test keys alone.
+ */
 export function assertTestShopper(mode: string, shopper: string): void {
   if (mode !== 'test') throw new DomainError('forbidden', 'test_mode_only', 'this needs a test-mode API key (sk_test_...)');
   if (!shopper.startsWith('test_')) {
@@ -87,10 +90,10 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       let pi = await payments.createIntent(
         auth.merchantId,
         { amount: b.amount, currency: b.currency, storeId: b.store, terminalId: b.terminal, orderReference: b.order_reference, description: b.description, metadata: b.metadata },
-        { idempotencyKey: key },
+        { idempotencyKey: key, mode: auth.mode },
       );
       if (b.confirm && b.shopper !== undefined) {
-        pi = await payments.confirmWithShopper(pi.id, b.shopper, { merchantId: auth.merchantId, idempotencyKey: key });
+        pi = await payments.confirmWithShopper(pi.id, b.shopper, { merchantId: auth.merchantId, mode: auth.mode, idempotencyKey: key });
       }
       return reply.code(200).send(intentResource(pi));
     },
@@ -124,6 +127,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
       const page = await payments.listIntents(auth.merchantId, {
         ...pageArgs(request.query),
+        mode: auth.mode,
         storeId: q.store,
         terminalId: q.terminal,
         status: q.status as IntentStatus | undefined,
@@ -148,7 +152,10 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
         'paid (amount - discount). The platform fee is on amount_received, and refunds never exceed it.',
       params: idParams,
     },
-    handler: async (request) => intentResource(await payments.getIntent(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return intentResource(await payments.getIntent(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.get('/v1/payment_intents/:id/events', {
@@ -157,15 +164,18 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
     handler: async (request) => {
       const auth = requireAuth(request);
       const id = (request.params as { id: string }).id;
-      await payments.getIntent(auth.merchantId, id);
-      return listBody(await webhooks.listEvents(auth.merchantId, { ...pageArgs(request.query), objectId: id }), eventResource);
+      await payments.getIntent(auth.merchantId, id, { mode: auth.mode });
+      return listBody(await webhooks.listEvents(auth.merchantId, { ...pageArgs(request.query), objectId: id, mode: auth.mode }), eventResource);
     },
   });
 
   app.post('/v1/payment_intents/:id/cancel', {
     config: { auth: 'payments:write' },
     schema: { tags: ['Payment intents'], summary: 'Cancel a payment intent that has not been paid', params: idParams },
-    handler: async (request) => intentResource(await payments.cancel(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return intentResource(await payments.cancel(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.post('/v1/payment_intents/:id/confirm', {
@@ -183,6 +193,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       assertTestShopper(auth.mode, shopper);
       const pi = await payments.confirmWithShopper((request.params as { id: string }).id, shopper, {
         merchantId: auth.merchantId,
+        mode: auth.mode,
         idempotencyKey: request.idempotency?.key,
       });
       return intentResource(pi);
@@ -210,15 +221,10 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
     handler: async (request) => {
       const auth = requireAuth(request);
       const b = request.body as { payment_intent: string; amount?: number; reason?: string; metadata?: Record<string, string> };
-      if (auth.staff?.refundLimit != null) {
-        // What is left to refund only shrinks, so checking it before the refund is safe against races.
-        const pi = b.amount === undefined ? await payments.getIntent(auth.merchantId, b.payment_intent) : undefined;
-        assertWithinStaffRefundLimit(auth, b.amount ?? (pi ? amountReceived(pi) - pi.amountRefunded : 0));
-      }
       const r = await payments.createRefund(
         auth.merchantId,
         { paymentIntentId: b.payment_intent, amount: b.amount, reason: b.reason, metadata: b.metadata },
-        { idempotencyKey: request.idempotency?.key },
+        { idempotencyKey: request.idempotency?.key, mode: auth.mode, staffRefundLimit: auth.staff?.refundLimit },
       );
       return refundResource(r);
     },
@@ -230,14 +236,17 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
     handler: async (request) => {
       const auth = requireAuth(request);
       const q = request.query as { payment_intent?: string };
-      return listBody(await payments.listRefunds(auth.merchantId, { ...pageArgs(request.query), paymentIntentId: q.payment_intent }), refundResource);
+      return listBody(await payments.listRefunds(auth.merchantId, { ...pageArgs(request.query), mode: auth.mode, paymentIntentId: q.payment_intent }), refundResource);
     },
   });
 
   app.get('/v1/refunds/:id', {
     config: { auth: 'payments:read' },
     schema: { tags: ['Refunds'], summary: 'Retrieve a refund', params: idParams },
-    handler: async (request) => refundResource(await payments.getRefund(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return refundResource(await payments.getRefund(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.post('/v1/test_helpers/top_ups', {
@@ -259,9 +268,9 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       const currency = b.currency.toLowerCase();
       // With an Idempotency-Key the same key funds once even past the stored response; without one each call is new.
       const unique = request.idempotency ? createHash('sha256').update(request.idempotency.key).digest('hex').slice(0, 32) : randomUUID();
-      const reference = `${auth.merchantId}.${unique}`;
-      const t = await payments.topUp(b.shopper, b.amount, currency, reference);
-      return { object: 'top_up', id: t.id, shopper: b.shopper, amount: t.amount, currency, balance: await payments.walletBalance(b.shopper, currency) };
+      const t = await payments.testTopUp(auth.merchantId, b.shopper, b.amount, currency, unique);
+      const balance = await payments.testWalletBalance(auth.merchantId, b.shopper, currency);
+      return { object: 'top_up', id: t.id, shopper: b.shopper, amount: t.amount, currency, balance };
     },
   });
 
@@ -278,7 +287,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       const { shopper } = request.params as { shopper: string };
       assertTestShopper(auth.mode, shopper);
       const currency = (request.query as { currency: string }).currency.toLowerCase();
-      return { object: 'wallet', shopper, currency, balance: await payments.walletBalance(shopper, currency) };
+      return { object: 'wallet', shopper, currency, balance: await payments.testWalletBalance(auth.merchantId, shopper, currency) };
     },
   });
 }

@@ -82,7 +82,7 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     const challenge = await shopper('POST', '/v1/shopper/face/challenges', {});
     assert.equal(challenge.status, 503);
     assert.equal((await challenge.json()).error.code, 'enrolment_unavailable');
-    const pi = await p.app.inject({ method: 'POST', url: '/v1/payment_intents', payload: { amount: 100, currency: 'eur', store: p.storeId }, headers: p.auth });
+    const pi = await p.app.inject({ method: 'POST', url: '/v1/payment_intents', payload: { amount: 100, currency: 'eur', store: p.storeId }, headers: p.liveAuth });
     const res = await device.fetch(`/device/v1/payment_intents/${pi.json().id}/face_challenges`, { json: {} });
     assert.equal(res.status, 503);
     assert.equal((await res.json()).error.code, 'face_engine_off');
@@ -95,7 +95,7 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
       method: 'POST',
       url: '/v1/payment_intents',
       payload: { amount: 1250, currency: 'eur', store: p.storeId, terminal: terminal.terminal_id },
-      headers: p.auth,
+      headers: p.liveAuth,
     });
     const intentId = created.json().id as string;
     const next = await device.json<{ intent: { id: string; amount: number } | null }>('/device/v1/payment_intents/next');

@@ -13,7 +13,7 @@ export const endpointResource = (e: WebhookEndpoint) => ({
   created: e.createdAt,
 });
 
-export const eventResource = (e: WebhookEvent) => ({ id: e.id, object: 'event', type: e.type, created: e.createdAt, data: { object: e.data } });
+export const eventResource = (e: WebhookEvent) => ({ id: e.id, object: 'event', livemode: e.mode === 'live', type: e.type, created: e.createdAt, data: { object: e.data } });
 
 export const deliveryResource = (d: Delivery & { attemptLog?: DeliveryAttempt[] }) => ({
   id: d.id,
@@ -87,13 +87,19 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
   app.get('/v1/events', {
     config: { auth: 'webhooks:read' },
     schema: { tags: ['Webhooks'], summary: 'List events, newest first', querystring: listQuery() },
-    handler: async (request) => listBody(await webhooks.listEvents(requireAuth(request).merchantId, pageArgs(request.query)), eventResource),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return listBody(await webhooks.listEvents(auth.merchantId, { ...pageArgs(request.query), mode: auth.mode }), eventResource);
+    },
   });
 
   app.get('/v1/events/:id', {
     config: { auth: 'webhooks:read' },
     schema: { tags: ['Webhooks'], summary: 'Retrieve an event', params: idParams },
-    handler: async (request) => eventResource(await webhooks.getEvent(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return eventResource(await webhooks.getEvent(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.get('/v1/webhook_deliveries', {
