@@ -89,6 +89,25 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     await p.services.payments.cancel(p.merchantId, pi.json().id);
   });
 
+  test("a terminal cancels only its own intents and its store's unassigned ones, never another terminal's", async () => {
+    const terminal = await device.json<{ terminal_id: string }>('/device/v1/me');
+    const otherStore = await p.services.merchants.createStore(p.merchantId, { name: 'Elsewhere' });
+    const make = async (extra: Record<string, unknown>) =>
+      (await p.app.inject({ method: 'POST', url: '/v1/payment_intents', payload: { amount: 100, currency: 'eur', store: p.storeId, ...extra }, headers: p.liveAuth })).json().id as string;
+    const othersTerminal = await make({ terminal: 'term_someone_else' });
+    const elsewhere = await make({ store: otherStore.id });
+    for (const id of [othersTerminal, elsewhere]) {
+      const res = await device.fetch(`/device/v1/payment_intents/${id}/cancel`, { json: {} });
+      assert.equal(res.status, 404, id);
+      assert.equal((await res.json()).error.code, 'payment_intent_not_found');
+      assert.equal((await p.services.payments.getIntent(p.merchantId, id)).status, 'requires_face');
+    }
+    for (const id of [await make({ terminal: terminal.terminal_id }), await make({})]) {
+      assert.equal((await device.json<{ status: string }>(`/device/v1/payment_intents/${id}/cancel`, { json: {} })).status, 'cancelled');
+    }
+    for (const id of [othersTerminal, elsewhere]) await p.services.payments.cancel(p.merchantId, id);
+  });
+
   test("the till's intent reaches the terminal, a pay code pays it once, and the shopper sees it", async () => {
     const terminal = await device.json<{ terminal_id: string }>('/device/v1/me');
     const created = await p.app.inject({
