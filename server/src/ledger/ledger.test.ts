@@ -33,6 +33,37 @@ describeEachDb('ledger', ledgerMigrations, (getDb) => {
     assert.equal((await l.getAccount('src')).debitsPosted, 250);
   });
 
+  test('no account total passes 2^53 - 1: large top-ups near the bound are refused with amount_too_large and the audit stays clean', async () => {
+    const l = ledger();
+    const wallets = createWallets(l);
+    const fund = topUpFundingSource(l, wallets);
+    const max = Number.MAX_SAFE_INTEGER;
+    await fund.fund({ shopperId: 'big_one', amount: max - 2, currency: 'jpy', reference: 'big-1' });
+    await assert.rejects(fund.fund({ shopperId: 'big_one', amount: 3, currency: 'jpy', reference: 'big-2' }), code('amount_too_large'));
+    // The funding account's debits are at the bound as well: another wallet cannot be filled past it either.
+    await assert.rejects(fund.fund({ shopperId: 'big_two', amount: 3, currency: 'jpy', reference: 'big-3' }), code('amount_too_large'));
+    await fund.fund({ shopperId: 'big_one', amount: 2, currency: 'jpy', reference: 'big-4' });
+    assert.equal(await wallets.balance('big_one', 'jpy'), max);
+    await assert.rejects(fund.fund({ shopperId: 'big_one', amount: 1, currency: 'jpy', reference: 'big-5' }), code('amount_too_large'));
+    const report = await l.verify();
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.sums.jpy!.posted, 0);
+  });
+
+  test('the audit sums exactly: a total stored past 2^53 by hand is found, not rounded away', async () => {
+    const db = getDb();
+    const l = ledger();
+    await l.createAccount({ id: 'exact_a', currency: 'chf', code: 'funding' });
+    await l.createAccount({ id: 'exact_b', currency: 'chf', code: 'merchant' });
+    await l.createTransfers([{ id: 'exact_t', debitAccountId: 'exact_a', creditAccountId: 'exact_b', amount: Number.MAX_SAFE_INTEGER, currency: 'chf', code: 'test' }]);
+    assert.deepEqual((await l.verify()).problems, []);
+    // 2^53 + 1 reads back as the number 2^53: only an exact sum tells it from what the transfers say.
+    await db.execute("UPDATE ledger_accounts SET credits_posted = credits_posted + 2 WHERE id = 'exact_b'");
+    const problems = (await l.verify()).problems;
+    assert.ok(problems.some((p) => p.includes('exact_b')), problems.join('; '));
+    await db.execute("UPDATE ledger_accounts SET credits_posted = credits_posted - 2 WHERE id = 'exact_b'");
+  });
+
   test('bad input is refused with a coded error', async () => {
     const l = ledger();
     const base = { id: 'bad', debitAccountId: 'src', creditAccountId: 'dst', amount: 1, currency: 'usd', code: 'x' };

@@ -65,7 +65,29 @@ BEGIN
   RETURN 0;
 END $$;`;
 
+// The same function with the bound: no account total past 2^53 - 1, so that every stored balance
+// stays exact as a JavaScript number (the service tells this refusal apart and answers 422).
+const bounded = `CREATE OR REPLACE FUNCTION ledger_apply_deltas(ids TEXT[], currencies TEXT[], dpend BIGINT[], dpost BIGINT[], cpend BIGINT[], cpost BIGINT[])
+RETURNS INTEGER LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. array_length(ids, 1) LOOP
+    UPDATE ledger_accounts SET
+      debits_pending = debits_pending + dpend[i], debits_posted = debits_posted + dpost[i],
+      credits_pending = credits_pending + cpend[i], credits_posted = credits_posted + cpost[i]
+    WHERE id = ids[i] AND currency = currencies[i]
+      AND ((flags & 1) = 0 OR debits_posted + dpost[i] + debits_pending + dpend[i] <= credits_posted + cpost[i])
+      AND ((flags & 2) = 0 OR credits_posted + cpost[i] + credits_pending + cpend[i] <= debits_posted + dpost[i])
+      AND debits_posted + dpost[i] + debits_pending + dpend[i] <= 9007199254740991
+      AND credits_posted + cpost[i] + credits_pending + cpend[i] <= 9007199254740991;
+    IF NOT FOUND THEN
+      RETURN i;
+    END IF;
+  END LOOP;
+  RETURN 0;
+END $$;`;
+
 export const ledgerMigrations: Migration[] = [
   { id: 'ledger/0001_accounts_transfers', sqlite: accounts, postgres: accounts },
   { id: 'ledger/0002_apply_deltas', sqlite: '', postgres: applyDeltas },
+  { id: 'ledger/0003_bounded_totals', sqlite: '', postgres: bounded },
 ];

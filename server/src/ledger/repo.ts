@@ -45,6 +45,23 @@ export interface AccountDelta {
   creditsPosted: number;
 }
 
+/**
+ * No account total may pass 2^53 - 1 (Number.MAX_SAFE_INTEGER): every balance then stays exact as
+ * a JavaScript number. Checked in the same UPDATE that moves the money, on both dialects.
+ */
+export const MAX_TOTAL = Number.MAX_SAFE_INTEGER;
+
+/** An account's four totals exactly, as BigInt (for the audit, which must not round). */
+export interface ExactTotals {
+  id: string;
+  currency: string;
+  flags: number;
+  debitsPending: bigint;
+  debitsPosted: bigint;
+  creditsPending: bigint;
+  creditsPosted: bigint;
+}
+
 /** The only SQL of the ledger. */
 export const ledgerRepo = {
   async insertAccount(x: SqlExecutor, a: Account): Promise<boolean> {
@@ -85,7 +102,8 @@ export const ledgerRepo = {
            credits_pending = credits_pending + $5, credits_posted = credits_posted + $6
          WHERE id = $1 AND currency = $2
            AND ((flags & 1) = 0 OR debits_posted + $4 + debits_pending + $3 <= credits_posted + $6)
-           AND ((flags & 2) = 0 OR credits_posted + $6 + credits_pending + $5 <= debits_posted + $4)`,
+           AND ((flags & 2) = 0 OR credits_posted + $6 + credits_pending + $5 <= debits_posted + $4)
+           AND debits_posted + $4 + debits_pending + $3 <= ${MAX_TOTAL} AND credits_posted + $6 + credits_pending + $5 <= ${MAX_TOTAL}`,
         [id, currency, d.debitsPending, d.debitsPosted, d.creditsPending, d.creditsPosted],
       );
       if (r.changes !== 1) return i;
@@ -157,6 +175,23 @@ export const ledgerRepo = {
       [accountId, before ?? null, limit],
     );
     return rows.map(toTransfer);
+  },
+
+  /** Every account's totals read as text, so that no driver rounds them through a double. */
+  async allTotalsExact(x: SqlExecutor): Promise<ExactTotals[]> {
+    const rows = await x.query<Row>(
+      `SELECT id, currency, flags, CAST(debits_pending AS TEXT) AS dpe, CAST(debits_posted AS TEXT) AS dpo, CAST(credits_pending AS TEXT) AS cpe,
+         CAST(credits_posted AS TEXT) AS cpo FROM ledger_accounts ORDER BY id`,
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      currency: r.currency as string,
+      flags: Number(r.flags),
+      debitsPending: BigInt(r.dpe as string),
+      debitsPosted: BigInt(r.dpo as string),
+      creditsPending: BigInt(r.cpe as string),
+      creditsPosted: BigInt(r.cpo as string),
+    }));
   },
 
   async allAccounts(x: SqlExecutor): Promise<Account[]> {

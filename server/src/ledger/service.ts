@@ -1,6 +1,6 @@
 import { DomainError, type Clock } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
-import { type AccountDelta, ledgerRepo as repo } from './repo.ts';
+import { type AccountDelta, MAX_TOTAL, ledgerRepo as repo } from './repo.ts';
 import {
   CREDITS_MUST_NOT_EXCEED_DEBITS,
   DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -124,7 +124,20 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
       }
     }
     const at = await repo.applyDeltas(x, ids.map((id) => ({ id, currency: currency.get(id)!, delta: deltas.get(id)! })));
-    if (at >= 0) throw refused(ids[at]!);
+    if (at >= 0) {
+      const id = ids[at]!;
+      const d = deltas.get(id)!;
+      const a = await repo.getAccount(x, id);
+      // Totals are at most MAX_TOTAL, so these sums are exact as numbers only in BigInt.
+      const over =
+        a !== undefined &&
+        (BigInt(a.debitsPosted) + BigInt(a.debitsPending) + BigInt(d.debitsPosted) + BigInt(d.debitsPending) > BigInt(MAX_TOTAL) ||
+          BigInt(a.creditsPosted) + BigInt(a.creditsPending) + BigInt(d.creditsPosted) + BigInt(d.creditsPending) > BigInt(MAX_TOTAL));
+      if (over) {
+        throw new DomainError('unprocessable', 'amount_too_large', `account ${id} would hold more than ${MAX_TOTAL} minor units in total`, { account: id });
+      }
+      throw refused(id);
+    }
   }
 
   function add(deltas: Map<string, AccountDelta>, currencies: Map<string, string>, id: string, cur: string, d: Partial<AccountDelta>): void {
@@ -369,18 +382,21 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
       // REPEATABLE READ-or-better through SERIALIZABLE.
       return db.transaction(
         async (x) => {
-          const accounts = await repo.allAccounts(x);
+          const accounts = await repo.allTotalsExact(x);
           const transfers = await repo.allTransfers(x);
           const problems: string[] = [];
           const byId = new Map(transfers.map((t) => [t.id, t]));
-          const recomputed = new Map<string, AccountDelta>();
+          // Summed in BigInt: a sum of numbers past 2^53 rounds, and the audit must not.
+          type Exact = { debitsPending: bigint; debitsPosted: bigint; creditsPending: bigint; creditsPosted: bigint };
+          const ZERO_N: Exact = { debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n };
+          const recomputed = new Map<string, Exact>();
           const bump = (id: string, d: Partial<AccountDelta>): void => {
-            const p = recomputed.get(id) ?? { ...ZERO };
+            const p = recomputed.get(id) ?? { ...ZERO_N };
             recomputed.set(id, {
-              debitsPending: p.debitsPending + (d.debitsPending ?? 0),
-              debitsPosted: p.debitsPosted + (d.debitsPosted ?? 0),
-              creditsPending: p.creditsPending + (d.creditsPending ?? 0),
-              creditsPosted: p.creditsPosted + (d.creditsPosted ?? 0),
+              debitsPending: p.debitsPending + BigInt(d.debitsPending ?? 0),
+              debitsPosted: p.debitsPosted + BigInt(d.debitsPosted ?? 0),
+              creditsPending: p.creditsPending + BigInt(d.creditsPending ?? 0),
+              creditsPosted: p.creditsPosted + BigInt(d.creditsPosted ?? 0),
             });
           };
           for (const t of transfers) {
@@ -401,29 +417,36 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
               bump(t.creditAccountId, { creditsPending: -p.amount, creditsPosted: posted });
             }
           }
-          const sums: VerifyReport['sums'] = {};
-          for (const a of accounts) {
-            const r = recomputed.get(a.id) ?? ZERO;
+          const sumsN = new Map<string, { posted: bigint; pending: bigint }>();
+          for (const acc of accounts) {
+            const a = acc;
+            const r = recomputed.get(acc.id) ?? ZERO_N;
             if (
               r.debitsPending !== a.debitsPending ||
               r.debitsPosted !== a.debitsPosted ||
               r.creditsPending !== a.creditsPending ||
               r.creditsPosted !== a.creditsPosted
             ) {
-              problems.push(`account ${a.id} balances differ from its transfers`);
+              problems.push(`account ${acc.id} balances differ from its transfers`);
             }
-            if (a.flags & DEBITS_MUST_NOT_EXCEED_CREDITS && a.debitsPosted + a.debitsPending > a.creditsPosted) {
-              problems.push(`account ${a.id} is overdrawn`);
+            if (acc.flags & DEBITS_MUST_NOT_EXCEED_CREDITS && a.debitsPosted + a.debitsPending > a.creditsPosted) {
+              problems.push(`account ${acc.id} is overdrawn`);
             }
-            if (a.flags & CREDITS_MUST_NOT_EXCEED_DEBITS && a.creditsPosted + a.creditsPending > a.debitsPosted) {
-              problems.push(`account ${a.id} is over its credit limit`);
+            if (acc.flags & CREDITS_MUST_NOT_EXCEED_DEBITS && a.creditsPosted + a.creditsPending > a.debitsPosted) {
+              problems.push(`account ${acc.id} is over its credit limit`);
             }
-            const s = (sums[a.currency] ??= { posted: 0, pending: 0 });
+            if (a.debitsPosted + a.debitsPending > BigInt(MAX_TOTAL) || a.creditsPosted + a.creditsPending > BigInt(MAX_TOTAL)) {
+              problems.push(`account ${acc.id} holds totals past ${MAX_TOTAL}`);
+            }
+            const s = sumsN.get(acc.currency) ?? { posted: 0n, pending: 0n };
             s.posted += a.creditsPosted - a.debitsPosted;
             s.pending += a.creditsPending - a.debitsPending;
+            sumsN.set(acc.currency, s);
           }
-          for (const [cur, s] of Object.entries(sums)) {
-            if (s.posted !== 0 || s.pending !== 0) problems.push(`${cur} balances sum to ${s.posted} posted, ${s.pending} pending`);
+          const sums: VerifyReport['sums'] = {};
+          for (const [cur, s] of sumsN) {
+            sums[cur] = { posted: Number(s.posted), pending: Number(s.pending) };
+            if (s.posted !== 0n || s.pending !== 0n) problems.push(`${cur} balances sum to ${s.posted} posted, ${s.pending} pending`);
           }
           return { ok: problems.length === 0, sums, accounts: accounts.length, transfers: transfers.length, problems };
         },
