@@ -178,6 +178,8 @@ export function checkoutFor(deps: CheckoutDeps): Checkout {
         pi = await payments.confirmWithShopper(intentId, shopperId, {
           idempotencyKey: opts.paymentId,
           merchantId,
+          mode: 'live',
+          ...(opts.inPayment ? { inPayment: opts.inPayment } : {}),
           ...(couponId !== undefined ? { discount, couponId } : {}),
         });
       } catch (e) {

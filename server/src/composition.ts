@@ -230,7 +230,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         const s = await shoppers.get(id).catch(() => undefined);
         return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
       },
-      redeemPayCode: (code) => shoppers.redeemPayCode(code),
+      payCodeShopper: (code) => shoppers.payCodeShopper(code),
+      usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
     clock,

@@ -88,7 +88,8 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
     gallery: { identify: async () => ({ outcome: 'match', shopperId: seen.shopper, falseMatchProbability: 0 }) },
     shoppers: {
       get: async (id) => ({ id, maskedName: 'Demo shopper', facePayEnabled: true, perPaymentLimit: null }),
-      redeemPayCode: async () => seen.shopper,
+      payCodeShopper: async () => seen.shopper,
+      usePayCode: async () => {},
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
     clock,

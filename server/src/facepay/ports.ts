@@ -1,3 +1,4 @@
+import type { SqlExecutor } from '../storage/index.ts';
 /**
  * What a face payment needs from the other modules, in the words of this module. The composition
  * root adapts the real face engine, gallery, shoppers, payments and marketing to these ports, so
@@ -54,8 +55,13 @@ export interface ShopperView {
 
 export interface ShopperDirectory {
   get(shopperId: string): Promise<ShopperView | undefined>;
-  /** The shopper behind a one-time pay code; throws `pay_code_invalid`. */
-  redeemPayCode(code: string): Promise<string>;
+  /** The shopper behind a one-time pay code still unused, without using it; throws `pay_code_invalid`. */
+  payCodeShopper(code: string): Promise<string>;
+  /**
+   * Uses the code inside the payment's own transaction (`tx`), so that a crash before the payment
+   * commits leaves it unused; throws `pay_code_invalid` when it is used, expired or another shopper's.
+   */
+  usePayCode(tx: SqlExecutor, code: string, shopperId: string): Promise<void>;
 }
 
 export interface TerminalRef {
@@ -101,6 +107,6 @@ export interface Checkout {
     intentId: string,
     terminal: TerminalRef,
     shopperId: string,
-    opts: { paymentId: string; method: 'face' | 'pay_code'; couponId?: string; join?: string[] },
+    opts: { paymentId: string; method: 'face' | 'pay_code'; couponId?: string; join?: string[]; inPayment?: (tx: SqlExecutor) => Promise<void> },
   ): Promise<{ status: 'succeeded' | 'failed'; code?: string; message?: string }>;
 }

@@ -30,6 +30,8 @@ function world() {
       return { discount: 200, coupon: { id: 'cpn_1', title: '€2 off' }, offers: [{ id: 'cpn_1', title: '€2 off' }] };
     },
     async pay(intentId, _t, shopperId, opts) {
+      // The real checkout runs inPayment inside the payment's transaction; this fake has none.
+      if (!state.payments.has(opts.paymentId)) await opts.inPayment?.({} as never);
       if (!state.payments.has(opts.paymentId)) state.payments.set(opts.paymentId, { shopperId, method: opts.method, ...(opts.couponId ? { couponId: opts.couponId } : {}), ...(opts.join ? { join: opts.join } : {}) });
       const i = state.intents.get(intentId);
       if (i) i.status = 'succeeded';
@@ -58,11 +60,14 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
       },
       shoppers: {
         get: async (id) => w.state.shoppers.get(id),
-        redeemPayCode: async (code) => {
+        payCodeShopper: async (code) => {
           const id = w.state.payCodes.get(code);
-          w.state.payCodes.delete(code);
           if (id === undefined) throw new DomainError('unprocessable', 'pay_code_invalid', 'no');
           return id;
+        },
+        usePayCode: async (_tx, code, shopperId) => {
+          if (w.state.payCodes.get(code) !== shopperId) throw new DomainError('unprocessable', 'pay_code_invalid', 'no');
+          w.state.payCodes.delete(code);
         },
       },
       checkout: w.checkout,

@@ -250,14 +250,16 @@ export function createFacePayService(deps: FacePayDeps) {
       if (earlier !== undefined) {
         if (earlier.intent_id !== intentId || earlier.terminal_id !== terminal.terminalId || earlier.shopper_id === null)
           throw new DomainError('conflict', 'payment_id_reused', 'This payment id was used for another payment.');
-        const again = await checkout.pay(intentId, terminal, earlier.shopper_id, { paymentId, method: 'pay_code' });
+        // Sent again with the same code: if the first try died before its payment committed, the code is still unused and is used now.
+        const shopper = earlier.shopper_id;
+        const again = await checkout.pay(intentId, terminal, shopper, { paymentId, method: 'pay_code', inPayment: (tx) => shoppers.usePayCode(tx, code, shopper) });
         return { ...again, paymentId };
       }
       await checkout.intent(intentId, terminal);
-      const shopperId = await shoppers.redeemPayCode(code);
+      const shopperId = await shoppers.payCodeShopper(code);
       const row = newAttempt(terminal, intentId, { method: 'pay_code', state: 'matched', shopper_id: shopperId, payment_id: paymentId });
       await attempts.insert(row);
-      const result = await checkout.pay(intentId, terminal, shopperId, { paymentId, method: 'pay_code' });
+      const result = await checkout.pay(intentId, terminal, shopperId, { paymentId, method: 'pay_code', inPayment: (tx) => shoppers.usePayCode(tx, code, shopperId) });
       await move(row, ['matched'], { state: result.status === 'succeeded' ? 'paid' : 'failed', outcome: result.code ?? result.status });
       return { ...result, paymentId };
     },

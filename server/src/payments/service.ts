@@ -97,7 +97,14 @@ export interface PaymentService {
   confirmWithShopper(
     intentId: string,
     shopperId: string,
-    opts?: InMode & { idempotencyKey?: string | undefined; merchantId?: string | undefined; discount?: number | undefined; couponId?: string | undefined },
+    opts?: InMode & {
+      idempotencyKey?: string | undefined;
+      merchantId?: string | undefined;
+      discount?: number | undefined;
+      couponId?: string | undefined;
+      /** Runs inside the payment's transaction just before the money moves (a pay code is used there); never on a repeat. */
+      inPayment?: ((tx: SqlExecutor) => Promise<void>) | undefined;
+    },
   ): Promise<PaymentIntent>;
   /** The face flow gave up (no match, no confirmation): -> failed. */
   fail(intentId: string, code: string, message: string, opts?: { merchantId?: string }): Promise<PaymentIntent>;
@@ -413,6 +420,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           if (pi.status === 'succeeded' && pi.shopperId === shopperId) return pi;
           if (pi.status !== 'requires_face' && pi.status !== 'processing') throw unexpected(pi, 'confirm');
           if (discount >= pi.amount) throw new DomainError('invalid', 'discount_invalid', 'a discount must be less than the amount');
+          await opts.inPayment?.(tx);
           const paid = pi.amount - discount;
           if (paid > config.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');

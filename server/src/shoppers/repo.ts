@@ -1,4 +1,4 @@
-import { type Db, asDb } from '../storage/index.ts';
+import { type Db, type SqlExecutor, asDb } from '../storage/index.ts';
 
 export interface ShopperRow {
   id: string;
@@ -116,13 +116,22 @@ export class ShopperRepo {
   }
 
   /** Marks an unused, unexpired code used and answers its shopper; a second use finds nothing. */
-  async consumePayCode(codeHash: string, now: number): Promise<string | undefined> {
-    const changed = await this.db.execute(
+  async payCodeShopper(codeHash: string, now: number): Promise<string | undefined> {
+    const rows = await this.db.query<{ shopper_id: string }>(
+      'SELECT shopper_id FROM shopper_pay_codes WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2',
+      [codeHash, now],
+    );
+    return rows[0]?.shopper_id;
+  }
+
+  /** Uses the code inside the caller's transaction (the payment's). */
+  async consumePayCodeIn(x: SqlExecutor, codeHash: string, now: number): Promise<string | undefined> {
+    const changed = await x.execute(
       'UPDATE shopper_pay_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2',
       [codeHash, now],
     );
     if (changed.changes !== 1) return undefined;
-    const rows = await this.db.query<{ shopper_id: string }>('SELECT shopper_id FROM shopper_pay_codes WHERE code_hash = $1', [codeHash]);
+    const rows = await x.query<{ shopper_id: string }>('SELECT shopper_id FROM shopper_pay_codes WHERE code_hash = $1', [codeHash]);
     return rows[0]?.shopper_id;
   }
 

@@ -145,17 +145,30 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
     await assert.rejects(service.enrolFace(shopper.id, [{ embedding: vec(), model }]), { code: 'consent_required' });
   });
 
-  test('a pay code works once and not after it expires', async () => {
+  test('a pay code works once and not after it expires; a transaction that rolls back leaves it unused', async () => {
     const { service, clock } = setup();
+    const db = getDb();
     const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Eve' });
     const { code } = await service.issuePayCode(shopper.id);
     assert.match(code, /^\d{12}$/);
-    assert.equal(await service.redeemPayCode(code), shopper.id);
-    await assert.rejects(service.redeemPayCode(code), { code: 'pay_code_invalid' });
+    assert.equal(await service.payCodeShopper(code), shopper.id);
+    // The payment that used it died before committing: the code is still good.
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await service.usePayCode(tx, code, shopper.id);
+        throw new Error('crash before the payment commits');
+      }),
+      /crash/,
+    );
+    assert.equal(await service.payCodeShopper(code), shopper.id);
+    await assert.rejects(db.transaction((tx) => service.usePayCode(tx, code, 'shp_someone_else')), { code: 'pay_code_invalid' });
+    await db.transaction((tx) => service.usePayCode(tx, code, shopper.id));
+    await assert.rejects(service.payCodeShopper(code), { code: 'pay_code_invalid' });
+    await assert.rejects(db.transaction((tx) => service.usePayCode(tx, code, shopper.id)), { code: 'pay_code_invalid' });
     const late = await service.issuePayCode(shopper.id);
     clock.advance(3 * 60 * 1000);
-    await assert.rejects(service.redeemPayCode(late.code), { code: 'pay_code_invalid' });
-    await assert.rejects(service.redeemPayCode('not digits'), { code: 'pay_code_invalid' });
+    await assert.rejects(service.payCodeShopper(late.code), { code: 'pay_code_invalid' });
+    await assert.rejects(service.payCodeShopper('not digits'), { code: 'pay_code_invalid' });
   });
 
   test('limits must be positive whole minor units', async () => {

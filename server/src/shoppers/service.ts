@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, hashPassword, verifyPassword, DEFAULT_SCRYPT_COST, type Clock, type IdGenerator, type Random, type ScryptCost } from '../platform/index.ts';
+import type { SqlExecutor } from '../storage/index.ts';
 import type { ConsentRow, ShopperRepo, ShopperRow } from './repo.ts';
 
 /**
@@ -119,6 +120,8 @@ function normalisePhone(phone: string): string {
 function last4(phone: string | null): string | null {
   return phone === null ? null : phone.slice(-4);
 }
+
+const payCodeInvalid = (): DomainError => new DomainError('unprocessable', 'pay_code_invalid', 'This pay code is wrong, used or expired.');
 
 export function createShopperService(deps: ShopperServiceDeps) {
   const { repo, faces, clock, ids, random } = deps;
@@ -345,11 +348,19 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return { code, expiresAt: now + payCodeTtl };
     },
 
-    async redeemPayCode(code: string): Promise<string> {
+    /** The shopper of a pay code still unused, without using it (the payment uses it, in its own transaction). */
+    async payCodeShopper(code: string): Promise<string> {
       const clean = code.replace(/\s/g, '');
-      const id = /^\d+$/.test(clean) ? await repo.consumePayCode(sha256(clean), clock.now().getTime()) : undefined;
-      if (id === undefined) throw new DomainError('unprocessable', 'pay_code_invalid', 'This pay code is wrong, used or expired.');
+      const id = /^\d+$/.test(clean) ? await repo.payCodeShopper(sha256(clean), clock.now().getTime()) : undefined;
+      if (id === undefined) throw payCodeInvalid();
       return id;
+    },
+
+    /** Uses the code inside `tx`, the payment's transaction: a crash before it commits leaves the code unused. */
+    async usePayCode(tx: SqlExecutor, code: string, shopperId: string): Promise<void> {
+      const clean = code.replace(/\s/g, '');
+      const id = /^\d+$/.test(clean) ? await repo.consumePayCodeIn(tx, sha256(clean), clock.now().getTime()) : undefined;
+      if (id !== shopperId) throw payCodeInvalid();
     },
 
     events(shopperId: string): Promise<{ type: string; at: number }[]> {
