@@ -5,6 +5,7 @@ import type { Db } from '../storage/index.ts';
 import { authenticateMerchant } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyStore } from './idempotency.ts';
+import { checkJsonText } from './json-body.ts';
 import { OpenApiCollector, renderDocs } from './openapi.ts';
 import { routeFiles } from './routes/index.ts';
 import type { AppServices, RouteRegistrar } from './types.ts';
@@ -48,6 +49,18 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   // The API speaks JSON only; a route file that takes other bodies (images) adds its own parser.
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parser (prototype poisoning refused), after a bound on nesting and NULs.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      checkJsonText(body as string);
+    } catch (e) {
+      done(e as Error, undefined);
+      return;
+    }
+    parseJson(request, body, done);
+  });
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
   app.decorateRequest('auth', null);
@@ -55,6 +68,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
+    // PostgreSQL cannot store NUL in text: refuse it in the path and query before any lookup.
+    if (/%00/i.test(request.url)) throw new DomainError('invalid', 'nul_character', 'the URL must not contain the NUL character (%00)');
   });
 
   // Credentials (API key, or the console's staff cookie) are checked before the body is even read:
@@ -93,7 +108,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, merchant: request.auth?.merchantId },
+      // The path only: query strings carry searches by phone number and the like.
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, merchant: request.auth?.merchantId },
       'request',
     );
   });
