@@ -59,7 +59,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
       done(e as Error, undefined);
       return;
     }
-    parseJson(request, body, done);
+    parseJson(request, body as string, done);
   });
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
