@@ -34,6 +34,10 @@ export interface Config {
   walletCurrency: string;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
+  /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
+  trustProxy: boolean | number | string;
+  /** Rate limits per address, per device and on sign-in (off only for benchmarks). */
+  rateLimits: boolean;
 }
 
 interface VarDoc {
@@ -63,6 +67,8 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
   { name: 'FACEPAY_MARKETING_SECRET', default: '(from master key)', about: 'keys campaign holdout groups; keep it stable across restarts and processes' },
+  { name: 'FACEPAY_TRUST_PROXY', default: '0', about: 'behind a reverse proxy: 1 (trust any), a hop count (e.g. 2) or addresses/CIDRs, comma separated; sets the client address and https from X-Forwarded-*' },
+  { name: 'FACEPAY_RATE_LIMITS', default: '1', about: '0 switches rate limits off (benchmarks only)' },
   { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
 ];
 
@@ -93,6 +99,15 @@ function walletCurrency(raw: string | undefined): string {
   return c;
 }
 
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^[0-9A-Fa-f.:\/, ]+$/.test(v)) throw new ConfigError(`FACEPAY_TRUST_PROXY must be 0, 1, a hop count or addresses, got "${raw}"`);
+  return v;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
@@ -119,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
+    trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
+    rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),
   };
 }
 

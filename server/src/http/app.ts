@@ -8,6 +8,7 @@ import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyS
 import { checkJsonText } from './json-body.ts';
 import { OpenApiCollector, renderDocs } from './openapi.ts';
 import { routeFiles } from './routes/index.ts';
+import { registerSecurity, type RateLimits } from './security.ts';
 import type { AppServices, RouteRegistrar } from './types.ts';
 
 export interface HttpDeps {
@@ -15,7 +16,14 @@ export interface HttpDeps {
   db: Db;
   clock: Clock;
   ids: IdGenerator;
-  config: { bodyLimitBytes: number; logLevel: string };
+  config: {
+    bodyLimitBytes: number;
+    logLevel: string;
+    /** Whom to believe about the client's address and protocol (X-Forwarded-*); false: nobody. */
+    trustProxy?: boolean | string | number;
+    /** Rate limits (see security.ts); false switches them off. */
+    rateLimits?: boolean | Partial<RateLimits>;
+  };
   /** Where log lines go (one JSON object per line); stdout by default. */
   logStream?: { write(line: string): void };
   /** Route files to register instead of the standard list (tests). */
@@ -45,6 +53,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     // Types are never coerced: "100" is not an amount. Query strings are strings checked by pattern.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
+    // Fastify takes a hop count too, though its types leave numbers out.
+    trustProxy: (deps.config.trustProxy ?? false) as boolean | string,
   });
 
   // The API speaks JSON only; a route file that takes other bodies (images) adds its own parser.
@@ -71,6 +81,9 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     // PostgreSQL cannot store NUL in text: refuse it in the path and query before any lookup.
     if (/%00/i.test(request.url)) throw new DomainError('invalid', 'nul_character', 'the URL must not contain the NUL character (%00)');
   });
+  // Headers and rate limits before credentials are looked at.
+  const limits = deps.config.rateLimits ?? true;
+  registerSecurity(app, { rateLimits: limits === true ? {} : limits });
 
   // Credentials (API key, or the console's staff cookie) are checked before the body is even read:
   // a caller without valid ones learns nothing else.
