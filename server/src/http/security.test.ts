@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { describeEachDialect } from '../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../testing.ts';
 import { handleError } from './errors.ts';
@@ -23,7 +23,7 @@ function limitedApp(limits: Partial<RateLimits>, trustProxy: boolean | string = 
   return app;
 }
 
-async function statuses(app: FastifyInstance, n: number, req: Parameters<FastifyInstance['inject']>[0] & object): Promise<number[]> {
+async function statuses(app: FastifyInstance, n: number, req: InjectOptions): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push((await app.inject(req)).statusCode);
   return out;
