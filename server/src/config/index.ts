@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { isCurrency } from '../platform/currencies.ts';
 
 export interface Config {
   port: number;
@@ -95,7 +96,7 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 
 function walletCurrency(raw: string | undefined): string {
   const c = (raw || 'eur').toLowerCase();
-  if (!/^[a-z]{3}$/.test(c)) throw new ConfigError(`FACEPAY_WALLET_CURRENCY must be a three-letter ISO 4217 code, got "${raw}"`);
+  if (!/^[a-z]{3}$/.test(c) || !isCurrency(c)) throw new ConfigError(`FACEPAY_WALLET_CURRENCY must be a three-letter ISO 4217 code, got "${raw}"`);
   return c;
 }
 

@@ -93,6 +93,20 @@ describeEachDialect('no 5xx from odd input', (dialect) => {
     }
   });
 
+  test('only ISO 4217 currencies are accepted', async () => {
+    for (const currency of ['abc', 'XXX', 'xts', 'zzz']) {
+      const res = await p.app.inject({ method: 'POST', url: '/v1/payment_intents', payload: { amount: 100, currency, store: p.storeId }, headers: p.auth });
+      assert.equal(res.statusCode, 400, `${currency}: ${res.body}`);
+      assert.equal(res.json().error.code, 'currency_invalid');
+    }
+    const programme = await p.app.inject({ method: 'PUT', url: '/v1/membership_programme', payload: { currency: 'ABC' }, headers: p.auth });
+    assert.ok(programme.statusCode >= 400 && programme.statusCode < 500);
+    for (const currency of ['usd', 'EUR', 'jpy']) {
+      const res = await p.app.inject({ method: 'POST', url: '/v1/payment_intents', payload: { amount: 100, currency, store: p.storeId }, headers: p.auth });
+      assert.equal(res.statusCode, 200, `${currency}: ${res.body}`);
+    }
+  });
+
   test('the request log holds paths, not query strings', async () => {
     await p.app.inject({ method: 'GET', url: '/v1/members?phone=%2B351912345678&password=hunter2', headers: p.auth });
     const logged = lines.filter((l) => l.includes('"request"')).join('\n');
