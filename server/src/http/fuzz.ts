@@ -151,7 +151,7 @@ const query = (names: string[]): fc.Arbitrary<string> =>
     )
     .map((pairs) => (pairs.length ? '?' + pairs.map(([k, v]) => `${k}=${v}`).join('&') : ''));
 
-function headers(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
+function headers(ctx: FuzzContext, destructive: boolean): fc.Arbitrary<Record<string, string>> {
   const valid = fc.constantFrom<Record<string, string>>(
     { authorization: `Bearer ${ctx.apiKey}` },
     { authorization: `Bearer ${ctx.apiKey}` },
@@ -167,7 +167,9 @@ function headers(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
     { cookie: 'fp_session=%00; fp_staff=a%00' },
     { cookie: `fp_staff=${'x'.repeat(4000)}` },
   );
-  const auth = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: invalid });
+  const auth = destructive
+    ? fc.oneof(invalid, fc.constant({ authorization: `Bearer ${ctx.apiKey}` }))
+    : fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: invalid });
   const extra = fc.record(
     {
       'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'image/jpeg'),
@@ -188,11 +190,14 @@ function headers(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
 export function requestArbitrary(ops: Operation[], ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   return fc.constantFrom(...ops).chain((op) => {
     const params = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    // Signing out and revoking are fuzzed without the run's own sessions and terminal, which the
+    // rest of the run needs to get past authentication.
+    const destructive = /\/(logout|revoke)$/.test(op.path);
     return fc
       .record({
-        segs: fc.tuple(...params.map(() => segment(ctx.ids)), fc.constant('')),
+        segs: fc.tuple(...params.map(() => segment(destructive ? ['term_nope'] : ctx.ids)), fc.constant('')),
         query: query(op.query),
-        headers: headers(ctx),
+        headers: headers(ctx, destructive),
         body: op.method === 'GET' ? fc.constant(undefined) : bodyText(op, ctx.ids),
         signed: fc.boolean(),
       })
