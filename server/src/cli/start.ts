@@ -2,6 +2,8 @@
 import { ConfigError, describeConfig, loadConfig } from '../config/index.ts';
 import { createPlatform, type Platform } from '../composition.ts';
 import { seedDemo } from '../demo.ts';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { seededRandom } from '../platform/index.ts';
 import { cryptoRandom } from '../platform/index.ts';
 import { newPassword } from '../staff/index.ts';
@@ -69,6 +71,22 @@ async function seedDemoFor(p: Platform, merchantId: string, tills: { storeId: st
   return `demo programme with ${r.memberIds.length} members, ${r.payments} payments (${r.purchases} by members, ${r.byFace} by face), ${r.refunds} refunds and 3 campaigns (seeded in ${s} s)`;
 }
 
+/**
+ * The first start's lines hold a live secret (the test key, the owner's password, an activation
+ * code). On a terminal they are shown; otherwise stdout is usually a log that others read and
+ * keep, so they go to `first-start.txt` in the data directory, readable by this user only, and
+ * only its path is printed.
+ */
+export function announceFirstStart(lines: string[], opts: { isTTY: boolean; dataDir: string }): string[] {
+  if (lines.length === 0 || opts.isTTY) return lines;
+  mkdirSync(opts.dataDir, { recursive: true });
+  const file = join(opts.dataDir, 'first-start.txt');
+  writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+  // The mode given to writeFileSync only applies to a new file.
+  chmodSync(file, 0o600);
+  return [`First start: created a demo merchant. Its test API key, console password and activation code are in ${file} (readable by this user only); read it, then delete it.`];
+}
+
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
@@ -85,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   const platform = await createPlatform(config);
-  const seeded = await seed(platform);
+  const seeded = announceFirstStart(await seed(platform), { isTTY: process.stdout.isTTY === true, dataDir: config.dataDir });
   const address = await platform.app.listen({ port: config.port, host: config.host });
   const base = config.publicUrl ?? (config.host === '0.0.0.0' || config.host === '::' ? address.replace(/\/\/[^:/]+/, '//localhost') : address);
   platform.startWorkers();

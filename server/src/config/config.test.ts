@@ -22,4 +22,9 @@ test('defaults, documented variables, and refused bad values', () => {
   assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '1.5' }), ConfigError);
   assert.throws(() => loadConfig({ FACEPAY_PG_URL: 'mysql://x' }), /FACEPAY_PG_URL/);
   assert.throws(() => loadConfig({ FACEPAY_LOG_LEVEL: 'loud' }), /FACEPAY_LOG_LEVEL/);
+  assert.throws(() => loadConfig({ FACEPAY_WALLET_CURRENCY: 'abc' }), /ISO 4217/);
+  assert.throws(() => loadConfig({ FACEPAY_TRUST_PROXY: 'everyone' }), /FACEPAY_TRUST_PROXY/);
+  assert.equal(loadConfig({ FACEPAY_TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8');
+  assert.equal(loadConfig({}).rateLimits, true);
+  assert.equal(loadConfig({ FACEPAY_RATE_LIMITS: '0' }).rateLimits, false);
 });

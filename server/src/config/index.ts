@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { isCurrency } from '../platform/currencies.ts';
 
 export interface Config {
   port: number;
@@ -34,6 +35,10 @@ export interface Config {
   walletCurrency: string;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
+  /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
+  trustProxy: boolean | number | string;
+  /** Rate limits per address, per device and on sign-in (off only for benchmarks). */
+  rateLimits: boolean;
 }
 
 interface VarDoc {
@@ -63,6 +68,8 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
   { name: 'FACEPAY_MARKETING_SECRET', default: '(from master key)', about: 'keys campaign holdout groups; keep it stable across restarts and processes' },
+  { name: 'FACEPAY_TRUST_PROXY', default: '0', about: 'behind a reverse proxy: 1 (trust any), a hop count (e.g. 2) or addresses/CIDRs, comma separated; sets the client address and https from X-Forwarded-*' },
+  { name: 'FACEPAY_RATE_LIMITS', default: '1', about: '0 switches rate limits off (benchmarks only)' },
   { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
 ];
 
@@ -89,8 +96,17 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 
 function walletCurrency(raw: string | undefined): string {
   const c = (raw || 'eur').toLowerCase();
-  if (!/^[a-z]{3}$/.test(c)) throw new ConfigError(`FACEPAY_WALLET_CURRENCY must be a three-letter ISO 4217 code, got "${raw}"`);
+  if (!/^[a-z]{3}$/.test(c) || !isCurrency(c)) throw new ConfigError(`FACEPAY_WALLET_CURRENCY must be a three-letter ISO 4217 code, got "${raw}"`);
   return c;
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^[0-9A-Fa-f.:\/, ]+$/.test(v)) throw new ConfigError(`FACEPAY_TRUST_PROXY must be 0, 1, a hop count or addresses, got "${raw}"`);
+  return v;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -119,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
+    trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
+    rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),
   };
 }
 

@@ -200,6 +200,8 @@ export async function startFaceE2e(apps: string[]): Promise<FaceE2e> {
     FACEPAY_LOG_LEVEL: 'info',
     FACEPAY_WEBHOOK_ALLOW_HTTP: '1',
     FACEPAY_WEBHOOK_INTERVAL_MS: '200',
+    // Every browser, terminal and helper shares 127.0.0.1; the limits have their own tests.
+    FACEPAY_RATE_LIMITS: '0',
   });
   const platform = await createPlatform(config, {
     logStream: { write: (line) => void logs.push(line) },

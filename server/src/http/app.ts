@@ -5,8 +5,10 @@ import type { Db } from '../storage/index.ts';
 import { authenticateMerchant } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyStore } from './idempotency.ts';
+import { checkJsonText } from './json-body.ts';
 import { OpenApiCollector, renderDocs } from './openapi.ts';
 import { routeFiles } from './routes/index.ts';
+import { registerSecurity, type RateLimits } from './security.ts';
 import type { AppServices, RouteRegistrar } from './types.ts';
 
 export interface HttpDeps {
@@ -14,7 +16,14 @@ export interface HttpDeps {
   db: Db;
   clock: Clock;
   ids: IdGenerator;
-  config: { bodyLimitBytes: number; logLevel: string };
+  config: {
+    bodyLimitBytes: number;
+    logLevel: string;
+    /** Whom to believe about the client's address and protocol (X-Forwarded-*); false: nobody. */
+    trustProxy?: boolean | string | number;
+    /** Rate limits (see security.ts); false switches them off. */
+    rateLimits?: boolean | Partial<RateLimits>;
+  };
   /** Where log lines go (one JSON object per line); stdout by default. */
   logStream?: { write(line: string): void };
   /** Route files to register instead of the standard list (tests). */
@@ -44,10 +53,24 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     // Types are never coerced: "100" is not an amount. Query strings are strings checked by pattern.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
+    // Fastify takes a hop count too, though its types leave numbers out.
+    trustProxy: (deps.config.trustProxy ?? false) as boolean | string,
   });
 
   // The API speaks JSON only; a route file that takes other bodies (images) adds its own parser.
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parser (prototype poisoning refused), after a bound on nesting and NULs.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      checkJsonText(body as string);
+    } catch (e) {
+      done(e as Error, undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
   const openapi = new OpenApiCollector();
   app.addHook('onRoute', openapi.onRoute);
   app.decorateRequest('auth', null);
@@ -55,7 +78,12 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
+    // PostgreSQL cannot store NUL in text: refuse it in the path and query before any lookup.
+    if (/%00/i.test(request.url)) throw new DomainError('invalid', 'nul_character', 'the URL must not contain the NUL character (%00)');
   });
+  // Headers and rate limits before credentials are looked at.
+  const limits = deps.config.rateLimits ?? true;
+  registerSecurity(app, { rateLimits: limits === true ? {} : limits });
 
   // Credentials (API key, or the console's staff cookie) are checked before the body is even read:
   // a caller without valid ones learns nothing else.
@@ -96,7 +124,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, merchant: request.auth?.merchantId },
+      // The path only: query strings carry searches by phone number and the like.
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, merchant: request.auth?.merchantId },
       'request',
     );
   });

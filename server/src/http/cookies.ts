@@ -4,7 +4,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    // A malformed value (a stray %, a NUL) is treated as no cookie: the caller is simply not signed in.
+    try {
+      const value = decodeURIComponent(v.join('='));
+      return value.includes('\0') ? undefined : value;
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { DomainError, type Clock } from '../platform/index.ts';
+import { DomainError, isCurrency, type Clock } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
 import { type AccountDelta, MAX_TOTAL, ledgerRepo as repo } from './repo.ts';
 import {
@@ -39,7 +39,8 @@ export interface Ledger {
   verify(): Promise<VerifyReport>;
 }
 
-const CURRENCY = /^[a-z]{3}$/;
+// Lower case, as stored, and in the ISO 4217 list.
+const CURRENCY = { test: (c: string): boolean => /^[a-z]{3}$/.test(c) && isCurrency(c) };
 const ID = /^[A-Za-z0-9_:.\-]{1,128}$/;
 
 function checkAmount(amount: unknown, field = 'amount'): number {
@@ -160,7 +161,7 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
     checkId(t.debitAccountId, 'account');
     checkId(t.creditAccountId, 'account');
     checkAmount(t.amount);
-    if (!CURRENCY.test(t.currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be 3 lower-case letters');
+    if (!CURRENCY.test(t.currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be a lower-case ISO 4217 code, such as usd');
     if (t.debitAccountId === t.creditAccountId) {
       throw new DomainError('invalid', 'accounts_must_differ', 'a transfer needs two different accounts');
     }
@@ -242,7 +243,7 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
   return {
     async createAccount(input, tx) {
       checkId(input.id, 'account');
-      if (!CURRENCY.test(input.currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be 3 lower-case letters');
+      if (!CURRENCY.test(input.currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be a lower-case ISO 4217 code, such as usd');
       const flags = input.flags ?? 0;
       if (flags & DEBITS_MUST_NOT_EXCEED_CREDITS && flags & CREDITS_MUST_NOT_EXCEED_DEBITS) {
         throw new DomainError('invalid', 'account_flags_invalid', 'an account cannot carry both limit flags');

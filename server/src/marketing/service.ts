@@ -1,4 +1,4 @@
-import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import { DomainError, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
 import { localTime, type AudienceMember, type MembersService } from '../members/index.ts';
 import type { SqlExecutor } from '../storage/index.ts';
 import type { CampaignRow, CouponRow, InboxRow, MarketingRepo } from './repo.ts';
@@ -426,7 +426,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       const name = input.name?.trim() ?? '';
       if (name.length === 0 || name.length > 80) throw new DomainError('invalid', 'campaign_name_invalid', 'Name the campaign (up to 80 characters).');
       if (!TRIGGERS.includes(input.trigger)) throw new DomainError('invalid', 'trigger_invalid', `A trigger is one of ${TRIGGERS.join(', ')}.`);
-      if (!/^[A-Z]{3}$/.test(input.currency)) throw new DomainError('invalid', 'currency_invalid', 'A currency is a three-letter ISO 4217 code.');
+      if (!/^[A-Z]{3}$/.test(input.currency) || !isCurrency(input.currency)) throw new DomainError('invalid', 'currency_invalid', 'A currency is a three-letter ISO 4217 code.');
       const programmeCurrency = await members.programme(merchantId).then(
         (p) => p.currency,
         () => null,

@@ -1,4 +1,4 @@
-import { DomainError, type Clock, type Random } from '../platform/index.ts';
+import { DomainError, isCurrency, type Clock, type Random } from '../platform/index.ts';
 import type { SqlExecutor } from '../storage/index.ts';
 import type { MemberRepo, MemberRow, ProgrammeRow, PurchaseRow } from './repo.ts';
 import {
@@ -196,7 +196,7 @@ function amountOk(n: number): boolean {
 }
 
 function checkCurrency(c: string): string {
-  if (!/^[A-Z]{3}$/.test(c)) throw new DomainError('invalid', 'currency_invalid', 'A currency is a three-letter ISO 4217 code.');
+  if (!/^[A-Z]{3}$/.test(c) || !isCurrency(c)) throw new DomainError('invalid', 'currency_invalid', 'A currency is a three-letter ISO 4217 code.');
   return c;
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -38,8 +38,11 @@ function startServer(env: Record<string, string>): Promise<Server> {
       const api = /API\s+(http:\/\/\S+)\/v1/.exec(out);
       if (!api) return;
       clearTimeout(timer);
-      const key = /API key\s+(sk_test_\S+)/.exec(out)?.[1];
-      const store = /store\s+(store_\S+)/.exec(out)?.[1];
+      // Not on a terminal, the first start writes its secrets to first-start.txt in the data dir.
+      const firstStart = env.FACEPAY_DATA_DIR ? join(env.FACEPAY_DATA_DIR, 'first-start.txt') : undefined;
+      const seeded = out + (firstStart && /first-start\.txt/.test(out) && existsSync(firstStart) ? readFileSync(firstStart, 'utf8') : '');
+      const key = /API key\s+(sk_test_\S+)/.exec(seeded)?.[1];
+      const store = /store\s+(store_\S+)/.exec(seeded)?.[1];
       resolve({ child, base: api[1]!, ...(key ? { apiKey: key } : {}), ...(store ? { storeId: store } : {}) });
     });
   });
@@ -64,7 +67,8 @@ describeEachDialect('crash during a payment load', (dialect) => {
   const schema = `crash_${process.pid}_${Date.now().toString(36)}`;
   // An empty FACEPAY_PG_URL keeps the SQLite server off a PostgreSQL configured for the test run.
   // The face engine is off: this test is about money, and loading models would only slow each start.
-  const env: Record<string, string> = { FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '', FACEPAY_FACE: '0' };
+  // Rate limits off: the load comes from this one address by design.
+  const env: Record<string, string> = { FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '', FACEPAY_FACE: '0', FACEPAY_RATE_LIMITS: '0' };
   if (dialect === 'postgres') {
     const u = new URL(pgUrl!);
     u.searchParams.set('options', `-c search_path=${schema}`);

@@ -8,7 +8,7 @@ import {
   type Transfer,
   type TransferInput,
 } from '../ledger/index.ts';
-import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import { DomainError, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
 import { paymentRepo as repo } from './repo.ts';
 import {
@@ -164,7 +164,8 @@ const TEST_FUNDING_RAIL = 'test';
 
 export const isTestShopper = (shopperId: string): boolean => shopperId.startsWith('test_');
 
-const CURRENCY = /^[a-z]{3}$/;
+// Lower case, as stored, and in the ISO 4217 list.
+const CURRENCY = { test: (c: string): boolean => /^[a-z]{3}$/.test(c) && isCurrency(c) };
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const FAILURE_CODES = new Set(['insufficient_funds', 'shopper_payment_limit_exceeded', 'shopper_daily_limit_exceeded']);
 
@@ -311,7 +312,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         throw new DomainError('invalid', 'amount_invalid', 'amount must be a positive integer in minor units');
       }
       const currency = typeof input.currency === 'string' ? input.currency.toLowerCase() : '';
-      if (!CURRENCY.test(currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be a 3-letter ISO code');
+      if (!CURRENCY.test(currency)) throw new DomainError('invalid', 'currency_invalid', 'currency must be an ISO 4217 code, such as usd');
       const key = checkKey(opts.idempotencyKey);
       await stores.assertStoreOfMerchant(merchantId, input.storeId);
       const now = clock.now().getTime();

@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './paths.ts';
 export * from './progress.ts';
 export * from './passwords.ts';
+export * from './currencies.ts';

@@ -73,7 +73,8 @@ export function registerAppRoutes(app: FastifyInstance, _services: AppServices, 
     const handler = async (request: { params: unknown }, reply: FastifyReply): Promise<FastifyReply> => {
       if (existsSync(join(dist, 'index.html'))) {
         const rest = ((request.params as { '*'?: string })['*'] ?? '').split('?')[0] ?? '';
-        const file = normalize(join(dist, decodeURIComponent(rest)));
+        // The router has already decoded the path once; decoding again would read `%25` as a bare `%`.
+        const file = normalize(join(dist, rest.replaceAll('\0', '')));
         if ((file === dist || file.startsWith(dist + sep)) && existsSync(file) && statSync(file).isFile()) return sendFile(reply, file);
         return sendFile(reply, join(dist, 'index.html'));
       }

@@ -16,14 +16,33 @@ const rewardSchema = {
   description:
     'amount_off {amount, min_spend?}; percent_off {percent, cap (null: none), min_spend?}; spend_save {threshold, amount}; ' +
     'free_item {code, label, value?, min_spend?}. Amounts in minor units of the programme currency.',
-  properties: { kind: { type: 'string', enum: ['amount_off', 'percent_off', 'spend_save', 'free_item'] } },
+  // Closed: every field any kind takes, and nothing else, so that unknown or deeply nested values
+  // are refused here rather than stored; which fields a kind needs is the marketing rules' check.
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['amount_off', 'percent_off', 'spend_save', 'free_item'] },
+    amount: { type: 'number' },
+    min_spend: { type: 'number' },
+    percent: { type: 'number' },
+    cap: { type: ['number', 'null'] },
+    threshold: { type: 'number' },
+    code: { type: 'string', maxLength: 64 },
+    label: { type: 'string', maxLength: 200 },
+    value: { type: 'number' },
+  },
 } as const;
 
 const audienceSchema = {
   type: 'object',
   required: ['kind'],
   description: 'all; new {days? (30)}; segment {segment}; birthday_month; lapsed {days}; tag {tag}.',
-  properties: { kind: { type: 'string', enum: ['all', 'new', 'segment', 'birthday_month', 'lapsed', 'tag'] } },
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['all', 'new', 'segment', 'birthday_month', 'lapsed', 'tag'] },
+    days: { type: 'number' },
+    segment: { type: 'string', maxLength: 64 },
+    tag: { type: 'string', maxLength: 200 },
+  },
 } as const;
 
 const epochMs = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Epoch milliseconds.' } as const;

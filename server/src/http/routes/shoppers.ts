@@ -99,7 +99,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     schema: { tags: TAG, summary: 'Sign in', body: logInBody },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string };
-      const { shopper, sessionToken: token } = await throttle.guard(b.email, () => shoppers.logIn(b.email, b.password));
+      const { shopper, sessionToken: token } = await throttle.guard(b.email, request.ip, () => shoppers.logIn(b.email, b.password));
       setSession(request, reply, token);
       return meBody(shopper);
     },

@@ -49,7 +49,7 @@ export function registerStaffRoutes(app: FastifyInstance, { staff, merchants, cl
     },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string; merchant_id?: string };
-      const { staff: member, sessionToken } = await throttle.guard(b.email, () => staff.logIn(b.email, b.password, b.merchant_id));
+      const { staff: member, sessionToken } = await throttle.guard(b.email, request.ip, () => staff.logIn(b.email, b.password, b.merchant_id));
       setSessionCookie(request, reply, STAFF_COOKIE, sessionToken, SESSION_SECONDS);
       const m = await merchants.getMerchant(member.merchantId);
       return { ...staffResource(member), merchant: { id: m.id, name: m.name }, scopes: staff.scopesFor(member.role) };
