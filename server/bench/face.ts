@@ -11,23 +11,24 @@
  *
  *   npm run bench:face [-- --quick] [-- --json] [-- --workers N] [-- --model NAME] [-- --baseline NAME | --no-baseline]
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   createFaceEngine,
   defaultFaceConfig,
-  embedFiles,
   readJsonl,
-  writeJsonl,
   calibrationPath,
   type Calibration,
   type EmbeddingLine,
   type FaceAnalysis,
   type FaceEngine,
 } from '../src/face/index.ts';
-import { datasetsDir, Progress, repoRoot } from '../src/platform/index.ts';
+import { datasetsDir, repoRoot } from '../src/platform/index.ts';
+import { DEFAULT_POLICY } from '../src/gallery/index.ts';
+import { cachedEmbeddings, embeddingOf } from './embed-cache.ts';
+import { reportPopulations, type PopulationReport } from './face-populations.ts';
 import { measureShipped, trainPassiveLiveness } from './train-liveness.ts';
 import { allPairs, curveFromHistogram, HIST_BINS, kFoldAccuracy, percentile, tarAtFar, type ScoredPair } from './face-stats.ts';
 
@@ -97,51 +98,16 @@ function lfwAllImages(): string[] {
 }
 
 type Line = EmbeddingLine;
-/**
- * Embeddings for the given dataset-relative paths, from the cache file when its model version
- * matches. Work in progress is checkpointed to CACHE.partial (so an interrupted run resumes) and
- * the cache file itself is only ever written whole, atomically.
- */
-async function embeddings(
+const embeddings = (
   engine: FaceEngine,
   paths: string[],
   cacheFile: string,
   label: string,
   signals = false,
   alsoRead: string[] = [],
-  /** false: the paths are not the whole set the cache file stands for, so only the checkpoint is written */
   complete = true,
-): Promise<Map<string, Line>> {
-  const have = new Map<string, Line>();
-  const partial = `${cacheFile}.partial`;
-  const wanted = new Set(paths);
-  for (const f of [...alsoRead, cacheFile, partial]) {
-    if (!existsSync(f)) continue;
-    for (const l of await readJsonl<Line>(f)) {
-      if (!wanted.has(l.path)) continue;
-      if ('error' in l || (l.version === engine.model.version && (!signals || l.signals))) have.set(l.path, l);
-    }
-  }
-  const missing = paths.filter((p) => !have.has(p));
-  if (missing.length > 0) {
-    log(`  embedding ${missing.length} ${label} images with ${engine.model.name} (${have.size} cached)`);
-    const progress = new Progress(`  ${label}`, missing.length, process.stderr);
-    const CHUNK = 500;
-    for (let c = 0; c < missing.length; c += CHUNK) {
-      const part = missing.slice(c, c + CHUNK);
-      const lines = await embedFiles(engine, part.map((p) => join(DS, p)), { label: (f) => f.slice(DS.length + 1), onDone: () => progress.tick(), concurrency: WORKERS * 2, signals });
-      for (const l of lines) have.set(l.path, l);
-      if (c + CHUNK < missing.length || !complete) await writeJsonl(partial, [...have.values()]);
-    }
-    progress.finish();
-    if (complete) {
-      await writeJsonl(cacheFile, [...have.values()]);
-      rmSync(partial, { force: true });
-    }
-  }
-  return have;
-}
-const vec = (l: Line | undefined): number[] | null => (l && !('error' in l) ? l.embedding : null);
+): Promise<Map<string, Line>> => cachedEmbeddings(engine, paths, { root: DS, cacheFile, label, signals, alsoRead, complete, concurrency: WORKERS * 2, log });
+const vec = embeddingOf;
 function dot(a: number[], b: number[]): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
@@ -163,6 +129,34 @@ const pairs = quick ? samplePairs : allPairsList;
 const pairImages = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
 const engine = await createFaceEngine({ workers: WORKERS, embedder: MODEL });
 log(`model: ${engine.model.name} ${engine.model.version} (${engine.model.dim}-d, ${engine.model.licence}); ${WORKERS} workers`);
+const populationsOnly = argv.includes('--populations');
+/** Section 2b: every population beside LFW, the envelope, kin; writes their calibration files on a full run. */
+async function populationsSection(eng: FaceEngine, lfwCal: Calibration): Promise<PopulationReport> {
+  log();
+  log(`2b. false matches by population (impostors: unrelated people only; kin scored apart)`);
+  const { report, files } = await reportPopulations({
+    ds: DS,
+    lfw: lfwCal,
+    model: { name: eng.model.name, version: eng.model.version, dim: eng.model.dim },
+    embed: (set) =>
+      cachedEmbeddings(eng, set.images.map((i) => i.path), { root: set.root, cacheFile: join(cacheDir, `${set.name}.${eng.model.name}.jsonl`), label: set.name, concurrency: WORKERS * 2, log }),
+    log,
+    quick,
+    target: DEFAULT_POLICY.targetFalseMatchRate,
+  });
+  if (!quick) {
+    for (const f of files) writeFileSync(calibrationPath(eng.model.name, f.population), JSON.stringify(f, null, 1) + '\n');
+    log(`   written: ${files.map((f) => calibrationPath(eng.model.name, f.population).slice(repoRoot.length + 1)).join(', ')}`);
+  }
+  return report;
+}
+if (populationsOnly) {
+  // Against the LFW calibration already shipped, for a machine too busy to embed all of LFW again.
+  const report = await populationsSection(engine, JSON.parse(readFileSync(calibrationPath(engine.model.name), 'utf8')) as Calibration);
+  await engine.close();
+  if (json) process.stdout.write(JSON.stringify({ quick, model: engine.model.name, ...report }) + '\n');
+  process.exit(0);
+}
 const suffix = quick ? '.sample' : '';
 // The View-2 images first, so that an interrupted first run has section 1 complete. With
 // --cached-lfw only those are embedded if missing, and the all-pairs section uses whatever other
@@ -311,6 +305,8 @@ if (!quick) {
   log(`   thresholds written to ${calibrationPath(main.model.name).slice(repoRoot.length + 1)}`);
 }
 
+const populations = await populationsSection(main, JSON.parse(readFileSync(calibrationPath(main.model.name), 'utf8')) as Calibration);
+
 // ---------- 3. deepface pairs next to the peers ----------
 const pivot = readFileSync(join(DS, 'deepface/face-recognition-pivot.csv'), 'utf8').trim().split('\n');
 const header = pivot[0]!.split(',');
@@ -429,6 +425,11 @@ const result = {
   capture_ms_p95: r(stages.find((s) => s.k === 'total')!.p95, 1),
   stage_ms_median: Object.fromEntries(stages.map((s) => [s.k, r(s.median, 1)])),
   captures_per_s: r(poolRate, 1),
+  populations: populations.populations,
+  envelope: populations.envelope,
+  kin_pairs: populations.kin_pairs,
+  kin_face_alone_matches: populations.kin_face_alone_matches,
+  kin_face_alone_matches_by_gallery: populations.kin_face_alone_matches_by_gallery,
   captures_per_s_one_core: r(oneCoreRate, 1),
   workers: WORKERS,
   machine: { cpu: cpus()[0]?.model ?? null, cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version },

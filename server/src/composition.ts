@@ -206,6 +206,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         random,
         workers: config.faceWorkers,
         ...(config.faceModel ? { model: config.faceModel } : {}),
+        ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
       })
     : undefined;

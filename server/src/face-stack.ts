@@ -11,6 +11,7 @@ import {
   issueChallenge,
   l2normalise,
   loadCalibration,
+  loadPopulationCalibrations,
   sameFaceBar,
   verifyChallenge,
   withoutLabelErrors,
@@ -65,6 +66,8 @@ export interface FaceStackDeps {
   db: Db;
   dataDir: string;
   env: NodeJS.ProcessEnv;
+  /** Decide on this one measured population instead of the envelope of all (FACEPAY_CALIBRATION_POPULATION). */
+  calibrationPopulation?: string;
   clock: Clock;
   ids: IdGenerator;
   random: Random;
@@ -146,12 +149,21 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const keys = loadMasterKeys(deps.env, deps.dataDir, deps.random);
   const calibration = withoutLabelErrors(loadCalibration(model.name));
   const out = deps.progressOut === undefined ? process.stderr : deps.progressOut;
+  // The gallery decides on the envelope of every population measured for the model, so that no
+  // stated risk is lower than a measured population shows; one population only by configuration.
+  const [decideOn, ...morePopulations] = loadPopulationCalibrations(model.name, deps.calibrationPopulation);
+  if (deps.calibrationPopulation !== undefined) {
+    out?.write(
+      `warning: face matches decide on the ${deps.calibrationPopulation} population only (FACEPAY_CALIBRATION_POPULATION); the risks they state are not measured for other people\n`,
+    );
+  }
   const gallery = new Gallery({
     db: deps.db,
     masterKeys: keys.ring,
     model,
     dim: engine.model.dim,
-    calibration: calibrationFromJson(calibration),
+    calibration: calibrationFromJson(decideOn),
+    populations: morePopulations.map((c) => calibrationFromJson(c)),
     clock: deps.clock,
     ids: deps.ids,
     random: deps.random,

@@ -31,6 +31,8 @@ export interface Config {
   faceWorkers: number;
   /** The embedder's name (the face engine refuses an unknown one); unset means the engine's default. */
   faceModel: string | undefined;
+  /** One measured population to decide on instead of the envelope of all (warned about at start). */
+  calibrationPopulation: string | undefined;
   /** Currency of shopper wallets (lower case, as amounts are stored). */
   walletCurrency: string;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
@@ -64,6 +66,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_FACE', default: '1', about: '0 starts without the face engine and gallery (no face payments or enrolment)' },
   { name: 'FACEPAY_FACE_WORKERS', default: '(cores)', about: 'face engine worker threads, one model set each' },
   { name: 'FACEPAY_FACE_MODEL', default: 'faceplugin-arcface512', about: 'face embedder (faceplugin-arcface512 or faceapi-resnet128; see server/src/face/models); templates of another model are not used' },
+  { name: 'FACEPAY_CALIBRATION_POPULATION', default: '(envelope)', about: 'decide face matches on one measured population (lfw, lfw-east-asian, korean-family) instead of the envelope of all; its risks hold only for that population' },
   { name: 'FACEPAY_WALLET_CURRENCY', default: 'eur', about: 'currency of shopper wallets (ISO 4217)' },
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceEnabled: env.FACEPAY_FACE === undefined || env.FACEPAY_FACE === '' ? true : flag(env, 'FACEPAY_FACE'),
     faceWorkers: int(env, 'FACEPAY_FACE_WORKERS', availableParallelism(), 0, 64),
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
+    calibrationPopulation: env.FACEPAY_CALIBRATION_POPULATION || undefined,
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),

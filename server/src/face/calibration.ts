@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { faceErrors } from './errors.ts';
@@ -20,6 +20,8 @@ export interface CurvePoint {
  */
 export interface Calibration {
   model: string;
+  /** Whose faces: absent for the LFW file `<model>.json`, else the population of `<model>.<population>.json`. */
+  population?: string;
   version: string;
   dim: number;
   dataset: string;
@@ -52,14 +54,34 @@ export function withoutLabelErrors(cal: Calibration): Calibration {
 
 export const calibrationDir = join(dirname(fileURLToPath(import.meta.url)), 'calibration');
 
-export function calibrationPath(modelName: string): string {
-  return join(calibrationDir, `${modelName}.json`);
+/** `<model>.json` for LFW, `<model>.<population>.json` for every other population. */
+export function calibrationPath(modelName: string, population?: string): string {
+  return join(calibrationDir, population === undefined || population === 'lfw' ? `${modelName}.json` : `${modelName}.${population}.json`);
 }
 
 export function loadCalibration(modelName: string): Calibration {
   const p = calibrationPath(modelName);
   if (!existsSync(p)) throw faceErrors.calibrationMissing(modelName);
   return JSON.parse(readFileSync(p, 'utf8')) as Calibration;
+}
+
+/**
+ * Every population measured for a model: LFW (`<model>.json`, its label errors taken out) first,
+ * then each `<model>.<population>.json` that bench:face wrote. `only` keeps one population.
+ */
+export function loadPopulationCalibrations(modelName: string, only?: string): Calibration[] {
+  const lfw = { ...withoutLabelErrors(loadCalibration(modelName)), population: 'lfw' };
+  const others = existsSync(calibrationDir)
+    ? readdirSync(calibrationDir)
+        .filter((f) => f.startsWith(`${modelName}.`) && f.endsWith('.json') && f !== `${modelName}.json`)
+        .sort()
+        .map((f) => JSON.parse(readFileSync(join(calibrationDir, f), 'utf8')) as Calibration)
+    : [];
+  const all = [lfw, ...others];
+  if (only === undefined) return all;
+  const picked = all.filter((c) => c.population === only);
+  if (picked.length === 0) throw faceErrors.calibrationMissing(`${modelName} (population ${only}; measured: ${all.map((c) => c.population).join(', ')})`);
+  return picked;
 }
 
 /**

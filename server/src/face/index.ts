@@ -9,7 +9,7 @@ export type { Embedder, EmbedderModel } from './embedders.ts';
 export { EMBEDDER_NAMES } from './embedders.ts';
 export { faceErrors, FACE_REFUSAL_CODES, type FaceRefusalCode } from './errors.ts';
 export { cosine, l2normalise, type FivePoints, type Point } from './align.ts';
-export { loadCalibration, sameFaceBar, thresholdForFmr, withoutLabelErrors, calibrationPath, type Calibration, type CurvePoint } from './calibration.ts';
+export { loadCalibration, loadPopulationCalibrations, sameFaceBar, thresholdForFmr, withoutLabelErrors, calibrationPath, type Calibration, type CurvePoint } from './calibration.ts';
 export {
   issueChallenge,
   verifyChallenge,

@@ -32,6 +32,15 @@ function makeGallery(db: Db, extra: Partial<GalleryOptions> & { seed?: number } 
 }
 
 let idCounter = 0;
+
+test('with other populations measured, the gallery decides on their envelope: thresholds at or above every population', () => {
+  const lfw = syntheticCalibration();
+  const harsher = { ...syntheticCalibration({ s0: 0.4 }), population: 'korean-family' };
+  const one = makeGallery(undefined as unknown as Db, { calibration: lfw }).tailModel;
+  const both = makeGallery(undefined as unknown as Db, { calibration: lfw, populations: [harsher] }).tailModel;
+  for (const f of [1e-6, 1e-9]) assert.ok(both.thresholdFor(f) > one.thresholdFor(f) + 0.01, `at ${f}`);
+  assert.throws(() => makeGallery(undefined as unknown as Db, { populations: [syntheticCalibration({ model: 'other' })] }), /calibration is for other/);
+});
 const ring: MasterKeyring = { current: masterKeyFromBytes(Buffer.alloc(32, 1)), previous: [] };
 
 describeEachDb('gallery', galleryMigrations, (getDb) => {

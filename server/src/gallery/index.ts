@@ -8,6 +8,8 @@ export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, Star
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
 export { calibrationFromJson, fitImpostorTail } from './tail.ts';
+export { ENVELOPE_CONFIDENCE, envelopeOf, poissonUpperBound, populationTail } from './envelope.ts';
+export type { Envelope, PopulationTail } from './envelope.ts';
 export type { CurvePoint, FalseMatchCalibration, TailDescription, TailModel } from './tail.ts';
 export { loadMasterKeys, masterKeyFromBase64, masterKeyFromBytes } from './crypto.ts';
 export type { MasterKey, MasterKeyring, MasterKeySource } from './crypto.ts';

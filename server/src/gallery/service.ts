@@ -19,7 +19,8 @@ import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow, type UnsearchableModel } from './repo.ts';
 import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
-import { fitImpostorTail, type FalseMatchCalibration, type TailModel } from './tail.ts';
+import { envelopeOf } from './envelope.ts';
+import type { FalseMatchCalibration, TailModel } from './tail.ts';
 
 export interface ModelRef {
   name: string;
@@ -40,6 +41,12 @@ export interface GalleryOptions {
   dim: number;
   /** The face engine's false-match curve for this model (the gallery never reads files for it). */
   calibration: FalseMatchCalibration;
+  /**
+   * The same model's curves measured on other populations. With any, the gallery decides on the
+   * envelope of all (the highest upper-bounded rate any population shows at each score), so that
+   * no decision states a risk lower than a measured population reaches.
+   */
+  populations?: readonly FalseMatchCalibration[];
   clock: Clock;
   ids: IdGenerator;
   random: Random;
@@ -119,10 +126,13 @@ export class Gallery {
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
     this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann));
-    this.tail = fitImpostorTail(o.calibration);
-    if (o.calibration.model !== o.model.name) {
-      throw new DomainError('invalid', 'calibration_model_mismatch', `calibration is for ${o.calibration.model}, the gallery uses ${o.model.name}`);
+    const measured = [o.calibration, ...(o.populations ?? [])];
+    for (const c of measured) {
+      if (c.model !== o.model.name) {
+        throw new DomainError('invalid', 'calibration_model_mismatch', `calibration is for ${c.model}, the gallery uses ${o.model.name}`);
+      }
     }
+    this.tail = envelopeOf(measured);
   }
 
   get tailModel(): TailModel {

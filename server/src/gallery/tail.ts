@@ -40,6 +40,8 @@ export interface CurvePoint {
 /** The face engine's measured false-match curve, as the gallery needs it. */
 export interface FalseMatchCalibration {
   model: string;
+  /** Whose faces the pairs are (`lfw`, `lfw-east-asian`, `korean-family`, ...). */
+  population?: string;
   version: string;
   dim?: number;
   /** How many impostor comparisons the curve and the scores come from. */
@@ -88,7 +90,19 @@ function normalSf(x: number): number {
   return x >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
-export function fitImpostorTail(cal: FalseMatchCalibration): TailModel {
+export interface TailOptions {
+  /**
+   * The expected count to take for an observed count of impostor pairs above a score (default:
+   * the count itself). The envelope passes an upper confidence bound, so that few pairs never
+   * read as a low rate.
+   */
+  countBound?: (count: number) => number;
+  /** false: only measured rates, no tail beyond them (for a population too small to fit one). */
+  extrapolate?: boolean;
+}
+
+export function fitImpostorTail(cal: FalseMatchCalibration, opts: TailOptions = {}): TailModel {
+  const countBound = opts.countBound ?? ((k: number) => k);
   const P = cal.impostorPairs;
   if (!(P > 0)) throw new Error('calibration has no impostor pairs');
   const top = [...(cal.topImpostorScores ?? [])].filter(Number.isFinite).sort((a, b) => b - a);
@@ -107,7 +121,7 @@ export function fitImpostorTail(cal: FalseMatchCalibration): TailModel {
         else hi = mid;
       }
       // A count of one or two pairs is not a rate: there the fitted tail decides.
-      return lo >= MIN_EVIDENCE ? lo / P : undefined;
+      return lo >= MIN_EVIDENCE ? countBound(lo) / P : undefined;
     }
     for (let i = curve.length - 1; i >= 0; i--) {
       const a = curve[i];
@@ -125,7 +139,10 @@ export function fitImpostorTail(cal: FalseMatchCalibration): TailModel {
   let below: (s: number) => number = () => 1;
 
   if (top.length >= 20) {
-    const k = Math.min(top.length, 1000);
+    // The excesses start no lower than the one-in-a-thousand score: a small population's top
+    // thousand would reach into its bulk, and a tail extrapolated from there over nine decades
+    // says more about the bulk than about the tail.
+    const k = Math.max(20, Math.min(top.length, 1000, Math.floor(P * 1e-3)));
     const zAt = (rank: number): number => atanh(top[Math.max(0, Math.round(rank) - 1)] ?? 0);
     const zu = zAt(k);
     // Pickands' estimator from the k-th, k/2-th and k/4-th highest scores: it never looks at the
@@ -190,37 +207,41 @@ export function fitImpostorTail(cal: FalseMatchCalibration): TailModel {
     // Below everything measured only the bulk is known; no decision threshold lives there.
     below = (s) => normalSf((atanh(s) - mz) / sz);
   }
+  if (opts.extrapolate === false) modelSf = () => undefined;
   const fmrAt = (s: number): number => {
     const m = modelSf(s);
     const e = empirical(s);
     if (m === undefined && e === undefined) return Math.min(1, below(s));
     return Math.min(1, Math.max(m ?? 0, e ?? 0));
   };
-  const memo = new Map<number, number>();
+  return { fmrAt, thresholdFor: thresholdByBisection(fmrAt), describe: () => describe };
+}
 
-  return {
-    fmrAt,
-    thresholdFor(fmr: number): number {
-      const hit = memo.get(fmr);
-      if (hit !== undefined) return hit;
-      let t: number;
-      if (fmrAt(Math.tanh(Z_MAX)) > fmr) t = 1;
-      else {
-        // fmrAt falls as z rises: bisect in z for the lowest score at or under the rate.
-        let lo = atanh(-0.9999999);
-        let hi = Z_MAX;
-        for (let i = 0; i < 80; i++) {
-          const mid = (lo + hi) / 2;
-          if (fmrAt(Math.tanh(mid)) <= fmr) hi = mid;
-          else lo = mid;
-        }
-        t = Math.tanh(hi);
+/**
+ * The lowest score whose rate is at most fmr, for any rate that falls as the score rises (1 when
+ * nothing below 1 reaches it), memoised: decisions ask for the same few rates again and again.
+ */
+export function thresholdByBisection(fmrAt: (score: number) => number): (fmr: number) => number {
+  const memo = new Map<number, number>();
+  return (fmr: number): number => {
+    const hit = memo.get(fmr);
+    if (hit !== undefined) return hit;
+    let t: number;
+    if (fmrAt(Math.tanh(Z_MAX)) > fmr) t = 1;
+    else {
+      // Bisect in z, where the crowded top of the cosine scale is stretched out.
+      let lo = atanh(-0.9999999);
+      let hi = Z_MAX;
+      for (let i = 0; i < 80; i++) {
+        const mid = (lo + hi) / 2;
+        if (fmrAt(Math.tanh(mid)) <= fmr) hi = mid;
+        else lo = mid;
       }
-      if (memo.size > 1000) memo.clear();
-      memo.set(fmr, t);
-      return t;
-    },
-    describe: () => describe,
+      t = Math.tanh(hi);
+    }
+    if (memo.size > 1000) memo.clear();
+    memo.set(fmr, t);
+    return t;
   };
 }
 
@@ -245,6 +266,7 @@ export function calibrationFromJson(json: unknown): FalseMatchCalibration {
   };
   const dim = firstNum(o.dim);
   if (dim !== undefined) cal.dim = dim;
+  cal.population = typeof o.population === 'string' ? o.population : 'lfw';
   const top = numArr(tail.top_impostor_scores) ?? numArr(tail.top_scores) ?? numArr(tail.top) ?? numArr(tail.scores);
   if (top !== undefined) cal.topImpostorScores = top;
   const mean = firstNum(tail.impostor_mean, tail.mean, o.impostor_mean);
