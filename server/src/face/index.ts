@@ -13,6 +13,9 @@ export { loadCalibration, sameFaceBar, thresholdForFmr, withoutLabelErrors, cali
 export {
   issueChallenge,
   verifyChallenge,
+  checkFrameTiming,
+  defaultFrameTiming,
+  type FrameTimingOptions,
   CHALLENGE_KINDS,
   defaultChallengeOptions,
   type Challenge,

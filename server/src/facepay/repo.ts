@@ -67,6 +67,12 @@ export class AttemptRepo {
     return r.changes === 1;
   }
 
+  /** Marks the attempt's challenge answered; false when an earlier request already did (one answer per challenge). */
+  async useChallenge(id: string, at: number): Promise<boolean> {
+    const r = await this.db.execute('UPDATE face_pay_attempts SET challenge_used_at = $2 WHERE id = $1 AND challenge_used_at IS NULL', [id, at]);
+    return r.changes === 1;
+  }
+
   /** Paid attempts per time bucket and method (face or pay code), for the merchant dashboard. */
   async paidByMethod(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; method: string; count: number }[]> {
     const rows = await this.db.query<{ b: number; method: string; n: number }>(
