@@ -80,6 +80,31 @@ export async function captureBurst(
   return frames;
 }
 
+/**
+ * The challenge's answer as the server wants it: a continuous stream of `count` frames at `fps`,
+ * in order, each with its capture time (docs/device-protocol.md: at least 10 a second, no pause
+ * above 400 ms). Grabs are scheduled on absolute times so a slow encoder cannot stretch the stream;
+ * the JPEG encoding runs beside the next grabs.
+ */
+export async function captureStream(
+  video: HTMLVideoElement,
+  opts: { count: number; fps: number; maxSide?: number; quality?: number; now?: () => number; onFrame?: (i: number) => void },
+): Promise<CapturedFrame[]> {
+  const now = opts.now ?? Date.now;
+  const interval = 1000 / opts.fps;
+  const encoded: Promise<CapturedFrame>[] = [];
+  const start = now();
+  for (let i = 0; i < opts.count; i++) {
+    const wait = start + i * interval - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const at = now();
+    const canvas = grab(video, opts.maxSide);
+    encoded.push(toJpeg(canvas, opts.quality).then((jpeg) => ({ at, jpeg })));
+    opts.onFrame?.(i);
+  }
+  return Promise.all(encoded);
+}
+
 export function base64(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
