@@ -92,17 +92,66 @@ export async function captureStream(
 ): Promise<CapturedFrame[]> {
   const now = opts.now ?? Date.now;
   const interval = 1000 / opts.fps;
+  const fresh = newFrames(video);
   const encoded: Promise<CapturedFrame>[] = [];
   const start = now();
-  for (let i = 0; i < opts.count; i++) {
-    const wait = start + i * interval - now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const at = now();
-    const canvas = grab(video, opts.maxSide);
-    encoded.push(toJpeg(canvas, opts.quality).then((jpeg) => ({ at, jpeg })));
-    opts.onFrame?.(i);
+  let last = -Infinity;
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      // A late timer is caught up, but never by two grabs in one camera frame: the server refuses a
+      // repeated frame as a replay. A camera slower than the stream is waited for (briefly).
+      const wait = Math.max(start + i * interval - now(), last + interval / 2 - now());
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await fresh.next(interval * 2);
+      const at = now();
+      last = at;
+      const canvas = grab(video, opts.maxSide);
+      encoded.push(toJpeg(canvas, opts.quality).then((jpeg) => ({ at, jpeg })));
+      opts.onFrame?.(i);
+    }
+  } finally {
+    fresh.stop();
   }
   return Promise.all(encoded);
+}
+
+type FrameCallbackVideo = HTMLVideoElement & { requestVideoFrameCallback?(cb: (now: number, meta: { presentedFrames: number }) => void): number };
+
+/**
+ * Follows the frames the camera presents (requestVideoFrameCallback, where the browser has it):
+ * `next` resolves once a frame not yet taken is there, or after `timeoutMs` whatever happened.
+ */
+function newFrames(video: HTMLVideoElement): { next(timeoutMs: number): Promise<void>; stop(): void } {
+  const v = video as FrameCallbackVideo;
+  if (typeof v.requestVideoFrameCallback !== 'function') return { next: async () => undefined, stop: () => undefined };
+  let presented = 0;
+  let taken = 0;
+  let waiter: (() => void) | undefined;
+  let stopped = false;
+  const onFrame = (_: number, meta: { presentedFrames: number }): void => {
+    presented = meta.presentedFrames;
+    waiter?.();
+    if (!stopped) v.requestVideoFrameCallback!(onFrame);
+  };
+  v.requestVideoFrameCallback(onFrame);
+  return {
+    async next(timeoutMs) {
+      if (presented <= taken) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          waiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiter = undefined;
+      }
+      taken = presented;
+    },
+    stop() {
+      stopped = true;
+    },
+  };
 }
 
 export function base64(bytes: Uint8Array): string {

@@ -10,10 +10,11 @@ import { guidance, SteadyGate, type Guidance, type SeenFrame } from './guidance.
 let detector: Promise<Detector | undefined> | undefined;
 
 /**
- * The answer's stream: 12 frames a second leaves room above the server's 10 for a late timer, and
- * 30 frames at 480 px (about 35 kB each) keep the request near 1.5 MB, well under its 8 MB limit.
+ * The answer's stream: 12 frames a second leaves room above the server's 10 for a late timer;
+ * 3.3 s holds a frontal start, an unhurried head turn and the return; 40 frames at 480 px (about
+ * 35 kB each) keep the request near 2 MB, well under its 8 MB limit.
  */
-export const STREAM = { count: 30, fps: 12, maxSide: 480 } as const;
+export const STREAM = { count: 40, fps: 12, maxSide: 480 } as const;
 
 /**
  * The detector loads once per page. If it cannot load (an old tablet, models not served) the
@@ -62,7 +63,7 @@ export class CameraSession {
   }
 
   /**
-   * The challenge's answer: a continuous stream of 30 frames at 12 a second (2.5 s), every one sent,
+   * The challenge's answer: a continuous stream of 40 frames at 12 a second (3.3 s), every one sent,
    * so that the server sees the motion between neighbouring frames and not a few chosen snapshots.
    */
   async burst(onFrame?: (i: number) => void): Promise<CapturedFrame[]> {

@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { PERSON_A } from '../testing/lfw-faces.ts';
-import { enrolFace, FACE_BROWSER_SKIP_REASON, headTurnVideo, shot, signUp, startFaceE2e, waitScreen, walletOf, type ActivatedTerminal, type FaceE2e } from './harness.ts';
+import { LIVE_SHOPPER, liveClipVideo } from '../testing/live-video.ts';
+import { enrolFace, FACE_BROWSER_SKIP_REASON, shot, signUp, startFaceE2e, waitScreen, walletOf, type ActivatedTerminal, type FaceE2e } from './harness.ts';
 
 const DAY = 86_400_000;
 const PROGRAMME = 'Corner Club';
@@ -74,7 +74,7 @@ describe('one-tap membership and the welcome coupon at the terminal, end to end'
     assert.equal(welcome.status, 'active');
 
     const video = join(h.videoDir, 'person-a.y4m');
-    await headTurnVideo(video, PERSON_A);
+    await liveClipVideo(video, LIVE_SHOPPER);
     const browser = await h.browserWithCamera(video);
     portal = await h.portalPage(browser);
     await signUp(portal, shopperA, '50.00');
