@@ -82,12 +82,12 @@ test('a late or sparse answer is refused on its times, before the engine sees a 
     clock.advance(20_000);
     // 20 s late, with capture times forged to sit inside the 10 s window.
     const late = junk(c.issuedAt + 500, 25, 80);
-    const r = port === 'payment' ? await stack.faceCheck.verify(c, late) : await stack.enrolment.templatesFor(c, late);
+    const r = port === 'payment' ? await stack.faceCheck.verify(c, late, clock.now().getTime()) : await stack.enrolment.templatesFor(c, late);
     assert.equal(r.ok === false && r.code, 'challenge_expired', port);
     const d = stack.faceCheck.issueChallenge();
     clock.advance(4_000);
     const sparse = junk(d.issuedAt + 500, 12, 250);
-    const s = port === 'payment' ? await stack.faceCheck.verify(d, sparse) : await stack.enrolment.templatesFor(d, sparse);
+    const s = port === 'payment' ? await stack.faceCheck.verify(d, sparse, clock.now().getTime()) : await stack.enrolment.templatesFor(d, sparse);
     assert.equal(s.ok === false && s.code, 'challenge_frames_sparse', port);
   }
   assert.equal(stack.engine.pending(), 0);

@@ -191,8 +191,8 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
-    async verify(c, frames): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} });
+    async verify(c, frames, arrivedAt): Promise<CaptureVerdict> {
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} });
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },

@@ -20,6 +20,7 @@ function world() {
     payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[] }>(),
     digitsAsked: [] as (string | undefined)[],
     verified: 0,
+    arrivals: [] as number[],
   };
   const checkout: Checkout = {
     async intent(id, t) {
@@ -49,8 +50,9 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
       attempts: new AttemptRepo(getDb()),
       face: {
         issueChallenge: () => ({ id: ids.next('ch'), kind: 'turn_left', issuedAt: clock.now().getTime(), expiresAt: clock.now().getTime() + 10_000 }),
-        verify: async () => {
+        verify: async (_c, _f, arrivedAt) => {
           w.state.verified++;
+          w.state.arrivals.push(arrivedAt);
           // A real check takes a while: two racing requests both get this far unless the challenge is used up first.
           await new Promise((r) => setTimeout(r, 5));
           return w.state.verdict;
@@ -144,6 +146,18 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     // The retry answer left the attempt open, yet its challenge is spent: a new one is needed.
     await assert.rejects(service.capture(terminal, a.attemptId, frames), { code: 'challenge_used' });
     assert.equal(state.verified, 1);
+  });
+
+  test("the digits' resend is judged on the window of the answer it repeats, not on its own late arrival", async () => {
+    const { service, state, clock } = setup();
+    state.identify = (digits) => (digits === undefined ? { outcome: 'ambiguous' } : { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    clock.advance(3_000);
+    const first = clock.now().getTime();
+    assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'ambiguous');
+    clock.advance(30_000);
+    assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '4321' })).outcome, 'match');
+    assert.deepEqual(state.arrivals, [first, first]);
   });
 
   test('face pay switched off, unknown faces and the shopper limit', async () => {

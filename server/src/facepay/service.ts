@@ -102,6 +102,7 @@ export function createFacePayService(deps: FacePayDeps) {
       challenge_kind: null,
       challenge_issued_at: null,
       challenge_expires_at: null,
+      challenge_used_at: null,
       expires_at: t + limits.attemptTtlMs,
       outcome: null,
       shopper_id: null,
@@ -164,12 +165,14 @@ export function createFacePayService(deps: FacePayDeps) {
       // The first answer uses the challenge up, whatever it turns out to be: a second request with
       // other frames (a replay, a retry of a forged answer) never reaches the face engine. The
       // digits' request resends the frames of the answer that passed, in the attempt's next state.
-      if (digits === undefined && !(await attempts.useChallenge(a.id, now())))
+      const arrivedAt = digits === undefined ? now() : (a.challenge_used_at ?? now());
+      if (digits === undefined && !(await attempts.useChallenge(a.id, arrivedAt)))
         throw new DomainError('conflict', 'challenge_used', 'This face check was already answered: start again.');
 
       const verdict = await face.verify(
         { id: a.challenge_id, kind: a.challenge_kind as ChallengeKind, issuedAt: a.challenge_issued_at, expiresAt: a.challenge_expires_at },
         frames,
+        arrivedAt,
       );
       if (!verdict.ok) {
         if (verdict.liveness) {
