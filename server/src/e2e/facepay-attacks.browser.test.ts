@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeY4m } from '../testing/fake-camera.ts';
-import { LIVE_SHOPPER, liveClipVideo, VIDEO_CLIPS } from '../testing/live-video.ts';
+import { LIVE_SHOPPER, liveClipVideo, shifted, VIDEO_CLIPS } from '../testing/live-video.ts';
 import { enrolFace, FACE_BROWSER_SKIP_REASON, signUp, startFaceE2e, waitScreen, type FaceE2e } from './harness.ts';
 
 /** Stills of the live shopper: frontal, turned to his left (about 30 degrees), frontal. */
@@ -23,12 +23,14 @@ function still(frame: number): Buffer {
   return readFileSync(join(VIDEO_CLIPS!, LIVE_SHOPPER.clip, `frame_${String(frame).padStart(5, '0')}.jpg`));
 }
 
+/**
+ * 30 frames a second: 1.2 s frontal, 0.6 s turned, 1.2 s frontal again, over and over, each photo
+ * trembling by a few pixels as in a hand (so no two frames share their landmarks, which the
+ * replay check alone would catch).
+ */
 async function slideshow(file: string): Promise<void> {
-  const frontal = still(20);
-  const turned = still(60);
-  const back = still(100);
-  // 30 frames a second: 1.2 s frontal, 0.6 s turned, 1.2 s frontal again, over and over.
-  const frames = [...Array<Buffer>(36).fill(frontal), ...Array<Buffer>(18).fill(turned), ...Array<Buffer>(36).fill(back)];
+  const poses = [...Array<number>(36).fill(20), ...Array<number>(18).fill(60), ...Array<number>(36).fill(100)];
+  const frames = await Promise.all(poses.map((f, i) => shifted(still(f), 2 + Math.round(2 * Math.sin(i * 0.9)), 2 + Math.round(2 * Math.cos(i * 0.7)))));
   await writeY4m(file, frames, { fps: 30, holdFrames: 1, noise: 2 });
 }
 

@@ -40,7 +40,11 @@ describe('one-tap membership and the welcome coupon at the terminal, end to end'
     const intent = await h.tillIntent(terminal.terminalId, amount);
     await waitScreen(terminal.page, 'amount');
     await terminal.page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(terminal.page, 'confirm', 90_000);
+    await waitScreen(terminal.page, 'confirm', 90_000).catch((e: unknown) => {
+      // What the server decided on each capture, to tell a slow camera from a refused face.
+      const decisions = h.captured.responses.filter((r) => r.url.includes('/captures')).map((r) => r.body.slice(0, 200));
+      throw new Error(`${(e as Error).message}\ncaptures answered: ${decisions.join(' | ')}`);
+    });
     assert.match((await terminal.page.getByRole('heading').first().textContent()) ?? '', /^Hello, G\*{4} W\.$/);
     return intent;
   }

@@ -36,7 +36,7 @@ export const LIVE_SHOPPER: LiveSegment = { clip: 'tran_real', from: 15, to: 105 
 export const LIVE_STRANGER: LiveSegment = { clip: 'krzys_real', from: 42, to: 90, mirror: true, passes: 2 };
 
 /** Moves the picture right by dx and down by dy pixels, as a hand-held camera would. */
-async function shifted(jpeg: Buffer, dx: number, dy: number): Promise<Buffer> {
+export async function shifted(jpeg: Buffer, dx: number, dy: number): Promise<Buffer> {
   if (dx === 0 && dy === 0) return jpeg;
   const { width, height } = await sharp(jpeg).metadata();
   return sharp(jpeg)
