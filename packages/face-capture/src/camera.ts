@@ -96,6 +96,7 @@ export async function captureStream(
   const encoded: Promise<CapturedFrame>[] = [];
   const start = now();
   let last = -Infinity;
+  let lastSig = '';
   try {
     for (let i = 0; i < opts.count; i++) {
       // A late timer is caught up, but never by two grabs in one camera frame: the server refuses a
@@ -103,9 +104,18 @@ export async function captureStream(
       const wait = Math.max(start + i * interval - now(), last + interval / 2 - now());
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       await fresh.next(interval * 2);
+      // A camera (or a browser under load) may hand the same picture twice; the server would refuse
+      // it as a replay, so a repeat is dropped and the next picture awaited, for one interval at most.
+      let canvas = grab(video, opts.maxSide);
+      let sig = signature(canvas);
+      for (let tries = 0; sig === lastSig && tries < 6; tries++) {
+        await new Promise((r) => setTimeout(r, interval / 6));
+        canvas = grab(video, opts.maxSide);
+        sig = signature(canvas);
+      }
+      lastSig = sig;
       const at = now();
       last = at;
-      const canvas = grab(video, opts.maxSide);
       encoded.push(toJpeg(canvas, opts.quality).then((jpeg) => ({ at, jpeg })));
       opts.onFrame?.(i);
     }
@@ -113,6 +123,17 @@ export async function captureStream(
     fresh.stop();
   }
   return Promise.all(encoded);
+}
+
+/** A cheap fingerprint of a frame's pixels (a grid of samples): equal for a picture handed twice. */
+function signature(canvas: HTMLCanvasElement): string {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return '';
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let h = 2166136261;
+  const step = Math.max(4, Math.floor(data.length / 4096 / 4) * 4);
+  for (let i = 0; i < data.length; i += step) h = Math.imul(h ^ data[i]!, 16777619);
+  return `${canvas.width}x${canvas.height}:${h >>> 0}`;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & { requestVideoFrameCallback?(cb: (now: number, meta: { presentedFrames: number }) => void): number };
