@@ -1,7 +1,9 @@
 /**
- * DEPENDS ON THE SEQUENCE CHECKS (issue 16: continuity, flatness, passive model). Until they are
- * in the challenge's verification (verifyChallenge in server/src/face/challenge.ts), this file is
- * expected to fail: a slideshow of stills passes a check that only follows the landmarks' yaw.
+ * WRITTEN FOR THE SEQUENCE CHECKS (issue 16: continuity, flatness, passive model), which belong in
+ * the challenge's verification (verifyChallenge in server/src/face/challenge.ts). With the checks
+ * as they stood when it was written (yaw track, same face, no repeated landmarks) and the dense
+ * stream, it already passed (the slideshow was refused) on SQLite in Chromium; which check refused
+ * it is not asserted here, so the sequence checks must keep it refused on their own account.
  *
  * The attack issue 16 describes, in Chromium: three stills of an enrolled person, frontal, turned
  * and frontal again, each held before the camera (with sensor noise, so no two frames are the

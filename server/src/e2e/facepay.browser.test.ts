@@ -110,7 +110,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     await page.getByRole('button', { name: 'Pay with your face' }).click();
     await waitScreen(page, 'digits', 90_000);
     for (const d of '4321') await page.getByRole('group', { name: 'phone digits' }).getByRole('button', { name: d, exact: true }).click();
-    await waitScreen(page, 'confirm', 30_000);
+    await waitScreen(page, 'confirm', 90_000);
     await page.getByRole('button', { name: 'Pay €7.30' }).click();
     await waitScreen(page, 'done');
     assert.equal(await h.intentStatus(second), 'succeeded');
