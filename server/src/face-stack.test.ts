@@ -64,3 +64,31 @@ test('enrol, find again from another photo, refuse a stranger, delete at once', 
   assert.equal(gone.outcome, 'no_match', 'a deleted face is never found again');
   assert.equal(await stack.templates.searchable('shp_colin'), false);
 });
+
+test('a late or sparse answer is refused on its times, before the engine sees a frame', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'facepay-face-stack-'));
+  const db = await freshDb('sqlite', allMigrations);
+  const clock = new ManualClock('2026-11-25T12:00:00Z');
+  const stack = await createFaceStack({ db, dataDir: dir, env: {}, clock, ids: sequentialIds(), random: seededRandom(7), workers: 0, progressOut: null });
+  t.after(async () => {
+    await stack.close();
+    await db.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Not images at all: analysing any of them would fail with image_undecodable.
+  const junk = (from: number, n: number, step: number) => Array.from({ length: n }, (_, i) => ({ at: from + i * step, image: new Uint8Array([1, 2, 3, i]) }));
+  for (const port of ['payment', 'enrolment'] as const) {
+    const c = stack.faceCheck.issueChallenge();
+    clock.advance(20_000);
+    // 20 s late, with capture times forged to sit inside the 10 s window.
+    const late = junk(c.issuedAt + 500, 25, 80);
+    const r = port === 'payment' ? await stack.faceCheck.verify(c, late, clock.now().getTime()) : await stack.enrolment.templatesFor(c, late);
+    assert.equal(r.ok === false && r.code, 'challenge_expired', port);
+    const d = stack.faceCheck.issueChallenge();
+    clock.advance(4_000);
+    const sparse = junk(d.issuedAt + 500, 12, 250);
+    const s = port === 'payment' ? await stack.faceCheck.verify(d, sparse, clock.now().getTime()) : await stack.enrolment.templatesFor(d, sparse);
+    assert.equal(s.ok === false && s.code, 'challenge_frames_sparse', port);
+  }
+  assert.equal(stack.engine.pending(), 0);
+});

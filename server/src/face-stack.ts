@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import {
+  checkFrameTiming,
   cosine,
   createFaceEngine,
   defaultChallengeOptions,
@@ -19,6 +20,7 @@ import {
   type ChallengeOptions,
   type FaceAnalysis,
   type FaceEngine,
+  type FrameTimingOptions,
 } from './face/index.ts';
 import type { CaptureFrame, CaptureVerdict, ChallengeSpec, FaceCheck, Identifier, ModelId } from './facepay/index.ts';
 import { calibrationFromJson, Gallery, loadMasterKeys } from './gallery/index.ts';
@@ -44,6 +46,7 @@ const MESSAGES: Record<ChallengeFailure, string> = {
   challenge_replayed_frame: 'The same picture was sent twice.',
   challenge_not_frontal: 'Start by looking straight at the camera.',
   challenge_motion_missing: 'We did not see the movement that was asked for.',
+  challenge_frames_sparse: 'The camera sent too few pictures. Please try again.',
 };
 
 /** A second face this wide, relative to the main one, means someone else is at the camera. */
@@ -78,6 +81,8 @@ export interface FaceStackDeps {
   progressOut?: NodeJS.WriteStream | null;
   /** The liveness challenge's settings, e.g. only the kinds a test's fake camera can perform. */
   challenge?: Partial<ChallengeOptions>;
+  /** How densely the answer must be filmed (defaults in face/challenge.ts). */
+  frameTiming?: Partial<FrameTimingOptions>;
 }
 
 function secondFaceNear(a: FaceAnalysis): boolean {
@@ -106,15 +111,22 @@ async function checkFrames(
   frames: readonly CaptureFrame[],
   opts: Partial<ChallengeOptions>,
   probe: 'all' | 'ends',
+  timing: { arrivedAt: number; opts: Partial<FrameTimingOptions> },
 ): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
-  const full = (i: number): boolean => probe === 'all' || isProbeFrame(i, frames.length);
+  // Late, sparse or disordered answers are refused on their times alone, before the engine is asked anything.
+  const late = checkFrameTiming(challenge, frames.map((f) => f.at), timing.arrivedAt, timing.opts);
+  if (late !== null) return { ok: false, liveness: ATTACK_SIGNS.has(late), code: late, message: MESSAGES[late] };
+  // An enrolment's templates are chosen among its frontal frames; every third of a dense stream
+  // (and both ends) gives plenty without paying the mirror pass on every frame.
+  const full = (i: number): boolean => (probe === 'all' ? i % 3 === 0 || i === frames.length - 1 : isProbeFrame(i, frames.length));
+  const priority = probe === 'all' ? 'enrolment' : 'payment';
   // The longer analyses go to the pool first: the workers then finish together instead of one of
   // them starting a full analysis when the other is done.
   const order = frames.map((_, i) => i).sort((x, y) => Number(full(y)) - Number(full(x)) || x - y);
   const analyses: FaceAnalysis[] = new Array<FaceAnalysis>(frames.length);
   await Promise.all(
     order.map(async (i) => {
-      analyses[i] = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: full(i) ? 'model' : 'check' });
+      analyses[i] = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: full(i) ? 'model' : 'check', priority });
     }),
   );
   if (analyses.some(secondFaceNear))
@@ -191,8 +203,8 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
-    async verify(c, frames): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends');
+    async verify(c, frames, arrivedAt): Promise<CaptureVerdict> {
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} });
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -201,7 +213,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'all');
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} });
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];

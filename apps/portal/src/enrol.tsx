@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type Guidance } from '@facepay/face-capture';
+import { CameraSession, STREAM, CHALLENGE_TEXT, GUIDANCE_TEXT, type Guidance } from '@facepay/face-capture';
 import { api, ApiError, type Me } from './api.ts';
 
 type Phase =
@@ -52,7 +52,7 @@ export function Enrol({ onDone, onCancel }: { onDone: (me: Me) => void; onCancel
         {phase.step === 'saving' && 'Saving…'}
         {phase.step === 'failed' && phase.message}
       </p>
-      {phase.step === 'challenge' && <progress max={8} value={phase.frames} aria-label="capturing" />}
+      {phase.step === 'challenge' && <progress max={STREAM.count} value={phase.frames} aria-label="capturing" />}
       {phase.step === 'failed' && (
         <button type="button" class="primary" onClick={() => setAttempt(attempt + 1)}>
           Try again

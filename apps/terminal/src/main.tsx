@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
-import { CameraSession, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
+import { CameraSession, STREAM, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
 import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
 import { formatMoney, MEMBER_FIELD_LABELS, type MemberField } from '@facepay/web-common';
 import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
@@ -234,7 +234,7 @@ function Terminal({ api }: { api: TerminalApi }) {
             {state.screen === 'scanning' ? GUIDANCE_TEXT[state.guidance] : CHALLENGE_TEXT[state.challenge.kind]}
           </p>
           {state.screen === 'scanning' && state.notice && <p class="notice">{state.notice}</p>}
-          {state.screen === 'challenge' && <progress max={8} value={progress} aria-label="capturing" />}
+          {state.screen === 'challenge' && <progress max={STREAM.count} value={progress} aria-label="capturing" />}
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
             Pay another way
           </button>

@@ -80,6 +80,101 @@ export async function captureBurst(
   return frames;
 }
 
+/**
+ * The challenge's answer as the server wants it: a continuous stream of `count` frames at `fps`,
+ * in order, each with its capture time (docs/device-protocol.md: at least 10 a second, no pause
+ * above 400 ms). Grabs are scheduled on absolute times so a slow encoder cannot stretch the stream;
+ * the JPEG encoding runs beside the next grabs.
+ */
+export async function captureStream(
+  video: HTMLVideoElement,
+  opts: { count: number; fps: number; maxSide?: number; quality?: number; now?: () => number; onFrame?: (i: number) => void },
+): Promise<CapturedFrame[]> {
+  const now = opts.now ?? Date.now;
+  const interval = 1000 / opts.fps;
+  const fresh = newFrames(video);
+  const encoded: Promise<CapturedFrame>[] = [];
+  const start = now();
+  let last = -Infinity;
+  let lastSig = '';
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      // A late timer is caught up, but never by two grabs in one camera frame: the server refuses a
+      // repeated frame as a replay. A camera slower than the stream is waited for (briefly).
+      const wait = Math.max(start + i * interval - now(), last + interval / 2 - now());
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await fresh.next(interval * 2);
+      // A camera (or a browser under load) may hand the same picture twice; the server would refuse
+      // it as a replay, so a repeat is dropped and the next picture awaited, for one interval at most.
+      let canvas = grab(video, opts.maxSide);
+      let sig = signature(canvas);
+      for (let tries = 0; sig === lastSig && tries < 6; tries++) {
+        await new Promise((r) => setTimeout(r, interval / 6));
+        canvas = grab(video, opts.maxSide);
+        sig = signature(canvas);
+      }
+      lastSig = sig;
+      const at = now();
+      last = at;
+      encoded.push(toJpeg(canvas, opts.quality).then((jpeg) => ({ at, jpeg })));
+      opts.onFrame?.(i);
+    }
+  } finally {
+    fresh.stop();
+  }
+  return Promise.all(encoded);
+}
+
+/** A cheap fingerprint of a frame's pixels (a grid of samples): equal for a picture handed twice. */
+function signature(canvas: HTMLCanvasElement): string {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return '';
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let h = 2166136261;
+  const step = Math.max(4, Math.floor(data.length / 4096 / 4) * 4);
+  for (let i = 0; i < data.length; i += step) h = Math.imul(h ^ data[i]!, 16777619);
+  return `${canvas.width}x${canvas.height}:${h >>> 0}`;
+}
+
+type FrameCallbackVideo = HTMLVideoElement & { requestVideoFrameCallback?(cb: (now: number, meta: { presentedFrames: number }) => void): number };
+
+/**
+ * Follows the frames the camera presents (requestVideoFrameCallback, where the browser has it):
+ * `next` resolves once a frame not yet taken is there, or after `timeoutMs` whatever happened.
+ */
+function newFrames(video: HTMLVideoElement): { next(timeoutMs: number): Promise<void>; stop(): void } {
+  const v = video as FrameCallbackVideo;
+  if (typeof v.requestVideoFrameCallback !== 'function') return { next: async () => undefined, stop: () => undefined };
+  let presented = 0;
+  let taken = 0;
+  let waiter: (() => void) | undefined;
+  let stopped = false;
+  const onFrame = (_: number, meta: { presentedFrames: number }): void => {
+    presented = meta.presentedFrames;
+    waiter?.();
+    if (!stopped) v.requestVideoFrameCallback!(onFrame);
+  };
+  v.requestVideoFrameCallback(onFrame);
+  return {
+    async next(timeoutMs) {
+      if (presented <= taken) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          waiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiter = undefined;
+      }
+      taken = presented;
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
 export function base64(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -1,22 +1,23 @@
 /**
  * Face pay end to end, as a shopper and a cashier meet it: a real server (face engine on, its own
- * SQLite data dir, a real port), headless Chromium whose camera plays a video the test builds from
- * LFW photos, the portal and the terminal as they are shipped. Each fake video needs its own
+ * SQLite data dir, a real port), headless Chromium whose camera plays real live video of a person
+ * (clips of ../shared/datasets/video, see testing/live-video.ts), the portal and the terminal as
+ * they are shipped. Each fake video needs its own
  * browser, so the scenarios are grouped by what the camera shows:
  *
- * - person A: signs up, tops up and enrols in the portal; pays at the terminal by face for an
+ * - person A (the young man of tran_real): signs up, tops up and enrols in the portal; pays at the terminal by face for an
  *   intent the till created (ledger, signed webhook); then, having asked always to be asked for
  *   the digits, pays again after typing them;
- * - person B, never enrolled: the terminal offers another way, and B's typed pay code pays;
+ * - person B (the bearded man of krzys_real), never enrolled: the terminal offers another way, and B's typed pay code pays;
  * - a still photo of A: refused by the liveness challenge;
  * - a pay code shown as a QR code: the terminal reads it from the camera and pays.
  *
  * Then the database, the data dir, the log and every response are searched for the frames that
  * were sent and for templates: none may be there.
  *
- * The server is told to ask only for a turn to the right, which is what the photos show (see
- * testing/lfw-faces.ts). Images are written only to a temp dir, never logged; the camera view is
- * masked in the screenshots.
+ * The server is told to ask only for a turn to the left, which is what the clips show. The photo
+ * slideshow attack is in facepay-attacks.browser.test.ts. Videos are written only to a temp dir,
+ * never logged; the camera view is masked in the screenshots.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -27,8 +28,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { verifySignature } from '../merchants/index.ts';
 import { writeY4m } from '../testing/fake-camera.ts';
-import { lfwPhoto, PERSON_A, PERSON_B } from '../testing/lfw-faces.ts';
-import { enrolFace, FACE_BROWSER_SKIP_REASON, FPS, headTurnVideo, NOISE, shot, signUp, startFaceE2e, waitScreen, walletOf, type FaceE2e } from './harness.ts';
+import { lfwPhoto, PERSON_A } from '../testing/lfw-faces.ts';
+import { LIVE_SHOPPER, LIVE_STRANGER, liveClipVideo } from '../testing/live-video.ts';
+import { enrolFace, FACE_BROWSER_SKIP_REASON, FPS, NOISE, shot, signUp, startFaceE2e, waitScreen, walletOf, type FaceE2e } from './harness.ts';
 
 describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON, timeout: 420_000 }, () => {
   let h: FaceE2e;
@@ -64,7 +66,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
 
   test('A enrols in the portal, pays by face for the till, and pays again after the digits', async () => {
     const video = join(h.videoDir, 'person-a.y4m');
-    await headTurnVideo(video, PERSON_A);
+    await liveClipVideo(video, LIVE_SHOPPER);
     const browser = await h.browserWithCamera(video);
 
     const portal = await h.portalPage(browser);
@@ -108,7 +110,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     await page.getByRole('button', { name: 'Pay with your face' }).click();
     await waitScreen(page, 'digits', 90_000);
     for (const d of '4321') await page.getByRole('group', { name: 'phone digits' }).getByRole('button', { name: d, exact: true }).click();
-    await waitScreen(page, 'confirm', 30_000);
+    await waitScreen(page, 'confirm', 90_000);
     await page.getByRole('button', { name: 'Pay €7.30' }).click();
     await waitScreen(page, 'done');
     assert.equal(await h.intentStatus(second), 'succeeded');
@@ -134,7 +136,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
 
   test('B, never enrolled, is offered another way and pays with a typed pay code', async () => {
     const video = join(h.videoDir, 'person-b.y4m');
-    await headTurnVideo(video, PERSON_B);
+    await liveClipVideo(video, LIVE_STRANGER);
     const browser = await h.browserWithCamera(video);
     const portal = await h.portalPage(browser);
     await signUp(portal, { name: 'Colin Lee', email: `b-${randomUUID()}@example.com`, password: 'another good password', phone: '+1 202 555 9876' }, '20.00');

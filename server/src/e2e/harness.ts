@@ -1,12 +1,12 @@
 /**
  * What the face pay browser tests share: a real server with the face engine on (its own SQLite data
- * dir, a real port, a merchant with a store and a test key), headless Chromium whose camera plays a
- * video built from LFW photos, and the steps a shopper and a cashier take in the portal and the
- * terminal as they are shipped.
+ * dir, a real port, a merchant with a store and a test key), headless Chromium whose camera plays
+ * real live video of a person (testing/live-video.ts), and the steps a shopper and a cashier take in
+ * the portal and the terminal as they are shipped.
  *
- * The server is told to ask only for a turn to the right, which is what the photos show (see
- * testing/lfw-faces.ts). Videos are written only to a temp dir, never logged; the camera view is
- * masked in the screenshots.
+ * The server is told to ask only for a turn to the left, which is what the clips show; the photo
+ * slideshows of testing/lfw-faces.ts are attacks. Videos are written only to a temp dir, never
+ * logged; the camera view is masked in the screenshots.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -22,16 +22,20 @@ import { repoRoot } from '../platform/index.ts';
 import { BROWSER_SKIP_REASON, fakeCameraArgs, launchBrowser, screenshot } from '../testing/browser.ts';
 import { writeY4m } from '../testing/fake-camera.ts';
 import { LFW_IMAGES, lfwPhoto, type TurningPerson } from '../testing/lfw-faces.ts';
+import { VIDEO_CLIPS } from '../testing/live-video.ts';
 
 export const FACE_BROWSER_SKIP_REASON: string | false =
-  BROWSER_SKIP_REASON || (LFW_IMAGES === undefined ? 'no LFW under ../shared/datasets (or $FACEPAY_DATASETS): face pay browser test skipped' : false);
+  BROWSER_SKIP_REASON ||
+  (LFW_IMAGES === undefined || VIDEO_CLIPS === undefined
+    ? 'no LFW or video clips under ../shared/datasets (or $FACEPAY_DATASETS): face pay browser test skipped'
+    : false);
 
 export const FPS = 10;
 export const NOISE = 3;
 
 /**
- * A head that looks at the camera for 1.2 s and turns right for 0.4 s, over and over, on two
- * photos of each pose. Any 2-second burst that starts on a frontal frame sees a turn and a return.
+ * An attack, not a shopper: a slideshow of photos, looking at the camera for 1.2 s and turned
+ * right for 0.4 s, over and over, on two photos of each pose.
  */
 export async function headTurnVideo(file: string, person: TurningPerson): Promise<void> {
   const frames: Buffer[] = [];
@@ -136,7 +140,7 @@ export async function enrolFace(portal: Page, prefix: string, again = false): Pr
   // The enrolment view replaces the Face pay page (whose delete button would end the wait below at once when enrolling again).
   await portal.locator('.guidance').waitFor();
   await shot(portal, `${prefix}-01-enrol`);
-  // A burst that began on a turned frame is "not frontal", not an attack: the shopper tries again.
+  // A stream that began on a turned frame is "not frontal", not an attack: the shopper tries again.
   for (let attempt = 0; ; attempt++) {
     const outcome = await Promise.race([
       portal.getByRole('button', { name: 'Delete my face' }).waitFor({ timeout: 60_000 }).then(() => 'enrolled'),
@@ -182,7 +186,7 @@ export interface FaceE2e {
 }
 
 /** Builds the apps named, starts the server and makes the merchant ("Corner Shop", its store and key). */
-export async function startFaceE2e(apps: string[]): Promise<FaceE2e> {
+export async function startFaceE2e(apps: string[], opts: { challengeKinds?: ('turn_left' | 'turn_right' | 'blink')[] } = {}): Promise<FaceE2e> {
   const { buildApps } = (await import(pathToFileURL(join(repoRoot, 'scripts/build-apps.mjs')).href)) as {
     buildApps(o: { quiet?: boolean; only?: string[] }): Promise<string[]>;
   };
@@ -205,7 +209,7 @@ export async function startFaceE2e(apps: string[]): Promise<FaceE2e> {
   });
   const platform = await createPlatform(config, {
     logStream: { write: (line) => void logs.push(line) },
-    faceChallenge: { kinds: ['turn_right'] },
+    faceChallenge: { kinds: opts.challengeKinds ?? ['turn_left'] },
   });
   platform.startWorkers();
   await platform.app.listen({ port: 0, host: '127.0.0.1' });

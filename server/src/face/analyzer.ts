@@ -94,7 +94,15 @@ export interface AnalyzeOptions {
    * configured); 'check' computes only `checkEmbedding`, one pass cheaper with mirror averaging.
    */
   embedding?: 'model' | 'check';
+  /**
+   * Where the request waits in the engine's queue (default 'background'): a terminal's payment goes
+   * before any enrolment, an enrolment before background work, so a flood of one cannot starve the
+   * other. Each class has its own bounded queue.
+   */
+  priority?: AnalysisPriority;
 }
+
+export type AnalysisPriority = 'payment' | 'enrolment' | 'background';
 
 export interface Analyzer {
   model: Embedder['model'];

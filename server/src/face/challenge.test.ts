@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, seededRandom } from '../platform/index.ts';
-import { issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
+import { checkFrameTiming, issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
 
 /** A synthetic frame: a face whose yaw and eye opening are given; landmarks move with the yaw. */
 function frame(at: number, yaw: number, ear: number, opts: { person?: number; hash?: string; embedding?: Float32Array } = {}): ChallengeFrame {
@@ -113,5 +113,37 @@ describe('verifyChallenge', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), turnedWeak, bars).passed, true);
     const frontalWeak = track([0, 10, 25, 10, 0]).map((f, i) => (i === 4 ? frame(f.at, 0, 0.3, { embedding: weak }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), frontalWeak, bars).reason, 'challenge_face_changed');
+  });
+});
+
+describe('the answer\'s timing, on the server\'s clock', () => {
+  const c = { issuedAt: 100_000, expiresAt: 110_000 };
+  /** n frames every `step` ms from `from` */
+  const stream = (from: number, n: number, step: number): number[] => Array.from({ length: n }, (_, i) => from + i * step);
+
+  test('a dense stream inside the window passes', () => {
+    assert.equal(checkFrameTiming(c, stream(101_000, 25, 80), 103_200), null);
+  });
+
+  test('answered 20 s late, frames dated inside the window still fail: the window closes at arrival', () => {
+    assert.equal(checkFrameTiming(c, stream(101_000, 25, 80), 120_000), 'challenge_expired');
+  });
+
+  test('capture times must lie between the issue and the arrival', () => {
+    assert.equal(checkFrameTiming(c, stream(99_000, 25, 80), 103_000), 'challenge_expired');
+    assert.equal(checkFrameTiming(c, stream(102_000, 25, 80), 102_500), 'challenge_expired');
+  });
+
+  test('sparse, gapped, disordered, too short or too long answers fail with their own codes', () => {
+    // Eight frames 250 ms apart, as the old burst sent: 4 a second.
+    assert.equal(checkFrameTiming(c, stream(101_000, 12, 250), 104_500), 'challenge_frames_sparse');
+    // Dense but for one pause of half a second.
+    const gap = [...stream(101_000, 10, 80), ...stream(102_300, 10, 80)];
+    assert.equal(checkFrameTiming(c, gap, 104_000), 'challenge_frames_sparse');
+    const swapped = stream(101_000, 20, 80);
+    [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
+    assert.equal(checkFrameTiming(c, swapped, 104_000), 'challenge_frames_out_of_order');
+    assert.equal(checkFrameTiming(c, stream(101_000, 5, 80), 104_000), 'challenge_too_few_frames');
+    assert.equal(checkFrameTiming(c, stream(100_100, 160, 50), 109_000), 'challenge_too_many_frames');
   });
 });

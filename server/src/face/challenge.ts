@@ -58,7 +58,7 @@ export const defaultChallengeOptions: ChallengeOptions = {
   ttlMs: 10_000,
   kinds: CHALLENGE_KINDS,
   minFrames: 3,
-  maxFrames: 60,
+  maxFrames: 150,
   frontalYawDeg: 12,
   turnYawDeg: 20,
   blinkDropRatio: 0.65,
@@ -66,6 +66,51 @@ export const defaultChallengeOptions: ChallengeOptions = {
   sameFaceSimilarity: 0.6,
   turnedFaceSimilarity: 0.6,
 };
+
+/**
+ * How densely a device must film the answer: a continuous stream, not a few snapshots, so that the
+ * sequence checks see motion between neighbouring frames (docs/device-protocol.md).
+ */
+export interface FrameTimingOptions {
+  /** fewest frames in one answer */
+  minFrames: number;
+  /** most frames in one answer (bounds the engine's work and the request size) */
+  maxFrames: number;
+  /** frames per second at least, over the span from the first frame to the last */
+  minFps: number;
+  /** the longest pause allowed between two neighbouring frames, in ms */
+  maxGapMs: number;
+}
+
+export const defaultFrameTiming: FrameTimingOptions = { minFrames: 10, maxFrames: 150, minFps: 10, maxGapMs: 400 };
+
+/**
+ * The checks on the answer's timing alone, made on the server's clock before any frame is analysed
+ * (so a late, sparse or disordered answer costs no face-engine work). `arrivedAt` is the server's
+ * time when the frames arrived: the window runs from the challenge's issue to then, and must close
+ * before the challenge expires, whatever times the device reports; every reported capture time
+ * must fall inside that window. Answers null when the timing is acceptable.
+ */
+export function checkFrameTiming(
+  challenge: Pick<Challenge, 'issuedAt' | 'expiresAt'>,
+  ats: readonly number[],
+  arrivedAt: number,
+  opts: Partial<FrameTimingOptions> = {},
+): ChallengeFailure | null {
+  const o = { ...defaultFrameTiming, ...opts };
+  if (arrivedAt > challenge.expiresAt || arrivedAt < challenge.issuedAt) return 'challenge_expired';
+  if (ats.length < o.minFrames) return 'challenge_too_few_frames';
+  if (ats.length > o.maxFrames) return 'challenge_too_many_frames';
+  for (let i = 0; i < ats.length; i++) {
+    const at = ats[i]!;
+    if (!Number.isFinite(at) || at < challenge.issuedAt || at > arrivedAt) return 'challenge_expired';
+    if (i > 0 && at <= ats[i - 1]!) return 'challenge_frames_out_of_order';
+    if (i > 0 && at - ats[i - 1]! > o.maxGapMs) return 'challenge_frames_sparse';
+  }
+  const span = ats[ats.length - 1]! - ats[0]!;
+  if (span <= 0 || ((ats.length - 1) * 1000) / span < o.minFps) return 'challenge_frames_sparse';
+  return null;
+}
 
 export function issueChallenge(random: Random, clock: Clock, opts: Partial<ChallengeOptions> = {}): Challenge {
   const o = { ...defaultChallengeOptions, ...opts };
@@ -83,7 +128,8 @@ export type ChallengeFailure =
   | 'challenge_face_changed'
   | 'challenge_replayed_frame'
   | 'challenge_not_frontal'
-  | 'challenge_motion_missing';
+  | 'challenge_motion_missing'
+  | 'challenge_frames_sparse';
 
 export interface ChallengeVerdict {
   passed: boolean;

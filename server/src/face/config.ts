@@ -30,7 +30,10 @@ export interface FaceConfig {
   livenessThreshold: number;
   /** Worker threads; 0 runs the engine on the calling thread (tests, CLI on one image). */
   workers: number;
-  /** Requests waiting for a worker beyond this are refused with face_engine_busy. */
+  /**
+   * Requests waiting for a worker, per priority, beyond which the next is refused with
+   * face_engine_busy. A request is one frame, and a dense capture sends 10 to 150 of them.
+   */
   maxQueue: number;
   /** False-match rate at which `compare` decides (threshold read from the calibration file). */
   compareFmr: number;
@@ -54,7 +57,7 @@ export const defaultFaceConfig: FaceConfig = {
   maxBrightness: 225,
   livenessThreshold: 0.5,
   workers: 0,
-  maxQueue: 32,
+  maxQueue: 320,
   compareFmr: 1e-5,
 };
 

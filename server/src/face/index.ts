@@ -13,6 +13,9 @@ export { loadCalibration, loadPopulationCalibrations, sameFaceBar, thresholdForF
 export {
   issueChallenge,
   verifyChallenge,
+  checkFrameTiming,
+  defaultFrameTiming,
+  type FrameTimingOptions,
   CHALLENGE_KINDS,
   defaultChallengeOptions,
   type Challenge,

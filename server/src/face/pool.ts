@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DomainError, type ErrorKind } from '../platform/index.ts';
-import { createAnalyzer, type AnalyzeOptions, type Analyzer, type FaceAnalysis } from './analyzer.ts';
+import { createAnalyzer, type AnalysisPriority, type AnalyzeOptions, type Analyzer, type FaceAnalysis } from './analyzer.ts';
 import type { FaceConfig } from './config.ts';
 import type { EmbedderModel } from './embedders.ts';
 import { faceErrors } from './errors.ts';
@@ -33,25 +33,85 @@ export async function createRunner(config: FaceConfig): Promise<AnalysisRunner> 
   return createPool(config);
 }
 
+const PRIORITIES: readonly AnalysisPriority[] = ['payment', 'enrolment', 'background'];
+
+/**
+ * The engine's waiting requests: one bounded lane per priority, served payment first, then
+ * enrolment, then background. Separate bounds mean a full enrolment lane still leaves a terminal's
+ * payment room to wait (and be served next), where one shared queue would answer it busy.
+ */
+export class PriorityLanes<T> {
+  private readonly lanes = new Map<AnalysisPriority, T[]>(PRIORITIES.map((p) => [p, []]));
+  constructor(private readonly bound: number) {}
+
+  /** False when that priority's lane is full. */
+  push(priority: AnalysisPriority | undefined, item: T): boolean {
+    const lane = this.lanes.get(priority ?? 'background')!;
+    if (lane.length >= this.bound) return false;
+    lane.push(item);
+    return true;
+  }
+
+  shift(): T | undefined {
+    for (const p of PRIORITIES) {
+      const lane = this.lanes.get(p)!;
+      if (lane.length > 0) return lane.shift();
+    }
+    return undefined;
+  }
+
+  lengthOf(priority: AnalysisPriority | undefined): number {
+    return this.lanes.get(priority ?? 'background')!.length;
+  }
+
+  get length(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.length;
+    return n;
+  }
+
+  drain(): T[] {
+    const all: T[] = [];
+    for (const p of PRIORITIES) all.push(...this.lanes.get(p)!.splice(0));
+    return all;
+  }
+}
+
 /** The engine on the calling thread, one analysis at a time (the wasm backend is not re-entrant). */
-function inline(analyzer: Analyzer, maxQueue: number): AnalysisRunner {
-  let chain: Promise<unknown> = Promise.resolve();
-  let waiting = 0;
+export function inline(analyzer: Analyzer, maxQueue: number): AnalysisRunner {
+  // One more place than queued requests: the request of an idle engine passes through the lane.
+  const queue = new PriorityLanes<Job>(maxQueue + 1);
+  let running: Promise<void> | null = null;
   let closed = false;
+  let nextId = 1;
+  function pump(): void {
+    if (running) return;
+    const job = queue.shift();
+    if (!job) return;
+    running = analyzer
+      .analyze(job.image, job.opts)
+      .then(job.resolve, job.reject)
+      .finally(() => {
+        running = null;
+        pump();
+      });
+  }
   return {
     model: analyzer.model,
-    pending: () => waiting,
+    pending: () => queue.length + (running ? 1 : 0),
     analyze(image, opts) {
       if (closed) return Promise.reject(faceErrors.closed());
-      if (waiting >= maxQueue + 1) return Promise.reject(faceErrors.busy(waiting));
-      waiting++;
-      const run = chain.then(() => analyzer.analyze(image, opts));
-      chain = run.catch(() => undefined);
-      return run.finally(() => waiting--);
+      // Only one analysis runs at a time: the first request of an idle engine starts at once.
+      if (queue.lengthOf(opts.priority) >= maxQueue + (running ? 0 : 1)) return Promise.reject(faceErrors.busy(queue.length));
+      return new Promise<FaceAnalysis>((resolve, reject) => {
+        queue.push(opts.priority, { id: nextId++, image, opts, resolve, reject });
+        pump();
+      });
     },
     async close() {
       closed = true;
-      await chain;
+      for (const job of queue.drain()) job.reject(faceErrors.closed());
+      await running;
       await analyzer.close();
     },
   };
@@ -68,7 +128,7 @@ interface Job {
 async function createPool(config: FaceConfig): Promise<AnalysisRunner> {
   const bootstrap = new URL('./worker-boot.mjs', import.meta.url);
   const workers: { worker: Worker; job: Job | null }[] = [];
-  const queue: Job[] = [];
+  const queue = new PriorityLanes<Job>(config.maxQueue);
   let nextId = 1;
   let closed = false;
   let model: EmbedderModel | undefined;
@@ -96,7 +156,7 @@ async function createPool(config: FaceConfig): Promise<AnalysisRunner> {
         if (i >= 0) workers.splice(i, 1);
         slot.job?.reject(new DomainError('unavailable', 'face_engine_failed', 'The face engine stopped while analysing the image.'));
         slot.job = null;
-        if (workers.length === 0) for (const job of queue.splice(0)) job.reject(new DomainError('unavailable', 'face_engine_failed', 'The face engine has stopped.'));
+        if (workers.length === 0) for (const job of queue.drain()) job.reject(new DomainError('unavailable', 'face_engine_failed', 'The face engine has stopped.'));
       });
     });
   });
@@ -138,7 +198,7 @@ async function createPool(config: FaceConfig): Promise<AnalysisRunner> {
         copy.set(job.image);
         buf = copy.buffer;
       }
-      const { transfer: _, ...opts } = job.opts;
+      const { transfer: _, priority: __, ...opts } = job.opts;
       const req: WorkerRequest = { id: job.id, image: buf, opts };
       slot.worker.postMessage(req, [buf]);
     }
@@ -150,15 +210,15 @@ async function createPool(config: FaceConfig): Promise<AnalysisRunner> {
     analyze(image, opts) {
       if (closed) return Promise.reject(faceErrors.closed());
       if (workers.length === 0) return Promise.reject(new DomainError('unavailable', 'face_engine_failed', 'The face engine has stopped.'));
-      if (queue.length >= config.maxQueue) return Promise.reject(faceErrors.busy(queue.length));
+      if (queue.lengthOf(opts.priority) >= config.maxQueue) return Promise.reject(faceErrors.busy(queue.length));
       return new Promise<FaceAnalysis>((resolve, reject) => {
-        queue.push({ id: nextId++, image, opts, resolve, reject });
+        queue.push(opts.priority, { id: nextId++, image, opts, resolve, reject });
         pump();
       });
     },
     async close() {
       closed = true;
-      for (const job of queue.splice(0)) job.reject(faceErrors.closed());
+      for (const job of queue.drain()) job.reject(faceErrors.closed());
       await Promise.all([...workers].map((w) => w.worker.terminate()));
     },
   };

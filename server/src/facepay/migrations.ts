@@ -26,4 +26,10 @@ CREATE TABLE face_pay_attempts (
 CREATE INDEX face_pay_attempts_intent ON face_pay_attempts (intent_id);
 `;
 
-export const facePayMigrations: Migration[] = [{ id: 'facepay/0001_attempts', sqlite: sql, postgres: sql }];
+// A challenge is answered once: the first capture stamps it, atomically, before any frame is analysed.
+const used = `ALTER TABLE face_pay_attempts ADD COLUMN challenge_used_at BIGINT;`;
+
+export const facePayMigrations: Migration[] = [
+  { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
+  { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
+];

@@ -33,7 +33,11 @@ export type CaptureVerdict =
 export interface FaceCheck {
   issueChallenge(): ChallengeSpec;
   /** Quality, one face throughout, the challenge done as asked (the active liveness check); then one embedding. */
-  verify(challenge: ChallengeSpec, frames: readonly CaptureFrame[]): Promise<CaptureVerdict>;
+  /**
+   * `arrivedAt` (server clock, epoch ms) closes the challenge's window: when the answer arrived,
+   * or, for the digits' resend of an answer, when that answer first arrived.
+   */
+  verify(challenge: ChallengeSpec, frames: readonly CaptureFrame[], arrivedAt: number): Promise<CaptureVerdict>;
 }
 
 export type Identification =

@@ -13,6 +13,8 @@ export interface AttemptRow {
   challenge_kind: string | null;
   challenge_issued_at: number | null;
   challenge_expires_at: number | null;
+  /** when the challenge's answer arrived (it is answered once) */
+  challenge_used_at: number | null;
   expires_at: number;
   state: AttemptState;
   outcome: string | null;
@@ -26,7 +28,7 @@ export interface AttemptRow {
 
 const COLUMNS = [
   'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
-  'challenge_issued_at', 'challenge_expires_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'coupon_id',
+  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'coupon_id',
   'payment_id', 'created_at', 'updated_at',
 ] as const;
 
@@ -64,6 +66,12 @@ export class AttemptRepo {
       ...keys.map((k) => patch[k] ?? null),
       ...from,
     ]);
+    return r.changes === 1;
+  }
+
+  /** Marks the attempt's challenge answered; false when an earlier request already did (one answer per challenge). */
+  async useChallenge(id: string, at: number): Promise<boolean> {
+    const r = await this.db.execute('UPDATE face_pay_attempts SET challenge_used_at = $2 WHERE id = $1 AND challenge_used_at IS NULL', [id, at]);
     return r.changes === 1;
   }
 

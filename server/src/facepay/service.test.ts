@@ -19,6 +19,8 @@ function world() {
     intents: new Map([['pi_1', { id: 'pi_1', amount: 1500, currency: 'EUR', status: 'requires_face', merchantId: 'mer_1' }]]),
     payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[] }>(),
     digitsAsked: [] as (string | undefined)[],
+    verified: 0,
+    arrivals: [] as number[],
   };
   const checkout: Checkout = {
     async intent(id, t) {
@@ -50,7 +52,13 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
       attempts: new AttemptRepo(getDb()),
       face: {
         issueChallenge: () => ({ id: ids.next('ch'), kind: 'turn_left', issuedAt: clock.now().getTime(), expiresAt: clock.now().getTime() + 10_000 }),
-        verify: async () => w.state.verdict,
+        verify: async (_c, _f, arrivedAt) => {
+          w.state.verified++;
+          w.state.arrivals.push(arrivedAt);
+          // A real check takes a while: two racing requests both get this far unless the challenge is used up first.
+          await new Promise((r) => setTimeout(r, 5));
+          return w.state.verdict;
+        },
       },
       gallery: {
         identify: async (_p, _m, opts) => {
@@ -131,6 +139,32 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal((await service.capture(terminal, b.attemptId, frames)).outcome, 'retry');
   });
 
+  test('a challenge is answered once: a second or racing capture is refused 409 challenge_used before any face work', async () => {
+    const { service, state } = setup();
+    state.verdict = { ok: false, liveness: false, code: 'face_blurred', message: 'Hold still.' };
+    const a = await service.challenge(terminal, 'pi_1');
+    const raced = await Promise.allSettled([service.capture(terminal, a.attemptId, frames), service.capture(terminal, a.attemptId, frames)]);
+    assert.equal(raced.filter((r) => r.status === 'fulfilled').length, 1);
+    const refused = raced.find((r) => r.status === 'rejected');
+    assert.equal((refused as PromiseRejectedResult).reason.code, 'challenge_used');
+    assert.equal((refused as PromiseRejectedResult).reason.kind, 'conflict');
+    // The retry answer left the attempt open, yet its challenge is spent: a new one is needed.
+    await assert.rejects(service.capture(terminal, a.attemptId, frames), { code: 'challenge_used' });
+    assert.equal(state.verified, 1);
+  });
+
+  test("the digits' resend is judged on the window of the answer it repeats, not on its own late arrival", async () => {
+    const { service, state, clock } = setup();
+    state.identify = (digits) => (digits === undefined ? { outcome: 'ambiguous' } : { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    clock.advance(3_000);
+    const first = clock.now().getTime();
+    assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'ambiguous');
+    clock.advance(30_000);
+    assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '4321' })).outcome, 'match');
+    assert.deepEqual(state.arrivals, [first, first]);
+  });
+
   test('face pay switched off, unknown faces and the shopper limit', async () => {
     const { service, state } = setup();
     state.identify = () => ({ outcome: 'no_match' });
@@ -158,7 +192,7 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     const { service } = setup();
     const { attemptId } = await service.challenge(terminal, 'pi_1');
     await assert.rejects(service.capture(terminal, attemptId, []), { code: 'frames_invalid' });
-    await assert.rejects(service.capture(terminal, attemptId, Array(13).fill(frames[0])), { code: 'frames_invalid' });
+    await assert.rejects(service.capture(terminal, attemptId, Array(151).fill(frames[0])), { code: 'frames_invalid' });
     await assert.rejects(service.capture(terminal, attemptId, [{ at: 1, image: new Uint8Array(600 * 1024) }]), { code: 'frame_too_large' });
     await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '12a4' }), { code: 'digits_invalid' });
   });

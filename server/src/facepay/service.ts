@@ -39,7 +39,7 @@ export interface PaymentOutcome {
 }
 
 export interface FacePayLimits {
-  /** Frames per capture: the challenge needs a short sequence, and each frame costs a model run. */
+  /** Frames per capture: the challenge needs a dense stream (10 a second), and each frame costs a model run. */
   maxFrames: number;
   maxFrameBytes: number;
   /** How long after the challenge the attempt may still be confirmed. */
@@ -48,7 +48,7 @@ export interface FacePayLimits {
 }
 
 export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
-  maxFrames: 12,
+  maxFrames: 150,
   maxFrameBytes: 512 * 1024,
   attemptTtlMs: 3 * 60 * 1000,
   digitsTries: 2,
@@ -102,6 +102,7 @@ export function createFacePayService(deps: FacePayDeps) {
       challenge_kind: null,
       challenge_issued_at: null,
       challenge_expires_at: null,
+      challenge_used_at: null,
       expires_at: t + limits.attemptTtlMs,
       outcome: null,
       shopper_id: null,
@@ -161,10 +162,17 @@ export function createFacePayService(deps: FacePayDeps) {
       if (a.challenge_id === null || a.challenge_kind === null || a.challenge_issued_at === null || a.challenge_expires_at === null)
         throw new DomainError('conflict', 'attempt_not_ready', 'This attempt has no challenge.');
       const triesLeft = digits === undefined ? a.digits_tries_left : a.digits_tries_left - 1;
+      // The first answer uses the challenge up, whatever it turns out to be: a second request with
+      // other frames (a replay, a retry of a forged answer) never reaches the face engine. The
+      // digits' request resends the frames of the answer that passed, in the attempt's next state.
+      const arrivedAt = digits === undefined ? now() : (a.challenge_used_at ?? now());
+      if (digits === undefined && !(await attempts.useChallenge(a.id, arrivedAt)))
+        throw new DomainError('conflict', 'challenge_used', 'This face check was already answered: start again.');
 
       const verdict = await face.verify(
         { id: a.challenge_id, kind: a.challenge_kind as ChallengeKind, issuedAt: a.challenge_issued_at, expiresAt: a.challenge_expires_at },
         frames,
+        arrivedAt,
       );
       if (!verdict.ok) {
         if (verdict.liveness) {

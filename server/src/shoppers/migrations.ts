@@ -45,4 +45,18 @@ CREATE TABLE shopper_events (
 CREATE INDEX shopper_events_shopper ON shopper_events (shopper_id, at);
 `;
 
-export const shopperMigrations: Migration[] = [{ id: 'shoppers/0001_accounts', sqlite: tables, postgres: tables }];
+// Every enrolment answer, by its challenge: a challenge is answered once (the primary key decides,
+// atomically), and the answers of the last hour bound how often a shopper may make the engine work.
+const answers = `
+CREATE TABLE shopper_enrolment_answers (
+  challenge_id TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL REFERENCES shoppers(id) ON DELETE CASCADE,
+  at BIGINT NOT NULL
+);
+CREATE INDEX shopper_enrolment_answers_shopper ON shopper_enrolment_answers (shopper_id, at);
+`;
+
+export const shopperMigrations: Migration[] = [
+  { id: 'shoppers/0001_accounts', sqlite: tables, postgres: tables },
+  { id: 'shoppers/0002_enrolment_answers', sqlite: answers, postgres: answers },
+];

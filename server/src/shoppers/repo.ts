@@ -135,6 +135,27 @@ export class ShopperRepo {
     return rows[0]?.shopper_id;
   }
 
+  /**
+   * Records the answer to an enrolment challenge; false when it was answered before. Answers older
+   * than `forgetBefore` are no longer needed (their challenges expired long ago) and go.
+   */
+  async useEnrolmentChallenge(challengeId: string, shopperId: string, at: number, forgetBefore: number): Promise<boolean> {
+    await this.db.execute('DELETE FROM shopper_enrolment_answers WHERE shopper_id = $1 AND at < $2', [shopperId, forgetBefore]);
+    const r = await this.db.execute(
+      'INSERT INTO shopper_enrolment_answers (challenge_id, shopper_id, at) VALUES ($1, $2, $3) ON CONFLICT (challenge_id) DO NOTHING',
+      [challengeId, shopperId, at],
+    );
+    return r.changes === 1;
+  }
+
+  async enrolmentAnswersSince(shopperId: string, since: number): Promise<number> {
+    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM shopper_enrolment_answers WHERE shopper_id = $1 AND at >= $2', [
+      shopperId,
+      since,
+    ]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async insertEvent(id: string, shopperId: string, type: string, at: number): Promise<void> {
     await this.db.execute('INSERT INTO shopper_events (id, shopper_id, type, at) VALUES ($1, $2, $3, $4)', [id, shopperId, type, at]);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ManualClock, seededRandom, sequentialIds } from '../platform/index.ts';
+import { ManualClock, seededRandom, sequentialIds, type DomainError } from '../platform/index.ts';
 import { describeEachDb } from '../storage/testing.ts';
 import { createShopperService, FACE_PAY_CONSENT, maskName, type FaceTemplatePort } from './index.ts';
 import { ShopperRepo } from './repo.ts';
@@ -187,13 +187,14 @@ describeEachDb('shopper enrolment from camera frames', shopperMigrations, (getDb
   const faces = fakeFaces();
   const seen: { kind: string; frames: number }[] = [];
   let answer: 'ok' | 'fail' = 'ok';
+  let issued = 0;
   const random = seededRandom(99);
   const service = () =>
     createShopperService({
       repo: new ShopperRepo(getDb()),
       faces: faces.port,
       enrolment: {
-        issueChallenge: () => ({ id: 'chl_1', kind: 'blink', issuedAt: clock.now().getTime(), expiresAt: clock.now().getTime() + 10_000 }),
+        issueChallenge: () => ({ id: `chl_${++issued}`, kind: 'blink', issuedAt: clock.now().getTime(), expiresAt: clock.now().getTime() + 10_000 }),
         async templatesFor(challenge, frames) {
           seen.push({ kind: challenge.kind, frames: frames.length });
           return answer === 'ok'
@@ -238,5 +239,36 @@ describeEachDb('shopper enrolment from camera frames', shopperMigrations, (getDb
     await assert.rejects(s.enrolFromFrames(shopper.id, c.token, frames), { code: 'challenge_motion_missing' });
     answer = 'ok';
     assert.equal(faces.enrolled.has(shopper.id), false);
+  });
+
+  test('an enrolment challenge is answered once, even by racing requests, before any face work', async () => {
+    const s = service();
+    const { shopper } = await s.signUp({ email: 'enrol4@example.com', password: 'correct horse', name: 'Jo' });
+    await s.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    const c = await s.issueEnrolmentChallenge(shopper.id);
+    const before = seen.length;
+    const raced = await Promise.allSettled([s.enrolFromFrames(shopper.id, c.token, frames), s.enrolFromFrames(shopper.id, c.token, frames)]);
+    assert.equal(raced.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.equal(((raced.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as DomainError).code, 'challenge_used');
+    await assert.rejects(s.enrolFromFrames(shopper.id, c.token, frames), { code: 'challenge_used', kind: 'conflict' });
+    assert.equal(seen.length - before, 1);
+  });
+
+  test('enrolment is limited per shopper: the eleventh answer in an hour is refused busy, another shopper is not affected', async () => {
+    const s = service();
+    const { shopper } = await s.signUp({ email: 'enrol5@example.com', password: 'correct horse', name: 'Kit' });
+    const { shopper: other } = await s.signUp({ email: 'enrol6@example.com', password: 'correct horse', name: 'Lou' });
+    await s.acceptFacePayConsent(shopper.id, FACE_PAY_CONSENT.version);
+    await s.acceptFacePayConsent(other.id, FACE_PAY_CONSENT.version);
+    for (let i = 0; i < 10; i++) await s.enrolFromFrames(shopper.id, (await s.issueEnrolmentChallenge(shopper.id)).token, frames);
+    const before = seen.length;
+    await assert.rejects(s.enrolFromFrames(shopper.id, (await s.issueEnrolmentChallenge(shopper.id)).token, frames), {
+      code: 'enrolment_rate_limited',
+      kind: 'busy',
+    });
+    assert.equal(seen.length, before);
+    await s.enrolFromFrames(other.id, (await s.issueEnrolmentChallenge(other.id)).token, frames);
+    clock.advance(61 * 60 * 1000);
+    await s.enrolFromFrames(shopper.id, (await s.issueEnrolmentChallenge(shopper.id)).token, frames);
   });
 });

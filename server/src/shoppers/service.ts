@@ -77,7 +77,11 @@ export interface ShopperServiceDeps {
   scryptCost?: ScryptCost;
   sessionTtlMs?: number;
   payCodeTtlMs?: number;
+  /** Enrolment answers a shopper may send per window (each costs the face engine a whole sequence). */
+  enrolmentLimit?: { count: number; windowMs: number };
 }
+
+export const DEFAULT_ENROLMENT_LIMIT = { count: 10, windowMs: 60 * 60 * 1000 };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 10;
@@ -270,6 +274,17 @@ export function createShopperService(deps: ShopperServiceDeps) {
     async enrolFromFrames(shopperId: string, token: string, frames: readonly { at: number; image: Uint8Array }[]): Promise<Shopper> {
       if (deps.enrolment === undefined) throw new DomainError('unavailable', 'enrolment_unavailable', 'Face enrolment is not available here.');
       const challenge = openChallenge(shopperId, token);
+      // Used up before any frame is analysed, whatever the answer turns out to be; the count is made
+      // after this answer is recorded, so racing requests all see each other.
+      const limit = deps.enrolmentLimit ?? DEFAULT_ENROLMENT_LIMIT;
+      const at = clock.now().getTime();
+      if (!(await repo.useEnrolmentChallenge(challenge.id, shopperId, at, at - limit.windowMs)))
+        throw new DomainError('conflict', 'challenge_used', 'This face check was already answered: start again.');
+      if ((await repo.enrolmentAnswersSince(shopperId, at - limit.windowMs)) > limit.count)
+        throw new DomainError('busy', 'enrolment_rate_limited', `At most ${limit.count} face enrolments in ${Math.round(limit.windowMs / 60_000)} minutes: try again later.`, {
+          limit: limit.count,
+          window_ms: limit.windowMs,
+        });
       const result = await deps.enrolment.templatesFor(challenge, frames);
       if (!result.ok) throw new DomainError('unprocessable', result.code, result.message);
       return service.enrolFace(shopperId, result.templates);

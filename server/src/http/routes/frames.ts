@@ -5,7 +5,8 @@
  */
 import { DomainError } from '../../platform/index.ts';
 
-export const MAX_FRAMES = 12;
+/** A dense answer: 10 to 15 frames a second through a challenge of up to 10 s (see docs/device-protocol.md). */
+export const MAX_FRAMES = 150;
 
 export const framesSchema = {
   sent_at: { type: 'integer', minimum: 0, description: 'Client clock, epoch ms, when the request was sent.' },
