@@ -67,6 +67,20 @@ export class AttemptRepo {
     return r.changes === 1;
   }
 
+  /**
+   * Takes one digit try from an attempt waiting for the digits, in one conditional UPDATE, and
+   * returns how many tries remain after it, or undefined when none was left. Concurrent guesses
+   * each need their own row change, so together they can never evaluate more than the attempt allows.
+   */
+  async takeDigitsTry(id: string, at: number): Promise<number | undefined> {
+    const rows = await this.db.query<{ digits_tries_left: number }>(
+      `UPDATE face_pay_attempts SET digits_tries_left = digits_tries_left - 1, updated_at = $2
+       WHERE id = $1 AND state = 'ask_digits' AND digits_tries_left > 0 RETURNING digits_tries_left`,
+      [id, at],
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].digits_tries_left);
+  }
+
   /** Paid attempts per time bucket and method (face or pay code), for the merchant dashboard. */
   async paidByMethod(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; method: string; count: number }[]> {
     const rows = await this.db.query<{ b: number; method: string; n: number }>(

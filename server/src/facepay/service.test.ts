@@ -115,6 +115,33 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     await assert.rejects(service.confirm(terminal, attemptId, { paymentId: 'pay_1' }), { code: 'attempt_not_ready' });
   });
 
+  test('50 concurrent wrong digit guesses on one attempt are evaluated at most as often as it allows', async () => {
+    const { service, state } = setup();
+    state.identify = () => ({ outcome: 'ambiguous' });
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, attemptId, frames);
+    const guesses = Array.from({ length: 50 }, (_, i) => String(1000 + i));
+    await Promise.allSettled(guesses.map((g) => service.capture(terminal, attemptId, frames, { phoneLast4: g })));
+    assert.equal(state.digitsAsked.filter((d) => d !== undefined).length, 2);
+    await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '4321' }), { code: 'attempt_not_ready' });
+  });
+
+  test('7 wrong digits and the right ones sent together never match beyond the allowance', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { service, state } = setup();
+      state.identify = (digits) => (digits === '4321' ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 } : { outcome: 'ambiguous' });
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      await service.capture(terminal, attemptId, frames);
+      const guesses = ['1111', '2222', '3333', '5555', '6666', '7777', '8888', '4321'];
+      const results = await Promise.allSettled(guesses.map((g) => service.capture(terminal, attemptId, frames, { phoneLast4: g })));
+      const evaluated = state.digitsAsked.filter((d) => d !== undefined);
+      assert.ok(evaluated.length <= 2, `evaluated ${evaluated.length}`);
+      const matched = results.some((r) => r.status === 'fulfilled' && r.value.outcome === 'match');
+      // A match is only possible when the right guess was one of the tries the attempt allows.
+      assert.equal(matched, evaluated.includes('4321'));
+    }
+  });
+
   test('liveness failure refuses the attempt; a blurred face may try again', async () => {
     const { service, state } = setup();
     state.verdict = { ok: false, liveness: true, code: 'challenge_failed', message: 'The head did not turn.' };

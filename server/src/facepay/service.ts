@@ -160,7 +160,6 @@ export function createFacePayService(deps: FacePayDeps) {
         throw new DomainError('conflict', 'attempt_not_ready', digits === undefined ? 'This attempt has already been decided.' : 'Digits are not expected now.');
       if (a.challenge_id === null || a.challenge_kind === null || a.challenge_issued_at === null || a.challenge_expires_at === null)
         throw new DomainError('conflict', 'attempt_not_ready', 'This attempt has no challenge.');
-      const triesLeft = digits === undefined ? a.digits_tries_left : a.digits_tries_left - 1;
 
       const verdict = await face.verify(
         { id: a.challenge_id, kind: a.challenge_kind as ChallengeKind, issuedAt: a.challenge_issued_at, expiresAt: a.challenge_expires_at },
@@ -175,6 +174,18 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'retry', code: verdict.code, message: verdict.message };
       }
 
+      // The try is taken before the gallery sees the digits, atomically: a burst of guesses sent
+      // together on one attempt is evaluated at most as many times as the attempt allows.
+      let triesLeft = a.digits_tries_left;
+      if (digits !== undefined) {
+        const left = await attempts.takeDigitsTry(a.id, now());
+        if (left === undefined) {
+          await attempts.transition(a.id, ['ask_digits'], { state: 'refused', outcome: 'no_match', updated_at: now() });
+          return { outcome: 'no_match' };
+        }
+        triesLeft = left;
+      }
+
       const found = await gallery.identify(verdict.embedding, verdict.model, digits === undefined ? {} : { phoneLast4: digits });
       if (found.outcome !== 'match') {
         if (found.outcome === 'ambiguous' || (digits !== undefined && triesLeft > 0)) {
@@ -182,7 +193,8 @@ export function createFacePayService(deps: FacePayDeps) {
             await move(a, [expected], { state: 'refused', outcome: 'no_match' });
             return { outcome: 'no_match' };
           }
-          await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft });
+          // With digits the try is already taken; without, the attempt now waits for the digits.
+          if (digits === undefined) await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft });
           return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: 'look_alike' };
         }
         await move(a, [expected], { state: 'refused', outcome: 'no_match' });
@@ -205,7 +217,7 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'limit' };
       }
       const offer = await checkout.offers(terminal, shopper.id, { amount: intent.amount, currency: intent.currency });
-      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null, digits_tries_left: triesLeft });
+      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null });
       return {
         outcome: 'match',
         attemptId: a.id,
