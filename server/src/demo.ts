@@ -89,6 +89,7 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
     shoppers: {
       get: async (id) => ({ id, maskedName: 'Demo shopper', facePayEnabled: true, perPaymentLimit: null }),
       redeemPayCode: async () => seen.shopper,
+      lockFacePay: async () => {},
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
     clock,

@@ -26,4 +26,21 @@ CREATE TABLE face_pay_attempts (
 CREATE INDEX face_pay_attempts_intent ON face_pay_attempts (intent_id);
 `;
 
-export const facePayMigrations: Migration[] = [{ id: 'facepay/0001_attempts', sqlite: sql, postgres: sql }];
+// One row per wrong second factor (phone digits, later the PIN) charged to a shopper: the
+// lockout counts them across attempts and terminals, so new attempts do not bring new tries.
+const failures = `
+CREATE TABLE face_pay_failures (
+  id TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL,
+  attempt_id TEXT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  factor TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX face_pay_failures_shopper ON face_pay_failures (shopper_id, at);
+`;
+
+export const facePayMigrations: Migration[] = [
+  { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
+  { id: 'facepay/0002_failures', sqlite: failures, postgres: failures },
+];

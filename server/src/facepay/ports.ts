@@ -37,7 +37,11 @@ export interface FaceCheck {
 
 export type Identification =
   | { outcome: 'match'; shopperId: string; falseMatchProbability: number }
-  | { outcome: 'ambiguous' }
+  /**
+   * `candidates` are the shoppers the face could be, when the gallery names them: wrong digits are
+   * charged to each of them, so guessing across attempts reaches the lockout.
+   */
+  | { outcome: 'ambiguous'; candidates?: string[] }
   | { outcome: 'no_match' };
 
 export interface Identifier {
@@ -54,6 +58,11 @@ export interface ShopperView {
 
 export interface ShopperDirectory {
   get(shopperId: string): Promise<ShopperView | undefined>;
+  /**
+   * Too many wrong second factors: face pay stays off for this shopper until they switch it on again
+   * in the portal, and they are told in their inbox. Idempotent.
+   */
+  lockFacePay(shopperId: string, reason: { code: 'too_many_wrong_factors'; failures: number; merchantId: string }): Promise<void>;
   /** The shopper behind a one-time pay code; throws `pay_code_invalid`. */
   redeemPayCode(code: string): Promise<string>;
 }

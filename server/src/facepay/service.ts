@@ -45,6 +45,9 @@ export interface FacePayLimits {
   /** How long after the challenge the attempt may still be confirmed. */
   attemptTtlMs: number;
   digitsTries: number;
+  /** Wrong digits (or PINs) per shopper within `lockoutWindowMs` that lock their face pay. */
+  lockoutFailures: number;
+  lockoutWindowMs: number;
 }
 
 export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
@@ -52,6 +55,8 @@ export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
   maxFrameBytes: 512 * 1024,
   attemptTtlMs: 3 * 60 * 1000,
   digitsTries: 2,
+  lockoutFailures: 5,
+  lockoutWindowMs: 24 * 60 * 60 * 1000,
 };
 
 export interface FacePayDeps {
@@ -112,6 +117,16 @@ export function createFacePayService(deps: FacePayDeps) {
       updated_at: t,
       ...fields,
     };
+  }
+
+  /** One wrong second factor for this shopper; the fifth within the window locks their face pay. */
+  async function chargeFailure(shopperId: string, a: AttemptRow, factor: 'digits' | 'pin'): Promise<void> {
+    const t = now();
+    const failures = await attempts.recordFailure(
+      { id: ids.next('fpf'), shopper_id: shopperId, attempt_id: a.id, terminal_id: a.terminal_id, factor, at: t },
+      t - limits.lockoutWindowMs,
+    );
+    if (failures >= limits.lockoutFailures) await shoppers.lockFacePay(shopperId, { code: 'too_many_wrong_factors', failures, merchantId: a.merchant_id });
   }
 
   function validateFrames(frames: readonly CaptureFrame[]): void {
@@ -187,6 +202,12 @@ export function createFacePayService(deps: FacePayDeps) {
       }
 
       const found = await gallery.identify(verdict.embedding, verdict.model, digits === undefined ? {} : { phoneLast4: digits });
+      if (found.outcome !== 'match' && digits !== undefined) {
+        // The digits were wrong for whoever the face could be: charge it to them across attempts.
+        const charged = new Set<string>(found.outcome === 'ambiguous' ? found.candidates ?? [] : []);
+        if (a.shopper_id !== null) charged.add(a.shopper_id);
+        for (const shopperId of charged) await chargeFailure(shopperId, a, 'digits');
+      }
       if (found.outcome !== 'match') {
         if (found.outcome === 'ambiguous' || (digits !== undefined && triesLeft > 0)) {
           if (triesLeft <= 0) {
@@ -213,7 +234,8 @@ export function createFacePayService(deps: FacePayDeps) {
       const intent = await checkout.intent(a.intent_id, terminal);
       // Above the shopper's own limit the digits are the second factor.
       if (digits === undefined && shopper.perPaymentLimit !== null && intent.amount > shopper.perPaymentLimit) {
-        await move(a, [expected], { state: 'ask_digits' });
+        // The shopper is known here, so wrong digits from now on count towards their lockout.
+        await move(a, [expected], { state: 'ask_digits', shopper_id: shopper.id });
         return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'limit' };
       }
       const offer = await checkout.offers(terminal, shopper.id, { amount: intent.amount, currency: intent.currency });
