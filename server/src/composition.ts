@@ -233,6 +233,19 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
+      // Locked means switched off: the shopper unlocks by switching face pay on again in the portal.
+      lockFacePay: async (id, reason) => {
+        const s = await shoppers.get(id).catch(() => undefined);
+        if (s === undefined || !s.facePayEnabled) return;
+        await shoppers.updateSettings(id, { facePayEnabled: false });
+        await marketing.addNotice({
+          shopperId: id,
+          merchantId: reason.merchantId,
+          title: 'Face pay is locked',
+          body: `Someone entered the wrong digits or PIN for you ${reason.failures} times within a day, so face pay is off. Switch it on again in Face pay if this was you.`,
+          at: clock.now().getTime(),
+        });
+      },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
     clock,

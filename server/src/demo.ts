@@ -90,6 +90,7 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
       get: async (id) => ({ id, maskedName: 'Demo shopper', facePayEnabled: true, perPaymentLimit: null }),
       payCodeShopper: async () => seen.shopper,
       usePayCode: async () => {},
+      lockFacePay: async () => {},
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
     clock,

@@ -29,7 +29,22 @@ CREATE INDEX face_pay_attempts_intent ON face_pay_attempts (intent_id);
 // A challenge is answered once: the first capture stamps it, atomically, before any frame is analysed.
 const used = `ALTER TABLE face_pay_attempts ADD COLUMN challenge_used_at BIGINT;`;
 
+// One row per wrong second factor (phone digits, later the PIN) charged to a shopper: the
+// lockout counts them across attempts and terminals, so new attempts do not bring new tries.
+const failures = `
+CREATE TABLE face_pay_failures (
+  id TEXT PRIMARY KEY,
+  shopper_id TEXT NOT NULL,
+  attempt_id TEXT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  factor TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX face_pay_failures_shopper ON face_pay_failures (shopper_id, at);
+`;
+
 export const facePayMigrations: Migration[] = [
   { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
   { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
+  { id: 'facepay/0003_failures', sqlite: failures, postgres: failures },
 ];

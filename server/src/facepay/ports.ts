@@ -42,7 +42,11 @@ export interface FaceCheck {
 
 export type Identification =
   | { outcome: 'match'; shopperId: string; falseMatchProbability: number }
-  | { outcome: 'ambiguous' }
+  /**
+   * `candidates` are the shoppers the face could be, when the gallery names them: wrong digits are
+   * charged to each of them, so guessing across attempts reaches the lockout.
+   */
+  | { outcome: 'ambiguous'; candidates?: string[] }
   | { outcome: 'no_match' };
 
 export interface Identifier {
@@ -66,6 +70,11 @@ export interface ShopperDirectory {
    * commits leaves it unused; throws `pay_code_invalid` when it is used, expired or another shopper's.
    */
   usePayCode(tx: SqlExecutor, code: string, shopperId: string): Promise<void>;
+  /**
+   * Too many wrong second factors: face pay stays off for this shopper until they switch it on again
+   * in the portal, and they are told in their inbox. Idempotent.
+   */
+  lockFacePay(shopperId: string, reason: { code: 'too_many_wrong_factors'; failures: number; merchantId: string }): Promise<void>;
 }
 
 export interface TerminalRef {

@@ -75,6 +75,30 @@ export class AttemptRepo {
     return r.changes === 1;
   }
 
+  /**
+   * Takes one digit try from an attempt waiting for the digits, in one conditional UPDATE, and
+   * returns how many tries remain after it, or undefined when none was left. Concurrent guesses
+   * each need their own row change, so together they can never evaluate more than the attempt allows.
+   */
+  async takeDigitsTry(id: string, at: number): Promise<number | undefined> {
+    const rows = await this.db.query<{ digits_tries_left: number }>(
+      `UPDATE face_pay_attempts SET digits_tries_left = digits_tries_left - 1, updated_at = $2
+       WHERE id = $1 AND state = 'ask_digits' AND digits_tries_left > 0 RETURNING digits_tries_left`,
+      [id, at],
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].digits_tries_left);
+  }
+
+  /** Records one wrong second factor charged to a shopper and returns how many they have had since `since`, this one included. */
+  async recordFailure(row: { id: string; shopper_id: string; attempt_id: string; terminal_id: string; factor: 'digits' | 'pin'; at: number }, since: number): Promise<number> {
+    await this.db.execute(
+      'INSERT INTO face_pay_failures (id, shopper_id, attempt_id, terminal_id, factor, at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [row.id, row.shopper_id, row.attempt_id, row.terminal_id, row.factor, row.at],
+    );
+    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2', [row.shopper_id, since]);
+    return Number(r[0]?.n ?? 0);
+  }
+
   /** Paid attempts per time bucket and method (face or pay code), for the merchant dashboard. */
   async paidByMethod(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; method: string; count: number }[]> {
     const rows = await this.db.query<{ b: number; method: string; n: number }>(

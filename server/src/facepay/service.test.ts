@@ -21,6 +21,7 @@ function world() {
     digitsAsked: [] as (string | undefined)[],
     verified: 0,
     arrivals: [] as number[],
+    locked: [] as string[],
   };
   const checkout: Checkout = {
     async intent(id, t) {
@@ -77,6 +78,11 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
           if (w.state.payCodes.get(code) !== shopperId) throw new DomainError('unprocessable', 'pay_code_invalid', 'no');
           w.state.payCodes.delete(code);
         },
+        lockFacePay: async (id) => {
+          w.state.locked.push(id);
+          const s = w.state.shoppers.get(id);
+          if (s) w.state.shoppers.set(id, { ...s, facePayEnabled: false });
+        },
       },
       checkout: w.checkout,
       clock,
@@ -126,6 +132,74 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
     assert.deepEqual(await service.capture(terminal, attemptId, frames, { phoneLast4: '2222' }), { outcome: 'no_match' });
     await assert.rejects(service.confirm(terminal, attemptId, { paymentId: 'pay_1' }), { code: 'attempt_not_ready' });
+  });
+
+  test('50 concurrent wrong digit guesses on one attempt are evaluated at most as often as it allows', async () => {
+    const { service, state } = setup();
+    state.identify = () => ({ outcome: 'ambiguous' });
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, attemptId, frames);
+    const guesses = Array.from({ length: 50 }, (_, i) => String(1000 + i));
+    await Promise.allSettled(guesses.map((g) => service.capture(terminal, attemptId, frames, { phoneLast4: g })));
+    assert.equal(state.digitsAsked.filter((d) => d !== undefined).length, 2);
+    await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '4321' }), { code: 'attempt_not_ready' });
+  });
+
+  test('7 wrong digits and the right ones sent together never match beyond the allowance', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { service, state } = setup();
+      state.identify = (digits) => (digits === '4321' ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 } : { outcome: 'ambiguous' });
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      await service.capture(terminal, attemptId, frames);
+      const guesses = ['1111', '2222', '3333', '5555', '6666', '7777', '8888', '4321'];
+      const results = await Promise.allSettled(guesses.map((g) => service.capture(terminal, attemptId, frames, { phoneLast4: g })));
+      const evaluated = state.digitsAsked.filter((d) => d !== undefined);
+      assert.ok(evaluated.length <= 2, `evaluated ${evaluated.length}`);
+      const matched = results.some((r) => r.status === 'fulfilled' && r.value.outcome === 'match');
+      // A match is only possible when the right guess was one of the tries the attempt allows.
+      // (It may still lose the race to a wrong guess that spent the last try: that refuses the attempt.)
+      if (matched) assert.ok(evaluated.includes('4321'));
+    }
+  });
+
+  test('five wrong digits for one shopper within a day, across attempts, lock their face pay', async () => {
+    const { service, state, clock } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 } : { outcome: 'no_match' });
+    const wrong = async () => {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      const d = await service.capture(terminal, attemptId, frames);
+      assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
+      await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
+      await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
+    };
+    await wrong();
+    await wrong();
+    assert.deepEqual(state.locked, []);
+    // Failures older than a day no longer count.
+    clock.advance(25 * 60 * 60 * 1000);
+    await wrong();
+    await wrong();
+    assert.deepEqual(state.locked, []);
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, attemptId, frames);
+    await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
+    assert.deepEqual(state.locked, ['shp_a']);
+    assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
+  });
+
+  test('wrong digits on a look-alike are charged to each candidate the gallery names', async () => {
+    const { service, state } = setup();
+    state.identify = () => ({ outcome: 'ambiguous', candidates: ['shp_lookalike'] });
+    for (let i = 0; i < 3; i++) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      await service.capture(terminal, attemptId, frames);
+      await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
+      await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
+      // Two wrong guesses per attempt: the fifth, in the third attempt, locks.
+      assert.equal(state.locked.length > 0, i === 2);
+    }
+    assert.ok(state.locked.every((id) => id === 'shp_lookalike'));
   });
 
   test('liveness failure refuses the attempt; a blurred face may try again', async () => {

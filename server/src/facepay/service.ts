@@ -45,6 +45,9 @@ export interface FacePayLimits {
   /** How long after the challenge the attempt may still be confirmed. */
   attemptTtlMs: number;
   digitsTries: number;
+  /** Wrong digits (or PINs) per shopper within `lockoutWindowMs` that lock their face pay. */
+  lockoutFailures: number;
+  lockoutWindowMs: number;
 }
 
 export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
@@ -52,6 +55,8 @@ export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
   maxFrameBytes: 512 * 1024,
   attemptTtlMs: 3 * 60 * 1000,
   digitsTries: 2,
+  lockoutFailures: 5,
+  lockoutWindowMs: 24 * 60 * 60 * 1000,
 };
 
 export interface FacePayDeps {
@@ -115,6 +120,16 @@ export function createFacePayService(deps: FacePayDeps) {
     };
   }
 
+  /** One wrong second factor for this shopper; the fifth within the window locks their face pay. */
+  async function chargeFailure(shopperId: string, a: AttemptRow, factor: 'digits' | 'pin'): Promise<void> {
+    const t = now();
+    const failures = await attempts.recordFailure(
+      { id: ids.next('fpf'), shopper_id: shopperId, attempt_id: a.id, terminal_id: a.terminal_id, factor, at: t },
+      t - limits.lockoutWindowMs,
+    );
+    if (failures >= limits.lockoutFailures) await shoppers.lockFacePay(shopperId, { code: 'too_many_wrong_factors', failures, merchantId: a.merchant_id });
+  }
+
   function validateFrames(frames: readonly CaptureFrame[]): void {
     if (frames.length < 1 || frames.length > limits.maxFrames)
       throw new DomainError('invalid', 'frames_invalid', `Send between 1 and ${limits.maxFrames} frames.`);
@@ -161,7 +176,6 @@ export function createFacePayService(deps: FacePayDeps) {
         throw new DomainError('conflict', 'attempt_not_ready', digits === undefined ? 'This attempt has already been decided.' : 'Digits are not expected now.');
       if (a.challenge_id === null || a.challenge_kind === null || a.challenge_issued_at === null || a.challenge_expires_at === null)
         throw new DomainError('conflict', 'attempt_not_ready', 'This attempt has no challenge.');
-      const triesLeft = digits === undefined ? a.digits_tries_left : a.digits_tries_left - 1;
       // The first answer uses the challenge up, whatever it turns out to be: a second request with
       // other frames (a replay, a retry of a forged answer) never reaches the face engine. The
       // digits' request resends the frames of the answer that passed, in the attempt's next state.
@@ -183,14 +197,33 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'retry', code: verdict.code, message: verdict.message };
       }
 
+      // The try is taken before the gallery sees the digits, atomically: a burst of guesses sent
+      // together on one attempt is evaluated at most as many times as the attempt allows.
+      let triesLeft = a.digits_tries_left;
+      if (digits !== undefined) {
+        const left = await attempts.takeDigitsTry(a.id, now());
+        if (left === undefined) {
+          await attempts.transition(a.id, ['ask_digits'], { state: 'refused', outcome: 'no_match', updated_at: now() });
+          return { outcome: 'no_match' };
+        }
+        triesLeft = left;
+      }
+
       const found = await gallery.identify(verdict.embedding, verdict.model, digits === undefined ? {} : { phoneLast4: digits });
+      if (found.outcome !== 'match' && digits !== undefined) {
+        // The digits were wrong for whoever the face could be: charge it to them across attempts.
+        const charged = new Set<string>(found.outcome === 'ambiguous' ? found.candidates ?? [] : []);
+        if (a.shopper_id !== null) charged.add(a.shopper_id);
+        for (const shopperId of charged) await chargeFailure(shopperId, a, 'digits');
+      }
       if (found.outcome !== 'match') {
         if (found.outcome === 'ambiguous' || (digits !== undefined && triesLeft > 0)) {
           if (triesLeft <= 0) {
             await move(a, [expected], { state: 'refused', outcome: 'no_match' });
             return { outcome: 'no_match' };
           }
-          await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft });
+          // With digits the try is already taken; without, the attempt now waits for the digits.
+          if (digits === undefined) await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft });
           return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: 'look_alike' };
         }
         await move(a, [expected], { state: 'refused', outcome: 'no_match' });
@@ -209,11 +242,12 @@ export function createFacePayService(deps: FacePayDeps) {
       const intent = await checkout.intent(a.intent_id, terminal);
       // Above the shopper's own limit the digits are the second factor.
       if (digits === undefined && shopper.perPaymentLimit !== null && intent.amount > shopper.perPaymentLimit) {
-        await move(a, [expected], { state: 'ask_digits' });
+        // The shopper is known here, so wrong digits from now on count towards their lockout.
+        await move(a, [expected], { state: 'ask_digits', shopper_id: shopper.id });
         return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'limit' };
       }
       const offer = await checkout.offers(terminal, shopper.id, { amount: intent.amount, currency: intent.currency });
-      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null, digits_tries_left: triesLeft });
+      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null });
       return {
         outcome: 'match',
         attemptId: a.id,

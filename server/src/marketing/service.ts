@@ -742,6 +742,25 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       return { messageId, recipients, muted };
     },
 
+    /** A notice to one shopper from the platform about their account (face pay locked, say), shown as a message. */
+    async addNotice(input: { shopperId: string; merchantId: string; title: string; body: string; at: number }): Promise<void> {
+      await repo.insertInbox({
+        id: ids.next('inb'),
+        shopper_id: input.shopperId,
+        merchant_id: input.merchantId,
+        kind: 'message',
+        title: input.title,
+        body: input.body,
+        coupon_id: null,
+        payment_id: null,
+        amount: null,
+        discount: 0,
+        currency: null,
+        created_at: input.at,
+        read_at: null,
+      });
+    },
+
     /** A receipt in the shopper's inbox (payments calls it once a payment settles); idempotent per payment. */
     async addReceipt(input: { shopperId: string; merchantId: string; merchantName: string; paymentId: string; amount: number; currency: string; discount?: number; at: number }): Promise<void> {
       const discount = input.discount ?? 0;
