@@ -14,7 +14,8 @@ import { DomainError } from '../platform/index.ts';
  * origin only (the placeholder and API reference pages carry one inline style block), WebAssembly
  * compilation for the on-device face detector (tfjs's wasm backend), workers from blobs (tfjs
  * starts its threads from one), camera frames drawn to canvases and read back as data: and blob:
- * images, and no framing by any other page.
+ * images, fetches of data: URLs (the face library's warm-up reads its sample image so), and no
+ * framing by any other page.
  */
 const CSP = {
   'default-src': ["'self'"],
@@ -23,7 +24,7 @@ const CSP = {
   'style-src': ["'self'", "'unsafe-inline'"],
   'img-src': ["'self'", 'data:', 'blob:'],
   'media-src': ["'self'", 'blob:'],
-  'connect-src': ["'self'"],
+  'connect-src': ["'self'", 'data:'],
   'font-src': ["'self'"],
   'object-src': ["'none'"],
   'base-uri': ["'self'"],
