@@ -198,7 +198,7 @@ export async function startFaceE2e(apps: string[]): Promise<FaceE2e> {
     FACEPAY_FACE: '1',
     FACEPAY_FACE_WORKERS: '2',
     FACEPAY_LOG_LEVEL: 'info',
-    FACEPAY_WEBHOOK_ALLOW_HTTP: '1',
+    FACEPAY_WEBHOOK_ALLOW_HTTP: '1', FACEPAY_WEBHOOK_ALLOW_PRIVATE: '1',
     FACEPAY_WEBHOOK_INTERVAL_MS: '200',
   });
   const platform = await createPlatform(config, {
