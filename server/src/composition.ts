@@ -10,7 +10,7 @@ import type { Config } from './config/index.ts';
 import { createDevicesService, DeviceRepo, deviceMigrations } from './devices/index.ts';
 import { buildApp, createIdempotencyStore, httpMigrations, type AppServices } from './http/index.ts';
 import { createLedger, createWallets, ledgerMigrations, topUpFundingSource } from './ledger/index.ts';
-import { createMerchantService, createWebhookService, merchantMigrations, type WebhookPoster } from './merchants/index.ts';
+import { createMerchantService, createWebhookService, merchantMigrations, type Resolver, type WebhookPoster } from './merchants/index.ts';
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
@@ -48,6 +48,8 @@ export interface PlatformOverrides {
   /** An already open database (tests); otherwise opened from the configuration. */
   db?: Db;
   webhookPoster?: WebhookPoster;
+  /** Host name resolution for webhook targets (tests simulate DNS answers). */
+  webhookResolver?: Resolver;
   logStream?: { write(line: string): void };
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
@@ -147,6 +149,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     random,
     allowInsecureUrls: config.webhookAllowHttp,
+    allowPrivateTargets: config.webhookAllowPrivate,
+    ...(overrides.webhookResolver ? { resolver: overrides.webhookResolver } : {}),
     ...(overrides.webhookPoster ? { poster: overrides.webhookPoster } : {}),
   });
   const payments = createPaymentService({

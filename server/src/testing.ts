@@ -21,7 +21,7 @@ export async function testPlatform(
   dialect: 'sqlite' | 'postgres',
   opts: { env?: Record<string, string>; overrides?: PlatformOverrides; file?: string; maxConnections?: number } = {},
 ): Promise<TestPlatform> {
-  const config: Config = loadConfig({ FACEPAY_LOG_LEVEL: 'silent', FACEPAY_WEBHOOK_ALLOW_HTTP: '1', FACEPAY_FACE: '0', FACEPAY_RATE_LIMITS: '0', ...opts.env });
+  const config: Config = loadConfig({ FACEPAY_LOG_LEVEL: 'silent', FACEPAY_WEBHOOK_ALLOW_HTTP: '1', FACEPAY_WEBHOOK_ALLOW_PRIVATE: '1', FACEPAY_FACE: '0', FACEPAY_RATE_LIMITS: '0', ...opts.env });
   const db = await freshDb(dialect, allMigrations, {
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),

@@ -23,6 +23,8 @@ export interface Config {
   webhookIntervalMs: number;
   /** Lets webhook endpoints use http:// (development only). */
   webhookAllowHttp: boolean;
+  /** Lets webhook endpoints target loopback, private and link-local addresses (tests and development only). */
+  webhookAllowPrivate: boolean;
   /** The URL printed for people to open; defaults to http://HOST:PORT. */
   publicUrl: string | undefined;
   /** Load the face engine and gallery (face payments, enrolment). Off in tests that do not need them. */
@@ -62,6 +64,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_LOG_LEVEL', default: 'info', about: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'FACEPAY_WEBHOOK_INTERVAL_MS', default: '1000', about: 'how often the webhook worker looks for work' },
   { name: 'FACEPAY_WEBHOOK_ALLOW_HTTP', default: '0', about: '1 lets webhook endpoints use plain http:// (development)' },
+  { name: 'FACEPAY_WEBHOOK_ALLOW_PRIVATE', default: '0', about: '1 lets webhook endpoints target loopback and private addresses (tests and development; never in production)' },
   { name: 'FACEPAY_PUBLIC_URL', default: '(unset)', about: 'the address printed for people to open, when behind a proxy' },
   { name: 'FACEPAY_FACE', default: '1', about: '0 starts without the face engine and gallery (no face payments or enrolment)' },
   { name: 'FACEPAY_FACE_WORKERS', default: '(cores)', about: 'face engine worker threads, one model set each' },
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     logLevel,
     webhookIntervalMs: int(env, 'FACEPAY_WEBHOOK_INTERVAL_MS', 1000, 10, 3_600_000),
     webhookAllowHttp: flag(env, 'FACEPAY_WEBHOOK_ALLOW_HTTP'),
+    webhookAllowPrivate: flag(env, 'FACEPAY_WEBHOOK_ALLOW_PRIVATE'),
     publicUrl: env.FACEPAY_PUBLIC_URL || undefined,
     faceEnabled: env.FACEPAY_FACE === undefined || env.FACEPAY_FACE === '' ? true : flag(env, 'FACEPAY_FACE'),
     faceWorkers: int(env, 'FACEPAY_FACE_WORKERS', availableParallelism(), 0, 64),

@@ -202,7 +202,7 @@ export async function startFaceE2e(apps: string[], opts: { challengeKinds?: ('tu
     FACEPAY_FACE: '1',
     FACEPAY_FACE_WORKERS: '2',
     FACEPAY_LOG_LEVEL: 'info',
-    FACEPAY_WEBHOOK_ALLOW_HTTP: '1',
+    FACEPAY_WEBHOOK_ALLOW_HTTP: '1', FACEPAY_WEBHOOK_ALLOW_PRIVATE: '1',
     FACEPAY_WEBHOOK_INTERVAL_MS: '200',
     // Every browser, terminal and helper shares 127.0.0.1; the limits have their own tests.
     FACEPAY_RATE_LIMITS: '0',

@@ -5,6 +5,7 @@ import { pageLimit, toPage } from './service.ts';
 import type { Page, PageQuery } from './types.ts';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent, WebhookPoster } from './webhook-types.ts';
 import { webhookRepo as repo } from './webhooks-repo.ts';
+import { guardedPoster, resolvePublic, systemResolver, type Resolver } from './url-guard.ts';
 
 export const SIGNATURE_HEADER = 'Facepay-Signature';
 
@@ -86,17 +87,17 @@ export interface WebhookDeps {
   retry?: Partial<RetryPolicy>;
   /** Allows http:// endpoints and loopback hosts (development and tests). */
   allowInsecureUrls?: boolean;
+  /** Allows targets on loopback, private and link-local addresses (tests and development only). */
+  allowPrivateTargets?: boolean;
+  /** Host name resolution, checked at creation and at each delivery; the system's DNS by default. */
+  resolver?: Resolver;
 }
-
-const fetchPoster: WebhookPoster = async (url, body, headers, timeoutMs) => {
-  const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  await res.arrayBuffer().catch(() => undefined);
-  return { status: res.status };
-};
 
 export function createWebhookService(deps: WebhookDeps): WebhookService {
   const { db, clock, ids, random } = deps;
-  const poster = deps.poster ?? fetchPoster;
+  const resolver = deps.resolver ?? systemResolver;
+  const allowPrivate = deps.allowPrivateTargets ?? false;
+  const poster = deps.poster ?? guardedPoster({ allowPrivate, resolver });
   const policy: RetryPolicy = { ...defaultRetry, ...deps.retry };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
@@ -112,6 +113,12 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       throw new DomainError('invalid', 'url_invalid', 'webhook urls must use https');
     }
     return u.toString();
+  }
+
+  async function checkTarget(url: unknown): Promise<string> {
+    const checked = checkUrl(url);
+    if (!allowPrivate) await resolvePublic(new URL(checked).hostname, resolver);
+    return checked;
   }
 
   async function dispatch(): Promise<number> {
@@ -224,12 +231,13 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       if (!Array.isArray(events) || events.length === 0 || events.some((t) => typeof t !== 'string' || !/^(\*|[a-z_]+(\.[a-z_]+)+)$/.test(t))) {
         throw new DomainError('invalid', 'events_invalid', 'events is a list of event types such as payment_intent.succeeded, or *');
       }
+      const url = await checkTarget(input.url);
       const bytes = random.bytes(24);
       const secret = `whsec_${bytes.toString('hex')}`;
       const endpoint: WebhookEndpoint = {
         id: ids.next('we'),
         merchantId,
-        url: checkUrl(input.url),
+        url,
         events,
         disabled: false,
         createdAt: clock.now().getTime(),
