@@ -24,4 +24,25 @@ CREATE TABLE funding_references (
 );
 `;
 
-export const fundingMigrations: Migration[] = [{ id: 'funding/0001_intents', sqlite: tables, postgres: tables }];
+// One row per credit entry of an imported statement, keyed by the bank's own id of the entry
+// (AcctSvcrRef, else statement id and entry number): importing a file again finds every row
+// already there and credits nothing. An entry without a known reference waits as `unmatched`.
+const statements = `
+CREATE TABLE funding_bank_entries (
+  entry_ref TEXT PRIMARY KEY,
+  statement_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  reference TEXT,
+  status TEXT NOT NULL,
+  intent_id TEXT,
+  booked_on TEXT,
+  imported_at BIGINT NOT NULL
+);
+CREATE INDEX funding_bank_entries_status ON funding_bank_entries (status);
+`;
+
+export const fundingMigrations: Migration[] = [
+  { id: 'funding/0001_intents', sqlite: tables, postgres: tables },
+  { id: 'funding/0002_bank_entries', sqlite: statements, postgres: statements },
+];

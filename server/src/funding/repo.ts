@@ -80,3 +80,24 @@ export async function shopperOfReference(x: SqlExecutor, reference: string): Pro
 export async function insertReference(x: SqlExecutor, shopperId: string, reference: string): Promise<void> {
   await x.execute('INSERT INTO funding_references (shopper_id, reference) VALUES ($1, $2) ON CONFLICT DO NOTHING', [shopperId, reference]);
 }
+
+export async function insertBankEntry(
+  x: SqlExecutor,
+  e: { entryRef: string; statementId: string; amount: number; currency: string; reference: string | null; status: string; intentId: string | null; bookedOn: string | null; at: number },
+): Promise<boolean> {
+  const r = await x.execute(
+    `INSERT INTO funding_bank_entries (entry_ref, statement_id, amount, currency, reference, status, intent_id, booked_on, imported_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+    [e.entryRef, e.statementId, e.amount, e.currency, e.reference, e.status, e.intentId, e.bookedOn, e.at],
+  );
+  return r.changes === 1;
+}
+
+export async function bankEntry(x: SqlExecutor, entryRef: string): Promise<{ status: string; intent_id: string | null } | null> {
+  const [r] = await x.query<{ status: string; intent_id: string | null }>('SELECT status, intent_id FROM funding_bank_entries WHERE entry_ref = $1', [entryRef]);
+  return r ?? null;
+}
+
+export async function unmatchedEntries(x: SqlExecutor): Promise<{ entry_ref: string; statement_id: string; amount: number | string; currency: string; reference: string | null }[]> {
+  return x.query("SELECT entry_ref, statement_id, amount, currency, reference FROM funding_bank_entries WHERE status = 'unmatched' ORDER BY entry_ref");
+}

@@ -1,6 +1,7 @@
 import { fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
 import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
+import { parseCamt } from './camt.ts';
 import { referenceBody, rfReference } from './reference.ts';
 import * as repo from './repo.ts';
 import type { FundingConfig, FundingIntent } from './types.ts';
@@ -26,6 +27,12 @@ export interface FundingService {
   /** The shopper's bank-transfer reference (ISO 11649 RF), made on first use. */
   paymentReference(shopperId: string): Promise<string>;
   shopperOfReference(reference: string): Promise<string | null>;
+  /**
+   * Imports a camt.053/camt.054 file: each booked credit with a known reference becomes a confirmed
+   * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
+   */
+  importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
+  unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
 }
 
 const DAY = 86_400_000;
@@ -110,6 +117,42 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
       if (known) return known;
       await repo.insertReference(db, shopperId, rfReference(referenceBody(shopperId)));
       return (await repo.referenceOf(db, shopperId))!;
+    },
+    async importStatement(xml) {
+      const credits = parseCamt(xml);
+      let credited = 0;
+      let unmatched = 0;
+      let duplicates = 0;
+      for (const c of credits) {
+        const at = clock.now().getTime();
+        const shopperId = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
+        const intentId = await db.transaction(async (x) => {
+          const seen = await repo.bankEntry(x, c.entryRef);
+          if (seen) {
+            duplicates++;
+            return seen.intent_id;
+          }
+          const id = shopperId ? ids.next('fi') : null;
+          await repo.insertBankEntry(x, { ...c, status: id ? 'matched' : 'unmatched', intentId: id, at });
+          if (!id) {
+            unmatched++;
+            return null;
+          }
+          // Money the bank already holds is not capped: refusing it would only strand it.
+          await repo.insertIntent(x, {
+            id, requestRef: `bank:${c.entryRef}`, shopperId: shopperId!, amount: c.amount, currency: c.currency,
+            status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+          });
+          credited++;
+          return id;
+        });
+        // Confirming is idempotent, so a crash between the two transactions is healed by importing the file again.
+        if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
+      }
+      return { credited, unmatched, duplicates };
+    },
+    async unmatched() {
+      return (await repo.unmatchedEntries(db)).map((r) => ({ entryRef: r.entry_ref, statementId: r.statement_id, amount: Number(r.amount), currency: r.currency, reference: r.reference }));
     },
     shopperOfReference: (reference) => repo.shopperOfReference(db, reference.replace(/\s+/g, '').toUpperCase()),
   };
