@@ -22,6 +22,7 @@ import { galleryMigrations } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
+import { createFundingService, fundingMigrations } from './funding/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createHash, randomBytes } from 'node:crypto';
@@ -39,6 +40,7 @@ export const allMigrations: readonly Migration[] = [
   ...galleryMigrations,
   ...facePayMigrations,
   ...staffMigrations,
+  ...fundingMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -284,6 +286,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     members,
     marketing,
     funding: topUpFundingSource(ledger, wallets),
+    fundingService: createFundingService({
+      db,
+      clock,
+      ids,
+      ledger,
+      wallets,
+      config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+    }),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,

@@ -37,6 +37,10 @@ export interface Config {
   calibrationPopulation: string | undefined;
   /** Currency of shopper wallets (lower case, as amounts are stored). */
   walletCurrency: string;
+  /** `test`: a portal top-up is credited at once (demo); `live`: it is a pending funding intent until a rail confirms it. */
+  fundingMode: 'test' | 'live';
+  topUpCap: number;
+  topUpDailyCap: number;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
   /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
@@ -60,6 +64,9 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_PLATFORM_FEE_BPS', default: '100', about: 'platform fee per payment in basis points (100 = 1%), rounded down' },
   { name: 'FACEPAY_SHOPPER_PAYMENT_LIMIT', default: '100000', about: 'largest face payment, in minor units of any currency' },
   { name: 'FACEPAY_SHOPPER_DAILY_LIMIT', default: '300000', about: 'most a shopper may pay by face per UTC day and currency, in minor units' },
+  { name: 'FACEPAY_FUNDING_MODE', default: 'test', about: 'live: a portal top-up waits for a funding rail (desk, bank transfer, card) to confirm it; test: credited at once' },
+  { name: 'FACEPAY_TOP_UP_CAP', default: '1000000', about: 'largest single wallet top-up, in minor units' },
+  { name: 'FACEPAY_TOP_UP_DAILY_CAP', default: '5000000', about: 'most a shopper may top up per UTC day and currency, in minor units' },
   { name: 'FACEPAY_BODY_LIMIT_BYTES', default: '65536', about: 'largest accepted request body (device routes may set their own)' },
   { name: 'FACEPAY_LOG_LEVEL', default: 'info', about: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'FACEPAY_WEBHOOK_INTERVAL_MS', default: '1000', about: 'how often the webhook worker looks for work' },
@@ -98,6 +105,12 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(`${name} must be 0 or 1, got "${raw}"`);
+}
+
+function fundingMode(raw: string | undefined): 'test' | 'live' {
+  if (raw === undefined || raw === '' || raw === 'test') return 'test';
+  if (raw === 'live') return 'live';
+  throw new ConfigError('FACEPAY_FUNDING_MODE must be test or live');
 }
 
 function walletCurrency(raw: string | undefined): string {
@@ -142,6 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     calibrationPopulation: env.FACEPAY_CALIBRATION_POPULATION || undefined,
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
+    fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),
+    topUpCap: int(env, 'FACEPAY_TOP_UP_CAP', 1_000_000, 1, Number.MAX_SAFE_INTEGER),
+    topUpDailyCap: int(env, 'FACEPAY_TOP_UP_DAILY_CAP', 5_000_000, 1, Number.MAX_SAFE_INTEGER),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
     rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),

@@ -1,3 +1,4 @@
+import type { FundingService } from '../funding/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -23,6 +24,8 @@ export interface AppServices {
   members: MembersService;
   marketing: MarketingService;
   funding: FundingSource;
+  /** Portal top-ups as funding intents (pending in live mode until a rail confirms them). */
+  fundingService?: FundingService;
   /** Currency of shopper wallets, lower case. */
   walletCurrency: string;
   clock: Clock;

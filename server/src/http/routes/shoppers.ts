@@ -206,8 +206,17 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string' || !/^[\x21-\x7e]{8,255}$/.test(key))
         throw new DomainError('invalid', 'idempotency_key_required', 'Send an Idempotency-Key header (8 to 255 characters) with every top-up.');
-      await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
-      return meBody(s);
+      if (!services.fundingService) {
+        await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
+        return meBody(s);
+      }
+      const i = await services.fundingService.requestTopUp(s.id, b.amount, currency, key);
+      // In live mode the wallet has not grown yet: the shopper sees the pending top-up and the bank reference to pay it with.
+      return {
+        ...(await meBody(s)),
+        top_up: { id: i.id, object: 'funding_intent', amount: i.amount, currency: i.currency, status: i.status },
+        payment_reference: await services.fundingService.paymentReference(s.id),
+      };
     },
   });
 

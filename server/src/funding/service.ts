@@ -1,0 +1,159 @@
+import { fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
+import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import type { Db } from '../storage/index.ts';
+import { parseCamt } from './camt.ts';
+import { referenceBody, rfReference } from './reference.ts';
+import * as repo from './repo.ts';
+import type { FundingConfig, FundingIntent } from './types.ts';
+
+export interface FundingDeps {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  ledger: Ledger;
+  wallets: Wallets;
+  config: FundingConfig;
+}
+
+export interface FundingService {
+  /** A shopper asks to top up; in live mode the intent stays pending until `confirm`. `key` is the Idempotency-Key. */
+  requestTopUp(shopperId: string, amount: number, currency: string, key: string): Promise<FundingIntent>;
+  /**
+   * A rail received the money: the wallet grows by a balanced transfer from the rail's funding
+   * account. Confirming again (or the same rail reference again) credits nothing more.
+   */
+  confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent>;
+  getIntent(id: string): Promise<FundingIntent>;
+  /** The shopper's bank-transfer reference (ISO 11649 RF), made on first use. */
+  paymentReference(shopperId: string): Promise<string>;
+  shopperOfReference(reference: string): Promise<string | null>;
+  /**
+   * Imports a camt.053/camt.054 file: each booked credit with a known reference becomes a confirmed
+   * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
+   */
+  importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
+  unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
+}
+
+const DAY = 86_400_000;
+
+export function createFundingService({ db, clock, ids, ledger, wallets, config }: FundingDeps): FundingService {
+  async function confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
+    return db.transaction(async (x) => {
+      const i = await repo.intentById(x, intentId, true);
+      if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
+      if (i.status === 'confirmed') return i;
+      await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
+      await wallets.open(i.shopperId, i.currency, x);
+      const transferId = `funding:${i.id}`;
+      await ledger.createTransfers(
+        [
+          {
+            id: transferId,
+            debitAccountId: fundingAccountId(rail, i.currency),
+            creditAccountId: walletAccountId(i.shopperId, i.currency),
+            amount: i.amount,
+            currency: i.currency,
+            code: 'top_up',
+            metadata: { rail, rail_ref: railRef, intent: i.id },
+          },
+        ],
+        x,
+      );
+      const at = clock.now().getTime();
+      await repo.markConfirmed(x, i.id, rail, railRef, transferId, at);
+      return { ...i, status: 'confirmed', rail, railRef, transferId, confirmedAt: at };
+    });
+  }
+
+  return {
+    async requestTopUp(shopperId, amount, currency, key) {
+      if (!Number.isSafeInteger(amount) || amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
+      if (amount > config.perTopUpCap) {
+        throw new DomainError('invalid', 'top_up_over_cap', `one top-up is at most ${config.perTopUpCap}`, { cap: config.perTopUpCap });
+      }
+      const requestRef = `${shopperId}:${key}`;
+      const now = clock.now().getTime();
+      const intent = await db.transaction(async (x) => {
+        const seen = await repo.intentByRequest(x, requestRef);
+        if (seen) {
+          if (seen.amount !== amount || seen.currency !== currency) {
+            throw new DomainError('conflict', 'idempotency_key_reused', 'this Idempotency-Key was used for another top-up');
+          }
+          return seen;
+        }
+        const day = Math.floor(now / DAY) * DAY;
+        const used = await repo.requestedSince(x, shopperId, currency, day);
+        if (used + amount > config.dailyCap) {
+          throw new DomainError('invalid', 'top_up_daily_cap', `top-ups are at most ${config.dailyCap} a day`, { cap: config.dailyCap, used });
+        }
+        const i: FundingIntent = {
+          id: ids.next('fi'),
+          requestRef,
+          shopperId,
+          amount,
+          currency,
+          status: 'pending',
+          rail: null,
+          railRef: null,
+          transferId: null,
+          createdAt: now,
+          confirmedAt: null,
+        };
+        if (!(await repo.insertIntent(x, i))) throw new DomainError('conflict', 'top_up_in_progress', 'a top-up with this key is being made: retry');
+        return i;
+      });
+      if (config.mode === 'test' && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
+      return intent;
+    },
+    confirm,
+    async getIntent(id) {
+      const i = await repo.intentById(db, id);
+      if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${id}`);
+      return i;
+    },
+    async paymentReference(shopperId) {
+      const known = await repo.referenceOf(db, shopperId);
+      if (known) return known;
+      await repo.insertReference(db, shopperId, rfReference(referenceBody(shopperId)));
+      return (await repo.referenceOf(db, shopperId))!;
+    },
+    async importStatement(xml) {
+      const credits = parseCamt(xml);
+      let credited = 0;
+      let unmatched = 0;
+      let duplicates = 0;
+      for (const c of credits) {
+        const at = clock.now().getTime();
+        const shopperId = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
+        const intentId = await db.transaction(async (x) => {
+          const seen = await repo.bankEntry(x, c.entryRef);
+          if (seen) {
+            duplicates++;
+            return seen.intent_id;
+          }
+          const id = shopperId ? ids.next('fi') : null;
+          await repo.insertBankEntry(x, { ...c, status: id ? 'matched' : 'unmatched', intentId: id, at });
+          if (!id) {
+            unmatched++;
+            return null;
+          }
+          // Money the bank already holds is not capped: refusing it would only strand it.
+          await repo.insertIntent(x, {
+            id, requestRef: `bank:${c.entryRef}`, shopperId: shopperId!, amount: c.amount, currency: c.currency,
+            status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+          });
+          credited++;
+          return id;
+        });
+        // Confirming is idempotent, so a crash between the two transactions is healed by importing the file again.
+        if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
+      }
+      return { credited, unmatched, duplicates };
+    },
+    async unmatched() {
+      return (await repo.unmatchedEntries(db)).map((r) => ({ entryRef: r.entry_ref, statementId: r.statement_id, amount: Number(r.amount), currency: r.currency, reference: r.reference }));
+    },
+    shopperOfReference: (reference) => repo.shopperOfReference(db, reference.replace(/\s+/g, '').toUpperCase()),
+  };
+}

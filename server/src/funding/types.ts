@@ -1,0 +1,26 @@
+export type IntentStatus = 'pending' | 'confirmed';
+
+/** A shopper's request to top up; the wallet grows only once a rail confirms it. */
+export interface FundingIntent {
+  id: string;
+  /** `<shopper>:<idempotency key>`: a retried request finds its intent instead of making another. */
+  requestRef: string;
+  shopperId: string;
+  amount: number;
+  currency: string;
+  status: IntentStatus;
+  /** The rail that confirmed it (`test`, `bank_transfer`, `service_desk`, `card`). */
+  rail: string | null;
+  /** The rail's own id of the money received; one intent per (rail, rail_ref). */
+  railRef: string | null;
+  transferId: string | null;
+  createdAt: number;
+  confirmedAt: number | null;
+}
+
+export interface FundingConfig {
+  /** `test`: a top-up is credited at once (today's demo behaviour, test shoppers only in live). `live`: it waits for a rail. */
+  mode: 'test' | 'live';
+  perTopUpCap: number;
+  dailyCap: number;
+}
