@@ -27,7 +27,7 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
   const pageErrors: string[] = [];
 
   async function api<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<T> {
-    const r = await p.app.inject({ method, url, headers: p.auth, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const r = await p.app.inject({ method, url, headers: p.liveAuth, ...(payload !== undefined ? { payload: payload as object } : {}) });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.body}`);
     return r.json() as T;
   }
@@ -57,16 +57,10 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     for (const [i, name] of ['Ann Baker', 'Bob Crumb', 'Cleo Dough'].entries()) {
       await members.join({ merchantId: p.merchantId, shopperId: `shp_test_${i}`, fields: { name }, consentVersion: members.consent.version, terminalId: null });
     }
-    await api('POST', '/v1/test_helpers/top_ups', { shopper: 'test_ann', amount: 10_000, currency: 'eur' });
-    const pi = await api<{ id: string; status: string }>('POST', '/v1/payment_intents', {
-      amount: 2400,
-      currency: 'eur',
-      store: p.storeId,
-      confirm: true,
-      shopper: 'test_ann',
-      order_reference: 'Order 1001',
-    });
-    assert.equal(pi.status, 'succeeded');
+    // Staff sessions are live: a live payment, as a terminal would make it.
+    await p.services.payments.topUp('shopper_ann', 10_000, 'eur', 'ann-topup-1');
+    const pi = await api<{ id: string }>('POST', '/v1/payment_intents', { amount: 2400, currency: 'eur', store: p.storeId, order_reference: 'Order 1001' });
+    assert.equal((await p.services.payments.confirmWithShopper(pi.id, 'shopper_ann')).status, 'succeeded');
     paymentId = pi.id;
     await api('POST', '/v1/payment_intents', { amount: 900, currency: 'eur', store: p.storeId, order_reference: 'Order 2002' });
     await p.app.listen({ port: 0, host: '127.0.0.1' });

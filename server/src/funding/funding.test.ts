@@ -82,3 +82,60 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
     assert.equal(await funding.shopperOfReference(r.toLowerCase()), 'shp_ref');
   });
 });
+
+/** A camt.053 statement as a bank sends it: one booked credit per given entry, plus a debit and a pending credit that must be ignored. */
+function camt053(entries: { ref: string; amount: string; remittance: string }[]): string {
+  const ntry = entries
+    .map(
+      (e, i) => `
+      <Ntry><NtryRef>${i + 1}</NtryRef><Amt Ccy="EUR">${e.amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-12-07</Dt></BookgDt><AcctSvcrRef>${e.ref}</AcctSvcrRef>
+        <NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>${e.remittance}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>STMT-20261207</MsgId><CreDtTm>2026-12-07T18:00:00Z</CreDtTm></GrpHdr>
+    <Stmt><Id>STMT-20261207-1</Id>
+      ${ntry}
+      <Ntry><Amt Ccy="EUR">99.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><AcctSvcrRef>DEBIT-1</AcctSvcrRef></Ntry>
+      <Ntry><Amt Ccy="EUR">55.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>PDNG</Cd></Sts><AcctSvcrRef>PENDING-1</AcctSvcrRef></Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>`;
+}
+
+describeEachDb('funding by bank statement', [...ledgerMigrations, ...fundingMigrations], (getDb) => {
+  const clock = new ManualClock();
+  const ids = sequentialIds();
+
+  test('a camt.053 file credits its booked credits by reference once, however often it is imported; the rest wait for a person', async () => {
+    const ledger = createLedger({ db: getDb(), clock });
+    const wallets = createWallets(ledger);
+    const funding = createFundingService({ db: getDb(), clock, ids, ledger, wallets, config: { mode: 'live', perTopUpCap: 50_000, dailyCap: 80_000 } });
+    const ref = await funding.paymentReference('shp_bank1');
+    const xml = camt053([
+      { ref: 'BANK-0001', amount: '25.50', remittance: ref },
+      // A payer who typed the reference with spaces, as printed on the portal.
+      { ref: 'BANK-0002', amount: '10', remittance: ref.replace(/(.{4})/g, '$1 ').trim() },
+      { ref: 'BANK-0003', amount: '7.00', remittance: 'invoice 42' },
+    ]);
+    const first = await funding.importStatement(xml);
+    assert.deepEqual(first, { credited: 2, unmatched: 1, duplicates: 0 });
+    assert.equal(await wallets.balance('shp_bank1', 'eur'), 3_550);
+    const second = await funding.importStatement(xml);
+    assert.equal(second.credited, 0);
+    assert.equal(await wallets.balance('shp_bank1', 'eur'), 3_550);
+    const waiting = await funding.unmatched();
+    assert.deepEqual(waiting.map((w) => [w.entryRef, w.amount]), [['BANK-0003', 700]]);
+    assert.equal((await ledger.verify()).ok, true);
+  });
+
+  test('a file that is not a camt statement is refused with a stable code', async () => {
+    const ledger = createLedger({ db: getDb(), clock });
+    const funding = createFundingService({ db: getDb(), clock, ids, ledger, wallets: createWallets(ledger), config: { mode: 'live', perTopUpCap: 1, dailyCap: 1 } });
+    await assert.rejects(funding.importStatement('<Document><Other/></Document>'), code('statement_unsupported'));
+    await assert.rejects(funding.importStatement('<Document><unclosed>'), code('statement_unreadable'));
+  });
+});
