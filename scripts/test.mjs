@@ -47,9 +47,23 @@ if (!only.length) {
   await buildApps({ quiet: true });
 }
 
-const res = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, FACEPAY_LOG_LEVEL: process.env.FACEPAY_LOG_LEVEL ?? 'silent' } },
-);
-process.exit(res.status ?? 1);
+// Browser tests drive Chromium, whose on-device face detection and the server's face engine both
+// want every core: two at once on a 2-core machine starve each other's captures past their
+// timeouts, so they run one at a time after the rest.
+const browserFiles = selected.filter((f) => f.endsWith('.browser.test.ts'));
+const otherFiles = selected.filter((f) => !f.endsWith('.browser.test.ts'));
+const env = { ...process.env, FACEPAY_LOG_LEVEL: process.env.FACEPAY_LOG_LEVEL ?? 'silent' };
+let status = 0;
+for (const [files, concurrency] of [
+  [otherFiles, 2],
+  [browserFiles, 1],
+]) {
+  if (files.length === 0) continue;
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    cwd: root,
+    env,
+  });
+  if (res.status !== 0) status = res.status ?? 1;
+}
+process.exit(status);

@@ -44,7 +44,7 @@ describe('shopper portal: memberships and inbox in Chromium', { skip: BROWSER_SK
   const followUpErrors: string[] = [];
 
   async function api<T = Record<string, any>>(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<T> {
-    const r = await p.app.inject({ method, url, headers: p.auth, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const r = await p.app.inject({ method, url, headers: p.liveAuth, ...(payload !== undefined ? { payload: payload as object } : {}) });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.body}`);
     return r.json() as T;
   }
@@ -267,7 +267,7 @@ describe('shopper portal: memberships and inbox in Chromium', { skip: BROWSER_SK
     await page.getByText('You are not a member anywhere yet').waitFor();
     await screenshot(page, 'portal-memberships-left');
 
-    const r = await p.app.inject({ method: 'GET', url: `/v1/members/${memberId}`, headers: p.auth });
+    const r = await p.app.inject({ method: 'GET', url: `/v1/members/${memberId}`, headers: p.liveAuth });
     const m = r.json() as { status: string; fields: Record<string, string>; visits: number };
     assert.equal(m.status, 'left');
     assert.deepEqual(m.fields, {});
