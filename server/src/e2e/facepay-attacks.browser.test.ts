@@ -36,7 +36,7 @@ async function slideshow(file: string): Promise<void> {
   await writeY4m(file, frames, { fps: 30, holdFrames: 1, noise: 2 });
 }
 
-describe('photo attacks in the browser (needs the sequence checks)', { skip: FACE_BROWSER_SKIP_REASON, timeout: 300_000 }, () => {
+describe('photo attacks in the browser (needs the sequence checks)', { skip: FACE_BROWSER_SKIP_REASON, timeout: 900_000 }, () => {
   let h: FaceE2e;
   before(async () => {
     h = await startFaceE2e(['terminal', 'portal']);
@@ -62,7 +62,7 @@ describe('photo attacks in the browser (needs the sequence checks)', { skip: FAC
     await waitScreen(page, 'amount');
     await page.getByRole('button', { name: 'Pay with your face' }).click();
     // Told to retry (a stream that began turned), the terminal asks again; it must never reach confirm.
-    await waitScreen(page, 'other_way', 120_000);
+    await waitScreen(page, 'other_way', 300_000);
     assert.ok(!screens.includes('confirm'), `the slideshow was recognised: ${screens.join(' > ')}`);
     assert.notEqual(await h.intentStatus(intent), 'succeeded');
 

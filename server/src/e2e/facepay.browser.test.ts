@@ -32,7 +32,7 @@ import { lfwPhoto, PERSON_A } from '../testing/lfw-faces.ts';
 import { LIVE_SHOPPER, LIVE_STRANGER, liveClipVideo } from '../testing/live-video.ts';
 import { enrolFace, FACE_BROWSER_SKIP_REASON, FPS, NOISE, shot, signUp, startFaceE2e, waitScreen, walletOf, type FaceE2e } from './harness.ts';
 
-describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON, timeout: 420_000 }, () => {
+describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON, timeout: 1_500_000 }, () => {
   let h: FaceE2e;
   const webhooks: { signature: string; body: string }[] = [];
   let webhookServer: Server;
@@ -78,7 +78,9 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     const intent = await h.tillIntent(terminalId, 1250);
     await waitScreen(page, 'amount');
     await page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(page, 'confirm', 90_000);
+    // The genuine clip often needs several answers before one shows the turn in its 3.3 s window
+    // (a run reached the digits at its 89th screen), so the waits allow several tries.
+    await waitScreen(page, 'confirm', 240_000);
     const hello = (await page.getByRole('heading').first().textContent()) ?? '';
     assert.match(hello, /^Hello, G\*{4} W\.$/, 'the terminal shows the masked name only');
     await page.getByRole('button', { name: 'Pay €12.50' }).click();
@@ -108,9 +110,9 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     const second = await h.tillIntent(terminalId, 730);
     await waitScreen(page, 'amount');
     await page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(page, 'digits', 90_000);
+    await waitScreen(page, 'digits', 240_000);
     for (const d of '4321') await page.getByRole('group', { name: 'phone digits' }).getByRole('button', { name: d, exact: true }).click();
-    await waitScreen(page, 'confirm', 90_000);
+    await waitScreen(page, 'confirm', 240_000);
     await page.getByRole('button', { name: 'Pay €7.30' }).click();
     await waitScreen(page, 'done');
     assert.equal(await h.intentStatus(second), 'succeeded');
@@ -149,7 +151,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     const intent = await h.tillIntent(terminalId, 990);
     await waitScreen(page, 'amount');
     await page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(page, 'other_way', 90_000);
+    await waitScreen(page, 'other_way', 240_000);
     assert.match((await page.getByRole('alert').textContent()) ?? '', /couldn't recognise you/);
     assert.ok(!screens.includes('confirm'), 'an unknown face is never offered someone else\'s account');
     await page.getByLabel('Pay code').fill(code);
@@ -176,7 +178,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     await page.getByRole('button', { name: 'Pay with your face' }).click();
     // The still is refused only after the terminal's retries, each a full 40-frame answer
     // analysed on the server: on a busy 2-core machine that has taken over 90 s.
-    await waitScreen(page, 'other_way', 180_000);
+    await waitScreen(page, 'other_way', 300_000);
     assert.match((await page.getByRole('alert').textContent()) ?? '', /couldn't confirm a live face/);
     assert.ok(!screens.includes('confirm'));
     assert.notEqual(await h.intentStatus(intent), 'succeeded');

@@ -29,7 +29,7 @@ interface Member {
   spend: number;
 }
 
-describe('one-tap membership and the welcome coupon at the terminal, end to end', { skip: FACE_BROWSER_SKIP_REASON, timeout: 420_000 }, () => {
+describe('one-tap membership and the welcome coupon at the terminal, end to end', { skip: FACE_BROWSER_SKIP_REASON, timeout: 900_000 }, () => {
   let h: FaceE2e;
   let portal: Page;
   let terminal: ActivatedTerminal;
@@ -40,7 +40,7 @@ describe('one-tap membership and the welcome coupon at the terminal, end to end'
     const intent = await h.tillIntent(terminal.terminalId, amount);
     await waitScreen(terminal.page, 'amount');
     await terminal.page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(terminal.page, 'confirm', 90_000).catch((e: unknown) => {
+    await waitScreen(terminal.page, 'confirm', 240_000).catch((e: unknown) => {
       // What the server decided on each capture, to tell a slow camera from a refused face.
       const decisions = h.captured.responses.filter((r) => r.url.includes('/captures')).map((r) => r.body.slice(0, 200));
       throw new Error(`${(e as Error).message}\ncaptures answered: ${decisions.join(' | ')}`);
