@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { withoutLabelErrors, type Calibration, type CurvePoint, type EmbeddingLine } from '../src/face/index.ts';
 import { calibrationFromJson, envelopeOf, fitImpostorTail, poissonUpperBound, type Envelope, type FalseMatchCalibration } from '../src/gallery/index.ts';
 import { embeddingOf } from './embed-cache.ts';
-import { binOf, curveFromHistogram, HIST_BINS } from './face-stats.ts';
+import { binOf, curveFromHistogram, HIST_BINS, lowerBound } from './face-stats.ts';
 
 export interface PopulationImage {
   /** Relative to the population's root folder. */
@@ -296,16 +296,7 @@ export async function reportPopulations(o: {
   const env = envelopeFor(o.lfw, files);
   const lfwCurve = withoutLabelErrors(o.lfw).curve;
   const lfwT = (f: number): number => lfwCurve.find((c) => c.fmr === f)?.threshold ?? Number.NaN;
-  const tarAt = (g: Float32Array, t: number): number => {
-    let lo = 0;
-    let hi = g.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (g[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return (g.length - lo) / Math.max(1, g.length);
-  };
+  const tarAt = (g: Float32Array, t: number): number => (g.length - lowerBound(g, t)) / Math.max(1, g.length);
   const at = (m: PopulationMeasure, f: number): CurvePoint => m.curve.find((c) => c.fmr === f)!;
 
   log(`   population        impostor pairs  genuine  | FMR 1e-4: threshold TAR | 1e-5 | 1e-6 | rate at LFW's 1e-5 (${lfwT(1e-5).toFixed(3)}) and 1e-6 (${lfwT(1e-6).toFixed(3)})`);
