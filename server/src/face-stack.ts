@@ -34,6 +34,7 @@ const ATTACK_SIGNS: ReadonlySet<ChallengeFailure> = new Set([
   'challenge_replayed_frame',
   'challenge_motion_missing',
   'challenge_motion_discontinuous',
+  'challenge_flat_face',
   'challenge_frames_out_of_order',
 ]);
 
@@ -48,6 +49,7 @@ const MESSAGES: Record<ChallengeFailure, string> = {
   challenge_not_frontal: 'Start by looking straight at the camera.',
   challenge_motion_missing: 'We did not see the movement that was asked for.',
   challenge_motion_discontinuous: 'The movement jumped instead of turning smoothly. Please turn slowly.',
+  challenge_flat_face: 'We could not see a real head turning.',
   challenge_frames_sparse: 'The camera sent too few pictures. Please try again.',
 };
 
@@ -232,8 +234,8 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
 
   const templates: FaceTemplatePort = {
     async enrol(shopperId, list, profile) {
-      // Enrolling again replaces the face: old templates must not keep matching.
-      await gallery.deleteShopper(shopperId);
+      // Enrolling again replaces the face: the gallery swaps the old templates for the new ones in
+      // one transaction, so a failure part-way leaves the old face, never none.
       await gallery.enrol({
         shopperId,
         embeddings: list.map((t) => ({ model: t.model, vector: t.embedding })),

@@ -15,7 +15,7 @@ function frame(at: number, yaw: number, ear: number, opts: { person?: number; ha
       {
         box: [200, 100, 200, 200],
         score: 0.9,
-        landmarks: { leftEye: [260 + shift, 180], rightEye: [340 + shift, 180], nose: [300 + 2 * shift, 230], mouthLeft: [270 + shift, 270 + ear], mouthRight: [330 + shift, 270] },
+        landmarks: { leftEye: [260 + shift, 180], rightEye: [340 + shift, 180], nose: [300 + 4 * shift, 230], mouthLeft: [270 + shift, 270 + ear], mouthRight: [330 + shift, 270] },
       },
     ],
     quality: { ok: true, reason: null, faceSizePx: 200, pose: { yaw, pitch: 0, roll: 0 }, sharpness: 100, brightness: 120 },
@@ -134,6 +134,30 @@ describe('verifyChallenge', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), turnedWeak, bars).passed, true);
     const frontalWeak = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]).map((f, i) => (i === 10 ? frame(f.at, 0, 0.3, { embedding: weak }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), frontalWeak, bars).reason, 'challenge_face_changed');
+  });
+});
+
+describe('flatness', () => {
+  test('a photo tilted before the camera turns its landmarks as one plane, and fails', () => {
+    // Landmarks of a flat face seen turned: every point, the nose too, follows one perspective map.
+    const plane = (f: ChallengeFrame, yaw: number): ChallengeFrame => {
+      const t = (yaw * Math.PI) / 180;
+      const map = ([x, y]: [number, number]): [number, number] => {
+        const X = x - 300;
+        const z = 1000 + X * Math.sin(t);
+        return [300 + (1000 * X * Math.cos(t)) / z, 200 + (1000 * (y - 200)) / z];
+      };
+      const face = f.analysis.faces[0]!;
+      const l = { leftEye: [260, 180], rightEye: [340, 180], nose: [300, 230], mouthLeft: [270, 270], mouthRight: [330, 270] } as const;
+      const landmarks = { leftEye: map([...l.leftEye]), rightEye: map([...l.rightEye]), nose: map([...l.nose]), mouthLeft: map([...l.mouthLeft]), mouthRight: map([...l.mouthRight]) };
+      return { at: f.at, analysis: { ...f.analysis, faces: [{ ...face, landmarks }] } };
+    };
+    const yaws = [0, 4, 8, 13, 18, 23, 27, 21, 15, 9, 4];
+    const tilted = track(yaws).map((f, i) => plane(f, yaws[i]! + 0.01 * i));
+    const v = verifyChallenge(challenge('turn_left'), tilted);
+    assert.equal(v.reason, 'challenge_flat_face');
+    assert.ok(v.observed.parallax < 0.01, `parallax ${v.observed.parallax}`);
+    assert.ok(verifyChallenge(challenge('turn_left'), track(yaws)).observed.parallax >= 0.25, 'a head (the nose out of the plane) passes');
   });
 });
 

@@ -1,6 +1,8 @@
 import type { Clock, Random } from '../platform/index.ts';
 import { cosine } from './align.ts';
 import type { FaceAnalysis } from './analyzer.ts';
+import type { FivePoints } from './align.ts';
+import { planeParallax } from './flatness.ts';
 
 /**
  * The active liveness challenge: the terminal asks, at random, for a head turn or a blink, sends
@@ -67,6 +69,12 @@ export interface ChallengeOptions {
    * its natural speed moved at most 38 % of its swing in one step; a photo swap moves 90 % and more.
    */
   maxYawStepShare: number;
+  /**
+   * Flatness: at the turn's peak, the nose must land at least this many eye distances off where the
+   * plane of the eyes and mouth corners of the frontal frame puts it (planeParallax in flatness.ts).
+   * A photo moved or tilted before the camera stays on its plane.
+   */
+  minParallax: number;
 }
 
 export const defaultChallengeOptions: ChallengeOptions = {
@@ -81,6 +89,7 @@ export const defaultChallengeOptions: ChallengeOptions = {
   sameFaceSimilarity: 0.6,
   turnedFaceSimilarity: 0.6,
   maxYawStepShare: 0.5,
+  minParallax: 0.25,
 };
 
 /**
@@ -146,6 +155,7 @@ export type ChallengeFailure =
   | 'challenge_not_frontal'
   | 'challenge_motion_missing'
   | 'challenge_motion_discontinuous'
+  | 'challenge_flat_face'
   | 'challenge_frames_sparse';
 
 export interface ChallengeVerdict {
@@ -161,6 +171,8 @@ export interface ChallengeVerdict {
     minSimilarity: number;
     /** the largest step between neighbouring frames of a turn, as a share of its swing (0 when no turn was seen) */
     maxYawStepShare: number;
+    /** the nose's parallax off the face plane at the turn's peak, in eye distances (0 when no turn was seen) */
+    parallax: number;
   };
   /**
    * When passed: two frames (indices) facing the camera, the most squarely facing of those before
@@ -181,7 +193,8 @@ function landmarkKey(a: ChallengeFrameAnalysis): string {
  * single analysed face, all the same person, no frame repeated (same bytes or the very same
  * landmarks), and the landmarks moving as asked: for a turn, somewhere in the stream the yaw is
  * frontal, crosses the threshold in the asked direction and comes back, passing through the angles
- * between (no step jumps most of the swing); for a blink, the eye aspect ratio drops well below the
+ * between (no step jumps most of the swing) and with the nose standing out of the face's plane at
+ * the turn's peak (a photo, however it is moved or tilted, stays flat); for a blink, the eye aspect ratio drops well below the
  * open-eye level and recovers. A still photo produces no such motion and fails; a slideshow of
  * photos at the poses asked jumps and fails.
  */
@@ -200,6 +213,7 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
     earMax: Math.max(...finite(ears), 0),
     minSimilarity: Math.min(...finite(sims), 1),
     maxYawStepShare: 0,
+    parallax: 0,
   };
   const fail = (reason: ChallengeFailure): ChallengeVerdict => ({ passed: false, reason, observed, window: null });
 
@@ -251,6 +265,7 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
   const sign = challenge.kind === 'turn_left' ? 1 : -1;
   const along = yaws.map((y) => sign * y);
   let discontinuous = false;
+  let flat = false;
   let runFirst = -1; // the first frame of the frontal run before the turn
   let start = -1; // its last frame, where the turn began
   let runLow = Number.POSITIVE_INFINITY; // the lowest yaw of that run
@@ -261,15 +276,19 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
       if (turned) {
         const share = stepShare(along, start, i, runLow);
         observed.maxYawStepShare = Math.max(observed.maxYawStepShare, share);
-        if (share < o.maxYawStepShare) {
+        const from = mostFrontal(along, runFirst, start);
+        const parallax = planeParallax(landmarksOf(frames[from]!), landmarksOf(frames[peakOf(along, start, i)]!));
+        observed.parallax = Math.max(observed.parallax, parallax);
+        if (share >= o.maxYawStepShare) discontinuous = true;
+        else if (parallax < o.minParallax) flat = true;
+        else {
           let end = i;
           while (end + 1 < along.length && Math.abs(along[end + 1]!) <= o.frontalYawDeg) end++;
-          return pass(mostFrontal(along, runFirst, start), mostFrontal(along, i, end));
+          return pass(from, mostFrontal(along, i, end));
         }
-        discontinuous = true;
         turned = false;
       }
-      if (start !== i - 1) {
+      if (start < 0 || start !== i - 1) {
         runLow = Number.POSITIVE_INFINITY;
         runFirst = i;
       }
@@ -277,7 +296,19 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
       start = i;
     } else if (start >= 0 && y >= o.turnYawDeg) turned = true;
   }
-  return fail(discontinuous ? 'challenge_motion_discontinuous' : 'challenge_motion_missing');
+  return fail(discontinuous ? 'challenge_motion_discontinuous' : flat ? 'challenge_flat_face' : 'challenge_motion_missing');
+}
+
+/** The frame from..to turned furthest in the asked direction. */
+function peakOf(along: readonly number[], from: number, to: number): number {
+  let best = from;
+  for (let i = from + 1; i <= to; i++) if (along[i]! > along[best]!) best = i;
+  return best;
+}
+
+/** Checked to exist by the face check above: every frame of a verified answer has a face. */
+function landmarksOf(f: ChallengeFrame): FivePoints {
+  return f.analysis.faces[0]!.landmarks;
 }
 
 /** The frame from..to that faces the camera most squarely: the best of the run to compare with templates. */
