@@ -230,12 +230,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   });
   // Locked or frozen means switched off: the shopper switches face pay on again in the portal.
   // The lockout after wrong digits and a "This wasn't me" dispute both turn it off this way.
-  const freezeFacePay = async (id: string): Promise<boolean> => {
-    const s = await shoppers.get(id).catch(() => undefined);
-    if (s === undefined || !s.facePayEnabled) return false;
-    await shoppers.updateSettings(id, { facePayEnabled: false });
-    return true;
-  };
+  const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
     face: face?.faceCheck ?? {

@@ -1,6 +1,6 @@
 import type { Migration } from '../storage/index.ts';
 
-// One row per dispute and its history. The partial unique index is what keeps a payment to one
+// One row per dispute and its history (numbered per dispute: several steps share a millisecond). The partial unique index is what keeps a payment to one
 // open dispute however many taps arrive at once: the second insert does nothing, in both dialects.
 const tables = `
 CREATE TABLE disputes (
@@ -25,11 +25,12 @@ CREATE INDEX disputes_shopper ON disputes (shopper_id, id);
 CREATE TABLE dispute_events (
   id TEXT PRIMARY KEY,
   dispute_id TEXT NOT NULL REFERENCES disputes(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
   type TEXT NOT NULL,
   at BIGINT NOT NULL,
   detail TEXT
 );
-CREATE INDEX dispute_events_dispute ON dispute_events (dispute_id, at);
+CREATE UNIQUE INDEX dispute_events_order ON dispute_events (dispute_id, seq);
 `;
 
 export const disputeMigrations: Migration[] = [{ id: 'disputes/0001_disputes', sqlite: tables, postgres: tables }];

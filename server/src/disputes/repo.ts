@@ -44,7 +44,11 @@ export class DisputeRepo {
   }
 
   async insertEvent(id: string, disputeId: string, e: DisputeEvent): Promise<void> {
-    await this.db.execute('INSERT INTO dispute_events (id, dispute_id, type, at, detail) VALUES ($1, $2, $3, $4, $5)', [id, disputeId, e.type, e.at, e.detail]);
+    await this.db.execute(
+      `INSERT INTO dispute_events (id, dispute_id, seq, type, at, detail)
+       VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM dispute_events WHERE dispute_id = $2), $3, $4, $5)`,
+      [id, disputeId, e.type, e.at, e.detail],
+    );
   }
 
   /** Moves an open dispute on; false when it was no longer open (another request got there first). */
@@ -57,7 +61,7 @@ export class DisputeRepo {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => String(r.id));
     const events = await this.db.query<Row>(
-      `SELECT dispute_id, type, at, detail FROM dispute_events WHERE dispute_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY at, id`,
+      `SELECT dispute_id, type, at, detail FROM dispute_events WHERE dispute_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY dispute_id, seq`,
       ids,
     );
     const by = new Map<string, DisputeEvent[]>();
