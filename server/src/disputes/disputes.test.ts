@@ -215,6 +215,14 @@ describeEachDialect('disputes: "This wasn\'t me"', (dialect) => {
   test("a partial refund from a dispute, and a cashier's limit holds on it", async () => {
     const paid = await livePayment(ana.id, 2000, 'face');
     const d = (await portal(ana, 'POST', '/v1/shopper/disputes', { payment_intent: paid })).json();
+    await p.services.staff!.create(p.merchantId, { email: 'cashier@example.com', name: 'Cal', password: 'a long passphrase', role: 'cashier', refundLimit: 400 });
+    const login = await p.app.inject({ method: 'POST', url: '/v1/staff/login', payload: { email: 'cashier@example.com', password: 'a long passphrase' } });
+    const console = { cookie: String(login.headers['set-cookie']).split(';')[0]!, 'x-facepay-console': '1' };
+    assert.equal((await api('GET', '/v1/disputes', console)).json().data[0].id, d.id, 'the console lists it');
+    const cashier = await api('POST', `/v1/disputes/${d.id}/refund`, console, {});
+    assert.equal(cashier.statusCode, 403);
+    assert.equal(cashier.json().error.code, 'refund_above_staff_limit');
+    assert.equal((await api('GET', `/v1/disputes/${d.id}`)).json().status, 'open');
     const tooMuch = await api('POST', `/v1/disputes/${d.id}/refund`, p.liveAuth, { amount: 2001 });
     assert.equal(tooMuch.statusCode, 409);
     assert.equal(tooMuch.json().error.code, 'refund_exceeds_captured');
