@@ -245,7 +245,9 @@ describeEachDialect('disputes: "This wasn\'t me"', (dialect) => {
     assert.deepEqual((await api('GET', '/v1/disputes', p.auth)).json().data.map((x: { id: string }) => x.id), [first.json().id]);
     assert.ok(!(await api('GET', '/v1/disputes')).json().data.some((x: { id: string }) => x.id === first.json().id));
     assert.equal((await api('GET', `/v1/disputes/${first.json().id}`)).statusCode, 404);
-    const refunded = await api('POST', `/v1/disputes/${first.json().id}/refund`, p.auth);
+    // No body at all is the same as an empty one: refund what is left.
+    const refunded = await p.app.inject({ method: 'POST', url: `/v1/disputes/${first.json().id}/refund`, headers: p.auth });
+    assert.equal(refunded.statusCode, 200, refunded.body);
     assert.equal(refunded.json().status, 'refunded');
     assert.equal(await p.services.payments.testWalletBalance(p.merchantId, 'test_zoe', 'eur'), 5000);
     assert.deepEqual((await p.services.payments.audit()).problems, []);

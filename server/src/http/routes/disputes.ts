@@ -3,7 +3,7 @@
  * cookie, under /v1/shopper); the merchant lists, reads, refunds and closes them with its API key
  * or the console (payments scopes); a test key opens test disputes on test payments.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DISPUTE_STATUSES, disputeResource, type Dispute } from '../../disputes/index.ts';
 import { DomainError } from '../../platform/index.ts';
 import { requireAuth } from '../auth.ts';
@@ -12,6 +12,11 @@ import type { AppServices } from '../types.ts';
 import { currentShopper } from './shoppers.ts';
 
 const TAG = ['Disputes'];
+
+/** Refund and close take optional fields only: a POST without a body is the same as `{}`. */
+const emptyBody = async (request: FastifyRequest): Promise<void> => {
+  request.body ??= {};
+};
 
 /** The shopper's view: what she needs to follow her dispute. */
 function shopperDisputeResource(d: Dispute): Record<string, unknown> {
@@ -68,6 +73,7 @@ export function registerDisputeRoutes(app: FastifyInstance, services: AppService
 
   app.post('/v1/disputes/:id/refund', {
     config: { auth: 'payments:write' },
+    preValidation: emptyBody,
     schema: {
       tags: TAG,
       summary: 'Refund the disputed payment and mark the dispute refunded',
@@ -88,6 +94,7 @@ export function registerDisputeRoutes(app: FastifyInstance, services: AppService
 
   app.post('/v1/disputes/:id/close', {
     config: { auth: 'payments:write' },
+    preValidation: emptyBody,
     schema: {
       tags: TAG,
       summary: 'Close a dispute without a refund (the shopper is told, with your note)',
