@@ -367,7 +367,8 @@ function DisputeButton({ item, onDisputed }: { item: InboxItem; onDisputed: () =
   );
 }
 
-export function Inbox() {
+/** `onAccountChanged`: a dispute switched face pay off, so the account the portal shows must be read again. */
+export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = {}) {
   const [items, setItems] = useState<InboxItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [more, setMore] = useState(false);
@@ -445,7 +446,13 @@ export function Inbox() {
                   From {i.merchant_name || 'a shop'}, <time dateTime={new Date(i.created).toISOString()}>{when(i.created)}</time>
                 </p>
                 <ItemBody item={i} />
-                <DisputeButton item={i} onDisputed={() => void page(null)} />
+                <DisputeButton
+                  item={i}
+                  onDisputed={() => {
+                    void page(null);
+                    onAccountChanged?.();
+                  }}
+                />
                 <div class="actions">
                   {isUnread && (
                     <button type="button" aria-label={`Mark read: ${i.title}`} onClick={() => void markRead(i)}>
