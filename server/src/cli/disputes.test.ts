@@ -35,6 +35,12 @@ test("facepay disputes list shows the operator every merchant's disputes, with -
   assert.match(open.stdout, /dp_0002/);
   assert.doesNotMatch(open.stdout, /dp_0001/);
   assert.match(open.stdout, /1 dispute\(s\)/);
+  const first = cli('list', '--limit', '1');
+  assert.match(first.stdout, /dp_0002/);
+  assert.match(first.stdout, /more with --cursor dp_0002/);
+  const next = cli('list', '--limit', '1', '--cursor', 'dp_0002');
+  assert.match(next.stdout, /dp_0001/);
+  assert.doesNotMatch(next.stdout, /dp_0002/);
   assert.equal(cli('list', '--status', 'lost').status, 1);
   assert.equal(cli('nonsense').status, 2);
 });

@@ -8,9 +8,10 @@ import { openConfiguredDb } from '../composition.ts';
 import { createDisputesService, DisputeRepo, operatorResource, type DisputePorts } from '../disputes/index.ts';
 import { isDomainError, randomIds, systemClock } from '../platform/index.ts';
 
-const USAGE = `usage: facepay disputes list [--status open|refunded|closed] [--limit 1..100] [--json]
+const USAGE = `usage: facepay disputes list [--status open|refunded|closed] [--limit 1..100] [--cursor ID] [--json]
   Every merchant's disputes ("This wasn't me"), newest first, from the configured database
-  (FACEPAY_DATA_DIR, or FACEPAY_PG_URL). --json prints one JSON object per line.
+  (FACEPAY_DATA_DIR, or FACEPAY_PG_URL). --json prints one JSON object per line. When there are
+  more, the last line says the --cursor that lists the next page.
 `;
 
 function option(args: string[], flag: string): string | undefined {
@@ -44,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const status = option(rest, '--status');
   const limitText = option(rest, '--limit');
+  const cursor = option(rest, '--cursor');
   if (rest[0] !== 'list' || rest.length !== 1 || (limitText !== undefined && !/^\d{1,3}$/.test(limitText))) {
     process.stderr.write(USAGE);
     return 2;
@@ -61,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
   const db = await openConfiguredDb(config);
   try {
     const disputes = createDisputesService({ repo: new DisputeRepo(db), ports: readOnly, clock: systemClock, ids: randomIds() });
-    const page = await disputes.listAll({ status, limit: limitText === undefined ? 100 : Number(limitText) });
+    const page = await disputes.listAll({ status, cursor, limit: limitText === undefined ? 100 : Number(limitText) });
     for (const d of page.data) {
       if (json) process.stdout.write(`${JSON.stringify(operatorResource(d))}\n`);
       else {
@@ -69,7 +71,8 @@ export async function run(args: string[]): Promise<number> {
         process.stdout.write(`${d.id}  ${when}  ${d.status.padEnd(8)}  ${d.mode}  ${d.merchantId}  ${d.paymentIntentId}  ${d.amount} ${d.currency}  ${d.method}\n`);
       }
     }
-    if (!json) process.stdout.write(`${page.data.length} dispute(s)${page.hasMore ? ' (more: raise --limit or narrow --status)' : ''}\n`);
+    if (!json) process.stdout.write(`${page.data.length} dispute(s)${page.nextCursor ? `; more with --cursor ${page.nextCursor}` : ''}\n`);
+    else if (page.nextCursor) process.stdout.write(`${JSON.stringify({ object: 'more', next_cursor: page.nextCursor })}\n`);
     return 0;
   } catch (e) {
     if (!isDomainError(e)) throw e;
