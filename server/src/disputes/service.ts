@@ -152,7 +152,7 @@ export function createDisputesService(deps: DisputesDeps) {
       else result = await open(p, shopperId, reason, method === 'face', method);
       if (!result.created && wasOn) {
         // She switched face pay on again and tapped once more: it is off again, and she is told why.
-        await ports.notify({ shopperId, merchantId: p.merchantId, title: 'Face pay is frozen', body: 'Face pay is off again because of your open dispute. Switch it on in Face pay once you are sure.', at: clock.now().getTime() });
+        await ports.notify({ shopperId, merchantId: p.merchantId, title: 'Face pay is frozen', body: 'Face pay is off again because you reported a payment as not yours. Switch it on in Face pay once you are sure.', at: clock.now().getTime() });
       }
       if (result.created) {
         const name = await ports.merchantName(p.merchantId).catch(() => 'the shop');
