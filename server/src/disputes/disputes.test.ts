@@ -183,6 +183,12 @@ describeEachDialect('disputes: "This wasn\'t me"', (dialect) => {
     assert.equal(tap.statusCode, 200);
     assert.equal(tap.json().id, faceDispute);
     assert.equal(tap.json().status, 'refunded');
+    // She unfroze face pay; a further tap on that face payment freezes it again and says why.
+    assert.equal((await portal(ana, 'PATCH', '/v1/shopper/me', { face_pay_enabled: true })).json().face_pay_enabled, true);
+    await portal(ana, 'POST', '/v1/shopper/disputes', { payment_intent: facePayment });
+    assert.equal((await portal(ana, 'GET', '/v1/shopper/me')).json().face_pay_enabled, false);
+    const refrozen = (await portal(ana, 'GET', '/v1/shopper/inbox')).json().data.filter((i: { body: string }) => i.body.startsWith('Face pay is off again'));
+    assert.equal(refrozen.length, 1);
   });
 
   test('a pay-code payment is disputed without freezing face pay; a closed dispute is not refunded', async () => {
