@@ -216,6 +216,8 @@ describeEachDialect('disputes: "This wasn\'t me"', (dialect) => {
     assert.notEqual(anew.json().id, res.json().id);
     assert.equal((await api('GET', '/v1/disputes?status=open')).json().data.length, 1);
     assert.equal((await api('GET', '/v1/disputes?status=bogus')).statusCode, 400);
+    const ofPayment = (await api('GET', `/v1/disputes?payment_intent=${paid}`)).json().data;
+    assert.deepEqual(ofPayment.map((d: { id: string; status: string }) => [d.id, d.status]), [[anew.json().id, 'open'], [res.json().id, 'closed']]);
   });
 
   test("a partial refund from a dispute, and a cashier's limit holds on it", async () => {

@@ -92,10 +92,17 @@ export class DisputeRepo {
     return this.withEvents(rows);
   }
 
-  async listForMerchant(merchantId: string, mode: Mode, status: DisputeStatus | undefined, cursor: string | undefined, limit: number): Promise<Dispute[]> {
+  async listForMerchant(
+    merchantId: string,
+    mode: Mode,
+    filter: { status?: DisputeStatus | undefined; paymentIntentId?: string | undefined },
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Dispute[]> {
     const rows = await this.db.query<Row>(
-      `SELECT * FROM disputes WHERE merchant_id = $1 AND mode = $4 AND ${PAGE} AND (CAST($5 AS TEXT) IS NULL OR status = $5) ORDER BY id DESC LIMIT $3`,
-      [merchantId, cursor ?? null, limit, mode, status ?? null],
+      `SELECT * FROM disputes WHERE merchant_id = $1 AND mode = $4 AND ${PAGE} AND (CAST($5 AS TEXT) IS NULL OR status = $5)
+         AND (CAST($6 AS TEXT) IS NULL OR payment_intent_id = $6) ORDER BY id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, mode, filter.status ?? null, filter.paymentIntentId ?? null],
     );
     return this.withEvents(rows);
   }

@@ -202,9 +202,12 @@ export function createDisputesService(deps: DisputesDeps) {
       return d;
     },
 
-    async list(merchantId: string, q: { mode: Mode; status?: string | undefined; limit?: number | undefined; cursor?: string | undefined }): Promise<Page<Dispute>> {
+    async list(
+      merchantId: string,
+      q: { mode: Mode; status?: string | undefined; paymentIntentId?: string | undefined; limit?: number | undefined; cursor?: string | undefined },
+    ): Promise<Page<Dispute>> {
       const limit = checkLimit(q.limit, 10);
-      return page(await repo.listForMerchant(merchantId, q.mode, checkStatus(q.status), q.cursor, limit + 1), limit);
+      return page(await repo.listForMerchant(merchantId, q.mode, { status: checkStatus(q.status), paymentIntentId: q.paymentIntentId }, q.cursor, limit + 1), limit);
     },
 
     /**

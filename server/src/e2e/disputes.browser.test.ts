@@ -121,6 +121,10 @@ describe('"This wasn\'t me" in Chromium: portal and console', { skip: BROWSER_SK
     await page.getByLabel('Status').selectOption('refunded');
     await page.getByRole('link', { name: paymentId }).waitFor();
     await screenshot(page, 'console-disputes-refunded');
+    // The payment itself says it was disputed.
+    await page.getByRole('link', { name: paymentId }).click();
+    await page.getByRole('status').filter({ hasText: 'The shopper reported this payment as not theirs (refunded' }).waitFor();
+    await screenshot(page, 'console-payment-disputed');
     assert.deepEqual((await p.services.payments.audit()).problems, []);
     await context.close();
   });

@@ -53,12 +53,15 @@ export function registerDisputeRoutes(app: FastifyInstance, services: AppService
       tags: TAG,
       summary: 'List disputes, newest first',
       description: 'Disputes of the key\'s mode only: a test key sees test disputes, a live key (or the console) live ones.',
-      querystring: listQuery({ status: { type: 'string', enum: [...DISPUTE_STATUSES] } }),
+      querystring: listQuery({
+        status: { type: 'string', enum: [...DISPUTE_STATUSES] },
+        payment_intent: { type: 'string', minLength: 1, maxLength: 128, description: 'The disputes of this payment only.' },
+      }),
     },
     handler: async (request) => {
       const auth = requireAuth(request);
-      const q = request.query as { status?: string };
-      return listBody(await disputes.list(auth.merchantId, { ...pageArgs(request.query), mode: auth.mode, status: q.status }), disputeResource);
+      const q = request.query as { status?: string; payment_intent?: string };
+      return listBody(await disputes.list(auth.merchantId, { ...pageArgs(request.query), mode: auth.mode, status: q.status, paymentIntentId: q.payment_intent }), disputeResource);
     },
   });
 
