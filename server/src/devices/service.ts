@@ -38,6 +38,11 @@ export interface DevicesServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   random: Random;
+  /**
+   * The key of the HMAC under which activation codes are stored (32 bytes or more). It must not be
+   * kept in the database: with it, a copy of the database is enough to find every pending code.
+   */
+  codeSecret: Buffer;
   /** Whether the store exists and belongs to the merchant (the merchants module answers). */
   storeBelongsTo: (merchantId: string, storeId: string) => Promise<boolean>;
   config?: Partial<DevicesConfig>;
@@ -145,6 +150,8 @@ const CODE_ERRORS = {
 export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
   const config: DevicesConfig = { ...DEFAULT_DEVICES_CONFIG, ...deps.config };
   const { repo, clock, ids, random } = deps;
+  if (deps.codeSecret.length < 32) throw new Error('the activation-code secret must be at least 32 bytes');
+  const codeHashOf = (normalised: string): string => hashActivationCode(deps.codeSecret, normalised);
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   async function ownTerminal(merchantId: string, terminalId: string, r: DeviceRepo = repo, forUpdate = false): Promise<TerminalRow> {
@@ -160,7 +167,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     const code = newActivationCode(random);
     const expiresAt = now + config.activationCodeTtlMs;
     await r.insertActivationCode({
-      code_hash: hashActivationCode(normaliseActivationCode(code)!),
+      code_hash: codeHashOf(normaliseActivationCode(code)!),
       terminal_id: terminalId,
       created_at: now,
       expires_at: expiresAt,
@@ -216,7 +223,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
       if (normalised === undefined) throw CODE_ERRORS.invalid();
       const key = parseDevicePublicKey(input.publicKey);
       const now = clock.now().getTime();
-      const codeHash = hashActivationCode(normalised);
+      const codeHash = codeHashOf(normalised);
       const row = await repo.transaction(async (r) => {
         const code = await r.activationCode(codeHash, { forUpdate: true });
         if (code === undefined) throw CODE_ERRORS.invalid();
