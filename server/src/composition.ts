@@ -140,7 +140,14 @@ function derivedSecret(config: Config, purpose: string): Buffer {
  * codes still pending (they live 24 hours; the merchant issues new ones).
  */
 function activationCodeSecret(config: Config, random: Random): Buffer {
-  const master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  let master: Buffer;
+  try {
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  } catch (e) {
+    // Two processes starting at once on a fresh data directory: the other one wrote the file first.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  }
   return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'facepay device activation code', 32));
 }
 

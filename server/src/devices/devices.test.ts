@@ -33,9 +33,10 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
   let clock: ManualClock;
   let service: DevicesService;
 
-  function fresh(): DevicesService {
+  function fresh(config: Partial<DevicesService['config']> = {}): DevicesService {
     clock = new ManualClock('2026-11-25T10:00:00Z');
     service = createDevicesService({
+      config,
       repo: new DeviceRepo(getDb()),
       clock,
       ids: randomIds(cryptoRandom),
@@ -243,6 +244,31 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
     assert.equal(await service.pruneNonces(), 3);
     const left = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM device_nonces');
     assert.equal(Number(left[0]?.n), 0);
+  });
+
+  test('one device cannot fill the nonce table: live nonces are bounded per device; refusals write none', async () => {
+    fresh({ maxNoncesPerDevice: 3 });
+    const device = await activeDevice();
+    const other = await activeDevice('Ed25519');
+    const db = getDb();
+    const count = async (id: string) => Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM device_nonces WHERE terminal_id = $1', [id]))[0]?.n);
+    for (let i = 0; i < 3; i++) await service.authenticate(await signed(device, 'GET', '/device/v1/me'));
+    await refused(service.authenticate(await signed(device, 'GET', '/device/v1/me')), 'device_nonce_limit');
+    assert.equal(await count(device.deviceId), 3, 'the refused request spent no nonce');
+    // Another device is not affected.
+    await service.authenticate(await signed(other, 'GET', '/device/v1/me'));
+    // Requests refused before their signature verified spend no nonce and write nothing.
+    const stranger = { ...(await generateDeviceKeyPair('ES256')), deviceId: other.deviceId };
+    const forged = await signed(stranger, 'GET', '/device/v1/me');
+    await refused(service.authenticate(forged), 'device_signature_invalid');
+    assert.equal(await count(other.deviceId), 1);
+    // ... so the device's own request with the forged request's nonce still passes.
+    const nonce = String(forged.headers[HEADERS.nonce]);
+    const headers = await signRequest(other, { method: 'GET', path: '/device/v1/me', timestamp: clock.now().getTime(), nonce });
+    await service.authenticate({ method: 'GET', path: '/device/v1/me', headers, body: new Uint8Array(0) });
+    // Once the window has passed, the device's old nonces no longer count.
+    clock.advance(service.config.clockSkewMs + 1);
+    await service.authenticate(await signed(device, 'GET', '/device/v1/me'));
   });
 
   test('unknown, pending and revoked terminals are refused', async () => {
