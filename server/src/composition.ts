@@ -241,6 +241,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     faces: face?.templates ?? noFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
+    // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
+    // shopper's id, never the address), so an operator can see sign-ups aimed at existing accounts.
+    onSignUpForExistingAccount: (shopperId) =>
+      app?.log.info({ shopper: shopperId, notice: 'signup_existing_account' }, 'sign-up with the e-mail of an existing account; its owner would be e-mailed'),
     clock,
     ids,
     random,

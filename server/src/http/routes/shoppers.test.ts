@@ -34,9 +34,12 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 
-  test('sign-up sets an HttpOnly session cookie and the account answers with its wallet', async () => {
-    const res = await shopper('POST', '/v1/shopper/signup', { email: 'ana@example.com', password: 'a long passphrase', name: 'Ana Lima', phone: '+351 912 345 678' });
-    assert.equal(res.status, 201, await res.clone().text());
+  test('sign-up, then sign-in sets an HttpOnly session cookie and the account answers with its wallet', async () => {
+    const up = await shopper('POST', '/v1/shopper/signup', { email: 'ana@example.com', password: 'a long passphrase', name: 'Ana Lima', phone: '+351 912 345 678' });
+    assert.equal(up.status, 202, await up.clone().text());
+    assert.equal(up.headers.get('set-cookie'), null);
+    const res = await shopper('POST', '/v1/shopper/login', { email: 'ana@example.com', password: 'a long passphrase' });
+    assert.equal(res.status, 200, await res.clone().text());
     const set = res.headers.get('set-cookie') ?? '';
     assert.match(set, /^fp_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict/);
     cookie = set.split(';')[0]!;
@@ -61,7 +64,28 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     assert.equal(wrongType.status, 400);
     const wrong = await shopper('POST', '/v1/shopper/login', { email: 'ana@example.com', password: 'not it' });
     assert.equal((await wrong.json()).error.code, 'invalid_credentials');
-    assert.equal((await shopper('POST', '/v1/shopper/signup', { email: 'ana@example.com', password: 'a long passphrase', name: 'Ana' })).status, 409);
+  });
+
+  test('sign-up does not tell which e-mails have accounts: same answer, no session, and the account is untouched', async () => {
+    const saved = cookie;
+    cookie = '';
+    const answer = async (email: string, password: string) => {
+      const started = performance.now();
+      const res = await shopper('POST', '/v1/shopper/signup', { email, password, name: 'Someone' });
+      return { status: res.status, body: await res.text(), cookie: res.headers.get('set-cookie'), ms: performance.now() - started };
+    };
+    const known = await answer('ANA@example.com', 'an attacker passphrase');
+    const fresh = await answer('nobody-yet@example.com', 'a long passphrase');
+    assert.deepEqual([known.status, known.body, known.cookie], [fresh.status, fresh.body, fresh.cookie]);
+    assert.equal(known.status, 202);
+    // Both hash a password: the known e-mail is not answered markedly faster (a loose bound; the hash dominates).
+    assert.ok(known.ms > fresh.ms / 4, `known ${known.ms.toFixed(1)} ms, new ${fresh.ms.toFixed(1)} ms`);
+    // The attacker's password opens nothing; the owner's still works.
+    assert.equal((await (await shopper('POST', '/v1/shopper/login', { email: 'ana@example.com', password: 'an attacker passphrase' })).json()).error.code, 'invalid_credentials');
+    assert.equal((await shopper('POST', '/v1/shopper/login', { email: 'ana@example.com', password: 'a long passphrase' })).status, 200);
+    assert.equal((await shopper('POST', '/v1/shopper/login', { email: 'nobody-yet@example.com', password: 'a long passphrase' })).status, 200);
+    assert.equal((await shopper('POST', '/v1/shopper/signup', { email: 'not an address', password: 'a long passphrase', name: 'X' })).status, 400);
+    cookie = saved;
   });
 
   test('a top-up retried with its Idempotency-Key funds the wallet once', async () => {
