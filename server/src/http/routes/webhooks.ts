@@ -41,7 +41,8 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
       summary: 'Register a webhook endpoint (its signing secret is in this answer only)',
       description:
         'Each delivery is a POST with a `Facepay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>` header. ' +
-        'Failed deliveries are retried with exponential back-off (30 s doubling, 8 attempts).',
+        'Failed deliveries are retried with exponential back-off (30 s doubling, 8 attempts); while an endpoint fails, its other deliveries wait with it. ' +
+        'The endpoint has the mode of the key that creates it: a test key\'s endpoint receives test events only, a live key\'s live events only.',
       body: {
         type: 'object',
         additionalProperties: false,
