@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
+import { activateDevice, DeviceApiError, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../../testing.ts';
 
@@ -117,6 +117,11 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     let tries = 0;
     const final = await retryUntilFinal(() => (tries++, device.fetch(`/device/v1/payment_intents/${pi.json().id}/face_challenges`, { json: {} })), { sleep: async () => undefined, maxAttempts: 5 });
     assert.deepEqual([final.status, tries], [503, 1]);
+    await assert.rejects(device.json(`/device/v1/payment_intents/${pi.json().id}/face_challenges`, { json: {} }), (e: unknown) => {
+      assert.ok(e instanceof DeviceApiError);
+      assert.deepEqual([e.status, e.code, e.retryable], [503, 'face_engine_off', false]);
+      return true;
+    });
     const bad = await shopper('PATCH', '/v1/shopper/me', { per_payment_limit: '100' });
     assert.equal((await bad.json()).error.retryable, false);
     await p.services.payments.cancel(p.merchantId, pi.json().id);
