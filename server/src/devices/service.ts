@@ -200,7 +200,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     return { code, expiresAt };
   }
 
-  return {
+  const service: DevicesService = {
     config,
 
     async createTerminal(input) {
@@ -349,7 +349,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     },
 
     async authenticate(request) {
-      return this.verify(await this.precheck(request), request.body);
+      return service.verify(await service.precheck(request), request.body);
     },
 
     async revokeTerminal(merchantId, terminalId) {
@@ -382,4 +382,5 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
 
     now: () => clock.now().getTime(),
   };
+  return service;
 }
