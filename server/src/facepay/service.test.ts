@@ -253,6 +253,19 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' })).outcome, 'match');
   });
 
+  test("above the shopper's face-alone limit the digits never lead to a charge above it", async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
+    state.identify = () => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    const first = await service.capture(terminal, attemptId, frames);
+    assert.notEqual(first.outcome, 'match');
+    // Whatever the terminal sends next, the right digits included, nothing above 1000 is charged.
+    await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' }).catch(() => undefined);
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_limit' }).catch(() => undefined);
+    assert.equal(state.payments.size, 0);
+  });
+
   test('another terminal cannot see or use an attempt, and stale attempts expire', async () => {
     const { service, clock } = setup();
     const { attemptId } = await service.challenge(terminal, 'pi_1');
