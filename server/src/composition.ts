@@ -265,8 +265,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     shoppers: {
       get: async (id) => {
         const s = await shoppers.get(id).catch(() => undefined);
-        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
+        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit, hasPin: s.hasPin };
       },
+      verifyPin: (id, pin) => shoppers.verifyPin(id, pin),
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
       lockFacePay: async (id, reason) => {
@@ -281,6 +282,20 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    risk: {
+      // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
+      terminalCapability: async () => 'camera_2d',
+      // The merchant reads each decision in the payment intent's events (and its webhooks): codes only.
+      recordDecision: (d) =>
+        db.transaction(async (tx) => {
+          await webhooks.record(tx, {
+            merchantId: d.merchantId,
+            type: 'payment_intent.face_decision',
+            objectId: d.intentId,
+            data: { object: 'face_decision', id: d.attemptId, payment_intent: d.intentId, choice: d.choice, reasons: d.reasons, created_at: d.at },
+          });
+        }),
+    },
     clock,
     ids,
   });

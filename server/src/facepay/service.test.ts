@@ -14,10 +14,13 @@ function world() {
   const state = {
     verdict: { ok: true, embedding: new Float32Array([1, 0]), model } as CaptureVerdict,
     identify: (_digits?: string): Identification => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 }),
-    shoppers: new Map<string, ShopperView>([['shp_a', { id: 'shp_a', maskedName: 'A**** W.', facePayEnabled: true, perPaymentLimit: null }]]),
+    shoppers: new Map<string, ShopperView>([['shp_a', { id: 'shp_a', maskedName: 'A**** W.', facePayEnabled: true, perPaymentLimit: null, hasPin: false }]]),
+    pins: new Map<string, string>(),
+    pinChecks: 0,
+    decisions: [] as { choice: string; reasons: string[]; intentId: string }[],
     payCodes: new Map<string, string>([['123456789012', 'shp_a']]),
     intents: new Map([['pi_1', { id: 'pi_1', amount: 1500, currency: 'EUR', status: 'requires_face', merchantId: 'mer_1' }]]),
-    payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[] }>(),
+    payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[]; maxAmount?: number }>(),
     digitsAsked: [] as (string | undefined)[],
     verified: 0,
     arrivals: [] as number[],
@@ -34,9 +37,12 @@ function world() {
     },
     async pay(intentId, _t, shopperId, opts) {
       // The real checkout runs inPayment inside the payment's transaction; this fake has none.
-      if (!state.payments.has(opts.paymentId)) await opts.inPayment?.({} as never);
-      if (!state.payments.has(opts.paymentId)) state.payments.set(opts.paymentId, { shopperId, method: opts.method, ...(opts.couponId ? { couponId: opts.couponId } : {}), ...(opts.join ? { join: opts.join } : {}) });
       const i = state.intents.get(intentId);
+      // As the real payments module does inside the payment's transaction (tested in payments.test.ts).
+      if (opts.maxAmount !== undefined && i !== undefined && i.amount - (opts.couponId ? 200 : 0) > opts.maxAmount) return { status: 'failed', code: 'face_limit_exceeded' };
+      if (!state.payments.has(opts.paymentId)) await opts.inPayment?.({} as never);
+      if (!state.payments.has(opts.paymentId))
+        state.payments.set(opts.paymentId, { shopperId, method: opts.method, ...(opts.couponId ? { couponId: opts.couponId } : {}), ...(opts.join ? { join: opts.join } : {}) });
       if (i) i.status = 'succeeded';
       return { status: 'succeeded' };
     },
@@ -46,9 +52,11 @@ function world() {
 
 describeEachDb('face pay', facePayMigrations, (getDb) => {
   const ids = sequentialIds();
+  let setups = 0;
   const setup = () => {
     const w = world();
-    const clock = new ManualClock('2026-11-25T12:00:00Z');
+    // Each test starts ten days after the last: the failures it records are out of the next one's windows.
+    const clock = new ManualClock(new Date(Date.parse('2026-11-25T12:00:00Z') + setups++ * 10 * 86_400_000));
     const service = createFacePayService({
       attempts: new AttemptRepo(getDb()),
       face: {
@@ -78,6 +86,11 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
           if (w.state.payCodes.get(code) !== shopperId) throw new DomainError('unprocessable', 'pay_code_invalid', 'no');
           w.state.payCodes.delete(code);
         },
+        verifyPin: async (id, pin) => {
+          w.state.pinChecks++;
+          await new Promise((r) => setTimeout(r, 5));
+          return w.state.pins.get(id) === pin;
+        },
         lockFacePay: async (id) => {
           w.state.locked.push(id);
           const s = w.state.shoppers.get(id);
@@ -85,6 +98,12 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
         },
       },
       checkout: w.checkout,
+      risk: {
+        terminalCapability: async () => 'camera_2d',
+        recordDecision: async (d) => {
+          w.state.decisions.push({ choice: d.choice, reasons: d.reasons, intentId: d.intentId });
+        },
+      },
       clock,
       ids,
     });
@@ -164,14 +183,16 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
 
   test('five wrong digits for one shopper within a day, across attempts, lock their face pay', async () => {
     const { service, state, clock } = setup();
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
-    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 } : { outcome: 'no_match' });
+    // A bound above the face-alone rule: the engine asks this known shopper for the digits.
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 5e-6 } : { outcome: 'no_match' });
     const wrong = async () => {
       const { attemptId } = await service.challenge(terminal, 'pi_1');
       const d = await service.capture(terminal, attemptId, frames);
-      assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
+      assert.equal(d.outcome === 'ambiguous' && d.reason, 'risk');
       await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
       await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
+      // The next attempt meets the engine's rule on recent wrong factors: no more digits for this shopper.
+      clock.advance(61 * 60 * 1000);
     };
     await wrong();
     await wrong();
@@ -186,6 +207,20 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
     assert.deepEqual(state.locked, ['shp_a']);
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
+  });
+
+  test('after two wrong factors within the hour the digits no longer do: the PIN, or another way', async () => {
+    const { service, state } = setup();
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 5e-6 } : { outcome: 'no_match' });
+    const first = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, first.attemptId, frames);
+    await service.capture(terminal, first.attemptId, frames, { phoneLast4: '0000' });
+    await service.capture(terminal, first.attemptId, frames, { phoneLast4: '1111' });
+    assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_face' });
+    state.shoppers.set('shp_a', { ...state.shoppers.get('shp_a')!, hasPin: true });
+    const d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'pin');
+    assert.ok(state.decisions.at(-1)!.reasons.includes('shopper_recent_failures'));
   });
 
   test('wrong digits on a look-alike are charged to each candidate the gallery names', async () => {
@@ -244,18 +279,17 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     state.identify = () => ({ outcome: 'no_match' });
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_match' });
     state.identify = () => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: false, perPaymentLimit: null });
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: false, perPaymentLimit: null, hasPin: false });
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
-    const { attemptId } = await service.challenge(terminal, 'pi_1');
-    const d = await service.capture(terminal, attemptId, frames);
-    assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
-    assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' })).outcome, 'match');
+    // Above the shopper's own face-alone limit without a PIN: another way to pay, never the digits.
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: false });
+    assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_face' });
+    assert.deepEqual(state.decisions.at(-1), { choice: 'no_face', reasons: ['false_match_bound_ok', 'amount_above_face_alone_limit', 'pin_not_set'], intentId: 'pi_1' });
   });
 
   test("above the shopper's face-alone limit the digits never lead to a charge above it", async () => {
     const { service, state } = setup();
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: false });
     state.identify = () => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
     const { attemptId } = await service.challenge(terminal, 'pi_1');
     const first = await service.capture(terminal, attemptId, frames);

@@ -48,8 +48,8 @@ export const DEFAULT_RULES: RiskRules = {
   firstVisitFaceAloneLimit: 5_000,
   // The platform's default FACEPAY_SHOPPER_PAYMENT_LIMIT: it also holds on every path in payments.
   faceMaxAmount: 100_000,
-  terminalFailuresForPin: 3,
-  terminalFailuresForNoFace: 10,
+  terminalFailuresForPin: 5,
+  terminalFailuresForNoFace: 20,
   shopperFailuresForPin: 2,
   recentWindowMs: 60 * 60 * 1000,
   alwaysSecondFactor: false,
