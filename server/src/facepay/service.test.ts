@@ -300,6 +300,72 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal(state.payments.size, 0);
   });
 
+  test('above the face-alone limit a shopper with a PIN pays with face and PIN, up to the largest face payment', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    assert.deepEqual(await service.capture(terminal, attemptId, frames), { outcome: 'pin', attemptId, attemptsLeft: 3 });
+    // The digits are not what this attempt waits for.
+    await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '9999' }), { code: 'attempt_not_ready' });
+    await assert.rejects(service.pin(terminal, attemptId, '12345'), { code: 'pin_invalid' });
+    assert.deepEqual(await service.pin(terminal, attemptId, '000001'), { outcome: 'pin', attemptId, attemptsLeft: 2 });
+    assert.equal((await service.pin(terminal, attemptId, '482915')).outcome, 'match');
+    assert.equal((await service.confirm(terminal, attemptId, { paymentId: 'pay_pin' })).status, 'succeeded');
+    assert.equal(state.payments.size, 1);
+    assert.deepEqual(state.decisions.at(-1), { choice: 'face_pin', reasons: ['false_match_bound_ok', 'amount_above_face_alone_limit'], intentId: 'pi_1' });
+  });
+
+  test('50 concurrent wrong PINs on one attempt are checked at most as often as it allows', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, attemptId, frames);
+    const guesses = Array.from({ length: 50 }, (_, i) => String(100_000 + i));
+    guesses[49] = '482915';
+    const results = await Promise.allSettled(guesses.map((g) => service.pin(terminal, attemptId, g)));
+    assert.ok(state.pinChecks <= 3, `checked ${state.pinChecks}`);
+    // The right PIN among 49 wrong ones matches only if it was one of the three tries.
+    const matched = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'match').length;
+    assert.ok(matched <= 1);
+    await assert.rejects(service.pin(terminal, attemptId, '482915'), { code: 'attempt_not_ready' });
+  });
+
+  test('wrong PINs count across attempts: the fifth within a day locks face pay', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    for (let i = 0; i < 2; i++) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'pin');
+      await service.pin(terminal, attemptId, '111112');
+      await service.pin(terminal, attemptId, '111113');
+    }
+    assert.deepEqual(state.locked, []);
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'pin');
+    await service.pin(terminal, attemptId, '111114');
+    assert.deepEqual(state.locked, ['shp_a']);
+    // Locked means off, even for the right PIN on the attempt still open.
+    assert.deepEqual(await service.pin(terminal, attemptId, '482915'), { outcome: 'face_pay_off' });
+  });
+
+  test("a merchant's settings tighten the rules; a loosening one changes nothing", async () => {
+    const { service, state } = setup();
+    const m = 'mer_1';
+    await service.setRiskSettings(m, { faceAloneLimit: 1_000_000, faceMaxAmount: 10_000_000 });
+    assert.deepEqual((await service.riskSettings(m)).effective.faceAloneLimit.camera_2d, 20_000);
+    let d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'match');
+    await service.setRiskSettings(m, { faceAloneLimit: 1_000 });
+    d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'no_face');
+    assert.ok(state.decisions.at(-1)!.reasons.includes('amount_above_face_alone_limit'));
+    await assert.rejects(service.setRiskSettings(m, { faceAloneLimit: -5 }), { code: 'risk_setting_invalid' });
+    await service.setRiskSettings(m, {});
+  });
+
   test('another terminal cannot see or use an attempt, and stale attempts expire', async () => {
     const { service, clock } = setup();
     const { attemptId } = await service.challenge(terminal, 'pi_1');

@@ -389,9 +389,15 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return toShopper(updated);
     },
 
-    /** Sets (or with null removes) the face-pay PIN. Only its hash is stored; it is never logged or answered. */
-    async setPin(shopperId: string, pin: string | null): Promise<Shopper> {
-      await mustGet(shopperId);
+    /**
+     * Sets (or with null removes) the face-pay PIN, after the account password: a session alone
+     * (a borrowed, unlocked phone) must not be enough to choose the factor that unlocks larger
+     * face payments. Only its hash is stored; it is never logged or answered.
+     */
+    async setPin(shopperId: string, pin: string | null, password: string): Promise<Shopper> {
+      const row = await mustGet(shopperId);
+      if (pin !== null) checkPin(pin);
+      if (!(await verifyPassword(password, row.password_hash))) throw new DomainError('forbidden', 'password_wrong', 'That is not your account password.');
       await repo.setPinHash(shopperId, pin === null ? null : await hashPassword(checkPin(pin), random, cost));
       return toShopper(await mustGet(shopperId));
     },
