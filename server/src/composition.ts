@@ -17,7 +17,7 @@ import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storag
 import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
-import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
+import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
 import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
@@ -58,6 +58,11 @@ export interface PlatformOverrides {
   logStream?: { write(line: string): void };
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /**
+   * With the face engine off (FACEPAY_FACE=0): a stand-in face check and gallery for the terminal's
+   * face flow, so HTTP tests of the PIN and the risk decisions run without models.
+   */
+  faceStandIn?: { faceCheck: FaceCheck; identifier: Identifier };
 }
 
 export interface Platform {
@@ -257,11 +262,12 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
-    face: face?.faceCheck ?? {
-      issueChallenge: faceOff,
-      verify: faceOff,
-    },
-    gallery: face?.identifier ?? { identify: faceOff },
+    face: face?.faceCheck ??
+      overrides.faceStandIn?.faceCheck ?? {
+        issueChallenge: faceOff,
+        verify: faceOff,
+      },
+    gallery: face?.identifier ?? overrides.faceStandIn?.identifier ?? { identify: faceOff },
     shoppers: {
       get: async (id) => {
         const s = await shoppers.get(id).catch(() => undefined);
