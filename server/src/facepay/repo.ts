@@ -109,12 +109,12 @@ export class AttemptRepo {
 
   /** Wrong factors charged at this terminal and liveness failures there since `since`: the risk engine's terminal history. */
   async terminalFailuresSince(terminalId: string, since: number): Promise<number> {
-    const f = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE terminal_id = $1 AND at >= $2', [terminalId, since]);
-    const l = await this.db.query<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM face_pay_attempts WHERE terminal_id = $1 AND updated_at >= $2 AND outcome = 'liveness_failed'",
+    const r = await this.db.query<{ f: number; l: number }>(
+      `SELECT (SELECT COUNT(*) FROM face_pay_failures WHERE terminal_id = $1 AND at >= $2) AS f,
+              (SELECT COUNT(*) FROM face_pay_attempts WHERE terminal_id = $1 AND updated_at >= $2 AND outcome = 'liveness_failed') AS l`,
       [terminalId, since],
     );
-    return Number(f[0]?.n ?? 0) + Number(l[0]?.n ?? 0);
+    return Number(r[0]?.f ?? 0) + Number(r[0]?.l ?? 0);
   }
 
   /** Wrong factors charged to this shopper since `since`. */
@@ -125,11 +125,8 @@ export class AttemptRepo {
 
   /** Whether this shopper has paid this merchant at a terminal before (face or pay code). */
   async paidAtMerchant(shopperId: string, merchantId: string): Promise<boolean> {
-    const r = await this.db.query<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM face_pay_attempts WHERE shopper_id = $1 AND merchant_id = $2 AND state = 'paid'",
-      [shopperId, merchantId],
-    );
-    return Number(r[0]?.n ?? 0) > 0;
+    const r = await this.db.query("SELECT 1 AS one FROM face_pay_attempts WHERE shopper_id = $1 AND merchant_id = $2 AND state = 'paid' LIMIT 1", [shopperId, merchantId]);
+    return r.length > 0;
   }
 
   /** The risk decision of the attempt that paid each of these intents, for the shopper's payment history. */
