@@ -18,6 +18,7 @@ import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checko
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
+import { DEFAULT_RULES, tighten } from './risk/index.ts';
 import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
@@ -288,6 +289,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    // A platform configured with a lower per-payment limit sends larger face payments another way
+    // at the decision, instead of failing them at the ledger.
+    riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
     risk: {
       // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
       terminalCapability: async () => 'camera_2d',

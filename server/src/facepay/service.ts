@@ -158,7 +158,15 @@ export function createFacePayService(deps: FacePayDeps) {
    */
   async function assess(a: AttemptRow, terminal: TerminalRef, amount: number, identification: RiskInput['identification'], shopper?: ShopperView): Promise<RiskDecision> {
     const t = now();
-    const merchantSettings = await attempts.riskSettings(a.merchant_id);
+    // The look-ups are independent: on PostgreSQL they go out together on the pool.
+    const since = t - rules.recentWindowMs;
+    const [merchantSettings, capability, terminalFailures, paidHereBefore, shopperFailures] = await Promise.all([
+      attempts.riskSettings(a.merchant_id),
+      riskContext.terminalCapability(terminal),
+      attempts.terminalFailuresSince(a.terminal_id, since),
+      shopper ? attempts.paidAtMerchant(shopper.id, a.merchant_id) : false,
+      shopper ? attempts.shopperFailuresSince(shopper.id, since) : 0,
+    ]);
     const own: RiskSettings | undefined = shopper ? { faceAloneLimit: shopper.perPaymentLimit } : undefined;
     const effective = tighten(rules, merchantSettings as RiskSettings | undefined, own);
     const decision = decide(
@@ -166,17 +174,9 @@ export function createFacePayService(deps: FacePayDeps) {
         identification,
         // Only a passed challenge reaches the engine today; the liveness work adds its signals here.
         liveness: { challenge: 'passed' },
-        terminal: { capability: await riskContext.terminalCapability(terminal), recentFailures: await attempts.terminalFailuresSince(a.terminal_id, t - effective.recentWindowMs) },
+        terminal: { capability, recentFailures: terminalFailures },
         amount,
-        ...(shopper
-          ? {
-              shopper: {
-                paidHereBefore: await attempts.paidAtMerchant(shopper.id, a.merchant_id),
-                recentFailures: await attempts.shopperFailuresSince(shopper.id, t - effective.recentWindowMs),
-                hasPin: shopper.hasPin,
-              },
-            }
-          : {}),
+        ...(shopper ? { shopper: { paidHereBefore, recentFailures: shopperFailures, hasPin: shopper.hasPin } } : {}),
       },
       effective,
     );
