@@ -242,6 +242,7 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     state.verdict = { ok: false, liveness: true, code: 'challenge_failed', message: 'The head did not turn.' };
     const a = await service.challenge(terminal, 'pi_1');
     assert.equal((await service.capture(terminal, a.attemptId, frames)).outcome, 'liveness_failed');
+    assert.deepEqual(state.decisions.at(-1), { choice: 'no_face', reasons: ['liveness_failed'], intentId: 'pi_1' });
     await assert.rejects(service.capture(terminal, a.attemptId, frames), { code: 'attempt_not_ready' });
     state.verdict = { ok: false, liveness: false, code: 'face_blurred', message: 'Hold still.' };
     const b = await service.challenge(terminal, 'pi_1');

@@ -264,7 +264,11 @@ export function createFacePayService(deps: FacePayDeps) {
       );
       if (!verdict.ok) {
         if (verdict.liveness) {
-          await move(a, [expected], { state: 'refused', outcome: 'liveness_failed' });
+          // The engine's answer to a failed challenge is always another way; it is recorded so the
+          // merchant sees it among the payment's events like every other decision.
+          const d = decide({ identification: { kind: 'look_alike' }, liveness: { challenge: 'failed' }, terminal: { capability: 'camera_2d', recentFailures: 0 }, amount: 0 }, rules);
+          await riskContext.recordDecision({ merchantId: a.merchant_id, intentId: a.intent_id, attemptId: a.id, choice: d.choice, reasons: d.reasons, at: now() });
+          await move(a, [expected], { state: 'refused', outcome: 'liveness_failed', ...riskPatch(d) });
           return { outcome: 'liveness_failed', code: verdict.code, message: verdict.message };
         }
         // A blurred or turned face is not an attack: the shopper may simply try again.
