@@ -107,10 +107,21 @@ export class AttemptRepo {
     return rows[0] === undefined ? undefined : Number(rows[0].pin_tries_left);
   }
 
-  /** Wrong factors charged at this terminal and liveness failures there since `since`: the risk engine's terminal history. */
+  /**
+   * The terminal's own count of one wrong factor, whoever it was for (a look-alike's digits are
+   * charged to no shopper): a row with an empty shopper id, which no shopper's lockout counts.
+   */
+  async recordTerminalFailure(row: { id: string; attempt_id: string; terminal_id: string; factor: 'digits' | 'pin'; at: number }): Promise<void> {
+    await this.db.execute(
+      "INSERT INTO face_pay_failures (id, shopper_id, attempt_id, terminal_id, factor, at) VALUES ($1, '', $2, $3, $4, $5)",
+      [row.id, row.attempt_id, row.terminal_id, row.factor, row.at],
+    );
+  }
+
+  /** Wrong factors at this terminal (its own rows) and liveness failures there since `since`: the risk engine's terminal history. */
   async terminalFailuresSince(terminalId: string, since: number): Promise<number> {
     const r = await this.db.query<{ f: number; l: number }>(
-      `SELECT (SELECT COUNT(*) FROM face_pay_failures WHERE terminal_id = $1 AND at >= $2) AS f,
+      `SELECT (SELECT COUNT(*) FROM face_pay_failures WHERE terminal_id = $1 AND shopper_id = '' AND at >= $2) AS f,
               (SELECT COUNT(*) FROM face_pay_attempts WHERE terminal_id = $1 AND updated_at >= $2 AND outcome = 'liveness_failed') AS l`,
       [terminalId, since],
     );

@@ -237,6 +237,31 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.ok(state.locked.every((id) => id === 'shp_lookalike'));
   });
 
+  test('wrong digits on look-alikes nobody is charged for still count at the terminal: new attempts stop bringing new tries', async () => {
+    const { service, state, clock } = setup();
+    state.identify = () => ({ outcome: 'ambiguous' });
+    let guesses = 0;
+    let offered = 0;
+    for (let i = 0; i < 10; i++) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      const d = await service.capture(terminal, attemptId, frames);
+      if (d.outcome === 'no_face') break;
+      offered++;
+      for (const g of ['0000', '1111']) {
+        guesses++;
+        await service.capture(terminal, attemptId, frames, { phoneLast4: g });
+      }
+    }
+    // Five wrong digits within the hour at this terminal close the digits there: the third attempt
+    // starts at four, so six guesses in all, and not 10,000 in an hour.
+    assert.equal(offered, 3);
+    assert.equal(guesses, 6);
+    assert.deepEqual(state.decisions.at(-1)?.reasons, ['look_alike', 'terminal_recent_failures']);
+    // An hour later the terminal offers the digits again.
+    clock.advance(61 * 60 * 1000);
+    assert.equal((await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames)).outcome, 'ambiguous');
+  });
+
   test('liveness failure refuses the attempt; a blurred face may try again', async () => {
     const { service, state } = setup();
     state.verdict = { ok: false, liveness: true, code: 'challenge_failed', message: 'The head did not turn.' };

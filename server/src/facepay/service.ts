@@ -294,6 +294,7 @@ export function createFacePayService(deps: FacePayDeps) {
         // The digits were wrong for whoever the face could be: charge it to them across attempts.
         const charged = new Set<string>(found.outcome === 'ambiguous' ? found.candidates ?? [] : []);
         if (a.shopper_id !== null) charged.add(a.shopper_id);
+        await attempts.recordTerminalFailure({ id: ids.next('fpf'), attempt_id: a.id, terminal_id: a.terminal_id, factor: 'digits', at: now() });
         for (const shopperId of charged) await chargeFailure(shopperId, a, 'digits');
         if (triesLeft <= 0) {
           await move(a, [expected], { state: 'refused', outcome: 'no_match' });
@@ -360,6 +361,7 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'no_match' };
       }
       if (!(await shoppers.verifyPin(a.shopper_id, pin))) {
+        await attempts.recordTerminalFailure({ id: ids.next('fpf'), attempt_id: a.id, terminal_id: a.terminal_id, factor: 'pin', at: now() });
         await chargeFailure(a.shopper_id, a, 'pin');
         if (left <= 0) {
           await attempts.transition(a.id, ['ask_pin'], { state: 'refused', outcome: 'no_match', updated_at: now() });

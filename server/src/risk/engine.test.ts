@@ -26,6 +26,7 @@ const cases: [string, RiskInput, RiskChoice, ReasonCode[], number][] = [
   ['first visit at this merchant, a small amount', with_({ amount: 5_000 }, { paidHereBefore: false }), 'face', ['false_match_bound_ok', 'amount_within_face_alone_limit'], 5_000],
   ['first visit at this merchant, above its limit', with_({ amount: 5_001 }, { paidHereBefore: false }), 'face_pin', ['false_match_bound_ok', 'first_visit_at_merchant'], 100_000],
   ['failures at this terminal', with_({ terminal: { capability: 'camera_2d', recentFailures: 5 } }), 'face_pin', ['false_match_bound_ok', 'amount_within_face_alone_limit', 'terminal_recent_failures'], 100_000],
+  ['look-alikes at a terminal with recent failures', with_({ identification: { kind: 'look_alike' }, terminal: { capability: 'camera_2d', recentFailures: 5 } }), 'no_face', ['look_alike', 'terminal_recent_failures'], 0],
   ['a terminal under attack', with_({ terminal: { capability: 'camera_2d', recentFailures: 20 } }), 'no_face', ['terminal_blocked'], 0],
   ['wrong factors for this shopper lately', with_({}, { recentFailures: 2 }), 'face_pin', ['false_match_bound_ok', 'amount_within_face_alone_limit', 'shopper_recent_failures'], 100_000],
   ['a failed liveness challenge', with_({ liveness: { challenge: 'failed' } }), 'no_face', ['liveness_failed'], 0],

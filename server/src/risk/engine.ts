@@ -85,7 +85,11 @@ export function decide(input: RiskInput, rules: RiskRules = DEFAULT_RULES): Risk
   const capLimit = rules.faceAloneLimit[input.terminal.capability];
   // Who it is is not known yet: only the digits can narrow the search. What follows is decided
   // again on the narrowed match.
-  if (id.kind === 'look_alike') return { choice: 'face_digits', reasons: ['look_alike'], maxAmount: Math.min(capLimit, rules.faceMaxAmount) };
+  if (id.kind === 'look_alike') {
+    // Nobody is known to ask for a PIN, so where guesses have failed lately the digits are not offered either.
+    if (input.terminal.recentFailures >= rules.terminalFailuresForPin) return no('look_alike', 'terminal_recent_failures');
+    return { choice: 'face_digits', reasons: ['look_alike'], maxAmount: Math.min(capLimit, rules.faceMaxAmount) };
+  }
 
   const reasons: ReasonCode[] = [];
   if (id.falseMatchBound > rules.secondFactorMaxFalseMatch) return no('false_match_bound_too_high');
