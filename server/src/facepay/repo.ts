@@ -42,11 +42,15 @@ export type AttemptPatch = Partial<
   Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'coupon_id' | 'payment_id' | 'updated_at'>
 >;
 
+type RiskColumn = 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount';
+
 /** The only place the facepay module writes SQL. */
 export class AttemptRepo {
   constructor(private readonly db: Db) {}
 
-  async insert(row: AttemptRow): Promise<void> {
+  /** The risk engine's columns may be left out: they start empty (no decision yet, no PIN tries). */
+  async insert(input: Omit<AttemptRow, RiskColumn> & Partial<Pick<AttemptRow, RiskColumn>>): Promise<void> {
+    const row: AttemptRow = { pin_tries_left: 0, risk_choice: null, risk_reasons: null, max_amount: null, ...input };
     await this.db.execute(
       `INSERT INTO face_pay_attempts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
       COLUMNS.map((c) => row[c]),
