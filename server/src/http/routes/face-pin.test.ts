@@ -68,10 +68,11 @@ describeEachDialect('face-pay PIN and risk decisions over HTTP', (dialect) => {
   const frames = () => ({ sent_at: Date.now(), frames: [{ at: Date.now() - 10, jpeg: Buffer.from('not a real frame').toString('base64') }] });
 
   test('the shopper sets a PIN with their password; it is refused when simple, wrong or without the password', async () => {
-    const signUp = await shopper('POST', '/v1/shopper/signup', { email: 'pin@example.com', password: PASSWORD, name: 'Pia Nunes', phone: '+351 912 000 111' });
-    assert.equal(signUp.status, 201);
-    shopperId = signUp.json.id;
-    assert.equal(signUp.json.has_face_pay_pin, false);
+    assert.equal((await shopper('POST', '/v1/shopper/signup', { email: 'pin@example.com', password: PASSWORD, name: 'Pia Nunes', phone: '+351 912 000 111' })).status, 202);
+    const signedIn = await shopper('POST', '/v1/shopper/login', { email: 'pin@example.com', password: PASSWORD });
+    assert.equal(signedIn.status, 200);
+    shopperId = signedIn.json.id;
+    assert.equal(signedIn.json.has_face_pay_pin, false);
     assert.equal((await shopper('PUT', '/v1/shopper/face_pay_pin', { pin: '123456', password: PASSWORD })).json.error.code, 'pin_too_simple');
     assert.equal((await shopper('PUT', '/v1/shopper/face_pay_pin', { pin: '12345', password: PASSWORD })).json.error.code, 'pin_invalid');
     assert.equal((await shopper('PUT', '/v1/shopper/face_pay_pin', { pin: PIN, password: 'not my password' })).status, 403);
