@@ -25,7 +25,11 @@ export interface RiskRules {
   firstVisitFaceAloneLimit: number;
   /** The largest amount any face payment may pay, with the PIN; above it the shopper pays another way. */
   faceMaxAmount: number;
-  /** Failed attempts at this terminal within `recentWindowMs` after which every face payment there needs the PIN. */
+  /**
+   * Wrong digits or PINs and failed liveness challenges at this terminal within `recentWindowMs`
+   * (whoever they were for) after which every face payment there needs the PIN, and look-alikes
+   * are no longer offered the digits.
+   */
   terminalFailuresForPin: number;
   /** ... and after which the terminal takes no face payments at all. */
   terminalFailuresForNoFace: number;
