@@ -180,6 +180,7 @@ export function checkoutFor(deps: CheckoutDeps): Checkout {
           merchantId,
           mode: 'live',
           ...(opts.inPayment ? { inPayment: opts.inPayment } : {}),
+          ...(opts.maxAmount !== undefined ? { maxAmount: opts.maxAmount } : {}),
           ...(couponId !== undefined ? { discount, couponId } : {}),
         });
       } catch (e) {

@@ -17,7 +17,8 @@ import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storag
 import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
-import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
+import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
+import { DEFAULT_RULES, tighten } from './risk/index.ts';
 import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
@@ -58,6 +59,11 @@ export interface PlatformOverrides {
   logStream?: { write(line: string): void };
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /**
+   * With the face engine off (FACEPAY_FACE=0): a stand-in face check and gallery for the terminal's
+   * face flow, so HTTP tests of the PIN and the risk decisions run without models.
+   */
+  faceStandIn?: { faceCheck: FaceCheck; identifier: Identifier };
 }
 
 export interface Platform {
@@ -257,16 +263,18 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
-    face: face?.faceCheck ?? {
-      issueChallenge: faceOff,
-      verify: faceOff,
-    },
-    gallery: face?.identifier ?? { identify: faceOff },
+    face: face?.faceCheck ??
+      overrides.faceStandIn?.faceCheck ?? {
+        issueChallenge: faceOff,
+        verify: faceOff,
+      },
+    gallery: face?.identifier ?? overrides.faceStandIn?.identifier ?? { identify: faceOff },
     shoppers: {
       get: async (id) => {
         const s = await shoppers.get(id).catch(() => undefined);
-        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
+        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit, hasPin: s.hasPin };
       },
+      verifyPin: (id, pin) => shoppers.verifyPin(id, pin),
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
       lockFacePay: async (id, reason) => {
@@ -281,6 +289,23 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    // A platform configured with a lower per-payment limit sends larger face payments another way
+    // at the decision, instead of failing them at the ledger.
+    riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
+    risk: {
+      // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
+      terminalCapability: async () => 'camera_2d',
+      // The merchant reads each decision in the payment intent's events (and its webhooks): codes only.
+      recordDecision: (d) =>
+        db.transaction(async (tx) => {
+          await webhooks.record(tx, {
+            merchantId: d.merchantId,
+            type: 'payment_intent.face_decision',
+            objectId: d.intentId,
+            data: { object: 'face_decision', id: d.attemptId, payment_intent: d.intentId, choice: d.choice, reasons: d.reasons, created_at: d.at },
+          });
+        }),
+    },
     clock,
     ids,
   });

@@ -130,6 +130,14 @@ export interface Dispute {
   events: { type: string; at: number; detail: string | null }[];
 }
 
+/** One risk-engine decision for a face payment, as the intent's events carry it: codes only. */
+export interface FaceDecisionEvent {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: { id: string; choice: 'face' | 'face_digits' | 'face_pin' | 'no_face'; reasons: string[] } };
+}
+
 export interface Refund {
   id: string;
   amount: number;

@@ -24,6 +24,8 @@ export interface Me {
   always_ask_digits: boolean;
   per_payment_limit: number | null;
   face_enrolled: boolean;
+  /** Whether a face-pay PIN is set (the PIN itself is never sent back). */
+  has_face_pay_pin: boolean;
   /** The enrolled face was made by an earlier face model: terminals cannot recognise it until the shopper enrols again. */
   face_enrol_again: boolean;
   wallet: { balance: number; currency: string };
@@ -44,6 +46,8 @@ export interface ShopperPayment {
   refunded: number;
   currency: string;
   method: string;
+  /** How the risk engine let this face payment go (face alone, with the phone digits, with the PIN) and why, as codes. */
+  face_decision: { choice: 'face' | 'face_digits' | 'face_pin' | 'no_face'; reasons: string[] } | null;
   status: string;
   created_at: number;
 }
@@ -80,6 +84,8 @@ export const api = {
   me: () => call<Me>('GET', '/v1/shopper/me'),
   update: (b: Partial<Pick<Me, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit'>>) =>
     call<Me>('PATCH', '/v1/shopper/me', b),
+  setPin: (pin: string, password: string) => call<Me>('PUT', '/v1/shopper/face_pay_pin', { pin, password }),
+  removePin: (password: string) => call<Me>('DELETE', '/v1/shopper/face_pay_pin', { password }),
   consent: () => call<Consent>('GET', '/v1/shopper/consent'),
   acceptConsent: (version: string) => call<Consent>('POST', '/v1/shopper/consent', { version }),
   withdrawConsent: () => call<Me>('DELETE', '/v1/shopper/consent'),

@@ -231,7 +231,9 @@ function Payments() {
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td>{p.method === 'face' ? 'Face' : 'Pay code'}</td>
+                <td title={p.face_decision ? p.face_decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ') : undefined}>
+                  {p.method === 'face' ? `Face${p.face_decision?.choice === 'face_pin' ? ' + PIN' : p.face_decision?.choice === 'face_digits' ? ' + phone digits' : ''}` : 'Pay code'}
+                </td>
                 <td class="num">
                   {formatMoney(p.amount, p.currency)}
                   {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}
@@ -242,6 +244,64 @@ function Payments() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The risk engine's reasons in the shopper's words. */
+const REASON_TEXT: Record<string, string> = {
+  false_match_bound_ok: 'your face was recognised with confidence',
+  false_match_bound_above_face_alone: 'your face alone was not certain enough',
+  look_alike: 'someone else looks like you',
+  amount_within_face_alone_limit: 'the amount was within your face-alone limit',
+  amount_above_face_alone_limit: 'the amount was above your face-alone limit',
+  first_visit_at_merchant: 'your first payment at this shop',
+  terminal_recent_failures: 'recent failed attempts at this terminal',
+  shopper_recent_failures: 'recent wrong digits or PINs for your account',
+  always_second_factor: 'you or the shop asked for a second step every time',
+};
+
+function PinForm({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
+  const [pin, setPin] = useState('');
+  const [password, setPassword] = useState('');
+  const [note, setNote] = useState('');
+  const done = (m: Me, text: string) => {
+    setMe(m);
+    setPin('');
+    setPassword('');
+    setNote(text);
+  };
+  const save = async (e: { preventDefault(): void }) => {
+    e.preventDefault();
+    if (!/^\d{6}$/.test(pin)) return setNote('A face-pay PIN is 6 digits.');
+    try {
+      done(await api.setPin(pin, password), 'PIN saved.');
+    } catch (err) {
+      setNote(message(err));
+    }
+  };
+  const remove = async () => {
+    try {
+      done(await api.removePin(password), 'PIN removed.');
+    } catch (err) {
+      setNote(message(err));
+    }
+  };
+  return (
+    <form onSubmit={save} aria-labelledby="pin-title">
+      <h3 id="pin-title">Face-pay PIN</h3>
+      <p>{me.has_face_pay_pin ? 'Your PIN is set.' : 'No PIN yet: payments above your face-alone limit go another way.'} Above the limit, the terminal asks for it on its keypad.</p>
+      <Field id="s-pin" label="New 6-digit PIN" type="password" value={pin} onInput={setPin} autocomplete="off" />
+      <Field id="s-pin-password" label="Your account password" type="password" value={password} onInput={setPassword} autocomplete="current-password" />
+      <button type="submit" class="primary">
+        {me.has_face_pay_pin ? 'Change PIN' : 'Set PIN'}
+      </button>
+      {me.has_face_pay_pin && (
+        <button type="button" onClick={remove}>
+          Remove PIN
+        </button>
+      )}
+      {note && <p role="status">{note}</p>}
+    </form>
   );
 }
 
@@ -268,7 +328,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
       <form onSubmit={save}>
         <Field id="s-name" label="Name" value={name} onInput={setName} autocomplete="name" />
         <Field id="s-phone" label="Phone number" type="tel" value={phone} onInput={setPhone} autocomplete="tel" />
-        <Field id="s-limit" label={`Limit per face payment (${me.wallet.currency})`} value={limit} onInput={setLimit} hint="Above it, the terminal asks for your phone digits." />
+        <Field id="s-limit" label={`Limit per face payment (${me.wallet.currency})`} value={limit} onInput={setLimit} hint="Face alone pays up to this amount; above it the terminal asks for your face-pay PIN, or you pay another way." />
         <label>
           <input type="checkbox" checked={askDigits} onChange={() => setAskDigits(!askDigits)} /> Always ask for my phone digits
         </label>
@@ -277,6 +337,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
         </button>
         {note && <p role="status">{note}</p>}
       </form>
+      <PinForm me={me} setMe={setMe} />
     </section>
   );
 }

@@ -60,6 +60,8 @@ function toDecision(w: WireDecision): Decision {
       };
     case 'ambiguous':
       return { outcome: 'ambiguous', attemptId: w.attempt_id ?? '', attemptsLeft: w.attempts_left ?? 0 };
+    case 'pin':
+      return { outcome: 'pin', attemptId: w.attempt_id ?? '', attemptsLeft: w.attempts_left ?? 0 };
     case 'retry':
     case 'refused':
       return { outcome: w.outcome, code: w.code ?? w.outcome, message: w.message ?? '' };
@@ -110,6 +112,16 @@ export function terminalApi(client: DeviceClient) {
           },
         });
         return toDecision(w);
+      } catch (e) {
+        if (e instanceof DeviceApiError && e.status < 500) return { outcome: 'refused', code: e.code, message: e.message };
+        throw e;
+      }
+    },
+
+    /** The shopper's face-pay PIN from the keypad; sent once, never kept. */
+    async pin(attemptId: string, pin: string): Promise<Decision> {
+      try {
+        return toDecision(await client.json<WireDecision>(`/device/v1/face_attempts/${encodeURIComponent(attemptId)}/pin`, { json: { pin } }));
       } catch (e) {
         if (e instanceof DeviceApiError && e.status < 500) return { outcome: 'refused', code: e.code, message: e.message };
         throw e;

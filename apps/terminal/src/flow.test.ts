@@ -49,8 +49,25 @@ test('ambiguous asks for four digits, then pays or sends the shopper another way
   assert.equal(failed.screen === 'other_way' && failed.reason, 'digits_failed');
 });
 
+test('the PIN: six digits on the keypad, a wrong one leaves the tries, the last sends the shopper another way', () => {
+  const pin = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'challenge', challenge: { id: 'ch_1', kind: 'blink', expiresAt: 1 } },
+    { type: 'captured' },
+    { type: 'decision', decision: { outcome: 'pin', attemptId: 'fa_1', attemptsLeft: 3 } },
+    ...['4', '8', '2', '9', '1', '5', '7'].map((key) => ({ type: 'key', key }) as Event),
+  ]);
+  assert.equal(pin.screen === 'pin' && pin.entered, '482915');
+  const again = step(pin, { type: 'decision', decision: { outcome: 'pin', attemptId: 'fa_1', attemptsLeft: 2 } });
+  assert.deepEqual(again.screen === 'pin' && [again.entered, again.attemptsLeft], ['', 2]);
+  assert.equal(step(pin, { type: 'decision', decision: match }).screen, 'confirm');
+  const failed = step(pin, { type: 'decision', decision: { outcome: 'no_match' } });
+  assert.equal(failed.screen === 'other_way' && failed.reason, 'pin_failed');
+});
+
 test('every refusal leads to another way to pay, with its reason', () => {
-  for (const outcome of ['no_match', 'face_pay_off', 'liveness_failed'] as const) {
+  for (const outcome of ['no_match', 'face_pay_off', 'liveness_failed', 'no_face'] as const) {
     const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: { outcome } }]);
     assert.equal(s.screen === 'other_way' && s.reason, outcome);
     assert.equal(step(s, { type: 'pay_code', code: '123', paymentId: 'pay_2' }).screen, 'paying');

@@ -46,7 +46,11 @@ export interface MatchDecision {
 export type Decision =
   | MatchDecision
   | { outcome: 'ambiguous'; attemptId: string; attemptsLeft: number }
+  /** The risk engine wants the shopper's 6-digit face-pay PIN. */
+  | { outcome: 'pin'; attemptId: string; attemptsLeft: number }
   | { outcome: 'no_match' }
+  /** The risk engine sends this payment another way (above the face limits, no PIN set, a terminal under attack). */
+  | { outcome: 'no_face' }
   | { outcome: 'face_pay_off' }
   | { outcome: 'liveness_failed' }
   | { outcome: 'retry'; code: string; message: string }
@@ -55,7 +59,7 @@ export type Decision =
 /** How the payment being made was authorised: the confirmed face attempt, or a pay code. */
 export type PayVia = { method: 'face'; attemptId: string; join?: string[] } | { method: 'pay_code'; code: string };
 
-export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'shopper_choice' | 'refused';
+export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'pin_failed' | 'no_face' | 'shopper_choice' | 'refused';
 
 export type State =
   | { screen: 'idle'; typed: string }
@@ -65,6 +69,7 @@ export type State =
   | { screen: 'deciding'; intent: Intent }
   | { screen: 'confirm'; intent: Intent; decision: MatchDecision }
   | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
+  | { screen: 'pin'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
   | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
   /** `amountDue`: what is charged, where a coupon made it less than the intent's amount. */
   | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean; amountDue?: number }
@@ -96,6 +101,8 @@ export const OTHER_WAY_MESSAGES: Record<OtherWayReason, string> = {
   face_pay_off: 'Face pay is switched off for this account. You can pay with a pay code.',
   liveness_failed: "We couldn't confirm a live face. Please pay another way.",
   digits_failed: "Those digits didn't match. Please pay another way.",
+  pin_failed: "That PIN didn't match. Please pay another way.",
+  no_face: "Face pay can't be used for this payment. You can pay with a pay code from the Facepay app.",
   shopper_choice: 'Show or type your pay code.',
   refused: 'Face pay could not be used for this payment.',
 };
@@ -117,6 +124,8 @@ function afterDecision(intent: Intent, d: Decision): State {
       return { screen: 'confirm', intent, decision: d };
     case 'ambiguous':
       return { screen: 'digits', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
+    case 'pin':
+      return { screen: 'pin', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
     case 'refused':
       return otherWay(intent, 'refused', d.message, d.code);
     case 'retry':
@@ -189,6 +198,19 @@ export function step(s: State, e: Event): State {
       }
       if (e.type === 'decision') {
         if (e.decision.outcome === 'no_match') return otherWay(s.intent, 'digits_failed');
+        return afterDecision(s.intent, e.decision);
+      }
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'pin':
+      if (e.type === 'key') {
+        if (e.key === 'back') return { ...s, entered: s.entered.slice(0, -1) };
+        if (e.key === 'clear') return { ...s, entered: '' };
+        if (/^\d$/.test(e.key) && s.entered.length < 6) return { ...s, entered: s.entered + e.key };
+        return s;
+      }
+      if (e.type === 'decision') {
+        if (e.decision.outcome === 'no_match') return otherWay(s.intent, 'pin_failed');
         return afterDecision(s.intent, e.decision);
       }
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');

@@ -157,6 +157,15 @@ function Terminal({ api }: { api: TerminalApi }) {
       .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
   }, [state.screen === 'digits' && state.entered.length === 4]);
 
+  // Six PIN digits typed: they go to the server once and are then forgotten with the screen.
+  useEffect(() => {
+    if (state.screen !== 'pin' || state.entered.length !== 6) return;
+    api
+      .pin(state.attemptId, state.entered)
+      .then((decision) => dispatch({ type: 'decision', decision }))
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+  }, [state.screen === 'pin' && state.entered.length === 6]);
+
   useEffect(() => {
     if (state.screen !== 'paying') return;
     const onRetry = (offline: boolean) => dispatch({ type: 'retrying', offline });
@@ -285,6 +294,20 @@ function Terminal({ api }: { api: TerminalApi }) {
           </p>
           <p>{state.attemptsLeft} {state.attemptsLeft === 1 ? 'try' : 'tries'} left</p>
           <Keypad label="phone digits" onKey={(key) => dispatch({ type: 'key', key })} />
+          <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
+            Pay another way
+          </button>
+        </section>
+      )}
+      {state.screen === 'pin' && (
+        <section>
+          <h1>Your face-pay PIN</h1>
+          <p>This payment needs the 6-digit PIN you chose in the Facepay app.</p>
+          <p class="digits" aria-live="polite">
+            {[0, 1, 2, 3, 4, 5].map((i) => (i < state.entered.length ? '●' : '○')).join(' ')}
+          </p>
+          <p>{state.attemptsLeft} {state.attemptsLeft === 1 ? 'try' : 'tries'} left</p>
+          <Keypad label="face-pay PIN" onKey={(key) => dispatch({ type: 'key', key })} />
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
             Pay another way
           </button>

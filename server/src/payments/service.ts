@@ -106,6 +106,12 @@ export interface PaymentService {
       couponId?: string | undefined;
       /** Runs inside the payment's transaction just before the money moves (a pay code is used there); never on a repeat. */
       inPayment?: ((tx: SqlExecutor) => Promise<void>) | undefined;
+      /**
+       * The most this payment may charge (after the discount), from the face flow's risk decision
+       * for the factors the shopper passed. Above it the payment is refused and the intent stays
+       * payable another way.
+       */
+      maxAmount?: number | undefined;
     },
   ): Promise<PaymentIntent>;
   /** The face flow gave up (no match, no confirmation): -> failed. */
@@ -431,6 +437,11 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           if (discount >= pi.amount) throw new DomainError('invalid', 'discount_invalid', 'a discount must be less than the amount');
           await opts.inPayment?.(tx);
           const paid = pi.amount - discount;
+          if (opts.maxAmount !== undefined && paid > opts.maxAmount) {
+            throw new DomainError('unprocessable', 'face_limit_exceeded', 'the amount is above what this face payment may charge: pay another way', {
+              max_amount: opts.maxAmount,
+            });
+          }
           if (paid > config.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { parseMoney, plainAmount } from '@facepay/web-common';
-import { call, qs, type Dispute, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
+import { call, qs, type Dispute, type FaceDecisionEvent, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
 
@@ -195,6 +195,8 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
   const refunds = useLoad(() => call<List<Refund>>('GET', `/v1/refunds${qs({ payment_intent: id, limit: 100 })}`), [id]);
   const disputes = useLoad(() => call<List<Dispute>>('GET', `/v1/disputes${qs({ payment_intent: id, limit: 1 })}`), [id]);
   const dispute = disputes.data?.data[0];
+  const events = useLoad(() => call<List<FaceDecisionEvent>>('GET', `/v1/payment_intents/${encodeURIComponent(id)}/events${qs({ limit: 100 })}`), [id]);
+  const decisions = (events.data?.data ?? []).filter((e) => e.type === 'payment_intent.face_decision');
   return (
     <>
       <p>
@@ -269,12 +271,35 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
                   </ul>
                 ))}
             </Loading>
+            <h2>Face decisions</h2>
+            <Loading error={events.error}>
+              {events.data &&
+                (decisions.length === 0 ? (
+                  <p>None: not paid by face.</p>
+                ) : (
+                  <ul class="plain">
+                    {decisions.map((e) => (
+                      <li key={e.id}>
+                        {when(e.created)}: <Badge text={CHOICE_TEXT[e.data.object.choice]} /> {e.data.object.reasons.join(', ')}
+                      </li>
+                    ))}
+                  </ul>
+                ))}
+            </Loading>
           </>
         )}
       </Loading>
     </>
   );
 }
+
+/** What the risk engine let each face attempt do; the reasons stay the API's codes (docs: README, "Face decisions"). */
+const CHOICE_TEXT: Record<FaceDecisionEvent['data']['object']['choice'], string> = {
+  face: 'face alone',
+  face_digits: 'face + phone digits',
+  face_pin: 'face + PIN',
+  no_face: 'another way',
+};
 
 function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | null; onDone: () => void }) {
   const left = pi.amount_received - pi.amount_refunded;

@@ -80,6 +80,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       always_ask_digits: s.alwaysAskDigits,
       per_payment_limit: s.perPaymentLimit,
       face_enrolled: s.faceEnrolled,
+      has_face_pay_pin: s.hasPin,
       face_enrol_again: await shoppers.faceNeedsEnrolmentAgain(s),
       wallet: { balance: await payments.walletBalance(s.id, currency), currency },
     };
@@ -145,6 +146,36 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           ...(b.per_payment_limit !== undefined ? { perPaymentLimit: b.per_payment_limit } : {}),
         }),
       );
+    },
+  });
+
+  app.put('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Set the 6-digit face-pay PIN the terminal asks for above the face-alone limit (needs the account password)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pin', 'password'],
+        properties: { pin: { type: 'string', minLength: 1, maxLength: 16 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { pin: string; password: string };
+      return meBody(await shoppers.setPin(s.id, b.pin, b.password));
+    },
+  });
+
+  app.delete('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Remove the face-pay PIN (payments that need it then go another way)',
+      body: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      return meBody(await shoppers.setPin(s.id, null, (request.body as { password: string }).password));
     },
   });
 
@@ -236,6 +267,8 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     handler: async (request) => {
       const s = await current(request);
       const page = await payments.listForShopper(s.id, { limit: 100 });
+      // Why face pay went as it did (face alone, digits, PIN): the risk engine's codes, never a score or an image.
+      const decisions = await services.facePay.decisionsFor(page.data.map((pi) => pi.id));
       // Names, not ids: a shopper knows shops by name. Looked up once per merchant and store.
       const names = new Map<string, Promise<string>>();
       const name = (key: string, load: () => Promise<string>): Promise<string> => {
@@ -253,6 +286,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           refunded: pi.amountRefunded,
           currency: pi.currency,
           method: pi.metadata.method ?? 'face',
+          face_decision: decisions.get(pi.id) ?? null,
           status: pi.status,
           created_at: pi.createdAt,
         })),
