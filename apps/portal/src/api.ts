@@ -43,7 +43,8 @@ export interface ShopperPayment {
   amount: number;
   refunded: number;
   currency: string;
-  method: string;
+  /** What the payment recorded (face, face_digits, face_pin, pay_code); null when none was kept. */
+  method: string | null;
   status: string;
   created_at: number;
 }

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { renderSVG } from 'uqr';
-import { formatMoney, formatPayCode, parseMoney, payCodeQrText, plainAmount } from '@facepay/web-common';
+import { formatMoney, formatPayCode, parseMoney, payCodeQrText, paymentMethodLabel, plainAmount } from '@facepay/web-common';
 import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
@@ -231,7 +231,7 @@ function Payments() {
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td>{p.method === 'face' ? 'Face' : 'Pay code'}</td>
+                <td data-testid="payment-method">{paymentMethodLabel(p.method)}</td>
                 <td class="num">
                   {formatMoney(p.amount, p.currency)}
                   {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}

@@ -108,6 +108,12 @@ export interface OfferView {
   membership?: { programme: string; fields: string[] };
 }
 
+/**
+ * How the shopper was identified for a payment, recorded with it: the face alone, the face and the
+ * last digits of their phone, the face and their PIN, or a pay code (no face).
+ */
+export type PaidBy = 'face' | 'face_digits' | 'face_pin' | 'pay_code';
+
 export interface Checkout {
   /** The intent as this terminal may see it; a not_found error when it belongs to another merchant. */
   intent(intentId: string, terminal: TerminalRef): Promise<IntentView>;
@@ -120,6 +126,6 @@ export interface Checkout {
     intentId: string,
     terminal: TerminalRef,
     shopperId: string,
-    opts: { paymentId: string; method: 'face' | 'pay_code'; couponId?: string; join?: string[]; inPayment?: (tx: SqlExecutor) => Promise<void> },
+    opts: { paymentId: string; method: PaidBy; couponId?: string; join?: string[]; inPayment?: (tx: SqlExecutor) => Promise<void> },
   ): Promise<{ status: 'succeeded' | 'failed'; code?: string; message?: string }>;
 }

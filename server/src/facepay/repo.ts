@@ -20,6 +20,8 @@ export interface AttemptRow {
   outcome: string | null;
   shopper_id: string | null;
   digits_tries_left: number;
+  /** The second factor that settled who this is, with the face ('digits' or 'pin'); null for the face alone or a pay code. */
+  second_factor: 'digits' | 'pin' | null;
   coupon_id: string | null;
   payment_id: string | null;
   created_at: number;
@@ -28,11 +30,11 @@ export interface AttemptRow {
 
 const COLUMNS = [
   'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
-  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'coupon_id',
+  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'second_factor', 'coupon_id',
   'payment_id', 'created_at', 'updated_at',
 ] as const;
 
-export type AttemptPatch = Partial<Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'coupon_id' | 'payment_id' | 'updated_at'>>;
+export type AttemptPatch = Partial<Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'second_factor' | 'coupon_id' | 'payment_id' | 'updated_at'>>;
 
 /** The only place the facepay module writes SQL. */
 export class AttemptRepo {

@@ -122,6 +122,9 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal(d3.outcome, 'match');
     assert.deepEqual(state.digitsAsked, [undefined, '0000', '4321']);
     await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '4321' }), { code: 'attempt_not_ready' });
+    // The payment records that the digits settled it, not the face alone.
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_digits' });
+    assert.equal(state.payments.get('pay_digits')?.method, 'face_digits');
   });
 
   test('wrong digits too often end in no match', async () => {
@@ -251,6 +254,8 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     const d = await service.capture(terminal, attemptId, frames);
     assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
     assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' })).outcome, 'match');
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_over_limit' });
+    assert.equal(state.payments.get('pay_over_limit')?.method, 'face_digits');
   });
 
   test('another terminal cannot see or use an attempt, and stale attempts expire', async () => {

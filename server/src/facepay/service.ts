@@ -112,6 +112,7 @@ export function createFacePayService(deps: FacePayDeps) {
       outcome: null,
       shopper_id: null,
       digits_tries_left: 0,
+      second_factor: null,
       coupon_id: null,
       payment_id: null,
       created_at: t,
@@ -247,7 +248,12 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'limit' };
       }
       const offer = await checkout.offers(terminal, shopper.id, { amount: intent.amount, currency: intent.currency });
-      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null });
+      await move(a, [expected], {
+        state: 'matched',
+        shopper_id: shopper.id,
+        coupon_id: offer.coupon?.id ?? null,
+        second_factor: digits === undefined ? null : 'digits',
+      });
       return {
         outcome: 'match',
         attemptId: a.id,
@@ -277,7 +283,7 @@ export function createFacePayService(deps: FacePayDeps) {
       if (a.shopper_id === null) throw new DomainError('conflict', 'attempt_not_ready', 'Nobody has been recognised for this attempt.');
       const result = await checkout.pay(a.intent_id, terminal, a.shopper_id, {
         paymentId: opts.paymentId,
-        method: 'face',
+        method: a.second_factor === 'digits' ? 'face_digits' : a.second_factor === 'pin' ? 'face_pin' : 'face',
         ...(a.coupon_id ? { couponId: a.coupon_id } : {}),
         ...(opts.join ? { join: opts.join } : {}),
       });

@@ -132,6 +132,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(above.statusCode, 403);
       assert.equal(above.json().error.code, 'refund_above_staff_limit');
       assert.equal(above.json().error.details.limit, 500);
+      // Said as money, never as raw minor units.
+      assert.match(above.json().error.message, /your refund limit is €5\.00 per payment/);
+      assert.doesNotMatch(above.json().error.message, /minor units|\b500\b/);
       // Without an amount the refund is whatever is left (2000): above the limit too.
       const all = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id } });
       assert.equal(all.json().error.code, 'refund_above_staff_limit');
