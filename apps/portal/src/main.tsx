@@ -212,7 +212,8 @@ function Payments() {
       {error && <p role="alert">{error}</p>}
       {rows && rows.length === 0 && <p>No payments yet.</p>}
       {rows && rows.length > 0 && (
-        <table>
+        <table class="stack">
+          <caption class="visually-hidden">Your payments, newest first</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -226,13 +227,15 @@ function Payments() {
           <tbody>
             {rows.map((p) => (
               <tr key={p.id}>
-                <td>{new Date(p.created_at).toLocaleString()}</td>
-                <td>
+                <td data-label="When">{new Date(p.created_at).toLocaleString()}</td>
+                <td data-label="Where">
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td data-testid="payment-method">{paymentMethodLabel(p.method)}</td>
-                <td class="num">
+                <td data-label="How" data-testid="payment-method">
+                  {paymentMethodLabel(p.method)}
+                </td>
+                <td data-label="Amount" class="num">
                   {formatMoney(p.amount, p.currency)}
                   {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}
                 </td>
