@@ -270,9 +270,11 @@ export interface Delivery {
   attempt_log?: { attempted_at: number; status_code: number | null; error: string | null; duration_ms: number }[];
 }
 
-/** The same rule as the server: `*`, the scope itself, or `area:write` for `area:read`. */
+/** The same rule as the server: `*`, the scope itself, `area:write` for `area:read`, and either for `area:lookup`. */
 export function hasScope(scopes: readonly string[], needed: string): boolean {
   if (scopes.includes('*') || scopes.includes(needed)) return true;
   const [area, level] = needed.split(':');
-  return level === 'read' && scopes.includes(`${area}:write`);
+  if (level === 'read') return scopes.includes(`${area}:write`);
+  if (level === 'lookup') return scopes.includes(`${area}:read`) || scopes.includes(`${area}:write`);
+  return false;
 }

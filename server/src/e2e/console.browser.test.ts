@@ -4,7 +4,8 @@
  * refunds part of a payment made through the API after a confirmation (a double click and a retry
  * after a lost answer refund once: one idempotency key per intended refund), sees how each payment
  * was made, creates a campaign after seeing its audience count and confirms its sending; a cashier
- * is refused a refund above their limit, in money, and sees no member export. Every main
+ * is refused a refund above their limit, in money, sees members by member id without their
+ * names, and no member export. Every main
  * page is kept as a screenshot, at laptop (1280x800) and tablet (1024x768) sizes.
  */
 import assert from 'node:assert/strict';
@@ -265,7 +266,12 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     const pi = await api<{ amount_refunded: number }>('GET', `/v1/payment_intents/${paymentId}`);
     assert.equal(pi.amount_refunded, 600, 'nothing more was refunded');
     await page.getByRole('link', { name: 'Members' }).click();
-    await page.getByRole('link', { name: 'Ann Baker' }).waitFor();
+    // A cashier sees members by member id with their visits, never their names or other shared fields.
+    await page.getByRole('link', { name: /^mem_/ }).first().waitFor();
+    assert.equal(await page.getByRole('link', { name: /^mem_/ }).count(), 3);
+    for (const name of ['Ann Baker', 'Bob Crumb', 'Cleo Dough']) assert.equal(await page.getByText(name).count(), 0, `a cashier sees ${name}`);
+    assert.equal(await page.getByLabel('Name, e-mail or phone').count(), 0, 'no search of the personal fields');
+    await screenshot(page, 'console-cashier-members');
     assert.equal(await page.getByRole('link', { name: /Export these members/ }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Campaigns' }).count(), 1);
     await page.getByRole('link', { name: 'Campaigns' }).click();
