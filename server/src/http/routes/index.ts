@@ -1,6 +1,7 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
@@ -27,5 +28,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerDisputeRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
