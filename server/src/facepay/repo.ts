@@ -20,8 +20,11 @@ export interface AttemptRow {
   outcome: string | null;
   shopper_id: string | null;
   digits_tries_left: number;
-  /** The second factor that settled who this is, with the face ('digits' or 'pin'); null for the face alone or a pay code. */
-  second_factor: 'digits' | 'pin' | null;
+  /**
+   * The second factor that settled who this is, with the face ('digits' or 'pin'); null (or left
+   * out when a row is made) for the face alone or a pay code.
+   */
+  second_factor?: 'digits' | 'pin' | null;
   coupon_id: string | null;
   payment_id: string | null;
   created_at: number;
@@ -43,7 +46,7 @@ export class AttemptRepo {
   async insert(row: AttemptRow): Promise<void> {
     await this.db.execute(
       `INSERT INTO face_pay_attempts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
-      COLUMNS.map((c) => row[c]),
+      COLUMNS.map((c) => row[c] ?? null),
     );
   }
 
