@@ -5,7 +5,7 @@
  * portal page, with its widest content open (the pay code, the consent history, the sharing
  * form, the inbox's coupons and receipts), must fit the width: no sideways scrolling. The
  * payment history says how each payment was made, from what the payment recorded. No face is
- * enrolled or used, so the face engine stays off. Each page is kept as a screenshot.
+ * enrolled or used (the enrolment screen is visited without a camera), so the face engine stays off. Each page is kept as a screenshot.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -162,6 +162,14 @@ describe('shopper portal on a phone in Chromium', { skip: BROWSER_SKIP_REASON, t
     await tab('Face pay', 'Face pay');
     await page.getByText('I agree to face payment').waitFor();
     await fits('face');
+    // The enrolment screen too (this browser has no camera: it says so, and that must fit as well).
+    await page.getByText('I agree to face payment').click();
+    await page.getByRole('button', { name: 'Agree' }).click();
+    await page.getByRole('button', { name: 'Enrol my face' }).click();
+    await page.getByRole('heading', { name: 'Enrol your face' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    await fits('enrol');
+    await page.getByRole('button', { name: 'Cancel' }).click();
 
     await tab('Payments', 'Payments');
     const methods = page.getByTestId('payment-method');
