@@ -14,7 +14,7 @@ import { createMerchantService, createWebhookService, merchantMigrations, type R
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
-import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
+import { checkoutFor, checkoutMigrations, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
@@ -45,6 +45,8 @@ export const allMigrations: readonly Migration[] = [
   ...staffMigrations,
   ...fundingMigrations,
   ...disputeMigrations,
+  // Last: data moves across modules' tables.
+  ...checkoutMigrations,
 ];
 
 export interface PlatformOverrides {

@@ -27,7 +27,7 @@ const PAGES: readonly { page: string; label: string; scope: string }[] = [
   { page: 'payments', label: 'Payments', scope: 'payments:read' },
   { page: 'disputes', label: 'Disputes', scope: 'payments:read' },
   { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
-  { page: 'members', label: 'Members', scope: 'members:read' },
+  { page: 'members', label: 'Members', scope: 'members:lookup' },
   { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
   { page: 'settings', label: 'Settings', scope: 'any' },
 ];
@@ -147,7 +147,7 @@ function App() {
   const start = async (me: StaffMe): Promise<void> => {
     const can = (scope: string): boolean => hasScope(me.scopes, scope);
     let programme: Programme | undefined;
-    if (can('members:read')) programme = await call<Programme>('GET', '/v1/membership/programme').catch(() => undefined);
+    if (can('members:lookup')) programme = await call<Programme>('GET', '/v1/membership/programme').catch(() => undefined);
     if (programme?.time_zone) setZone(programme.time_zone);
     setSession({ me, can, currency: programme?.currency?.toUpperCase() });
   };

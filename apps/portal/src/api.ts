@@ -45,7 +45,8 @@ export interface ShopperPayment {
   amount: number;
   refunded: number;
   currency: string;
-  method: string;
+  /** What the payment recorded (face, face_digits, face_pin, pay_code); null when none was kept. */
+  method: string | null;
   /** How the risk engine let this face payment go (face alone, with the phone digits, with the PIN) and why, as codes. */
   face_decision: { choice: 'face' | 'face_digits' | 'face_pin' | 'no_face'; reasons: string[] } | null;
   status: string;

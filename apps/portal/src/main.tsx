@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { renderSVG } from 'uqr';
-import { formatMoney, formatPayCode, parseMoney, payCodeQrText, plainAmount } from '@facepay/web-common';
+import { formatMoney, formatPayCode, parseMoney, payCodeQrText, paymentMethodLabel, plainAmount } from '@facepay/web-common';
 import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
@@ -212,7 +212,8 @@ function Payments() {
       {error && <p role="alert">{error}</p>}
       {rows && rows.length === 0 && <p>No payments yet.</p>}
       {rows && rows.length > 0 && (
-        <table>
+        <table class="stack">
+          <caption class="visually-hidden">Your payments, newest first</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -226,15 +227,15 @@ function Payments() {
           <tbody>
             {rows.map((p) => (
               <tr key={p.id}>
-                <td>{new Date(p.created_at).toLocaleString()}</td>
-                <td>
+                <td data-label="When">{new Date(p.created_at).toLocaleString()}</td>
+                <td data-label="Where">
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td title={p.face_decision ? p.face_decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ') : undefined}>
-                  {p.method === 'face' ? `Face${p.face_decision?.choice === 'face_pin' ? ' + PIN' : p.face_decision?.choice === 'face_digits' ? ' + phone digits' : ''}` : 'Pay code'}
+                <td data-label="How" data-testid="payment-method" title={p.face_decision ? p.face_decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ') : undefined}>
+                  {paymentMethodLabel(p.method)}
                 </td>
-                <td class="num">
+                <td data-label="Amount" class="num">
                   {formatMoney(p.amount, p.currency)}
                   {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}
                 </td>

@@ -112,3 +112,27 @@ test('a coupon lowers what the paying and done screens show as charged', () => {
   const noCoupon = step({ screen: 'confirm', intent, decision: { ...match, discount: 0, amountDue: 1250 } }, { type: 'confirm', paymentId: 'p' });
   assert.equal(noCoupon.screen === 'paying' && noCoupon.amountDue, undefined, 'without a coupon the intent amount is charged');
 });
+
+test('a mistyped pay code is refused without closing the payment: the code can be typed again, then pays', () => {
+  const paying = run([
+    { type: 'intent', intent },
+    { type: 'other_way' },
+    { type: 'pay_code', code: '123456789013', paymentId: 'pay_1' },
+  ]);
+  assert.equal(paying.screen, 'paying');
+  const again = step(paying, { type: 'paid', outcome: 'failed', code: 'pay_code_invalid', message: 'This pay code is wrong, used or expired.' });
+  assert.equal(again.screen, 'other_way');
+  assert.ok(again.screen === 'other_way');
+  assert.equal(again.reason, 'pay_code_rejected');
+  assert.equal(again.rejectedCode, '123456789013', 'the code is put back to be corrected');
+  assert.deepEqual(again.intent, intent, 'the same payment, still open');
+  const retried = step(again, { type: 'pay_code', code: '123456789012', paymentId: 'pay_2' });
+  assert.equal(retried.screen === 'paying' && retried.paymentId, 'pay_2', 'a new try has a new payment id');
+  assert.equal(step(retried, { type: 'paid', outcome: 'succeeded' }).screen, 'done');
+  // Any other refusal (the wallet is empty, a limit) is the end of this payment.
+  const final = step(paying, { type: 'paid', outcome: 'failed', code: 'insufficient_funds', message: 'no money' });
+  assert.equal(final.screen === 'done' && final.outcome, 'failed');
+  // A face payment's failure is final too, whatever its code.
+  const face: State = { screen: 'paying', intent, paymentId: 'pay_3', via: { method: 'face', attemptId: 'fa_1' }, retries: 0, offline: false };
+  assert.equal(step(face, { type: 'paid', outcome: 'failed', code: 'pay_code_invalid' }).screen, 'done');
+});

@@ -15,6 +15,8 @@ export interface Intent extends Amount {
   id: string;
   /** Set when the till created the intent; absent when the cashier typed the amount. */
   reference?: string;
+  /** What the till says the payment is for ("2 coffees, 1 croissant"), shown with the amount. */
+  description?: string;
 }
 
 export type Guidance = 'no_face' | 'come_closer' | 'face_camera' | 'hold_still' | 'too_dark' | 'one_person' | 'ok';
@@ -59,7 +61,7 @@ export type Decision =
 /** How the payment being made was authorised: the confirmed face attempt, or a pay code. */
 export type PayVia = { method: 'face'; attemptId: string; join?: string[] } | { method: 'pay_code'; code: string };
 
-export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'pin_failed' | 'no_face' | 'shopper_choice' | 'refused';
+export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'pin_failed' | 'no_face' | 'shopper_choice' | 'refused' | 'pay_code_rejected';
 
 export type State =
   | { screen: 'idle'; typed: string }
@@ -70,7 +72,8 @@ export type State =
   | { screen: 'confirm'; intent: Intent; decision: MatchDecision }
   | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
   | { screen: 'pin'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
-  | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
+  /** `rejectedCode`: the pay code just refused, put back in the box to be corrected. */
+  | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string; rejectedCode?: string }
   /** `amountDue`: what is charged, where a coupon made it less than the intent's amount. */
   | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean; amountDue?: number }
   | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string; amountDue?: number };
@@ -88,7 +91,8 @@ export type Event =
   | { type: 'pay_code'; code: string; paymentId: string }
   | { type: 'other_way' }
   | { type: 'retrying'; offline: boolean }
-  | { type: 'paid'; outcome: 'succeeded' | 'failed'; message?: string }
+  /** `code`: the platform's reason for a failure. */
+  | { type: 'paid'; outcome: 'succeeded' | 'failed'; message?: string; code?: string }
   | { type: 'cancel' }
   | { type: 'reset' };
 
@@ -105,7 +109,14 @@ export const OTHER_WAY_MESSAGES: Record<OtherWayReason, string> = {
   no_face: "Face pay can't be used for this payment. You can pay with a pay code from the Facepay app.",
   shopper_choice: 'Show or type your pay code.',
   refused: 'Face pay could not be used for this payment.',
+  pay_code_rejected: 'That pay code was not accepted: it is wrong, already used or expired. Check it and type it again, or show a new one.',
 };
+
+/**
+ * Refusals of a pay code that leave the payment open (the code was checked before any money
+ * moved): the shopper may type it again or show a new one, rather than see "Not paid".
+ */
+const PAY_CODE_RETRYABLE = new Set(['pay_code_invalid']);
 
 function typedDigit(typed: string, key: string): string {
   if (key === 'back') return typed.slice(0, -1);
@@ -146,6 +157,8 @@ export function step(s: State, e: Event): State {
   // leave the shopper charged with the terminal showing "cancelled".
   if (s.screen === 'paying') {
     if (e.type === 'retrying') return { ...s, retries: s.retries + 1, offline: e.offline };
+    if (e.type === 'paid' && e.outcome === 'failed' && s.via.method === 'pay_code' && e.code !== undefined && PAY_CODE_RETRYABLE.has(e.code))
+      return { screen: 'other_way', intent: s.intent, reason: 'pay_code_rejected', code: e.code, rejectedCode: s.via.code };
     if (e.type === 'paid')
       return {
         screen: 'done',
@@ -218,7 +231,7 @@ export function step(s: State, e: Event): State {
     case 'other_way':
       if (e.type === 'pay_code')
         return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via: { method: 'pay_code', code: e.code }, retries: 0, offline: false };
-      if (e.type === 'start_face' && s.reason === 'shopper_choice') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
+      if (e.type === 'start_face' && (s.reason === 'shopper_choice' || s.reason === 'pay_code_rejected')) return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
       return s;
     case 'done':
       return s;

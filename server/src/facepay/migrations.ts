@@ -59,10 +59,14 @@ CREATE TABLE face_pay_risk_settings (
   updated_at BIGINT NOT NULL
 );
 `;
+// The second factor that settled a match (the phone's last digits, later the PIN), so that the
+// payment records how the shopper was identified.
+const secondFactor = `ALTER TABLE face_pay_attempts ADD COLUMN second_factor TEXT;`;
 
 export const facePayMigrations: Migration[] = [
   { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
   { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
   { id: 'facepay/0003_failures', sqlite: failures, postgres: failures },
   { id: 'facepay/0004_risk', sqlite: risk, postgres: risk },
+  { id: 'facepay/0005_second_factor', sqlite: secondFactor, postgres: secondFactor },
 ];

@@ -114,6 +114,12 @@ export interface OfferView {
   membership?: { programme: string; fields: string[] };
 }
 
+/**
+ * How the shopper was identified for a payment, recorded with it: the face alone, the face and the
+ * last digits of their phone, the face and their PIN, or a pay code (no face).
+ */
+export type PaidBy = 'face' | 'face_digits' | 'face_pin' | 'pay_code';
+
 export interface Checkout {
   /** The intent as this terminal may see it; a not_found error when it belongs to another merchant. */
   intent(intentId: string, terminal: TerminalRef): Promise<IntentView>;
@@ -128,7 +134,7 @@ export interface Checkout {
     shopperId: string,
     opts: {
       paymentId: string;
-      method: 'face' | 'pay_code';
+      method: PaidBy;
       couponId?: string;
       join?: string[];
       inPayment?: (tx: SqlExecutor) => Promise<void>;

@@ -26,6 +26,11 @@ export interface AttemptRow {
   risk_reasons: string | null;
   /** The most a payment from this attempt may charge, set when it is matched. */
   max_amount: number | null;
+  /**
+   * The second factor that settled who this is, with the face ('digits' or 'pin'); null (or left
+   * out when a row is made) for the face alone or a pay code.
+   */
+  second_factor?: 'digits' | 'pin' | null;
   coupon_id: string | null;
   payment_id: string | null;
   created_at: number;
@@ -34,12 +39,12 @@ export interface AttemptRow {
 
 const COLUMNS = [
   'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
-  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'coupon_id',
+  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'second_factor', 'coupon_id',
   'payment_id', 'created_at', 'updated_at',
 ] as const;
 
 export type AttemptPatch = Partial<
-  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'coupon_id' | 'payment_id' | 'updated_at'>
+  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'second_factor' | 'coupon_id' | 'payment_id' | 'updated_at'>
 >;
 
 type RiskColumn = 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount';
@@ -53,7 +58,7 @@ export class AttemptRepo {
     const row: AttemptRow = { pin_tries_left: 0, risk_choice: null, risk_reasons: null, max_amount: null, ...input };
     await this.db.execute(
       `INSERT INTO face_pay_attempts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
-      COLUMNS.map((c) => row[c]),
+      COLUMNS.map((c) => row[c] ?? null),
     );
   }
 

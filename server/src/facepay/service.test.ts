@@ -141,6 +141,9 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal(d3.outcome, 'match');
     assert.deepEqual(state.digitsAsked, [undefined, '0000', '4321']);
     await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '4321' }), { code: 'attempt_not_ready' });
+    // The payment records that the digits settled it, not the face alone.
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_digits' });
+    assert.equal(state.payments.get('pay_digits')?.method, 'face_digits');
   });
 
   test('wrong digits too often end in no match', async () => {

@@ -134,6 +134,7 @@ export function createFacePayService(deps: FacePayDeps) {
       risk_choice: null,
       risk_reasons: null,
       max_amount: null,
+      second_factor: null,
       coupon_id: null,
       payment_id: null,
       created_at: t,
@@ -187,9 +188,19 @@ export function createFacePayService(deps: FacePayDeps) {
   const riskPatch = (d: RiskDecision) => ({ risk_choice: d.choice, risk_reasons: JSON.stringify(d.reasons) });
 
   /** The shopper is known and every factor the engine asked for has passed: the terminal shows the name and the offers. */
-  async function matched(a: AttemptRow, terminal: TerminalRef, from: AttemptState, shopper: ShopperView, amount: number, currency: string, d: RiskDecision): Promise<FacePayDecision> {
+  /** `secondFactor`: what, with the face, settled who this is (the payment records it as its method). */
+  async function matched(
+    a: AttemptRow,
+    terminal: TerminalRef,
+    from: AttemptState,
+    shopper: ShopperView,
+    amount: number,
+    currency: string,
+    d: RiskDecision,
+    secondFactor: 'digits' | 'pin' | null,
+  ): Promise<FacePayDecision> {
     const offer = await checkout.offers(terminal, shopper.id, { amount, currency });
-    await move(a, [from], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null, max_amount: d.maxAmount, ...riskPatch(d) });
+    await move(a, [from], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null, max_amount: d.maxAmount, second_factor: secondFactor, ...riskPatch(d) });
     return {
       outcome: 'match',
       attemptId: a.id,
@@ -328,7 +339,7 @@ export function createFacePayService(deps: FacePayDeps) {
         return { outcome: 'face_pay_off' };
       }
       const d = await assess(a, terminal, intent.amount, { kind: 'match', falseMatchBound: found.falseMatchProbability }, shopper);
-      if (satisfied(d.choice, { digits: digits !== undefined, pin: false })) return matched(a, terminal, expected, shopper, intent.amount, intent.currency, d);
+      if (satisfied(d.choice, { digits: digits !== undefined, pin: false })) return matched(a, terminal, expected, shopper, intent.amount, intent.currency, d, digits === undefined ? null : 'digits');
       switch (d.choice) {
         case 'face_digits':
           // The shopper is known here, so wrong digits from now on count towards their lockout.
@@ -377,7 +388,7 @@ export function createFacePayService(deps: FacePayDeps) {
       const intent = await checkout.intent(a.intent_id, terminal);
       // The engine's decision that asked for the PIN holds: its bound is what this attempt may charge.
       const d: RiskDecision = { choice: 'face_pin', reasons: JSON.parse(a.risk_reasons ?? '[]') as RiskDecision['reasons'], maxAmount: a.max_amount ?? 0 };
-      return matched(a, terminal, 'ask_pin', shopper, intent.amount, intent.currency, d);
+      return matched(a, terminal, 'ask_pin', shopper, intent.amount, intent.currency, d, 'pin');
     },
 
     /**
@@ -395,7 +406,7 @@ export function createFacePayService(deps: FacePayDeps) {
       if (a.shopper_id === null) throw new DomainError('conflict', 'attempt_not_ready', 'Nobody has been recognised for this attempt.');
       const result = await checkout.pay(a.intent_id, terminal, a.shopper_id, {
         paymentId: opts.paymentId,
-        method: 'face',
+        method: a.second_factor === 'digits' ? 'face_digits' : a.second_factor === 'pin' ? 'face_pin' : 'face',
         // The bound the risk engine set for the factors this attempt passed, checked again where the money moves.
         maxAmount: a.max_amount ?? 0,
         ...(a.coupon_id ? { couponId: a.coupon_id } : {}),

@@ -172,6 +172,10 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
       list.data.map((x: { id: string; amount: number; merchant_name: string; status: string }) => [x.id, x.amount, x.merchant_name, x.status]),
       [[intentId, 1250, 'Test Shop', 'succeeded']],
     );
+    // The method is what the payment recorded: a pay code, never "face" by default.
+    assert.equal(list.data[0].method, 'pay_code');
+    const seen = await p.app.inject({ method: 'GET', url: `/v1/payment_intents/${intentId}`, headers: p.liveAuth });
+    assert.equal(seen.json().payment_method, 'pay_code');
     assert.equal((await device.json<{ intent: unknown }>('/device/v1/payment_intents/next')).intent, null);
     const audit = await p.services.payments.audit();
     assert.deepEqual(audit.problems, []);

@@ -285,7 +285,8 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           discount: pi.discount,
           refunded: pi.amountRefunded,
           currency: pi.currency,
-          method: pi.metadata.method ?? 'face',
+          // What the payment recorded, never a guess: null for one made where no method was kept.
+          method: pi.paymentMethod,
           face_decision: decisions.get(pi.id) ?? null,
           status: pi.status,
           created_at: pi.createdAt,
