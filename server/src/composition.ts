@@ -22,7 +22,8 @@ import { galleryMigrations } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
-import { createFundingService, fundingMigrations } from './funding/index.ts';
+import { createDeskService, createFundingService, createReconciliation, fundingMigrations } from './funding/index.ts';
+import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createHash, randomBytes } from 'node:crypto';
@@ -41,6 +42,7 @@ export const allMigrations: readonly Migration[] = [
   ...facePayMigrations,
   ...staffMigrations,
   ...fundingMigrations,
+  ...operatorMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -276,6 +278,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
   });
+  const fundingService = createFundingService({
+    db,
+    clock,
+    ids,
+    ledger,
+    wallets,
+    config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -286,14 +296,26 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     members,
     marketing,
     funding: topUpFundingSource(ledger, wallets),
-    fundingService: createFundingService({
+    fundingService,
+    desk: createDeskService({
       db,
       clock,
       ids,
       ledger,
       wallets,
-      config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+      funding: fundingService,
+      shoppers: {
+        byId: async (id) => {
+          const s = await shoppers.get(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+          return s && { id: s.id, name: s.name, email: s.email };
+        },
+        byEmail: async (email) => (await shoppers.findByContact({ email })).map((s) => ({ id: s.id, name: s.name, email: s.email }))[0] ?? null,
+        byPhone: async (phone) => (await shoppers.findByContact({ phone })).map((s) => ({ id: s.id, name: s.name, email: s.email })),
+      },
+      caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
+    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,

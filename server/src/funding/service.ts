@@ -1,7 +1,8 @@
 import { fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
+import { isTestShopper } from '../payments/index.ts';
 import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
-import type { Db } from '../storage/index.ts';
-import { parseCamt } from './camt.ts';
+import type { Db, SqlExecutor } from '../storage/index.ts';
+import { parseCamt, parseCamtBalances } from './camt.ts';
 import { referenceBody, rfReference } from './reference.ts';
 import * as repo from './repo.ts';
 import type { FundingConfig, FundingIntent } from './types.ts';
@@ -23,6 +24,10 @@ export interface FundingService {
    * account. Confirming again (or the same rail reference again) credits nothing more.
    */
   confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent>;
+  /** `confirm` inside the caller's transaction. */
+  confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent>;
+  /** Money a rail already received for a shopper, credited at once (deduped on the rail's reference); inside the caller's transaction. */
+  receiveIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent>;
   getIntent(id: string): Promise<FundingIntent>;
   /** The shopper's bank-transfer reference (ISO 11649 RF), made on first use. */
   paymentReference(shopperId: string): Promise<string>;
@@ -38,32 +43,61 @@ export interface FundingService {
 const DAY = 86_400_000;
 
 export function createFundingService({ db, clock, ids, ledger, wallets, config }: FundingDeps): FundingService {
-  async function confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
-    return db.transaction(async (x) => {
-      const i = await repo.intentById(x, intentId, true);
-      if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
-      if (i.status === 'confirmed') return i;
-      await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
-      await wallets.open(i.shopperId, i.currency, x);
-      const transferId = `funding:${i.id}`;
-      await ledger.createTransfers(
-        [
-          {
-            id: transferId,
-            debitAccountId: fundingAccountId(rail, i.currency),
-            creditAccountId: walletAccountId(i.shopperId, i.currency),
-            amount: i.amount,
-            currency: i.currency,
-            code: 'top_up',
-            metadata: { rail, rail_ref: railRef, intent: i.id },
-          },
-        ],
-        x,
-      );
-      const at = clock.now().getTime();
-      await repo.markConfirmed(x, i.id, rail, railRef, transferId, at);
-      return { ...i, status: 'confirmed', rail, railRef, transferId, confirmedAt: at };
-    });
+  /** Confirms inside the caller's transaction, so a rail's own record commits with the money. */
+  async function confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
+    const i = await repo.intentById(x, intentId, true);
+    if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
+    if (i.status === 'confirmed') return i;
+    if (!/^[a-z_]{1,32}$/.test(rail) || (rail === 'test' && !isTestShopper(i.shopperId))) {
+      throw new DomainError('invalid', 'funding_rail_invalid', `rail ${rail} cannot confirm this top-up`);
+    }
+    await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
+    await wallets.open(i.shopperId, i.currency, x);
+    const transferId = `funding:${i.id}`;
+    await ledger.createTransfers(
+      [
+        {
+          id: transferId,
+          debitAccountId: fundingAccountId(rail, i.currency),
+          creditAccountId: walletAccountId(i.shopperId, i.currency),
+          amount: i.amount,
+          currency: i.currency,
+          code: 'top_up',
+          metadata: { rail, rail_ref: railRef, intent: i.id },
+        },
+      ],
+      x,
+    );
+    const at = clock.now().getTime();
+    await repo.markConfirmed(x, i.id, rail, railRef, transferId, at);
+    return { ...i, status: 'confirmed', rail, railRef, transferId, confirmedAt: at };
+  }
+
+  const confirm = (intentId: string, rail: string, railRef: string): Promise<FundingIntent> => db.transaction((x) => confirmIn(x, intentId, rail, railRef));
+
+  /**
+   * Money a rail already holds, for a shopper it names (a bank credit, a desk payment, a card
+   * capture): an intent made and confirmed at once. It is not capped by the shopper's caps, since
+   * refusing money already received would only strand it; the rail caps itself. `(rail, railRef)`
+   * is the dedupe key: the same receipt again answers the same intent.
+   */
+  async function receiveIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent> {
+    if (!Number.isSafeInteger(r.amount) || r.amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
+    const requestRef = `${r.rail}:${r.railRef}`;
+    const seen = await repo.intentByRequest(x, requestRef);
+    if (seen) {
+      if (seen.shopperId !== r.shopperId || seen.amount !== r.amount || seen.currency !== r.currency) {
+        throw new DomainError('conflict', 'rail_reference_reused', `${r.rail} reference ${r.railRef} was received for another amount or shopper`);
+      }
+      return confirmIn(x, seen.id, r.rail, r.railRef);
+    }
+    const at = clock.now().getTime();
+    const i: FundingIntent = {
+      id: ids.next('fi'), requestRef, shopperId: r.shopperId, amount: r.amount, currency: r.currency,
+      status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+    };
+    await repo.insertIntent(x, i);
+    return confirmIn(x, i.id, r.rail, r.railRef);
   }
 
   return {
@@ -103,10 +137,14 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         if (!(await repo.insertIntent(x, i))) throw new DomainError('conflict', 'top_up_in_progress', 'a top-up with this key is being made: retry');
         return i;
       });
-      if (config.mode === 'test' && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
+      // Money from nowhere is only ever test money: a test shopper (`test_...`, who can pay only
+      // test payment intents) in a server run in test mode. Everyone else waits for a rail.
+      if (config.mode === 'test' && isTestShopper(shopperId) && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
       return intent;
     },
     confirm,
+    confirmIn,
+    receiveIn,
     async getIntent(id) {
       const i = await repo.intentById(db, id);
       if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${id}`);
@@ -120,6 +158,10 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     },
     async importStatement(xml) {
       const credits = parseCamt(xml);
+      const balances = parseCamtBalances(xml);
+      const at0 = clock.now().getTime();
+      // A statement's closing balance is kept once (by statement id), for the reconciliation.
+      for (const b of balances) await repo.insertBankBalance(db, { ...b, at: at0 });
       let credited = 0;
       let unmatched = 0;
       let duplicates = 0;

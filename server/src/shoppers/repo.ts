@@ -52,6 +52,10 @@ export class ShopperRepo {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE id = $1', [id]))[0];
   }
 
+  async byPhone(phone: string): Promise<ShopperRow[]> {
+    return this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE phone = $1 ORDER BY created_at, id LIMIT 20', [phone]);
+  }
+
   async byEmail(email: string): Promise<ShopperRow | undefined> {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE email = $1', [email]))[0];
   }

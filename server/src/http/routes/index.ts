@@ -5,6 +5,7 @@ import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
+import { registerOperatorRoutes } from './operator.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { registerShopperCrmRoutes } from './shopper-crm.ts';
@@ -27,5 +28,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerOperatorRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
