@@ -66,11 +66,21 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
     await funding.requestTopUp('shp_cap', 30_000, 'usd', 'key-cap-0005');
   });
 
-  test('test mode credits at once', async () => {
+  test('test mode credits a test shopper at once, and nobody else', async () => {
     const { wallets, funding } = service({ mode: 'test' });
     const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001');
     assert.equal(i.status, 'confirmed');
     assert.equal(await wallets.balance('test_shopper', 'usd'), 700);
+    const real = await funding.requestTopUp('shp_real', 700, 'usd', 'key-test-0002');
+    assert.equal(real.status, 'pending', 'a real shopper waits for a rail even in test mode');
+    assert.equal(await wallets.balance('shp_real', 'usd'), 0);
+    await assert.rejects(funding.confirm(real.id, 'test', 'x'), code('funding_rail_invalid'));
+  });
+
+  test('a huge top-up is refused before anything is written', async () => {
+    const { funding } = service();
+    await assert.rejects(funding.requestTopUp('shp_huge', 9_007_199_254_740_991, 'usd', 'key-huge-0001'), code('top_up_over_cap'));
+    await assert.rejects(funding.requestTopUp('shp_huge', 2 ** 53, 'usd', 'key-huge-0002'), code('amount_invalid'));
   });
 
   test('each shopper has one stable RF payment reference that finds the shopper', async () => {
