@@ -206,6 +206,7 @@ ${entries}</Stmt></BkToCstmrStmt></Document>`;
     assert.equal(eur.fundedByRail.test, undefined);
     assert.equal(eur.platformFees, '0');
     assert.equal((await ledger.verify()).ok, true);
+    assert.deepEqual((await funding.audit()).problems, []);
   });
 });
 

@@ -218,3 +218,15 @@ export async function insertCardEvent(x: SqlExecutor, e: { eventId: string; rail
   );
   return r.changes === 1;
 }
+
+export async function allIntents(x: SqlExecutor): Promise<FundingIntent[]> {
+  return (await x.query<IntentRow>('SELECT * FROM funding_intents ORDER BY id')).map(toIntent);
+}
+
+export async function allDeskCredits(x: SqlExecutor): Promise<DeskCreditRow[]> {
+  return (await x.query(`${DESK_SELECT} ORDER BY c.id`)).map(toDeskRow);
+}
+
+export async function matchedBankEntries(x: SqlExecutor): Promise<{ entry_ref: string; intent_id: string | null }[]> {
+  return x.query("SELECT entry_ref, intent_id FROM funding_bank_entries WHERE status = 'matched' ORDER BY entry_ref");
+}

@@ -37,6 +37,8 @@ export interface FundingService {
    * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
    */
   importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
+  /** Checks every intent, desk credit, reversal and matched bank entry against its ledger transfer (reads everything). */
+  audit(): Promise<{ problems: string[] }>;
   unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
 }
 
@@ -192,6 +194,36 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
       }
       return { credited, unmatched, duplicates };
+    },
+    async audit() {
+      const problems: string[] = [];
+      const transfer = (id: string) => ledger.getTransfer(id).catch(() => undefined);
+      const intents = new Map((await repo.allIntents(db)).map((i) => [i.id, i]));
+      for (const i of intents.values()) {
+        const t = await transfer(`funding:${i.id}`);
+        if (i.status === 'pending') {
+          if (t) problems.push(`funding intent ${i.id} is pending but its money moved`);
+          continue;
+        }
+        if (!t || t.amount !== i.amount || t.creditAccountId !== walletAccountId(i.shopperId, i.currency) || t.debitAccountId !== fundingAccountId(i.rail ?? '', i.currency)) {
+          problems.push(`funding intent ${i.id} is confirmed without its matching transfer`);
+        }
+      }
+      for (const c of await repo.allDeskCredits(db)) {
+        const i = intents.get(c.intent_id);
+        if (!i || i.status !== 'confirmed' || i.rail !== 'service_desk' || i.railRef !== c.id || i.amount !== c.amount || i.shopperId !== c.shopper_id) {
+          problems.push(`desk credit ${c.id} has no matching confirmed intent`);
+        }
+        if (c.reversal_transfer_id !== null) {
+          const t = await transfer(c.reversal_transfer_id);
+          if (!t || t.amount !== c.amount || t.debitAccountId !== walletAccountId(c.shopper_id, c.currency)) problems.push(`desk reversal of ${c.id} has no matching transfer`);
+        }
+      }
+      for (const e of await repo.matchedBankEntries(db)) {
+        const i = e.intent_id === null ? undefined : intents.get(e.intent_id);
+        if (!i || i.status !== 'confirmed') problems.push(`bank entry ${e.entry_ref} is matched but not credited (import the file again)`);
+      }
+      return { problems };
     },
     async unmatched() {
       return (await repo.unmatchedEntries(db)).map((r) => ({ entryRef: r.entry_ref, statementId: r.statement_id, amount: Number(r.amount), currency: r.currency, reference: r.reference }));
