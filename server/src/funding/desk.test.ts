@@ -75,6 +75,19 @@ describeEachDb('funding: service desk, card port, reconciliation', [...ledgerMig
     await desk.credit(u, { shopperId: 'shp_bo', amount: 20_000, currency: 'eur', method: 'card' }, 'cap-key-0009');
   });
 
+  test('credits made at once by one desk user never pass the daily cap together', async () => {
+    const { desk, wallets } = rig({ perCredit: 30_000, daily: 50_000 });
+    const u = { id: 'ops_race', creditCap: null, dailyCap: null };
+    const results = await Promise.allSettled(
+      [1, 2, 3].map((n) => desk.credit(u, { shopperId: 'shp_bo', amount: 20_000, currency: 'eur', method: 'cash' }, `race-key-000${n}`)),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.ok(refused.length === 1 && code('desk_daily_cap')(refused[0]!.reason));
+    assert.equal((await desk.list({ staffId: u.id })).reduce((s, c) => s + c.amount, 0), 40_000);
+    assert.ok((await wallets.balance('shp_bo', 'eur')) >= 40_000);
+  });
+
   test('bad desk input gets stable codes: 2^53, zero, a test shopper, an unknown shopper, a method, a short key', async () => {
     const { desk } = rig();
     const c = (amount: number, shopperId = 'shp_ann', method = 'cash', key = 'bad-key-0001') => desk.credit(clerk, { shopperId, amount, currency: 'eur', method }, key);
@@ -205,6 +218,28 @@ ${entries}</Stmt></BkToCstmrStmt></Document>`;
     assert.ok(BigInt(eur.fundedByRail.bank_transfer ?? '0') >= 3_000n);
     assert.equal(eur.fundedByRail.test, undefined);
     assert.equal(eur.platformFees, '0');
+    assert.ok(eur.feeIncome.length === 0);
+
+    // Fees as payments record them: merchant to fee account, and back on a refund; by merchant and UTC month.
+    for (const id of ['merchant:m_a:eur', 'merchant:m_b:eur', 'platform:fees:eur', 'operator:bank:eur']) await ledger.createAccount({ id, currency: 'eur', code: 'x' });
+    await ledger.createTransfers([{ id: 'rec-seed-a', debitAccountId: 'operator:bank:eur', creditAccountId: 'merchant:m_a:eur', amount: 10_000, currency: 'eur', code: 'seed' }]);
+    await ledger.createTransfers([{ id: 'rec-seed-b', debitAccountId: 'operator:bank:eur', creditAccountId: 'merchant:m_b:eur', amount: 10_000, currency: 'eur', code: 'seed' }]);
+    await ledger.createTransfers([{ id: 'rec-fee-a1', debitAccountId: 'merchant:m_a:eur', creditAccountId: 'platform:fees:eur', amount: 120, currency: 'eur', code: 'platform_fee' }]);
+    await ledger.createTransfers([{ id: 'rec-fee-b1', debitAccountId: 'merchant:m_b:eur', creditAccountId: 'platform:fees:eur', amount: 50, currency: 'eur', code: 'platform_fee' }]);
+    await ledger.createTransfers([{ id: 'rec-fee-a1r', debitAccountId: 'platform:fees:eur', creditAccountId: 'merchant:m_a:eur', amount: 20, currency: 'eur', code: 'platform_fee_refund' }]);
+    clock.set(new Date('2027-01-03T00:00:00Z'));
+    await ledger.createTransfers([{ id: 'rec-fee-a2', debitAccountId: 'merchant:m_a:eur', creditAccountId: 'platform:fees:eur', amount: 30, currency: 'eur', code: 'platform_fee' }]);
+    // A collection out of the fee account is no fee income.
+    await ledger.createTransfers([{ id: 'rec-fee-out', debitAccountId: 'platform:fees:eur', creditAccountId: 'operator:bank:eur', amount: 100, currency: 'eur', code: 'fee_collection' }]);
+    const withFees = (await rec.report()).currencies.find((c) => c.currency === 'eur')!;
+    assert.deepEqual(withFees.feeIncome, [
+      { merchantId: 'm_a', month: '2026-12', fees: '100' },
+      { merchantId: 'm_b', month: '2026-12', fees: '50' },
+      { merchantId: 'm_a', month: '2027-01', fees: '30' },
+    ]);
+    assert.equal(withFees.platformFees, '80');
+    assert.equal(withFees.feesMovedOut, '100');
+    assert.equal(BigInt(withFees.merchantPayable) - BigInt(eur.merchantPayable), BigInt(20_000 - 200 + 20));
     assert.equal((await ledger.verify()).ok, true);
     assert.deepEqual((await funding.audit()).problems, []);
   });

@@ -121,7 +121,7 @@ export function createDeskService({ db, clock, ids, ledger, wallets, funding, sh
       const daily = Math.min(user.dailyCap ?? caps.daily, caps.daily);
       const requestRef = `${user.id}:${key}`;
       return db.transaction(async (x) => {
-        await repo.lockDeskUser(x, user.id);
+        await repo.lockCapped(x, `desk:${user.id}`);
         const seen = await repo.deskCreditByRequest(x, requestRef);
         if (seen) {
           if (seen.shopper_id !== shopperId || seen.amount !== amount || seen.currency !== currency || seen.method !== method) {

@@ -122,9 +122,12 @@ export async function unmatchedTotals(x: SqlExecutor): Promise<{ currency: strin
   return x.query("SELECT currency, SUM(amount) AS total, COUNT(*) AS n FROM funding_bank_entries WHERE status = 'unmatched' GROUP BY currency ORDER BY currency");
 }
 
-/** Serialises a desk user's credits on PostgreSQL, so that two at once cannot both fit under the daily cap (SQLite's writers are serial anyway). */
-export async function lockDeskUser(x: SqlExecutor, staffId: string): Promise<void> {
-  if (x.dialect === 'postgres') await x.query("SELECT pg_advisory_xact_lock(hashtext('funding desk ' || $1))", [staffId]);
+/**
+ * Serialises the capped requests of one desk user or shopper on PostgreSQL until the transaction
+ * ends, so that two at once cannot both fit under a daily cap (SQLite's writers are serial anyway).
+ */
+export async function lockCapped(x: SqlExecutor, who: string): Promise<void> {
+  if (x.dialect === 'postgres') await x.query("SELECT pg_advisory_xact_lock(hashtext('funding cap ' || $1))", [who]);
 }
 
 export interface DeskCreditRow {

@@ -111,6 +111,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
       const requestRef = `${shopperId}:${key}`;
       const now = clock.now().getTime();
       const intent = await db.transaction(async (x) => {
+        await repo.lockCapped(x, `shopper:${shopperId}`);
         const seen = await repo.intentByRequest(x, requestRef);
         if (seen) {
           if (seen.amount !== amount || seen.currency !== currency) {
