@@ -109,6 +109,9 @@ export function createDeskService({ db, clock, ids, ledger, wallets, funding, sh
       return Promise.all(found.map((s) => withReference(s, currency)));
     },
 
+    /** The shopper by id, or null (for operator routes that name a shopper). */
+    findShopperById: (id: string): Promise<DeskShopper | null> => (isTestShopper(id) ? Promise.resolve(null) : shoppers.byId(id)),
+
     async credit(user: DeskUser, input: { shopperId: string; amount: number; currency: string; method: string }, key: string): Promise<DeskCredit> {
       checkKey(key);
       const { shopperId, amount, currency, method } = input;

@@ -233,3 +233,16 @@ export async function allDeskCredits(x: SqlExecutor): Promise<DeskCreditRow[]> {
 export async function matchedBankEntries(x: SqlExecutor): Promise<{ entry_ref: string; intent_id: string | null }[]> {
   return x.query("SELECT entry_ref, intent_id FROM funding_bank_entries WHERE status = 'matched' ORDER BY entry_ref");
 }
+
+export async function bankEntryForUpdate(x: SqlExecutor, entryRef: string): Promise<{ entry_ref: string; amount: number; currency: string; status: string; intent_id: string | null } | null> {
+  const lock = x.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const [r] = await x.query<{ entry_ref: string; amount: number | string; currency: string; status: string; intent_id: string | null }>(
+    `SELECT entry_ref, amount, currency, status, intent_id FROM funding_bank_entries WHERE entry_ref = $1${lock}`,
+    [entryRef],
+  );
+  return r ? { ...r, amount: Number(r.amount) } : null;
+}
+
+export async function markBankEntryMatched(x: SqlExecutor, entryRef: string, intentId: string): Promise<void> {
+  await x.execute("UPDATE funding_bank_entries SET status = 'matched', intent_id = $2 WHERE entry_ref = $1 AND status = 'unmatched'", [entryRef, intentId]);
+}

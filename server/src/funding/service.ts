@@ -37,6 +37,11 @@ export interface FundingService {
    * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
    */
   importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
+  /**
+   * A person resolved an unmatched bank credit: it becomes the named shopper's top-up. Once per
+   * entry; assigning it again to the same shopper answers the same intent, to another is a conflict.
+   */
+  assignUnmatched(entryRef: string, shopperId: string): Promise<FundingIntent>;
   /** Checks every intent, desk credit, reversal and matched bank entry against its ledger transfer (reads everything). */
   audit(): Promise<{ problems: string[] }>;
   unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
@@ -195,6 +200,20 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
       }
       return { credited, unmatched, duplicates };
+    },
+    async assignUnmatched(entryRef, shopperId) {
+      return db.transaction(async (x) => {
+        const e = await repo.bankEntryForUpdate(x, entryRef);
+        if (!e) throw new DomainError('not_found', 'bank_entry_not_found', `no bank entry ${entryRef}`);
+        if (e.status === 'matched') {
+          const i = e.intent_id === null ? null : await repo.intentById(x, e.intent_id);
+          if (i && i.shopperId === shopperId) return i.status === 'confirmed' ? i : confirmIn(x, i.id, 'bank_transfer', entryRef);
+          throw new DomainError('conflict', 'bank_entry_already_matched', 'this bank credit already went to another shopper');
+        }
+        const i = await receiveIn(x, { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency });
+        await repo.markBankEntryMatched(x, entryRef, i.id);
+        return i;
+      });
     },
     async audit() {
       const problems: string[] = [];

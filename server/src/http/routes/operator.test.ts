@@ -128,12 +128,24 @@ describeEachDialect('operator API: service desk, bank statements, reconciliation
     assert.deepEqual(eur.unmatched, { count: 1, total: '700' });
   });
 
+  test('an admin resolves the unmatched credit by hand, once', async () => {
+    const url = '/v1/operator/funding/unmatched/OPS-BANK-2/assignment';
+    assert.equal((await call('POST', url, { token: deskToken, body: { shopper_id: shopperId } })).status, 403);
+    assert.equal((await call('POST', url, { token: adminToken, body: { shopper_id: 'shp_nobody' } })).body.error.code, 'shopper_not_found');
+    const a = await call('POST', url, { token: adminToken, body: { shopper_id: shopperId } });
+    assert.deepEqual([a.status, a.body.status, a.body.amount, a.body.rail], [200, 'confirmed', 700, 'bank_transfer']);
+    assert.equal((await call('POST', url, { token: adminToken, body: { shopper_id: shopperId } })).body.id, a.body.id, 'again: the same top-up');
+    assert.equal((await call('GET', '/v1/shopper/me')).body.wallet.balance, 20_700);
+    assert.deepEqual((await call('GET', '/v1/operator/funding/unmatched', { token: adminToken })).body.data, []);
+    assert.equal((await call('POST', '/v1/operator/funding/unmatched/NO-SUCH/assignment', { token: adminToken, body: { shopper_id: shopperId } })).body.error.code, 'bank_entry_not_found');
+  });
+
   test('a reversal is an opposite transfer made once, and the platform audit stays clean', async () => {
     const [credit] = (await call('GET', '/v1/operator/desk/credits', { token: deskToken })).body.data;
     const r = await call('POST', `/v1/operator/desk/credits/${credit.id}/reversal`, { token: deskToken, key: 'desk-reverse-0001', body: { reason: 'counted the cash twice' } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.reversal.reason, 'counted the cash twice');
-    assert.equal((await call('GET', '/v1/shopper/me')).body.wallet.balance, 5_000);
+    assert.equal((await call('GET', '/v1/shopper/me')).body.wallet.balance, 5_700);
     const again = await call('POST', `/v1/operator/desk/credits/${credit.id}/reversal`, { token: adminToken, key: 'desk-reverse-0002', body: { reason: 'again' } });
     assert.deepEqual([again.status, again.body.error.code], [409, 'desk_credit_already_reversed']);
     assert.deepEqual((await p.services.payments.audit()).problems, []);

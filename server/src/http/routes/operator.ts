@@ -172,6 +172,23 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
     },
   });
 
+  app.post('/v1/operator/funding/unmatched/:entry_ref/assignment', {
+    schema: {
+      tags: TAG,
+      summary: 'Resolve an unmatched bank credit by hand: it tops up the shopper named (admin; once per entry)',
+      params: { type: 'object', required: ['entry_ref'], properties: { entry_ref: { type: 'string', maxLength: 200 } } },
+      body: { type: 'object', additionalProperties: false, required: ['shopper_id'], properties: { shopper_id: { type: 'string', maxLength: 64 } } },
+    },
+    handler: async (request) => {
+      await as(request, ['admin']);
+      const shopperId = (request.body as { shopper_id: string }).shopper_id;
+      // The shopper must exist; the desk's directory is the one place that knows shoppers here.
+      if ((await desk.findShopperById(shopperId)) === null) throw new DomainError('not_found', 'shopper_not_found', `no shopper ${shopperId}`);
+      const i = await fundingService.assignUnmatched((request.params as { entry_ref: string }).entry_ref, shopperId);
+      return { id: i.id, object: 'funding_intent', shopper_id: i.shopperId, amount: i.amount, currency: i.currency, status: i.status, rail: i.rail, rail_ref: i.railRef };
+    },
+  });
+
   app.get('/v1/operator/funding/reconciliation', {
     schema: { tags: TAG, summary: 'The float (all live wallets) against the bank balance, fees and payables (admin); amounts are decimal strings of minor units' },
     handler: async (request) => {
