@@ -22,7 +22,7 @@ import { galleryMigrations } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
-import { createDeskService, createFundingService, createReconciliation, fundingMigrations } from './funding/index.ts';
+import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
 import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
@@ -55,6 +55,8 @@ export interface PlatformOverrides {
   /** Host name resolution for webhook targets (tests simulate DNS answers). */
   webhookResolver?: Resolver;
   logStream?: { write(line: string): void };
+  /** A card acquirer adapter (none ships; tests pass a fake one). Needs FACEPAY_CARD_WEBHOOK_SECRET. */
+  cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
 }
@@ -132,6 +134,11 @@ const noFaces: FaceTemplatePort = {
 function derivedSecret(config: Config, purpose: string): Buffer {
   const root = process.env.FACEPAY_MASTER_KEY ?? `development:${config.dataDir}`;
   return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
+}
+
+function cardSecret(config: Config): string {
+  if (!config.cardWebhookSecret) throw new DomainError('invalid', 'card_webhook_secret_missing', 'a card acquirer needs FACEPAY_CARD_WEBHOOK_SECRET');
+  return config.cardWebhookSecret;
 }
 
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
@@ -316,6 +323,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     }),
     operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
     reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
+    ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,

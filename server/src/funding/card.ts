@@ -86,7 +86,14 @@ export function createCardRail({ db, clock, funding, acquirer, secret, tolerance
      */
     async handleWebhook(rawBody: Buffer, signatureHeader: string | undefined): Promise<{ event: CardEvent; intent: FundingIntent | null }> {
       verifyCardWebhook(secret, rawBody, signatureHeader, clock.now().getTime(), toleranceMs);
-      const event = acquirer.parseEvent(rawBody);
+      let event: CardEvent;
+      try {
+        event = acquirer.parseEvent(rawBody);
+      } catch (e) {
+        // A signed body the adapter cannot read is the acquirer's mistake, answered as such, never a 500.
+        if (e instanceof DomainError) throw e;
+        throw new DomainError('invalid', 'card_event_invalid', 'the webhook body is not an event this adapter reads');
+      }
       if (!/^[\x21-\x7e]{1,200}$/.test(event.id) || !/^[\x21-\x7e]{1,200}$/.test(event.paymentRef)) {
         throw new DomainError('invalid', 'card_event_invalid', 'the event id and payment reference are 1 to 200 printable characters');
       }

@@ -1,4 +1,4 @@
-import type { DeskService, FundingService, Reconciliation } from '../funding/index.ts';
+import type { CardRail, DeskService, FundingService, Reconciliation } from '../funding/index.ts';
 import type { OperatorService } from '../operator/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { DevicesService } from '../devices/index.ts';
@@ -32,6 +32,8 @@ export interface AppServices {
   /** Operator staff sign-in (desk and admin); without it the /v1/operator routes answer 401. */
   operators?: OperatorService;
   reconciliation?: Reconciliation;
+  /** The card rail, when an acquirer adapter is wired in (none ships): its webhook and the shopper's card payment routes. */
+  cardRail?: CardRail;
   /** Currency of shopper wallets, lower case. */
   walletCurrency: string;
   clock: Clock;

@@ -1,5 +1,6 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
+import { registerCardRoutes } from './card.ts';
 import { registerDeviceRoutes } from './devices.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
@@ -29,5 +30,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerStaffRoutes,
   registerReportRoutes,
   registerOperatorRoutes,
+  registerCardRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
