@@ -26,6 +26,8 @@ import { createCardRail, createDeskService, createFundingService, createReconcil
 import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
+import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
+import type { PaymentIntent } from './payments/index.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -43,6 +45,7 @@ export const allMigrations: readonly Migration[] = [
   ...staffMigrations,
   ...fundingMigrations,
   ...operatorMigrations,
+  ...disputeMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -234,6 +237,9 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     random,
   });
+  // Locked or frozen means switched off: the shopper switches face pay on again in the portal.
+  // The lockout after wrong digits and a "This wasn't me" dispute both turn it off this way.
+  const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
     face: face?.faceCheck ?? {
@@ -248,11 +254,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
-      // Locked means switched off: the shopper unlocks by switching face pay on again in the portal.
       lockFacePay: async (id, reason) => {
-        const s = await shoppers.get(id).catch(() => undefined);
-        if (s === undefined || !s.facePayEnabled) return;
-        await shoppers.updateSettings(id, { facePayEnabled: false });
+        if (!(await freezeFacePay(id))) return;
         await marketing.addNotice({
           shopperId: id,
           merchantId: reason.merchantId,
@@ -293,6 +296,31 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     wallets,
     config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
   });
+  const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
+    id: pi.id,
+    merchantId: pi.merchantId,
+    mode: pi.mode,
+    shopperId: pi.shopperId,
+    status: pi.status,
+    received: pi.status === 'succeeded' ? pi.amount - pi.discount : 0,
+    refunded: pi.amountRefunded,
+    currency: pi.currency,
+  });
+  const disputes = createDisputesService({
+    repo: new DisputeRepo(db),
+    clock,
+    ids,
+    ports: {
+      paymentOfShopper: async (shopperId, id) => disputedPayment(await payments.getForShopper(shopperId, id)),
+      paymentOfMerchant: async (merchantId, id, mode) => disputedPayment(await payments.getIntent(merchantId, id, { mode })),
+      paymentMethod: async (id) => (await attemptRepo.paidMethod(id)) ?? 'other',
+      refund: (merchantId, input, opts) => payments.createRefund(merchantId, input, opts),
+      freezeFacePay,
+      notify: (n) => marketing.addNotice(n),
+      recordEvent: (tx, e) => webhooks.record(tx, e),
+      merchantName: async (id) => (await merchants.getMerchant(id)).name,
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -329,6 +357,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     facePay,
     staff,
     reports,
+    disputes,
   };
   const idempotency = createIdempotencyStore(db, clock);
   app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });

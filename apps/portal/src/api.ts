@@ -133,7 +133,16 @@ export interface InboxItem {
   created: number;
   read_at: number | null;
   /** On receipts: `amount` is what was paid, after the coupon's `discount`. */
-  payment: { payment_intent: string; amount: number; discount: number; currency: string } | null;
+  payment: {
+    payment_intent: string;
+    amount: number;
+    discount: number;
+    currency: string;
+    /** How it was paid at the terminal: only a face payment freezes face pay when disputed. */
+    method?: 'face' | 'pay_code' | 'other';
+    /** The receipt's latest dispute ("This wasn't me"), if any. */
+    dispute?: { id: string; status: 'open' | 'refunded' | 'closed' } | null;
+  } | null;
   coupon: { id: string; description: string; currency: string; valid_to: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
 }
 
@@ -164,4 +173,13 @@ export const crmApi = {
   mutes: () => call<List<Mute>>('GET', '/v1/shopper/mutes'),
   mute: (merchantId: string) => call<unknown>('PUT', `/v1/shopper/mutes/${merchantPath(merchantId)}`, {}),
   unmute: (merchantId: string) => call<unknown>('DELETE', `/v1/shopper/mutes/${merchantPath(merchantId)}`),
+  dispute: (paymentIntent: string) => call<ShopperDispute>('POST', '/v1/shopper/disputes', { payment_intent: paymentIntent }),
 };
+
+export interface ShopperDispute {
+  id: string;
+  payment_intent: string;
+  status: 'open' | 'refunded' | 'closed';
+  payment_method: 'face' | 'pay_code' | 'other';
+  face_pay_frozen: boolean;
+}

@@ -13,6 +13,7 @@ import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
+import type { DisputesService } from '../disputes/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -42,6 +43,8 @@ export interface AppServices {
   /** Console sign-in; without it the staff cookie is not accepted. */
   staff?: StaffService;
   reports?: ReportsService;
+  /** "This wasn't me": shoppers open disputes, merchants refund from them. */
+  disputes?: DisputesService;
 }
 
 /** One route file: registers its routes on the app. */

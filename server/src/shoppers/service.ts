@@ -361,6 +361,14 @@ export function createShopperService(deps: ShopperServiceDeps) {
     },
 
     /**
+     * Switches face pay off at once (the lockout, a "This wasn't me" dispute); the shopper
+     * switches it on again in the portal. True only for the call that found it on.
+     */
+    async freezeFacePay(shopperId: string): Promise<boolean> {
+      return repo.switchFacePayOff(shopperId);
+    },
+
+    /**
      * A one-time code to pay without the face (shown as a QR code or typed at the terminal).
      * Twelve digits living two minutes, used once, stored only as a hash.
      */

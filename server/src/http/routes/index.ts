@@ -2,6 +2,7 @@ import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
 import { registerCardRoutes } from './card.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
@@ -31,5 +32,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerReportRoutes,
   registerOperatorRoutes,
   registerCardRoutes,
+  registerDisputeRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
