@@ -18,7 +18,7 @@ import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checko
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
-import { galleryMigrations } from './gallery/index.ts';
+import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
@@ -28,7 +28,7 @@ import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts
 import { createReportsService } from './reports/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export const allMigrations: readonly Migration[] = [
@@ -144,6 +144,25 @@ function cardSecret(config: Config): string {
   return config.cardWebhookSecret;
 }
 
+/**
+ * The key under which activation codes are stored (as HMACs). Unlike `derivedSecret`'s development
+ * fallback, which is only the data directory's path, it comes from a random key even in
+ * development: the gallery's master key (FACEPAY_MASTER_KEY, or the development key file kept in
+ * the data directory), never from anything in the database. A new master key therefore voids the
+ * codes still pending (they live 24 hours; the merchant issues new ones).
+ */
+function activationCodeSecret(config: Config, random: Random): Buffer {
+  let master: Buffer;
+  try {
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  } catch (e) {
+    // Two processes starting at once on a fresh data directory: the other one wrote the file first.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  }
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'facepay device activation code', 32));
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? pooledCryptoRandom();
@@ -191,6 +210,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     ids,
     random,
+    codeSecret: activationCodeSecret(config, random),
     storeBelongsTo: (merchantId, storeId) => merchants.assertStoreOfMerchant(merchantId, storeId).then(
       () => true,
       (e: unknown) => (isDomainError(e) && e.code === 'store_not_found' ? false : Promise.reject(e)),
@@ -233,6 +253,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     faces: face?.templates ?? noFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
+    // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
+    // shopper's id, never the address), so an operator can see sign-ups aimed at existing accounts.
+    onSignUpForExistingAccount: (shopperId) =>
+      app?.log.info({ shopper: shopperId, notice: 'signup_existing_account' }, 'sign-up with the e-mail of an existing account; its owner would be e-mailed'),
     clock,
     ids,
     random,

@@ -78,7 +78,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export const api = {
-  signUp: (b: { email: string; password: string; name: string; phone?: string }) => call<Me>('POST', '/v1/shopper/signup', b),
+  /** Sign-up answers alike for new and known e-mails (it does not sign in); signing in with the password follows. */
+  signUp: async (b: { email: string; password: string; name: string; phone?: string }) => {
+    await call<unknown>('POST', '/v1/shopper/signup', b);
+    return call<Me>('POST', '/v1/shopper/login', { email: b.email, password: b.password });
+  },
   logIn: (b: { email: string; password: string }) => call<Me>('POST', '/v1/shopper/login', b),
   logOut: () => call<unknown>('POST', '/v1/shopper/logout', {}),
   me: () => call<Me>('GET', '/v1/shopper/me'),
