@@ -33,7 +33,8 @@ describeEachDialect('card rail over HTTP (fake acquirer)', (dialect) => {
   });
 
   test('a top-up paid by card credits once when the signed webhook arrives', async () => {
-    const su = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'kai@example.com', password: 'a long passphrase', name: 'Kai Sato' } });
+    assert.equal((await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'kai@example.com', password: 'a long passphrase', name: 'Kai Sato' } })).statusCode, 202);
+    const su = await p.app.inject({ method: 'POST', url: '/v1/shopper/login', payload: { email: 'kai@example.com', password: 'a long passphrase' } });
     cookie = String(su.headers['set-cookie']).split(';')[0]!;
     const t = (await p.app.inject({ method: 'POST', url: '/v1/shopper/topups', headers: { cookie, 'idempotency-key': 'card-topup-0001' }, payload: { amount: 3_300, currency: 'eur' } })).json();
     assert.equal(t.top_up.status, 'pending');

@@ -55,8 +55,10 @@ describeEachDialect('operator API: service desk, bank statements, reconciliation
   };
 
   test('a live portal top-up is a pending intent with the shopper\'s RF reference; an absurd amount is a 400', async () => {
-    const res = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'mia@example.com', password: 'a long passphrase', name: 'Mia Ono', phone: '+44 7700 900123' } });
-    assert.equal(res.statusCode, 201);
+    const up = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'mia@example.com', password: 'a long passphrase', name: 'Mia Ono', phone: '+44 7700 900123' } });
+    assert.equal(up.statusCode, 202);
+    const res = await p.app.inject({ method: 'POST', url: '/v1/shopper/login', payload: { email: 'mia@example.com', password: 'a long passphrase' } });
+    assert.equal(res.statusCode, 200);
     cookie = String(res.headers['set-cookie']).split(';')[0]!;
     shopperId = res.json().id;
     const t = await call('POST', '/v1/shopper/topups', { body: { amount: 5_000, currency: 'eur' }, key: 'portal-topup-0001' });
