@@ -34,8 +34,7 @@ describe('"This wasn\'t me" in Chromium: portal and console', { skip: BROWSER_SK
     await buildApps({ quiet: true, only: ['portal', 'console'] });
     p = await testPlatform('sqlite');
     await p.services.staff!.create(p.merchantId, { email: OWNER.email, name: 'Olga Owner', password: OWNER.password, role: 'owner' });
-    const signUp = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: ANA });
-    shopperId = signUp.json().id;
+    shopperId = (await p.services.shoppers.signUp(ANA)).shopper.id;
     // The face engine is off here: the enrolled face and the paid face attempt are set in storage as they would be left.
     const now = Date.now();
     await new ShopperRepo(p.db).update(shopperId, { face_enrolled_at: now, face_pay_enabled: 1 });
