@@ -23,7 +23,8 @@ import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
-import { createFundingService, fundingMigrations } from './funding/index.ts';
+import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
+import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
@@ -44,6 +45,7 @@ export const allMigrations: readonly Migration[] = [
   ...facePayMigrations,
   ...staffMigrations,
   ...fundingMigrations,
+  ...operatorMigrations,
   ...disputeMigrations,
   // Last: data moves across modules' tables.
   ...checkoutMigrations,
@@ -59,6 +61,8 @@ export interface PlatformOverrides {
   /** Host name resolution for webhook targets (tests simulate DNS answers). */
   webhookResolver?: Resolver;
   logStream?: { write(line: string): void };
+  /** A card acquirer adapter (none ships; tests pass a fake one). Needs FACEPAY_CARD_WEBHOOK_SECRET. */
+  cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
   /**
@@ -141,6 +145,11 @@ const noFaces: FaceTemplatePort = {
 function derivedSecret(config: Config, purpose: string): Buffer {
   const root = process.env.FACEPAY_MASTER_KEY ?? `development:${config.dataDir}`;
   return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
+}
+
+function cardSecret(config: Config): string {
+  if (!config.cardWebhookSecret) throw new DomainError('invalid', 'card_webhook_secret_missing', 'a card acquirer needs FACEPAY_CARD_WEBHOOK_SECRET');
+  return config.cardWebhookSecret;
 }
 
 /**
@@ -330,6 +339,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
   });
+  const fundingService = createFundingService({
+    db,
+    clock,
+    ids,
+    ledger,
+    wallets,
+    config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+  });
   const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
     id: pi.id,
     merchantId: pi.merchantId,
@@ -365,14 +382,27 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     members,
     marketing,
     funding: topUpFundingSource(ledger, wallets),
-    fundingService: createFundingService({
+    fundingService,
+    desk: createDeskService({
       db,
       clock,
       ids,
       ledger,
       wallets,
-      config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+      funding: fundingService,
+      shoppers: {
+        byId: async (id) => {
+          const s = await shoppers.get(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+          return s && { id: s.id, name: s.name, email: s.email };
+        },
+        byEmail: async (email) => (await shoppers.findByContact({ email })).map((s) => ({ id: s.id, name: s.name, email: s.email }))[0] ?? null,
+        byPhone: async (phone) => (await shoppers.findByContact({ phone })).map((s) => ({ id: s.id, name: s.name, email: s.email })),
+      },
+      caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
+    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
+    ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
+import { DeskApp } from './desk.tsx';
 import { CampaignsPage } from './pages/campaigns.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DisputesPage } from './pages/disputes.tsx';
@@ -161,4 +162,5 @@ function App() {
 }
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+// The operator's service desk signs in with an operator login, not a merchant's.
+if (root) render(location.hash.startsWith('#/desk') ? <DeskApp /> : <App />, root);

@@ -31,6 +31,14 @@ export interface Me {
   wallet: { balance: number; currency: string };
 }
 
+/** A top-up as the server answers it: `pending` until a funding rail (bank transfer, service desk, card) receives the money. */
+export interface TopUp {
+  id: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'confirmed';
+}
+
 export interface Consent {
   version: string;
   text: string;
@@ -98,7 +106,7 @@ export const api = {
       sent_at: Date.now(),
     }),
   deleteFace: () => call<Me>('DELETE', '/v1/shopper/face'),
-  topUp: (amount: number, currency: string) => call<Me>('POST', '/v1/shopper/topups', { amount, currency }),
+  topUp: (amount: number, currency: string) => call<Me & { top_up?: TopUp; payment_reference?: string }>('POST', '/v1/shopper/topups', { amount, currency }),
   payments: () => call<{ data: ShopperPayment[] }>('GET', '/v1/shopper/payments'),
   payCode: () => call<{ code: string; expires_at: number }>('POST', '/v1/shopper/pay_codes', {}),
 };

@@ -83,13 +83,18 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const [amount, setAmount] = useState('');
   const [error, setError] = useState('');
   const [code, setCode] = useState<{ code: string; expires_at: number }>();
+  const [pending, setPending] = useState<{ amount: number; currency: string; reference: string }>();
   const topUp = async (e: { preventDefault(): void }) => {
     e.preventDefault();
     const minor = parseMoney(amount, me.wallet.currency);
     if (minor === undefined) return setError('Enter an amount such as 20 or 12.50.');
     setError('');
     try {
-      setMe(await api.topUp(minor, me.wallet.currency));
+      const r = await api.topUp(minor, me.wallet.currency);
+      const { top_up, payment_reference, ...next } = r;
+      setMe(next);
+      // Real money arrives only through a rail: the wallet grows when the bank or the desk has it.
+      setPending(top_up?.status === 'pending' && payment_reference ? { amount: top_up.amount, currency: top_up.currency, reference: payment_reference } : undefined);
       setAmount('');
     } catch (err) {
       setError(message(err));
@@ -106,6 +111,19 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
         <button type="submit">Top up</button>
       </form>
       {error && <p role="alert">{error}</p>}
+      {pending && (
+        <div class="pending-top-up" role="status">
+          <p>
+            Your top-up of {formatMoney(pending.amount, pending.currency)} is waiting for your money. Your wallet grows as soon as it arrives:
+          </p>
+          <ul>
+            <li>
+              by bank transfer to the operator's account, with the reference <strong class="reference">{pending.reference}</strong> (credited when the bank statement comes in, usually the next working day), or
+            </li>
+            <li>at the service desk, in cash or by card: show this reference or give your e-mail address (credited at once).</li>
+          </ul>
+        </div>
+      )}
       <h2>Pay without your face</h2>
       <p>A one-time code the terminal can scan or the cashier can type. It works once, for two minutes.</p>
       <button type="button" onClick={() => api.payCode().then(setCode, (e) => setError(message(e)))}>

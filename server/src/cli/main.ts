@@ -8,6 +8,7 @@ const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   start: { about: 'start the whole platform (API, terminal, console, portal)', load: () => import('./start.ts') },
   face: { about: 'inspect, compare and embed face images', load: () => import('./face.ts') },
   merchant: { about: 'create merchants, API keys and console logins', load: () => import('./merchant.ts') },
+  operator: { about: 'operator staff logins (service desk, admin) and the funding reconciliation', load: () => import('./operator.ts') },
   disputes: { about: "list every merchant's disputes (the operator's view)", load: () => import('./disputes.ts') },
 };
 

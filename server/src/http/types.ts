@@ -1,4 +1,5 @@
-import type { FundingService } from '../funding/index.ts';
+import type { CardRail, DeskService, FundingService, Reconciliation } from '../funding/index.ts';
+import type { OperatorService } from '../operator/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -27,6 +28,13 @@ export interface AppServices {
   funding: FundingSource;
   /** Portal top-ups as funding intents (pending in live mode until a rail confirms them). */
   fundingService?: FundingService;
+  /** The service desk rail (operator staff with the desk role credit wallets). */
+  desk?: DeskService;
+  /** Operator staff sign-in (desk and admin); without it the /v1/operator routes answer 401. */
+  operators?: OperatorService;
+  reconciliation?: Reconciliation;
+  /** The card rail, when an acquirer adapter is wired in (none ships): its webhook and the shopper's card payment routes. */
+  cardRail?: CardRail;
   /** Currency of shopper wallets, lower case. */
   walletCurrency: string;
   clock: Clock;

@@ -58,6 +58,10 @@ export class ShopperRepo {
     await this.db.execute('UPDATE shoppers SET face_pay_pin_hash = $2 WHERE id = $1', [id, hash]);
   }
 
+  async byPhone(phone: string): Promise<ShopperRow[]> {
+    return this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE phone = $1 ORDER BY created_at, id LIMIT 20', [phone]);
+  }
+
   async byEmail(email: string): Promise<ShopperRow | undefined> {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE email = $1', [email]))[0];
   }

@@ -253,6 +253,16 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return toShopper(await mustGet(id));
     },
 
+    /** For the operator's service desk: the shopper with this e-mail, or those with this phone (a phone may be shared). */
+    async findByContact(q: { email?: string; phone?: string }): Promise<Shopper[]> {
+      if (q.email !== undefined) {
+        const r = await repo.byEmail(q.email.trim().toLowerCase());
+        return r ? [toShopper(r)] : [];
+      }
+      if (q.phone !== undefined) return (await repo.byPhone(normalisePhone(q.phone))).map(toShopper);
+      return [];
+    },
+
     async acceptFacePayConsent(shopperId: string, version: string): Promise<ConsentRow> {
       await mustGet(shopperId);
       if (version !== FACE_PAY_CONSENT.version)

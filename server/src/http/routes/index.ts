@@ -1,11 +1,13 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
+import { registerCardRoutes } from './card.ts';
 import { registerDeviceRoutes } from './devices.ts';
 import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
+import { registerOperatorRoutes } from './operator.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { registerShopperCrmRoutes } from './shopper-crm.ts';
@@ -28,6 +30,8 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerOperatorRoutes,
+  registerCardRoutes,
   registerDisputeRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

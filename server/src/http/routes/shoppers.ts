@@ -64,7 +64,7 @@ export async function currentShopper(shoppers: AppServices['shoppers'], request:
 }
 
 export function registerShopperRoutes(app: FastifyInstance, services: AppServices): void {
-  const { shoppers, payments, funding, merchants } = services;
+  const { shoppers, payments, merchants } = services;
   const currency = services.walletCurrency;
   const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
   const throttle = createLoginThrottle(services.clock);
@@ -248,10 +248,9 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string' || !/^[\x21-\x7e]{8,255}$/.test(key))
         throw new DomainError('invalid', 'idempotency_key_required', 'Send an Idempotency-Key header (8 to 255 characters) with every top-up.');
-      if (!services.fundingService) {
-        await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
-        return meBody(s);
-      }
+      // Without the funding service there is no rail to wait for; crediting straight from the
+      // top-up account would make money from nothing, so the route says it is off instead.
+      if (!services.fundingService) throw new DomainError('unavailable', 'top_ups_unavailable', 'Top-ups are not available on this server.');
       const i = await services.fundingService.requestTopUp(s.id, b.amount, currency, key);
       // In live mode the wallet has not grown yet: the shopper sees the pending top-up and the bank reference to pay it with.
       return {
