@@ -126,6 +126,11 @@ const csvCell = (v: string | number): string => {
 
 export function createSettlementService(deps: SettlementDeps): SettlementService {
   const { db, clock, ids, ledger, events, config } = deps;
+  const debtor = config.debtor && { name: checkHolderName(config.debtor.name), iban: checkIban(config.debtor.iban), bic: checkBic(config.debtor.bic) };
+  const needDebtor = (): NonNullable<typeof debtor> => {
+    if (!debtor) throw new DomainError('unavailable', 'payout_debtor_missing', "payout runs need the operator's bank account: set FACEPAY_PAYOUT_DEBTOR_IBAN");
+    return debtor;
+  };
   const ensured = new Set<string>();
 
   async function ensureAccount(id: string, currency: string, code: string, tx?: SqlExecutor): Promise<void> {
@@ -368,6 +373,7 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
 
     async createPayoutRun(key, currency = 'eur') {
       checkKey(key);
+      needDebtor();
       // pain.001 for SEPA carries euros only.
       if (currency !== 'eur') throw new DomainError('invalid', 'payout_currency_unsupported', 'SEPA payout files are in EUR only');
       const known = await repo.runByRef(db, key);
@@ -451,7 +457,7 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
         messageId: run.id,
         createdAt: run.createdAt,
         executionDate: new Date(run.createdAt).toISOString().slice(0, 10),
-        debtor: config.debtor,
+        debtor: needDebtor(),
         items,
       });
       const at = clock.now().getTime();

@@ -98,8 +98,8 @@ export interface PayoutItem {
 }
 
 export interface SettlementConfig {
-  /** The operator's own account the payouts are paid from (the debtor of the pain.001 file). */
-  debtor: { name: string; iban: string; bic: string | null };
+  /** The operator's own account the payouts are paid from (the debtor of the pain.001 file); null refuses payout runs. */
+  debtor: { name: string; iban: string; bic: string | null } | null;
   /** A day closes only this long after it ended, so a payment committing at midnight is not missed. */
   closeGraceMs: number;
 }
