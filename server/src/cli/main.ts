@@ -9,6 +9,7 @@ const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   face: { about: 'inspect, compare and embed face images', load: () => import('./face.ts') },
   merchant: { about: 'create merchants, API keys and console logins', load: () => import('./merchant.ts') },
   disputes: { about: "list every merchant's disputes (the operator's view)", load: () => import('./disputes.ts') },
+  settle: { about: 'close settlement days, decide withdrawals, run payouts (pain.001)', load: () => import('./settle.ts') },
 };
 
 function usage(): string {
