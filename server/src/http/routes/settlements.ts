@@ -61,6 +61,21 @@ export function registerSettlementRoutes(app: FastifyInstance, services: AppServ
     },
   });
 
+  app.get('/v1/settlements/export.csv', {
+    config: { auth: 'payments:read' },
+    schema: { tags: TAG, summary: 'The last 100 statements as CSV, one line each, newest first' },
+    handler: async (request, reply) => {
+      const merchantId = live(request);
+      const rows = merchantId === '' ? [] : (await settlement.listStatements(merchantId, { limit: 100 })).data;
+      const cols = ['id', 'day', 'currency', 'gross', 'coupon_discounts', 'refunds', 'platform_fees', 'adjustments', 'carried_in', 'net', 'transfer_count', 'status'] as const;
+      const lines = [cols.join(','), ...rows.map((st) => cols.map((c) => String(statementResource(st)[c])).join(','))];
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="settlements.csv"')
+        .send(`${lines.join('\n')}\n`);
+    },
+  });
+
   app.get('/v1/settlements/balance', {
     config: { auth: 'payments:read' },
     schema: { tags: TAG, summary: 'What the platform owes the merchant now, per currency (negative after refunds beyond it)' },
