@@ -111,9 +111,9 @@ export const settlementRepo = {
   async firstTransferAt(x: SqlExecutor, accountId: string, from: number): Promise<number | null> {
     const [r] = await x.query<{ at: unknown }>(
       `SELECT MIN(at) AS at FROM (
-         SELECT MIN(created_at) AS at FROM ledger_transfers WHERE credit_account_id = $1 AND created_at >= $2 AND code NOT IN ('payout', 'payout_return')
+         SELECT MIN(created_at) AS at FROM ledger_transfers WHERE credit_account_id = $1 AND created_at >= $2 AND kind IN ('posted', 'post_pending') AND code NOT IN ('payout', 'payout_return')
          UNION ALL
-         SELECT MIN(created_at) AS at FROM ledger_transfers WHERE debit_account_id = $1 AND created_at >= $2 AND code NOT IN ('payout', 'payout_return')
+         SELECT MIN(created_at) AS at FROM ledger_transfers WHERE debit_account_id = $1 AND created_at >= $2 AND kind IN ('posted', 'post_pending') AND code NOT IN ('payout', 'payout_return')
        ) s`,
       [accountId, from],
     );
@@ -152,7 +152,7 @@ export const settlementRepo = {
        SELECT t.id, $1, t.code, CASE WHEN t.credit_account_id = $2 THEN t.amount ELSE -t.amount END
        FROM ledger_transfers t
        WHERE (t.credit_account_id = $2 OR t.debit_account_id = $2) AND t.created_at >= $3 AND t.created_at < $4
-         AND t.kind = 'posted' AND t.code NOT IN ('payout', 'payout_return')
+         AND t.kind IN ('posted', 'post_pending') AND t.code NOT IN ('payout', 'payout_return')
        ON CONFLICT DO NOTHING`,
       [statementId, accountId, from, to],
     );

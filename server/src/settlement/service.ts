@@ -563,7 +563,7 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
             const a = await ledger.getAccount(acc.id, tx);
             const [u] = await tx.query<{ total: unknown }>(
               `SELECT SUM(CASE WHEN t.credit_account_id = $1 THEN t.amount ELSE -t.amount END) AS total FROM ledger_transfers t
-               WHERE (t.credit_account_id = $1 OR t.debit_account_id = $1) AND t.kind = 'posted' AND t.code NOT IN ('payout', 'payout_return')
+               WHERE (t.credit_account_id = $1 OR t.debit_account_id = $1) AND t.kind IN ('posted', 'post_pending') AND t.code NOT IN ('payout', 'payout_return')
                  AND NOT EXISTS (SELECT 1 FROM settlement_items i WHERE i.transfer_id = t.id)`,
               [acc.id],
             );
@@ -576,6 +576,18 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
               const moved = (await repo.items(tx, r.id)).filter((i) => i.status === 'moved').reduce((s, i) => s + i.amount, 0);
               if (status === 'ready' && moved !== r.total) problems.push(`payout run ${r.id} is ready with ${moved} of ${r.total} moved`);
             }
+          }
+          // The withdrawal-pending account holds exactly the withdrawals not yet decided, approved, or claimed but not moved.
+          const held = new Map<string, bigint>();
+          for (const w of await repo.listWithdrawals(tx, { limit: Number.MAX_SAFE_INTEGER })) {
+            const waiting = w.status === 'pending' || w.status === 'approved' || (w.status === 'in_payout' && w.payoutItemId !== null && unmoved.has(w.payoutItemId));
+            if (waiting) held.set(w.currency, (held.get(w.currency) ?? 0n) + BigInt(w.amount));
+            else held.set(w.currency, held.get(w.currency) ?? 0n);
+          }
+          for (const [currency, want] of held) {
+            const a = await ledger.getAccount(withdrawalPendingAccountId(currency), tx).catch(() => null);
+            const has = a ? BigInt(a.creditsPosted) - BigInt(a.debitsPosted) : 0n;
+            if (has !== want) problems.push(`withdrawal-pending ${currency} holds ${has}, the open withdrawals ${want}`);
           }
           return { ok: problems.length === 0, statements, problems };
         },

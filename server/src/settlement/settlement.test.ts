@@ -236,4 +236,29 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
     assert.equal(bad.statusCode, 400);
     assert.equal((bad.json() as { error: { code: string } }).error.code, 'iban_invalid');
   });
+
+  test('a shopper asks for her balance back through the portal, held once per Idempotency-Key', async () => {
+    const su = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'wanda@example.com', password: 'a long passphrase', name: 'Wanda' } });
+    assert.equal(su.statusCode, 201, su.body);
+    const cookie = String(su.headers['set-cookie']).split(';')[0]!;
+    const id = (su.json() as { id: string }).id;
+    await p.services.payments.topUp(id, 4_000, 'eur', 'seed-wanda');
+    const ask = (key?: string, amount = 1_500) =>
+      p.app.inject({ method: 'POST', url: '/v1/shopper/withdrawals', headers: { cookie, ...(key ? { 'idempotency-key': key } : {}) }, payload: { amount, iban: 'NL91ABNA0417164300', holder_name: 'Wanda W' } });
+    const none = await ask();
+    assert.equal(none.statusCode, 400);
+    assert.equal((none.json() as { error: { code: string } }).error.code, 'idempotency_key_required');
+    const first = await ask('portal-wd-0001');
+    assert.equal(first.statusCode, 201, first.body);
+    const again = await ask('portal-wd-0001');
+    assert.equal((again.json() as { id: string }).id, (first.json() as { id: string }).id);
+    assert.equal((first.json() as { iban_last4: string }).iban_last4, '4300');
+    assert.equal(await p.services.payments.walletBalance(id, 'eur'), 2_500);
+    const tooMuch = await ask('portal-wd-0002', 2_501);
+    assert.equal(tooMuch.statusCode, 402);
+    const list = await p.app.inject({ method: 'GET', url: '/v1/shopper/withdrawals', headers: { cookie } });
+    assert.equal((list.json() as { data: unknown[] }).data.length, 1);
+    assert.equal((await p.app.inject({ method: 'POST', url: '/v1/shopper/withdrawals', payload: { amount: 1, iban: 'NL91ABNA0417164300', holder_name: 'X' }, headers: { 'idempotency-key': 'portal-wd-0003' } })).statusCode, 401);
+    await audits();
+  });
 });
