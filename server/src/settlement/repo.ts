@@ -194,8 +194,14 @@ export const settlementRepo = {
     const params: unknown[] = [merchantId];
     if (q.from !== undefined) where.push(`day >= $${params.push(q.from)}`);
     if (q.to !== undefined) where.push(`day <= $${params.push(q.to)}`);
-    if (q.cursor !== undefined) where.push(`id < $${params.push(q.cursor)}`);
-    const rows = await x.query<R>(`SELECT * FROM settlement_statements WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.push(q.limit)}`, params);
+    if (q.cursor !== undefined) {
+      // Newest first by the end of the period; ids break ties, so a page boundary is exact.
+      const c = params.push(q.cursor);
+      where.push(
+        `(period_end < (SELECT period_end FROM settlement_statements WHERE id = $${c}) OR (period_end = (SELECT period_end FROM settlement_statements WHERE id = $${c}) AND id < $${c}))`,
+      );
+    }
+    const rows = await x.query<R>(`SELECT * FROM settlement_statements WHERE ${where.join(' AND ')} ORDER BY period_end DESC, id DESC LIMIT $${params.push(q.limit)}`, params);
     return rows.map(toStatement);
   },
   async lines(x: SqlExecutor, statementId: string, limit: number, after?: string): Promise<StatementLine[]> {

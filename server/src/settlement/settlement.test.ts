@@ -218,7 +218,7 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
   });
 
   test('the API lists statements to live keys only, with its transfers and a CSV', async () => {
-    const list = await p.app.inject({ method: 'GET', url: '/v1/settlements', headers: p.liveAuth });
+    const list = await p.app.inject({ method: 'GET', url: '/v1/settlements?limit=100', headers: p.liveAuth });
     assert.equal(list.statusCode, 200);
     const body = list.json() as { data: { id: string; net: number }[] };
     assert.equal(body.data.length, 3);

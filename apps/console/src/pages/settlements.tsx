@@ -17,8 +17,8 @@ function last30(rows: Settlement[]): { labels: string[]; net: number[] } {
   for (const r of rows) byDay.set(r.day, (byDay.get(r.day) ?? 0) + r.net);
   const labels: string[] = [];
   const net: number[] = [];
-  const newest = rows[0]?.day ?? new Date().toISOString().slice(0, 10);
-  const end = Date.parse(`${newest}T00:00:00Z`);
+  // Up to yesterday, the last day that can have closed.
+  const end = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`) - 86_400_000;
   for (let i = 29; i >= 0; i--) {
     const d = new Date(end - i * 86_400_000).toISOString().slice(0, 10);
     labels.push(d.slice(5));
@@ -45,7 +45,7 @@ export function SettlementsPage({ session }: { session: Session }) {
       </p>
       <Loading error={list.error || balance.error}>
         <section class="stats" aria-label="Balance">
-          {balance.data && <Stat label="Payable now" value={m(balance.data.payable)} sub="not yet in a statement or payout" />}
+          {balance.data && <Stat label="Payable now" value={m(balance.data.payable)} sub="owed to you: closed days not yet paid out, and today so far" />}
           <Stat label="Statements" value={String(rows.length)} sub="the last 100" />
         </section>
         <section class="charts">

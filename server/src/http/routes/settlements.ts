@@ -44,17 +44,17 @@ export function registerSettlementRoutes(app: FastifyInstance, services: AppServ
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { from: DAY, to: DAY, limit: { type: 'integer', minimum: 1, maximum: 100 }, starting_after: { type: 'string', maxLength: 64 } },
+        properties: { from: DAY, to: DAY, limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', description: 'Page size, 1 to 100 (default 30).' }, starting_after: { type: 'string', maxLength: 64 } },
       },
     },
     handler: async (request) => {
       const merchantId = live(request);
-      const q = request.query as { from?: string; to?: string; limit?: number; starting_after?: string };
+      const q = request.query as { from?: string; to?: string; limit?: string; starting_after?: string };
       if (merchantId === '') return { object: 'list', data: [], has_more: false, next_cursor: null };
       const page = await settlement.listStatements(merchantId, {
         ...(q.from ? { from: q.from } : {}),
         ...(q.to ? { to: q.to } : {}),
-        ...(q.limit ? { limit: q.limit } : {}),
+        ...(q.limit ? { limit: Number(q.limit) } : {}),
         ...(q.starting_after ? { cursor: q.starting_after } : {}),
       });
       return { object: 'list', data: page.data.map(statementResource), has_more: page.hasMore, next_cursor: page.nextCursor };
