@@ -149,10 +149,11 @@ export const settlementRepo = {
   async collectItems(x: SqlExecutor, statementId: string, accountId: string, from: number, to: number): Promise<number> {
     const r = await x.execute(
       `INSERT INTO settlement_items (transfer_id, statement_id, code, amount)
-       SELECT t.id, $1, t.code, CASE WHEN t.credit_account_id = $2 THEN t.amount ELSE -t.amount END
-       FROM ledger_transfers t
-       WHERE (t.credit_account_id = $2 OR t.debit_account_id = $2) AND t.created_at >= $3 AND t.created_at < $4
-         AND t.kind IN ('posted', 'post_pending') AND t.code NOT IN ('payout', 'payout_return')
+       SELECT id, $1, code, amount FROM ledger_transfers
+       WHERE credit_account_id = $2 AND created_at >= $3 AND created_at < $4 AND kind IN ('posted', 'post_pending') AND code NOT IN ('payout', 'payout_return')
+       UNION ALL
+       SELECT id, $1, code, -amount FROM ledger_transfers
+       WHERE debit_account_id = $2 AND created_at >= $3 AND created_at < $4 AND kind IN ('posted', 'post_pending') AND code NOT IN ('payout', 'payout_return')
        ON CONFLICT DO NOTHING`,
       [statementId, accountId, from, to],
     );
