@@ -85,7 +85,8 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
     clock.set('2026-03-02T22:30:00Z'); // 23:30 in Paris: the day has not ended
     assert.deepEqual(await s.closeDays(), []);
     clock.set('2026-03-02T23:00:01Z');
-    const [st, ...more] = await s.closeDays();
+    // Two closers at once (two API processes): one statement.
+    const [st, ...more] = (await Promise.all([s.closeDays(), s.closeDays()])).flat();
     assert.equal(more.length, 0);
     assert.ok(st);
     day1 = st.id;
@@ -201,7 +202,12 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
     await audits();
 
     // Returned by the bank: the money comes back and the next run pays it (once).
-    const run = await s.createPayoutRun('run-key-0004');
+    // Two runs at once: one takes the statement, the other finds nothing to pay.
+    const both = await Promise.allSettled([s.createPayoutRun('run-key-0004'), s.createPayoutRun('run-key-0004b')]);
+    const won = both.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof s.createPayoutRun>>> => r.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    for (const r of both) if (r.status === 'rejected') assert.ok(code('payout_nothing_to_pay')(r.reason), String(r.reason));
+    const run = won[0]!.value;
     assert.equal(run.total, next!.net);
     assert.equal((await s.markPayoutReturned(run.id)).status, 'returned');
     assert.equal(await s.payable(p.merchantId, 'eur'), next!.net);
