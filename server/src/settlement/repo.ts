@@ -308,6 +308,10 @@ export const settlementRepo = {
   async items(x: SqlExecutor, runId: string): Promise<PayoutItem[]> {
     return (await x.query<R>('SELECT * FROM settlement_payout_items WHERE run_id = $1 ORDER BY id', [runId])).map(toItem);
   },
+  async itemStatus(x: SqlExecutor, id: string): Promise<PayoutItem['status'] | null> {
+    const [r] = await x.query<{ status: string }>(`SELECT status FROM settlement_payout_items WHERE id = $1${lock(x)}`, [id]);
+    return r ? (r.status as PayoutItem['status']) : null;
+  },
   async setItemStatus(x: SqlExecutor, id: string, status: PayoutItem['status']): Promise<void> {
     await x.execute('UPDATE settlement_payout_items SET status = $2 WHERE id = $1', [id, status]);
   },

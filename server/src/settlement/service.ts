@@ -447,6 +447,8 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
         if (item.status === 'moved') continue;
         // The transfer id is the item's: a run resumed after a crash moves each item once.
         await db.transaction(async (tx) => {
+          // Locked and read again: the housekeeping worker and the CLI may resume the same run at once.
+          if ((await repo.itemStatus(tx, item.id)) === 'moved') return;
           await ledger.createTransfers([{ id: `${item.id}:payout`, debitAccountId: item.sourceAccount, creditAccountId: clearing, amount: item.amount, currency: item.currency, code: 'payout' }], tx);
           await repo.setItemStatus(tx, item.id, 'moved');
         });
