@@ -241,6 +241,15 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
     const bad = await p.app.inject({ method: 'POST', url: '/v1/settlements/payout_account', headers: { ...p.liveAuth, 'idempotency-key': 'pa-0001' }, payload: { iban: 'DE00123', holder_name: 'X' } });
     assert.equal(bad.statusCode, 400);
     assert.equal((bad.json() as { error: { code: string } }).error.code, 'iban_invalid');
+    const set = { iban: 'FR7630006000011234567890189', holder_name: 'Test Shop SARL' };
+    const byTestKey = await p.app.inject({ method: 'POST', url: '/v1/settlements/payout_account', headers: { ...p.auth, 'idempotency-key': 'pa-0002' }, payload: set });
+    assert.equal(byTestKey.statusCode, 403);
+    const ok = await p.app.inject({ method: 'POST', url: '/v1/settlements/payout_account', headers: { ...p.liveAuth, 'idempotency-key': 'pa-0003' }, payload: set });
+    assert.equal(ok.statusCode, 200);
+    const replay = await p.app.inject({ method: 'POST', url: '/v1/settlements/payout_account', headers: { ...p.liveAuth, 'idempotency-key': 'pa-0003' }, payload: set });
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    const balance = await p.app.inject({ method: 'GET', url: '/v1/settlements/balance', headers: p.liveAuth });
+    assert.equal((balance.json() as { payable: number }).payable, await s.payable(p.merchantId, 'eur'));
   });
 
   test('a shopper asks for her balance back through the portal, held once per Idempotency-Key', async () => {

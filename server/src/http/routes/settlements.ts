@@ -109,6 +109,8 @@ export function registerSettlementRoutes(app: FastifyInstance, services: AppServ
     },
     handler: async (request) => {
       const auth = requireAuth(request);
+      // Where live money goes is set with live credentials only, and in the console by the owner.
+      if (auth.mode !== 'live') throw new DomainError('forbidden', 'live_key_required', 'the payout account is set with a live key');
       if (auth.staff && auth.staff.role !== 'owner') throw new DomainError('forbidden', 'owner_required', 'only the owner sets the payout account');
       const b = request.body as { iban: string; holder_name: string; bic?: string };
       const a = await settlement.setPayoutAccount(auth.merchantId, { iban: b.iban, holderName: b.holder_name, bic: b.bic });
