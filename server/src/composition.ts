@@ -29,6 +29,7 @@ import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts
 import { createReportsService } from './reports/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
+import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -47,6 +48,7 @@ export const allMigrations: readonly Migration[] = [
   ...fundingMigrations,
   ...operatorMigrations,
   ...disputeMigrations,
+  ...settlementMigrations,
   // Last: data moves across modules' tables.
   ...checkoutMigrations,
 ];
@@ -372,6 +374,22 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       merchantName: async (id) => (await merchants.getMerchant(id)).name,
     },
   });
+  const settlement: SettlementService = createSettlementService({
+    db,
+    clock,
+    ids,
+    ledger,
+    events: webhooks,
+    // A merchant's day is its programme's time zone's day, as on the dashboard.
+    timeZoneOf: async (merchantId) => {
+      const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+      return p?.timeZone ?? 'UTC';
+    },
+    config: {
+      debtor: config.payoutDebtor.iban ? { name: config.payoutDebtor.name, iban: config.payoutDebtor.iban, bic: config.payoutDebtor.bic ?? null } : null,
+      closeGraceMs: config.settlementGraceMs,
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -409,12 +427,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     staff,
     reports,
     disputes,
+    settlement,
   };
   const idempotency = createIdempotencyStore(db, clock);
   app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });
   const server = app;
 
   let housekeeping: NodeJS.Timeout | undefined;
+  let lastSettle = 0;
   let scheduler: NodeJS.Timeout | undefined;
   return {
     config,
@@ -431,6 +451,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
         followUps.retryDue().catch((e: unknown) => app.log.error({ err: e, worker: 'follow-ups' }, 'retrying follow-up steps failed'));
+        // Days are closed at most once a minute: a close reads every merchant's payable.
+        if (Date.now() - lastSettle >= 60_000) {
+          lastSettle = Date.now();
+          settlement
+            .resumeOpenRuns()
+            .then(() => settlement.closeDays())
+            .catch((e: unknown) => app.log.error({ err: e, worker: 'settlement' }, 'closing settlement days failed'));
+        }
       }, 5_000);
       housekeeping.unref();
       // Scheduled campaigns (birthday treats, win-backs) reach their audience hourly, and once at start.

@@ -302,3 +302,21 @@ export function hasScope(scopes: readonly string[], needed: string): boolean {
   if (level === 'lookup') return scopes.includes(`${area}:read`) || scopes.includes(`${area}:write`);
   return false;
 }
+
+/** A daily settlement statement (amounts in minor units). */
+export interface Settlement {
+  id: string;
+  day: string;
+  currency: string;
+  time_zone: string;
+  gross: number;
+  coupon_discounts: number;
+  refunds: number;
+  platform_fees: number;
+  adjustments: number;
+  carried_in: number;
+  net: number;
+  transfer_count: number;
+  status: 'closed' | 'carried' | 'in_payout' | 'paid';
+  transfers?: { id: string; code: string; amount: number; created_at: string }[];
+}

@@ -8,6 +8,7 @@ import { DisputesPage } from './pages/disputes.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { PaymentsPage } from './pages/payments.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { SettlementsPage } from './pages/settlements.tsx';
 import { StoresPage } from './pages/stores.tsx';
 import { go, type Session } from './session.ts';
 import { Alert, Field, message, setZone } from './ui.tsx';
@@ -27,6 +28,7 @@ const PAGES: readonly { page: string; label: string; scope: string }[] = [
   { page: 'dashboard', label: 'Dashboard', scope: 'payments:read' },
   { page: 'payments', label: 'Payments', scope: 'payments:read' },
   { page: 'disputes', label: 'Disputes', scope: 'payments:read' },
+  { page: 'settlements', label: 'Settlements', scope: 'payments:read' },
   { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
   { page: 'members', label: 'Members', scope: 'members:lookup' },
   { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
@@ -91,6 +93,9 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
       break;
     case 'disputes':
       page = <DisputesPage session={session} />;
+      break;
+    case 'settlements':
+      page = <SettlementsPage session={session} />;
       break;
     case 'stores':
       page = <StoresPage session={session} />;

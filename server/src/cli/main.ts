@@ -10,6 +10,7 @@ const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   merchant: { about: 'create merchants, API keys and console logins', load: () => import('./merchant.ts') },
   operator: { about: 'operator staff logins (service desk, admin) and the funding reconciliation', load: () => import('./operator.ts') },
   disputes: { about: "list every merchant's disputes (the operator's view)", load: () => import('./disputes.ts') },
+  settle: { about: 'close settlement days, decide withdrawals, run payouts (pain.001)', load: () => import('./settle.ts') },
 };
 
 function usage(): string {

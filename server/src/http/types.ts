@@ -14,6 +14,7 @@ import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
+import type { SettlementService } from '../settlement/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -45,6 +46,8 @@ export interface AppServices {
   reports?: ReportsService;
   /** "This wasn't me": shoppers open disputes, merchants refund from them. */
   disputes?: DisputesService;
+  /** Settlement statements, withdrawals and payout runs. */
+  settlement?: SettlementService;
 }
 
 /** One route file: registers its routes on the app. */

@@ -15,6 +15,7 @@ import { registerShopperRoutes } from './shoppers.ts';
 import { registerStaffRoutes } from './staff.ts';
 import { registerReportRoutes } from './reports.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
+import { registerSettlementRoutes } from './settlements.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
 export const routeFiles: RouteRegistrar[] = [
@@ -33,5 +34,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerOperatorRoutes,
   registerCardRoutes,
   registerDisputeRoutes,
+  registerSettlementRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
