@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
@@ -11,11 +11,8 @@ import { describeEachDialect } from '../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../testing.ts';
 import { checkIban, createSettlementService, decimalAmount, payoutClearingAccountId, type PayoutItem, type SettlementService } from './index.ts';
 
-/**
- * The EPC's SEPA credit transfer profile of pain.001.001.09 as published (EPC132-08, 2023). It is
- * not committed here: the suite reads it from the workplace's shared datasets, or FACEPAY_PAIN001_XSD.
- */
-const XSD = process.env.FACEPAY_PAIN001_XSD ?? fileURLToPath(new URL('../../../../shared/datasets/iso20022/pain.001.001.09.xsd', import.meta.url));
+/** The EPC's SEPA credit transfer profile of pain.001.001.09 as published (EPC132-08, 2023): schema/README.md. */
+const XSD = process.env.FACEPAY_PAIN001_XSD ?? fileURLToPath(new URL('./schema/pain.001.001.09.xsd', import.meta.url));
 const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code === c;
 
 test('IBANs are checked by their mod-97 check digits and country length', () => {
@@ -158,16 +155,12 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
     const toMerchant = txs.find((t) => t.CdtrAcct.Id.IBAN === 'FR7630006000011234567890189')!;
     assert.equal(Math.round(toMerchant.Amt.InstdAmt['#text'] * 100), st.net);
     assert.ok(txs.some((t) => t.CdtrAcct.Id.IBAN === 'DE02120300000000202051'));
-    if (existsSync(XSD)) {
-      const v = await validateXML({ xml: [{ fileName: 'payout.xml', contents: xml }], schema: [{ fileName: 'pain.001.001.09.xsd', contents: readFileSync(XSD, 'utf8') }] });
-      assert.deepEqual(v.errors.map((e) => e.message), []);
-      assert.equal(v.valid, true);
-      // And the schema does reject a broken file: the check can fail.
-      const bad = await validateXML({ xml: [{ fileName: 'bad.xml', contents: xml.replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>DEBT</ChrgBr>') }], schema: [{ fileName: 'pain.001.001.09.xsd', contents: readFileSync(XSD, 'utf8') }] });
-      assert.equal(bad.valid, false);
-    } else {
-      process.stderr.write(`pain.001 XSD not found at ${XSD}: schema validation skipped (set FACEPAY_PAIN001_XSD)\n`);
-    }
+    const v = await validateXML({ xml: [{ fileName: 'payout.xml', contents: xml }], schema: [{ fileName: 'pain.001.001.09.xsd', contents: readFileSync(XSD, 'utf8') }] });
+    assert.deepEqual(v.errors.map((e) => e.message), []);
+    assert.equal(v.valid, true);
+    // And the schema does reject a broken file: the check can fail.
+    const bad = await validateXML({ xml: [{ fileName: 'bad.xml', contents: xml.replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>DEBT</ChrgBr>') }], schema: [{ fileName: 'pain.001.001.09.xsd', contents: readFileSync(XSD, 'utf8') }] });
+    assert.equal(bad.valid, false);
     await audits();
   });
 
@@ -253,10 +246,10 @@ describeEachDialect('settlement, withdrawals and payouts', (dialect) => {
   });
 
   test('a shopper asks for her balance back through the portal, held once per Idempotency-Key', async () => {
-    const su = await p.app.inject({ method: 'POST', url: '/v1/shopper/signup', payload: { email: 'wanda@example.com', password: 'a long passphrase', name: 'Wanda' } });
-    assert.equal(su.statusCode, 201, su.body);
+    const id = (await p.services.shoppers.signUp({ email: 'wanda@example.com', password: 'a long passphrase', name: 'Wanda' })).shopper.id;
+    const su = await p.app.inject({ method: 'POST', url: '/v1/shopper/login', payload: { email: 'wanda@example.com', password: 'a long passphrase' } });
+    assert.equal(su.statusCode, 200, su.body);
     const cookie = String(su.headers['set-cookie']).split(';')[0]!;
-    const id = (su.json() as { id: string }).id;
     await p.services.payments.topUp(id, 4_000, 'eur', 'seed-wanda');
     const ask = (key?: string, amount = 1_500) =>
       p.app.inject({ method: 'POST', url: '/v1/shopper/withdrawals', headers: { cookie, ...(key ? { 'idempotency-key': key } : {}) }, payload: { amount, iban: 'NL91ABNA0417164300', holder_name: 'Wanda W' } });
