@@ -143,6 +143,27 @@ export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
       503: ['face_engine_off', 'face_engine_closed', 'face_calibration_missing'],
     },
   },
+  'POST /device/v1/face_attempts/:id/pin': {
+    answer: {
+      type: 'object',
+      required: ['outcome'],
+      description: 'outcome match: as for a capture; pin: attempt_id, attempts_left (a wrong PIN with tries left); no_match (no tries left); face_pay_off (the shopper is locked out). The PIN is never answered.',
+      properties: {
+        outcome: { type: 'string', enum: ['match', 'pin', 'no_match', 'face_pay_off'] },
+        attempt_id: str,
+        masked_name: str,
+        amount: int,
+        amount_due: int,
+        discount: int,
+        currency: str,
+        coupon: nullable({ type: 'object' }),
+        offers: { type: 'array', items: { type: 'object' } },
+        membership: nullable({ type: 'object' }),
+        attempts_left: int,
+      },
+    },
+    errors: { 400: ['pin_invalid'], 404: ['attempt_not_found'], 409: ['attempt_not_ready', 'attempt_expired', 'attempt_changed'] },
+  },
   'POST /device/v1/face_attempts/:id/confirm': {
     answer: paymentAnswer,
     errors: { 404: ['attempt_not_found', 'payment_intent_not_found'], 409: ['attempt_not_ready', 'attempt_expired', 'attempt_already_paid', 'intent_not_payable'] },
