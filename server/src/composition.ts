@@ -26,7 +26,12 @@ import { createFundingService, fundingMigrations } from './funding/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { ConfigError } from './config/index.ts';
+import { createMetricsRegistry, type Operations, type Probe } from './http/operations.ts';
+import { ping } from './storage/index.ts';
 
 export const allMigrations: readonly Migration[] = [
   ...ledgerMigrations,
@@ -55,6 +60,8 @@ export interface PlatformOverrides {
   logStream?: { write(line: string): void };
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
+  probes?: Record<string, Probe>;
 }
 
 export interface Platform {
@@ -132,6 +139,87 @@ function derivedSecret(config: Config, purpose: string): Buffer {
   return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
 }
 
+/** The certificate and key for HTTPS, read once at start; an unreadable file stops the start naming the variable. */
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  };
+  return { cert: read(tls.certFile, 'FACEPAY_TLS_CERT'), key: read(tls.keyFile, 'FACEPAY_TLS_KEY') };
+}
+
+/** Readiness probes and the gauges read at each scrape. */
+function operationsFor(o: {
+  config: Config;
+  db: Db;
+  face: FaceStack | undefined;
+  webhooks: { backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }> };
+  registry: Operations['metrics'];
+  probes: Record<string, Probe>;
+}): Operations {
+  const { face, registry } = o;
+  new Gauge({
+    name: 'facepay_gallery_templates',
+    help: 'face templates in the in-memory search index, by partition',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [partition, n] of Object.entries(face?.gallery.sizes() ?? {})) this.set({ partition }, n);
+    },
+  });
+  new Gauge({
+    name: 'facepay_face_engine_pending',
+    help: 'frame analyses accepted by the face engine and not yet answered (its queue and the ones running)',
+    registers: [registry],
+    collect() {
+      this.set(face?.engine.pending() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'facepay_webhook_backlog',
+    help: 'webhook work waiting: events not yet fanned out to endpoints, deliveries still to send (retries included)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const b = await o.webhooks.backlog();
+      this.set({ kind: 'events' }, b.undispatchedEvents);
+      this.set({ kind: 'deliveries' }, b.pendingDeliveries);
+    },
+  });
+  const standard: Record<string, Probe> = {
+    database: async () => {
+      await ping(o.db);
+      return { ready: true, detail: o.db.dialect };
+    },
+    // With FACEPAY_FACE=0 the face parts are switched off on purpose, which is not a fault.
+    face_engine: () => (face ? { ready: true, detail: `${face.model.name}, ${face.engine.pending()} pending` } : { ready: true, detail: 'off' }),
+    gallery: () => {
+      if (!face) return { ready: true, detail: 'off' };
+      const n = Object.values(face.gallery.sizes()).reduce((a, b) => a + b, 0);
+      return { ready: true, detail: `${n} templates loaded` };
+    },
+  };
+  let caCertificate: Buffer | undefined;
+  if (o.config.tls) {
+    try {
+      caCertificate = readFileSync(o.config.tls.caFile);
+    } catch {
+      // A certificate from a public CA or the shop's own has no local CA to offer.
+      caCertificate = undefined;
+    }
+  }
+  return {
+    probes: { ...standard, ...o.probes },
+    metrics: registry,
+    ...(o.config.metricsToken ? { metricsToken: o.config.metricsToken } : {}),
+    ...(caCertificate ? { caCertificate } : {}),
+  };
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? pooledCryptoRandom();
@@ -155,13 +243,35 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ...(overrides.webhookResolver ? { resolver: overrides.webhookResolver } : {}),
     ...(overrides.webhookPoster ? { poster: overrides.webhookPoster } : {}),
   });
+  const registry = createMetricsRegistry();
+  const paymentOutcomes = new Counter({
+    name: 'facepay_payment_events_total',
+    help: 'payment intents by outcome (the event recorded: payment_intent.succeeded, .canceled, .payment_failed, ...) and mode; counted when recorded, so a rolled-back transaction may count once',
+    labelNames: ['outcome', 'mode'],
+    registers: [registry],
+  });
+  const refundsRecorded = new Counter({
+    name: 'facepay_refunds_total',
+    help: 'refunds recorded, by mode',
+    labelNames: ['mode'],
+    registers: [registry],
+  });
   const payments = createPaymentService({
     db,
     clock,
     ids,
     ledger,
     stores: merchants,
-    events: webhooks,
+    // The payment service's events pass through here on their way to the webhook outbox: the one
+    // place that sees every outcome, without the service knowing about metrics.
+    events: {
+      record: async (tx, e) => {
+        const r = await webhooks.record(tx, e);
+        if (e.type === 'refund.created') refundsRecorded.inc({ mode: e.mode });
+        else if (e.type.startsWith('payment_intent.')) paymentOutcomes.inc({ outcome: e.type.slice('payment_intent.'.length), mode: e.mode });
+        return r;
+      },
+    },
     funding: topUpFundingSource(ledger, wallets),
     config: {
       platformFeeBps: config.platformFeeBps,
@@ -200,6 +310,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     events: webhookSink,
   });
 
+  const analysisSeconds = new Histogram({
+    name: 'facepay_face_analysis_seconds',
+    help: 'time of one frame analysis in the face engine (queue wait included), by queue and outcome',
+    labelNames: ['priority', 'outcome'],
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
+    registers: [registry],
+  });
   // The face engine loads its models and the gallery builds its index: seconds, so tests that do
   // not pay by face leave it off (FACEPAY_FACE=0) and the shopper's face routes answer 503.
   const face: FaceStack | undefined = config.faceEnabled
@@ -214,6 +331,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
+        onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
   const shoppers = createShopperService({
@@ -301,7 +419,17 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     reports,
   };
   const idempotency = createIdempotencyStore(db, clock);
-  app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });
+  const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
+  app = buildApp({
+    services,
+    db,
+    clock,
+    ids,
+    config: { ...config, ...(config.tls ? { https: readTls(config.tls) } : {}) },
+    idempotency,
+    operations,
+    ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+  });
   const server = app;
 
   let housekeeping: NodeJS.Timeout | undefined;

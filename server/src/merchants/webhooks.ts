@@ -76,6 +76,8 @@ export interface WebhookService {
   tick(): Promise<{ dispatched: number; attempted: number }>;
   start(intervalMs: number, onError: (e: unknown) => void): void;
   stop(): Promise<void>;
+  /** Work waiting for the worker: events not yet fanned out and deliveries still to send (for /metrics). */
+  backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }>;
 }
 
 export interface WebhookDeps {
@@ -306,5 +308,7 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       if (t) clearTimeout(t);
       await running;
     },
+
+    backlog: () => repo.backlog(deps.db),
   };
 }
