@@ -205,6 +205,16 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     progressOut: out,
   });
   const started = await gallery.start();
+  if (gallery.rewrapped.length > 0) {
+    const retired = keys.retiredDevelopmentKey;
+    const fromDev = retired !== undefined && gallery.rewrapped.some((r) => r.from === retired.id);
+    out?.write(
+      `gallery: re-wrapped ${gallery.rewrapped.length} data key(s) with FACEPAY_MASTER_KEY (${keys.ring.current.id}), from ${[...new Set(gallery.rewrapped.map((r) => r.from))].join(', ')}\n` +
+        (fromDev
+          ? `gallery: the development key ${retired.file} no longer protects anything in this database; delete it (keep it apart only to restore a backup made before now)\n`
+          : ''),
+    );
+  }
   for (const u of started.unsearchable) {
     out?.write(
       `gallery: ${u.shoppers} shopper(s) enrolled only with ${u.modelName} ${u.modelVersion} cannot be found by ${model.name} ${model.version}; they must enrol their face again\n`,
