@@ -4,3 +4,5 @@ export type { CertificateInfo, LocalCaFiles, LocalCaRequest } from './tls.ts';
 export { originOf, reachableHosts } from './addresses.ts';
 export { createRedirectServer } from './redirect.ts';
 export type { RedirectOptions } from './redirect.ts';
+export { backup, restore, verifyBackup, DB_FILE, MANIFEST } from './backup.ts';
+export type { Manifest, ManifestFile } from './backup.ts';

@@ -77,6 +77,16 @@ export class SqliteDb implements Db {
     return this.db;
   }
 
+  /**
+   * An online backup (SQLite's backup API through better-sqlite3): a consistent copy of the whole
+   * database while it stays open for reads and writes. The copy is created owner-only.
+   */
+  async backup(file: string): Promise<void> {
+    ownerOnly(file);
+    await this.db.backup(file);
+    chmodSync(file, 0o600);
+  }
+
   private prepare(sql: string): { stmt: Database.Statement; reader: boolean } {
     let entry = this.cache.get(sql);
     if (entry === undefined) {
