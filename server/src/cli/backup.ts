@@ -34,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
     const m = await backup({ dataDir: config.dataDir, out, now: new Date() });
     const bytes = m.files.reduce((a, f) => a + f.bytes, 0);
     process.stdout.write(
-      `Backed up ${config.dataDir} into ${out}: ${m.files.length} files, ${(bytes / 1e6).toFixed(1)} MB, schema at ${m.migrations.at(-1) ?? '(none)'}.\n` +
+      `Backed up ${config.dataDir} into ${out}: ${m.files.length} files, ${(bytes / 1e6).toFixed(1)} MB, schema of ${m.migrations.length} migrations.\n` +
         (m.master_key_ids.length > 0 ? `  It needs the master key ${m.master_key_ids.join(' or ')} to read face templates (not in the backup).\n` : ''),
     );
     return 0;
