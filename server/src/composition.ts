@@ -25,6 +25,8 @@ import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplate
 import { createFundingService, fundingMigrations } from './funding/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
+import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
+import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +48,8 @@ export const allMigrations: readonly Migration[] = [
   ...facePayMigrations,
   ...staffMigrations,
   ...fundingMigrations,
+  ...mailMigrations,
+  ...resetMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -60,6 +64,8 @@ export interface PlatformOverrides {
   logStream?: { write(line: string): void };
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
+  mailTransport?: MailTransport;
   /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
   probes?: Record<string, Probe>;
 }
@@ -73,6 +79,8 @@ export interface Platform {
   app: FastifyInstance;
   /** The face engine and gallery when FACEPAY_FACE is on (benchmarks fill the gallery through it). */
   face: FaceStack | undefined;
+  /** The mail outbox (its worker runs with the others; tests call tick). */
+  mail: ReturnType<typeof createMailService>;
   /** Starts the background workers (webhook delivery, pending-transfer expiry, idempotency-key purge). */
   startWorkers(): void;
   /** Stops the workers and the app and closes the database (unless it was given). */
@@ -376,6 +384,25 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
   });
   const staff = createStaffService({ repo: new StaffRepo(db), clock, ids, random });
+  const mail = createMailService({
+    db,
+    clock,
+    ids,
+    transport:
+      overrides.mailTransport ??
+      (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : logTransport((obj, msg) => app?.log.info(obj, msg))),
+  });
+  // Links in mail use the configured public address, never the request's Host header, which
+  // whoever asks for a reset could set to their own site.
+  const publicBase = (config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${config.port}`).replace(/\/+$/, '');
+  const resets = createPasswordResets({
+    db,
+    clock,
+    random,
+    mail,
+    accounts: { staff, shopper: shoppers },
+    link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
+  });
   const memberRepo = new MemberRepo(db);
   const marketingRepo = new MarketingRepo(db);
   const attemptRepo = new AttemptRepo(db);
@@ -417,9 +444,18 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     facePay,
     staff,
     reports,
+    resets,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
+  new Gauge({
+    name: 'facepay_mail_outbox_pending',
+    help: 'mail waiting in the outbox (new, or failed and due for another try)',
+    registers: [registry],
+    async collect() {
+      this.set(await mail.pending());
+    },
+  });
   app = buildApp({
     services,
     db,
@@ -442,9 +478,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     services,
     app: server,
     face,
+    mail,
     startWorkers() {
       const app = server;
       webhooks.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'webhooks' }, 'webhook worker failed'));
+      mail.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'mail' }, 'mail worker failed'));
       housekeeping = setInterval(() => {
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
@@ -466,6 +504,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       if (scheduler) clearInterval(scheduler);
       await face?.close();
       await webhooks.stop();
+      await mail.stop();
       await server.close();
       if (ownDb) await db.close();
     },

@@ -51,6 +51,9 @@ export interface Config {
   tls: { certFile: string; keyFile: string; caFile: string } | undefined;
   /** With HTTPS, a plain-HTTP listener on this port redirects to it (and serves the CA certificate). */
   httpRedirectPort: number | undefined;
+  /** smtp:// or smtps:// URL of the mail server; without it mail is written to the log. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   /** A bearer token that opens /metrics from anywhere; without it only loopback addresses may read it. */
   metricsToken: string | undefined;
 }
@@ -92,6 +95,8 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_TLS_KEY', default: '(unset)', about: 'PEM private key file of FACEPAY_TLS_CERT' },
   { name: 'FACEPAY_TLS_CA', default: '(ca.pem beside the cert)', about: 'the CA certificate offered to tablets at /ca.crt and /ca.pem' },
   { name: 'FACEPAY_HTTP_PORT', default: '(unset)', about: 'with HTTPS, a plain-HTTP port that redirects to it and serves the CA certificate (e.g. 80, or 3080)' },
+  { name: 'FACEPAY_SMTP_URL', default: '(unset: mail to the log)', about: 'smtp://user:pass@host:587 or smtps://...:465 for password reset mail; set FACEPAY_PUBLIC_URL too, the links use it' },
+  { name: 'FACEPAY_MAIL_FROM', default: 'Facepay <no-reply@localhost>', about: 'the From of mail the platform sends' },
   { name: 'FACEPAY_METRICS_TOKEN', default: '(unset)', about: '/metrics for a scraper with Authorization: Bearer TOKEN; without it only loopback clients may read /metrics' },
   { name: 'FACEPAY_RATE_LIMITS', default: '1', about: '0 switches rate limits off (benchmarks only)' },
   { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
@@ -149,6 +154,12 @@ function tls(env: NodeJS.ProcessEnv, cwd: string): Config['tls'] {
   return { certFile, keyFile: resolve(cwd, key), caFile: ca ?? resolve(dirname(certFile), 'ca.pem') };
 }
 
+function smtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('FACEPAY_SMTP_URL must be smtp://... or smtps://...');
+  return raw;
+}
+
 function metricsToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('FACEPAY_METRICS_TOKEN must be at least 16 printable characters without spaces');
@@ -191,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     tls: tls(env, cwd),
     httpRedirectPort: env.FACEPAY_HTTP_PORT ? int(env, 'FACEPAY_HTTP_PORT', 0, 0, 65535) : undefined,
     metricsToken: metricsToken(env.FACEPAY_METRICS_TOKEN),
+    smtpUrl: smtpUrl(env.FACEPAY_SMTP_URL),
+    mailFrom: env.FACEPAY_MAIL_FROM || 'Facepay <no-reply@localhost>',
   };
 }
 

@@ -12,6 +12,7 @@ import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
+import type { PasswordResets } from '../resets/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -34,6 +35,8 @@ export interface AppServices {
   /** Console sign-in; without it the staff cookie is not accepted. */
   staff?: StaffService;
   reports?: ReportsService;
+  /** Forgotten passwords of staff and shoppers, by e-mail. */
+  resets?: PasswordResets;
 }
 
 /** One route file: registers its routes on the app. */

@@ -11,6 +11,7 @@ import { registerShopperCrmRoutes } from './shopper-crm.ts';
 import { registerShopperRoutes } from './shoppers.ts';
 import { registerStaffRoutes } from './staff.ts';
 import { registerReportRoutes } from './reports.ts';
+import { registerResetRoutes } from './resets.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
@@ -27,5 +28,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerResetRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
