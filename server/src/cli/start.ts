@@ -203,6 +203,9 @@ export async function serve(platform: Platform): Promise<Served> {
       notes.push(`  http      port ${redirectPort} redirects to HTTPS; the CA certificate is at ${originOf('http', hosts[0] ?? 'localhost', redirectPort)}/ca.crt`);
     }
   }
+  if (!config.tls && hosts.some((h) => h !== 'localhost' && h !== '127.0.0.1' && h !== '::1')) {
+    notes.push('  note      browsers give the camera and WebCrypto only to https:// pages (or localhost): for tablets, see `npx facepay tls init --help`');
+  }
   const origins = hosts.map((h) => originOf(scheme, h, port));
   return {
     origins: origins.length > 0 ? origins : [originOf(scheme, 'localhost', port)],
