@@ -109,3 +109,16 @@ describeEachDialect('health and metrics', (dialect) => {
     assert.equal(right.statusCode, 200);
   });
 });
+
+test('/metrics behind proxies: a forged X-Forwarded-For does not make a far client local, nor does a local proxy', async () => {
+  const trustAll = await testPlatform('sqlite', { env: { FACEPAY_TRUST_PROXY: '1' } });
+  try {
+    const forged = await trustAll.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9', headers: { 'x-forwarded-for': '127.0.0.1' } });
+    assert.equal(forged.statusCode, 403);
+    const viaLocalProxy = await trustAll.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.4' } });
+    assert.equal(viaLocalProxy.statusCode, 403, 'a client of the local proxy is not local');
+    assert.equal((await trustAll.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200, 'a scraper on this machine');
+  } finally {
+    await trustAll.dispose();
+  }
+});

@@ -121,7 +121,10 @@ export function registerOperations(app: FastifyInstance, ops: Operations): void 
   app.get('/metrics', async (request, reply) => {
     // The figures say how busy each shop is: loopback (a scraper on this machine, or a proxy that
     // then guards it) or the configured token only.
-    const allowed = ops.metricsToken !== undefined ? tokenMatches(request, ops.metricsToken) || isLoopback(request.ip) : isLoopback(request.ip);
+    // Both the client (as FACEPAY_TRUST_PROXY reads it) and the socket's peer must be loopback: a
+    // local proxy's peer is always loopback, and a forwarded address can be forged when every proxy is trusted.
+    const local = isLoopback(request.ip) && isLoopback(request.socket.remoteAddress ?? '');
+    const allowed = local || (ops.metricsToken !== undefined && tokenMatches(request, ops.metricsToken));
     if (!allowed) {
       throw new DomainError(
         'forbidden',
