@@ -28,11 +28,22 @@ export interface Operations {
   caCertificate?: Buffer;
 }
 
-/** The registry with the process's default metrics and the HTTP ones this file fills. */
+/** A platform's own registry (HTTP, payments, gallery, ...); the process's metrics are added at each scrape. */
 export function createMetricsRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'facepay_process_' });
-  return registry;
+  return new Registry();
+}
+
+/**
+ * The Node process's metrics (memory, event-loop lag, GC), collected once per process: each
+ * collector installs observers, and a process may build several platforms (the demo seed's lanes).
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'facepay_process_' });
+  }
+  return processRegistry;
 }
 
 /** The counters that other parts increment; created on the registry once. */
@@ -132,7 +143,8 @@ export function registerOperations(app: FastifyInstance, ops: Operations): void 
         ops.metricsToken ? 'send the metrics token as Authorization: Bearer TOKEN' : '/metrics answers loopback clients only unless FACEPAY_METRICS_TOKEN is set',
       );
     }
-    return reply.type(ops.metrics.contentType).send(await ops.metrics.metrics());
+    const [own, proc] = await Promise.all([ops.metrics.metrics(), processMetrics().metrics()]);
+    return reply.type(ops.metrics.contentType).send(`${own}\n${proc}`);
   });
 
   const ca = ops.caCertificate;
