@@ -94,7 +94,7 @@ function routeBucket(request: FastifyRequest): Named | undefined {
   if (request.method !== 'POST' || url === undefined) return undefined;
   if (url === '/v1/staff/login' || url === '/v1/shopper/login') return 'login';
   // Each reset request sends a mail: as tight as sign-in, so the form cannot be used to flood an inbox.
-  if (url?.includes('/password_reset')) return 'login';
+  if (url.includes('/password_reset') || url === '/v1/staff/password' || url === '/v1/shopper/password') return 'login';
   if (url === '/v1/shopper/signup') return 'signup';
   if (url === '/device/v1/activate') return 'activation';
   if (url === '/device/v1/payment_intents/:id/pay_code') return 'payCode';

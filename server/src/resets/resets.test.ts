@@ -114,6 +114,32 @@ describeEachDialect('password reset by e-mail', (dialect) => {
     assert.equal((await post('/v1/shopper/password_reset/complete', { token: 'x'.repeat(43), password: 'shopper password 3' })).json().error.code, 'reset_token_invalid');
   });
 
+  test('signed in, staff and shoppers change their password with the current one; other sessions end', async () => {
+    const email = `manager-${dialect}@shop.test`;
+    await p.services.staff!.create(p.merchantId, { email, name: 'Manager', password: 'manager password 1', role: 'manager' });
+    const cookieOf = (r: { headers: Record<string, unknown> }): string => String(r.headers['set-cookie']).split(';')[0]!;
+    const first = cookieOf(await post('/v1/staff/login', { email, password: 'manager password 1' }));
+    const second = cookieOf(await post('/v1/staff/login', { email, password: 'manager password 1' }));
+    const consoleHeaders = { cookie: first, 'x-facepay-console': '1' };
+    const wrong = await post('/v1/staff/password', { current_password: 'not it at all', new_password: 'manager password 2' }, consoleHeaders);
+    assert.equal(wrong.statusCode, 403);
+    assert.equal(wrong.json().error.code, 'current_password_wrong');
+    const changed = await post('/v1/staff/password', { current_password: 'manager password 1', new_password: 'manager password 2' }, consoleHeaders);
+    assert.equal(changed.statusCode, 200, changed.body);
+    const renewed = cookieOf(changed);
+    assert.equal((await p.app.inject({ method: 'GET', url: '/v1/staff/me', headers: { cookie: second } })).statusCode, 401, 'the other session ended');
+    assert.equal((await p.app.inject({ method: 'GET', url: '/v1/staff/me', headers: { cookie: renewed } })).statusCode, 200, 'this one goes on with a new cookie');
+    assert.equal((await post('/v1/staff/login', { email, password: 'manager password 2' })).statusCode, 200);
+
+    const shopper = `changer-${dialect}@shop.test`;
+    const signed = await post('/v1/shopper/signup', { email: shopper, password: 'shopper secret 1', name: 'Chris Changer' });
+    const sc = cookieOf(signed);
+    assert.equal((await post('/v1/shopper/password', { current_password: 'shopper secret 1', new_password: 'short' }, { cookie: sc })).json().error.code, 'password_too_short');
+    assert.equal((await post('/v1/shopper/password', { current_password: 'shopper secret 1', new_password: 'shopper secret 2' }, { cookie: sc })).statusCode, 200);
+    assert.equal((await post('/v1/shopper/login', { email: shopper, password: 'shopper secret 1' })).statusCode, 401);
+    assert.equal((await post('/v1/shopper/login', { email: shopper, password: 'shopper secret 2' })).statusCode, 200);
+  });
+
   test('mail recorded in a transaction that rolls back is never sent; a relay that refuses is retried later', async () => {
     await assert.rejects(
       p.db.transaction(async (tx) => {
