@@ -18,7 +18,7 @@ import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checko
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
-import { galleryMigrations } from './gallery/index.ts';
+import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
@@ -27,7 +27,9 @@ import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
 import { createPasswordResets, resetMigrations } from './resets/index.ts';
-import { createHash, randomBytes } from 'node:crypto';
+import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
+import type { PaymentIntent } from './payments/index.ts';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -50,6 +52,7 @@ export const allMigrations: readonly Migration[] = [
   ...fundingMigrations,
   ...mailMigrations,
   ...resetMigrations,
+  ...disputeMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -228,6 +231,25 @@ function operationsFor(o: {
   };
 }
 
+/**
+ * The key under which activation codes are stored (as HMACs). Unlike `derivedSecret`'s development
+ * fallback, which is only the data directory's path, it comes from a random key even in
+ * development: the gallery's master key (FACEPAY_MASTER_KEY, or the development key file kept in
+ * the data directory), never from anything in the database. A new master key therefore voids the
+ * codes still pending (they live 24 hours; the merchant issues new ones).
+ */
+function activationCodeSecret(config: Config, random: Random): Buffer {
+  let master: Buffer;
+  try {
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  } catch (e) {
+    // Two processes starting at once on a fresh data directory: the other one wrote the file first.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  }
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'facepay device activation code', 32));
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? pooledCryptoRandom();
@@ -297,6 +319,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     ids,
     random,
+    codeSecret: activationCodeSecret(config, random),
     storeBelongsTo: (merchantId, storeId) => merchants.assertStoreOfMerchant(merchantId, storeId).then(
       () => true,
       (e: unknown) => (isDomainError(e) && e.code === 'store_not_found' ? false : Promise.reject(e)),
@@ -347,10 +370,17 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     faces: face?.templates ?? noFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
+    // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
+    // shopper's id, never the address), so an operator can see sign-ups aimed at existing accounts.
+    onSignUpForExistingAccount: (shopperId) =>
+      app?.log.info({ shopper: shopperId, notice: 'signup_existing_account' }, 'sign-up with the e-mail of an existing account; its owner would be e-mailed'),
     clock,
     ids,
     random,
   });
+  // Locked or frozen means switched off: the shopper switches face pay on again in the portal.
+  // The lockout after wrong digits and a "This wasn't me" dispute both turn it off this way.
+  const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
     face: face?.faceCheck ?? {
@@ -365,11 +395,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
-      // Locked means switched off: the shopper unlocks by switching face pay on again in the portal.
       lockFacePay: async (id, reason) => {
-        const s = await shoppers.get(id).catch(() => undefined);
-        if (s === undefined || !s.facePayEnabled) return;
-        await shoppers.updateSettings(id, { facePayEnabled: false });
+        if (!(await freezeFacePay(id))) return;
         await marketing.addNotice({
           shopperId: id,
           merchantId: reason.merchantId,
@@ -421,6 +448,31 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
   });
+  const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
+    id: pi.id,
+    merchantId: pi.merchantId,
+    mode: pi.mode,
+    shopperId: pi.shopperId,
+    status: pi.status,
+    received: pi.status === 'succeeded' ? pi.amount - pi.discount : 0,
+    refunded: pi.amountRefunded,
+    currency: pi.currency,
+  });
+  const disputes = createDisputesService({
+    repo: new DisputeRepo(db),
+    clock,
+    ids,
+    ports: {
+      paymentOfShopper: async (shopperId, id) => disputedPayment(await payments.getForShopper(shopperId, id)),
+      paymentOfMerchant: async (merchantId, id, mode) => disputedPayment(await payments.getIntent(merchantId, id, { mode })),
+      paymentMethod: async (id) => (await attemptRepo.paidMethod(id)) ?? 'other',
+      refund: (merchantId, input, opts) => payments.createRefund(merchantId, input, opts),
+      freezeFacePay,
+      notify: (n) => marketing.addNotice(n),
+      recordEvent: (tx, e) => webhooks.record(tx, e),
+      merchantName: async (id) => (await merchants.getMerchant(id)).name,
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -445,6 +497,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     staff,
     reports,
     resets,
+    disputes,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });

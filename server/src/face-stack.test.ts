@@ -59,6 +59,13 @@ test('enrol, find again from another photo, refuse a stranger, delete at once', 
   const strangerWithDigits = await stack.identifier.identify(await embed('Tony_Blair/Tony_Blair_0001.jpg'), stack.model, { phoneLast4: '1234' });
   assert.equal(strangerWithDigits.outcome, 'no_match');
 
+  // Enrolling again with templates the gallery refuses (another model's length) fails as a whole:
+  // the old face still pays.
+  await assert.rejects(stack.templates.enrol('shp_colin', [{ embedding: new Float32Array(7).fill(0.3), model: stack.model }], { phoneLast4: '1234', alwaysAskDigits: false }));
+  assert.equal(await stack.templates.searchable('shp_colin'), true);
+  const still = await stack.identifier.identify(await embed('Colin_Powell/Colin_Powell_0002.jpg'), stack.model, { phoneLast4: '1234' });
+  assert.deepEqual(still.outcome === 'match' && still.shopperId, 'shp_colin', 'a failed re-enrolment keeps the old face');
+
   await stack.templates.remove('shp_colin');
   const gone = await stack.identifier.identify(enrolled, stack.model, { phoneLast4: '1234' });
   assert.equal(gone.outcome, 'no_match', 'a deleted face is never found again');

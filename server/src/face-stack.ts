@@ -33,6 +33,8 @@ const ATTACK_SIGNS: ReadonlySet<ChallengeFailure> = new Set([
   'challenge_face_changed',
   'challenge_replayed_frame',
   'challenge_motion_missing',
+  'challenge_motion_discontinuous',
+  'challenge_flat_face',
   'challenge_frames_out_of_order',
 ]);
 
@@ -46,6 +48,8 @@ const MESSAGES: Record<ChallengeFailure, string> = {
   challenge_replayed_frame: 'The same picture was sent twice.',
   challenge_not_frontal: 'Start by looking straight at the camera.',
   challenge_motion_missing: 'We did not see the movement that was asked for.',
+  challenge_motion_discontinuous: 'The movement jumped instead of turning smoothly. Please turn slowly.',
+  challenge_flat_face: 'We could not see a real head turning.',
   challenge_frames_sparse: 'The camera sent too few pictures. Please try again.',
 };
 
@@ -93,18 +97,12 @@ function secondFaceNear(a: FaceAnalysis): boolean {
 }
 
 /**
- * A payment's probe is made of the first frame (frontal whenever the challenge passes) and the last
- * when it is frontal too (the face back at the camera after a turn, the eyes open again after a
- * blink). Only these get the embedding comparable with templates, whose mirror pass costs a second
- * run of the embedder; the others need only the one-pass vector the same-face check compares. With
- * two workers, a third such frame would lengthen the capture by a whole pass (measured).
- */
-const isProbeFrame = (i: number, n: number): boolean => i === 0 || i === n - 1;
-
-/**
  * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
- * passed. `probe` says which frames need the template-comparable embedding: all of them for an
- * enrolment (its templates are chosen among every frontal frame), the probe frames for a payment.
+ * passed. `probe` says which frames need the template-comparable embedding: for an enrolment, every
+ * third frame of the stream and the last (its templates are chosen among the frontal ones); for a
+ * payment, only the two frontal ends of the answer the check found (where the turn began and where
+ * it came back), embedded once the check has passed. Those embeddings cost a mirror pass of the
+ * embedder each; the other frames need only the one-pass vector the same-face check compares.
  * The passive liveness score is not part of the decision, so its model is not run.
  */
 async function checkFrames(
@@ -118,9 +116,7 @@ async function checkFrames(
   // Late, sparse or disordered answers are refused on their times alone, before the engine is asked anything.
   const late = checkFrameTiming(challenge, frames.map((f) => f.at), timing.arrivedAt, timing.opts);
   if (late !== null) return { ok: false, liveness: ATTACK_SIGNS.has(late), code: late, message: MESSAGES[late] };
-  // An enrolment's templates are chosen among its frontal frames; every third of a dense stream
-  // (and both ends) gives plenty without paying the mirror pass on every frame.
-  const full = (i: number): boolean => (probe === 'all' ? i % 3 === 0 || i === frames.length - 1 : isProbeFrame(i, frames.length));
+  const full = (i: number): boolean => probe === 'all' && (i % 3 === 0 || i === frames.length - 1);
   const priority = probe === 'all' ? 'enrolment' : 'payment';
   // The longer analyses go to the pool first: the workers then finish together instead of one of
   // them starting a full analysis when the other is done.
@@ -138,11 +134,22 @@ async function checkFrames(
     frames.map((f, i) => ({ at: f.at, analysis: analyses[i]! })),
     opts,
   );
-  if (!verdict.passed && verdict.reason !== null)
-    return { ok: false, liveness: ATTACK_SIGNS.has(verdict.reason), code: verdict.reason, message: MESSAGES[verdict.reason] };
-  const frontal = analyses.filter(
-    (a) => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= (opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg),
-  );
+  if (!verdict.passed || verdict.window === null) {
+    const reason = verdict.reason ?? 'challenge_motion_missing';
+    return { ok: false, liveness: ATTACK_SIGNS.has(reason), code: reason, message: MESSAGES[reason] };
+  }
+  const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
+  const isFrontal = (a: FaceAnalysis): boolean => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= frontalYaw;
+  if (probe === 'ends') {
+    const [from, to] = verdict.window;
+    const ends = await Promise.all(
+      [...new Set([from, to])].map((i) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: 'model', priority })),
+    );
+    const frontal = ends.filter(isFrontal);
+    if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
+    return { ok: true, frontal };
+  }
+  const frontal = analyses.filter(isFrontal);
   if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
   return { ok: true, frontal };
 }
@@ -259,8 +266,8 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
 
   const templates: FaceTemplatePort = {
     async enrol(shopperId, list, profile) {
-      // Enrolling again replaces the face: old templates must not keep matching.
-      await gallery.deleteShopper(shopperId);
+      // Enrolling again replaces the face: the gallery swaps the old templates for the new ones in
+      // one transaction, so a failure part-way leaves the old face, never none.
       await gallery.enrol({
         shopperId,
         embeddings: list.map((t) => ({ model: t.model, vector: t.embedding })),

@@ -114,6 +114,22 @@ export interface PaymentIntent {
   created: number;
 }
 
+export interface Dispute {
+  id: string;
+  object: 'dispute';
+  livemode: boolean;
+  payment_intent: string;
+  status: 'open' | 'refunded' | 'closed';
+  reason: string;
+  payment_method: 'face' | 'pay_code' | 'other';
+  amount: number;
+  currency: string;
+  refund: string | null;
+  created: number;
+  updated: number;
+  events: { type: string; at: number; detail: string | null }[];
+}
+
 export interface Refund {
   id: string;
   amount: number;

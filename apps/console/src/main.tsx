@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
 import { CampaignsPage } from './pages/campaigns.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { DisputesPage } from './pages/disputes.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { PaymentsPage } from './pages/payments.tsx';
 import { SettingsPage } from './pages/settings.tsx';
@@ -24,6 +25,7 @@ function parseHash(): Route {
 const PAGES: readonly { page: string; label: string; scope: string }[] = [
   { page: 'dashboard', label: 'Dashboard', scope: 'payments:read' },
   { page: 'payments', label: 'Payments', scope: 'payments:read' },
+  { page: 'disputes', label: 'Disputes', scope: 'payments:read' },
   { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
   { page: 'members', label: 'Members', scope: 'members:read' },
   { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
@@ -85,6 +87,9 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
   switch (current.page) {
     case 'payments':
       page = <PaymentsPage session={session} id={route.id} />;
+      break;
+    case 'disputes':
+      page = <DisputesPage session={session} />;
       break;
     case 'stores':
       page = <StoresPage session={session} />;

@@ -70,7 +70,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export const api = {
-  signUp: (b: { email: string; password: string; name: string; phone?: string }) => call<Me>('POST', '/v1/shopper/signup', b),
+  /** Sign-up answers alike for new and known e-mails (it does not sign in); signing in with the password follows. */
+  signUp: async (b: { email: string; password: string; name: string; phone?: string }) => {
+    await call<unknown>('POST', '/v1/shopper/signup', b);
+    return call<Me>('POST', '/v1/shopper/login', { email: b.email, password: b.password });
+  },
   logIn: (b: { email: string; password: string }) => call<Me>('POST', '/v1/shopper/login', b),
   logOut: () => call<unknown>('POST', '/v1/shopper/logout', {}),
   me: () => call<Me>('GET', '/v1/shopper/me'),
@@ -125,7 +129,16 @@ export interface InboxItem {
   created: number;
   read_at: number | null;
   /** On receipts: `amount` is what was paid, after the coupon's `discount`. */
-  payment: { payment_intent: string; amount: number; discount: number; currency: string } | null;
+  payment: {
+    payment_intent: string;
+    amount: number;
+    discount: number;
+    currency: string;
+    /** How it was paid at the terminal: only a face payment freezes face pay when disputed. */
+    method?: 'face' | 'pay_code' | 'other';
+    /** The receipt's latest dispute ("This wasn't me"), if any. */
+    dispute?: { id: string; status: 'open' | 'refunded' | 'closed' } | null;
+  } | null;
   coupon: { id: string; description: string; currency: string; valid_to: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
 }
 
@@ -156,4 +169,13 @@ export const crmApi = {
   mutes: () => call<List<Mute>>('GET', '/v1/shopper/mutes'),
   mute: (merchantId: string) => call<unknown>('PUT', `/v1/shopper/mutes/${merchantPath(merchantId)}`, {}),
   unmute: (merchantId: string) => call<unknown>('DELETE', `/v1/shopper/mutes/${merchantPath(merchantId)}`),
+  dispute: (paymentIntent: string) => call<ShopperDispute>('POST', '/v1/shopper/disputes', { payment_intent: paymentIntent }),
 };
+
+export interface ShopperDispute {
+  id: string;
+  payment_intent: string;
+  status: 'open' | 'refunded' | 'closed';
+  payment_method: 'face' | 'pay_code' | 'other';
+  face_pay_frozen: boolean;
+}

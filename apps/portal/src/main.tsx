@@ -331,7 +331,7 @@ function App() {
         {view === 'face' && <Face me={me} setMe={setMe} />}
         {view === 'payments' && <Payments />}
         {view === 'memberships' && <Memberships me={me} />}
-        {view === 'inbox' && <Inbox />}
+        {view === 'inbox' && <Inbox onAccountChanged={() => void api.me().then(setMe, () => undefined)} />}
         {view === 'settings' && <Settings me={me} setMe={setMe} />}
       </main>
     </div>

@@ -89,7 +89,7 @@ export function terminalApi(client: DeviceClient) {
     },
 
     async createIntent(amount: number, currency: string, clientId: string): Promise<Intent> {
-      return toIntent(await client.json<WireIntent>('/device/v1/payment_intents', { json: { amount, currency }, headers: { 'idempotency-key': clientId } }));
+      return toIntent(await client.json<WireIntent>('/device/v1/payment_intents', { json: { amount, currency, idempotency_key: clientId } }));
     },
 
     async challenge(intentId: string): Promise<{ attemptId: string; challenge: Challenge }> {

@@ -11,10 +11,11 @@ let detector: Promise<Detector | undefined> | undefined;
 
 /**
  * The answer's stream: 12 frames a second leaves room above the server's 10 for a late timer;
- * 3.3 s holds a frontal start, an unhurried head turn and the return; 40 frames at 480 px (about
- * 35 kB each) keep the request near 2 MB, well under its 8 MB limit.
+ * 5 s holds the moment a shopper takes to read the prompt, an unhurried head turn and the return
+ * (the server finds the turn anywhere in the stream); 60 frames at 480 px (about 35 kB each) keep
+ * the request near 3 MB, well under its 8 MB limit.
  */
-export const STREAM = { count: 40, fps: 12, maxSide: 480 } as const;
+export const STREAM = { count: 60, fps: 12, maxSide: 480 } as const;
 
 /**
  * The detector loads once per page. If it cannot load (an old tablet, models not served) the
@@ -63,7 +64,7 @@ export class CameraSession {
   }
 
   /**
-   * The challenge's answer: a continuous stream of 40 frames at 12 a second (3.3 s), every one sent,
+   * The challenge's answer: a continuous stream of 60 frames at 12 a second (5 s), every one sent,
    * so that the server sees the motion between neighbouring frames and not a few chosen snapshots.
    */
   async burst(onFrame?: (i: number) => void): Promise<CapturedFrame[]> {

@@ -11,6 +11,7 @@ const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   backup: { about: 'back up the embedded database, gallery snapshots and TLS files (never the master key)', load: () => import('./backup.ts') },
   restore: { about: 'restore a backup into the data directory and audit it', load: () => import('./restore.ts') },
   merchant: { about: 'create merchants, API keys and console logins', load: () => import('./merchant.ts') },
+  disputes: { about: "list every merchant's disputes (the operator's view)", load: () => import('./disputes.ts') },
 };
 
 function usage(): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, seededRandom } from '../platform/index.ts';
-import { checkFrameTiming, issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
+import { CHALLENGE_KINDS, checkFrameTiming, issueChallenge, verifyChallenge, type Challenge, type ChallengeFrame, type ChallengeFrameAnalysis } from './challenge.ts';
 
 /** A synthetic frame: a face whose yaw and eye opening are given; landmarks move with the yaw. */
 function frame(at: number, yaw: number, ear: number, opts: { person?: number; hash?: string; embedding?: Float32Array } = {}): ChallengeFrame {
@@ -15,7 +15,7 @@ function frame(at: number, yaw: number, ear: number, opts: { person?: number; ha
       {
         box: [200, 100, 200, 200],
         score: 0.9,
-        landmarks: { leftEye: [260 + shift, 180], rightEye: [340 + shift, 180], nose: [300 + 2 * shift, 230], mouthLeft: [270 + shift, 270 + ear], mouthRight: [330 + shift, 270] },
+        landmarks: { leftEye: [260 + shift, 180], rightEye: [340 + shift, 180], nose: [300 + 4 * shift, 230], mouthLeft: [270 + shift, 270 + ear], mouthRight: [330 + shift, 270] },
       },
     ],
     quality: { ok: true, reason: null, faceSizePx: 200, pose: { yaw, pitch: 0, roll: 0 }, sharpness: 100, brightness: 120 },
@@ -35,8 +35,12 @@ describe('issueChallenge', () => {
   test('draws the kind from the injected randomness and sets the window from the injected clock', () => {
     const kinds = new Set<string>();
     const random = seededRandom(7);
-    for (let i = 0; i < 30; i++) kinds.add(issueChallenge(random, clock).kind);
+    for (let i = 0; i < 30; i++) kinds.add(issueChallenge(random, clock, { kinds: CHALLENGE_KINDS }).kind);
     assert.deepEqual([...kinds].sort(), ['blink', 'turn_left', 'turn_right']);
+    // By default only turns are asked: two photos, eyes open and shut, answer a blink.
+    const byDefault = new Set<string>();
+    for (let i = 0; i < 30; i++) byDefault.add(issueChallenge(random, clock).kind);
+    assert.deepEqual([...byDefault].sort(), ['turn_left', 'turn_right']);
     const c = issueChallenge(seededRandom(1), clock, { ttlMs: 5000 });
     assert.equal(c.issuedAt, t0);
     assert.equal(c.expiresAt, t0 + 5000);
@@ -47,22 +51,39 @@ describe('issueChallenge', () => {
 
 describe('verifyChallenge', () => {
   test('a left turn that crosses the threshold and comes back passes', () => {
-    const v = verifyChallenge(challenge('turn_left'), track([0, 8, 18, 27, 15, 4]));
+    const v = verifyChallenge(challenge('turn_left'), track([0, 4, 8, 13, 18, 23, 27, 21, 15, 9, 4]));
     assert.equal(v.reason, null);
     assert.equal(v.passed, true);
   });
   test('a turn the wrong way, or not far enough, or that never comes back fails', () => {
-    assert.equal(verifyChallenge(challenge('turn_left'), track([0, -10, -25, -10, 0])).reason, 'challenge_motion_missing');
-    assert.equal(verifyChallenge(challenge('turn_right'), track([0, -10, -25, -10, 0])).passed, true);
+    assert.equal(verifyChallenge(challenge('turn_left'), track([0, -5, -10, -15, -20, -25, -20, -15, -10, -5, 0])).reason, 'challenge_motion_missing');
+    assert.equal(verifyChallenge(challenge('turn_right'), track([0, -5, -10, -15, -20, -25, -20, -15, -10, -5, 0])).passed, true);
     assert.equal(verifyChallenge(challenge('turn_left'), track([0, 8, 15, 8, 0])).reason, 'challenge_motion_missing');
     assert.equal(verifyChallenge(challenge('turn_left'), track([0, 10, 25, 30, 28])).reason, 'challenge_motion_missing');
   });
   test('a turn must start facing the camera', () => {
-    assert.equal(verifyChallenge(challenge('turn_left'), track([25, 30, 5])).reason, 'challenge_not_frontal');
+    assert.equal(verifyChallenge(challenge('turn_left'), track([25, 30, 28])).reason, 'challenge_not_frontal');
+    assert.equal(verifyChallenge(challenge('turn_left'), track([25, 30, 5])).reason, 'challenge_motion_missing');
+  });
+  test('the turn may come anywhere in the stream; its frontal ends are the answer\'s window', () => {
+    const v = verifyChallenge(challenge('turn_left'), track([30, 22, 9, 2, 1, 3, 9, 16, 24, 31, 24, 15, 8, 3, 2]));
+    assert.equal(v.passed, true);
+    assert.deepEqual(v.window, [4, 14]);
+  });
+  test('a turn that jumps most of its swing in one step is a slideshow and fails; a later smooth one passes', () => {
+    // A frontal photo, then a turned one, then the frontal again: 1 to 30 degrees in one step.
+    assert.equal(verifyChallenge(challenge('turn_left'), track([1, 2, 1, 30, 31, 30, 2, 1])).reason, 'challenge_motion_discontinuous');
+    // One photo between (15 degrees) still jumps half the swing.
+    assert.equal(verifyChallenge(challenge('turn_left'), track([1, 2, 16, 31, 30, 16, 1])).reason, 'challenge_motion_discontinuous');
+    const v = verifyChallenge(challenge('turn_left'), track([1, 2, 1, 30, 31, 30, 2, 1, 6, 12, 19, 25, 30, 24, 17, 10, 3]));
+    assert.equal(v.passed, true);
+    assert.deepEqual(v.window, [7, 16]);
+    assert.ok(v.observed.maxYawStepShare > 0.9, 'the jump is what was seen worst');
   });
   test('a blink: the eye aspect ratio dips and recovers', () => {
     const c = challenge('blink');
     assert.equal(verifyChallenge(c, track([0, 0, 0, 0, 0], [0.3, 0.31, 0.12, 0.29, 0.3])).passed, true);
+    assert.deepEqual(verifyChallenge(c, track([0, 0, 0, 0, 0], [0.3, 0.31, 0.12, 0.29, 0.3])).window, [0, 3]);
     assert.equal(verifyChallenge(c, track([0, 0, 0, 0], [0.3, 0.29, 0.25, 0.3])).reason, 'challenge_motion_missing');
     assert.equal(verifyChallenge(c, track([0, 0, 0, 0], [0.3, 0.3, 0.1, 0.1])).reason, 'challenge_motion_missing');
   });
@@ -72,8 +93,8 @@ describe('verifyChallenge', () => {
     }
   });
   test('frames outside the window or out of order fail', () => {
-    const ok = track([0, 10, 25, 10, 0]);
-    const late = ok.map((f, i) => (i === 4 ? { ...f, at: t0 + 10_001 } : f));
+    const ok = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]);
+    const late = ok.map((f, i) => (i === ok.length - 1 ? { ...f, at: t0 + 10_001 } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), late).reason, 'challenge_expired');
     const early = ok.map((f, i) => (i === 0 ? { ...f, at: t0 - 1 } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), early).reason, 'challenge_expired');
@@ -81,7 +102,7 @@ describe('verifyChallenge', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), swapped).reason, 'challenge_frames_out_of_order');
   });
   test('a replayed frame (same bytes, or the very same landmarks) fails', () => {
-    const ok = track([0, 10, 25, 10, 0]);
+    const ok = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]);
     const sameBytes = ok.map((f, i) => (i === 3 ? frame(f.at, 10, 0.3, { hash: ok[1]!.analysis.image.sha256 }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), sameBytes).reason, 'challenge_replayed_frame');
     const replay = ok[1]!.analysis;
@@ -89,30 +110,54 @@ describe('verifyChallenge', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), sameMarks).reason, 'challenge_replayed_frame');
   });
   test('another face part-way through fails', () => {
-    const ok = track([0, 10, 25, 10, 0]);
-    const swapped = ok.map((f, i) => (i === 2 ? frame(f.at, 25, 0.3, { person: 1 }) : f));
+    const ok = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]);
+    const swapped = ok.map((f, i) => (i === 5 ? frame(f.at, 25, 0.3, { person: 1 }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), swapped).reason, 'challenge_face_changed');
   });
   test('too few frames, or a frame without a face, fail', () => {
     assert.equal(verifyChallenge(challenge('turn_left'), track([0, 25])).reason, 'challenge_too_few_frames');
-    const ok = track([0, 10, 25, 10, 0]);
+    const ok = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]);
     const noFace = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, faces: [], checkEmbedding: null, error: { code: 'no_face', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), noFace).reason, 'challenge_no_face');
     const blurred = ok.map((f, i) => (i === 1 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_blurred', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), blurred).reason, 'challenge_no_face');
   });
   test('the turned frames of a turn pass, though the analyser calls them turned', () => {
-    const turned = track([0, 10, 35, 10, 0]).map((f, i) => (i === 2 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_turned', message: '' } } } : f));
+    const turned = track([0, 5, 10, 16, 22, 29, 35, 28, 21, 15, 10, 5, 0]).map((f, i) => (i === 6 ? { at: f.at, analysis: { ...f.analysis, error: { code: 'face_turned', message: '' } } } : f));
     assert.equal(verifyChallenge(challenge('turn_left'), turned).passed, true);
   });
   test('a turned frame is held to the lower bar for turned faces, a frontal one to the stricter bar', () => {
     const bars = { sameFaceSimilarity: 0.25, turnedFaceSimilarity: 0.01 };
     // cos = 0.1 against the first frame: like a face turned far from its frontal view, or a stranger.
     const weak = Float32Array.from([0.1, Math.sqrt(1 - 0.01), 0, 0]);
-    const turnedWeak = track([0, 10, 25, 10, 0]).map((f, i) => (i === 2 ? frame(f.at, 25, 0.3, { embedding: weak }) : f));
+    const turnedWeak = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]).map((f, i) => (i === 5 ? frame(f.at, 25, 0.3, { embedding: weak }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), turnedWeak, bars).passed, true);
-    const frontalWeak = track([0, 10, 25, 10, 0]).map((f, i) => (i === 4 ? frame(f.at, 0, 0.3, { embedding: weak }) : f));
+    const frontalWeak = track([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0]).map((f, i) => (i === 10 ? frame(f.at, 0, 0.3, { embedding: weak }) : f));
     assert.equal(verifyChallenge(challenge('turn_left'), frontalWeak, bars).reason, 'challenge_face_changed');
+  });
+});
+
+describe('flatness', () => {
+  test('a photo tilted before the camera turns its landmarks as one plane, and fails', () => {
+    // Landmarks of a flat face seen turned: every point, the nose too, follows one perspective map.
+    const plane = (f: ChallengeFrame, yaw: number): ChallengeFrame => {
+      const t = (yaw * Math.PI) / 180;
+      const map = ([x, y]: [number, number]): [number, number] => {
+        const X = x - 300;
+        const z = 1000 + X * Math.sin(t);
+        return [300 + (1000 * X * Math.cos(t)) / z, 200 + (1000 * (y - 200)) / z];
+      };
+      const face = f.analysis.faces[0]!;
+      const l = { leftEye: [260, 180], rightEye: [340, 180], nose: [300, 230], mouthLeft: [270, 270], mouthRight: [330, 270] } as const;
+      const landmarks = { leftEye: map([...l.leftEye]), rightEye: map([...l.rightEye]), nose: map([...l.nose]), mouthLeft: map([...l.mouthLeft]), mouthRight: map([...l.mouthRight]) };
+      return { at: f.at, analysis: { ...f.analysis, faces: [{ ...face, landmarks }] } };
+    };
+    const yaws = [0, 4, 8, 13, 18, 23, 27, 21, 15, 9, 4];
+    const tilted = track(yaws).map((f, i) => plane(f, yaws[i]! + 0.01 * i));
+    const v = verifyChallenge(challenge('turn_left'), tilted);
+    assert.equal(v.reason, 'challenge_flat_face');
+    assert.ok(v.observed.parallax < 0.01, `parallax ${v.observed.parallax}`);
+    assert.ok(verifyChallenge(challenge('turn_left'), track(yaws)).observed.parallax >= 0.25, 'a head (the nose out of the plane) passes');
   });
 });
 

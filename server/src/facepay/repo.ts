@@ -99,6 +99,12 @@ export class AttemptRepo {
     return Number(r[0]?.n ?? 0);
   }
 
+  /** How a paid intent was paid at the terminal (face or pay code); undefined when no attempt paid it (the API's test helpers). */
+  async paidMethod(intentId: string): Promise<'face' | 'pay_code' | undefined> {
+    const [r] = await this.db.query<{ method: 'face' | 'pay_code' }>("SELECT method FROM face_pay_attempts WHERE intent_id = $1 AND state = 'paid' LIMIT 1", [intentId]);
+    return r?.method;
+  }
+
   /** Paid attempts per time bucket and method (face or pay code), for the merchant dashboard. */
   async paidByMethod(merchantId: string, from: number, to: number, bucketMs: number): Promise<{ bucket: number; method: string; count: number }[]> {
     const rows = await this.db.query<{ b: number; method: string; n: number }>(

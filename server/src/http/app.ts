@@ -3,7 +3,7 @@ import type { Clock, IdGenerator } from '../platform/index.ts';
 import { DomainError } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
 import { authenticateMerchant } from './auth.ts';
-import { errorBody, handleError } from './errors.ts';
+import { errorBody, handleError, isRetryable } from './errors.ts';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyStore } from './idempotency.ts';
 import { checkJsonText } from './json-body.ts';
 import { OpenApiCollector, renderDocs } from './openapi.ts';
@@ -127,6 +127,16 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     // Our own failures are not remembered, so that the client's retry runs again.
     if (reply.statusCode >= 500) await idempotency.release(held.scope, held.key);
     else await idempotency.finish(held.scope, held.key, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload));
+    return payload;
+  });
+
+  // Every error body says whether sending the same request again can help (see errors.ts).
+  app.addHook('preSerialization', async (_request, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== 'object' || payload === null) return payload;
+    const error = (payload as { error?: unknown }).error;
+    if (typeof error !== 'object' || error === null || typeof (error as { code?: unknown }).code !== 'string') return payload;
+    const e = error as { code: string; retryable?: boolean };
+    if (e.retryable === undefined) e.retryable = isRetryable(reply.statusCode, e.code);
     return payload;
   });
 

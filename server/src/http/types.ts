@@ -13,6 +13,7 @@ import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
 import type { PasswordResets } from '../resets/index.ts';
+import type { DisputesService } from '../disputes/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -37,6 +38,8 @@ export interface AppServices {
   reports?: ReportsService;
   /** Forgotten passwords of staff and shoppers, by e-mail. */
   resets?: PasswordResets;
+  /** "This wasn't me": shoppers open disputes, merchants refund from them. */
+  disputes?: DisputesService;
 }
 
 /** One route file: registers its routes on the app. */

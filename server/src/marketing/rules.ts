@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { DomainError } from '../platform/index.ts';
-import { SEGMENTS, type AudienceMember, type Segment } from '../members/index.ts';
+import { localTime, SEGMENTS, type AudienceMember, type Segment } from '../members/index.ts';
 
 export type Reward =
   /** A fixed amount off, from an optional minimum basket. */
@@ -214,6 +214,45 @@ export function holdoutDraw(secret: string | Buffer, campaignId: string, memberI
 
 export function inHoldout(secret: string | Buffer, campaignId: string, memberId: string, percent: number): boolean {
   return holdoutDraw(secret, campaignId, memberId) < percent / 100;
+}
+
+/** Why a member cannot get a coupon of a campaign now. */
+export type CouponRefusal = 'campaign_inactive' | 'not_in_audience' | 'budget_exhausted' | 'holdout' | 'limit_reached' | 'coupon_held' | 'birthday_treat_given';
+
+export interface CouponEligibility {
+  campaign: { status: string; validFrom: number; validTo: number; audience: Audience };
+  budgetExhausted: boolean;
+  perMemberLimit: number;
+  member: AudienceMember;
+  at: number;
+  /** the current month (1-12) in the merchant's zone */
+  month: number;
+  holdout: boolean;
+  /** the member's coupons of this campaign so far */
+  held: readonly { status: string; validTo: number; issuedAt: number }[];
+  /** a coupon a payment earns may sit beside an unused one; a scheduled or manual run gives none to a member who holds one */
+  earnedByPayment: boolean;
+  /** the merchant's time zone, read for a birthday campaign: its treat comes once per birthday month */
+  birthdayTimeZone: string | null;
+}
+
+/**
+ * Whether a member may get a coupon of a campaign, as one rule: issuing a coupon and the terminal's
+ * "this payment earns" both ask it, so the terminal never offers what issuing then refuses.
+ * Answers null when the member may, or the first rule that refuses.
+ */
+export function couponRefusal(e: CouponEligibility): CouponRefusal | null {
+  if (e.campaign.status !== 'active' || e.at < e.campaign.validFrom || e.at >= e.campaign.validTo) return 'campaign_inactive';
+  if (!inAudience(e.campaign.audience, e.member, e.at, e.month)) return 'not_in_audience';
+  if (e.budgetExhausted) return 'budget_exhausted';
+  if (e.holdout) return 'holdout';
+  if (e.held.length >= e.perMemberLimit) return 'limit_reached';
+  if (!e.earnedByPayment && e.held.some((c) => c.status === 'issued' && c.validTo > e.at)) return 'coupon_held';
+  if (e.birthdayTimeZone !== null) {
+    const thisMonth = localTime(e.at, e.birthdayTimeZone).date.slice(0, 7);
+    if (e.held.some((c) => localTime(c.issuedAt, e.birthdayTimeZone!).date.slice(0, 7) === thisMonth)) return 'birthday_treat_given';
+  }
+  return null;
 }
 
 // ---- statistics ----

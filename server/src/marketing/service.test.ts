@@ -264,6 +264,21 @@ describeEachDb('marketing', [...memberMigrations, ...marketingMigrations], (getD
     assert.equal((await marketing.couponsOf(merchantId, m.memberId)).filter((c) => c.campaignId === bday.id).length, 2);
   });
 
+  test('the terminal never offers what issuing refuses: a birthday treat earned by a payment, once per birthday month', async () => {
+    const { marketing, merchantId, base, join, pay, now } = await setup();
+    const c = await marketing.createCampaign(
+      merchantId,
+      base({ name: 'Birthday coffee', trigger: 'payment', audience: { kind: 'birthday_month' }, perMemberLimit: 5, reward: { kind: 'free_item', code: 'COFFEE', label: 'a coffee' } }),
+    );
+    const m = await join({ birthday: '1990-11-02' });
+    const offered = async () => (await marketing.offersFor(merchantId, m.memberId, { amount: 1000, currency: 'EUR' })).upcoming.map((u) => u.campaignId);
+    assert.deepEqual(await offered(), [c.id]);
+    assert.equal((await marketing.onPayment(merchantId, m.memberId, { paymentId: await pay(m.shopperId, 1000), at: now() })).length, 1);
+    // The limit allows four more, but the treat was given this birthday month: issuing refuses, so the terminal must not offer it.
+    assert.deepEqual(await offered(), []);
+    assert.equal((await marketing.onPayment(merchantId, m.memberId, { paymentId: await pay(m.shopperId, 1000), at: now() })).length, 0);
+  });
+
   test('messages reach the inbox and the webhook, except for shoppers who muted the merchant; their coupons still work', async () => {
     const { marketing, members, merchantId, base, join, events } = await setup();
     const a = await join();

@@ -16,6 +16,7 @@ import {
   type Interval,
   type NotApplicable,
   type Reward,
+  couponRefusal,
 } from './rules.ts';
 
 export type Trigger = 'join' | 'payment' | 'schedule' | 'manual';
@@ -273,12 +274,24 @@ export function createMarketingService(deps: MarketingServiceDeps) {
     sourcePaymentId: string | null,
   ): Promise<Coupon | null> {
     const campaign = toCampaign(campaignRow);
-    if (campaign.status !== 'active' || at < campaign.validFrom || at >= campaign.validTo) return null;
-    if (!inAudience(campaign.audience, member, at, month)) return null;
-    if (budgetExhausted(campaignRow)) return null;
-    const holdout = inHoldout(holdoutSecret, campaign.id, member.memberId, campaign.holdoutPercent);
     // Read before the transaction: on SQLite a read outside it would wait for it to finish.
     const birthdayTz = campaign.audience.kind === 'birthday_month' ? await timeZone(campaign.merchantId) : null;
+    const rule = (row: CampaignRow, held: readonly CouponRow[], holdout: boolean) =>
+      couponRefusal({
+        campaign,
+        budgetExhausted: budgetExhausted(row),
+        perMemberLimit: row.per_member_limit,
+        member,
+        at,
+        month,
+        holdout,
+        held: held.map((c) => ({ status: c.status, validTo: c.valid_to, issuedAt: c.issued_at })),
+        earnedByPayment: sourcePaymentId !== null,
+        birthdayTimeZone: birthdayTz,
+      });
+    // The rules that need no coupons read first, so members outside the campaign are not exposed.
+    if (rule(campaignRow, [], false) !== null) return null;
+    const holdout = inHoldout(holdoutSecret, campaign.id, member.memberId, campaign.holdoutPercent);
     const shopperId = holdout ? null : await members.shopperIdFor(campaign.merchantId, member.memberId);
     const muted = shopperId !== null && (await repo.isMuted(shopperId, campaign.merchantId));
     const title = couponTitle(campaign);
@@ -286,15 +299,7 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       await tx.expose({ campaign_id: campaign.id, member_id: member.memberId, grp: holdout ? 'holdout' : 'treatment', at });
       if (holdout) return null;
       const locked = (await tx.campaign(campaign.id, true))!;
-      if (budgetExhausted(locked)) return null;
-      const held = await tx.memberCampaignCoupons(campaign.id, member.memberId);
-      if (held.length >= locked.per_member_limit) return null;
-      if (sourcePaymentId === null && held.some((c) => c.status === 'issued' && c.valid_to > at)) return null;
-      // A birthday treat comes once per birthday month, however often the schedule runs.
-      if (birthdayTz !== null) {
-        const thisMonth = localTime(at, birthdayTz).date.slice(0, 7);
-        if (held.some((c) => localTime(c.issued_at, birthdayTz).date.slice(0, 7) === thisMonth)) return null;
-      }
+      if (rule(locked, await tx.memberCampaignCoupons(campaign.id, member.memberId), false) !== null) return null;
       const validTo = campaign.couponDays === null ? campaign.validTo : Math.min(campaign.validTo, at + campaign.couponDays * DAY);
       const row: CouponRow = {
         id: ids.next('cpn'),
@@ -552,9 +557,19 @@ export function createMarketingService(deps: MarketingServiceDeps) {
       const upcoming: Offers['upcoming'] = [];
       for (const c of await repo.liveCampaigns('payment', merchantId, now)) {
         const campaign = toCampaign(c);
-        if (!inAudience(campaign.audience, member, now, month) || budgetExhausted(c)) continue;
-        if (inHoldout(holdoutSecret, campaign.id, memberId, campaign.holdoutPercent)) continue;
-        if ((await repo.memberCampaignCoupons(c.id, memberId)).length >= c.per_member_limit) continue;
+        const refusal = couponRefusal({
+          campaign,
+          budgetExhausted: budgetExhausted(c),
+          perMemberLimit: c.per_member_limit,
+          member,
+          at: now,
+          month,
+          holdout: inHoldout(holdoutSecret, campaign.id, memberId, campaign.holdoutPercent),
+          held: (await repo.memberCampaignCoupons(c.id, memberId)).map((h) => ({ status: h.status, validTo: h.valid_to, issuedAt: h.issued_at })),
+          earnedByPayment: true,
+          birthdayTimeZone: campaign.audience.kind === 'birthday_month' ? await timeZone(merchantId) : null,
+        });
+        if (refusal !== null) continue;
         upcoming.push({ campaignId: c.id, name: campaign.name, reward: campaign.reward, title: couponTitle(campaign) });
       }
       return {

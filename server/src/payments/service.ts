@@ -82,6 +82,8 @@ export interface PaymentService {
   listIntents(merchantId: string, q?: IntentFilter & InMode & { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
   /** A shopper's own payments, newest first (the portal; never a merchant). */
   listForShopper(shopperId: string, q?: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** One of the shopper's own payments (the portal); another shopper's is not found, as if it did not exist. */
+  getForShopper(shopperId: string, id: string): Promise<PaymentIntent>;
   /** The oldest live intent the till created for this terminal that still waits for a face. */
   nextForTerminal(merchantId: string, terminalId: string): Promise<PaymentIntent | undefined>;
   /** The terminal has a face to check: requires_face -> processing. */
@@ -384,6 +386,12 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       const hasMore = rows.length > limit;
       const data = rows.slice(0, limit);
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
+    },
+
+    async getForShopper(shopperId, id) {
+      const pi = await repo.getIntent(db, id);
+      if (!pi || pi.shopperId !== shopperId) throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${id}`);
+      return pi;
     },
 
     nextForTerminal(merchantId, terminalId) {

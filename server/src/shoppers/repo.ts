@@ -63,6 +63,11 @@ export class ShopperRepo {
     await this.db.execute(`UPDATE shoppers SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => patch[k] ?? null)]);
   }
 
+  /** Face pay off if it was on, in one statement: of racing callers exactly one is told it was on. */
+  async switchFacePayOff(id: string): Promise<boolean> {
+    return (await this.db.execute('UPDATE shoppers SET face_pay_enabled = 0 WHERE id = $1 AND face_pay_enabled = 1', [id])).changes === 1;
+  }
+
   async insertSession(tokenHash: string, shopperId: string, createdAt: number, expiresAt: number): Promise<void> {
     await this.db.execute(
       'INSERT INTO shopper_sessions (token_hash, shopper_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',

@@ -43,10 +43,12 @@ test('masked names show an initial and hide the rest', () => {
 describeEachDb('shoppers', shopperMigrations, (getDb) => {
   const ids = sequentialIds();
   let seed = 1;
+  const told: string[] = [];
   const setup = () => {
     const clock = new ManualClock('2026-11-25T10:00:00Z');
     const faces = fakeFaces();
     const service = createShopperService({
+      onSignUpForExistingAccount: (id) => void told.push(id),
       repo: new ShopperRepo(getDb()),
       faces: faces.port,
       clock,
@@ -58,6 +60,22 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
   };
   let n = 0;
   const email = () => `shopper${n++}@example.com`;
+
+  test('register answers alike for new and known e-mails; the known account is untouched and its owner told', async () => {
+    const { service } = setup();
+    const e = email();
+    const { shopper } = await service.signUp({ email: e, password: 'correct horse', name: 'Owner' });
+    told.length = 0;
+    assert.equal(await service.register({ email: e.toUpperCase(), password: 'attacker pass', name: 'Mallory' }), undefined);
+    assert.deepEqual(told, [shopper.id]);
+    await assert.rejects(service.logIn(e, 'attacker pass'), { code: 'invalid_credentials' });
+    assert.equal((await service.logIn(e, 'correct horse')).shopper.name, 'Owner');
+    const other = email();
+    assert.equal(await service.register({ email: other, password: 'correct horse', name: 'Newcomer' }), undefined);
+    assert.deepEqual(told, [shopper.id], 'a new e-mail tells nobody');
+    assert.equal((await service.logIn(other, 'correct horse')).shopper.name, 'Newcomer');
+    await assert.rejects(service.register({ email: 'nope', password: 'long enough pw', name: 'X' }), { code: 'email_invalid' });
+  });
 
   test('sign up, log in, and a wrong password or unknown e-mail get the same error', async () => {
     const { service } = setup();

@@ -79,6 +79,12 @@ export interface ShopperServiceDeps {
   payCodeTtlMs?: number;
   /** Enrolment answers a shopper may send per window (each costs the face engine a whole sequence). */
   enrolmentLimit?: { count: number; windowMs: number };
+  /**
+   * Someone signed up with the e-mail of an existing account. The answer to the sign-up does not
+   * say so (it would tell anyone which e-mails have accounts); the owner is told here instead
+   * (by e-mail once there is a mail service; a log line until then).
+   */
+  onSignUpForExistingAccount?: (shopperId: string) => Promise<void> | void;
 }
 
 export const DEFAULT_ENROLMENT_LIMIT = { count: 10, windowMs: 60 * 60 * 1000 };
@@ -166,28 +172,48 @@ export function createShopperService(deps: ShopperServiceDeps) {
     return token;
   }
 
+  /** A new account's row from what was typed, checked; the password hashed. */
+  async function newShopperRow(input: { email: string; password: string; name: string; phone?: string | null }): Promise<ShopperRow> {
+    const email = input.email.trim().toLowerCase();
+    if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
+    if (input.password.length < MIN_PASSWORD || input.password.length > 1024)
+      throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
+    const row: ShopperRow = {
+      id: ids.next('shp'),
+      email,
+      password_hash: await hashPassword(input.password, random, cost),
+      name,
+      phone: input.phone ? normalisePhone(input.phone) : null,
+      created_at: clock.now().getTime(),
+      face_pay_enabled: 0,
+      always_ask_digits: 0,
+      per_payment_limit: null,
+      face_enrolled_at: null,
+    };
+    return row;
+  }
+
   const service = {
     consentText: FACE_PAY_CONSENT,
 
+    /**
+     * Sign-up as the public API offers it: the same answer whether or not the e-mail already has
+     * an account, and the same work (one password hash, one insert attempt), so neither the answer
+     * nor its timing tells who is a customer. No session: the new shopper signs in with the
+     * password, which for an existing e-mail only its owner knows. The owner of an existing
+     * account is told through `onSignUpForExistingAccount`.
+     */
+    async register(input: { email: string; password: string; name: string; phone?: string | null }): Promise<void> {
+      const row = await newShopperRow(input);
+      if (await repo.insert(row)) return;
+      const existing = await repo.byEmail(row.email);
+      if (existing !== undefined) await deps.onSignUpForExistingAccount?.(existing.id);
+    },
+
     async signUp(input: { email: string; password: string; name: string; phone?: string | null }): Promise<{ shopper: Shopper; sessionToken: string }> {
-      const email = input.email.trim().toLowerCase();
-      if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
-      if (input.password.length < MIN_PASSWORD || input.password.length > 1024)
-        throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
-      const name = input.name.trim();
-      if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
-      const row: ShopperRow = {
-        id: ids.next('shp'),
-        email,
-        password_hash: await hashPassword(input.password, random, cost),
-        name,
-        phone: input.phone ? normalisePhone(input.phone) : null,
-        created_at: clock.now().getTime(),
-        face_pay_enabled: 0,
-        always_ask_digits: 0,
-        per_payment_limit: null,
-        face_enrolled_at: null,
-      };
+      const row = await newShopperRow(input);
       if (!(await repo.insert(row))) throw new DomainError('conflict', 'email_taken', 'An account with this e-mail already exists.');
       return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
     },
@@ -365,6 +391,14 @@ export function createShopperService(deps: ShopperServiceDeps) {
       if (updated.face_enrolled_at !== null && (next.phone !== undefined || next.always_ask_digits !== undefined))
         await faces.updateProfile(shopperId, { phoneLast4: last4(updated.phone), alwaysAskDigits: updated.always_ask_digits === 1 });
       return toShopper(updated);
+    },
+
+    /**
+     * Switches face pay off at once (the lockout, a "This wasn't me" dispute); the shopper
+     * switches it on again in the portal. True only for the call that found it on.
+     */
+    async freezeFacePay(shopperId: string): Promise<boolean> {
+      return repo.switchFacePayOff(shopperId);
     },
 
     /**

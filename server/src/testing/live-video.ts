@@ -21,19 +21,27 @@ export interface LiveSegment {
   mirror?: boolean;
   /** Forward-and-back passes in the file, each framed a little differently (default 1). */
   passes?: number;
+  /**
+   * Frames a second of the file (default 30: twice the clips' 15, so that a terminal grabbing 12 a
+   * second never takes one video frame twice and the loop is short).
+   */
+  fps?: number;
 }
 
 /**
- * The one young man of `tran_real` (a hand-held phone selfie) looking at the camera, turning to his
- * own left (yaw measured with the face engine: up to 37 degrees in frames 36 to 86) and back. The
- * server is told to ask for `turn_left`.
+ * The one young man of `tran_real` (a hand-held phone selfie) looking at the camera (frames 20 to
+ * 31), turning to his own left (yaw measured with the face engine: 20 degrees and more in frames 34
+ * to 84, 37 at most) and back (frontal from 87). The server is told to ask for `turn_left`. Played
+ * forward and back, each leg holds a whole answer, so that a terminal's 5 s stream begun anywhere
+ * in the 4.9 s loop sees one.
  */
-export const LIVE_SHOPPER: LiveSegment = { clip: 'tran_real', from: 15, to: 105 };
+export const LIVE_SHOPPER: LiveSegment = { clip: 'tran_real', from: 20, to: 95 };
 /**
  * Another person, the bearded man of `krzys_real` (a webcam), mirrored so that his turn is to his
- * left too (25 degrees in frames 45 to 56).
+ * left too (frontal to frame 44, 20 degrees and more in 46 to 54, frontal again from 57), at his
+ * own speed: his turn is quick, and at twice the speed a 12-a-second stream would see it jump.
  */
-export const LIVE_STRANGER: LiveSegment = { clip: 'krzys_real', from: 42, to: 90, mirror: true, passes: 2 };
+export const LIVE_STRANGER: LiveSegment = { clip: 'krzys_real', from: 41, to: 66, mirror: true, passes: 2, fps: 15 };
 
 /** Moves the picture right by dx and down by dy pixels, as a hand-held camera would. */
 export async function shifted(jpeg: Buffer, dx: number, dy: number): Promise<Buffer> {
@@ -69,7 +77,6 @@ export async function liveClipFrames(seg: LiveSegment): Promise<Buffer[]> {
 }
 
 export async function liveClipVideo(file: string, seg: LiveSegment): Promise<void> {
-  // 30 frames a second from a 15 fps clip: twice its speed, and a terminal grabbing at 12 a second
-  // never takes one video frame twice. Light sensor noise makes every frame distinct, as a camera's are.
-  await writeY4m(file, await liveClipFrames(seg), { fps: 30, holdFrames: 1, noise: 2 });
+  // Light sensor noise makes every frame distinct, as a camera's are.
+  await writeY4m(file, await liveClipFrames(seg), { fps: seg.fps ?? 30, holdFrames: 1, noise: 2 });
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { parseMoney, plainAmount } from '@facepay/web-common';
-import { call, qs, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
+import { call, qs, type Dispute, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
 
@@ -193,6 +193,8 @@ function PaymentList({ session }: { session: Session }) {
 function PaymentDetail({ session, id }: { session: Session; id: string }) {
   const pi = useLoad(() => call<PaymentIntent>('GET', `/v1/payment_intents/${encodeURIComponent(id)}`), [id]);
   const refunds = useLoad(() => call<List<Refund>>('GET', `/v1/refunds${qs({ payment_intent: id, limit: 100 })}`), [id]);
+  const disputes = useLoad(() => call<List<Dispute>>('GET', `/v1/disputes${qs({ payment_intent: id, limit: 1 })}`), [id]);
+  const dispute = disputes.data?.data[0];
   return (
     <>
       <p>
@@ -202,6 +204,12 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
       <Loading error={pi.error}>
         {pi.data && (
           <>
+            {dispute && (
+              <p class="notice" role="status">
+                The shopper reported this payment as not theirs ({dispute.status}, {when(dispute.created)}).{' '}
+                {dispute.status === 'open' && <a href="#/disputes">Refund or close it under Disputes.</a>}
+              </p>
+            )}
             <dl class="facts">
               <dt>Id</dt>
               <dd>

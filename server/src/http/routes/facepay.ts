@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { FacePayDecision, TerminalRef } from '../../facepay/index.ts';
 import { intentResource } from '../../payments/index.ts';
+import { DomainError } from '../../platform/index.ts';
+import { errorBody } from '../errors.ts';
 import { amountSchema, currencySchema, idParams } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { requireDevice } from './devices.ts';
@@ -60,17 +62,29 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
   app.post('/device/v1/payment_intents', {
     schema: {
       tags: TAG,
-      summary: 'An amount typed by the cashier (Idempotency-Key makes a retry create it once)',
-      body: { type: 'object', additionalProperties: false, required: ['amount', 'currency'], properties: { amount: amountSchema, currency: currencySchema } },
+      summary: 'An amount typed by the cashier; idempotency_key, in the signed body, makes a retry create it once',
+      description:
+        'The id that makes a retry safe travels in the body, where the signature covers it (docs/device-protocol.md section 4.3). ' +
+        'An Idempotency-Key header is accepted only when it equals idempotency_key (400 idempotency_key_mismatch otherwise).',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['amount', 'currency', 'idempotency_key'],
+        properties: { amount: amountSchema, currency: currencySchema, idempotency_key: { ...paymentIdSchema, description: 'Made by the terminal for this amount; retries reuse it.' } },
+      },
     },
     handler: async (request) => {
       const t = terminalOf(requireDevice(request));
-      const b = request.body as { amount: number; currency: string };
-      const key = request.headers['idempotency-key'];
+      const b = request.body as { amount: number; currency: string; idempotency_key: string };
+      // The header is not signed: anyone on the path could change it. It may only repeat the signed id.
+      const header = request.headers['idempotency-key'];
+      if (header !== undefined && header !== b.idempotency_key) {
+        throw new DomainError('invalid', 'idempotency_key_mismatch', 'the Idempotency-Key header differs from idempotency_key in the signed body: send the id in the body only');
+      }
       const pi = await payments.createIntent(
         t.merchantId,
         { amount: b.amount, currency: b.currency, storeId: t.storeId, terminalId: t.terminalId },
-        typeof key === 'string' ? { idempotencyKey: `${t.terminalId}:${key}` } : {},
+        { idempotencyKey: `${t.terminalId}:${b.idempotency_key}` },
       );
       return intentResource(pi);
     },
@@ -139,11 +153,21 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
         properties: { code: { type: 'string', pattern: '^[0-9 ]{12,20}$' }, payment_id: paymentIdSchema },
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const t = terminalOf(requireDevice(request));
       const b = request.body as { code: string; payment_id: string };
       const r = await facePay.payWithCode(t, (request.params as { id: string }).id, b.code.replace(/ /g, ''), b.payment_id);
-      return { status: r.status, payment_id: r.paymentId, code: r.code ?? null, message: r.message ?? null };
+      // A declined payment is not a success: 402 with the decline's own code (insufficient_funds,
+      // shopper_payment_limit_exceeded, ...), as a card processor answers. It is final: a retry
+      // with the same payment_id gets the same 402.
+      if (r.status !== 'succeeded') {
+        return reply.code(402).send(
+          errorBody(request, r.code ?? 'payment_failed', r.message ?? 'The payment failed.', {
+            details: { status: 'failed', payment_id: r.paymentId },
+          }),
+        );
+      }
+      return { status: r.status, payment_id: r.paymentId, code: null, message: null };
     },
   });
 

@@ -1,6 +1,7 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
@@ -29,5 +30,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerStaffRoutes,
   registerReportRoutes,
   registerResetRoutes,
+  registerDisputeRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

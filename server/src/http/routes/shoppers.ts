@@ -85,13 +85,24 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     };
   }
 
+  const SIGNUP_ANSWER = {
+    object: 'signup',
+    status: 'received',
+    message: 'If this e-mail address is new to us, your account is ready: sign in with it and your password. If it already has an account, its owner has been told.',
+  };
   app.post('/v1/shopper/signup', {
-    schema: { tags: TAG, summary: 'Create a shopper account and sign in', body: signUpBody },
+    schema: {
+      tags: TAG,
+      summary: 'Create a shopper account; then sign in with POST /v1/shopper/login',
+      description:
+        'The answer is the same (202) whether or not the e-mail already has an account, so that sign-up does not tell who is a customer; ' +
+        'the owner of an existing account is told instead. A new account can sign in at once with its password.',
+      body: signUpBody,
+    },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string; name: string; phone?: string };
-      const { shopper, sessionToken: token } = await shoppers.signUp(b);
-      setSession(request, reply, token);
-      return reply.code(201).send(await meBody(shopper));
+      await shoppers.register(b);
+      return reply.code(202).send(SIGNUP_ANSWER);
     },
   });
 
