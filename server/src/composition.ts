@@ -14,21 +14,24 @@ import { createMerchantService, createWebhookService, merchantMigrations, type R
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
-import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
+import { checkoutFor, checkoutMigrations, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
-import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
+import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
+import { DEFAULT_RULES, tighten } from './risk/index.ts';
 import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
-import { createFundingService, fundingMigrations } from './funding/index.ts';
+import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
+import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
 import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
+import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +55,11 @@ export const allMigrations: readonly Migration[] = [
   ...fundingMigrations,
   ...mailMigrations,
   ...resetMigrations,
+  ...operatorMigrations,
   ...disputeMigrations,
+  ...settlementMigrations,
+  // Last: data moves across modules' tables.
+  ...checkoutMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -65,12 +72,19 @@ export interface PlatformOverrides {
   /** Host name resolution for webhook targets (tests simulate DNS answers). */
   webhookResolver?: Resolver;
   logStream?: { write(line: string): void };
+  /** A card acquirer adapter (none ships; tests pass a fake one). Needs FACEPAY_CARD_WEBHOOK_SECRET. */
+  cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
   /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
   mailTransport?: MailTransport;
   /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
   probes?: Record<string, Probe>;
+  /**
+   * With the face engine off (FACEPAY_FACE=0): a stand-in face check and gallery for the terminal's
+   * face flow, so HTTP tests of the PIN and the risk decisions run without models.
+   */
+  faceStandIn?: { faceCheck: FaceCheck; identifier: Identifier };
 }
 
 export interface Platform {
@@ -231,6 +245,11 @@ function operationsFor(o: {
   };
 }
 
+function cardSecret(config: Config): string {
+  if (!config.cardWebhookSecret) throw new DomainError('invalid', 'card_webhook_secret_missing', 'a card acquirer needs FACEPAY_CARD_WEBHOOK_SECRET');
+  return config.cardWebhookSecret;
+}
+
 /**
  * The key under which activation codes are stored (as HMACs). Unlike `derivedSecret`'s development
  * fallback, which is only the data directory's path, it comes from a random key even in
@@ -383,16 +402,18 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
-    face: face?.faceCheck ?? {
-      issueChallenge: faceOff,
-      verify: faceOff,
-    },
-    gallery: face?.identifier ?? { identify: faceOff },
+    face: face?.faceCheck ??
+      overrides.faceStandIn?.faceCheck ?? {
+        issueChallenge: faceOff,
+        verify: faceOff,
+      },
+    gallery: face?.identifier ?? overrides.faceStandIn?.identifier ?? { identify: faceOff },
     shoppers: {
       get: async (id) => {
         const s = await shoppers.get(id).catch(() => undefined);
-        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
+        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit, hasPin: s.hasPin };
       },
+      verifyPin: (id, pin) => shoppers.verifyPin(id, pin),
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
       lockFacePay: async (id, reason) => {
@@ -407,6 +428,23 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    // A platform configured with a lower per-payment limit sends larger face payments another way
+    // at the decision, instead of failing them at the ledger.
+    riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
+    risk: {
+      // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
+      terminalCapability: async () => 'camera_2d',
+      // The merchant reads each decision in the payment intent's events (and its webhooks): codes only.
+      recordDecision: (d) =>
+        db.transaction(async (tx) => {
+          await webhooks.record(tx, {
+            merchantId: d.merchantId,
+            type: 'payment_intent.face_decision',
+            objectId: d.intentId,
+            data: { object: 'face_decision', id: d.attemptId, payment_intent: d.intentId, choice: d.choice, reasons: d.reasons, created_at: d.at },
+          });
+        }),
+    },
     clock,
     ids,
   });
@@ -448,6 +486,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
   });
+  const fundingService = createFundingService({
+    db,
+    clock,
+    ids,
+    ledger,
+    wallets,
+    config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+  });
   const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
     id: pi.id,
     merchantId: pi.merchantId,
@@ -473,6 +519,22 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       merchantName: async (id) => (await merchants.getMerchant(id)).name,
     },
   });
+  const settlement: SettlementService = createSettlementService({
+    db,
+    clock,
+    ids,
+    ledger,
+    events: webhooks,
+    // A merchant's day is its programme's time zone's day, as on the dashboard.
+    timeZoneOf: async (merchantId) => {
+      const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+      return p?.timeZone ?? 'UTC';
+    },
+    config: {
+      debtor: config.payoutDebtor.iban ? { name: config.payoutDebtor.name, iban: config.payoutDebtor.iban, bic: config.payoutDebtor.bic ?? null } : null,
+      closeGraceMs: config.settlementGraceMs,
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -483,14 +545,27 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     members,
     marketing,
     funding: topUpFundingSource(ledger, wallets),
-    fundingService: createFundingService({
+    fundingService,
+    desk: createDeskService({
       db,
       clock,
       ids,
       ledger,
       wallets,
-      config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+      funding: fundingService,
+      shoppers: {
+        byId: async (id) => {
+          const s = await shoppers.get(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+          return s && { id: s.id, name: s.name, email: s.email };
+        },
+        byEmail: async (email) => (await shoppers.findByContact({ email })).map((s) => ({ id: s.id, name: s.name, email: s.email }))[0] ?? null,
+        byPhone: async (phone) => (await shoppers.findByContact({ phone })).map((s) => ({ id: s.id, name: s.name, email: s.email })),
+      },
+      caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
+    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
+    ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,
@@ -498,6 +573,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     reports,
     resets,
     disputes,
+    settlement,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
@@ -522,6 +598,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const server = app;
 
   let housekeeping: NodeJS.Timeout | undefined;
+  let lastSettle = 0;
   let scheduler: NodeJS.Timeout | undefined;
   return {
     config,
@@ -540,6 +617,14 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
         followUps.retryDue().catch((e: unknown) => app.log.error({ err: e, worker: 'follow-ups' }, 'retrying follow-up steps failed'));
+        // Days are closed at most once a minute: a close reads every merchant's payable.
+        if (Date.now() - lastSettle >= 60_000) {
+          lastSettle = Date.now();
+          settlement
+            .resumeOpenRuns()
+            .then(() => settlement.closeDays())
+            .catch((e: unknown) => app.log.error({ err: e, worker: 'settlement' }, 'closing settlement days failed'));
+        }
       }, 5_000);
       housekeeping.unref();
       // Scheduled campaigns (birthday treats, win-backs) reach their audience hourly, and once at start.

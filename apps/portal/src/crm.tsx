@@ -140,7 +140,7 @@ function ConsentHistory({ m, reloadKey }: { m: Membership; reloadKey: string }) 
       <summary>Consent history</summary>
       {error && <p role="alert">{error}</p>}
       {rows && (
-        <table>
+        <table class="stack">
           <caption class="visually-hidden">Consents given to {m.merchant_name}</caption>
           <thead>
             <tr>
@@ -154,11 +154,11 @@ function ConsentHistory({ m, reloadKey }: { m: Membership; reloadKey: string }) 
           <tbody>
             {rows.map((c) => (
               <tr key={`${c.accepted_at}-${c.text_version}`}>
-                <td>{when(c.accepted_at)}</td>
-                <td>{fieldList(c.fields)}</td>
-                <td>{c.terminal === null ? 'In this portal' : `Terminal ${c.terminal}`}</td>
-                <td>{c.text_version}</td>
-                <td>{c.withdrawn_at === null ? 'In force' : when(c.withdrawn_at)}</td>
+                <td data-label="Given">{when(c.accepted_at)}</td>
+                <td data-label="Fields shared">{fieldList(c.fields)}</td>
+                <td data-label="Where">{c.terminal === null ? 'In this portal' : `Terminal ${c.terminal}`}</td>
+                <td data-label="Text version">{c.text_version}</td>
+                <td data-label="Ended">{c.withdrawn_at === null ? 'In force' : when(c.withdrawn_at)}</td>
               </tr>
             ))}
           </tbody>
@@ -407,7 +407,7 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
       <h3>Coupons you hold</h3>
       {coupons && coupons.length === 0 && <p>No coupons right now.</p>}
       {coupons && coupons.length > 0 && (
-        <table>
+        <table class="stack">
           <caption class="visually-hidden">Coupons you can use now</caption>
           <thead>
             <tr>
@@ -420,10 +420,10 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
           <tbody>
             {coupons.map((c) => (
               <tr key={c.id}>
-                <td>{c.title}</td>
-                <td>{c.coupon?.description}</td>
-                <td>{c.merchant_name}</td>
-                <td>{c.coupon && day(c.coupon.valid_to)}</td>
+                <td data-label="Coupon">{c.title}</td>
+                <td data-label="Reward">{c.coupon?.description}</td>
+                <td data-label="Shop">{c.merchant_name}</td>
+                <td data-label="Valid until">{c.coupon && day(c.coupon.valid_to)}</td>
               </tr>
             ))}
           </tbody>

@@ -42,12 +42,19 @@ async function seed(p: Platform): Promise<string[]> {
       : null;
   const ownerPassword = newPassword(cryptoRandom);
   const owner = staff ? await staff.create(m.id, { email: 'owner@demo.facepay.local', name: 'Demo owner', password: ownerPassword, role: 'owner' }) : undefined;
+  // Live top-ups wait for real money: the demo's service desk is where a new shopper's wallet is filled.
+  const deskPassword = newPassword(cryptoRandom);
+  const adminPassword = newPassword(cryptoRandom);
+  const desk = p.services.operators ? await p.services.operators.create({ email: 'desk@demo.facepay.local', name: 'Demo service desk', password: deskPassword, role: 'desk' }) : undefined;
+  const admin = p.services.operators ? await p.services.operators.create({ email: 'admin@demo.facepay.local', name: 'Demo operator admin', password: adminPassword, role: 'admin' }) : undefined;
   return [
     'First start: created a demo merchant.',
     `  merchant  ${m.id} (Demo Shop)`,
     `  store     ${store.id}`,
     `  API key   ${secret}   <- shown only now; keep it`,
     ...(owner ? [`  console   sign in as ${owner.email} with the password ${ownerPassword}   <- shown only now`] : []),
+    ...(desk ? [`  desk      service desk (credits portal top-ups against cash or card): ${desk.email} / ${deskPassword}   <- shown only now`] : []),
+    ...(admin ? [`  operator  admin (bank statements, reconciliation): ${admin.email} / ${adminPassword}   <- shown only now`] : []),
     ...(crm ? [`  CRM       ${crm}`] : []),
     ...(terminal
       ? [`  terminal  ${terminal.terminal.id}: open the terminal app and enter the activation code ${terminal.activation.code} (valid 24 h)`]

@@ -41,6 +41,15 @@ export interface Config {
   fundingMode: 'test' | 'live';
   topUpCap: number;
   topUpDailyCap: number;
+  /** The service desk's caps for each desk user, per credit and per UTC day (a user may carry lower ones). */
+  deskTopUpCap: number;
+  deskDailyCap: number;
+  /** The secret a card acquirer signs its webhooks with (only used when an acquirer adapter is wired in). */
+  cardWebhookSecret: string | undefined;
+  /** The operator's own bank account, the debtor of payout files (unset: payout runs are refused). */
+  payoutDebtor: { name: string; iban: string | undefined; bic: string | undefined };
+  /** A merchant's day is closed into a statement this long after it ended. */
+  settlementGraceMs: number;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
   /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
@@ -73,8 +82,15 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_PLATFORM_FEE_BPS', default: '100', about: 'platform fee per payment in basis points (100 = 1%), rounded down' },
   { name: 'FACEPAY_SHOPPER_PAYMENT_LIMIT', default: '100000', about: 'largest face payment, in minor units of any currency' },
   { name: 'FACEPAY_SHOPPER_DAILY_LIMIT', default: '300000', about: 'most a shopper may pay by face per UTC day and currency, in minor units' },
-  { name: 'FACEPAY_FUNDING_MODE', default: 'test', about: 'live: a portal top-up waits for a funding rail (desk, bank transfer, card) to confirm it; test: credited at once' },
+  { name: 'FACEPAY_FUNDING_MODE', default: 'live', about: 'live: a portal top-up waits for a funding rail (service desk, bank transfer, card) to confirm it; test: also credits test shoppers (test_...) at once' },
+  { name: 'FACEPAY_DESK_TOP_UP_CAP', default: '50000', about: 'largest credit one service desk user may make, in minor units (each user may have a lower one)' },
+  { name: 'FACEPAY_CARD_WEBHOOK_SECRET', default: '(unset)', about: 'shared secret of the card acquirer\'s signed webhooks (needs an acquirer adapter; none ships)' },
+  { name: 'FACEPAY_DESK_DAILY_CAP', default: '500000', about: 'most one service desk user may credit per UTC day, in minor units (each user may have a lower one)' },
   { name: 'FACEPAY_TOP_UP_CAP', default: '1000000', about: 'largest single wallet top-up, in minor units' },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_IBAN', default: '(unset)', about: "the operator's bank account (IBAN) payout files pay from; payout runs need it" },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_NAME', default: 'Facepay operator', about: 'the account holder name written as debtor into payout files' },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_BIC', default: '(unset)', about: "the BIC of the operator's bank, if the bank wants it in payout files" },
+  { name: 'FACEPAY_SETTLEMENT_GRACE_MS', default: '600000', about: "how long after a merchant's local midnight its day is closed into a statement" },
   { name: 'FACEPAY_TOP_UP_DAILY_CAP', default: '5000000', about: 'most a shopper may top up per UTC day and currency, in minor units' },
   { name: 'FACEPAY_BODY_LIMIT_BYTES', default: '65536', about: 'largest accepted request body (device routes may set their own)' },
   { name: 'FACEPAY_LOG_LEVEL', default: 'info', about: 'fatal, error, warn, info, debug, trace or silent' },
@@ -124,8 +140,8 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 function fundingMode(raw: string | undefined): 'test' | 'live' {
-  if (raw === undefined || raw === '' || raw === 'test') return 'test';
-  if (raw === 'live') return 'live';
+  if (raw === undefined || raw === '' || raw === 'live') return 'live';
+  if (raw === 'test') return 'test';
   throw new ConfigError('FACEPAY_FUNDING_MODE must be test or live');
 }
 
@@ -196,6 +212,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),
     topUpCap: int(env, 'FACEPAY_TOP_UP_CAP', 1_000_000, 1, Number.MAX_SAFE_INTEGER),
     topUpDailyCap: int(env, 'FACEPAY_TOP_UP_DAILY_CAP', 5_000_000, 1, Number.MAX_SAFE_INTEGER),
+    deskTopUpCap: int(env, 'FACEPAY_DESK_TOP_UP_CAP', 50_000, 1, Number.MAX_SAFE_INTEGER),
+    deskDailyCap: int(env, 'FACEPAY_DESK_DAILY_CAP', 500_000, 1, Number.MAX_SAFE_INTEGER),
+    cardWebhookSecret: env.FACEPAY_CARD_WEBHOOK_SECRET || undefined,
+    payoutDebtor: {
+      name: env.FACEPAY_PAYOUT_DEBTOR_NAME || 'Facepay operator',
+      iban: env.FACEPAY_PAYOUT_DEBTOR_IBAN || undefined,
+      bic: env.FACEPAY_PAYOUT_DEBTOR_BIC || undefined,
+    },
+    settlementGraceMs: int(env, 'FACEPAY_SETTLEMENT_GRACE_MS', 600_000, 0, 86_400_000),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
     rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),

@@ -11,6 +11,8 @@ export interface ShopperRow {
   always_ask_digits: number;
   per_payment_limit: number | null;
   face_enrolled_at: number | null;
+  /** The face-pay PIN's scrypt hash; null until the shopper sets one. Absent from rows made before it existed. */
+  face_pay_pin_hash?: string | null;
 }
 
 export interface ConsentRow {
@@ -50,6 +52,14 @@ export class ShopperRepo {
 
   async byId(id: string): Promise<ShopperRow | undefined> {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE id = $1', [id]))[0];
+  }
+
+  async setPinHash(id: string, hash: string | null): Promise<void> {
+    await this.db.execute('UPDATE shoppers SET face_pay_pin_hash = $2 WHERE id = $1', [id, hash]);
+  }
+
+  async byPhone(phone: string): Promise<ShopperRow[]> {
+    return this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE phone = $1 ORDER BY created_at, id LIMIT 20', [phone]);
   }
 
   async byEmail(email: string): Promise<ShopperRow | undefined> {

@@ -197,6 +197,25 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
     await assert.rejects(service.updateSettings(shopper.id, { perPaymentLimit: -1 }), { code: 'limit_invalid' });
     assert.equal((await service.updateSettings(shopper.id, { perPaymentLimit: null })).perPaymentLimit, null);
   });
+
+  test('the face-pay PIN: set with the password, stored as a hash, checked, removed', async () => {
+    const { service } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Pia' });
+    assert.equal(shopper.hasPin, false);
+    assert.equal(await service.verifyPin(shopper.id, '000000'), false, 'no PIN set: nothing matches');
+    await assert.rejects(service.setPin(shopper.id, '482915', 'wrong horse'), { code: 'password_wrong' });
+    await assert.rejects(service.setPin(shopper.id, '4829', 'correct horse'), { code: 'pin_invalid' });
+    for (const simple of ['111111', '123456', '987654']) await assert.rejects(service.setPin(shopper.id, simple, 'correct horse'), { code: 'pin_too_simple' });
+    const set = await service.setPin(shopper.id, '482915', 'correct horse');
+    assert.equal(set.hasPin, true);
+    assert.equal(JSON.stringify(set).includes('482915'), false);
+    const row = await new ShopperRepo(getDb()).byId(shopper.id);
+    assert.match(row!.face_pay_pin_hash!, /^scrypt\$/);
+    assert.equal(await service.verifyPin(shopper.id, '482915'), true);
+    assert.equal(await service.verifyPin(shopper.id, '482916'), false);
+    assert.equal((await service.setPin(shopper.id, null, 'correct horse')).hasPin, false);
+    assert.equal(await service.verifyPin(shopper.id, '482915'), false);
+  });
 });
 
 describeEachDb('shopper enrolment from camera frames', shopperMigrations, (getDb) => {

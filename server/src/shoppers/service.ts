@@ -62,6 +62,8 @@ export interface Shopper {
   alwaysAskDigits: boolean;
   perPaymentLimit: number | null;
   faceEnrolled: boolean;
+  /** Whether a face-pay PIN is set; the PIN and its hash never leave this module. */
+  hasPin: boolean;
 }
 
 export interface ShopperServiceDeps {
@@ -114,6 +116,7 @@ function toShopper(r: ShopperRow): Shopper {
     alwaysAskDigits: r.always_ask_digits === 1,
     perPaymentLimit: r.per_payment_limit,
     faceEnrolled: r.face_enrolled_at !== null,
+    hasPin: typeof r.face_pay_pin_hash === 'string',
   };
 }
 
@@ -129,6 +132,16 @@ function normalisePhone(phone: string): string {
 
 function last4(phone: string | null): string | null {
   return phone === null ? null : phone.slice(-4);
+}
+
+/** Six digits, not all the same and not a run such as 123456 or 987654: the first guesses of anyone. */
+function checkPin(pin: unknown): string {
+  if (typeof pin !== 'string' || !/^\d{6}$/.test(pin)) throw new DomainError('invalid', 'pin_invalid', 'A face-pay PIN is 6 digits.');
+  const d = [...pin].map(Number);
+  const steps = new Set(d.slice(1).map((x, i) => x - d[i]!));
+  if (steps.size === 1 && [0, 1, -1].includes([...steps][0]!))
+    throw new DomainError('invalid', 'pin_too_simple', 'Choose a PIN that is not one digit repeated or a run like 123456.');
+  return pin;
 }
 
 const payCodeInvalid = (): DomainError => new DomainError('unprocessable', 'pay_code_invalid', 'This pay code is wrong, used or expired.');
@@ -255,6 +268,16 @@ export function createShopperService(deps: ShopperServiceDeps) {
 
     async get(id: string): Promise<Shopper> {
       return toShopper(await mustGet(id));
+    },
+
+    /** For the operator's service desk: the shopper with this e-mail, or those with this phone (a phone may be shared). */
+    async findByContact(q: { email?: string; phone?: string }): Promise<Shopper[]> {
+      if (q.email !== undefined) {
+        const r = await repo.byEmail(q.email.trim().toLowerCase());
+        return r ? [toShopper(r)] : [];
+      }
+      if (q.phone !== undefined) return (await repo.byPhone(normalisePhone(q.phone))).map(toShopper);
+      return [];
     },
 
     async acceptFacePayConsent(shopperId: string, version: string): Promise<ConsentRow> {
@@ -391,6 +414,27 @@ export function createShopperService(deps: ShopperServiceDeps) {
       if (updated.face_enrolled_at !== null && (next.phone !== undefined || next.always_ask_digits !== undefined))
         await faces.updateProfile(shopperId, { phoneLast4: last4(updated.phone), alwaysAskDigits: updated.always_ask_digits === 1 });
       return toShopper(updated);
+    },
+
+    /**
+     * Sets (or with null removes) the face-pay PIN, after the account password: a session alone
+     * (a borrowed, unlocked phone) must not be enough to choose the factor that unlocks larger
+     * face payments. Only its hash is stored; it is never logged or answered.
+     */
+    async setPin(shopperId: string, pin: string | null, password: string): Promise<Shopper> {
+      const row = await mustGet(shopperId);
+      if (pin !== null) checkPin(pin);
+      if (!(await verifyPassword(password, row.password_hash))) throw new DomainError('forbidden', 'password_wrong', 'That is not your account password.');
+      await repo.setPinHash(shopperId, pin === null ? null : await hashPassword(checkPin(pin), random, cost));
+      return toShopper(await mustGet(shopperId));
+    },
+
+    /** Whether this is the shopper's face-pay PIN; false when none is set (after the same work, so the time tells nothing). */
+    async verifyPin(shopperId: string, pin: string): Promise<boolean> {
+      const row = await repo.byId(shopperId);
+      const stored = row?.face_pay_pin_hash ?? null;
+      const ok = await verifyPassword(pin, stored ?? (await dummyHash));
+      return stored !== null && ok;
     },
 
     /**

@@ -30,12 +30,13 @@ const MIN_PASSWORD = 10;
 
 /**
  * The API scopes of a role. Managers run the shop but do not hand out credentials (API keys, staff
- * logins); cashiers take and refund payments (up to their limit) and look members up.
+ * logins); cashiers take and refund payments (up to their limit) and look members up by member
+ * id, with their visits but never the personal fields they share (name, birthday, e-mail...).
  */
 export function staffScopes(role: StaffRole): string[] {
   if (role === 'owner') return ['*'];
   if (role === 'manager') return SCOPES.filter((s) => s !== '*' && !s.startsWith('keys:') && !s.startsWith('staff:'));
-  return ['payments:write', 'stores:read', 'devices:read', 'members:read', 'marketing:read'];
+  return ['payments:write', 'stores:read', 'devices:read', 'members:lookup', 'marketing:read'];
 }
 
 /** A first password to hand over (96 random bits), for the demo owner and `facepay merchant staff-add`. */

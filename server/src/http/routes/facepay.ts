@@ -8,8 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import type { FacePayDecision, TerminalRef } from '../../facepay/index.ts';
 import { intentResource } from '../../payments/index.ts';
 import { DomainError } from '../../platform/index.ts';
+import type { RiskSettings } from '../../risk/index.ts';
+import { requireAuth } from '../auth.ts';
 import { errorBody } from '../errors.ts';
-import { amountSchema, currencySchema, idParams } from '../schemas.ts';
+import { amountSchema, currencySchema, idParams, snakeKeys } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { requireDevice } from './devices.ts';
 import { framesSchema, toFrames, type WireFrames } from './frames.ts';
@@ -34,6 +36,8 @@ function decisionBody(d: FacePayDecision): Record<string, unknown> {
       };
     case 'ambiguous':
       return { outcome: d.outcome, attempt_id: d.attemptId, attempts_left: d.attemptsLeft, reason: d.reason };
+    case 'pin':
+      return { outcome: d.outcome, attempt_id: d.attemptId, attempts_left: d.attemptsLeft };
     case 'liveness_failed':
     case 'retry':
       return { outcome: d.outcome, code: d.code, message: d.message };
@@ -42,12 +46,60 @@ function decisionBody(d: FacePayDecision): Record<string, unknown> {
   }
 }
 
+const riskSettingsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    face_alone_limit: { anyOf: [amountSchema, { type: 'null' }] },
+    first_visit_face_alone_limit: { anyOf: [amountSchema, { type: 'null' }] },
+    face_max_amount: { anyOf: [amountSchema, { type: 'null' }] },
+    face_alone_max_false_match: { anyOf: [{ type: 'number', minimum: 0, maximum: 1 }, { type: 'null' }] },
+    terminal_failures_for_pin: { anyOf: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'null' }] },
+    shopper_failures_for_pin: { anyOf: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'null' }] },
+    always_second_factor: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
+  },
+} as const;
+
+const riskSettingsResource = (r: { settings: RiskSettings; effective: unknown }) => ({
+  object: 'face_pay_risk_settings',
+  settings: snakeKeys(r.settings),
+  effective: snakeKeys(r.effective),
+});
+
 export function registerFacePayRoutes(app: FastifyInstance, services: AppServices): void {
   const { payments, clock, facePay } = services;
   const terminalOf = (device: ReturnType<typeof requireDevice>): TerminalRef => ({
     merchantId: device.merchantId,
     storeId: device.storeId,
     terminalId: device.terminalId,
+  });
+
+  app.get('/v1/face_pay/risk_settings', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Face pay'], summary: "The merchant's own tightening of the face-pay risk rules, and the rules in effect" },
+    handler: async (request) => riskSettingsResource(await facePay.riskSettings(requireAuth(request).merchantId)),
+  });
+
+  app.put('/v1/face_pay/risk_settings', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Face pay'],
+      summary: 'Tighten the face-pay risk rules for this merchant: a value that would loosen a rule is kept but has no effect',
+      body: riskSettingsBody,
+    },
+    handler: async (request) => {
+      const b = request.body as Record<string, number | boolean | null | undefined>;
+      const settings: RiskSettings = {
+        ...(b.face_alone_limit != null ? { faceAloneLimit: b.face_alone_limit as number } : {}),
+        ...(b.first_visit_face_alone_limit != null ? { firstVisitFaceAloneLimit: b.first_visit_face_alone_limit as number } : {}),
+        ...(b.face_max_amount != null ? { faceMaxAmount: b.face_max_amount as number } : {}),
+        ...(b.face_alone_max_false_match != null ? { faceAloneMaxFalseMatch: b.face_alone_max_false_match as number } : {}),
+        ...(b.terminal_failures_for_pin != null ? { terminalFailuresForPin: b.terminal_failures_for_pin as number } : {}),
+        ...(b.shopper_failures_for_pin != null ? { shopperFailuresForPin: b.shopper_failures_for_pin as number } : {}),
+        ...(b.always_second_factor != null ? { alwaysSecondFactor: b.always_second_factor as boolean } : {}),
+      };
+      return riskSettingsResource(await facePay.setRiskSettings(requireAuth(request).merchantId, settings));
+    },
   });
 
   app.get('/device/v1/payment_intents/next', {
@@ -118,6 +170,19 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
       const frames = toFrames(b, clock.now().getTime());
       const d = await facePay.capture(t, (request.params as { id: string }).id, frames, b.phone_last4 ? { phoneLast4: b.phone_last4 } : {});
       return decisionBody(d);
+    },
+  });
+
+  app.post('/device/v1/face_attempts/:id/pin', {
+    schema: {
+      tags: TAG,
+      summary: "The shopper's 6-digit face-pay PIN, after a `pin` answer (never stored, logged or answered)",
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, required: ['pin'], properties: { pin: { type: 'string', pattern: '^[0-9]{6}$' } } },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      return decisionBody(await facePay.pin(t, (request.params as { id: string }).id, (request.body as { pin: string }).pin));
     },
   });
 

@@ -1,11 +1,13 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
+import { registerCardRoutes } from './card.ts';
 import { registerDeviceRoutes } from './devices.ts';
 import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
+import { registerOperatorRoutes } from './operator.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { registerShopperCrmRoutes } from './shopper-crm.ts';
@@ -14,6 +16,7 @@ import { registerStaffRoutes } from './staff.ts';
 import { registerReportRoutes } from './reports.ts';
 import { registerResetRoutes } from './resets.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
+import { registerSettlementRoutes } from './settlements.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
 export const routeFiles: RouteRegistrar[] = [
@@ -30,6 +33,9 @@ export const routeFiles: RouteRegistrar[] = [
   registerStaffRoutes,
   registerReportRoutes,
   registerResetRoutes,
+  registerOperatorRoutes,
+  registerCardRoutes,
   registerDisputeRoutes,
+  registerSettlementRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

@@ -88,13 +88,23 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
     cookie = saved;
   });
 
-  test('a top-up retried with its Idempotency-Key funds the wallet once', async () => {
+  test('a live top-up is pending until a rail confirms it; retried with its Idempotency-Key it funds the wallet once', async () => {
     const key = { 'idempotency-key': 'topup-0001-ana' };
     assert.equal((await shopper('POST', '/v1/shopper/topups', { amount: 5000, currency: 'eur' })).status, 400, 'a top-up needs a key');
     const first = await shopper('POST', '/v1/shopper/topups', { amount: 5000, currency: 'eur' }, key);
     assert.equal(first.status, 200, await first.clone().text());
+    const body = await first.json();
+    assert.equal(body.top_up.status, 'pending');
+    assert.match(body.payment_reference, /^RF\d{2}[A-Z0-9]+$/);
+    assert.equal(body.wallet.balance, 0, 'live money is never made by asking for it');
+    await shopper('POST', '/v1/shopper/topups', { amount: 5000, currency: 'eur' }, key);
+    await p.services.fundingService!.confirm(body.top_up.id, 'bank_transfer', `BANK-ana-${dialect}`);
     await shopper('POST', '/v1/shopper/topups', { amount: 5000, currency: 'eur' }, key);
     assert.equal((await (await shopper('GET', '/v1/shopper/me')).json()).wallet.balance, 5000);
+    for (const amount of [9_007_199_254_740_991, 2 ** 53, 0, -1]) {
+      const huge = await shopper('POST', '/v1/shopper/topups', `{"amount":${amount},"currency":"eur"}`, { 'content-type': 'application/json', 'idempotency-key': `topup-huge-${amount}` });
+      assert.ok(huge.status >= 400 && huge.status < 500, `${amount}: ${huge.status}`);
+    }
     assert.equal((await (await shopper('POST', '/v1/shopper/topups', { amount: 10, currency: 'usd' }, { 'idempotency-key': 'topup-0002-ana' })).json()).error.code, 'currency_unsupported');
     assert.equal((await shopper('POST', '/v1/shopper/topups', { amount: 12.5, currency: 'eur' }, { 'idempotency-key': 'topup-0003-ana' })).status, 400);
   });
@@ -172,6 +182,10 @@ describeEachDialect('shopper portal and pay codes over HTTP', (dialect) => {
       list.data.map((x: { id: string; amount: number; merchant_name: string; status: string }) => [x.id, x.amount, x.merchant_name, x.status]),
       [[intentId, 1250, 'Test Shop', 'succeeded']],
     );
+    // The method is what the payment recorded: a pay code, never "face" by default.
+    assert.equal(list.data[0].method, 'pay_code');
+    const seen = await p.app.inject({ method: 'GET', url: `/v1/payment_intents/${intentId}`, headers: p.liveAuth });
+    assert.equal(seen.json().payment_method, 'pay_code');
     assert.equal((await device.json<{ intent: unknown }>('/device/v1/payment_intents/next')).intent, null);
     const audit = await p.services.payments.audit();
     assert.deepEqual(audit.problems, []);

@@ -64,7 +64,7 @@ export async function currentShopper(shoppers: AppServices['shoppers'], request:
 }
 
 export function registerShopperRoutes(app: FastifyInstance, services: AppServices): void {
-  const { shoppers, payments, funding, merchants } = services;
+  const { shoppers, payments, merchants } = services;
   const currency = services.walletCurrency;
   const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
   const throttle = createLoginThrottle(services.clock);
@@ -80,6 +80,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       always_ask_digits: s.alwaysAskDigits,
       per_payment_limit: s.perPaymentLimit,
       face_enrolled: s.faceEnrolled,
+      has_face_pay_pin: s.hasPin,
       face_enrol_again: await shoppers.faceNeedsEnrolmentAgain(s),
       wallet: { balance: await payments.walletBalance(s.id, currency), currency },
     };
@@ -173,6 +174,36 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     },
   });
 
+  app.put('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Set the 6-digit face-pay PIN the terminal asks for above the face-alone limit (needs the account password)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pin', 'password'],
+        properties: { pin: { type: 'string', minLength: 1, maxLength: 16 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { pin: string; password: string };
+      return meBody(await shoppers.setPin(s.id, b.pin, b.password));
+    },
+  });
+
+  app.delete('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Remove the face-pay PIN (payments that need it then go another way)',
+      body: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      return meBody(await shoppers.setPin(s.id, null, (request.body as { password: string }).password));
+    },
+  });
+
   async function consentBody(shopperId: string): Promise<Record<string, unknown>> {
     const rows = await shoppers.consents(shopperId);
     const active = rows.find((r) => r.kind === shoppers.consentText.kind && r.withdrawn_at === null && r.text_version === shoppers.consentText.version);
@@ -242,10 +273,9 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string' || !/^[\x21-\x7e]{8,255}$/.test(key))
         throw new DomainError('invalid', 'idempotency_key_required', 'Send an Idempotency-Key header (8 to 255 characters) with every top-up.');
-      if (!services.fundingService) {
-        await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
-        return meBody(s);
-      }
+      // Without the funding service there is no rail to wait for; crediting straight from the
+      // top-up account would make money from nothing, so the route says it is off instead.
+      if (!services.fundingService) throw new DomainError('unavailable', 'top_ups_unavailable', 'Top-ups are not available on this server.');
       const i = await services.fundingService.requestTopUp(s.id, b.amount, currency, key);
       // In live mode the wallet has not grown yet: the shopper sees the pending top-up and the bank reference to pay it with.
       return {
@@ -261,6 +291,8 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     handler: async (request) => {
       const s = await current(request);
       const page = await payments.listForShopper(s.id, { limit: 100 });
+      // Why face pay went as it did (face alone, digits, PIN): the risk engine's codes, never a score or an image.
+      const decisions = await services.facePay.decisionsFor(page.data.map((pi) => pi.id));
       // Names, not ids: a shopper knows shops by name. Looked up once per merchant and store.
       const names = new Map<string, Promise<string>>();
       const name = (key: string, load: () => Promise<string>): Promise<string> => {
@@ -277,7 +309,9 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           discount: pi.discount,
           refunded: pi.amountRefunded,
           currency: pi.currency,
-          method: pi.metadata.method ?? 'face',
+          // What the payment recorded, never a guess: null for one made where no method was kept.
+          method: pi.paymentMethod,
+          face_decision: decisions.get(pi.id) ?? null,
           status: pi.status,
           created_at: pi.createdAt,
         })),
