@@ -27,11 +27,18 @@ import { createCardRail, createDeskService, createFundingService, createReconcil
 import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
+import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
+import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
 import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { ConfigError } from './config/index.ts';
+import { createMetricsRegistry, type Operations, type Probe } from './http/operations.ts';
+import { ping } from './storage/index.ts';
 
 export const allMigrations: readonly Migration[] = [
   ...ledgerMigrations,
@@ -46,6 +53,8 @@ export const allMigrations: readonly Migration[] = [
   ...facePayMigrations,
   ...staffMigrations,
   ...fundingMigrations,
+  ...mailMigrations,
+  ...resetMigrations,
   ...operatorMigrations,
   ...disputeMigrations,
   ...settlementMigrations,
@@ -67,6 +76,10 @@ export interface PlatformOverrides {
   cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
+  mailTransport?: MailTransport;
+  /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
+  probes?: Record<string, Probe>;
   /**
    * With the face engine off (FACEPAY_FACE=0): a stand-in face check and gallery for the terminal's
    * face flow, so HTTP tests of the PIN and the risk decisions run without models.
@@ -83,6 +96,8 @@ export interface Platform {
   app: FastifyInstance;
   /** The face engine and gallery when FACEPAY_FACE is on (benchmarks fill the gallery through it). */
   face: FaceStack | undefined;
+  /** The mail outbox (its worker runs with the others; tests call tick). */
+  mail: ReturnType<typeof createMailService>;
   /** Starts the background workers (webhook delivery, pending-transfer expiry, idempotency-key purge). */
   startWorkers(): void;
   /** Stops the workers and the app and closes the database (unless it was given). */
@@ -149,6 +164,87 @@ function derivedSecret(config: Config, purpose: string): Buffer {
   return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
 }
 
+/** The certificate and key for HTTPS, read once at start; an unreadable file stops the start naming the variable. */
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  };
+  return { cert: read(tls.certFile, 'FACEPAY_TLS_CERT'), key: read(tls.keyFile, 'FACEPAY_TLS_KEY') };
+}
+
+/** Readiness probes and the gauges read at each scrape. */
+function operationsFor(o: {
+  config: Config;
+  db: Db;
+  face: FaceStack | undefined;
+  webhooks: { backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }> };
+  registry: Operations['metrics'];
+  probes: Record<string, Probe>;
+}): Operations {
+  const { face, registry } = o;
+  new Gauge({
+    name: 'facepay_gallery_templates',
+    help: 'face templates in the in-memory search index, by partition',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [partition, n] of Object.entries(face?.gallery.sizes() ?? {})) this.set({ partition }, n);
+    },
+  });
+  new Gauge({
+    name: 'facepay_face_engine_pending',
+    help: 'frame analyses accepted by the face engine and not yet answered (its queue and the ones running)',
+    registers: [registry],
+    collect() {
+      this.set(face?.engine.pending() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'facepay_webhook_backlog',
+    help: 'webhook work waiting: events not yet fanned out to endpoints, deliveries still to send (retries included)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const b = await o.webhooks.backlog();
+      this.set({ kind: 'events' }, b.undispatchedEvents);
+      this.set({ kind: 'deliveries' }, b.pendingDeliveries);
+    },
+  });
+  const standard: Record<string, Probe> = {
+    database: async () => {
+      await ping(o.db);
+      return { ready: true, detail: o.db.dialect };
+    },
+    // With FACEPAY_FACE=0 the face parts are switched off on purpose, which is not a fault.
+    face_engine: () => (face ? { ready: true, detail: `${face.model.name}, ${face.engine.pending()} pending` } : { ready: true, detail: 'off' }),
+    gallery: () => {
+      if (!face) return { ready: true, detail: 'off' };
+      const n = Object.values(face.gallery.sizes()).reduce((a, b) => a + b, 0);
+      return { ready: true, detail: `${n} templates loaded` };
+    },
+  };
+  let caCertificate: Buffer | undefined;
+  if (o.config.tls) {
+    try {
+      caCertificate = readFileSync(o.config.tls.caFile);
+    } catch {
+      // A certificate from a public CA or the shop's own has no local CA to offer.
+      caCertificate = undefined;
+    }
+  }
+  return {
+    probes: { ...standard, ...o.probes },
+    metrics: registry,
+    ...(o.config.metricsToken ? { metricsToken: o.config.metricsToken } : {}),
+    ...(caCertificate ? { caCertificate } : {}),
+  };
+}
+
 function cardSecret(config: Config): string {
   if (!config.cardWebhookSecret) throw new DomainError('invalid', 'card_webhook_secret_missing', 'a card acquirer needs FACEPAY_CARD_WEBHOOK_SECRET');
   return config.cardWebhookSecret;
@@ -196,13 +292,35 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ...(overrides.webhookResolver ? { resolver: overrides.webhookResolver } : {}),
     ...(overrides.webhookPoster ? { poster: overrides.webhookPoster } : {}),
   });
+  const registry = createMetricsRegistry();
+  const paymentOutcomes = new Counter({
+    name: 'facepay_payment_events_total',
+    help: 'payment intents by outcome (the event recorded: payment_intent.succeeded, .canceled, .payment_failed, ...) and mode; counted when recorded, so a rolled-back transaction may count once',
+    labelNames: ['outcome', 'mode'],
+    registers: [registry],
+  });
+  const refundsRecorded = new Counter({
+    name: 'facepay_refunds_total',
+    help: 'refunds recorded, by mode',
+    labelNames: ['mode'],
+    registers: [registry],
+  });
   const payments = createPaymentService({
     db,
     clock,
     ids,
     ledger,
     stores: merchants,
-    events: webhooks,
+    // The payment service's events pass through here on their way to the webhook outbox: the one
+    // place that sees every outcome, without the service knowing about metrics.
+    events: {
+      record: async (tx, e) => {
+        const r = await webhooks.record(tx, e);
+        if (e.type === 'refund.created') refundsRecorded.inc({ mode: e.mode });
+        else if (e.type.startsWith('payment_intent.')) paymentOutcomes.inc({ outcome: e.type.slice('payment_intent.'.length), mode: e.mode });
+        return r;
+      },
+    },
     funding: topUpFundingSource(ledger, wallets),
     config: {
       platformFeeBps: config.platformFeeBps,
@@ -242,6 +360,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     events: webhookSink,
   });
 
+  const analysisSeconds = new Histogram({
+    name: 'facepay_face_analysis_seconds',
+    help: 'time of one frame analysis in the face engine (queue wait included), by queue and outcome',
+    labelNames: ['priority', 'outcome'],
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
+    registers: [registry],
+  });
   // The face engine loads its models and the gallery builds its index: seconds, so tests that do
   // not pay by face leave it off (FACEPAY_FACE=0) and the shopper's face routes answer 503.
   const face: FaceStack | undefined = config.faceEnabled
@@ -256,6 +381,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
+        onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
   const shoppers = createShopperService({
@@ -323,6 +449,25 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
   });
   const staff = createStaffService({ repo: new StaffRepo(db), clock, ids, random });
+  const mail = createMailService({
+    db,
+    clock,
+    ids,
+    transport:
+      overrides.mailTransport ??
+      (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : logTransport((obj, msg) => app?.log.info(obj, msg))),
+  });
+  // Links in mail use the configured public address, never the request's Host header, which
+  // whoever asks for a reset could set to their own site.
+  const publicBase = (config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${config.port}`).replace(/\/+$/, '');
+  const resets = createPasswordResets({
+    db,
+    clock,
+    random,
+    mail,
+    accounts: { staff, shopper: shoppers },
+    link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
+  });
   const memberRepo = new MemberRepo(db);
   const marketingRepo = new MarketingRepo(db);
   const attemptRepo = new AttemptRepo(db);
@@ -426,11 +571,30 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     facePay,
     staff,
     reports,
+    resets,
     disputes,
     settlement,
   };
   const idempotency = createIdempotencyStore(db, clock);
-  app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });
+  const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
+  new Gauge({
+    name: 'facepay_mail_outbox_pending',
+    help: 'mail waiting in the outbox (new, or failed and due for another try)',
+    registers: [registry],
+    async collect() {
+      this.set(await mail.pending());
+    },
+  });
+  app = buildApp({
+    services,
+    db,
+    clock,
+    ids,
+    config: { ...config, ...(config.tls ? { https: readTls(config.tls) } : {}) },
+    idempotency,
+    operations,
+    ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+  });
   const server = app;
 
   let housekeeping: NodeJS.Timeout | undefined;
@@ -444,9 +608,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     services,
     app: server,
     face,
+    mail,
     startWorkers() {
       const app = server;
       webhooks.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'webhooks' }, 'webhook worker failed'));
+      mail.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'mail' }, 'mail worker failed'));
       housekeeping = setInterval(() => {
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
@@ -476,6 +642,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       if (scheduler) clearInterval(scheduler);
       await face?.close();
       await webhooks.stop();
+      await mail.stop();
       await server.close();
       if (ownDb) await db.close();
     },

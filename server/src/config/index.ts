@@ -4,7 +4,7 @@
  * the start with a message naming the variable rather than running on a surprising default.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isCurrency } from '../platform/currencies.ts';
 
 export interface Config {
@@ -56,6 +56,15 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Rate limits per address, per device and on sign-in (off only for benchmarks). */
   rateLimits: boolean;
+  /** HTTPS: the server's certificate and key (PEM files); both or neither. */
+  tls: { certFile: string; keyFile: string; caFile: string } | undefined;
+  /** With HTTPS, a plain-HTTP listener on this port redirects to it (and serves the CA certificate). */
+  httpRedirectPort: number | undefined;
+  /** smtp:// or smtps:// URL of the mail server; without it mail is written to the log. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** A bearer token that opens /metrics from anywhere; without it only loopback addresses may read it. */
+  metricsToken: string | undefined;
 }
 
 interface VarDoc {
@@ -98,6 +107,13 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
   { name: 'FACEPAY_MARKETING_SECRET', default: '(from master key)', about: 'keys campaign holdout groups; keep it stable across restarts and processes' },
   { name: 'FACEPAY_TRUST_PROXY', default: '0', about: 'behind a reverse proxy: 1 (trust any), a hop count (e.g. 2) or addresses/CIDRs, comma separated; sets the client address and https from X-Forwarded-*' },
+  { name: 'FACEPAY_TLS_CERT', default: '(unset)', about: 'PEM certificate (chain) file: the server then speaks HTTPS (make one with `facepay tls init`)' },
+  { name: 'FACEPAY_TLS_KEY', default: '(unset)', about: 'PEM private key file of FACEPAY_TLS_CERT' },
+  { name: 'FACEPAY_TLS_CA', default: '(ca.pem beside the cert)', about: 'the CA certificate offered to tablets at /ca.crt and /ca.pem' },
+  { name: 'FACEPAY_HTTP_PORT', default: '(unset)', about: 'with HTTPS, a plain-HTTP port that redirects to it and serves the CA certificate (e.g. 80, or 3080)' },
+  { name: 'FACEPAY_SMTP_URL', default: '(unset: mail to the log)', about: 'smtp://user:pass@host:587 or smtps://...:465 for password reset mail; set FACEPAY_PUBLIC_URL too, the links use it' },
+  { name: 'FACEPAY_MAIL_FROM', default: 'Facepay <no-reply@localhost>', about: 'the From of mail the platform sends' },
+  { name: 'FACEPAY_METRICS_TOKEN', default: '(unset)', about: '/metrics for a scraper with Authorization: Bearer TOKEN; without it only loopback clients may read /metrics' },
   { name: 'FACEPAY_RATE_LIMITS', default: '1', about: '0 switches rate limits off (benchmarks only)' },
   { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
 ];
@@ -144,6 +160,28 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return v;
 }
 
+function tls(env: NodeJS.ProcessEnv, cwd: string): Config['tls'] {
+  const cert = env.FACEPAY_TLS_CERT || undefined;
+  const key = env.FACEPAY_TLS_KEY || undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('FACEPAY_TLS_CERT and FACEPAY_TLS_KEY go together: set both or neither');
+  if (cert === undefined || key === undefined) return undefined;
+  const certFile = resolve(cwd, cert);
+  const ca = env.FACEPAY_TLS_CA ? resolve(cwd, env.FACEPAY_TLS_CA) : undefined;
+  return { certFile, keyFile: resolve(cwd, key), caFile: ca ?? resolve(dirname(certFile), 'ca.pem') };
+}
+
+function smtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('FACEPAY_SMTP_URL must be smtp://... or smtps://...');
+  return raw;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('FACEPAY_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return raw;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
@@ -186,6 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
     rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),
+    tls: tls(env, cwd),
+    httpRedirectPort: env.FACEPAY_HTTP_PORT ? int(env, 'FACEPAY_HTTP_PORT', 0, 0, 65535) : undefined,
+    metricsToken: metricsToken(env.FACEPAY_METRICS_TOKEN),
+    smtpUrl: smtpUrl(env.FACEPAY_SMTP_URL),
+    mailFrom: env.FACEPAY_MAIL_FROM || 'Facepay <no-reply@localhost>',
   };
 }
 

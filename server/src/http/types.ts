@@ -13,6 +13,7 @@ import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
+import type { PasswordResets } from '../resets/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
 import type { SettlementService } from '../settlement/index.ts';
 
@@ -44,6 +45,8 @@ export interface AppServices {
   /** Console sign-in; without it the staff cookie is not accepted. */
   staff?: StaffService;
   reports?: ReportsService;
+  /** Forgotten passwords of staff and shoppers, by e-mail. */
+  resets?: PasswordResets;
   /** "This wasn't me": shoppers open disputes, merchants refund from them. */
   disputes?: DisputesService;
   /** Settlement statements, withdrawals and payout runs. */

@@ -61,6 +61,12 @@ export const webhookRepo = {
     );
     return rows.map(toEvent);
   },
+  /** Both counts read partial indexes (events_undispatched, webhook_deliveries_due), so they stay cheap. */
+  async backlog(x: SqlExecutor): Promise<{ undispatchedEvents: number; pendingDeliveries: number }> {
+    const [e] = await x.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM events WHERE dispatched = 0');
+    const [d] = await x.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'");
+    return { undispatchedEvents: Number(e?.n ?? 0), pendingDeliveries: Number(d?.n ?? 0) };
+  },
   async undispatched(x: SqlExecutor, limit: number): Promise<WebhookEvent[]> {
     return (await x.query('SELECT * FROM events WHERE dispatched = 0 ORDER BY id LIMIT $1', [limit])).map(toEvent);
   },

@@ -90,6 +90,8 @@ export interface WebhookService {
   pump(onError: (e: unknown) => void): Promise<{ dispatched: number; started: number }>;
   start(intervalMs: number, onError: (e: unknown) => void): void;
   stop(): Promise<void>;
+  /** Work waiting for the worker: events not yet fanned out and deliveries still to send (for /metrics). */
+  backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }>;
 }
 
 export interface WebhookDeps {
@@ -366,5 +368,7 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       await running;
       await Promise.allSettled([...inFlight.values()]);
     },
+
+    backlog: () => repo.backlog(deps.db),
   };
 }

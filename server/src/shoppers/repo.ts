@@ -93,6 +93,14 @@ export class ShopperRepo {
     return rows[0]?.shopper_id;
   }
 
+  /** A new password hash, and every session of the shopper ends (a reset). */
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute('UPDATE shoppers SET password_hash = $2 WHERE id = $1', [id, hash]);
+      await tx.execute('DELETE FROM shopper_sessions WHERE shopper_id = $1', [id]);
+    });
+  }
+
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.execute('DELETE FROM shopper_sessions WHERE token_hash = $1', [tokenHash]);
   }

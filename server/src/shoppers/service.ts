@@ -242,6 +242,23 @@ export function createShopperService(deps: ShopperServiceDeps) {
       await repo.deleteSession(sha256(token));
     },
 
+    /** For a password reset: the account with this e-mail, if any. */
+    async findByEmail(email: string): Promise<{ id: string; email: string } | undefined> {
+      const row = await repo.byEmail(email.trim().toLowerCase());
+      return row ? { id: row.id, email: row.email } : undefined;
+    },
+
+    checkPassword(password: string): void {
+      if (password.length < MIN_PASSWORD || password.length > 1024)
+        throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+    },
+
+    /** A new password (a reset); every session of the shopper ends. */
+    async setPassword(id: string, password: string): Promise<void> {
+      this.checkPassword(password);
+      await repo.setPasswordHash(id, await hashPassword(password, random, cost));
+    },
+
     /** The shopper behind a session token, or a `session_invalid` error. */
     async authenticate(token: string): Promise<Shopper> {
       const id = await repo.sessionShopper(sha256(token), clock.now().getTime());

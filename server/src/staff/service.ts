@@ -181,6 +181,26 @@ export function createStaffService(deps: StaffServiceDeps) {
       await repo.deleteSession(sha256(token));
     },
 
+    /** For a password reset: the login with this e-mail, if any. */
+    async findByEmail(email: string): Promise<StaffMember | undefined> {
+      const row = await repo.byEmail(email.trim().toLowerCase());
+      return row ? toMember(row) : undefined;
+    },
+
+    /** Throws the error a too short or too long password gets, before anything is spent on it. */
+    checkPassword(password: string): void {
+      checkPassword(password);
+    },
+
+    /** A new password (a reset); every session of the login ends. */
+    async setPassword(id: string, password: string): Promise<void> {
+      const hash = await hashPassword(checkPassword(password), random, cost);
+      await repo.transaction(async (tx) => {
+        await tx.setPasswordHash(id, hash, clock.now().getTime());
+        await tx.deleteSessionsOf(id, clock.now().getTime());
+      });
+    },
+
     /** The staff member behind a session token, as the row stands now (a role change applies at once). */
     async authenticate(token: string): Promise<StaffMember> {
       const row = await repo.sessionStaff(sha256(token), clock.now().getTime());

@@ -14,6 +14,7 @@ import { registerShopperCrmRoutes } from './shopper-crm.ts';
 import { registerShopperRoutes } from './shoppers.ts';
 import { registerStaffRoutes } from './staff.ts';
 import { registerReportRoutes } from './reports.ts';
+import { registerResetRoutes } from './resets.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
 import { registerSettlementRoutes } from './settlements.ts';
 
@@ -31,6 +32,7 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerResetRoutes,
   registerOperatorRoutes,
   registerCardRoutes,
   registerDisputeRoutes,

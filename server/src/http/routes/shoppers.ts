@@ -4,7 +4,7 @@
  * a cross-site form cannot produce either.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../platform/index.ts';
+import { DomainError, isDomainError } from '../../platform/index.ts';
 import type { Shopper } from '../../shoppers/index.ts';
 import { readCookie, setSessionCookie } from '../cookies.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
@@ -124,6 +124,31 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       if (token !== undefined) await shoppers.logOut(token);
       setSession(request, reply, null);
       return { ok: true };
+    },
+  });
+
+  app.post('/v1/shopper/password', {
+    schema: {
+      tags: TAG,
+      summary: 'Change the password (the current one first); other sessions end',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['current_password', 'new_password'],
+        properties: { current_password: { type: 'string', minLength: 1, maxLength: 1024 }, new_password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+    handler: async (request, reply) => {
+      const s = await current(request);
+      const b = request.body as { current_password: string; new_password: string };
+      shoppers.checkPassword(b.new_password);
+      await throttle.guard(s.email, request.ip, () => shoppers.logIn(s.email, b.current_password)).catch((e: unknown) => {
+        throw isDomainError(e) && e.code === 'invalid_credentials' ? new DomainError('forbidden', 'current_password_wrong', 'The current password is not right.') : e;
+      });
+      await shoppers.setPassword(s.id, b.new_password);
+      const { sessionToken: token } = await shoppers.logIn(s.email, b.new_password);
+      setSession(request, reply, token);
+      return { status: 'password_changed' };
     },
   });
 
