@@ -230,3 +230,13 @@ export function resampleIndices(from: number, count: number, sourceFps: number, 
   }
   return out;
 }
+
+/**
+ * S5: a face switched in the middle of a turn: `a` up to and including its turn's peak (the largest
+ * `along` value: yaw signed in the asked direction), then `b` from just after its own peak, at most
+ * `max` frames. Both are streams of the same kind of turn, from two different people.
+ */
+export function spliceAtPeak<T>(a: readonly T[], b: readonly T[], along: (x: T) => number, max: number): T[] {
+  const peak = (xs: readonly T[]): number => xs.reduce((best, x, i) => (along(x) > along(xs[best]!) ? i : best), 0);
+  return [...a.slice(0, peak(a) + 1), ...b.slice(peak(b) + 1)].slice(0, max);
+}

@@ -34,7 +34,7 @@ import {
 } from '../src/face/index.ts';
 import { checkStream, shippedChallengeOptions } from '../src/face/sequence.ts';
 import { datasetsDir, repoRoot } from '../src/platform/index.ts';
-import { handHeld, heldStill, mirrorJpeg, resampleIndices, slideshow } from './liveness-species.ts';
+import { handHeld, heldStill, mirrorJpeg, resampleIndices, slideshow, spliceAtPeak } from './liveness-species.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -413,7 +413,8 @@ const stillFrontal = (await Promise.all(['repeating_blink', 'lestari_real'].filt
 for (const a of wholeTurnWindows)
   for (const b of wholeTurnWindows) {
     if (a.person === b.person || a.kind !== b.kind) continue;
-    const mid = [...a.frames.slice(0, a.peak + 1), ...b.frames.slice(b.peak + 1)].slice(0, WINDOW);
+    const sign = a.kind === 'turn_left' ? 1 : -1;
+    const mid = spliceAtPeak(a.frames, b.frames, (c) => sign * (c.quality?.pose.yaw ?? Number.NEGATIVE_INFINITY), WINDOW);
     count('S5_face_switch', present(mid, a.kind));
   }
 for (const s of stillFrontal)

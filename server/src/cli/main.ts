@@ -6,7 +6,7 @@ type Group = { run(args: string[]): Promise<number> };
 
 const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   start: { about: 'start the whole platform (API, terminal, console, portal)', load: () => import('./start.ts') },
-  face: { about: 'inspect, compare and embed face images', load: () => import('./face.ts') },
+  face: { about: 'inspect, compare and embed face images; judge a folder of frames for liveness', load: () => import('./face.ts') },
   merchant: { about: 'create merchants, API keys and console logins', load: () => import('./merchant.ts') },
 };
 
