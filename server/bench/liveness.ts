@@ -195,6 +195,8 @@ interface Outcome {
   reason: string | null;
   stepShare: number;
   passive: number | null;
+  /** the largest yaw in the asked direction, degrees */
+  peak: number;
 }
 const challengeFor = (kind: ChallengeKind): Challenge => ({ id: 'chl_bench', kind, issuedAt: T0, expiresAt: T0 + (opts.ttlMs ?? defaultChallengeOptions.ttlMs) });
 const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2 };
@@ -208,7 +210,9 @@ function present(frames: Cached[], kind: ChallengeKind): Outcome {
   // lifted (so that it is measured even when another check refused first): for the threshold's study only.
   const share = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed.maxYawStepShare : 0;
   const ps = frames.map((f) => f.passive).filter((x): x is number => x !== null).sort((a, b) => a - b);
-  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null };
+  const sign = kind === 'turn_left' ? 1 : -1;
+  const peak = Math.max(0, ...frames.map((c) => sign * (c.quality?.pose.yaw ?? 0)));
+  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak };
 }
 
 // ---------- tallies ----------
@@ -218,18 +222,20 @@ interface Tally {
   reasons: Record<string, number>;
   shares: number[];
   passive: number[];
+  peaks: number[];
 }
 const tallies = new Map<string, Tally>();
 function count(cls: string, o: Outcome): void {
   let t = tallies.get(cls);
-  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [] }));
+  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [] }));
   t.n++;
   if (o.passed) t.accepted++;
   else t.reasons[o.reason ?? '?'] = (t.reasons[o.reason ?? '?'] ?? 0) + 1;
   if (o.stepShare > 0) t.shares.push(o.stepShare);
   if (o.passive !== null) t.passive.push(o.passive);
+  t.peaks.push(o.peak);
 }
-const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [] };
+const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [] };
 
 log(`bench:liveness ${quick ? '(quick: a sample of every species)' : '(full)'}: ${engine.model.name}, ${FPS} frames a second, ${WINDOW}-frame windows, ${WORKERS} worker(s)`);
 log(
@@ -293,6 +299,7 @@ for (const clip of liveClips) {
           if (turn) {
             count(`genuine_turn_${speed}x`, o);
             count('genuine_turn', o);
+            count(`turn:${clip.name} ${turn.kind} (as filmed)${mirror ? ', mirrored' : ''}, ${speed}x`, o);
             if (!OTHER_ACTIONS.some((x) => x.clip === clip.name && first <= x.to && last >= x.from)) count('genuine_turn_clean', o);
             (shareByClass[`genuine_${speed}x`] ??= []).push(o.stepShare);
             if (speed === 1) {
@@ -437,22 +444,26 @@ const top = (t: Tally): string =>
     .slice(0, 3)
     .map(([k, v]) => `${k.replace(/^challenge_/, '')} ${v}`)
     .join(', ');
+/** the median over presentations of the largest yaw in the asked direction */
+const medianPeak = (t: Tally): string => (t.peaks.length ? `${[...t.peaks].sort((a, b) => a - b)[Math.floor(t.peaks.length / 2)]!.toFixed(0)} deg` : '-');
 const passiveAccept = (t: Tally): number => (t.passive.length ? t.passive.filter((s) => s >= passiveThreshold).length / t.passive.length : Number.NaN);
 
 log('');
 log('attack species (APCER = share of attack presentations accepted; each presentation asked turn_left or turn_right)');
-log(`${'species'.padEnd(26)}${'pres.'.padStart(6)}${'accepted'.padStart(9)}${'APCER'.padStart(9)}  ${'passive live'.padEnd(13)} refusals`);
+log(`${'species'.padEnd(26)}${'pres.'.padStart(6)}${'accepted'.padStart(9)}${'APCER'.padStart(9)}  ${'passive live'.padEnd(13)}${'peak yaw'.padEnd(9)} refusals`);
 for (const s of species) {
   const t = tally(s);
-  log(`${s.padEnd(26)}${String(t.n).padStart(6)}${String(t.accepted).padStart(9)}${pct(t.n ? t.accepted / t.n : Number.NaN).padStart(9)}  ${pct(passiveAccept(t)).padEnd(13)} ${top(t)}`);
+  log(`${s.padEnd(26)}${String(t.n).padStart(6)}${String(t.accepted).padStart(9)}${pct(t.n ? t.accepted / t.n : Number.NaN).padStart(9)}  ${pct(passiveAccept(t)).padEnd(13)}${medianPeak(t).padEnd(9)} ${top(t)}`);
 }
 log('');
 log('bona fide (BPCER = share refused; genuine_turn = windows holding a whole turn of the kind asked, 1x and 2x; the rest reported apart)');
-log(`${'class'.padEnd(26)}${'pres.'.padStart(6)}${'refused'.padStart(9)}${'BPCER'.padStart(9)}  ${'passive live'.padEnd(13)} refusals`);
+log(`${'class'.padEnd(26)}${'pres.'.padStart(6)}${'refused'.padStart(9)}${'BPCER'.padStart(9)}  ${'passive live'.padEnd(13)}${'peak yaw'.padEnd(9)} refusals`);
 for (const c of genuineClasses) {
   const t = tally(c);
-  log(`${c.padEnd(26)}${String(t.n).padStart(6)}${String(t.n - t.accepted).padStart(9)}${pct(t.n ? (t.n - t.accepted) / t.n : Number.NaN).padStart(9)}  ${pct(passiveAccept(t)).padEnd(13)} ${top(t)}`);
+  log(`${c.padEnd(26)}${String(t.n).padStart(6)}${String(t.n - t.accepted).padStart(9)}${pct(t.n ? (t.n - t.accepted) / t.n : Number.NaN).padStart(9)}  ${pct(passiveAccept(t)).padEnd(13)}${medianPeak(t).padEnd(9)} ${top(t)}`);
 }
+log('  by turn:');
+for (const [k, t] of [...tallies].filter(([k]) => k.startsWith('turn:')).sort()) log(`  ${k.slice(5).padEnd(46)}${String(t.n).padStart(4)}${String(t.n - t.accepted).padStart(5)}  peak ${medianPeak(t).padEnd(7)} ${top(t)}`);
 const padLiveBpcer = padLiveScores.filter((s) => s < passiveThreshold).length / Math.max(1, padLiveScores.length);
 const padSpoofApcer = padSpoofScores.filter((s) => s >= passiveThreshold).length / Math.max(1, padSpoofScores.length);
 log('');
@@ -478,12 +489,20 @@ if (json) {
       fps: FPS,
       window_frames: WINDOW,
       apcer_by_species: Object.fromEntries(species.map((s) => [s, rate(tally(s), false)])),
+      presentations_by_species: Object.fromEntries(species.map((s) => [s, tally(s).n])),
       bpcer: rate(g, true),
       bpcer_live_video: rate(g, true),
       bpcer_clean: rate(tally('genuine_turn_clean'), true),
       bpcer_by_speed: { '1x': rate(tally('genuine_turn_1x'), true), '2x': rate(tally('genuine_turn_2x'), true) },
       bpcer_apart: { partial_turn: rate(tally('genuine_partial_turn'), true), other_motion: rate(tally('genuine_other_motion'), true), blink_1x: rate(tally('genuine_blink_1x'), true), blink_2x: rate(tally('genuine_blink_2x'), true) },
-      counts: Object.fromEntries([...species, ...genuineClasses].map((c) => [c, { presentations: tally(c).n, accepted: tally(c).accepted, reasons: tally(c).reasons }])),
+      counts: Object.fromEntries(
+        [...species, ...genuineClasses].map((c) => {
+          const t = tally(c);
+          const peaks = [...t.peaks].sort((a, b) => a - b);
+          return [c, { presentations: t.n, accepted: t.accepted, reasons: t.reasons, median_peak_yaw_deg: peaks.length ? r(peaks[Math.floor(peaks.length / 2)]!, 1) : null }];
+        }),
+      ),
+      bpcer_by_turn: Object.fromEntries([...tallies].filter(([k]) => k.startsWith('turn:')).map(([k, t]) => [k.slice(5), { windows: t.n, refused: t.n - t.accepted, reasons: t.reasons }])),
       passive: {
         model: passiveModel?.name ?? 'human-antispoof',
         threshold: r(passiveThreshold),
