@@ -32,7 +32,7 @@ import {
   type ChallengeKind,
   type FaceEngine,
 } from '../src/face/index.ts';
-import { checkStream, shippedChallengeOptions } from '../src/face/sequence.ts';
+import { checkStream, neighbourSimilarityMin, shippedChallengeOptions } from '../src/face/sequence.ts';
 import { datasetsDir, repoRoot } from '../src/platform/index.ts';
 import { handHeld, heldStill, mirrorJpeg, resampleIndices, slideshow, spliceAtPeak } from './liveness-species.ts';
 
@@ -197,6 +197,8 @@ interface Outcome {
   passive: number | null;
   /** the largest yaw in the asked direction, degrees */
   peak: number;
+  /** the lowest cosine between neighbouring frames' check embeddings (not part of the decision) */
+  neighbour: number;
 }
 const challengeFor = (kind: ChallengeKind): Challenge => ({ id: 'chl_bench', kind, issuedAt: T0, expiresAt: T0 + (opts.ttlMs ?? defaultChallengeOptions.ttlMs) });
 const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2 };
@@ -212,7 +214,7 @@ function present(frames: Cached[], kind: ChallengeKind): Outcome {
   const ps = frames.map((f) => f.passive).filter((x): x is number => x !== null).sort((a, b) => a - b);
   const sign = kind === 'turn_left' ? 1 : -1;
   const peak = Math.max(0, ...frames.map((c) => sign * (c.quality?.pose.yaw ?? 0)));
-  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak };
+  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak, neighbour: neighbourSimilarityMin(cf.map((f) => f.analysis)) };
 }
 
 // ---------- tallies ----------
@@ -223,19 +225,21 @@ interface Tally {
   shares: number[];
   passive: number[];
   peaks: number[];
+  neighbour: number[];
 }
 const tallies = new Map<string, Tally>();
 function count(cls: string, o: Outcome): void {
   let t = tallies.get(cls);
-  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [] }));
+  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] }));
   t.n++;
   if (o.passed) t.accepted++;
   else t.reasons[o.reason ?? '?'] = (t.reasons[o.reason ?? '?'] ?? 0) + 1;
   if (o.stepShare > 0) t.shares.push(o.stepShare);
   if (o.passive !== null) t.passive.push(o.passive);
   t.peaks.push(o.peak);
+  t.neighbour.push(o.neighbour);
 }
-const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [] };
+const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] };
 
 log(`bench:liveness ${quick ? '(quick: a sample of every species)' : '(full)'}: ${engine.model.name}, ${FPS} frames a second, ${WINDOW}-frame windows, ${WORKERS} worker(s)`);
 log(
@@ -477,6 +481,13 @@ for (const [k, xs] of Object.entries(shareByClass)) {
   log(`  ${k.padEnd(22)} ${q ? `n ${q.n}, min ${q.min}, median ${q.median}, max ${q.max}` : 'no turn seen'}`);
 }
 log('');
+log('lowest neighbour similarity (cosine of neighbouring frames\' check embeddings; measured, not part of the decision):');
+const neighbours: Record<string, ReturnType<typeof quant>> = {};
+for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'S2_moved_print', 'S3_slideshow', 'S3_slideshow_mid_pose', 'S5_face_switch']) {
+  const q = (neighbours[c] = quant(tally(c).neighbour));
+  log(`  ${c.padEnd(22)} ${q ? `n ${q.n}, min ${q.min}, median ${q.median}, max ${q.max}` : '-'}`);
+}
+log('');
 log(`${analysed} frames analysed in this run (the rest from the cache), ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const rate = (t: Tally, refused: boolean): number | null => (t.n ? r((refused ? t.n - t.accepted : t.accepted) / t.n) : null);
@@ -512,6 +523,7 @@ if (json) {
         pad_spoof: padSpoofScores.length,
         accepted_share_by_class: Object.fromEntries([...species, ...genuineClasses].map((c) => [c, Number.isFinite(passiveAccept(tally(c))) ? r(passiveAccept(tally(c))) : null])),
       },
+      neighbour_min_similarity: neighbours,
       max_yaw_step_share: { threshold: defaultChallengeOptions.maxYawStepShare, ...shares },
       frames_analysed: analysed,
       seconds: Math.round((Date.now() - t0) / 1000),
