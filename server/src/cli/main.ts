@@ -6,7 +6,7 @@ type Group = { run(args: string[]): Promise<number> };
 
 const groups: Record<string, { about: string; load: () => Promise<Group> }> = {
   start: { about: 'start the whole platform (API, terminal, console, portal)', load: () => import('./start.ts') },
-  face: { about: 'inspect, compare and embed face images', load: () => import('./face.ts') },
+  face: { about: 'inspect, compare and embed face images; judge a folder of frames for liveness', load: () => import('./face.ts') },
   tls: { about: 'make a local CA and server certificate for HTTPS on the shop network', load: () => import('./tls.ts') },
   backup: { about: 'back up the embedded database, gallery snapshots and TLS files (never the master key)', load: () => import('./backup.ts') },
   restore: { about: 'restore a backup into the data directory and audit it', load: () => import('./restore.ts') },
