@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import {
+  challengeBars,
   checkFrameTiming,
   cosine,
   createFaceEngine,
@@ -13,7 +14,7 @@ import {
   l2normalise,
   loadCalibration,
   loadPopulationCalibrations,
-  sameFaceBar,
+  secondFaceNear,
   verifyChallenge,
   withoutLabelErrors,
   type ChallengeFailure,
@@ -53,8 +54,6 @@ const MESSAGES: Record<ChallengeFailure, string> = {
   challenge_frames_sparse: 'The camera sent too few pictures. Please try again.',
 };
 
-/** A second face this wide, relative to the main one, means someone else is at the camera. */
-const SECOND_FACE_RATIO = 0.5;
 
 export interface FaceStack {
   engine: FaceEngine;
@@ -91,10 +90,6 @@ export interface FaceStackDeps {
   onAnalysis?: (a: { priority: string; ms: number; failed: boolean }) => void;
 }
 
-function secondFaceNear(a: FaceAnalysis): boolean {
-  const [main, second] = a.faces;
-  return main !== undefined && second !== undefined && second.box[2] >= SECOND_FACE_RATIO * main.box[2];
-}
 
 /**
  * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
@@ -228,16 +223,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     );
   }
 
-  // Frames of one capture must show one person. The bars follow the model (a fixed cosine means
-  // nothing across models): frontal frames at the score one stranger in a hundred reaches with the
-  // 512-d model (see sameFaceBar), turned ones at the impostor mean, which half of all strangers
-  // fail. A stricter bar for turned frames needs live turning sequences to measure on (LFW photos
-  // of one person taken years apart are harsher than frames a second apart); we have none.
-  const challengeOptions: Partial<ChallengeOptions> = {
-    sameFaceSimilarity: sameFaceBar(calibration, engine.model.sameFaceFmr),
-    turnedFaceSimilarity: calibration.tail.impostor_mean,
-    ...deps.challenge,
-  };
+  const challengeOptions: Partial<ChallengeOptions> = { ...challengeBars(calibration, engine.model.sameFaceFmr), ...deps.challenge };
   const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {
