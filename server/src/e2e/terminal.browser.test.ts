@@ -50,8 +50,11 @@ describe('terminal without the face in Chromium', { skip: BROWSER_SKIP_REASON, t
     p = await testPlatform('sqlite');
     await p.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(p.app.server.address() as AddressInfo).port}`;
+    // Sign-up signs nobody in; the shopper then logs in. A live top-up waits for its rail, so the
+    // money comes as a confirmed credit would bring it.
     await asShopper('POST', '/v1/shopper/signup', { email: 'tia@example.com', password: 'a long passphrase', name: 'Tia Terminal' });
-    await asShopper('POST', '/v1/shopper/topups', { amount: 10_000, currency: 'eur' });
+    await asShopper('POST', '/v1/shopper/login', { email: 'tia@example.com', password: 'a long passphrase' });
+    await p.services.payments.topUp((await asShopper<{ id: string }>('GET', '/v1/shopper/me')).id, 10_000, 'eur', 'tia-seed-1');
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
