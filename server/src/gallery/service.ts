@@ -14,7 +14,8 @@ import {
   wrapDataKey,
   type MasterKeyring,
 } from './crypto.ts';
-import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams } from './partition.ts';
+import { chooseMethod, measureExactScanRate } from './exact.ts';
+import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams, type SearchMethod } from './partition.ts';
 import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow, type UnsearchableModel } from './repo.ts';
@@ -62,6 +63,25 @@ export interface GalleryOptions {
   defaultPartition?: string;
   /** Progress lines go here (default stderr); pass null to stay silent. */
   progressOut?: NodeJS.WriteStream | null;
+  /**
+   * Milliseconds a partition's scan may take (default `DEFAULT_SEARCH_BUDGET_MS`): a partition whose
+   * exact scan fits is searched exactly, a larger one through the HNSW graph.
+   */
+  searchBudgetMs?: number;
+  /** Templates per millisecond the exact scan goes through; measured at start when not given (tests inject it). */
+  exactScanRate?: number;
+  /** Overrides the choice for every partition (a benchmark comparing the two). */
+  searchMethod?: SearchMethod;
+}
+
+/** A face payment spends about 180 ms in the face models; a scan of 15 ms that never misses is worth more than a 4 ms one that sometimes does. */
+export const DEFAULT_SEARCH_BUDGET_MS = 15;
+
+export interface SearchStats {
+  /** Templates per millisecond of the exact scan on this machine (measured at start, or given). */
+  exactScanRate: number;
+  budgetMs: number;
+  partitions: { id: string; templates: number; method: SearchMethod; exactScanMs: number }[];
 }
 
 export interface EnrolInput {
@@ -79,7 +99,7 @@ export interface SearchScope {
 }
 
 export interface StartReport {
-  partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; templates: number; replayedEvents: number; ms: number }[];
+  partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; method: SearchMethod; templates: number; replayedEvents: number; ms: number }[];
   /** Shoppers enrolled only with another model: this gallery cannot find them until they enrol again. */
   unsearchable: UnsearchableModel[];
 }
@@ -120,12 +140,15 @@ export class Gallery {
   private appliedSeq = 0;
   private syncing: Promise<void> = Promise.resolve();
   private started = false;
+  private scanRate: number | undefined;
+  /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
+  private readonly methods = new Map<string, SearchMethod>();
 
   constructor(private readonly o: GalleryOptions) {
     this.repo = new GalleryRepo(o.db);
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
-    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann));
+    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0)));
     const measured = [o.calibration, ...(o.populations ?? [])];
     for (const c of measured) {
       if (c.model !== o.model.name) {
@@ -148,6 +171,26 @@ export class Gallery {
     if (this.templateKey === undefined) await this.loadKeys();
   }
 
+  private get budgetMs(): number {
+    return this.o.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS;
+  }
+
+  /** The exact scan's rate on this machine, measured once (about 100 ms) unless configured. */
+  private exactRate(): number {
+    this.scanRate ??=
+      this.o.exactScanRate ?? measureExactScanRate(this.ann.indexDim ?? this.o.dim, this.ann.quantization === 'i8' ? 'i8' : 'f32', Math.max(1, this.ann.threads));
+    return this.scanRate;
+  }
+
+  private methodFor(templates: number): SearchMethod {
+    return this.o.searchMethod ?? chooseMethod(templates, this.exactRate(), this.budgetMs);
+  }
+
+  private say(line: string): void {
+    const out = this.o.progressOut === undefined ? process.stderr : this.o.progressOut;
+    out?.write(`${line}\n`);
+  }
+
   /** Opens the keys, then loads the index from its snapshot or rebuilds it from the database. */
   async start(): Promise<StartReport> {
     await this.open();
@@ -158,6 +201,15 @@ export class Gallery {
     const replayFrom: number[] = [];
     for (const s of stats) {
       const t0 = Date.now();
+      if (!this.router.ids().includes(s.partitionId)) {
+        const method = this.methodFor(s.count);
+        this.methods.set(s.partitionId, method);
+        const rate = this.exactRate();
+        this.say(
+          `gallery partition ${s.partitionId}: ${s.count} templates, ${method === 'exact' ? 'exact scan' : 'HNSW graph'} ` +
+            `(exact scan ${(s.count / rate).toFixed(1)} ms at ${Math.round(rate)} templates/ms, budget ${this.budgetMs} ms${this.o.searchMethod ? '; method set by configuration' : ''})`,
+        );
+      }
       const part = this.router.get(s.partitionId);
       const meta = this.o.snapshotDir ? readSnapshotMeta(this.o.snapshotDir, this.o.model.name, this.o.model.version, s.partitionId) : undefined;
       const firstSeq = await this.repo.firstEventSeq();
@@ -173,6 +225,7 @@ export class Gallery {
         meta !== undefined &&
         shapeOk &&
         meta.dim === this.o.dim &&
+        (meta.method ?? 'hnsw') === part.method &&
         meta.quantization === this.ann.quantization &&
         meta.connectivity === this.ann.connectivity &&
         this.dataKeys.has(meta.keyId) &&
@@ -188,7 +241,7 @@ export class Gallery {
         }
       }
       if (source === 'rebuild') await this.rebuild(part);
-      report.partitions.push({ id: s.partitionId, source, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
+      report.partitions.push({ id: s.partitionId, source, method: part.method, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
     }
     // Replay from the oldest snapshot loaded. Replaying is idempotent (an add skips a key present or
     // a row gone, a remove of an absent key does nothing), so partitions rebuilt from the database
@@ -624,9 +677,10 @@ export class Gallery {
   }
 
   /** Each partition's index: templates, the dimensions it holds, and its projection (learned from how many templates, and the share of their squared length it keeps). */
-  indexInfo(): { id: string; templates: number; indexDim: number; projection: { samples: number; kept: number; fingerprint: string } | null }[] {
+  indexInfo(): { id: string; method: SearchMethod; templates: number; indexDim: number; projection: { samples: number; kept: number; fingerprint: string } | null }[] {
     return this.router.all().map((p) => ({
       id: p.id,
+      method: p.method,
       templates: p.count(),
       indexDim: p.storedDim,
       projection: p.projection === undefined ? null : { samples: p.projection.samples, kept: p.projection.kept, fingerprint: p.projection.fingerprint.slice(0, 12) },
@@ -636,6 +690,16 @@ export class Gallery {
   /** A partition's projection (derived from templates: for measurement, never to be written out in the clear). */
   projectionOf(partitionId: string): Projection | undefined {
     return this.router.ids().includes(partitionId) ? this.router.get(partitionId).projection : undefined;
+  }
+
+  /** How each partition is searched, and why: the measured scan rate against the budget. */
+  searchStats(): SearchStats {
+    const rate = this.exactRate();
+    return {
+      exactScanRate: rate,
+      budgetMs: this.budgetMs,
+      partitions: this.router.all().map((p) => ({ id: p.id, templates: p.count(), method: p.method, exactScanMs: p.count() / rate })),
+    };
   }
 
   /** Templates of this model per partition in the database (the index is not consulted). */
