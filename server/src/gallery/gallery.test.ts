@@ -27,6 +27,7 @@ function makeGallery(db: Db, extra: Partial<GalleryOptions> & { seed?: number } 
     random,
     progressOut: null,
     ann: { threads: 1 },
+    exactScanRate: 10_000,
     ...extra,
   });
 }

@@ -88,6 +88,12 @@ export interface EnrolInput {
   shopperId: string;
   embeddings: Embedding[];
   partitionId?: string;
+  /**
+   * Every partition the shopper is enrolled in (a shopper of two regions, or of a merchant group
+   * and its region): each embedding is stored once per partition, so a terminal searching any of
+   * them finds the shopper. The first is the shopper's home partition. Overrides `partitionId`.
+   */
+  partitions?: string[];
   /** The last four digits of the shopper's phone, for narrowing; stored as a keyed MAC only. */
   phoneLast4?: string | null;
   alwaysAsk?: boolean;
@@ -273,6 +279,15 @@ export class Gallery {
     return report;
   }
 
+  private partitionsOf(input: EnrolInput): string[] {
+    const list = input.partitions ?? [input.partitionId ?? this.o.defaultPartition ?? 'default'];
+    if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 100)) {
+      throw new DomainError('invalid', 'bad_partitions', 'a shopper is enrolled in one or more partitions, each named by a non-empty id');
+    }
+    if (new Set(list).size !== list.length) throw new DomainError('invalid', 'bad_partitions', 'a partition is named twice');
+    return list;
+  }
+
   private scratch(): string {
     return this.o.scratchDir ?? defaultScratchDir();
   }
@@ -380,7 +395,8 @@ export class Gallery {
     const max = this.o.maxTemplatesPerShopper ?? 10;
     if (input.embeddings.length > max) throw new DomainError('invalid', 'too_many_templates', `at most ${max} templates per shopper`);
     const vectors = input.embeddings.map((e) => this.checkEmbedding(e));
-    const partitionId = input.partitionId ?? this.o.defaultPartition ?? 'default';
+    const partitions = this.partitionsOf(input);
+    const partitionId = partitions[0] as string;
     const mac = input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4);
     const now = this.o.clock.now().getTime();
     const key = this.activeKey();
@@ -400,17 +416,20 @@ export class Gallery {
         tx,
         old.map((t) => t.templateKey),
       );
-      const first = await this.repo.reserve(tx, 'template_key', vectors.length);
-      const rows = vectors.map((v, i) => this.sealTemplate(this.o.ids.next('tpl'), input.shopperId, partitionId, v, key, now, first + i));
+      let next = await this.repo.reserve(tx, 'template_key', vectors.length * partitions.length);
+      const rows = partitions.flatMap((pid) => vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), input.shopperId, pid, v, key, now, next++)));
       await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(tx, [
         ...old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId })),
+        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
       ]);
       return { removed: old, rows };
     });
     this.removeLocally(removed);
-    this.addLocally(rows, vectors);
+    this.addLocally(
+      rows,
+      partitions.flatMap(() => vectors),
+    );
     await this.sync();
     return { templateIds: rows.map((r) => r.id) };
   }
@@ -427,11 +446,11 @@ export class Gallery {
     const key = this.activeKey();
     const prepared = inputs.map((input) => ({
       input,
-      partitionId: input.partitionId ?? this.o.defaultPartition ?? 'default',
+      partitions: this.partitionsOf(input),
       vectors: input.embeddings.map((e) => this.checkEmbedding(e)),
       mac: input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4),
     }));
-    const total = prepared.reduce((n, p) => n + p.vectors.length, 0);
+    const total = prepared.reduce((n, p) => n + p.vectors.length * p.partitions.length, 0);
     const rows = await this.repo.transaction(async (tx) => {
       await this.repo.lockWrites(tx);
       let next = await this.repo.reserve(tx, 'template_key', total);
@@ -439,14 +458,16 @@ export class Gallery {
         tx,
         prepared.map((p) => ({
           shopperId: p.input.shopperId,
-          partitionId: p.partitionId,
+          partitionId: p.partitions[0] as string,
           phoneSuffixMac: p.mac,
           alwaysAsk: p.input.alwaysAsk ?? false,
           createdAt: now,
           updatedAt: now,
         })),
       );
-      const rows = prepared.flatMap((p) => p.vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), p.input.shopperId, p.partitionId, v, key, now, next++)));
+      const rows = prepared.flatMap((p) =>
+        p.partitions.flatMap((pid) => p.vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), p.input.shopperId, pid, v, key, now, next++))),
+      );
       await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(
         tx,
@@ -455,7 +476,7 @@ export class Gallery {
       return rows;
     });
     if (!this.started) return;
-    const vectors = prepared.flatMap((p) => p.vectors);
+    const vectors = prepared.flatMap((p) => p.partitions.flatMap(() => p.vectors));
     const byPartition = new Map<string, number[]>();
     rows.forEach((r, i) => {
       const list = byPartition.get(r.partitionId) ?? [];
@@ -479,29 +500,37 @@ export class Gallery {
     const max = this.o.maxTemplatesPerShopper ?? 10;
     const now = this.o.clock.now().getTime();
     const key = this.activeKey();
-    const { row, dropped } = await this.repo.transaction(async (tx) => {
+    const { rows, dropped } = await this.repo.transaction(async (tx) => {
       await this.repo.lockWrites(tx);
       const shopper = await this.repo.getShopper(shopperId, tx);
       if (shopper === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
       const old = await this.repo.templatesOfShopper(shopperId, tx);
-      const dropped = old.slice(0, Math.max(0, old.length + 1 - max));
+      // The cap counts one partition's templates; the refresh goes to every partition the shopper is in.
+      const partitions = [...new Set([shopper.partitionId, ...old.map((t) => t.partitionId)])];
+      const dropped = partitions.flatMap((pid) => {
+        const mine = old.filter((t) => t.partitionId === pid);
+        return mine.slice(0, Math.max(0, mine.length + 1 - max));
+      });
       await this.repo.deleteTemplates(
         tx,
         dropped.map((t) => t.templateKey),
       );
-      const k = await this.repo.reserve(tx, 'template_key', 1);
-      const row = this.sealTemplate(this.o.ids.next('tpl'), shopperId, shopper.partitionId, vector, key, now, k);
-      await this.repo.insertTemplates(tx, [row]);
+      let k = await this.repo.reserve(tx, 'template_key', partitions.length);
+      const rows = partitions.map((pid) => this.sealTemplate(this.o.ids.next('tpl'), shopperId, pid, vector, key, now, k++));
+      await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(tx, [
         ...dropped.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        { kind: 'add' as const, templateKey: k, partitionId: shopper.partitionId },
+        ...rows.map((r) => ({ kind: 'add' as const, templateKey: r.templateKey, partitionId: r.partitionId })),
       ]);
-      return { row, dropped };
+      return { rows, dropped };
     });
     this.removeLocally(dropped);
-    this.addLocally([row], [vector]);
+    this.addLocally(
+      rows,
+      rows.map(() => vector),
+    );
     await this.sync();
-    return { templateId: row.id };
+    return { templateId: (rows[0] as TemplateRow).id };
   }
 
   /** Sets or clears the phone suffix and the "always ask for my digits" choice. */
