@@ -1,6 +1,10 @@
 /**
  * npm run bench:gallery [-- --quick] [-- --json] [-- --sizes=10000,100000,1000000] [-- --model=NAME] [-- --ef=N]
- *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only]
+ *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only] [-- --budget=MS] [-- --no-compare]
+ *
+ * Each size runs with the method the gallery chooses (the exact scan when the measured scan rate
+ * fits the partition in the latency budget, else the HNSW graph), then, unless --no-compare, with
+ * the other method on the same database and queries, so that both sets of figures come from one run.
  *
  * For each gallery size: search p50/p99 (the whole identify call: index, exact re-score from the
  * encrypted rows, decision), recall@1 against an exact scan of the same vectors in the same run,
@@ -27,7 +31,11 @@ import {
   DEFAULT_ANN,
   DEFAULT_CANDIDATES,
   DEFAULT_POLICY,
+  DEFAULT_SEARCH_BUDGET_MS,
+  chooseMethod,
+  measureExactScanRate,
   project,
+  type SearchMethod,
   fitImpostorTail,
   Gallery,
   galleryMigrations,
@@ -367,6 +375,11 @@ function gc(): void {
 
 interface SizeResult {
   size: number;
+  method: SearchMethod;
+  /** The method the gallery chose for this size (the run may force the other, to compare). */
+  chosen: SearchMethod;
+  exact_scan_rate_per_ms: number;
+  budget_ms: number;
   p50_ms: number;
   p99_ms: number;
   index_p50_ms: number;
@@ -415,7 +428,7 @@ interface SweepPoint {
   p99_ms: number;
 }
 
-async function runSize(size: number): Promise<SizeResult | { built: true }> {
+async function runSize(size: number, force: SearchMethod | undefined): Promise<SizeResult | { built: true }> {
   const lfw = loadLfw();
   const { cal } = await loadCal(lfw);
   const dim = lfw.dim;
@@ -428,10 +441,17 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
   // The database depends on the distractors only; the index and its snapshot on the index's shape too.
   const indexDim = Number(opt('index-dim') ?? DEFAULT_ANN.indexDim ?? dim);
   const candidates = Number(opt('candidates') ?? DEFAULT_CANDIDATES);
-  const snapDir = join(dir, `index-d${Math.min(indexDim, dim)}-c${DEFAULT_ANN.connectivity}-${DEFAULT_ANN.quantization}`);
   const model = { name: lfw.model, version: lfw.version };
   const dist = distractors(lfw, nD);
   const total = nD + nLfw;
+  // The gallery measures the scan rate itself at start; the bench measures it once here and hands
+  // it over so that every gallery of this run (and the snapshot folder's name) agree on the choice.
+  const budget = Number(opt('budget') ?? DEFAULT_SEARCH_BUDGET_MS);
+  const rate = measureExactScanRate(Math.min(indexDim, dim), DEFAULT_ANN.quantization === 'i8' ? 'i8' : 'f32', DEFAULT_ANN.threads);
+  const chosen = chooseMethod(total, rate, budget);
+  const method = force ?? chosen;
+  log(`# size ${size}: exact scan ${Math.round(rate)} templates/ms on ${DEFAULT_ANN.threads} threads, ${(total / rate).toFixed(1)} ms for ${total}; chosen ${chosen}, running ${method}`);
+  const snapDir = join(dir, `index-d${Math.min(indexDim, dim)}-${method === 'exact' ? 'exact' : `c${DEFAULT_ANN.connectivity}`}-${DEFAULT_ANN.quantization}`);
   const shopperOf = (i: number): string => (i < nD ? `d:${i}` : `lfw:${lfw.enrolNames[i - nD]}`);
 
   const makeGallery = (db: SqliteDb, efSearch = ef): Gallery =>
@@ -448,6 +468,9 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
       ann: { expansionSearch: efSearch, indexDim },
       candidates,
       progressOut: process.stderr,
+      exactScanRate: rate,
+      searchBudgetMs: budget,
+      searchMethod: method,
     });
 
   const marker = join(dir, 'imported.json');
@@ -672,7 +695,7 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
   const fnir = matedScores.filter((s) => !(s > tFpir)).length / matedScores.length;
   // The search expansion against recall and time, on the same queries (printed, not in the JSON).
   const sweep: SweepPoint[] = [];
-  if (!quick) {
+  if (!quick && method === 'hnsw') {
     for (const e of [64, 128, 256, 512]) {
       const h = makeGallery(db, e);
       await h.start();
@@ -711,6 +734,10 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
 
   return {
     size: total,
+    method,
+    chosen,
+    exact_scan_rate_per_ms: rate,
+    budget_ms: budget,
     p50_ms: percentile(lat, 0.5),
     p99_ms: percentile(lat, 0.99),
     index_p50_ms: percentile(latIndex, 0.5),
@@ -750,9 +777,9 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
 
 // ---------------------------------------------------------------- parent
 
-function childRun(size: number): SizeResult {
+function childRun(size: number, force?: SearchMethod): SizeResult {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--child=${size}`, ...argv], {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--child=${size}`, ...(force ? [`--force=${force}`] : []), ...argv], {
       timeout: 45 * 60 * 1000,
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
@@ -770,7 +797,8 @@ async function main(): Promise<void> {
   process.env.GALLERY_BENCH_STARTED ??= String(Date.now());
   const child = opt('child');
   if (child !== undefined) {
-    process.stdout.write(`${JSON.stringify(await runSize(Number(child)))}\n`);
+    const force = opt('force');
+    process.stdout.write(`${JSON.stringify(await runSize(Number(child), force === 'exact' || force === 'hnsw' ? force : undefined))}\n`);
     return;
   }
   const sizes = (opt('sizes') ?? (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number);
@@ -851,13 +879,21 @@ async function main(): Promise<void> {
   out('exact baseline: usearch exactSearch (SIMD brute force over float32, one thread) per query');
 
   const results: SizeResult[] = [];
-  for (const size of sizes) {
-    log(`# size ${size}`);
-    const res = childRun(size);
-    results.push(res);
+  const runs: { size: number; force?: SearchMethod }[] = [];
+  for (const size of sizes) runs.push({ size });
+  const compared: SizeResult[] = [];
+  for (let ri = 0; ri < runs.length; ri++) {
+    const { size, force } = runs[ri] as { size: number; force?: SearchMethod };
+    log(`# size ${size}${force ? ` (${force}, to compare)` : ''}`);
+    const res = childRun(size, force);
+    if (force === undefined) {
+      results.push(res);
+      // The other method on the same database and queries, right after.
+      if (!flag('no-compare')) runs.splice(ri + 1, 0, { size, force: res.chosen === 'exact' ? 'hnsw' : 'exact' });
+    } else compared.push(res);
     out(`load average after size ${size}: ${loadavg().map((x) => x.toFixed(1)).join(' ')} at ${new Date().toISOString()}`);
     out(
-      `size ${res.size}${res.size === size ? '' : ` (asked ${size}; ${LFW_PEOPLE - (res.size - (size - LFW_PEOPLE))} LFW people have no embedding)`}: p50 ${res.p50_ms.toFixed(3)} ms, p99 ${res.p99_ms.toFixed(3)} ms (identify: index + exact re-score + decision; the index alone ${res.index_p50_ms.toFixed(3)} / ${res.index_p99_ms.toFixed(3)} ms); ` +
+      `size ${res.size} [${res.method === 'exact' ? 'EXACT scan' : 'HNSW graph'}${res.method === res.chosen ? ', chosen' : ', forced to compare'}: scan rate ${Math.round(res.exact_scan_rate_per_ms)} templates/ms, budget ${res.budget_ms} ms]${res.size === size ? '' : ` (asked ${size}; ${LFW_PEOPLE - (res.size - (size - LFW_PEOPLE))} LFW people have no embedding)`}: p50 ${res.p50_ms.toFixed(3)} ms, p99 ${res.p99_ms.toFixed(3)} ms (identify: index + exact re-score + decision; the index alone ${res.index_p50_ms.toFixed(3)} / ${res.index_p99_ms.toFixed(3)} ms); ` +
         `recall@1 ${res.recall_at_1.toFixed(4)} (mated ${res.recall_mated.toFixed(4)}, not enrolled ${res.recall_nonmated.toFixed(4)}; ` +
         `${res.recall_decision_relevant.toFixed(4)} over the ${res.decision_relevant_queries} queries whose exact best score could pass any threshold: ` +
         `mated ${res.decision_relevant.matedHits}/${res.decision_relevant.mated}, not enrolled ${res.decision_relevant.strangerHits}/${res.decision_relevant.strangers}); ` +
@@ -879,17 +915,27 @@ async function main(): Promise<void> {
     );
   }
   const last = results[results.length - 1];
+  const row = (r: SizeResult): Record<string, unknown> => ({
+    size: r.size,
+    method: r.method,
+    chosen: r.chosen,
+    exact_scan_rate_per_ms: r.exact_scan_rate_per_ms,
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    scan_p50_ms: r.index_p50_ms,
+    scan_p99_ms: r.index_p99_ms,
+    recall_at_1: r.recall_at_1,
+    recall_decision_relevant: r.recall_decision_relevant,
+    decision_relevant_queries: r.decision_relevant_queries,
+    exact_ms: r.exact_ms,
+    bytes_per_template: r.bytes_per_template,
+    build_s: r.build_s,
+    restart_s: r.restart_s,
+  });
   const json = {
-    sizes: results.map((r) => ({
-      size: r.size,
-      p50_ms: r.p50_ms,
-      p99_ms: r.p99_ms,
-      recall_at_1: r.recall_at_1,
-      exact_ms: r.exact_ms,
-      bytes_per_template: r.bytes_per_template,
-      build_s: r.build_s,
-      restart_s: r.restart_s,
-    })),
+    load_average: loadavg(),
+    sizes: results.map(row),
+    compared: compared.map(row),
     'lfw_fnir_at_fpir_0.003': last?.lfw.fnir_at_fpir_0_003 ?? null,
     lfw_rank1: last?.lfw.rank1 ?? null,
     ambiguous_rate: last ? (last.lfw.mated.ambiguous ?? 0) / last.lfw.probes : null,
