@@ -1,6 +1,9 @@
 /**
  * npm run bench:gallery [-- --quick] [-- --json] [-- --sizes=10000,100000,1000000] [-- --model=NAME] [-- --ef=N]
- *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only] [-- --budget=MS] [-- --no-compare]
+ *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only] [-- --budget=MS] [-- --no-compare] [-- --slab=N,...]
+ *
+ * --slab=N: the exact partition alone at N templates (random 128-d int8, no database): memory per
+ * template, scan p50/p99 on one and on both threads, and the restart of its slab (decrypt + load).
  *
  * Each size runs with the method the gallery chooses (the exact scan when the measured scan rate
  * fits the partition in the latency budget, else the HNSW graph), then, unless --no-compare, with
@@ -17,7 +20,7 @@
  * (the build time printed is then the one measured when the cache was made, and says so).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +33,7 @@ import {
   decideNarrowed,
   DEFAULT_ANN,
   DEFAULT_CANDIDATES,
+  LocalPartition,
   DEFAULT_POLICY,
   DEFAULT_SEARCH_BUDGET_MS,
   chooseMethod,
@@ -775,6 +779,93 @@ async function runSize(size: number, force: SearchMethod | undefined): Promise<S
   };
 }
 
+// ---------------------------------------------------------------- the exact slab alone
+
+interface SlabResult {
+  templates: number;
+  bytes_per_template: number;
+  scan1_p50_ms: number;
+  scan1_p99_ms: number;
+  scan2_p50_ms: number;
+  scan2_p99_ms: number;
+  /** Templates per ms on both threads, at the p50. */
+  rate2_per_ms: number;
+  save_s: number;
+  restart_s: number;
+  file_bytes_per_template: number;
+}
+
+async function runSlab(n: number): Promise<SlabResult> {
+  const dim = DEFAULT_ANN.indexDim ?? 128;
+  const params = { ...DEFAULT_ANN, dim, indexDim: dim };
+  // The partition reads its thread count at each search, so the same slab is timed on one thread and on two.
+  const live = { ...params, parallelFrom: 0 };
+  const r = seededRandom(99);
+  const batch = 10_000;
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const part = new LocalPartition('slab', live, 'exact');
+  const flat = new Float32Array(batch * dim);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    for (let i = 0; i < m * dim; i++) flat[i] = gaussian(r);
+    part.addSync(
+      Array.from({ length: m }, (_, i) => s + i + 1),
+      flat.subarray(0, m * dim),
+    );
+  }
+  gc();
+  const rss1 = process.memoryUsage().rss;
+  const queries = Array.from({ length: quick ? 100 : 300 }, () => l2(Float32Array.from({ length: dim }, () => gaussian(r))));
+  const times = (threads: number): number[] => {
+    const ts: number[] = [];
+    live.threads = threads;
+    for (const q of queries.slice(0, 10)) part.searchSync(q, DEFAULT_CANDIDATES);
+    for (const q of queries) {
+      const t = performance.now();
+      part.searchSync(q, DEFAULT_CANDIDATES);
+      ts.push(performance.now() - t);
+    }
+    return ts;
+  };
+  const t1 = times(1);
+  const t2 = times(2);
+  // The restart of the slab as the snapshot does it: AES-256-GCM over the plain file in /dev/shm, then load.
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : join(cacheRoot, 'slab');
+  mkdirSync(dir, { recursive: true });
+  const plain = join(dir, `gallery-slab-${process.pid}.plain`);
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const ts0 = performance.now();
+  part.saveTo(plain);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  const enc = Buffer.concat([c.update(readFileSync(plain)), c.final()]);
+  const tag = c.getAuthTag();
+  rmSync(plain);
+  const saveS = (performance.now() - ts0) / 1000;
+  const tr0 = performance.now();
+  const d = createDecipheriv('aes-256-gcm', key, iv);
+  d.setAuthTag(tag);
+  writeFileSync(plain, Buffer.concat([d.update(enc), d.final()]));
+  const back = new LocalPartition('slab', params, 'exact');
+  back.loadFrom(plain, part.keySum, undefined);
+  rmSync(plain);
+  const restartS = (performance.now() - tr0) / 1000;
+  if (back.count() !== n) throw new Error('the slab did not come back whole');
+  return {
+    templates: n,
+    bytes_per_template: (rss1 - rss0) / n,
+    scan1_p50_ms: percentile(t1, 0.5),
+    scan1_p99_ms: percentile(t1, 0.99),
+    scan2_p50_ms: percentile(t2, 0.5),
+    scan2_p99_ms: percentile(t2, 0.99),
+    rate2_per_ms: n / percentile(t2, 0.5),
+    save_s: saveS,
+    restart_s: restartS,
+    file_bytes_per_template: enc.length / n,
+  };
+}
+
 // ---------------------------------------------------------------- parent
 
 function childRun(size: number, force?: SearchMethod): SizeResult {
@@ -795,6 +886,32 @@ function childRun(size: number, force?: SearchMethod): SizeResult {
 
 async function main(): Promise<void> {
   process.env.GALLERY_BENCH_STARTED ??= String(Date.now());
+  const slabChild = opt('slab-child');
+  if (slabChild !== undefined) {
+    process.stdout.write(`${JSON.stringify(await runSlab(Number(slabChild)))}\n`);
+    return;
+  }
+  const slab = opt('slab');
+  if (slab !== undefined) {
+    process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at ${new Date().toISOString()}\n`);
+    const all: SlabResult[] = [];
+    for (const n of slab.split(',').map(Number)) {
+      // A child per size, so that its memory figure is its own.
+      const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--slab-child=${n}`, ...argv.filter((a) => !a.startsWith('--slab='))], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (res.status !== 0) throw new Error(`slab ${n}: child failed with ${res.status}`);
+      const x = JSON.parse(res.stdout.toString().trim().split('\n').pop() ?? '{}') as SlabResult;
+      all.push(x);
+      process.stdout.write(
+        `exact slab ${n}: ${x.bytes_per_template.toFixed(0)} B/template in memory (${x.file_bytes_per_template.toFixed(0)} B encrypted on disk); ` +
+          `scan of ${DEFAULT_CANDIDATES} best, one thread p50 ${x.scan1_p50_ms.toFixed(2)} / p99 ${x.scan1_p99_ms.toFixed(2)} ms, both threads p50 ${x.scan2_p50_ms.toFixed(2)} / p99 ${x.scan2_p99_ms.toFixed(2)} ms ` +
+          `(${Math.round(x.rate2_per_ms)} templates/ms); save ${x.save_s.toFixed(2)} s, restart (decrypt + load) ${x.restart_s.toFixed(2)} s; load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}\n`,
+      );
+    }
+    if (asJson) process.stdout.write(`${JSON.stringify({ load_average: loadavg(), slab: all })}\n`);
+    return;
+  }
   const child = opt('child');
   if (child !== undefined) {
     const force = opt('force');
