@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -103,6 +103,11 @@ test('a truncated or foreign slab is refused', () => {
   assert.equal(ExactStore.fromBytes(b).size, 2);
   assert.throws(() => ExactStore.fromBytes(b.subarray(0, b.length - 1)), /truncated/);
   assert.throws(() => ExactStore.fromBytes(Buffer.alloc(40)), /not an exact/);
+  const dir = mkdtempSync(join(tmpdir(), 'gallery-exact-'));
+  writeFileSync(join(dir, 'cut'), b.subarray(0, b.length - 1));
+  assert.throws(() => ExactStore.fromFile(join(dir, 'cut')), /truncated/);
+  writeFileSync(join(dir, 'whole'), b);
+  assert.equal(ExactStore.fromFile(join(dir, 'whole')).has(2), true);
 });
 
 test('the method: exact while the scan fits the budget at the measured rate, the graph beyond it', () => {

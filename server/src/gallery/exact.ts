@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { exactSearch, MetricKind } from 'usearch';
 import type { Hit, SearchMethod } from './partition.ts';
 
@@ -98,14 +99,63 @@ export class ExactStore {
 
   /** Header (magic, dim, kind, count), the keys as float64, then the vectors. */
   toBytes(): Buffer {
+    return Buffer.concat(this.parts());
+  }
+
+  /** Reads a slab written by `toBytes` straight into its arrays (no second copy of a large file in memory). */
+  static fromFile(path: string): ExactStore {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(HEADER);
+      if (readSync(fd, head, 0, HEADER, 0) !== HEADER || head.readUInt32LE(0) !== MAGIC) throw new Error('not an exact gallery slab');
+      const dim = head.readUInt32LE(4);
+      const width = head.readUInt32LE(8);
+      const n = head.readUInt32LE(12);
+      if ((width !== 1 && width !== 4) || fstatSync(fd).size !== HEADER + n * 8 + n * dim * width) throw new Error('the exact gallery slab is truncated');
+      const s = new ExactStore(dim, width === 1 ? 'i8' : 'f32', n + Math.ceil(n / 16));
+      const readAll = (into: Uint8Array, at: number): void => {
+        let done = 0;
+        while (done < into.length) {
+          const got = readSync(fd, into, done, into.length - done, at + done);
+          if (got <= 0) throw new Error('the exact gallery slab is truncated');
+          done += got;
+        }
+      };
+      readAll(new Uint8Array(s.keys.buffer, 0, n * 8), HEADER);
+      readAll(new Uint8Array(s.slab.buffer, 0, n * dim * width), HEADER + n * 8);
+      s.index(n);
+      return s;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private index(n: number): void {
+    for (let i = 0; i < n; i++) this.slots.set(this.keys[i] as number, i);
+    if (this.slots.size !== n) throw new Error('the exact gallery slab repeats a key');
+    this.n = n;
+  }
+
+  /** Writes what `toBytes` gives, from the arrays themselves (no copy of the slab). */
+  writeFile(path: string): void {
+    const fd = openSync(path, 'w', 0o600);
+    try {
+      for (const part of this.parts()) {
+        let done = 0;
+        while (done < part.length) done += writeSync(fd, part, done, part.length - done);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private parts(): Uint8Array[] {
     const head = Buffer.alloc(HEADER);
     head.writeUInt32LE(MAGIC, 0);
     head.writeUInt32LE(this.dim, 4);
     head.writeUInt32LE(this.kind === 'i8' ? 1 : 4, 8);
     head.writeUInt32LE(this.n, 12);
-    const keys = Buffer.from(this.keys.buffer, 0, this.n * 8);
-    const slab = Buffer.from(this.slab.buffer, 0, this.n * this.dim * this.slab.BYTES_PER_ELEMENT);
-    return Buffer.concat([head, keys, slab]);
+    return [head, new Uint8Array(this.keys.buffer, 0, this.n * 8), new Uint8Array(this.slab.buffer, 0, this.n * this.dim * this.slab.BYTES_PER_ELEMENT)];
   }
 
   static fromBytes(b: Buffer): ExactStore {
@@ -120,9 +170,7 @@ export class ExactStore {
     Buffer.from(keys.buffer).set(b.subarray(HEADER, HEADER + n * 8));
     s.keys.set(keys);
     Buffer.from(s.slab.buffer).set(b.subarray(HEADER + n * 8));
-    for (let i = 0; i < n; i++) s.slots.set(keys[i] as number, i);
-    if (s.slots.size !== n) throw new Error('the exact gallery slab repeats a key');
-    s.n = n;
+    s.index(n);
     return s;
   }
 }

@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { ExactStore } from './exact.ts';
 import { project, quantizeI8, type Projection } from './projection.ts';
@@ -226,7 +225,7 @@ export class LocalPartition implements GalleryPartition {
 
   /** Writes the index to a file (the snapshot module encrypts it). */
   saveTo(path: string): void {
-    if (this.slab !== undefined) writeFileSync(path, this.slab.toBytes());
+    if (this.slab !== undefined) this.slab.writeFile(path);
     else (this.graph as Index).save(path);
   }
 
@@ -237,7 +236,7 @@ export class LocalPartition implements GalleryPartition {
     this.projectionValue = projection;
     try {
       if (this.method === 'exact') {
-        const store = ExactStore.fromBytes(readFileSync(path));
+        const store = ExactStore.fromFile(path);
         if (store.dim !== this.storedDim || store.kind !== (this.params.quantization === 'i8' ? 'i8' : 'f32')) throw new Error('the saved slab does not fit this partition');
         this.slab = store;
       } else {
