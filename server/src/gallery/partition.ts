@@ -54,8 +54,8 @@ export interface AnnParams {
   /** Threads for bulk adds, and for the exact scan of a partition of at least `parallelFrom` templates. */
   threads: number;
   /**
-   * Templates from which the exact scan splits across `threads` (below it one thread is quicker
-   * than starting a second). Default `DEFAULT_PARALLEL_FROM`.
+   * Templates from which the exact scan is given `threads` threads (default `DEFAULT_PARALLEL_FROM`:
+   * never, see there).
    */
   parallelFrom?: number;
 }
@@ -63,7 +63,13 @@ export interface AnnParams {
 /** How a partition is searched: an exact scan of every template, or the HNSW graph. */
 export type SearchMethod = 'exact' | 'hnsw';
 
-export const DEFAULT_PARALLEL_FROM = 65_536;
+/**
+ * Off by default: usearch 2.25's `exactSearch` spreads a batch of queries over its threads, not
+ * one query over the dataset, and a payment is one query. Measured at a million 128-d int8
+ * templates (bench:gallery --slab): the quickest scan took 17.0 ms on one thread and 18.6 ms with
+ * `threads` 2. Two cores then serve two payments at once rather than one twice as fast.
+ */
+export const DEFAULT_PARALLEL_FROM = Number.POSITIVE_INFINITY;
 
 export const DEFAULT_ANN: Omit<AnnParams, 'dim'> = {
   // 128: a 512-d ArcFace template keeps 97 % of its squared length on its 128 principal directions
