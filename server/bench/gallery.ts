@@ -460,11 +460,11 @@ async function runSize(size: number, force: SearchMethod | undefined): Promise<S
   const rate =
     cachedRate !== undefined && cachedRate.started === started
       ? cachedRate.rate
-      : measureExactScanRate(Math.min(indexDim, dim), DEFAULT_ANN.quantization === 'i8' ? 'i8' : 'f32', DEFAULT_ANN.threads);
+      : measureExactScanRate(Math.min(indexDim, dim), DEFAULT_ANN.quantization === 'i8' ? 'i8' : 'f32', Number.isFinite(DEFAULT_PARALLEL_FROM) ? DEFAULT_ANN.threads : 1);
   if (cachedRate?.started !== started && existsSync(dir)) writeFileSync(rateFile, JSON.stringify({ started, rate }));
   const chosen = chooseMethod(total, rate, budget);
   const method = force ?? chosen;
-  log(`# size ${size}: exact scan ${Math.round(rate)} templates/ms on ${DEFAULT_ANN.threads} threads, ${(total / rate).toFixed(1)} ms for ${total}; chosen ${chosen}, running ${method}`);
+  log(`# size ${size}: exact scan ${Math.round(rate)} templates/ms, ${(total / rate).toFixed(1)} ms for ${total}; chosen ${chosen}, running ${method}`);
   const snapDir = join(dir, `index-d${Math.min(indexDim, dim)}-${method === 'exact' ? 'exact' : `c${DEFAULT_ANN.connectivity}`}-${DEFAULT_ANN.quantization}`);
   const shopperOf = (i: number): string => (i < nD ? `d:${i}` : `lfw:${lfw.enrolNames[i - nD]}`);
 
@@ -1032,7 +1032,7 @@ async function main(): Promise<void> {
       [1e3, 1e4, 1e5, 1e6].map((n) => `N=${n}: ${tailModel.thresholdFor(DEFAULT_POLICY.targetFalseMatchRate / n).toFixed(4)}`).join(', '),
   );
   out(
-    `index: per partition the exact scan (${DEFAULT_ANN.quantization} slab, usearch exactSearch on ${DEFAULT_ANN.threads} threads from ${DEFAULT_PARALLEL_FROM} templates) when it fits the budget of ${opt('budget') ?? DEFAULT_SEARCH_BUDGET_MS} ms at the rate measured at start, else usearch HNSW ${DEFAULT_ANN.quantization} (quantised by the gallery: largest coordinate ±127), connectivity ${DEFAULT_ANN.connectivity}, expansion add ${DEFAULT_ANN.expansionAdd} / search ${opt('ef') ?? DEFAULT_ANN.expansionSearch}; ` +
+    `index: per partition the exact scan (${DEFAULT_ANN.quantization} slab, usearch exactSearch, one thread per query) when it fits the budget of ${opt('budget') ?? DEFAULT_SEARCH_BUDGET_MS} ms at the rate measured at start, else usearch HNSW ${DEFAULT_ANN.quantization} (quantised by the gallery: largest coordinate ±127), connectivity ${DEFAULT_ANN.connectivity}, expansion add ${DEFAULT_ANN.expansionAdd} / search ${opt('ef') ?? DEFAULT_ANN.expansionSearch}; ` +
       `${lfw.dim > Number(opt('index-dim') ?? DEFAULT_ANN.indexDim ?? lfw.dim) ? `templates projected from ${lfw.dim} to ${opt('index-dim') ?? DEFAULT_ANN.indexDim} dimensions (principal directions of the partition's first templates, learned at the rebuild); ` : ''}` +
       `exact re-score of the top ${opt('candidates') ?? DEFAULT_CANDIDATES} from the encrypted rows (SQLite, full ${lfw.dim}-d templates)`,
   );

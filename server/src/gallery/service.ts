@@ -15,7 +15,7 @@ import {
   type MasterKeyring,
 } from './crypto.ts';
 import { chooseMethod, measureExactScanRate } from './exact.ts';
-import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams, type SearchMethod } from './partition.ts';
+import { DEFAULT_ANN, DEFAULT_PARALLEL_FROM, LocalPartition, PartitionRouter, type AnnParams, type SearchMethod } from './partition.ts';
 import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow, type UnsearchableModel } from './repo.ts';
@@ -183,8 +183,10 @@ export class Gallery {
 
   /** The exact scan's rate on this machine, measured once (about 100 ms) unless configured. */
   private exactRate(): number {
+    // Measured as the scan of a large partition runs: at the index's dimensions, on the threads it gets.
+    const threads = Number.isFinite(this.ann.parallelFrom ?? DEFAULT_PARALLEL_FROM) ? Math.max(1, this.ann.threads) : 1;
     this.scanRate ??=
-      this.o.exactScanRate ?? measureExactScanRate(this.ann.indexDim ?? this.o.dim, this.ann.quantization === 'i8' ? 'i8' : 'f32', Math.max(1, this.ann.threads));
+      this.o.exactScanRate ?? measureExactScanRate(Math.min(this.ann.indexDim ?? this.o.dim, this.o.dim), this.ann.quantization === 'i8' ? 'i8' : 'f32', threads);
     return this.scanRate;
   }
 
