@@ -35,7 +35,7 @@ async function bench(dialect: 'sqlite' | 'postgres', algorithm: DeviceAlgorithm)
   const db = await freshDb(dialect, deviceMigrations);
   try {
     const clock = new ManualClock('2026-11-25T10:00:00Z');
-    const service = createDevicesService({ repo: new DeviceRepo(db), clock, ids: randomIds(cryptoRandom), random: cryptoRandom, storeBelongsTo: async () => true });
+    const service = createDevicesService({ repo: new DeviceRepo(db), clock, ids: randomIds(cryptoRandom), random: cryptoRandom, codeSecret: Buffer.alloc(32, 5), storeBelongsTo: async () => true, config: { maxNoncesPerDevice: Number.MAX_SAFE_INTEGER } });
     const devices: (Awaited<ReturnType<typeof generateDeviceKeyPair>> & { deviceId: string })[] = [];
     for (let i = 0; i < TERMINALS; i++) {
       const { activation } = await service.createTerminal({ merchantId: 'mer_bench', storeId: 'sto_bench' });

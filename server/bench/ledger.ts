@@ -9,7 +9,11 @@
  * with `confirm: true` and an Idempotency-Key, sent by a child process over keep-alive
  * connections to the server listening on loopback, with request logging on (to a null sink).
  *
- *   npm run bench:ledger [-- --quick] [-- --json]
+ * Then the settlement close of one merchant day with 100 thousand live payments (10 thousand with
+ * --quick): the seconds `closeDays` takes to put every transfer of the day into its statement and
+ * total it, next to the seconds of a plain SQL sum over the same rows.
+ *
+ *   npm run bench:ledger [-- --quick] [-- --json] [-- --settlement-only]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,13 +23,15 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { loadConfig } from '../src/config/index.ts';
 import { allMigrations, createPlatform, type Platform } from '../src/composition.ts';
-import { Progress } from '../src/platform/index.ts';
+import { ManualClock, Progress } from '../src/platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db } from '../src/storage/index.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const pgUrl = process.env.FACEPAY_PG_URL || undefined;
+const settlementOnly = args.includes('--settlement-only');
+const SETTLEMENT_PAYMENTS = quick ? 10_000 : 100_000;
 
 const SHOPPERS = 200;
 const counts = quick
@@ -167,10 +173,93 @@ async function checkBooks(p: Platform, label: string): Promise<void> {
   if (!audit.ok) throw new Error(`${label}: the books do not balance: ${audit.problems.slice(0, 5).join('; ')}`);
 }
 
+/**
+ * One live merchant day of n payments (made through the payment service at a fixed instant of the
+ * day), then its close; answers the close's seconds and a plain SQL sum's over the same transfers.
+ */
+async function settlementClose(db: Db, n: number, label: string): Promise<{ closeS: number; sumS: number; transfers: number }> {
+  const clock = new ManualClock('2026-03-02T10:00:00Z');
+  const config = loadConfig({ FACEPAY_LOG_LEVEL: 'silent', FACEPAY_FACE: '0', FACEPAY_SHOPPER_DAILY_LIMIT: String(Number.MAX_SAFE_INTEGER), FACEPAY_PLATFORM_FEE_BPS: '150', FACEPAY_RATE_LIMITS: '0', FACEPAY_SETTLEMENT_GRACE_MS: '0' });
+  const platform = await createPlatform(config, { db, clock, logStream: { write: () => undefined } });
+  try {
+    const { payments, merchants } = platform.services;
+    const settlement = platform.services.settlement!;
+    const m = await merchants.createMerchant({ name: 'Settle bench' });
+    const store = await merchants.createStore(m.id, { name: 'Bench store' });
+    for (let i = 0; i < SHOPPERS; i++) await payments.topUp(`settle_bench_${i}`, 1e12, 'eur', `settle-bench-${i}`);
+    const progress = new Progress(`${label} settlement day`, n);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < n; i = next++) {
+        const pi = await payments.createIntent(m.id, { amount: 1_000 + (i % 97), currency: 'eur', storeId: store.id });
+        await payments.confirmWithShopper(pi.id, `settle_bench_${i % SHOPPERS}`);
+        progress.tick();
+      }
+    };
+    await Promise.all(Array.from({ length: db.dialect === 'postgres' ? PG_CONCURRENCY : SERVICE_CONCURRENCY }, worker));
+    progress.finish();
+    clock.set('2026-03-03T00:00:01Z');
+    const t0 = performance.now();
+    const [st] = await settlement.closeDays();
+    const closeS = (performance.now() - t0) / 1000;
+    if (!st || st.transferCount !== 2 * n) throw new Error(`${label}: the statement holds ${st?.transferCount} transfers, not ${2 * n}`);
+    const account = `merchant:${m.id}:eur`;
+    const t1 = performance.now();
+    const [sum] = await db.query<{ total: unknown; n: unknown }>(
+      `SELECT SUM(CASE WHEN credit_account_id = $1 THEN amount ELSE -amount END) AS total, COUNT(*) AS n FROM ledger_transfers
+       WHERE (credit_account_id = $1 OR debit_account_id = $1) AND created_at >= $2 AND created_at < $3`,
+      [account, st.periodStart, st.periodEnd],
+    );
+    const sumS = (performance.now() - t1) / 1000;
+    if (Number(sum?.total) !== st.net) throw new Error(`${label}: the statement's net ${st.net} is not the SQL sum ${String(sum?.total)}`);
+    const audit = await settlement.audit();
+    if (!audit.ok) throw new Error(`${label}: settlement audit: ${audit.problems.slice(0, 3).join('; ')}`);
+    return { closeS, sumS, transfers: Number(sum?.n) };
+  } finally {
+    await platform.close();
+  }
+}
+
+async function settlementFigures(dir: string, figures: Record<string, number | string | boolean>): Promise<void> {
+  const sdb = new SqliteDb(join(dir, 'settle.sqlite'));
+  await migrate(sdb, allMigrations);
+  const r = await settlementClose(sdb, SETTLEMENT_PAYMENTS, 'sqlite');
+  await sdb.close();
+  figures.sqlite_settlement_payments = SETTLEMENT_PAYMENTS;
+  figures.sqlite_settlement_close_s = Number(r.closeS.toFixed(2));
+  figures.sqlite_settlement_sql_sum_s = Number(r.sumS.toFixed(3));
+  log(`sqlite settlement close of a day of ${SETTLEMENT_PAYMENTS} payments (${r.transfers} transfers): ${figures.sqlite_settlement_close_s} s; plain SQL sum of the same rows: ${figures.sqlite_settlement_sql_sum_s} s`);
+  if (pgUrl) {
+    const pdb = new PostgresDb({ url: pgUrl, schema: `bench_settle_${process.pid}`, maxConnections: PG_CONCURRENCY });
+    await pdb.init();
+    try {
+      await migrate(pdb, allMigrations);
+      const n = Math.min(SETTLEMENT_PAYMENTS, quick ? 5_000 : 20_000);
+      const p = await settlementClose(pdb, n, 'pg');
+      figures.pg_settlement_payments = n;
+      figures.pg_settlement_close_s = Number(p.closeS.toFixed(2));
+      figures.pg_settlement_sql_sum_s = Number(p.sumS.toFixed(3));
+      log(`pg settlement close of a day of ${n} payments (${p.transfers} transfers): ${figures.pg_settlement_close_s} s; plain SQL sum: ${figures.pg_settlement_sql_sum_s} s`);
+    } finally {
+      await pdb.dropSchema();
+      await pdb.close();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const figures: Record<string, number | string | boolean> = { quick, machine: machine() };
   log(`bench:ledger ${quick ? '(quick) ' : ''}on ${machine()}`);
   const dir = mkdtempSync(join(tmpdir(), 'facepay-bench-'));
+  if (settlementOnly) {
+    try {
+      await settlementFigures(dir, figures);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return;
+  }
   try {
     figures.sqlite_baseline_per_s = Math.round(sqliteBaseline(join(dir, 'baseline.sqlite'), counts.baseline));
     log(`sqlite baseline (minimal transfer SQL in a loop): ${figures.sqlite_baseline_per_s}/s`);
@@ -222,6 +311,7 @@ async function main(): Promise<void> {
     } else {
       log('FACEPAY_PG_URL is not set: PostgreSQL figures skipped');
     }
+    await settlementFigures(dir, figures);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

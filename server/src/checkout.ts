@@ -13,6 +13,17 @@ import type { MerchantService, NewEvent } from './merchants/index.ts';
 import type { PaymentIntent, PaymentService, RefundListener } from './payments/index.ts';
 import { DomainError, isDomainError, type Clock } from './platform/index.ts';
 import type { ShopperService } from './shoppers/index.ts';
+import type { Migration } from './storage/index.ts';
+
+// Payments made before payments recorded their method get it from their paid face-pay attempt: a
+// pay code, or the face (whether the digits helped then was not kept, so "face" is all that is
+// known to be true). Payments with no attempt (the API's test helpers) keep none. It touches both
+// modules' tables, so it lives here, after both modules' migrations.
+const backfillMethod = `UPDATE payment_intents SET payment_method = (
+  SELECT MIN(a.method) FROM face_pay_attempts a WHERE a.intent_id = payment_intents.id AND a.state = 'paid'
+) WHERE status = 'succeeded' AND payment_method IS NULL;`;
+
+export const checkoutMigrations: Migration[] = [{ id: 'checkout/0001_payment_method_backfill', sqlite: backfillMethod, postgres: backfillMethod }];
 
 /** Where the composition root reports what it cannot hand to a caller (the app's logger, bound late). */
 export interface FollowUpLog {
@@ -179,7 +190,9 @@ export function checkoutFor(deps: CheckoutDeps): Checkout {
           idempotencyKey: opts.paymentId,
           merchantId,
           mode: 'live',
+          method: opts.method,
           ...(opts.inPayment ? { inPayment: opts.inPayment } : {}),
+          ...(opts.maxAmount !== undefined ? { maxAmount: opts.maxAmount } : {}),
           ...(couponId !== undefined ? { discount, couponId } : {}),
         });
       } catch (e) {

@@ -14,19 +14,31 @@ import { createMerchantService, createWebhookService, merchantMigrations, type R
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
-import { checkoutFor, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
+import { checkoutFor, checkoutMigrations, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
-import { AttemptRepo, createFacePayService, facePayMigrations } from './facepay/index.ts';
-import { galleryMigrations } from './gallery/index.ts';
+import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
+import { DEFAULT_RULES, tighten } from './risk/index.ts';
+import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
-import { createFundingService, fundingMigrations } from './funding/index.ts';
+import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
+import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
-import { createHash, randomBytes } from 'node:crypto';
+import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
+import { createPasswordResets, resetMigrations } from './resets/index.ts';
+import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
+import type { PaymentIntent } from './payments/index.ts';
+import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { ConfigError } from './config/index.ts';
+import { createMetricsRegistry, type Operations, type Probe } from './http/operations.ts';
+import { ping } from './storage/index.ts';
 
 export const allMigrations: readonly Migration[] = [
   ...ledgerMigrations,
@@ -41,6 +53,13 @@ export const allMigrations: readonly Migration[] = [
   ...facePayMigrations,
   ...staffMigrations,
   ...fundingMigrations,
+  ...mailMigrations,
+  ...resetMigrations,
+  ...operatorMigrations,
+  ...disputeMigrations,
+  ...settlementMigrations,
+  // Last: data moves across modules' tables.
+  ...checkoutMigrations,
 ];
 
 export interface PlatformOverrides {
@@ -53,8 +72,19 @@ export interface PlatformOverrides {
   /** Host name resolution for webhook targets (tests simulate DNS answers). */
   webhookResolver?: Resolver;
   logStream?: { write(line: string): void };
+  /** A card acquirer adapter (none ships; tests pass a fake one). Needs FACEPAY_CARD_WEBHOOK_SECRET. */
+  cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
+  mailTransport?: MailTransport;
+  /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
+  probes?: Record<string, Probe>;
+  /**
+   * With the face engine off (FACEPAY_FACE=0): a stand-in face check and gallery for the terminal's
+   * face flow, so HTTP tests of the PIN and the risk decisions run without models.
+   */
+  faceStandIn?: { faceCheck: FaceCheck; identifier: Identifier };
 }
 
 export interface Platform {
@@ -66,6 +96,8 @@ export interface Platform {
   app: FastifyInstance;
   /** The face engine and gallery when FACEPAY_FACE is on (benchmarks fill the gallery through it). */
   face: FaceStack | undefined;
+  /** The mail outbox (its worker runs with the others; tests call tick). */
+  mail: ReturnType<typeof createMailService>;
   /** Starts the background workers (webhook delivery, pending-transfer expiry, idempotency-key purge). */
   startWorkers(): void;
   /** Stops the workers and the app and closes the database (unless it was given). */
@@ -132,6 +164,111 @@ function derivedSecret(config: Config, purpose: string): Buffer {
   return createHash('sha256').update(`facepay ${purpose}\0`).update(root).digest();
 }
 
+/** The certificate and key for HTTPS, read once at start; an unreadable file stops the start naming the variable. */
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  };
+  return { cert: read(tls.certFile, 'FACEPAY_TLS_CERT'), key: read(tls.keyFile, 'FACEPAY_TLS_KEY') };
+}
+
+/** Readiness probes and the gauges read at each scrape. */
+function operationsFor(o: {
+  config: Config;
+  db: Db;
+  face: FaceStack | undefined;
+  webhooks: { backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }> };
+  registry: Operations['metrics'];
+  probes: Record<string, Probe>;
+}): Operations {
+  const { face, registry } = o;
+  new Gauge({
+    name: 'facepay_gallery_templates',
+    help: 'face templates in the in-memory search index, by partition',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [partition, n] of Object.entries(face?.gallery.sizes() ?? {})) this.set({ partition }, n);
+    },
+  });
+  new Gauge({
+    name: 'facepay_face_engine_pending',
+    help: 'frame analyses accepted by the face engine and not yet answered (its queue and the ones running)',
+    registers: [registry],
+    collect() {
+      this.set(face?.engine.pending() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'facepay_webhook_backlog',
+    help: 'webhook work waiting: events not yet fanned out to endpoints, deliveries still to send (retries included)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const b = await o.webhooks.backlog();
+      this.set({ kind: 'events' }, b.undispatchedEvents);
+      this.set({ kind: 'deliveries' }, b.pendingDeliveries);
+    },
+  });
+  const standard: Record<string, Probe> = {
+    database: async () => {
+      await ping(o.db);
+      return { ready: true, detail: o.db.dialect };
+    },
+    // With FACEPAY_FACE=0 the face parts are switched off on purpose, which is not a fault.
+    face_engine: () => (face ? { ready: true, detail: `${face.model.name}, ${face.engine.pending()} pending` } : { ready: true, detail: 'off' }),
+    gallery: () => {
+      if (!face) return { ready: true, detail: 'off' };
+      const n = Object.values(face.gallery.sizes()).reduce((a, b) => a + b, 0);
+      return { ready: true, detail: `${n} templates loaded` };
+    },
+  };
+  let caCertificate: Buffer | undefined;
+  if (o.config.tls) {
+    try {
+      caCertificate = readFileSync(o.config.tls.caFile);
+    } catch {
+      // A certificate from a public CA or the shop's own has no local CA to offer.
+      caCertificate = undefined;
+    }
+  }
+  return {
+    probes: { ...standard, ...o.probes },
+    metrics: registry,
+    ...(o.config.metricsToken ? { metricsToken: o.config.metricsToken } : {}),
+    ...(caCertificate ? { caCertificate } : {}),
+  };
+}
+
+function cardSecret(config: Config): string {
+  if (!config.cardWebhookSecret) throw new DomainError('invalid', 'card_webhook_secret_missing', 'a card acquirer needs FACEPAY_CARD_WEBHOOK_SECRET');
+  return config.cardWebhookSecret;
+}
+
+/**
+ * The key under which activation codes are stored (as HMACs). Unlike `derivedSecret`'s development
+ * fallback, which is only the data directory's path, it comes from a random key even in
+ * development: the gallery's master key (FACEPAY_MASTER_KEY, or the development key file kept in
+ * the data directory), never from anything in the database. A new master key therefore voids the
+ * codes still pending (they live 24 hours; the merchant issues new ones).
+ */
+function activationCodeSecret(config: Config, random: Random): Buffer {
+  let master: Buffer;
+  try {
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  } catch (e) {
+    // Two processes starting at once on a fresh data directory: the other one wrote the file first.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    master = loadMasterKeys(process.env, config.dataDir, random).ring.current.key;
+  }
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'facepay device activation code', 32));
+}
+
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? pooledCryptoRandom();
@@ -155,13 +292,35 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ...(overrides.webhookResolver ? { resolver: overrides.webhookResolver } : {}),
     ...(overrides.webhookPoster ? { poster: overrides.webhookPoster } : {}),
   });
+  const registry = createMetricsRegistry();
+  const paymentOutcomes = new Counter({
+    name: 'facepay_payment_events_total',
+    help: 'payment intents by outcome (the event recorded: payment_intent.succeeded, .canceled, .payment_failed, ...) and mode; counted when recorded, so a rolled-back transaction may count once',
+    labelNames: ['outcome', 'mode'],
+    registers: [registry],
+  });
+  const refundsRecorded = new Counter({
+    name: 'facepay_refunds_total',
+    help: 'refunds recorded, by mode',
+    labelNames: ['mode'],
+    registers: [registry],
+  });
   const payments = createPaymentService({
     db,
     clock,
     ids,
     ledger,
     stores: merchants,
-    events: webhooks,
+    // The payment service's events pass through here on their way to the webhook outbox: the one
+    // place that sees every outcome, without the service knowing about metrics.
+    events: {
+      record: async (tx, e) => {
+        const r = await webhooks.record(tx, e);
+        if (e.type === 'refund.created') refundsRecorded.inc({ mode: e.mode });
+        else if (e.type.startsWith('payment_intent.')) paymentOutcomes.inc({ outcome: e.type.slice('payment_intent.'.length), mode: e.mode });
+        return r;
+      },
+    },
     funding: topUpFundingSource(ledger, wallets),
     config: {
       platformFeeBps: config.platformFeeBps,
@@ -179,6 +338,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     clock,
     ids,
     random,
+    codeSecret: activationCodeSecret(config, random),
     storeBelongsTo: (merchantId, storeId) => merchants.assertStoreOfMerchant(merchantId, storeId).then(
       () => true,
       (e: unknown) => (isDomainError(e) && e.code === 'store_not_found' ? false : Promise.reject(e)),
@@ -200,6 +360,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     events: webhookSink,
   });
 
+  const analysisSeconds = new Histogram({
+    name: 'facepay_face_analysis_seconds',
+    help: 'time of one frame analysis in the face engine (queue wait included), by queue and outcome',
+    labelNames: ['priority', 'outcome'],
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
+    registers: [registry],
+  });
   // The face engine loads its models and the gallery builds its index: seconds, so tests that do
   // not pay by face leave it off (FACEPAY_FACE=0) and the shopper's face routes answer 503.
   const face: FaceStack | undefined = config.faceEnabled
@@ -214,6 +381,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
+        onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
   const shoppers = createShopperService({
@@ -221,29 +389,35 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     faces: face?.templates ?? noFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
+    // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
+    // shopper's id, never the address), so an operator can see sign-ups aimed at existing accounts.
+    onSignUpForExistingAccount: (shopperId) =>
+      app?.log.info({ shopper: shopperId, notice: 'signup_existing_account' }, 'sign-up with the e-mail of an existing account; its owner would be e-mailed'),
     clock,
     ids,
     random,
   });
+  // Locked or frozen means switched off: the shopper switches face pay on again in the portal.
+  // The lockout after wrong digits and a "This wasn't me" dispute both turn it off this way.
+  const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
   const facePay = createFacePayService({
     attempts: new AttemptRepo(db),
-    face: face?.faceCheck ?? {
-      issueChallenge: faceOff,
-      verify: faceOff,
-    },
-    gallery: face?.identifier ?? { identify: faceOff },
+    face: face?.faceCheck ??
+      overrides.faceStandIn?.faceCheck ?? {
+        issueChallenge: faceOff,
+        verify: faceOff,
+      },
+    gallery: face?.identifier ?? overrides.faceStandIn?.identifier ?? { identify: faceOff },
     shoppers: {
       get: async (id) => {
         const s = await shoppers.get(id).catch(() => undefined);
-        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit };
+        return s && { id: s.id, maskedName: s.maskedName, facePayEnabled: s.facePayEnabled, perPaymentLimit: s.perPaymentLimit, hasPin: s.hasPin };
       },
+      verifyPin: (id, pin) => shoppers.verifyPin(id, pin),
       payCodeShopper: (code) => shoppers.payCodeShopper(code),
       usePayCode: (tx, code, shopperId) => shoppers.usePayCode(tx, code, shopperId),
-      // Locked means switched off: the shopper unlocks by switching face pay on again in the portal.
       lockFacePay: async (id, reason) => {
-        const s = await shoppers.get(id).catch(() => undefined);
-        if (s === undefined || !s.facePayEnabled) return;
-        await shoppers.updateSettings(id, { facePayEnabled: false });
+        if (!(await freezeFacePay(id))) return;
         await marketing.addNotice({
           shopperId: id,
           merchantId: reason.merchantId,
@@ -254,10 +428,46 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    // A platform configured with a lower per-payment limit sends larger face payments another way
+    // at the decision, instead of failing them at the ledger.
+    riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
+    risk: {
+      // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
+      terminalCapability: async () => 'camera_2d',
+      // The merchant reads each decision in the payment intent's events (and its webhooks): codes only.
+      recordDecision: (d) =>
+        db.transaction(async (tx) => {
+          await webhooks.record(tx, {
+            merchantId: d.merchantId,
+            type: 'payment_intent.face_decision',
+            objectId: d.intentId,
+            data: { object: 'face_decision', id: d.attemptId, payment_intent: d.intentId, choice: d.choice, reasons: d.reasons, created_at: d.at },
+          });
+        }),
+    },
     clock,
     ids,
   });
   const staff = createStaffService({ repo: new StaffRepo(db), clock, ids, random });
+  const mail = createMailService({
+    db,
+    clock,
+    ids,
+    transport:
+      overrides.mailTransport ??
+      (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : logTransport((obj, msg) => app?.log.info(obj, msg))),
+  });
+  // Links in mail use the configured public address, never the request's Host header, which
+  // whoever asks for a reset could set to their own site.
+  const publicBase = (config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${config.port}`).replace(/\/+$/, '');
+  const resets = createPasswordResets({
+    db,
+    clock,
+    random,
+    mail,
+    accounts: { staff, shopper: shoppers },
+    link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
+  });
   const memberRepo = new MemberRepo(db);
   const marketingRepo = new MarketingRepo(db);
   const attemptRepo = new AttemptRepo(db);
@@ -276,6 +486,55 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
     },
   });
+  const fundingService = createFundingService({
+    db,
+    clock,
+    ids,
+    ledger,
+    wallets,
+    config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+  });
+  const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
+    id: pi.id,
+    merchantId: pi.merchantId,
+    mode: pi.mode,
+    shopperId: pi.shopperId,
+    status: pi.status,
+    received: pi.status === 'succeeded' ? pi.amount - pi.discount : 0,
+    refunded: pi.amountRefunded,
+    currency: pi.currency,
+  });
+  const disputes = createDisputesService({
+    repo: new DisputeRepo(db),
+    clock,
+    ids,
+    ports: {
+      paymentOfShopper: async (shopperId, id) => disputedPayment(await payments.getForShopper(shopperId, id)),
+      paymentOfMerchant: async (merchantId, id, mode) => disputedPayment(await payments.getIntent(merchantId, id, { mode })),
+      paymentMethod: async (id) => (await attemptRepo.paidMethod(id)) ?? 'other',
+      refund: (merchantId, input, opts) => payments.createRefund(merchantId, input, opts),
+      freezeFacePay,
+      notify: (n) => marketing.addNotice(n),
+      recordEvent: (tx, e) => webhooks.record(tx, e),
+      merchantName: async (id) => (await merchants.getMerchant(id)).name,
+    },
+  });
+  const settlement: SettlementService = createSettlementService({
+    db,
+    clock,
+    ids,
+    ledger,
+    events: webhooks,
+    // A merchant's day is its programme's time zone's day, as on the dashboard.
+    timeZoneOf: async (merchantId) => {
+      const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+      return p?.timeZone ?? 'UTC';
+    },
+    config: {
+      debtor: config.payoutDebtor.iban ? { name: config.payoutDebtor.name, iban: config.payoutDebtor.iban, bic: config.payoutDebtor.bic ?? null } : null,
+      closeGraceMs: config.settlementGraceMs,
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -286,25 +545,60 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     members,
     marketing,
     funding: topUpFundingSource(ledger, wallets),
-    fundingService: createFundingService({
+    fundingService,
+    desk: createDeskService({
       db,
       clock,
       ids,
       ledger,
       wallets,
-      config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+      funding: fundingService,
+      shoppers: {
+        byId: async (id) => {
+          const s = await shoppers.get(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+          return s && { id: s.id, name: s.name, email: s.email };
+        },
+        byEmail: async (email) => (await shoppers.findByContact({ email })).map((s) => ({ id: s.id, name: s.name, email: s.email }))[0] ?? null,
+        byPhone: async (phone) => (await shoppers.findByContact({ phone })).map((s) => ({ id: s.id, name: s.name, email: s.email })),
+      },
+      caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
+    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
+    ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,
     clock,
     facePay,
     staff,
     reports,
+    resets,
+    disputes,
+    settlement,
   };
   const idempotency = createIdempotencyStore(db, clock);
-  app = buildApp({ services, db, clock, ids, config, idempotency, ...(overrides.logStream ? { logStream: overrides.logStream } : {}) });
+  const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
+  new Gauge({
+    name: 'facepay_mail_outbox_pending',
+    help: 'mail waiting in the outbox (new, or failed and due for another try)',
+    registers: [registry],
+    async collect() {
+      this.set(await mail.pending());
+    },
+  });
+  app = buildApp({
+    services,
+    db,
+    clock,
+    ids,
+    config: { ...config, ...(config.tls ? { https: readTls(config.tls) } : {}) },
+    idempotency,
+    operations,
+    ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+  });
   const server = app;
 
   let housekeeping: NodeJS.Timeout | undefined;
+  let lastSettle = 0;
   let scheduler: NodeJS.Timeout | undefined;
   return {
     config,
@@ -314,13 +608,23 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     services,
     app: server,
     face,
+    mail,
     startWorkers() {
       const app = server;
       webhooks.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'webhooks' }, 'webhook worker failed'));
+      mail.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'mail' }, 'mail worker failed'));
       housekeeping = setInterval(() => {
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
         followUps.retryDue().catch((e: unknown) => app.log.error({ err: e, worker: 'follow-ups' }, 'retrying follow-up steps failed'));
+        // Days are closed at most once a minute: a close reads every merchant's payable.
+        if (Date.now() - lastSettle >= 60_000) {
+          lastSettle = Date.now();
+          settlement
+            .resumeOpenRuns()
+            .then(() => settlement.closeDays())
+            .catch((e: unknown) => app.log.error({ err: e, worker: 'settlement' }, 'closing settlement days failed'));
+        }
       }, 5_000);
       housekeeping.unref();
       // Scheduled campaigns (birthday treats, win-backs) reach their audience hourly, and once at start.
@@ -338,6 +642,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       if (scheduler) clearInterval(scheduler);
       await face?.close();
       await webhooks.stop();
+      await mail.stop();
       await server.close();
       if (ownDb) await db.close();
     },

@@ -58,6 +58,9 @@ describeEachDialect('the demo: every purchase a real payment', (dialect) => {
     assert.ok(Math.max(...times) < Date.parse(NOW) && Math.min(...times) < Date.parse(NOW) - 50 * 24 * 3600_000, 'payments spread over the past');
     assert.ok(intents.some((pi) => pi.discount > 0 && pi.couponId !== null), 'some payments used a coupon');
     assert.ok(result.byFace > result.byPayCode && result.byPayCode > 0);
+    // Each payment records how it was made, through the real checkout: the same split as the attempts.
+    assert.equal(intents.filter((pi) => pi.paymentMethod === 'face').length, result.byFace);
+    assert.equal(intents.filter((pi) => pi.paymentMethod === 'pay_code').length, result.byPayCode);
     assert.ok(result.refunds > 0);
     const refunds = await p.services.payments.listRefunds(p.merchantId, { limit: 100 });
     assert.equal(refunds.data.length, result.refunds);

@@ -26,6 +26,9 @@ import { createPlatform, type Platform } from './composition.ts';
 import { AttemptRepo, createFacePayService, type FacePayService, type TerminalRef } from './facepay/index.ts';
 import { seedDemoCrm, type DemoCrmResult, type DemoTill } from './members/index.ts';
 import { ManualClock, seededRandom, type Random } from './platform/index.ts';
+import { DEFAULT_RULES } from './risk/index.ts';
+
+const MAX = Number.MAX_SAFE_INTEGER;
 
 export interface DemoOptions {
   merchantId: string;
@@ -87,12 +90,15 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
     },
     gallery: { identify: async () => ({ outcome: 'match', shopperId: seen.shopper, falseMatchProbability: 0 }) },
     shoppers: {
-      get: async (id) => ({ id, maskedName: 'Demo shopper', facePayEnabled: true, perPaymentLimit: null }),
+      get: async (id) => ({ id, maskedName: 'Demo shopper', facePayEnabled: true, perPaymentLimit: null, hasPin: false }),
       payCodeShopper: async () => seen.shopper,
       usePayCode: async () => {},
+      verifyPin: async () => false,
       lockFacePay: async () => {},
     },
     checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    // The demo writes a history of face payments, it does not test decisions: no amount steps up.
+    riskRules: { ...DEFAULT_RULES, faceAloneLimit: { camera_2d: MAX, depth: MAX, ir: MAX }, firstVisitFaceAloneLimit: MAX, faceMaxAmount: MAX },
     clock,
     ids: platform.ids,
   });

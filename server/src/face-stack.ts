@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import {
+  challengeBars,
   checkFrameTiming,
   cosine,
   createFaceEngine,
@@ -13,7 +14,7 @@ import {
   l2normalise,
   loadCalibration,
   loadPopulationCalibrations,
-  sameFaceBar,
+  secondFaceNear,
   verifyChallenge,
   withoutLabelErrors,
   type ChallengeFailure,
@@ -53,8 +54,6 @@ const MESSAGES: Record<ChallengeFailure, string> = {
   challenge_frames_sparse: 'The camera sent too few pictures. Please try again.',
 };
 
-/** A second face this wide, relative to the main one, means someone else is at the camera. */
-const SECOND_FACE_RATIO = 0.5;
 
 export interface FaceStack {
   engine: FaceEngine;
@@ -87,12 +86,10 @@ export interface FaceStackDeps {
   challenge?: Partial<ChallengeOptions>;
   /** How densely the answer must be filmed (defaults in face/challenge.ts). */
   frameTiming?: Partial<FrameTimingOptions>;
+  /** Told the time of each frame analysis (for /metrics), by its queue and whether it failed. */
+  onAnalysis?: (a: { priority: string; ms: number; failed: boolean }) => void;
 }
 
-function secondFaceNear(a: FaceAnalysis): boolean {
-  const [main, second] = a.faces;
-  return main !== undefined && second !== undefined && second.box[2] >= SECOND_FACE_RATIO * main.box[2];
-}
 
 /**
  * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
@@ -161,8 +158,28 @@ export function meanEmbedding(vectors: readonly Float32Array[]): Float32Array {
   return l2normalise(sum);
 }
 
+/** The engine with each analysis timed for the caller's hook (the engine itself stays unaware of metrics). */
+function observed(engine: FaceEngine, hook: FaceStackDeps['onAnalysis']): FaceEngine {
+  if (hook === undefined) return engine;
+  return {
+    ...engine,
+    model: engine.model,
+    async analyze(image, opts) {
+      const t0 = performance.now();
+      let failed = true;
+      try {
+        const r = await engine.analyze(image, opts);
+        failed = false;
+        return r;
+      } finally {
+        hook({ priority: opts.priority ?? 'background', ms: performance.now() - t0, failed });
+      }
+    },
+  };
+}
+
 export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
-  const engine = await createFaceEngine({ workers: deps.workers, ...(deps.model ? { embedder: deps.model } : {}) });
+  const engine = observed(await createFaceEngine({ workers: deps.workers, ...(deps.model ? { embedder: deps.model } : {}) }), deps.onAnalysis);
   // The engine's version names the weights and the crop geometry: templates of another never mix.
   const model = { name: engine.model.name, version: engine.model.version };
   const keys = loadMasterKeys(deps.env, deps.dataDir, deps.random);
@@ -190,22 +207,23 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     progressOut: out,
   });
   const started = await gallery.start();
+  if (gallery.rewrapped.length > 0) {
+    const retired = keys.retiredDevelopmentKey;
+    const fromDev = retired !== undefined && gallery.rewrapped.some((r) => r.from === retired.id);
+    out?.write(
+      `gallery: re-wrapped ${gallery.rewrapped.length} data key(s) with FACEPAY_MASTER_KEY (${keys.ring.current.id}), from ${[...new Set(gallery.rewrapped.map((r) => r.from))].join(', ')}\n` +
+        (fromDev
+          ? `gallery: the development key ${retired.file} no longer protects anything in this database; delete it (keep it apart only to restore a backup made before now)\n`
+          : ''),
+    );
+  }
   for (const u of started.unsearchable) {
     out?.write(
       `gallery: ${u.shoppers} shopper(s) enrolled only with ${u.modelName} ${u.modelVersion} cannot be found by ${model.name} ${model.version}; they must enrol their face again\n`,
     );
   }
 
-  // Frames of one capture must show one person. The bars follow the model (a fixed cosine means
-  // nothing across models): frontal frames at the score one stranger in a hundred reaches with the
-  // 512-d model (see sameFaceBar), turned ones at the impostor mean, which half of all strangers
-  // fail. A stricter bar for turned frames needs live turning sequences to measure on (LFW photos
-  // of one person taken years apart are harsher than frames a second apart); we have none.
-  const challengeOptions: Partial<ChallengeOptions> = {
-    sameFaceSimilarity: sameFaceBar(calibration, engine.model.sameFaceFmr),
-    turnedFaceSimilarity: calibration.tail.impostor_mean,
-    ...deps.challenge,
-  };
+  const challengeOptions: Partial<ChallengeOptions> = { ...challengeBars(calibration, engine.model.sameFaceFmr), ...deps.challenge };
   const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {

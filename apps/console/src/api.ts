@@ -19,10 +19,15 @@ export function whenSignedOut(fn: () => void): void {
   onSignedOut = fn;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * One call to the API. A POST carries an Idempotency-Key: pass `idempotencyKey` for an action the
+ * person may send twice (a double click, a retry after a lost answer), made once when they set out
+ * to do it (`newActionKey`), so that the server does it once; otherwise each call gets a fresh one.
+ */
+export async function call<T>(method: string, path: string, body?: unknown, opts: { idempotencyKey?: string } = {}): Promise<T> {
   const headers: Record<string, string> = { 'x-facepay-console': '1' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method === 'POST') headers['idempotency-key'] = crypto.randomUUID();
+  if (method === 'POST') headers['idempotency-key'] = opts.idempotencyKey ?? crypto.randomUUID();
   const response = await fetch(path, { method, credentials: 'same-origin', headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await response.text();
   let json: Record<string, unknown> = {};
@@ -38,6 +43,11 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     throw err;
   }
   return json as T;
+}
+
+/** A key for one intended action: kept while the same action is retried, replaced when it is done or changed. */
+export function newActionKey(): string {
+  return `console-${crypto.randomUUID()}`;
 }
 
 /** A query string from the set values only. */
@@ -106,12 +116,38 @@ export interface PaymentIntent {
   description: string | null;
   discount?: number;
   coupon?: string | null;
+  /** How the shopper was identified (face, face_digits, face_pin, pay_code); null when none was recorded. */
+  payment_method: string | null;
   amount_received: number;
   amount_refunded: number;
   platform_fee_amount: number | null;
   failure_code: string | null;
   failure_message: string | null;
   created: number;
+}
+
+export interface Dispute {
+  id: string;
+  object: 'dispute';
+  livemode: boolean;
+  payment_intent: string;
+  status: 'open' | 'refunded' | 'closed';
+  reason: string;
+  payment_method: 'face' | 'pay_code' | 'other';
+  amount: number;
+  currency: string;
+  refund: string | null;
+  created: number;
+  updated: number;
+  events: { type: string; at: number; detail: string | null }[];
+}
+
+/** One risk-engine decision for a face payment, as the intent's events carry it: codes only. */
+export interface FaceDecisionEvent {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: { id: string; choice: 'face' | 'face_digits' | 'face_pin' | 'no_face'; reasons: string[] } };
 }
 
 export interface Refund {
@@ -258,9 +294,29 @@ export interface Delivery {
   attempt_log?: { attempted_at: number; status_code: number | null; error: string | null; duration_ms: number }[];
 }
 
-/** The same rule as the server: `*`, the scope itself, or `area:write` for `area:read`. */
+/** The same rule as the server: `*`, the scope itself, `area:write` for `area:read`, and either for `area:lookup`. */
 export function hasScope(scopes: readonly string[], needed: string): boolean {
   if (scopes.includes('*') || scopes.includes(needed)) return true;
   const [area, level] = needed.split(':');
-  return level === 'read' && scopes.includes(`${area}:write`);
+  if (level === 'read') return scopes.includes(`${area}:write`);
+  if (level === 'lookup') return scopes.includes(`${area}:read`) || scopes.includes(`${area}:write`);
+  return false;
+}
+
+/** A daily settlement statement (amounts in minor units). */
+export interface Settlement {
+  id: string;
+  day: string;
+  currency: string;
+  time_zone: string;
+  gross: number;
+  coupon_discounts: number;
+  refunds: number;
+  platform_fees: number;
+  adjustments: number;
+  carried_in: number;
+  net: number;
+  transfer_count: number;
+  status: 'closed' | 'carried' | 'in_payout' | 'paid';
+  transfers?: { id: string; code: string; amount: number; created_at: string }[];
 }

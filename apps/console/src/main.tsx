@@ -1,11 +1,14 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
+import { DeskApp } from './desk.tsx';
 import { CampaignsPage } from './pages/campaigns.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { DisputesPage } from './pages/disputes.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { PaymentsPage } from './pages/payments.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { SettlementsPage } from './pages/settlements.tsx';
 import { StoresPage } from './pages/stores.tsx';
 import { go, type Session } from './session.ts';
 import { Alert, Field, message, setZone } from './ui.tsx';
@@ -24,8 +27,10 @@ function parseHash(): Route {
 const PAGES: readonly { page: string; label: string; scope: string }[] = [
   { page: 'dashboard', label: 'Dashboard', scope: 'payments:read' },
   { page: 'payments', label: 'Payments', scope: 'payments:read' },
+  { page: 'disputes', label: 'Disputes', scope: 'payments:read' },
+  { page: 'settlements', label: 'Settlements', scope: 'payments:read' },
   { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
-  { page: 'members', label: 'Members', scope: 'members:read' },
+  { page: 'members', label: 'Members', scope: 'members:lookup' },
   { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
   { page: 'settings', label: 'Settings', scope: 'any' },
 ];
@@ -86,6 +91,12 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
     case 'payments':
       page = <PaymentsPage session={session} id={route.id} />;
       break;
+    case 'disputes':
+      page = <DisputesPage session={session} />;
+      break;
+    case 'settlements':
+      page = <SettlementsPage session={session} />;
+      break;
     case 'stores':
       page = <StoresPage session={session} />;
       break;
@@ -142,7 +153,7 @@ function App() {
   const start = async (me: StaffMe): Promise<void> => {
     const can = (scope: string): boolean => hasScope(me.scopes, scope);
     let programme: Programme | undefined;
-    if (can('members:read')) programme = await call<Programme>('GET', '/v1/membership/programme').catch(() => undefined);
+    if (can('members:lookup')) programme = await call<Programme>('GET', '/v1/membership/programme').catch(() => undefined);
     if (programme?.time_zone) setZone(programme.time_zone);
     setSession({ me, can, currency: programme?.currency?.toUpperCase() });
   };
@@ -156,4 +167,5 @@ function App() {
 }
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+// The operator's service desk signs in with an operator login, not a merchant's.
+if (root) render(location.hash.startsWith('#/desk') ? <DeskApp /> : <App />, root);

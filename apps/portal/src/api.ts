@@ -24,9 +24,19 @@ export interface Me {
   always_ask_digits: boolean;
   per_payment_limit: number | null;
   face_enrolled: boolean;
+  /** Whether a face-pay PIN is set (the PIN itself is never sent back). */
+  has_face_pay_pin: boolean;
   /** The enrolled face was made by an earlier face model: terminals cannot recognise it until the shopper enrols again. */
   face_enrol_again: boolean;
   wallet: { balance: number; currency: string };
+}
+
+/** A top-up as the server answers it: `pending` until a funding rail (bank transfer, service desk, card) receives the money. */
+export interface TopUp {
+  id: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'confirmed';
 }
 
 export interface Consent {
@@ -43,7 +53,10 @@ export interface ShopperPayment {
   amount: number;
   refunded: number;
   currency: string;
-  method: string;
+  /** What the payment recorded (face, face_digits, face_pin, pay_code); null when none was kept. */
+  method: string | null;
+  /** How the risk engine let this face payment go (face alone, with the phone digits, with the PIN) and why, as codes. */
+  face_decision: { choice: 'face' | 'face_digits' | 'face_pin' | 'no_face'; reasons: string[] } | null;
   status: string;
   created_at: number;
 }
@@ -70,12 +83,18 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export const api = {
-  signUp: (b: { email: string; password: string; name: string; phone?: string }) => call<Me>('POST', '/v1/shopper/signup', b),
+  /** Sign-up answers alike for new and known e-mails (it does not sign in); signing in with the password follows. */
+  signUp: async (b: { email: string; password: string; name: string; phone?: string }) => {
+    await call<unknown>('POST', '/v1/shopper/signup', b);
+    return call<Me>('POST', '/v1/shopper/login', { email: b.email, password: b.password });
+  },
   logIn: (b: { email: string; password: string }) => call<Me>('POST', '/v1/shopper/login', b),
   logOut: () => call<unknown>('POST', '/v1/shopper/logout', {}),
   me: () => call<Me>('GET', '/v1/shopper/me'),
   update: (b: Partial<Pick<Me, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit'>>) =>
     call<Me>('PATCH', '/v1/shopper/me', b),
+  setPin: (pin: string, password: string) => call<Me>('PUT', '/v1/shopper/face_pay_pin', { pin, password }),
+  removePin: (password: string) => call<Me>('DELETE', '/v1/shopper/face_pay_pin', { password }),
   consent: () => call<Consent>('GET', '/v1/shopper/consent'),
   acceptConsent: (version: string) => call<Consent>('POST', '/v1/shopper/consent', { version }),
   withdrawConsent: () => call<Me>('DELETE', '/v1/shopper/consent'),
@@ -87,7 +106,7 @@ export const api = {
       sent_at: Date.now(),
     }),
   deleteFace: () => call<Me>('DELETE', '/v1/shopper/face'),
-  topUp: (amount: number, currency: string) => call<Me>('POST', '/v1/shopper/topups', { amount, currency }),
+  topUp: (amount: number, currency: string) => call<Me & { top_up?: TopUp; payment_reference?: string }>('POST', '/v1/shopper/topups', { amount, currency }),
   payments: () => call<{ data: ShopperPayment[] }>('GET', '/v1/shopper/payments'),
   payCode: () => call<{ code: string; expires_at: number }>('POST', '/v1/shopper/pay_codes', {}),
 };
@@ -125,7 +144,16 @@ export interface InboxItem {
   created: number;
   read_at: number | null;
   /** On receipts: `amount` is what was paid, after the coupon's `discount`. */
-  payment: { payment_intent: string; amount: number; discount: number; currency: string } | null;
+  payment: {
+    payment_intent: string;
+    amount: number;
+    discount: number;
+    currency: string;
+    /** How it was paid at the terminal: only a face payment freezes face pay when disputed. */
+    method?: 'face' | 'pay_code' | 'other';
+    /** The receipt's latest dispute ("This wasn't me"), if any. */
+    dispute?: { id: string; status: 'open' | 'refunded' | 'closed' } | null;
+  } | null;
   coupon: { id: string; description: string; currency: string; valid_to: number; status: 'issued' | 'redeemed' | 'void' | 'expired' } | null;
 }
 
@@ -156,4 +184,13 @@ export const crmApi = {
   mutes: () => call<List<Mute>>('GET', '/v1/shopper/mutes'),
   mute: (merchantId: string) => call<unknown>('PUT', `/v1/shopper/mutes/${merchantPath(merchantId)}`, {}),
   unmute: (merchantId: string) => call<unknown>('DELETE', `/v1/shopper/mutes/${merchantPath(merchantId)}`),
+  dispute: (paymentIntent: string) => call<ShopperDispute>('POST', '/v1/shopper/disputes', { payment_intent: paymentIntent }),
 };
+
+export interface ShopperDispute {
+  id: string;
+  payment_intent: string;
+  status: 'open' | 'refunded' | 'closed';
+  payment_method: 'face' | 'pay_code' | 'other';
+  face_pay_frozen: boolean;
+}

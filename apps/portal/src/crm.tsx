@@ -140,7 +140,7 @@ function ConsentHistory({ m, reloadKey }: { m: Membership; reloadKey: string }) 
       <summary>Consent history</summary>
       {error && <p role="alert">{error}</p>}
       {rows && (
-        <table>
+        <table class="stack">
           <caption class="visually-hidden">Consents given to {m.merchant_name}</caption>
           <thead>
             <tr>
@@ -154,11 +154,11 @@ function ConsentHistory({ m, reloadKey }: { m: Membership; reloadKey: string }) 
           <tbody>
             {rows.map((c) => (
               <tr key={`${c.accepted_at}-${c.text_version}`}>
-                <td>{when(c.accepted_at)}</td>
-                <td>{fieldList(c.fields)}</td>
-                <td>{c.terminal === null ? 'In this portal' : `Terminal ${c.terminal}`}</td>
-                <td>{c.text_version}</td>
-                <td>{c.withdrawn_at === null ? 'In force' : when(c.withdrawn_at)}</td>
+                <td data-label="Given">{when(c.accepted_at)}</td>
+                <td data-label="Fields shared">{fieldList(c.fields)}</td>
+                <td data-label="Where">{c.terminal === null ? 'In this portal' : `Terminal ${c.terminal}`}</td>
+                <td data-label="Text version">{c.text_version}</td>
+                <td data-label="Ended">{c.withdrawn_at === null ? 'In force' : when(c.withdrawn_at)}</td>
               </tr>
             ))}
           </tbody>
@@ -308,7 +308,67 @@ function ItemBody({ item }: { item: InboxItem }) {
   return <p>{item.body}</p>;
 }
 
-export function Inbox() {
+const DISPUTE_STATUS: Record<'open' | 'refunded' | 'closed', string> = {
+  open: 'You reported this payment. The shop has been told.',
+  refunded: 'You reported this payment and the shop refunded it.',
+  closed: 'You reported this payment; the shop closed it without a refund.',
+};
+
+/**
+ * "This wasn't me" on a receipt: after a confirmation it disputes the payment, which for a face
+ * payment freezes face pay at once. A receipt already disputed says where its dispute stands.
+ */
+function DisputeButton({ item, onDisputed }: { item: InboxItem; onDisputed: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const payment = item.payment;
+  if (item.kind !== 'receipt' || !payment) return null;
+  const d = payment.dispute;
+  if (d && d.status !== 'closed') return <p class="hint" role="status">{DISPUTE_STATUS[d.status]}</p>;
+  const face = payment.method === 'face';
+  const send = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      await crmApi.dispute(payment.payment_intent);
+      setAsking(false);
+      onDisputed();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {d && <p class="hint">{DISPUTE_STATUS[d.status]}</p>}
+      {!asking ? (
+        <button type="button" class="danger" aria-label={`This wasn't me: ${item.title}`} onClick={() => setAsking(true)}>
+          This wasn't me
+        </button>
+      ) : (
+        <div role="alertdialog" aria-labelledby={`dispute-${item.id}`} class="confirm">
+          <p id={`dispute-${item.id}`}>
+            {face
+              ? 'Report this payment as not yours? Face pay is switched off at once so nobody can pay with your face, and the shop is told so it can refund you.'
+              : 'Report this payment as not yours? The shop is told so it can refund you.'}
+          </p>
+          <button type="button" class="danger" disabled={busy} onClick={() => void send()}>
+            {face ? 'Yes, freeze face pay and report it' : 'Yes, report it'}
+          </button>
+          <button type="button" disabled={busy} onClick={() => setAsking(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {error && <p role="alert">{error}</p>}
+    </>
+  );
+}
+
+/** `onAccountChanged`: a dispute switched face pay off, so the account the portal shows must be read again. */
+export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = {}) {
   const [items, setItems] = useState<InboxItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [more, setMore] = useState(false);
@@ -347,7 +407,7 @@ export function Inbox() {
       <h3>Coupons you hold</h3>
       {coupons && coupons.length === 0 && <p>No coupons right now.</p>}
       {coupons && coupons.length > 0 && (
-        <table>
+        <table class="stack">
           <caption class="visually-hidden">Coupons you can use now</caption>
           <thead>
             <tr>
@@ -360,10 +420,10 @@ export function Inbox() {
           <tbody>
             {coupons.map((c) => (
               <tr key={c.id}>
-                <td>{c.title}</td>
-                <td>{c.coupon?.description}</td>
-                <td>{c.merchant_name}</td>
-                <td>{c.coupon && day(c.coupon.valid_to)}</td>
+                <td data-label="Coupon">{c.title}</td>
+                <td data-label="Reward">{c.coupon?.description}</td>
+                <td data-label="Shop">{c.merchant_name}</td>
+                <td data-label="Valid until">{c.coupon && day(c.coupon.valid_to)}</td>
               </tr>
             ))}
           </tbody>
@@ -386,6 +446,13 @@ export function Inbox() {
                   From {i.merchant_name || 'a shop'}, <time dateTime={new Date(i.created).toISOString()}>{when(i.created)}</time>
                 </p>
                 <ItemBody item={i} />
+                <DisputeButton
+                  item={i}
+                  onDisputed={() => {
+                    void page(null);
+                    onAccountChanged?.();
+                  }}
+                />
                 <div class="actions">
                   {isUnread && (
                     <button type="button" aria-label={`Mark read: ${i.title}`} onClick={() => void markRead(i)}>

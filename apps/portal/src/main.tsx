@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { renderSVG } from 'uqr';
-import { formatMoney, formatPayCode, parseMoney, payCodeQrText, plainAmount } from '@facepay/web-common';
+import { formatMoney, formatPayCode, parseMoney, payCodeQrText, paymentMethodLabel, plainAmount } from '@facepay/web-common';
 import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
@@ -83,13 +83,18 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const [amount, setAmount] = useState('');
   const [error, setError] = useState('');
   const [code, setCode] = useState<{ code: string; expires_at: number }>();
+  const [pending, setPending] = useState<{ amount: number; currency: string; reference: string }>();
   const topUp = async (e: { preventDefault(): void }) => {
     e.preventDefault();
     const minor = parseMoney(amount, me.wallet.currency);
     if (minor === undefined) return setError('Enter an amount such as 20 or 12.50.');
     setError('');
     try {
-      setMe(await api.topUp(minor, me.wallet.currency));
+      const r = await api.topUp(minor, me.wallet.currency);
+      const { top_up, payment_reference, ...next } = r;
+      setMe(next);
+      // Real money arrives only through a rail: the wallet grows when the bank or the desk has it.
+      setPending(top_up?.status === 'pending' && payment_reference ? { amount: top_up.amount, currency: top_up.currency, reference: payment_reference } : undefined);
       setAmount('');
     } catch (err) {
       setError(message(err));
@@ -106,6 +111,19 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
         <button type="submit">Top up</button>
       </form>
       {error && <p role="alert">{error}</p>}
+      {pending && (
+        <div class="pending-top-up" role="status">
+          <p>
+            Your top-up of {formatMoney(pending.amount, pending.currency)} is waiting for your money. Your wallet grows as soon as it arrives:
+          </p>
+          <ul>
+            <li>
+              by bank transfer to the operator's account, with the reference <strong class="reference">{pending.reference}</strong> (credited when the bank statement comes in, usually the next working day), or
+            </li>
+            <li>at the service desk, in cash or by card: show this reference or give your e-mail address (credited at once).</li>
+          </ul>
+        </div>
+      )}
       <h2>Pay without your face</h2>
       <p>A one-time code the terminal can scan or the cashier can type. It works once, for two minutes.</p>
       <button type="button" onClick={() => api.payCode().then(setCode, (e) => setError(message(e)))}>
@@ -212,7 +230,8 @@ function Payments() {
       {error && <p role="alert">{error}</p>}
       {rows && rows.length === 0 && <p>No payments yet.</p>}
       {rows && rows.length > 0 && (
-        <table>
+        <table class="stack">
+          <caption class="visually-hidden">Your payments, newest first</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -226,13 +245,15 @@ function Payments() {
           <tbody>
             {rows.map((p) => (
               <tr key={p.id}>
-                <td>{new Date(p.created_at).toLocaleString()}</td>
-                <td>
+                <td data-label="When">{new Date(p.created_at).toLocaleString()}</td>
+                <td data-label="Where">
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td>{p.method === 'face' ? 'Face' : 'Pay code'}</td>
-                <td class="num">
+                <td data-label="How" data-testid="payment-method" title={p.face_decision ? p.face_decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ') : undefined}>
+                  {paymentMethodLabel(p.method)}
+                </td>
+                <td data-label="Amount" class="num">
                   {formatMoney(p.amount, p.currency)}
                   {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}
                 </td>
@@ -242,6 +263,64 @@ function Payments() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The risk engine's reasons in the shopper's words. */
+const REASON_TEXT: Record<string, string> = {
+  false_match_bound_ok: 'your face was recognised with confidence',
+  false_match_bound_above_face_alone: 'your face alone was not certain enough',
+  look_alike: 'someone else looks like you',
+  amount_within_face_alone_limit: 'the amount was within your face-alone limit',
+  amount_above_face_alone_limit: 'the amount was above your face-alone limit',
+  first_visit_at_merchant: 'your first payment at this shop',
+  terminal_recent_failures: 'recent failed attempts at this terminal',
+  shopper_recent_failures: 'recent wrong digits or PINs for your account',
+  always_second_factor: 'you or the shop asked for a second step every time',
+};
+
+function PinForm({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
+  const [pin, setPin] = useState('');
+  const [password, setPassword] = useState('');
+  const [note, setNote] = useState('');
+  const done = (m: Me, text: string) => {
+    setMe(m);
+    setPin('');
+    setPassword('');
+    setNote(text);
+  };
+  const save = async (e: { preventDefault(): void }) => {
+    e.preventDefault();
+    if (!/^\d{6}$/.test(pin)) return setNote('A face-pay PIN is 6 digits.');
+    try {
+      done(await api.setPin(pin, password), 'PIN saved.');
+    } catch (err) {
+      setNote(message(err));
+    }
+  };
+  const remove = async () => {
+    try {
+      done(await api.removePin(password), 'PIN removed.');
+    } catch (err) {
+      setNote(message(err));
+    }
+  };
+  return (
+    <form onSubmit={save} aria-labelledby="pin-title">
+      <h3 id="pin-title">Face-pay PIN</h3>
+      <p>{me.has_face_pay_pin ? 'Your PIN is set.' : 'No PIN yet: payments above your face-alone limit go another way.'} Above the limit, the terminal asks for it on its keypad.</p>
+      <Field id="s-pin" label="New 6-digit PIN" type="password" value={pin} onInput={setPin} autocomplete="off" />
+      <Field id="s-pin-password" label="Your account password" type="password" value={password} onInput={setPassword} autocomplete="current-password" />
+      <button type="submit" class="primary">
+        {me.has_face_pay_pin ? 'Change PIN' : 'Set PIN'}
+      </button>
+      {me.has_face_pay_pin && (
+        <button type="button" onClick={remove}>
+          Remove PIN
+        </button>
+      )}
+      {note && <p role="status">{note}</p>}
+    </form>
   );
 }
 
@@ -268,7 +347,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
       <form onSubmit={save}>
         <Field id="s-name" label="Name" value={name} onInput={setName} autocomplete="name" />
         <Field id="s-phone" label="Phone number" type="tel" value={phone} onInput={setPhone} autocomplete="tel" />
-        <Field id="s-limit" label={`Limit per face payment (${me.wallet.currency})`} value={limit} onInput={setLimit} hint="Above it, the terminal asks for your phone digits." />
+        <Field id="s-limit" label={`Limit per face payment (${me.wallet.currency})`} value={limit} onInput={setLimit} hint="Face alone pays up to this amount; above it the terminal asks for your face-pay PIN, or you pay another way." />
         <label>
           <input type="checkbox" checked={askDigits} onChange={() => setAskDigits(!askDigits)} /> Always ask for my phone digits
         </label>
@@ -277,6 +356,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
         </button>
         {note && <p role="status">{note}</p>}
       </form>
+      <PinForm me={me} setMe={setMe} />
     </section>
   );
 }
@@ -331,7 +411,7 @@ function App() {
         {view === 'face' && <Face me={me} setMe={setMe} />}
         {view === 'payments' && <Payments />}
         {view === 'memberships' && <Memberships me={me} />}
-        {view === 'inbox' && <Inbox />}
+        {view === 'inbox' && <Inbox onAccountChanged={() => void api.me().then(setMe, () => undefined)} />}
         {view === 'settings' && <Settings me={me} setMe={setMe} />}
       </main>
     </div>

@@ -18,7 +18,8 @@ interface WireIntent {
   id: string;
   amount: number;
   currency: string;
-  reference?: string | null;
+  order_reference?: string | null;
+  description?: string | null;
 }
 
 interface WireDecision {
@@ -42,7 +43,13 @@ export interface PaymentAnswer {
 }
 
 function toIntent(w: WireIntent): Intent {
-  return { id: w.id, amount: w.amount, currency: w.currency, ...(w.reference ? { reference: w.reference } : {}) };
+  return {
+    id: w.id,
+    amount: w.amount,
+    currency: w.currency,
+    ...(w.order_reference ? { reference: w.order_reference } : {}),
+    ...(w.description ? { description: w.description } : {}),
+  };
 }
 
 function toDecision(w: WireDecision): Decision {
@@ -60,6 +67,8 @@ function toDecision(w: WireDecision): Decision {
       };
     case 'ambiguous':
       return { outcome: 'ambiguous', attemptId: w.attempt_id ?? '', attemptsLeft: w.attempts_left ?? 0 };
+    case 'pin':
+      return { outcome: 'pin', attemptId: w.attempt_id ?? '', attemptsLeft: w.attempts_left ?? 0 };
     case 'retry':
     case 'refused':
       return { outcome: w.outcome, code: w.code ?? w.outcome, message: w.message ?? '' };
@@ -75,8 +84,18 @@ async function paymentAnswer(response: Response): Promise<PaymentAnswer> {
   return { status: 'failed', code: body.error?.code ?? `http_${response.status}`, message: body.error?.message ?? 'The payment was refused.' };
 }
 
-export function terminalApi(client: DeviceClient) {
+/** Whether an error is the platform's answer (it was reached) rather than a network failure. */
+export function isPlatformAnswer(e: unknown): boolean {
+  return e instanceof DeviceApiError;
+}
+
+export function terminalApi(client: DeviceClient, baseUrl: string = location.origin) {
   return {
+    /** Resolves when the platform answers at all; rejects when it cannot be reached within a few seconds. */
+    async ping(): Promise<void> {
+      await fetch(`${baseUrl}/health`, { cache: 'no-store', signal: AbortSignal.timeout(4_000) });
+    },
+
     async me(): Promise<TerminalInfo> {
       const w = await client.json<{ terminal_id: string; store_id: string; merchant_id: string; name: string; currency: string }>('/device/v1/me');
       return { terminalId: w.terminal_id, storeId: w.store_id, merchantId: w.merchant_id, name: w.name, currency: w.currency };
@@ -89,7 +108,7 @@ export function terminalApi(client: DeviceClient) {
     },
 
     async createIntent(amount: number, currency: string, clientId: string): Promise<Intent> {
-      return toIntent(await client.json<WireIntent>('/device/v1/payment_intents', { json: { amount, currency }, headers: { 'idempotency-key': clientId } }));
+      return toIntent(await client.json<WireIntent>('/device/v1/payment_intents', { json: { amount, currency, idempotency_key: clientId } }));
     },
 
     async challenge(intentId: string): Promise<{ attemptId: string; challenge: Challenge }> {
@@ -110,6 +129,16 @@ export function terminalApi(client: DeviceClient) {
           },
         });
         return toDecision(w);
+      } catch (e) {
+        if (e instanceof DeviceApiError && e.status < 500) return { outcome: 'refused', code: e.code, message: e.message };
+        throw e;
+      }
+    },
+
+    /** The shopper's face-pay PIN from the keypad; sent once, never kept. */
+    async pin(attemptId: string, pin: string): Promise<Decision> {
+      try {
+        return toDecision(await client.json<WireDecision>(`/device/v1/face_attempts/${encodeURIComponent(attemptId)}/pin`, { json: { pin } }));
       } catch (e) {
         if (e instanceof DeviceApiError && e.status < 500) return { outcome: 'refused', code: e.code, message: e.message };
         throw e;

@@ -49,8 +49,25 @@ test('ambiguous asks for four digits, then pays or sends the shopper another way
   assert.equal(failed.screen === 'other_way' && failed.reason, 'digits_failed');
 });
 
+test('the PIN: six digits on the keypad, a wrong one leaves the tries, the last sends the shopper another way', () => {
+  const pin = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'challenge', challenge: { id: 'ch_1', kind: 'blink', expiresAt: 1 } },
+    { type: 'captured' },
+    { type: 'decision', decision: { outcome: 'pin', attemptId: 'fa_1', attemptsLeft: 3 } },
+    ...['4', '8', '2', '9', '1', '5', '7'].map((key) => ({ type: 'key', key }) as Event),
+  ]);
+  assert.equal(pin.screen === 'pin' && pin.entered, '482915');
+  const again = step(pin, { type: 'decision', decision: { outcome: 'pin', attemptId: 'fa_1', attemptsLeft: 2 } });
+  assert.deepEqual(again.screen === 'pin' && [again.entered, again.attemptsLeft], ['', 2]);
+  assert.equal(step(pin, { type: 'decision', decision: match }).screen, 'confirm');
+  const failed = step(pin, { type: 'decision', decision: { outcome: 'no_match' } });
+  assert.equal(failed.screen === 'other_way' && failed.reason, 'pin_failed');
+});
+
 test('every refusal leads to another way to pay, with its reason', () => {
-  for (const outcome of ['no_match', 'face_pay_off', 'liveness_failed'] as const) {
+  for (const outcome of ['no_match', 'face_pay_off', 'liveness_failed', 'no_face'] as const) {
     const s = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'challenge', challenge: { id: 'c', kind: 'blink', expiresAt: 1 } }, { type: 'captured' }, { type: 'decision', decision: { outcome } }]);
     assert.equal(s.screen === 'other_way' && s.reason, outcome);
     assert.equal(step(s, { type: 'pay_code', code: '123', paymentId: 'pay_2' }).screen, 'paying');
@@ -94,4 +111,28 @@ test('a coupon lowers what the paying and done screens show as charged', () => {
   assert.equal(done.screen === 'done' && done.amountDue, 1150);
   const noCoupon = step({ screen: 'confirm', intent, decision: { ...match, discount: 0, amountDue: 1250 } }, { type: 'confirm', paymentId: 'p' });
   assert.equal(noCoupon.screen === 'paying' && noCoupon.amountDue, undefined, 'without a coupon the intent amount is charged');
+});
+
+test('a mistyped pay code is refused without closing the payment: the code can be typed again, then pays', () => {
+  const paying = run([
+    { type: 'intent', intent },
+    { type: 'other_way' },
+    { type: 'pay_code', code: '123456789013', paymentId: 'pay_1' },
+  ]);
+  assert.equal(paying.screen, 'paying');
+  const again = step(paying, { type: 'paid', outcome: 'failed', code: 'pay_code_invalid', message: 'This pay code is wrong, used or expired.' });
+  assert.equal(again.screen, 'other_way');
+  assert.ok(again.screen === 'other_way');
+  assert.equal(again.reason, 'pay_code_rejected');
+  assert.equal(again.rejectedCode, '123456789013', 'the code is put back to be corrected');
+  assert.deepEqual(again.intent, intent, 'the same payment, still open');
+  const retried = step(again, { type: 'pay_code', code: '123456789012', paymentId: 'pay_2' });
+  assert.equal(retried.screen === 'paying' && retried.paymentId, 'pay_2', 'a new try has a new payment id');
+  assert.equal(step(retried, { type: 'paid', outcome: 'succeeded' }).screen, 'done');
+  // Any other refusal (the wallet is empty, a limit) is the end of this payment.
+  const final = step(paying, { type: 'paid', outcome: 'failed', code: 'insufficient_funds', message: 'no money' });
+  assert.equal(final.screen === 'done' && final.outcome, 'failed');
+  // A face payment's failure is final too, whatever its code.
+  const face: State = { screen: 'paying', intent, paymentId: 'pay_3', via: { method: 'face', attemptId: 'fa_1' }, retries: 0, offline: false };
+  assert.equal(step(face, { type: 'paid', outcome: 'failed', code: 'pay_code_invalid' }).screen, 'done');
 });

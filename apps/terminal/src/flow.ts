@@ -15,6 +15,8 @@ export interface Intent extends Amount {
   id: string;
   /** Set when the till created the intent; absent when the cashier typed the amount. */
   reference?: string;
+  /** What the till says the payment is for ("2 coffees, 1 croissant"), shown with the amount. */
+  description?: string;
 }
 
 export type Guidance = 'no_face' | 'come_closer' | 'face_camera' | 'hold_still' | 'too_dark' | 'one_person' | 'ok';
@@ -46,7 +48,11 @@ export interface MatchDecision {
 export type Decision =
   | MatchDecision
   | { outcome: 'ambiguous'; attemptId: string; attemptsLeft: number }
+  /** The risk engine wants the shopper's 6-digit face-pay PIN. */
+  | { outcome: 'pin'; attemptId: string; attemptsLeft: number }
   | { outcome: 'no_match' }
+  /** The risk engine sends this payment another way (above the face limits, no PIN set, a terminal under attack). */
+  | { outcome: 'no_face' }
   | { outcome: 'face_pay_off' }
   | { outcome: 'liveness_failed' }
   | { outcome: 'retry'; code: string; message: string }
@@ -55,7 +61,7 @@ export type Decision =
 /** How the payment being made was authorised: the confirmed face attempt, or a pay code. */
 export type PayVia = { method: 'face'; attemptId: string; join?: string[] } | { method: 'pay_code'; code: string };
 
-export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'shopper_choice' | 'refused';
+export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | 'digits_failed' | 'pin_failed' | 'no_face' | 'shopper_choice' | 'refused' | 'pay_code_rejected';
 
 export type State =
   | { screen: 'idle'; typed: string }
@@ -65,7 +71,9 @@ export type State =
   | { screen: 'deciding'; intent: Intent }
   | { screen: 'confirm'; intent: Intent; decision: MatchDecision }
   | { screen: 'digits'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
-  | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string }
+  | { screen: 'pin'; intent: Intent; attemptId: string; entered: string; attemptsLeft: number }
+  /** `rejectedCode`: the pay code just refused, put back in the box to be corrected. */
+  | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string; rejectedCode?: string }
   /** `amountDue`: what is charged, where a coupon made it less than the intent's amount. */
   | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean; amountDue?: number }
   | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string; amountDue?: number };
@@ -83,7 +91,8 @@ export type Event =
   | { type: 'pay_code'; code: string; paymentId: string }
   | { type: 'other_way' }
   | { type: 'retrying'; offline: boolean }
-  | { type: 'paid'; outcome: 'succeeded' | 'failed'; message?: string }
+  /** `code`: the platform's reason for a failure. */
+  | { type: 'paid'; outcome: 'succeeded' | 'failed'; message?: string; code?: string }
   | { type: 'cancel' }
   | { type: 'reset' };
 
@@ -96,9 +105,18 @@ export const OTHER_WAY_MESSAGES: Record<OtherWayReason, string> = {
   face_pay_off: 'Face pay is switched off for this account. You can pay with a pay code.',
   liveness_failed: "We couldn't confirm a live face. Please pay another way.",
   digits_failed: "Those digits didn't match. Please pay another way.",
+  pin_failed: "That PIN didn't match. Please pay another way.",
+  no_face: "Face pay can't be used for this payment. You can pay with a pay code from the Facepay app.",
   shopper_choice: 'Show or type your pay code.',
   refused: 'Face pay could not be used for this payment.',
+  pay_code_rejected: 'That pay code was not accepted: it is wrong, already used or expired. Check it and type it again, or show a new one.',
 };
+
+/**
+ * Refusals of a pay code that leave the payment open (the code was checked before any money
+ * moved): the shopper may type it again or show a new one, rather than see "Not paid".
+ */
+const PAY_CODE_RETRYABLE = new Set(['pay_code_invalid']);
 
 function typedDigit(typed: string, key: string): string {
   if (key === 'back') return typed.slice(0, -1);
@@ -117,6 +135,8 @@ function afterDecision(intent: Intent, d: Decision): State {
       return { screen: 'confirm', intent, decision: d };
     case 'ambiguous':
       return { screen: 'digits', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
+    case 'pin':
+      return { screen: 'pin', intent, attemptId: d.attemptId, entered: '', attemptsLeft: d.attemptsLeft };
     case 'refused':
       return otherWay(intent, 'refused', d.message, d.code);
     case 'retry':
@@ -137,6 +157,8 @@ export function step(s: State, e: Event): State {
   // leave the shopper charged with the terminal showing "cancelled".
   if (s.screen === 'paying') {
     if (e.type === 'retrying') return { ...s, retries: s.retries + 1, offline: e.offline };
+    if (e.type === 'paid' && e.outcome === 'failed' && s.via.method === 'pay_code' && e.code !== undefined && PAY_CODE_RETRYABLE.has(e.code))
+      return { screen: 'other_way', intent: s.intent, reason: 'pay_code_rejected', code: e.code, rejectedCode: s.via.code };
     if (e.type === 'paid')
       return {
         screen: 'done',
@@ -193,10 +215,23 @@ export function step(s: State, e: Event): State {
       }
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
       return s;
+    case 'pin':
+      if (e.type === 'key') {
+        if (e.key === 'back') return { ...s, entered: s.entered.slice(0, -1) };
+        if (e.key === 'clear') return { ...s, entered: '' };
+        if (/^\d$/.test(e.key) && s.entered.length < 6) return { ...s, entered: s.entered + e.key };
+        return s;
+      }
+      if (e.type === 'decision') {
+        if (e.decision.outcome === 'no_match') return otherWay(s.intent, 'pin_failed');
+        return afterDecision(s.intent, e.decision);
+      }
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
     case 'other_way':
       if (e.type === 'pay_code')
         return { screen: 'paying', intent: s.intent, paymentId: e.paymentId, via: { method: 'pay_code', code: e.code }, retries: 0, offline: false };
-      if (e.type === 'start_face' && s.reason === 'shopper_choice') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
+      if (e.type === 'start_face' && (s.reason === 'shopper_choice' || s.reason === 'pay_code_rejected')) return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
       return s;
     case 'done':
       return s;

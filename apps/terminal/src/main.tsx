@@ -2,7 +2,8 @@ import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
 import { CameraSession, STREAM, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
-import { terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
+import { isPlatformAnswer, terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
+import { ConnectionMonitor } from './connection.ts';
 import { formatMoney, MEMBER_FIELD_LABELS, type MemberField } from '@facepay/web-common';
 import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
 import { scanPayCode } from './qr.ts';
@@ -70,17 +71,71 @@ function Activate({ onDone }: { onDone: (c: DeviceClient) => void }) {
   );
 }
 
+/** Whether the platform can be reached, kept up to date by the monitor's pings and every call's outcome. */
+function useConnection(api: TerminalApi): { online: boolean; monitor: ConnectionMonitor } {
+  const [monitor] = useState(() => new ConnectionMonitor({ ping: () => api.ping() }));
+  const [online, setOnline] = useState(true);
+  useEffect(() => {
+    const off = monitor.subscribe(setOnline);
+    monitor.start();
+    // The browser knows first when the network goes or comes back: check at once.
+    const check = () => void api.ping().then(() => monitor.reached(), () => monitor.unreachable());
+    addEventListener('online', check);
+    addEventListener('offline', check);
+    return () => {
+      off();
+      monitor.dispose();
+      removeEventListener('online', check);
+      removeEventListener('offline', check);
+    };
+  }, [monitor]);
+  return { online, monitor };
+}
+
+/** A charge typed by the cashier, sent with its client-made id until the platform has it. */
+interface TypedCharge {
+  amount: number;
+  clientId: string;
+  error?: string;
+}
+
 function Terminal({ api }: { api: TerminalApi }) {
   const [state, dispatch] = useReducer<State, Event>(step, initialState);
   const [info, setInfo] = useState<TerminalInfo>();
   const [progress, setProgress] = useState(0);
+  const [charge, setCharge] = useState<TypedCharge>();
   const frames = useRef<CapturedFrame[]>([]);
   const video = useRef<HTMLVideoElement>(null);
   const camera = useRef<CameraSession>();
+  const { online, monitor } = useConnection(api);
 
   useEffect(() => {
     api.me().then(setInfo, () => undefined);
   }, [api]);
+
+  // A typed charge is sent until the platform answers: through a network loss it is sent again
+  // (more slowly while offline), and its client-made id makes every resend the same intent.
+  useEffect(() => {
+    if (charge === undefined || charge.error !== undefined) return;
+    let live = true;
+    void (async () => {
+      while (live) {
+        try {
+          const intent = await monitor.observe(api.createIntent(charge.amount, info?.currency ?? 'EUR', charge.clientId), isPlatformAnswer);
+          if (!live) return;
+          setCharge(undefined);
+          return dispatch({ type: 'intent', intent });
+        } catch (e) {
+          if (!live) return;
+          if (isPlatformAnswer(e)) return setCharge({ ...charge, error: e instanceof Error ? e.message : String(e) });
+          await new Promise((r) => setTimeout(r, monitor.isOnline ? 1_000 : 2_000));
+        }
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [charge]);
 
   // Waiting: pick up an intent the till created for this terminal.
   useEffect(() => {
@@ -88,7 +143,7 @@ function Terminal({ api }: { api: TerminalApi }) {
     let live = true;
     const poll = async () => {
       while (live) {
-        const intent = await api.nextIntent().catch(() => null);
+        const intent = await monitor.observe(api.nextIntent(), isPlatformAnswer).catch(() => null);
         if (!live) return;
         if (intent) return dispatch({ type: 'intent', intent });
         await new Promise((r) => setTimeout(r, 1500));
@@ -157,16 +212,29 @@ function Terminal({ api }: { api: TerminalApi }) {
       .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
   }, [state.screen === 'digits' && state.entered.length === 4]);
 
+  // Six PIN digits typed: they go to the server once and are then forgotten with the screen.
+  useEffect(() => {
+    if (state.screen !== 'pin' || state.entered.length !== 6) return;
+    api
+      .pin(state.attemptId, state.entered)
+      .then((decision) => dispatch({ type: 'decision', decision }))
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+  }, [state.screen === 'pin' && state.entered.length === 6]);
+
   useEffect(() => {
     if (state.screen !== 'paying') return;
-    const onRetry = (offline: boolean) => dispatch({ type: 'retrying', offline });
+    const onRetry = (offline: boolean) => {
+      if (offline) monitor.unreachable();
+      dispatch({ type: 'retrying', offline });
+    };
     const pay =
       state.via.method === 'face'
         ? api.confirm(state.via.attemptId, state.paymentId, state.via.join, onRetry)
         : api.payWithCode(state.intent.id, state.via.code, state.paymentId, onRetry);
     pay.then((answer) => {
+      monitor.reached();
       frames.current = [];
-      dispatch({ type: 'paid', outcome: answer.status, ...(answer.message ? { message: answer.message } : {}) });
+      dispatch({ type: 'paid', outcome: answer.status, ...(answer.message ? { message: answer.message } : {}), ...(answer.code ? { code: answer.code } : {}) });
     });
   }, [state.screen === 'paying' && state.paymentId]);
 
@@ -192,29 +260,51 @@ function Terminal({ api }: { api: TerminalApi }) {
       <p class="amount">{formatMoney((state.screen === 'paying' || state.screen === 'done' ? state.amountDue : undefined) ?? state.intent.amount, state.intent.currency)}</p>
     );
   const due = state.screen === 'confirm' ? formatMoney(state.decision.amountDue, state.intent.currency) : '';
+  const intent = state.screen === 'idle' ? undefined : state.intent;
 
   return (
     <main class={`screen screen-${state.screen}`} data-screen={state.screen}>
       <header>
         <span>{info?.name ?? 'Facepay'}</span>
+        {!online && (
+          <span class="offline" role="status" data-testid="offline">
+            Offline
+          </span>
+        )}
       </header>
+      {!online && <p class="offline-note">The platform cannot be reached. The terminal keeps trying; nothing is charged twice.</p>}
       {amount}
+      {intent && (intent.description || intent.reference) && (
+        <p class="order" data-testid="order-description">
+          {intent.description}
+          {intent.description && intent.reference ? ' · ' : ''}
+          {intent.reference && <span class="reference">{intent.reference}</span>}
+        </p>
+      )}
       {state.screen === 'idle' && (
         <section>
-          <h1>Ready</h1>
-          <p>Waiting for the till, or type an amount.</p>
+          <h1>{online ? 'Ready' : 'Offline'}</h1>
+          <p>{online ? 'Waiting for the till, or type an amount.' : 'Waiting for the connection to come back.'}</p>
           <p class="typed" aria-live="polite">
-            {formatMoney(state.typed === '' ? 0 : Number(state.typed), currency)}
+            {formatMoney(charge ? charge.amount : state.typed === '' ? 0 : Number(state.typed), currency)}
           </p>
-          <Keypad label="amount" onKey={(key) => dispatch({ type: 'key', key })} />
-          <button
-            type="button"
-            class="primary"
-            disabled={state.typed === ''}
-            onClick={() => api.createIntent(Number(state.typed), currency, newId('tmi')).then((intent) => dispatch({ type: 'intent', intent }))}
-          >
-            Charge
-          </button>
+          {charge === undefined ? (
+            <>
+              <Keypad label="amount" onKey={(key) => dispatch({ type: 'key', key })} />
+              <button type="button" class="primary" disabled={state.typed === ''} onClick={() => setCharge({ amount: Number(state.typed), clientId: newId('tmi') })}>
+                Charge
+              </button>
+            </>
+          ) : (
+            <>
+              <p role="status" data-testid="charge-pending">
+                {charge.error ?? (online ? 'Sending the charge…' : 'Not sent yet: the charge goes as soon as the connection is back.')}
+              </p>
+              <button type="button" onClick={() => setCharge(undefined)}>
+                {charge.error ? 'Back' : "Don't charge"}
+              </button>
+            </>
+          )}
         </section>
       )}
       {state.screen === 'amount' && (
@@ -290,6 +380,20 @@ function Terminal({ api }: { api: TerminalApi }) {
           </button>
         </section>
       )}
+      {state.screen === 'pin' && (
+        <section>
+          <h1>Your face-pay PIN</h1>
+          <p>This payment needs the 6-digit PIN you chose in the Facepay app.</p>
+          <p class="digits" aria-live="polite">
+            {[0, 1, 2, 3, 4, 5].map((i) => (i < state.entered.length ? '●' : '○')).join(' ')}
+          </p>
+          <p>{state.attemptsLeft} {state.attemptsLeft === 1 ? 'try' : 'tries'} left</p>
+          <Keypad label="face-pay PIN" onKey={(key) => dispatch({ type: 'key', key })} />
+          <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
+            Pay another way
+          </button>
+        </section>
+      )}
       {state.screen === 'other_way' && <OtherWay state={state} dispatch={dispatch} />}
       {state.screen === 'paying' && (
         <section>
@@ -316,7 +420,7 @@ function Terminal({ api }: { api: TerminalApi }) {
 }
 
 function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_way' }>; dispatch: (e: Event) => void }) {
-  const [code, setCode] = useState('');
+  const [code, setCode] = useState(state.rejectedCode ?? '');
   const [scanning, setScanning] = useState(true);
   const video = useRef<HTMLVideoElement>(null);
   const digits = code.replace(/\D/g, '');
@@ -332,6 +436,7 @@ function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_
   }, []);
   return (
     <section>
+      {state.reason === 'pay_code_rejected' && <h1>Try again</h1>}
       <p role="alert">{state.message ?? OTHER_WAY_MESSAGES[state.reason]}</p>
       {scanning && (
         <>
@@ -351,7 +456,7 @@ function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_
           Pay with code
         </button>
       </form>
-      {state.reason === 'shopper_choice' && (
+      {(state.reason === 'shopper_choice' || state.reason === 'pay_code_rejected') && (
         <button type="button" onClick={() => dispatch({ type: 'start_face' })}>
           Try my face again
         </button>

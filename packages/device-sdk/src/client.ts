@@ -5,7 +5,7 @@
 import type { DeviceIdentity, DeviceKeyStore } from './key-store.ts';
 import { type DeviceKeyPair, exportPublicJwk, generateDeviceKeyPair, newNonce, signCanonical } from './keys.ts';
 import { type DeviceAlgorithm, HEADERS, canonicalString, sha256Hex, utf8 } from './protocol.ts';
-import { type RetryOptions, retryUntilFinal } from './retry.ts';
+import { type RetryOptions, retryUntilFinal, retryableStatus } from './retry.ts';
 
 type FetchFn = typeof globalThis.fetch;
 
@@ -15,6 +15,8 @@ export class DeviceApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Whether the same request, signed anew, can succeed later: the server's `error.retryable`, else judged by the status. */
+    readonly retryable: boolean = retryableStatus(status),
   ) {
     super(message);
     this.name = 'DeviceApiError';
@@ -25,15 +27,17 @@ export class DeviceApiError extends Error {
 async function apiError(response: Response): Promise<DeviceApiError> {
   let code = `http_${response.status}`;
   let message = response.statusText || code;
+  let retryable = retryableStatus(response.status);
   try {
     const body = (await response.json()) as Record<string, unknown>;
     const e = (typeof body.error === 'object' && body.error !== null ? body.error : body) as Record<string, unknown>;
     if (typeof e.code === 'string') code = e.code;
     if (typeof e.message === 'string') message = e.message;
+    if (typeof e.retryable === 'boolean') retryable = e.retryable;
   } catch {
     // Not JSON: the status says enough.
   }
-  return new DeviceApiError(response.status, code, message);
+  return new DeviceApiError(response.status, code, message, retryable);
 }
 
 /** The server's time from a `device_timestamp_stale` refusal, else undefined. */

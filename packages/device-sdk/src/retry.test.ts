@@ -73,3 +73,28 @@ test('client ids carry their prefix and 128 random bits', () => {
   assert.match(id, /^pay_[A-Za-z0-9_-]{22}$/);
   assert.notEqual(newClientId('pay'), id);
 });
+
+test("the error body's retryable flag decides: a 503 face_engine_off is final, a 503 without the flag is retried", async () => {
+  const errorBody = (code: string, retryable?: boolean) =>
+    new Response(JSON.stringify({ error: { code, message: 'x', request_id: 'req_1', ...(retryable !== undefined ? { retryable } : {}) } }), {
+      status: 503,
+      headers: { 'content-type': 'application/json' },
+    });
+  let calls = 0;
+  const off = await retryUntilFinal(async () => {
+    calls++;
+    return errorBody('face_engine_off', false);
+  }, { sleep: noSleep });
+  assert.equal(off.status, 503);
+  assert.equal(calls, 1, 'a switched-off engine is not retried');
+  assert.equal(((await off.json()) as { error: { code: string } }).error.code, 'face_engine_off', 'the body is still readable');
+
+  calls = 0;
+  const busy = await retryUntilFinal(async () => (++calls < 3 ? errorBody('gallery_not_started', true) : new Response('ok')), { sleep: noSleep });
+  assert.equal(busy.status, 200);
+  assert.equal(calls, 3);
+
+  calls = 0;
+  await retryUntilFinal(async () => (++calls < 2 ? new Response('<html>bad gateway</html>', { status: 502 }) : new Response('ok')), { sleep: noSleep });
+  assert.equal(calls, 2, 'an answer without a Facepay body falls back to the status');
+});

@@ -13,15 +13,34 @@ export interface RetryOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   signal?: AbortSignal;
-  /** Whether a response is not yet final. Default: 408, 425, 429 and every 5xx. */
-  isRetryable?: (response: Response) => boolean;
+  /**
+   * Whether a response is not yet final. Default (`defaultIsRetryable`): the error body's
+   * `error.retryable` when it has one, else 408, 425, 429 and every 5xx.
+   */
+  isRetryable?: (response: Response) => boolean | Promise<boolean>;
   onRetry?: (info: { attempt: number; delayMs: number; error?: unknown; status?: number }) => void;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
 }
 
-export function defaultIsRetryable(response: Response): boolean {
-  return response.status === 408 || response.status === 425 || response.status === 429 || response.status >= 500;
+/** The status rule alone, for answers without a Facepay error body (a proxy's 502, say). */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * The platform says in every error body whether the same request can succeed later
+ * (`error.retryable`): a 503 `face_engine_off` cannot, and retrying it forever would only hang the
+ * terminal. Without that flag (an answer from something in front of the platform), the status decides.
+ */
+export async function defaultIsRetryable(response: Response): Promise<boolean> {
+  if (response.status < 400) return false;
+  const flag = await response
+    .clone()
+    .json()
+    .then((b: unknown) => (b as { error?: { retryable?: unknown } } | null)?.error?.retryable)
+    .catch(() => undefined);
+  return typeof flag === 'boolean' ? flag : retryableStatus(response.status);
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -72,7 +91,7 @@ export async function retryUntilFinal(attempt: (n: number) => Promise<Response>,
       if (opts.signal?.aborted) throw abortError(opts.signal);
       error = e;
     }
-    if (response !== undefined && !isRetryable(response)) return response;
+    if (response !== undefined && !(await isRetryable(response))) return response;
     if (n >= maxAttempts) {
       if (response !== undefined) return response;
       throw error;

@@ -1,5 +1,4 @@
 export * from './guidance.ts';
 export * from './camera.ts';
-export * from './choose.ts';
 export { createDetector, FACE_ASSETS, type Detector, type DetectorOptions } from './detector.ts';
 export { CameraSession, STREAM } from './session.ts';

@@ -1,18 +1,27 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import {
+  CHALLENGE_KINDS,
   createFaceEngine,
+  defaultChallengeOptions,
+  defaultFrameTiming,
   embedFiles,
+  loadLivenessModel,
   writeJsonl,
+  type Challenge,
+  type ChallengeFrame,
+  type ChallengeKind,
   type FaceAnalysis,
   type FaceEngine,
 } from '../face/index.ts';
+import { checkStream, shippedChallengeOptions, streamSignals } from '../face/sequence.ts';
 import { isDomainError, Progress } from '../platform/index.ts';
 
 const USAGE = `usage:
   facepay face inspect IMAGE [--json] [--purpose payment|enrolment|inspect]
   facepay face compare A B [--json] [--fmr 1e-5]
   facepay face embed IMAGE... --out FILE.jsonl [--workers N]
+  facepay face liveness DIR [--challenge turn_left|turn_right|blink] [--fps N] [--from I] [--to J] [--json]
 `;
 
 interface Parsed {
@@ -114,6 +123,79 @@ async function embed(p: Parsed, engine: FaceEngine, json: boolean): Promise<numb
   return 0;
 }
 
+/** Frames of a folder in name order (frame_2 before frame_10), images only. */
+async function frameFiles(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n));
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((n) => join(dir, n));
+}
+
+/**
+ * A folder of frames, in order, judged as the server judges an answer to the liveness challenge:
+ * the frames are taken as filmed `--fps` a second (default 12, the terminal's rate), the challenge
+ * as issued at the first frame and answered just after the last, and the same checks run with the
+ * face stack's settings (face/sequence.ts). Without --challenge, each kind asked by default is
+ * tried and the answer is live when one passes. The passive score is measured on a few frames and
+ * shown; it takes no part in the decision.
+ */
+async function liveness(p: Parsed, engine: FaceEngine, json: boolean): Promise<number> {
+  const [dir] = p.positional;
+  if (!dir || p.positional.length !== 1) return fail(json, 'usage', USAGE);
+  const asked = p.flags.get('challenge');
+  if (asked !== undefined && !CHALLENGE_KINDS.includes(asked as ChallengeKind)) return fail(json, 'invalid_challenge', `--challenge must be one of ${CHALLENGE_KINDS.join(', ')}`);
+  const fps = Number(p.flags.get('fps') ?? 12);
+  if (!(fps > 0 && fps <= 240)) return fail(json, 'invalid_fps', '--fps must be a number of frames a second between 0 and 240');
+  const all = await frameFiles(dir);
+  const from = Number(p.flags.get('from') ?? 1);
+  const to = Number(p.flags.get('to') ?? all.length);
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) return fail(json, 'invalid_range', '--from and --to are 1-based frame positions in the folder, from <= to');
+  const files = all.slice(from - 1, to);
+  if (files.length === 0) return fail(json, 'no_frames', `no image frames in ${dir}`);
+  // A few frames get the passive score (it doubles a frame's work): about two a second.
+  const passiveEvery = Math.max(1, Math.round(fps / 2));
+  const analyses: FaceAnalysis[] = new Array<FaceAnalysis>(files.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < files.length) {
+        const i = next++;
+        analyses[i] = await engine.analyze(await readFile(files[i]!), { purpose: 'inspect', liveness: i % passiveEvery === 0, embedding: 'check', priority: 'background' });
+      }
+    }),
+  );
+  const opts = shippedChallengeOptions(engine.model);
+  const t0 = Date.now();
+  const frames: ChallengeFrame[] = analyses.map((analysis, i) => ({ at: t0 + Math.round((i * 1000) / fps), analysis }));
+  const arrivedAt = frames[frames.length - 1]!.at;
+  const ttlMs = opts.ttlMs ?? defaultChallengeOptions.ttlMs;
+  const kinds = asked !== undefined ? [asked as ChallengeKind] : [...defaultChallengeOptions.kinds];
+  const tried = kinds.map((kind) => {
+    const challenge: Challenge = { id: 'chl_cli', kind, issuedAt: t0, expiresAt: t0 + ttlMs };
+    return { kind, result: checkStream(challenge, frames, arrivedAt, opts, defaultFrameTiming) };
+  });
+  const chosen = tried.find((t) => t.result.passed) ?? tried[0]!;
+  const scores = analyses.map((a) => a.liveness?.score).filter((x): x is number => x !== undefined);
+  const passive = { scores, threshold: loadLivenessModel()?.threshold ?? 0.5 };
+  const signals = streamSignals(chosen.kind, frames, chosen.result, opts, passive, defaultFrameTiming);
+  const out = {
+    live: chosen.result.passed,
+    challenge: { kind: chosen.kind, passed: chosen.result.passed, reason: chosen.result.reason },
+    tried: tried.map((t) => ({ kind: t.kind, passed: t.result.passed, reason: t.result.reason })),
+    signals,
+    frames: files.length,
+    fps,
+    model: { name: engine.model.name, version: engine.model.version },
+  };
+  if (json) process.stdout.write(JSON.stringify(out) + '\n');
+  else {
+    const lines = [
+      `${out.live ? 'LIVE' : 'NOT LIVE'}: ${chosen.kind} ${chosen.result.passed ? 'passed' : `refused (${chosen.result.reason})`} on ${files.length} frames at ${fps} fps`,
+      ...Object.entries(signals).map(([k, v]) => `  ${k.padEnd(26)} ${v.verdict.padEnd(5)} ${JSON.stringify(v.value)}${v.threshold === undefined ? '' : ` (bar ${JSON.stringify(v.threshold)})`}`),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return out.live ? 0 : 1;
+}
+
 export async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   let p: Parsed;
@@ -127,17 +209,19 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
-  if (!['inspect', 'compare', 'embed'].includes(command)) return fail(json, 'usage', `unknown command "${command}"\n${USAGE}`);
+  if (!['inspect', 'compare', 'embed', 'liveness'].includes(command)) return fail(json, 'usage', `unknown command "${command}"\n${USAGE}`);
   const workersFlag = p.flags.get('workers');
-  const workers = typeof workersFlag === 'string' ? Number(workersFlag) : command === 'embed' && p.positional.length > 8 ? 2 : 0;
+  const workers = typeof workersFlag === 'string' ? Number(workersFlag) : (command === 'embed' && p.positional.length > 8) || command === 'liveness' ? 2 : 0;
   let engine: FaceEngine | undefined;
   try {
     engine = await createFaceEngine({ workers });
     if (command === 'inspect') return await inspect(p, engine, json);
     if (command === 'compare') return await compare(p, engine, json);
+    if (command === 'liveness') return await liveness(p, engine, json);
     return await embed(p, engine, json);
   } catch (e) {
     if (isDomainError(e)) return fail(json, e.code, e.message);
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return fail(json, 'not_a_folder', (e as Error).message);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fail(json, 'file_not_found', (e as Error).message);
     throw e;
   } finally {

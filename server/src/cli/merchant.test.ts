@@ -8,6 +8,7 @@ import { allMigrations } from '../composition.ts';
 import { createMerchantService } from '../merchants/index.ts';
 import { cryptoRandom, randomIds, repoRoot, systemClock } from '../platform/index.ts';
 import { migrate, SqliteDb } from '../storage/index.ts';
+import { createOperatorService, OperatorRepo } from '../operator/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'facepay-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,4 +28,23 @@ test('facepay merchant create NAME --json prints a merchant id and a working tes
   await db.close();
   const bad = spawnSync(process.execPath, [join(repoRoot, 'server/bin/facepay.js'), 'merchant', 'create'], { env, encoding: 'utf8' });
   assert.equal(bad.status, 2);
+});
+
+test('facepay operator add makes a desk login that signs in; facepay operator reconcile reports the float', async () => {
+  const env = { ...process.env, FACEPAY_DATA_DIR: dir, FACEPAY_PG_URL: '' };
+  const bin = join(repoRoot, 'server/bin/facepay.js');
+  const res = spawnSync(process.execPath, [bin, 'operator', 'add', 'clerk@operator.example', '--role', 'desk', '--credit-cap', '5000', '--json'], { env, encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  const out = JSON.parse(res.stdout) as { staff_id: string; role: string; password: string };
+  assert.equal(out.role, 'desk');
+  const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+  await migrate(db, allMigrations);
+  const operators = createOperatorService({ repo: new OperatorRepo(db), clock: systemClock, ids: randomIds(), random: cryptoRandom });
+  const { staff } = await operators.logIn('clerk@operator.example', out.password);
+  assert.deepEqual([staff.id, staff.creditCap], [out.staff_id, 5000]);
+  await db.close();
+  assert.equal(spawnSync(process.execPath, [bin, 'operator', 'add', 'x@operator.example', '--role', 'cashier'], { env, encoding: 'utf8' }).status, 1);
+  const rec = spawnSync(process.execPath, [bin, 'operator', 'reconcile', '--json'], { env, encoding: 'utf8' });
+  assert.equal(rec.status, 0, rec.stderr);
+  assert.ok(Array.isArray((JSON.parse(rec.stdout) as { currencies: unknown[] }).currencies));
 });

@@ -28,3 +28,20 @@ test('defaults, documented variables, and refused bad values', () => {
   assert.equal(loadConfig({}).rateLimits, true);
   assert.equal(loadConfig({ FACEPAY_RATE_LIMITS: '0' }).rateLimits, false);
 });
+
+test('going live: TLS files, the redirect port, the metrics token and the SMTP URL', () => {
+  const c = loadConfig({ FACEPAY_TLS_CERT: '/etc/fp/s.pem', FACEPAY_TLS_KEY: '/etc/fp/k.pem', FACEPAY_TLS_CA: '/etc/fp/root.pem', FACEPAY_HTTP_PORT: '80' });
+  assert.deepEqual(c.tls, { certFile: '/etc/fp/s.pem', keyFile: '/etc/fp/k.pem', caFile: '/etc/fp/root.pem' });
+  assert.equal(c.httpRedirectPort, 80);
+  assert.equal(loadConfig({}).tls, undefined);
+  assert.equal(loadConfig({}).httpRedirectPort, undefined);
+  assert.throws(() => loadConfig({ FACEPAY_TLS_KEY: 'k.pem' }), /go together/);
+  assert.throws(() => loadConfig({ FACEPAY_HTTP_PORT: '70000' }), /FACEPAY_HTTP_PORT/);
+  assert.throws(() => loadConfig({ FACEPAY_METRICS_TOKEN: 'short' }), /FACEPAY_METRICS_TOKEN/);
+  assert.equal(loadConfig({ FACEPAY_METRICS_TOKEN: 'a-long-enough-token' }).metricsToken, 'a-long-enough-token');
+  assert.throws(() => loadConfig({ FACEPAY_SMTP_URL: 'http://relay' }), /FACEPAY_SMTP_URL/);
+  assert.equal(loadConfig({ FACEPAY_SMTP_URL: 'smtps://u:p@relay:465' }).smtpUrl, 'smtps://u:p@relay:465');
+  for (const name of ['FACEPAY_TLS_CERT', 'FACEPAY_TLS_KEY', 'FACEPAY_HTTP_PORT', 'FACEPAY_METRICS_TOKEN', 'FACEPAY_SMTP_URL', 'FACEPAY_MAIL_FROM']) {
+    assert.ok(CONFIG_VARS.some((v) => v.name === name), `${name} is documented`);
+  }
+});

@@ -4,7 +4,7 @@
  * the start with a message naming the variable rather than running on a surprising default.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isCurrency } from '../platform/currencies.ts';
 
 export interface Config {
@@ -41,12 +41,30 @@ export interface Config {
   fundingMode: 'test' | 'live';
   topUpCap: number;
   topUpDailyCap: number;
+  /** The service desk's caps for each desk user, per credit and per UTC day (a user may carry lower ones). */
+  deskTopUpCap: number;
+  deskDailyCap: number;
+  /** The secret a card acquirer signs its webhooks with (only used when an acquirer adapter is wired in). */
+  cardWebhookSecret: string | undefined;
+  /** The operator's own bank account, the debtor of payout files (unset: payout runs are refused). */
+  payoutDebtor: { name: string; iban: string | undefined; bic: string | undefined };
+  /** A merchant's day is closed into a statement this long after it ended. */
+  settlementGraceMs: number;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
   /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
   trustProxy: boolean | number | string;
   /** Rate limits per address, per device and on sign-in (off only for benchmarks). */
   rateLimits: boolean;
+  /** HTTPS: the server's certificate and key (PEM files); both or neither. */
+  tls: { certFile: string; keyFile: string; caFile: string } | undefined;
+  /** With HTTPS, a plain-HTTP listener on this port redirects to it (and serves the CA certificate). */
+  httpRedirectPort: number | undefined;
+  /** smtp:// or smtps:// URL of the mail server; without it mail is written to the log. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** A bearer token that opens /metrics from anywhere; without it only loopback addresses may read it. */
+  metricsToken: string | undefined;
 }
 
 interface VarDoc {
@@ -64,8 +82,15 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_PLATFORM_FEE_BPS', default: '100', about: 'platform fee per payment in basis points (100 = 1%), rounded down' },
   { name: 'FACEPAY_SHOPPER_PAYMENT_LIMIT', default: '100000', about: 'largest face payment, in minor units of any currency' },
   { name: 'FACEPAY_SHOPPER_DAILY_LIMIT', default: '300000', about: 'most a shopper may pay by face per UTC day and currency, in minor units' },
-  { name: 'FACEPAY_FUNDING_MODE', default: 'test', about: 'live: a portal top-up waits for a funding rail (desk, bank transfer, card) to confirm it; test: credited at once' },
+  { name: 'FACEPAY_FUNDING_MODE', default: 'live', about: 'live: a portal top-up waits for a funding rail (service desk, bank transfer, card) to confirm it; test: also credits test shoppers (test_...) at once' },
+  { name: 'FACEPAY_DESK_TOP_UP_CAP', default: '50000', about: 'largest credit one service desk user may make, in minor units (each user may have a lower one)' },
+  { name: 'FACEPAY_CARD_WEBHOOK_SECRET', default: '(unset)', about: 'shared secret of the card acquirer\'s signed webhooks (needs an acquirer adapter; none ships)' },
+  { name: 'FACEPAY_DESK_DAILY_CAP', default: '500000', about: 'most one service desk user may credit per UTC day, in minor units (each user may have a lower one)' },
   { name: 'FACEPAY_TOP_UP_CAP', default: '1000000', about: 'largest single wallet top-up, in minor units' },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_IBAN', default: '(unset)', about: "the operator's bank account (IBAN) payout files pay from; payout runs need it" },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_NAME', default: 'Facepay operator', about: 'the account holder name written as debtor into payout files' },
+  { name: 'FACEPAY_PAYOUT_DEBTOR_BIC', default: '(unset)', about: "the BIC of the operator's bank, if the bank wants it in payout files" },
+  { name: 'FACEPAY_SETTLEMENT_GRACE_MS', default: '600000', about: "how long after a merchant's local midnight its day is closed into a statement" },
   { name: 'FACEPAY_TOP_UP_DAILY_CAP', default: '5000000', about: 'most a shopper may top up per UTC day and currency, in minor units' },
   { name: 'FACEPAY_BODY_LIMIT_BYTES', default: '65536', about: 'largest accepted request body (device routes may set their own)' },
   { name: 'FACEPAY_LOG_LEVEL', default: 'info', about: 'fatal, error, warn, info, debug, trace or silent' },
@@ -82,6 +107,13 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
   { name: 'FACEPAY_MARKETING_SECRET', default: '(from master key)', about: 'keys campaign holdout groups; keep it stable across restarts and processes' },
   { name: 'FACEPAY_TRUST_PROXY', default: '0', about: 'behind a reverse proxy: 1 (trust any), a hop count (e.g. 2) or addresses/CIDRs, comma separated; sets the client address and https from X-Forwarded-*' },
+  { name: 'FACEPAY_TLS_CERT', default: '(unset)', about: 'PEM certificate (chain) file: the server then speaks HTTPS (make one with `facepay tls init`)' },
+  { name: 'FACEPAY_TLS_KEY', default: '(unset)', about: 'PEM private key file of FACEPAY_TLS_CERT' },
+  { name: 'FACEPAY_TLS_CA', default: '(ca.pem beside the cert)', about: 'the CA certificate offered to tablets at /ca.crt and /ca.pem' },
+  { name: 'FACEPAY_HTTP_PORT', default: '(unset)', about: 'with HTTPS, a plain-HTTP port that redirects to it and serves the CA certificate (e.g. 80, or 3080)' },
+  { name: 'FACEPAY_SMTP_URL', default: '(unset: mail to the log)', about: 'smtp://user:pass@host:587 or smtps://...:465 for password reset mail; set FACEPAY_PUBLIC_URL too, the links use it' },
+  { name: 'FACEPAY_MAIL_FROM', default: 'Facepay <no-reply@localhost>', about: 'the From of mail the platform sends' },
+  { name: 'FACEPAY_METRICS_TOKEN', default: '(unset)', about: '/metrics for a scraper with Authorization: Bearer TOKEN; without it only loopback clients may read /metrics' },
   { name: 'FACEPAY_RATE_LIMITS', default: '1', about: '0 switches rate limits off (benchmarks only)' },
   { name: 'FACEPAY_DATASETS', default: '../shared/datasets', about: 'face datasets for tests and benchmarks' },
 ];
@@ -108,8 +140,8 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 function fundingMode(raw: string | undefined): 'test' | 'live' {
-  if (raw === undefined || raw === '' || raw === 'test') return 'test';
-  if (raw === 'live') return 'live';
+  if (raw === undefined || raw === '' || raw === 'live') return 'live';
+  if (raw === 'test') return 'test';
   throw new ConfigError('FACEPAY_FUNDING_MODE must be test or live');
 }
 
@@ -126,6 +158,28 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (/^\d+$/.test(v)) return Number(v);
   if (!/^[0-9A-Fa-f.:\/, ]+$/.test(v)) throw new ConfigError(`FACEPAY_TRUST_PROXY must be 0, 1, a hop count or addresses, got "${raw}"`);
   return v;
+}
+
+function tls(env: NodeJS.ProcessEnv, cwd: string): Config['tls'] {
+  const cert = env.FACEPAY_TLS_CERT || undefined;
+  const key = env.FACEPAY_TLS_KEY || undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('FACEPAY_TLS_CERT and FACEPAY_TLS_KEY go together: set both or neither');
+  if (cert === undefined || key === undefined) return undefined;
+  const certFile = resolve(cwd, cert);
+  const ca = env.FACEPAY_TLS_CA ? resolve(cwd, env.FACEPAY_TLS_CA) : undefined;
+  return { certFile, keyFile: resolve(cwd, key), caFile: ca ?? resolve(dirname(certFile), 'ca.pem') };
+}
+
+function smtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('FACEPAY_SMTP_URL must be smtp://... or smtps://...');
+  return raw;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('FACEPAY_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return raw;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -158,9 +212,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),
     topUpCap: int(env, 'FACEPAY_TOP_UP_CAP', 1_000_000, 1, Number.MAX_SAFE_INTEGER),
     topUpDailyCap: int(env, 'FACEPAY_TOP_UP_DAILY_CAP', 5_000_000, 1, Number.MAX_SAFE_INTEGER),
+    deskTopUpCap: int(env, 'FACEPAY_DESK_TOP_UP_CAP', 50_000, 1, Number.MAX_SAFE_INTEGER),
+    deskDailyCap: int(env, 'FACEPAY_DESK_DAILY_CAP', 500_000, 1, Number.MAX_SAFE_INTEGER),
+    cardWebhookSecret: env.FACEPAY_CARD_WEBHOOK_SECRET || undefined,
+    payoutDebtor: {
+      name: env.FACEPAY_PAYOUT_DEBTOR_NAME || 'Facepay operator',
+      iban: env.FACEPAY_PAYOUT_DEBTOR_IBAN || undefined,
+      bic: env.FACEPAY_PAYOUT_DEBTOR_BIC || undefined,
+    },
+    settlementGraceMs: int(env, 'FACEPAY_SETTLEMENT_GRACE_MS', 600_000, 0, 86_400_000),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
     rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),
+    tls: tls(env, cwd),
+    httpRedirectPort: env.FACEPAY_HTTP_PORT ? int(env, 'FACEPAY_HTTP_PORT', 0, 0, 65535) : undefined,
+    metricsToken: metricsToken(env.FACEPAY_METRICS_TOKEN),
+    smtpUrl: smtpUrl(env.FACEPAY_SMTP_URL),
+    mailFrom: env.FACEPAY_MAIL_FROM || 'Facepay <no-reply@localhost>',
   };
 }
 

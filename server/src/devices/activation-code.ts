@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Random } from '../platform/index.ts';
 
 /**
  * Activation codes are typed by a person on a tablet: ten characters of Crockford's base32 (no I,
  * L, O or U), shown as two groups of five. Fifty random bits, short-lived and single use, are far
- * beyond online guessing; only their SHA-256 is stored, so a copy of the database activates nothing
- * once the code has been used or has expired.
+ * beyond online guessing. Offline they are not: fifty bits fall to a GPU in hours, so a plain hash
+ * in the database would hand every pending code to whoever copies it. What is stored is an
+ * HMAC-SHA-256 keyed by a secret that lives outside the database (derived from the master key, see
+ * composition.ts), so a copy of the database alone yields no code.
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const ACTIVATION_CODE_LENGTH = 10;
@@ -29,6 +31,7 @@ export function normaliseActivationCode(typed: string): string | undefined {
   return code;
 }
 
-export function hashActivationCode(normalised: string): string {
-  return createHash('sha256').update(`facepay-activation:${normalised}`).digest('hex');
+/** The stored form of a code: HMAC-SHA-256 under the platform's activation-code secret, hex. */
+export function hashActivationCode(secret: Buffer, normalised: string): string {
+  return createHmac('sha256', secret).update(`facepay-activation:${normalised}`).digest('hex');
 }

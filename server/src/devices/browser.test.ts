@@ -27,6 +27,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+const CODE_SECRET = Buffer.alloc(32, 3);
+
 describe('device SDK in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 120_000 }, () => {
   let db: Db & { dispose(): Promise<void> };
   let service: DevicesService;
@@ -43,6 +45,7 @@ describe('device SDK in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 120_000
       clock: { now: () => new Date() },
       ids: randomIds(cryptoRandom),
       random: cryptoRandom,
+      codeSecret: CODE_SECRET,
       storeBelongsTo: async () => true,
     });
     const out = await build({

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import {
   DeviceClient,
@@ -12,9 +12,11 @@ import {
   utf8,
 } from '@facepay/device-sdk';
 import { ManualClock, cryptoRandom, isDomainError, randomIds } from '../platform/index.ts';
-import { describeEachDb } from '../storage/testing.ts';
+import { migrate } from '../storage/index.ts';
+import { describeEachDb, describeEachDialect, freshDb } from '../storage/testing.ts';
 import { DeviceRepo, type DeviceRequest, type DevicesService, createDevicesService, deviceMigrations } from './index.ts';
 
+const CODE_SECRET = Buffer.alloc(32, 7);
 const STORES = new Set(['m1/s1', 'm1/s2', 'm2/s9']);
 const storeBelongsTo = async (merchantId: string, storeId: string): Promise<boolean> => STORES.has(`${merchantId}/${storeId}`);
 
@@ -31,13 +33,15 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
   let clock: ManualClock;
   let service: DevicesService;
 
-  function fresh(): DevicesService {
+  function fresh(config: Partial<DevicesService['config']> = {}): DevicesService {
     clock = new ManualClock('2026-11-25T10:00:00Z');
     service = createDevicesService({
+      config,
       repo: new DeviceRepo(getDb()),
       clock,
       ids: randomIds(cryptoRandom),
       random: cryptoRandom,
+      codeSecret: CODE_SECRET,
       storeBelongsTo,
     });
     return service;
@@ -98,6 +102,30 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
     await refused(service.activate({ code: activation.code, publicKey: await exportPublicJwk(other) }), 'activation_code_used');
     await refused(service.activate({ code: 'ZZZZZ-ZZZZZ', publicKey: await exportPublicJwk(other) }), 'activation_code_invalid');
     await refused(service.activate({ code: 'not a code', publicKey: await exportPublicJwk(other) }), 'activation_code_invalid');
+  });
+
+  test('activation codes are stored as an HMAC under a secret outside the database, not as a plain hash', async () => {
+    fresh();
+    const { terminal, activation } = await service.createTerminal({ merchantId: 'm1', storeId: 's1' });
+    const rows = await getDb().query<{ code_hash: string }>('SELECT code_hash FROM device_activation_codes WHERE terminal_id = $1', [terminal.id]);
+    assert.equal(rows.length, 1);
+    const normalised = activation.code.replace('-', '');
+    // What 0001 stored: anyone with the database could brute-force 50 bits against this.
+    assert.notEqual(rows[0]!.code_hash, createHash('sha256').update(`facepay-activation:${normalised}`).digest('hex'));
+    assert.equal(rows[0]!.code_hash, createHmac('sha256', CODE_SECRET).update(`facepay-activation:${normalised}`).digest('hex'));
+    // A server with another secret (say, one that has only the database) cannot use the code.
+    const stranger = createDevicesService({
+      repo: new DeviceRepo(getDb()),
+      clock,
+      ids: randomIds(cryptoRandom),
+      random: cryptoRandom,
+      codeSecret: Buffer.alloc(32, 8),
+      storeBelongsTo,
+    });
+    const jwk = await exportPublicJwk(await generateDeviceKeyPair('ES256'));
+    await refused(stranger.activate({ code: activation.code, publicKey: jwk }), 'activation_code_invalid');
+    assert.equal((await service.activate({ code: activation.code, publicKey: jwk })).terminal.status, 'active');
+    assert.throws(() => createDevicesService({ repo: new DeviceRepo(getDb()), clock, ids: randomIds(cryptoRandom), random: cryptoRandom, codeSecret: Buffer.alloc(8), storeBelongsTo }));
   });
 
   test('an expired code is refused, and a new code replaces the old one', async () => {
@@ -218,6 +246,31 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
     assert.equal(Number(left[0]?.n), 0);
   });
 
+  test('one device cannot fill the nonce table: live nonces are bounded per device; refusals write none', async () => {
+    fresh({ maxNoncesPerDevice: 3 });
+    const device = await activeDevice();
+    const other = await activeDevice('Ed25519');
+    const db = getDb();
+    const count = async (id: string) => Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM device_nonces WHERE terminal_id = $1', [id]))[0]?.n);
+    for (let i = 0; i < 3; i++) await service.authenticate(await signed(device, 'GET', '/device/v1/me'));
+    await refused(service.authenticate(await signed(device, 'GET', '/device/v1/me')), 'device_nonce_limit');
+    assert.equal(await count(device.deviceId), 3, 'the refused request spent no nonce');
+    // Another device is not affected.
+    await service.authenticate(await signed(other, 'GET', '/device/v1/me'));
+    // Requests refused before their signature verified spend no nonce and write nothing.
+    const stranger = { ...(await generateDeviceKeyPair('ES256')), deviceId: other.deviceId };
+    const forged = await signed(stranger, 'GET', '/device/v1/me');
+    await refused(service.authenticate(forged), 'device_signature_invalid');
+    assert.equal(await count(other.deviceId), 1);
+    // ... so the device's own request with the forged request's nonce still passes.
+    const nonce = String(forged.headers[HEADERS.nonce]);
+    const headers = await signRequest(other, { method: 'GET', path: '/device/v1/me', timestamp: clock.now().getTime(), nonce });
+    await service.authenticate({ method: 'GET', path: '/device/v1/me', headers, body: new Uint8Array(0) });
+    // Once the window has passed, the device's old nonces no longer count.
+    clock.advance(service.config.clockSkewMs + 1);
+    await service.authenticate(await signed(device, 'GET', '/device/v1/me'));
+  });
+
   test('unknown, pending and revoked terminals are refused', async () => {
     fresh();
     const device = await activeDevice();
@@ -277,5 +330,23 @@ describeEachDb('devices', deviceMigrations, (getDb) => {
     assert.deepEqual(await client.json('/device/v1/me'), { terminal: device.deviceId });
     assert.deepEqual(await client.json('/device/v1/x y/../pay ments?q=é&x=1', { json: { amount: 1250, note: 'café' } }), { terminal: device.deviceId });
     assert.deepEqual(seen, ['/device/v1/me', '/device/v1/pay%20ments?q=%C3%A9&x=1']);
+  });
+});
+
+describeEachDialect('devices migration 0002', (dialect) => {
+  test('codes stored under the old plain SHA-256 are expired, used ones left alone', async () => {
+    const db = await freshDb(dialect, deviceMigrations.slice(0, 1));
+    try {
+      await db.execute(
+        `INSERT INTO device_terminals (id, merchant_id, store_id, label, status, created_at) VALUES ('term_old', 'm1', 's1', 'Old', 'pending', 1000)`,
+      );
+      await db.execute(`INSERT INTO device_activation_codes (code_hash, terminal_id, created_at, expires_at, used_at) VALUES ('a', 'term_old', 1000, 9999999999999, NULL)`);
+      await db.execute(`INSERT INTO device_activation_codes (code_hash, terminal_id, created_at, expires_at, used_at) VALUES ('b', 'term_old', 900, 9999999999999, 950)`);
+      await migrate(db, deviceMigrations);
+      const rows = await db.query<{ code_hash: string; expires_at: number | string }>('SELECT code_hash, expires_at FROM device_activation_codes ORDER BY code_hash');
+      assert.deepEqual(rows.map((r) => [r.code_hash, Number(r.expires_at)]), [['a', 1000], ['b', 9999999999999]]);
+    } finally {
+      await db.dispose();
+    }
   });
 });

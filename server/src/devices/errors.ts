@@ -13,6 +13,7 @@ export const DEVICE_ERROR_CODES = {
   device_revoked: 'forbidden',
   device_signature_invalid: 'unauthorized',
   device_nonce_reused: 'unauthorized',
+  device_nonce_limit: 'busy',
   activation_code_invalid: 'unauthorized',
   activation_code_used: 'unauthorized',
   activation_code_expired: 'unauthorized',

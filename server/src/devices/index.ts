@@ -6,6 +6,7 @@ export type {
   DevicesService,
   DevicesServiceDeps,
   IssuedActivationCode,
+  PrecheckedRequest,
   Terminal,
 } from './service.ts';
 export type { TerminalStatus } from './repo.ts';

@@ -34,4 +34,15 @@ CREATE TABLE device_nonces (
 CREATE INDEX device_nonces_expiry ON device_nonces (expires_at);
 `;
 
-export const deviceMigrations: Migration[] = [{ id: 'devices/0001_terminals', sqlite: tables, postgres: tables }];
+/**
+ * Codes were stored as a plain SHA-256 before 0002; they are now looked up by an HMAC, so an old row
+ * can never match again. Rather than leave them pending and unreachable, every unused one is expired
+ * (its time to live set to end at its creation): the merchant asks for a new code
+ * (`POST /v1/terminals/{id}/activation_code`) for a terminal that was still waiting.
+ */
+const expireUnsaltedCodes = 'UPDATE device_activation_codes SET expires_at = created_at WHERE used_at IS NULL;';
+
+export const deviceMigrations: Migration[] = [
+  { id: 'devices/0001_terminals', sqlite: tables, postgres: tables },
+  { id: 'devices/0002_hmac_activation_codes', sqlite: expireUnsaltedCodes, postgres: expireUnsaltedCodes },
+];

@@ -131,7 +131,7 @@ describe('the documented request, given to the devices service', () => {
     const clock = new ManualClock(new Date(Number(h(HEADERS.timestamp))));
     const queue = ['term_vector_es256', 'term_vector_ed25519'];
     const ids: IdGenerator = { next: () => queue.shift() ?? 'term_extra' };
-    const service = createDevicesService({ repo: new DeviceRepo(db), clock, ids, random: cryptoRandom, storeBelongsTo: async () => true });
+    const service = createDevicesService({ repo: new DeviceRepo(db), clock, ids, random: cryptoRandom, codeSecret: Buffer.alloc(32, 1), storeBelongsTo: async () => true });
     for (const key of [vector('es256-public-jwk'), vector('ed25519-public-spki')]) {
       const { activation } = await service.createTerminal({ merchantId: 'mer_doc', storeId: 'sto_doc' });
       await service.activate({ code: activation.code, publicKey: key.startsWith('{') ? JSON.parse(key) : key });

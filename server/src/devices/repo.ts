@@ -142,6 +142,12 @@ export class DeviceRepo {
     return r.changes === 1;
   }
 
+  /** How many nonces of this terminal are still inside the replay window. */
+  async liveNonces(terminalId: string, now: number): Promise<number> {
+    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM device_nonces WHERE terminal_id = $1 AND expires_at >= $2', [terminalId, now]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async pruneNonces(before: number): Promise<number> {
     return (await this.db.execute('DELETE FROM device_nonces WHERE expires_at < $1', [before])).changes;
   }

@@ -24,6 +24,8 @@ export interface DevicesConfig {
   lastSeenResolutionMs: number;
   /** Expired nonces are deleted at most this often per process. */
   noncePruneIntervalMs: number;
+  /** Nonces one device may hold at once (those not yet out of the replay window). */
+  maxNoncesPerDevice: number;
 }
 
 export const DEFAULT_DEVICES_CONFIG: DevicesConfig = {
@@ -31,6 +33,8 @@ export const DEFAULT_DEVICES_CONFIG: DevicesConfig = {
   clockSkewMs: 5 * 60 * 1000,
   lastSeenResolutionMs: 30 * 1000,
   noncePruneIntervalMs: 60 * 1000,
+  // A terminal polling twice a second holds about 600 (a nonce lives 5 to 10 minutes).
+  maxNoncesPerDevice: 5000,
 };
 
 export interface DevicesServiceDeps {
@@ -38,6 +42,11 @@ export interface DevicesServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   random: Random;
+  /**
+   * The key of the HMAC under which activation codes are stored (32 bytes or more). It must not be
+   * kept in the database: with it, a copy of the database is enough to find every pending code.
+   */
+  codeSecret: Buffer;
   /** Whether the store exists and belongs to the merchant (the merchants module answers). */
   storeBelongsTo: (merchantId: string, storeId: string) => Promise<boolean>;
   config?: Partial<DevicesConfig>;
@@ -82,6 +91,19 @@ export interface DeviceRequest {
   body: Uint8Array;
 }
 
+const PRECHECKED = Symbol('prechecked');
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+
+/** A request whose headers passed `precheck`; only `verify` reads it. */
+export interface PrecheckedRequest {
+  readonly [PRECHECKED]: {
+    fields: { method: string; path: string; deviceId: string; timestamp: string; nonce: string };
+    sig: Uint8Array;
+    ts: number;
+    terminal: TerminalRow;
+  };
+}
+
 export interface DevicesService {
   readonly config: DevicesConfig;
   createTerminal(input: { merchantId: string; storeId: string; label?: string }): Promise<{ terminal: Terminal; activation: IssuedActivationCode }>;
@@ -90,6 +112,13 @@ export interface DevicesService {
   activate(input: { code: string; publicKey: unknown }): Promise<{ terminal: Terminal; serverTime: number }>;
   /** Checks a device request's headers and signature; throws a DomainError with a `device_*` code when it must be refused. */
   authenticate(request: DeviceRequest): Promise<AuthenticatedDevice>;
+  /**
+   * The checks that need no body (steps 1 to 3 of docs/device-protocol.md section 4.2): headers,
+   * clock, terminal. The HTTP layer runs them before it reads a byte of the body.
+   */
+  precheck(request: Omit<DeviceRequest, 'body'>): Promise<PrecheckedRequest>;
+  /** The signature over the body and the nonce (steps 4 and 5), after `precheck`. */
+  verify(pending: PrecheckedRequest, body: Uint8Array): Promise<AuthenticatedDevice>;
   revokeTerminal(merchantId: string, terminalId: string): Promise<Terminal>;
   getTerminal(merchantId: string, terminalId: string): Promise<Terminal>;
   /** The terminal a device is, for its own requests (status, store, last seen). */
@@ -145,6 +174,8 @@ const CODE_ERRORS = {
 export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
   const config: DevicesConfig = { ...DEFAULT_DEVICES_CONFIG, ...deps.config };
   const { repo, clock, ids, random } = deps;
+  if (deps.codeSecret.length < 32) throw new Error('the activation-code secret must be at least 32 bytes');
+  const codeHashOf = (normalised: string): string => hashActivationCode(deps.codeSecret, normalised);
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   async function ownTerminal(merchantId: string, terminalId: string, r: DeviceRepo = repo, forUpdate = false): Promise<TerminalRow> {
@@ -160,7 +191,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     const code = newActivationCode(random);
     const expiresAt = now + config.activationCodeTtlMs;
     await r.insertActivationCode({
-      code_hash: hashActivationCode(normaliseActivationCode(code)!),
+      code_hash: codeHashOf(normaliseActivationCode(code)!),
       terminal_id: terminalId,
       created_at: now,
       expires_at: expiresAt,
@@ -169,7 +200,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
     return { code, expiresAt };
   }
 
-  return {
+  const service: DevicesService = {
     config,
 
     async createTerminal(input) {
@@ -216,7 +247,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
       if (normalised === undefined) throw CODE_ERRORS.invalid();
       const key = parseDevicePublicKey(input.publicKey);
       const now = clock.now().getTime();
-      const codeHash = hashActivationCode(normalised);
+      const codeHash = codeHashOf(normalised);
       const row = await repo.transaction(async (r) => {
         const code = await r.activationCode(codeHash, { forUpdate: true });
         if (code === undefined) throw CODE_ERRORS.invalid();
@@ -236,7 +267,7 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
       return { terminal: toTerminal(row), serverTime: now };
     },
 
-    async authenticate(request) {
+    async precheck(request) {
       const deviceId = header(request.headers, HEADERS.deviceId);
       const timestamp = header(request.headers, HEADERS.timestamp);
       const nonce = header(request.headers, HEADERS.nonce);
@@ -254,17 +285,10 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
       } catch {
         throw deviceError('device_auth_malformed', `${HEADERS.signature} must be unpadded base64url`);
       }
-
-      let canonical: string;
+      const fields = { method: request.method, path: request.path, deviceId, timestamp, nonce };
       try {
-        canonical = canonicalString({
-          method: request.method,
-          path: request.path,
-          deviceId,
-          timestamp,
-          nonce,
-          bodySha256: createHash('sha256').update(request.body).digest('hex'),
-        });
+        // With the digest of no body: this only checks that method and target fit a canonical string.
+        canonicalString({ ...fields, bodySha256: EMPTY_SHA256 });
       } catch (e) {
         throw deviceError('device_auth_malformed', (e as Error).message);
       }
@@ -284,13 +308,28 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
       if (terminal.status !== 'active' || terminal.public_key_spki === null || terminal.algorithm === null) {
         throw deviceError('device_not_activated', `terminal ${deviceId} has not been activated`);
       }
+      return { [PRECHECKED]: { fields, sig, ts, terminal } };
+    },
 
-      if (!verifyDeviceSignature(terminal.algorithm as DeviceAlgorithm, terminal.public_key_spki, utf8(canonical), sig)) {
+    async verify(pending, body) {
+      const { fields, sig, ts, terminal } = pending[PRECHECKED];
+      const canonical = canonicalString({ ...fields, bodySha256: createHash('sha256').update(body).digest('hex') });
+      if (!verifyDeviceSignature(terminal.algorithm as DeviceAlgorithm, terminal.public_key_spki!, utf8(canonical), sig)) {
         throw deviceError('device_signature_invalid', 'the signature does not match the request and the registered key');
       }
-
-      // Only a correctly signed request spends its nonce, so nobody else can burn a device's nonces.
-      if (!(await repo.recordNonce(deviceId, nonce, ts + config.clockSkewMs))) {
+      const now = clock.now().getTime();
+      const deviceId = terminal.id;
+      // Only a correctly signed request spends its nonce: a refusal above writes nothing, so a
+      // stranger can neither burn a device's nonces nor add a row to the table.
+      // A signed request can, so each device holds at most maxNoncesPerDevice live nonces: a
+      // device (or a stolen key) cannot fill the table, whatever the per-process rate limits let by.
+      if ((await repo.liveNonces(deviceId, now)) >= config.maxNoncesPerDevice) {
+        throw deviceError('device_nonce_limit', `this device has sent more than ${config.maxNoncesPerDevice} requests within the replay window: slow down`, {
+          limit: config.maxNoncesPerDevice,
+          window_ms: 2 * config.clockSkewMs,
+        });
+      }
+      if (!(await repo.recordNonce(deviceId, fields.nonce, ts + config.clockSkewMs))) {
         throw deviceError('device_nonce_reused', 'this nonce has already been used: sign every request with a new one');
       }
       // The row just read says whether last-seen is due, which spares most requests a write.
@@ -307,6 +346,10 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
         storeId: terminal.store_id,
         algorithm: terminal.algorithm as DeviceAlgorithm,
       };
+    },
+
+    async authenticate(request) {
+      return service.verify(await service.precheck(request), request.body);
     },
 
     async revokeTerminal(merchantId, terminalId) {
@@ -339,4 +382,5 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
 
     now: () => clock.now().getTime(),
   };
+  return service;
 }

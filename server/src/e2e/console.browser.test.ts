@@ -1,8 +1,11 @@
 /**
  * The merchant console as staff use it: a real server on a real port, the console as shipped,
  * headless Chromium. An owner signs in, creates a terminal and reads its activation code once,
- * refunds part of a payment made through the API, creates a campaign after seeing its audience
- * count; a cashier is refused a refund above their limit and sees no member export. Every main
+ * refunds part of a payment made through the API after a confirmation (a double click and a retry
+ * after a lost answer refund once: one idempotency key per intended refund), sees how each payment
+ * was made, creates a campaign after seeing its audience count and confirms its sending; a cashier
+ * is refused a refund above their limit, in money, sees members by member id without their
+ * names, and no member export. Every main
  * page is kept as a screenshot, at laptop (1280x800) and tablet (1024x768) sizes.
  */
 import assert from 'node:assert/strict';
@@ -60,7 +63,8 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     // Staff sessions are live: a live payment, as a terminal would make it.
     await p.services.payments.topUp('shopper_ann', 10_000, 'eur', 'ann-topup-1');
     const pi = await api<{ id: string }>('POST', '/v1/payment_intents', { amount: 2400, currency: 'eur', store: p.storeId, order_reference: 'Order 1001' });
-    assert.equal((await p.services.payments.confirmWithShopper(pi.id, 'shopper_ann')).status, 'succeeded');
+    // Recorded as a pay-code payment (the terminal's pay-code path records it so; see shoppers.test.ts).
+    assert.equal((await p.services.payments.confirmWithShopper(pi.id, 'shopper_ann', { method: 'pay_code' })).status, 'succeeded');
     paymentId = pi.id;
     await api('POST', '/v1/payment_intents', { amount: 900, currency: 'eur', store: p.storeId, order_reference: 'Order 2002' });
     await p.app.listen({ port: 0, host: '127.0.0.1' });
@@ -130,14 +134,59 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'Order 1001' }).click();
     await page.getByRole('heading', { name: 'Refund', exact: true }).waitFor();
+    await page.getByTestId('payment-method').filter({ hasText: 'Pay code' }).waitFor();
+    // The amount starts empty: nobody refunds everything by accident.
+    assert.equal(await page.getByLabel('Amount (EUR)').inputValue(), '');
     await page.getByLabel('Amount (EUR)').fill('5.00');
     await page.getByLabel('Reason (optional)').fill('Stale croissant');
-    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/v1/refunds')) posts.push(r.headers()['idempotency-key'] ?? '');
+    });
+    await page.getByRole('button', { name: 'Refund…' }).click();
+    const confirmText = page.getByTestId('refund-confirm-text');
+    await confirmText.filter({ hasText: "Refund €5.00 of €24.00 for Order 1001 to the shopper's wallet, now? €19.00 will be left to refund." }).waitFor();
+    await screenshot(page, 'console-refund-confirm');
+    assert.equal(posts.length, 0, 'nothing is sent before the confirmation');
+    // A double click on the confirmation refunds once. Here both clicks land before the page can
+    // redraw (and disable the button), as on a slow machine: both requests go, with one key.
+    await page.getByRole('button', { name: 'Refund €5.00' }).evaluate((b: HTMLButtonElement) => {
+      b.click();
+      b.click();
+    });
     await page.getByRole('status').filter({ hasText: 'Refunded €5.00' }).waitFor();
     await page.getByTestId('amount-refunded').filter({ hasText: '€5.00' }).waitFor();
+    assert.equal(posts.length, 2, 'both clicks sent the refund');
+    assert.equal(posts[0], posts[1], 'with one key');
+    let refunds = await api<{ data: { amount: number }[] }>('GET', `/v1/refunds?payment_intent=${paymentId}`);
+    assert.deepEqual(refunds.data.map((r) => r.amount), [500], 'one refund');
+    // After the refund the form starts again.
+    assert.equal(await page.getByLabel('Amount (EUR)').inputValue(), '');
+    assert.equal(await page.getByLabel('Reason (optional)').inputValue(), '');
+    assert.equal(await confirmText.count(), 0);
     await screenshot(page, 'console-payment-detail');
+
+    // The answer is lost on the way back (the server refunded): trying again sends the same key and refunds nothing more.
+    await page.route('**/v1/refunds', async (route) => {
+      await route.fetch();
+      await route.abort('connectionreset');
+    }, { times: 1 });
+    posts.length = 0;
+    await page.getByLabel('Amount (EUR)').fill('1.00');
+    await page.getByRole('button', { name: 'Refund…' }).click();
+    await page.getByRole('button', { name: 'Refund €1.00' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Something went wrong' }).waitFor();
+    await page.getByRole('button', { name: 'Try again: Refund €1.00' }).click();
+    await page.getByRole('status').filter({ hasText: 'Refunded €1.00' }).waitFor();
+    assert.equal(posts.length, 2);
+    assert.equal(posts[0], posts[1], 'the retry carries the first try\'s key');
+    refunds = await api<{ data: { amount: number }[] }>('GET', `/v1/refunds?payment_intent=${paymentId}`);
+    assert.deepEqual(refunds.data.map((r) => r.amount).sort(), [100, 500], 'the lost answer and its retry made one refund');
     const pi = await api<{ amount_refunded: number }>('GET', `/v1/payment_intents/${paymentId}`);
-    assert.equal(pi.amount_refunded, 500);
+    assert.equal(pi.amount_refunded, 600);
+    await page.getByRole('link', { name: '← All payments' }).click();
+    await page.getByRole('row').filter({ hasText: 'Order 1001' }).getByTestId('payment-method').filter({ hasText: 'Pay code' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'Order 2002' }).getByTestId('payment-method').filter({ hasText: 'Not recorded' }).waitFor();
   });
 
   test('members: the CRM list and a profile, with the CSV export for the owner', async () => {
@@ -172,6 +221,11 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     await page.getByRole('heading', { name: 'Winter treat' }).waitFor();
     await page.getByTestId('uplift-summary').waitFor();
     await page.getByRole('button', { name: 'Send to the audience now' }).click();
+    // Nothing is sent before the confirmation, which says whom it reaches and with what.
+    await page.getByTestId('send-confirm-text').filter({ hasText: '3 members in this audience, less the 20 % holdout' }).waitFor();
+    await page.getByTestId('send-confirm-text').filter({ hasText: '€2.50 off' }).waitFor();
+    assert.equal((await api<{ coupons_issued: number }>('GET', `/v1/campaigns/${(await api<{ data: { id: string; name: string }[] }>('GET', '/v1/campaigns')).data.find((x) => x.name === 'Winter treat')!.id}/results`)).coupons_issued, 0);
+    await page.getByRole('button', { name: 'Yes, send to 3 members' }).click();
     await page.getByRole('status').filter({ hasText: /Issued \d coupons/ }).waitFor();
     await screenshot(page, 'console-campaign-results');
     const list = await api<{ data: { name: string; holdout_percent: number; reward: { amount: number } }[] }>('GET', '/v1/campaigns');
@@ -203,13 +257,21 @@ describe('merchant console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     await page.goto(`${base}/console/#/payments/${paymentId}`);
     await page.getByRole('heading', { name: 'Refund', exact: true }).waitFor();
     await page.getByLabel('Amount (EUR)').fill('6.00');
-    await page.getByRole('button', { name: 'Refund', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'refund limit' }).waitFor();
+    await page.getByRole('button', { name: 'Refund…' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'refund limit' });
+    await refused.waitFor();
+    assert.match((await refused.textContent()) ?? '', /€5\.00/);
+    assert.doesNotMatch((await refused.textContent()) ?? '', /minor units|\b500\b/);
     await screenshot(page, 'console-cashier-refund-refused');
     const pi = await api<{ amount_refunded: number }>('GET', `/v1/payment_intents/${paymentId}`);
-    assert.equal(pi.amount_refunded, 500, 'nothing more was refunded');
+    assert.equal(pi.amount_refunded, 600, 'nothing more was refunded');
     await page.getByRole('link', { name: 'Members' }).click();
-    await page.getByRole('link', { name: 'Ann Baker' }).waitFor();
+    // A cashier sees members by member id with their visits, never their names or other shared fields.
+    await page.getByRole('link', { name: /^mem_/ }).first().waitFor();
+    assert.equal(await page.getByRole('link', { name: /^mem_/ }).count(), 3);
+    for (const name of ['Ann Baker', 'Bob Crumb', 'Cleo Dough']) assert.equal(await page.getByText(name).count(), 0, `a cashier sees ${name}`);
+    assert.equal(await page.getByLabel('Name, e-mail or phone').count(), 0, 'no search of the personal fields');
+    await screenshot(page, 'console-cashier-members');
     assert.equal(await page.getByRole('link', { name: /Export these members/ }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Campaigns' }).count(), 1);
     await page.getByRole('link', { name: 'Campaigns' }).click();

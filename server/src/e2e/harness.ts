@@ -106,6 +106,12 @@ export interface Shopper {
   phone: string;
 }
 
+/**
+ * Live top-ups wait for real money, so the harness plays the operator's service desk: set by
+ * startFaceE2e, it credits the shopper's wallet through the desk API as a clerk taking cash would.
+ */
+let deskCredit: ((email: string, minor: number) => Promise<void>) | undefined;
+
 export async function signUp(page: Page, s: Shopper, topUp: string): Promise<void> {
   await page.getByRole('button', { name: 'New here? Create an account' }).click();
   await page.getByLabel('Your name').fill(s.name);
@@ -116,6 +122,10 @@ export async function signUp(page: Page, s: Shopper, topUp: string): Promise<voi
   await page.getByText(`Hello, ${s.name}`).waitFor();
   await page.getByLabel(/^Top up/).fill(topUp);
   await page.getByRole('button', { name: 'Top up' }).click();
+  await page.getByText('is waiting for your money').waitFor();
+  assert.ok(deskCredit, 'signUp needs startFaceE2e (the service desk)');
+  await deskCredit(s.email, Math.round(Number(topUp) * 100));
+  await page.reload();
   await page.locator('.balance', { hasText: topUp }).waitFor();
 }
 
@@ -218,6 +228,26 @@ export async function startFaceE2e(apps: string[], opts: { challengeKinds?: ('tu
   const m = await platform.services.merchants.createMerchant({ name: 'Corner Shop' });
   const storeId = (await platform.services.merchants.createStore(m.id, { name: 'Main street' })).id;
   const auth = { authorization: `Bearer ${(await platform.services.merchants.createApiKey(m.id, { mode: 'live' })).secret}` };
+
+  const deskPassword = randomUUID();
+  await platform.services.operators!.create({ email: 'desk@e2e.facepay.local', name: 'E2E desk', password: deskPassword, role: 'desk' });
+  let deskToken: string | undefined;
+  deskCredit = async (email, minor) => {
+    const desk = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(deskToken ? { authorization: `Bearer ${deskToken}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await r.text();
+      assert.ok(r.ok, `${method} ${path} answered ${r.status}: ${text}`);
+      return JSON.parse(text) as T;
+    };
+    deskToken ??= (await desk<{ token: string }>('POST', '/v1/operator/login', { email: 'desk@e2e.facepay.local', password: deskPassword })).token;
+    const [found] = (await desk<{ data: { id: string }[] }>('GET', `/v1/operator/desk/shoppers?email=${encodeURIComponent(email)}`)).data;
+    assert.ok(found, `the desk finds no shopper ${email}`);
+    await desk('POST', '/v1/operator/desk/credits', { shopper_id: found.id, amount: minor, currency: 'eur', method: 'cash' });
+  };
 
   async function merchantApi<T>(method: string, path: string, body?: unknown): Promise<T> {
     const r = await fetch(`${base}${path}`, {

@@ -126,7 +126,10 @@ describe('shopper portal: memberships and inbox in Chromium', { skip: BROWSER_SK
   });
 
   test('a terminal joins her with one tap at a payment, then takes a pay-code payment; the merchant sends messages', async () => {
-    await asShopper('POST', '/v1/shopper/topups', { amount: 10_000, currency: 'eur' });
+    const topUp = await asShopper<{ top_up: { id: string; status: string } }>('POST', '/v1/shopper/topups', { amount: 10_000, currency: 'eur' });
+    // Live: the wallet grows only when the money arrives, here by bank transfer.
+    assert.equal(topUp.top_up.status, 'pending');
+    await p.services.fundingService!.confirm(topUp.top_up.id, 'bank_transfer', 'BANK-portal-crm-1');
     const joined = await checkout.pay(await intent(3000), terminal, shopperId, { paymentId: 'pay_portal_join_0001', method: 'face', join: ['name', 'email'] });
     assert.equal(joined.status, 'succeeded', JSON.stringify(joined));
     const { code } = await asShopper<{ code: string }>('POST', '/v1/shopper/pay_codes', {});

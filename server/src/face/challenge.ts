@@ -75,6 +75,8 @@ export interface ChallengeOptions {
    * A photo moved or tilted before the camera stays on its plane.
    */
   minParallax: number;
+  /** At most this share of the frames may lack a usable face (never inside the answer itself). */
+  maxLostShare: number;
 }
 
 export const defaultChallengeOptions: ChallengeOptions = {
@@ -90,6 +92,7 @@ export const defaultChallengeOptions: ChallengeOptions = {
   turnedFaceSimilarity: 0.6,
   maxYawStepShare: 0.5,
   minParallax: 0.25,
+  maxLostShare: 0.25,
 };
 
 /**
@@ -200,10 +203,15 @@ function landmarkKey(a: ChallengeFrameAnalysis): string {
  */
 export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], opts: Partial<ChallengeOptions> = {}): ChallengeVerdict {
   const o = { ...defaultChallengeOptions, ...opts };
-  const yaws = frames.map((f) => f.analysis.quality?.pose.yaw ?? Number.NaN);
-  const ears = frames.map((f) => f.analysis.eyeAspectRatio ?? Number.NaN);
-  const first = frames[0]?.analysis.checkEmbedding;
-  const sims = frames.map((f) => (first && f.analysis.checkEmbedding ? cosine(first, f.analysis.checkEmbedding) : Number.NaN));
+  // A turn asked for is a turned face: the analyser's "face turned" is the answer here, not a fault.
+  const seen = frames.map((f) => {
+    const fault = f.analysis.error !== null && f.analysis.error.code !== 'face_turned';
+    return !fault && f.analysis.checkEmbedding !== null && f.analysis.faces.length > 0 && f.analysis.quality !== null;
+  });
+  const yaws = frames.map((f, i) => (seen[i] ? f.analysis.quality!.pose.yaw : Number.NaN));
+  const ears = frames.map((f, i) => (seen[i] ? (f.analysis.eyeAspectRatio ?? Number.NaN) : Number.NaN));
+  const first = frames.find((_, i) => seen[i])?.analysis.checkEmbedding;
+  const sims = frames.map((f, i) => (first && seen[i] ? cosine(first, f.analysis.checkEmbedding!) : Number.NaN));
   const finite = (xs: number[]): number[] => xs.filter((x) => Number.isFinite(x));
   const observed = {
     frames: frames.length,
@@ -224,21 +232,22 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
     if (f.at < challenge.issuedAt || f.at > challenge.expiresAt) return fail('challenge_expired');
     if (i > 0 && f.at <= frames[i - 1]!.at) return fail('challenge_frames_out_of_order');
   }
-  // A turn asked for is a turned face: the analyser's "face turned" is the answer here, not a fault.
-  for (const f of frames) {
-    const fault = f.analysis.error !== null && f.analysis.error.code !== 'face_turned';
-    if (fault || !f.analysis.checkEmbedding || f.analysis.faces.length === 0 || !f.analysis.quality) return fail('challenge_no_face');
-  }
+  // A frame or two without a usable face (a hand passing, a look down) outside the answer do not
+  // refuse it; the turn itself must be seen in every frame (the scan below never bridges one), and
+  // a stream that mostly lost the face is refused.
+  const lost = seen.filter((x) => !x).length;
+  if (lost > frames.length * o.maxLostShare || frames.length - lost < o.minFrames) return fail('challenge_no_face');
   const hashes = new Set<string>();
   const marks = new Set<string>();
-  for (const f of frames) {
+  for (const [i, f] of frames.entries()) {
+    if (!seen[i]) continue;
     const key = landmarkKey(f.analysis);
     if (hashes.has(f.analysis.image.sha256) || marks.has(key)) return fail('challenge_replayed_frame');
     hashes.add(f.analysis.image.sha256);
     marks.add(key);
   }
   const bar = (i: number): number => (Math.abs(yaws[i]!) > o.frontalYawDeg ? o.turnedFaceSimilarity : o.sameFaceSimilarity);
-  if (sims.some((s, i) => !(s >= bar(i)))) return fail('challenge_face_changed');
+  if (sims.some((s, i) => seen[i] && !(s >= bar(i)))) return fail('challenge_face_changed');
 
   if (!frames.some((_, i) => Math.abs(yaws[i]!) <= o.frontalYawDeg)) return fail('challenge_not_frontal');
   const pass = (from: number, to: number): ChallengeVerdict => ({ passed: true, reason: null, observed, window: [from, to] });
@@ -250,6 +259,7 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
     let open = ears[from]!;
     for (let i = from + 1; i < ears.length; i++) {
       const e = ears[i]!;
+      if (!seen[i] || !Number.isFinite(e)) continue;
       if (e <= o.blinkDropRatio * open) {
         for (let j = i + 1; j < ears.length; j++) if (ears[j]! >= o.blinkRecoverRatio * open) return pass(from, j);
         break;
@@ -266,12 +276,21 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
   const along = yaws.map((y) => sign * y);
   let discontinuous = false;
   let flat = false;
+  let lostInTurn = false;
   let runFirst = -1; // the first frame of the frontal run before the turn
   let start = -1; // its last frame, where the turn began
   let runLow = Number.POSITIVE_INFINITY; // the lowest yaw of that run
   let turned = false;
   for (let i = 0; i < along.length; i++) {
     const y = along[i]!;
+    if (!seen[i]) {
+      // A lost face breaks the run: no answer spans it.
+      if (turned) lostInTurn = true;
+      start = -1;
+      runFirst = -1;
+      turned = false;
+      continue;
+    }
     if (Math.abs(y) <= o.frontalYawDeg) {
       if (turned) {
         const share = stepShare(along, start, i, runLow);
@@ -296,7 +315,7 @@ export function verifyChallenge(challenge: Challenge, frames: ChallengeFrame[], 
       start = i;
     } else if (start >= 0 && y >= o.turnYawDeg) turned = true;
   }
-  return fail(discontinuous ? 'challenge_motion_discontinuous' : flat ? 'challenge_flat_face' : 'challenge_motion_missing');
+  return fail(discontinuous ? 'challenge_motion_discontinuous' : flat ? 'challenge_flat_face' : lostInTurn ? 'challenge_no_face' : 'challenge_motion_missing');
 }
 
 /** The frame from..to turned furthest in the asked direction. */

@@ -43,8 +43,30 @@ CREATE TABLE face_pay_failures (
 CREATE INDEX face_pay_failures_shopper ON face_pay_failures (shopper_id, at);
 `;
 
+// The risk engine's choice and its reasons (codes only) for each attempt, the most the attempt may
+// charge once its factors passed, the PIN's tries, and each merchant's tightened rules.
+const risk = `
+ALTER TABLE face_pay_attempts ADD COLUMN risk_choice TEXT;
+ALTER TABLE face_pay_attempts ADD COLUMN risk_reasons TEXT;
+ALTER TABLE face_pay_attempts ADD COLUMN max_amount BIGINT;
+ALTER TABLE face_pay_attempts ADD COLUMN pin_tries_left INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX face_pay_failures_terminal ON face_pay_failures (terminal_id, at);
+CREATE INDEX face_pay_attempts_terminal ON face_pay_attempts (terminal_id, updated_at);
+CREATE INDEX face_pay_attempts_shopper ON face_pay_attempts (shopper_id, merchant_id);
+CREATE TABLE face_pay_risk_settings (
+  merchant_id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`;
+// The second factor that settled a match (the phone's last digits, later the PIN), so that the
+// payment records how the shopper was identified.
+const secondFactor = `ALTER TABLE face_pay_attempts ADD COLUMN second_factor TEXT;`;
+
 export const facePayMigrations: Migration[] = [
   { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
   { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
   { id: 'facepay/0003_failures', sqlite: failures, postgres: failures },
+  { id: 'facepay/0004_risk', sqlite: risk, postgres: risk },
+  { id: 'facepay/0005_second_factor', sqlite: secondFactor, postgres: secondFactor },
 ];

@@ -1,3 +1,4 @@
+import type { ReasonCode, RiskChoice, TerminalCapability } from '../risk/index.ts';
 import type { SqlExecutor } from '../storage/index.ts';
 /**
  * What a face payment needs from the other modules, in the words of this module. The composition
@@ -58,7 +59,10 @@ export interface ShopperView {
   id: string;
   maskedName: string;
   facePayEnabled: boolean;
+  /** The shopper's own face-alone limit (the risk engine may only lower it further). */
   perPaymentLimit: number | null;
+  /** Whether the shopper has set a face-pay PIN (the PIN itself never leaves the shoppers module). */
+  hasPin: boolean;
 }
 
 export interface ShopperDirectory {
@@ -74,6 +78,8 @@ export interface ShopperDirectory {
    * Too many wrong second factors: face pay stays off for this shopper until they switch it on again
    * in the portal, and they are told in their inbox. Idempotent.
    */
+  /** Checks a face-pay PIN against its stored hash; false when it is wrong or none is set. */
+  verifyPin(shopperId: string, pin: string): Promise<boolean>;
   lockFacePay(shopperId: string, reason: { code: 'too_many_wrong_factors'; failures: number; merchantId: string }): Promise<void>;
 }
 
@@ -108,6 +114,12 @@ export interface OfferView {
   membership?: { programme: string; fields: string[] };
 }
 
+/**
+ * How the shopper was identified for a payment, recorded with it: the face alone, the face and the
+ * last digits of their phone, the face and their PIN, or a pay code (no face).
+ */
+export type PaidBy = 'face' | 'face_digits' | 'face_pin' | 'pay_code';
+
 export interface Checkout {
   /** The intent as this terminal may see it; a not_found error when it belongs to another merchant. */
   intent(intentId: string, terminal: TerminalRef): Promise<IntentView>;
@@ -120,6 +132,31 @@ export interface Checkout {
     intentId: string,
     terminal: TerminalRef,
     shopperId: string,
-    opts: { paymentId: string; method: 'face' | 'pay_code'; couponId?: string; join?: string[]; inPayment?: (tx: SqlExecutor) => Promise<void> },
+    opts: {
+      paymentId: string;
+      method: PaidBy;
+      couponId?: string;
+      join?: string[];
+      inPayment?: (tx: SqlExecutor) => Promise<void>;
+      /** The most this payment may charge, checked inside the payment's transaction (the risk engine's bound for the factors passed). */
+      maxAmount?: number;
+    },
   ): Promise<{ status: 'succeeded' | 'failed'; code?: string; message?: string }>;
+}
+
+/** One risk decision as the merchant sees it in the payment's events: codes only. */
+export interface RecordedDecision {
+  merchantId: string;
+  intentId: string;
+  attemptId: string;
+  choice: RiskChoice;
+  reasons: ReasonCode[];
+  at: number;
+}
+
+/** What the risk engine needs from outside facepay, and where its decisions go. */
+export interface RiskContext {
+  terminalCapability(terminal: TerminalRef): Promise<TerminalCapability>;
+  /** Writes the decision to the payment intent's event log (and so to its webhooks). */
+  recordDecision(d: RecordedDecision): Promise<void>;
 }

@@ -14,10 +14,13 @@ function world() {
   const state = {
     verdict: { ok: true, embedding: new Float32Array([1, 0]), model } as CaptureVerdict,
     identify: (_digits?: string): Identification => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 }),
-    shoppers: new Map<string, ShopperView>([['shp_a', { id: 'shp_a', maskedName: 'A**** W.', facePayEnabled: true, perPaymentLimit: null }]]),
+    shoppers: new Map<string, ShopperView>([['shp_a', { id: 'shp_a', maskedName: 'A**** W.', facePayEnabled: true, perPaymentLimit: null, hasPin: false }]]),
+    pins: new Map<string, string>(),
+    pinChecks: 0,
+    decisions: [] as { choice: string; reasons: string[]; intentId: string }[],
     payCodes: new Map<string, string>([['123456789012', 'shp_a']]),
     intents: new Map([['pi_1', { id: 'pi_1', amount: 1500, currency: 'EUR', status: 'requires_face', merchantId: 'mer_1' }]]),
-    payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[] }>(),
+    payments: new Map<string, { shopperId: string; method: string; couponId?: string; join?: string[]; maxAmount?: number }>(),
     digitsAsked: [] as (string | undefined)[],
     verified: 0,
     arrivals: [] as number[],
@@ -34,9 +37,12 @@ function world() {
     },
     async pay(intentId, _t, shopperId, opts) {
       // The real checkout runs inPayment inside the payment's transaction; this fake has none.
-      if (!state.payments.has(opts.paymentId)) await opts.inPayment?.({} as never);
-      if (!state.payments.has(opts.paymentId)) state.payments.set(opts.paymentId, { shopperId, method: opts.method, ...(opts.couponId ? { couponId: opts.couponId } : {}), ...(opts.join ? { join: opts.join } : {}) });
       const i = state.intents.get(intentId);
+      // As the real payments module does inside the payment's transaction (tested in payments.test.ts).
+      if (opts.maxAmount !== undefined && i !== undefined && i.amount - (opts.couponId ? 200 : 0) > opts.maxAmount) return { status: 'failed', code: 'face_limit_exceeded' };
+      if (!state.payments.has(opts.paymentId)) await opts.inPayment?.({} as never);
+      if (!state.payments.has(opts.paymentId))
+        state.payments.set(opts.paymentId, { shopperId, method: opts.method, ...(opts.couponId ? { couponId: opts.couponId } : {}), ...(opts.join ? { join: opts.join } : {}) });
       if (i) i.status = 'succeeded';
       return { status: 'succeeded' };
     },
@@ -46,9 +52,11 @@ function world() {
 
 describeEachDb('face pay', facePayMigrations, (getDb) => {
   const ids = sequentialIds();
+  let setups = 0;
   const setup = () => {
     const w = world();
-    const clock = new ManualClock('2026-11-25T12:00:00Z');
+    // Each test starts ten days after the last: the failures it records are out of the next one's windows.
+    const clock = new ManualClock(new Date(Date.parse('2026-11-25T12:00:00Z') + setups++ * 10 * 86_400_000));
     const service = createFacePayService({
       attempts: new AttemptRepo(getDb()),
       face: {
@@ -78,6 +86,11 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
           if (w.state.payCodes.get(code) !== shopperId) throw new DomainError('unprocessable', 'pay_code_invalid', 'no');
           w.state.payCodes.delete(code);
         },
+        verifyPin: async (id, pin) => {
+          w.state.pinChecks++;
+          await new Promise((r) => setTimeout(r, 5));
+          return w.state.pins.get(id) === pin;
+        },
         lockFacePay: async (id) => {
           w.state.locked.push(id);
           const s = w.state.shoppers.get(id);
@@ -85,6 +98,12 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
         },
       },
       checkout: w.checkout,
+      risk: {
+        terminalCapability: async () => 'camera_2d',
+        recordDecision: async (d) => {
+          w.state.decisions.push({ choice: d.choice, reasons: d.reasons, intentId: d.intentId });
+        },
+      },
       clock,
       ids,
     });
@@ -122,6 +141,9 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.equal(d3.outcome, 'match');
     assert.deepEqual(state.digitsAsked, [undefined, '0000', '4321']);
     await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '4321' }), { code: 'attempt_not_ready' });
+    // The payment records that the digits settled it, not the face alone.
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_digits' });
+    assert.equal(state.payments.get('pay_digits')?.method, 'face_digits');
   });
 
   test('wrong digits too often end in no match', async () => {
@@ -164,14 +186,16 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
 
   test('five wrong digits for one shopper within a day, across attempts, lock their face pay', async () => {
     const { service, state, clock } = setup();
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
-    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 } : { outcome: 'no_match' });
+    // A bound above the face-alone rule: the engine asks this known shopper for the digits.
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 5e-6 } : { outcome: 'no_match' });
     const wrong = async () => {
       const { attemptId } = await service.challenge(terminal, 'pi_1');
       const d = await service.capture(terminal, attemptId, frames);
-      assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
+      assert.equal(d.outcome === 'ambiguous' && d.reason, 'risk');
       await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
       await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
+      // The next attempt meets the engine's rule on recent wrong factors: no more digits for this shopper.
+      clock.advance(61 * 60 * 1000);
     };
     await wrong();
     await wrong();
@@ -188,6 +212,20 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
   });
 
+  test('after two wrong factors within the hour the digits no longer do: the PIN, or another way', async () => {
+    const { service, state } = setup();
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 5e-6 } : { outcome: 'no_match' });
+    const first = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, first.attemptId, frames);
+    await service.capture(terminal, first.attemptId, frames, { phoneLast4: '0000' });
+    await service.capture(terminal, first.attemptId, frames, { phoneLast4: '1111' });
+    assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_face' });
+    state.shoppers.set('shp_a', { ...state.shoppers.get('shp_a')!, hasPin: true });
+    const d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'pin');
+    assert.ok(state.decisions.at(-1)!.reasons.includes('shopper_recent_failures'));
+  });
+
   test('wrong digits on a look-alike are charged to each candidate the gallery names', async () => {
     const { service, state } = setup();
     state.identify = () => ({ outcome: 'ambiguous', candidates: ['shp_lookalike'] });
@@ -202,11 +240,37 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.ok(state.locked.every((id) => id === 'shp_lookalike'));
   });
 
+  test('wrong digits on look-alikes nobody is charged for still count at the terminal: new attempts stop bringing new tries', async () => {
+    const { service, state, clock } = setup();
+    state.identify = () => ({ outcome: 'ambiguous' });
+    let guesses = 0;
+    let offered = 0;
+    for (let i = 0; i < 10; i++) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      const d = await service.capture(terminal, attemptId, frames);
+      if (d.outcome === 'no_face') break;
+      offered++;
+      for (const g of ['0000', '1111']) {
+        guesses++;
+        await service.capture(terminal, attemptId, frames, { phoneLast4: g });
+      }
+    }
+    // Five wrong digits within the hour at this terminal close the digits there: the third attempt
+    // starts at four, so six guesses in all, and not 10,000 in an hour.
+    assert.equal(offered, 3);
+    assert.equal(guesses, 6);
+    assert.deepEqual(state.decisions.at(-1)?.reasons, ['look_alike', 'terminal_recent_failures']);
+    // An hour later the terminal offers the digits again.
+    clock.advance(61 * 60 * 1000);
+    assert.equal((await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames)).outcome, 'ambiguous');
+  });
+
   test('liveness failure refuses the attempt; a blurred face may try again', async () => {
     const { service, state } = setup();
     state.verdict = { ok: false, liveness: true, code: 'challenge_failed', message: 'The head did not turn.' };
     const a = await service.challenge(terminal, 'pi_1');
     assert.equal((await service.capture(terminal, a.attemptId, frames)).outcome, 'liveness_failed');
+    assert.deepEqual(state.decisions.at(-1), { choice: 'no_face', reasons: ['liveness_failed'], intentId: 'pi_1' });
     await assert.rejects(service.capture(terminal, a.attemptId, frames), { code: 'attempt_not_ready' });
     state.verdict = { ok: false, liveness: false, code: 'face_blurred', message: 'Hold still.' };
     const b = await service.challenge(terminal, 'pi_1');
@@ -244,13 +308,91 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     state.identify = () => ({ outcome: 'no_match' });
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_match' });
     state.identify = () => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: false, perPaymentLimit: null });
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: false, perPaymentLimit: null, hasPin: false });
     assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
-    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000 });
+    // Above the shopper's own face-alone limit without a PIN: another way to pay, never the digits.
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: false });
+    assert.deepEqual(await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames), { outcome: 'no_face' });
+    assert.deepEqual(state.decisions.at(-1), { choice: 'no_face', reasons: ['false_match_bound_ok', 'amount_above_face_alone_limit', 'pin_not_set'], intentId: 'pi_1' });
+  });
+
+  test("above the shopper's face-alone limit the digits never lead to a charge above it", async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: false });
+    state.identify = () => ({ outcome: 'match', shopperId: 'shp_a', falseMatchProbability: 1e-7 });
     const { attemptId } = await service.challenge(terminal, 'pi_1');
-    const d = await service.capture(terminal, attemptId, frames);
-    assert.equal(d.outcome === 'ambiguous' && d.reason, 'limit');
-    assert.equal((await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' })).outcome, 'match');
+    const first = await service.capture(terminal, attemptId, frames);
+    assert.notEqual(first.outcome, 'match');
+    // Whatever the terminal sends next, the right digits included, nothing above 1000 is charged.
+    await service.capture(terminal, attemptId, frames, { phoneLast4: '9999' }).catch(() => undefined);
+    await service.confirm(terminal, attemptId, { paymentId: 'pay_limit' }).catch(() => undefined);
+    assert.equal(state.payments.size, 0);
+  });
+
+  test('above the face-alone limit a shopper with a PIN pays with face and PIN, up to the largest face payment', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    assert.deepEqual(await service.capture(terminal, attemptId, frames), { outcome: 'pin', attemptId, attemptsLeft: 3 });
+    // The digits are not what this attempt waits for.
+    await assert.rejects(service.capture(terminal, attemptId, frames, { phoneLast4: '9999' }), { code: 'attempt_not_ready' });
+    await assert.rejects(service.pin(terminal, attemptId, '12345'), { code: 'pin_invalid' });
+    assert.deepEqual(await service.pin(terminal, attemptId, '000001'), { outcome: 'pin', attemptId, attemptsLeft: 2 });
+    assert.equal((await service.pin(terminal, attemptId, '482915')).outcome, 'match');
+    assert.equal((await service.confirm(terminal, attemptId, { paymentId: 'pay_pin' })).status, 'succeeded');
+    assert.equal(state.payments.size, 1);
+    assert.deepEqual(state.decisions.at(-1), { choice: 'face_pin', reasons: ['false_match_bound_ok', 'amount_above_face_alone_limit'], intentId: 'pi_1' });
+  });
+
+  test('50 concurrent wrong PINs on one attempt are checked at most as often as it allows', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    await service.capture(terminal, attemptId, frames);
+    const guesses = Array.from({ length: 50 }, (_, i) => String(100_000 + i));
+    guesses[49] = '482915';
+    const results = await Promise.allSettled(guesses.map((g) => service.pin(terminal, attemptId, g)));
+    assert.ok(state.pinChecks <= 3, `checked ${state.pinChecks}`);
+    // The right PIN among 49 wrong ones matches only if it was one of the three tries.
+    const matched = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'match').length;
+    assert.ok(matched <= 1);
+    await assert.rejects(service.pin(terminal, attemptId, '482915'), { code: 'attempt_not_ready' });
+  });
+
+  test('wrong PINs count across attempts: the fifth within a day locks face pay', async () => {
+    const { service, state } = setup();
+    state.shoppers.set('shp_a', { id: 'shp_a', maskedName: 'A.', facePayEnabled: true, perPaymentLimit: 1000, hasPin: true });
+    state.pins.set('shp_a', '482915');
+    for (let i = 0; i < 2; i++) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'pin');
+      await service.pin(terminal, attemptId, '111112');
+      await service.pin(terminal, attemptId, '111113');
+    }
+    assert.deepEqual(state.locked, []);
+    const { attemptId } = await service.challenge(terminal, 'pi_1');
+    assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'pin');
+    await service.pin(terminal, attemptId, '111114');
+    assert.deepEqual(state.locked, ['shp_a']);
+    // Locked means off, even for the right PIN on the attempt still open.
+    assert.deepEqual(await service.pin(terminal, attemptId, '482915'), { outcome: 'face_pay_off' });
+  });
+
+  test("a merchant's settings tighten the rules; a loosening one changes nothing", async () => {
+    const { service, state } = setup();
+    const m = 'mer_1';
+    await service.setRiskSettings(m, { faceAloneLimit: 1_000_000, faceMaxAmount: 10_000_000 });
+    assert.deepEqual((await service.riskSettings(m)).effective.faceAloneLimit.camera_2d, 20_000);
+    let d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'match');
+    await service.setRiskSettings(m, { faceAloneLimit: 1_000 });
+    d = await service.capture(terminal, (await service.challenge(terminal, 'pi_1')).attemptId, frames);
+    assert.equal(d.outcome, 'no_face');
+    assert.ok(state.decisions.at(-1)!.reasons.includes('amount_above_face_alone_limit'));
+    await assert.rejects(service.setRiskSettings(m, { faceAloneLimit: -5 }), { code: 'risk_setting_invalid' });
+    await service.setRiskSettings(m, {});
   });
 
   test('another terminal cannot see or use an attempt, and stale attempts expire', async () => {

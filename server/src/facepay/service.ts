@@ -1,4 +1,5 @@
 import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import { decide, DEFAULT_RULES, satisfied, tighten, type RiskDecision, type RiskInput, type RiskRules, type RiskSettings } from '../risk/index.ts';
 import type {
   CaptureFrame,
   ChallengeKind,
@@ -6,7 +7,9 @@ import type {
   FaceCheck,
   Identifier,
   Offer,
+  RiskContext,
   ShopperDirectory,
+  ShopperView,
   TerminalRef,
 } from './ports.ts';
 import type { AttemptRepo, AttemptRow, AttemptState } from './repo.ts';
@@ -25,8 +28,13 @@ export type FacePayDecision =
       offers: Offer[];
       membership?: { programme: string; fields: string[] };
     }
-  | { outcome: 'ambiguous'; attemptId: string; attemptsLeft: number; reason: 'look_alike' | 'limit' }
+  /** Asks for the last four phone digits: `look_alike` when the gallery cannot tell who it is, `risk` when the engine wants a second factor. */
+  | { outcome: 'ambiguous'; attemptId: string; attemptsLeft: number; reason: 'look_alike' | 'risk' }
+  /** Asks for the shopper's 6-digit face-pay PIN on the keypad. */
+  | { outcome: 'pin'; attemptId: string; attemptsLeft: number }
   | { outcome: 'no_match' }
+  /** Face pay cannot be used for this payment (the risk engine's `no_face`): the shopper pays another way. */
+  | { outcome: 'no_face' }
   | { outcome: 'face_pay_off' }
   | { outcome: 'liveness_failed'; code: string; message: string }
   | { outcome: 'retry'; code: string; message: string };
@@ -45,6 +53,7 @@ export interface FacePayLimits {
   /** How long after the challenge the attempt may still be confirmed. */
   attemptTtlMs: number;
   digitsTries: number;
+  pinTries: number;
   /** Wrong digits (or PINs) per shopper within `lockoutWindowMs` that lock their face pay. */
   lockoutFailures: number;
   lockoutWindowMs: number;
@@ -55,6 +64,7 @@ export const DEFAULT_FACE_PAY_LIMITS: FacePayLimits = {
   maxFrameBytes: 512 * 1024,
   attemptTtlMs: 3 * 60 * 1000,
   digitsTries: 2,
+  pinTries: 3,
   lockoutFailures: 5,
   lockoutWindowMs: 24 * 60 * 60 * 1000,
 };
@@ -65,16 +75,24 @@ export interface FacePayDeps {
   gallery: Identifier;
   shoppers: ShopperDirectory;
   checkout: Checkout;
+  /** Terminal capability and where decisions are recorded; without it, a 2-D camera and no event. */
+  risk?: RiskContext;
+  /** The platform's rules; the defaults of risk/rules.ts unless given. Settings may only tighten them. */
+  riskRules?: RiskRules;
   clock: Clock;
   ids: IdGenerator;
   limits?: Partial<FacePayLimits>;
 }
 
 const DIGITS = /^\d{4}$/;
+const PIN = /^\d{6}$/;
+const SETTING_KEYS = ['faceAloneLimit', 'firstVisitFaceAloneLimit', 'faceMaxAmount', 'faceAloneMaxFalseMatch', 'terminalFailuresForPin', 'shopperFailuresForPin', 'alwaysSecondFactor'] as const;
 
 export function createFacePayService(deps: FacePayDeps) {
   const { attempts, face, gallery, shoppers, checkout, clock, ids } = deps;
   const limits = { ...DEFAULT_FACE_PAY_LIMITS, ...deps.limits };
+  const rules = deps.riskRules ?? DEFAULT_RULES;
+  const riskContext: RiskContext = deps.risk ?? { terminalCapability: async () => 'camera_2d', recordDecision: async () => undefined };
   const now = (): number => clock.now().getTime();
 
   async function ownAttempt(terminal: TerminalRef, attemptId: string): Promise<AttemptRow> {
@@ -112,6 +130,11 @@ export function createFacePayService(deps: FacePayDeps) {
       outcome: null,
       shopper_id: null,
       digits_tries_left: 0,
+      pin_tries_left: 0,
+      risk_choice: null,
+      risk_reasons: null,
+      max_amount: null,
+      second_factor: null,
       coupon_id: null,
       payment_id: null,
       created_at: t,
@@ -128,6 +151,68 @@ export function createFacePayService(deps: FacePayDeps) {
       t - limits.lockoutWindowMs,
     );
     if (failures >= limits.lockoutFailures) await shoppers.lockFacePay(shopperId, { code: 'too_many_wrong_factors', failures, merchantId: a.merchant_id });
+  }
+
+  /**
+   * The risk engine's choice for this attempt, from the platform's rules tightened by the
+   * merchant's and the shopper's settings. Kept on the attempt and in the intent's events.
+   */
+  async function assess(a: AttemptRow, terminal: TerminalRef, amount: number, identification: RiskInput['identification'], shopper?: ShopperView): Promise<RiskDecision> {
+    const t = now();
+    // The look-ups are independent: on PostgreSQL they go out together on the pool.
+    const since = t - rules.recentWindowMs;
+    const [merchantSettings, capability, terminalFailures, paidHereBefore, shopperFailures] = await Promise.all([
+      attempts.riskSettings(a.merchant_id),
+      riskContext.terminalCapability(terminal),
+      attempts.terminalFailuresSince(a.terminal_id, since),
+      shopper ? attempts.paidAtMerchant(shopper.id, a.merchant_id) : false,
+      shopper ? attempts.shopperFailuresSince(shopper.id, since) : 0,
+    ]);
+    const own: RiskSettings | undefined = shopper ? { faceAloneLimit: shopper.perPaymentLimit } : undefined;
+    const effective = tighten(rules, merchantSettings as RiskSettings | undefined, own);
+    const decision = decide(
+      {
+        identification,
+        // Only a passed challenge reaches the engine today; the liveness work adds its signals here.
+        liveness: { challenge: 'passed' },
+        terminal: { capability, recentFailures: terminalFailures },
+        amount,
+        ...(shopper ? { shopper: { paidHereBefore, recentFailures: shopperFailures, hasPin: shopper.hasPin } } : {}),
+      },
+      effective,
+    );
+    await riskContext.recordDecision({ merchantId: a.merchant_id, intentId: a.intent_id, attemptId: a.id, choice: decision.choice, reasons: decision.reasons, at: t });
+    return decision;
+  }
+
+  const riskPatch = (d: RiskDecision) => ({ risk_choice: d.choice, risk_reasons: JSON.stringify(d.reasons) });
+
+  /** The shopper is known and every factor the engine asked for has passed: the terminal shows the name and the offers. */
+  /** `secondFactor`: what, with the face, settled who this is (the payment records it as its method). */
+  async function matched(
+    a: AttemptRow,
+    terminal: TerminalRef,
+    from: AttemptState,
+    shopper: ShopperView,
+    amount: number,
+    currency: string,
+    d: RiskDecision,
+    secondFactor: 'digits' | 'pin' | null,
+  ): Promise<FacePayDecision> {
+    const offer = await checkout.offers(terminal, shopper.id, { amount, currency });
+    await move(a, [from], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null, max_amount: d.maxAmount, second_factor: secondFactor, ...riskPatch(d) });
+    return {
+      outcome: 'match',
+      attemptId: a.id,
+      maskedName: shopper.maskedName,
+      amount,
+      amountDue: amount - offer.discount,
+      discount: offer.discount,
+      currency,
+      ...(offer.coupon ? { coupon: offer.coupon } : {}),
+      offers: offer.offers,
+      ...(offer.membership ? { membership: offer.membership } : {}),
+    };
   }
 
   function validateFrames(frames: readonly CaptureFrame[]): void {
@@ -190,7 +275,11 @@ export function createFacePayService(deps: FacePayDeps) {
       );
       if (!verdict.ok) {
         if (verdict.liveness) {
-          await move(a, [expected], { state: 'refused', outcome: 'liveness_failed' });
+          // The engine's answer to a failed challenge is always another way; it is recorded so the
+          // merchant sees it among the payment's events like every other decision.
+          const d = decide({ identification: { kind: 'look_alike' }, liveness: { challenge: 'failed' }, terminal: { capability: 'camera_2d', recentFailures: 0 }, amount: 0 }, rules);
+          await riskContext.recordDecision({ merchantId: a.merchant_id, intentId: a.intent_id, attemptId: a.id, choice: d.choice, reasons: d.reasons, at: now() });
+          await move(a, [expected], { state: 'refused', outcome: 'liveness_failed', ...riskPatch(d) });
           return { outcome: 'liveness_failed', code: verdict.code, message: verdict.message };
         }
         // A blurred or turned face is not an attack: the shopper may simply try again.
@@ -210,24 +299,34 @@ export function createFacePayService(deps: FacePayDeps) {
       }
 
       const found = await gallery.identify(verdict.embedding, verdict.model, digits === undefined ? {} : { phoneLast4: digits });
-      if (found.outcome !== 'match' && digits !== undefined) {
+      // Digits asked for a known shopper must name that same shopper.
+      const wrongPerson = found.outcome === 'match' && a.shopper_id !== null && found.shopperId !== a.shopper_id;
+      if ((found.outcome !== 'match' || wrongPerson) && digits !== undefined) {
         // The digits were wrong for whoever the face could be: charge it to them across attempts.
         const charged = new Set<string>(found.outcome === 'ambiguous' ? found.candidates ?? [] : []);
         if (a.shopper_id !== null) charged.add(a.shopper_id);
+        await attempts.recordTerminalFailure({ id: ids.next('fpf'), attempt_id: a.id, terminal_id: a.terminal_id, factor: 'digits', at: now() });
         for (const shopperId of charged) await chargeFailure(shopperId, a, 'digits');
-      }
-      if (found.outcome !== 'match') {
-        if (found.outcome === 'ambiguous' || (digits !== undefined && triesLeft > 0)) {
-          if (triesLeft <= 0) {
-            await move(a, [expected], { state: 'refused', outcome: 'no_match' });
-            return { outcome: 'no_match' };
-          }
-          // With digits the try is already taken; without, the attempt now waits for the digits.
-          if (digits === undefined) await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft });
-          return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: 'look_alike' };
+        if (triesLeft <= 0) {
+          await move(a, [expected], { state: 'refused', outcome: 'no_match' });
+          return { outcome: 'no_match' };
         }
+        return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: a.shopper_id === null ? 'look_alike' : 'risk' };
+      }
+      if (found.outcome === 'no_match') {
         await move(a, [expected], { state: 'refused', outcome: 'no_match' });
         return { outcome: 'no_match' };
+      }
+      const intent = await checkout.intent(a.intent_id, terminal);
+      if (found.outcome === 'ambiguous') {
+        // Who it is is not known: only the digits can narrow the search, if the engine allows them at all.
+        const d = await assess(a, terminal, intent.amount, { kind: 'look_alike' });
+        if (d.choice === 'no_face') {
+          await move(a, [expected], { state: 'refused', outcome: 'no_face', ...riskPatch(d) });
+          return { outcome: 'no_face' };
+        }
+        await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft, ...riskPatch(d) });
+        return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: 'look_alike' };
       }
 
       const shopper = await shoppers.get(found.shopperId);
@@ -239,27 +338,57 @@ export function createFacePayService(deps: FacePayDeps) {
         await move(a, [expected], { state: 'refused', outcome: 'face_pay_off' });
         return { outcome: 'face_pay_off' };
       }
-      const intent = await checkout.intent(a.intent_id, terminal);
-      // Above the shopper's own limit the digits are the second factor.
-      if (digits === undefined && shopper.perPaymentLimit !== null && intent.amount > shopper.perPaymentLimit) {
-        // The shopper is known here, so wrong digits from now on count towards their lockout.
-        await move(a, [expected], { state: 'ask_digits', shopper_id: shopper.id });
-        return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'limit' };
+      const d = await assess(a, terminal, intent.amount, { kind: 'match', falseMatchBound: found.falseMatchProbability }, shopper);
+      if (satisfied(d.choice, { digits: digits !== undefined, pin: false })) return matched(a, terminal, expected, shopper, intent.amount, intent.currency, d, digits === undefined ? null : 'digits');
+      switch (d.choice) {
+        case 'face_digits':
+          // The shopper is known here, so wrong digits from now on count towards their lockout.
+          await move(a, [expected], { state: 'ask_digits', shopper_id: shopper.id, max_amount: d.maxAmount, ...riskPatch(d) });
+          return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: a.digits_tries_left, reason: 'risk' };
+        case 'face_pin':
+          await move(a, [expected], { state: 'ask_pin', shopper_id: shopper.id, pin_tries_left: limits.pinTries, max_amount: d.maxAmount, ...riskPatch(d) });
+          return { outcome: 'pin', attemptId: a.id, attemptsLeft: limits.pinTries };
+        default:
+          // Also what an amount above the face-alone limit meets when the shopper has no PIN: the
+          // digits only narrow the search, so they never let face pay charge more than face alone.
+          await move(a, [expected], { state: 'refused', outcome: 'no_face', shopper_id: shopper.id, ...riskPatch(d) });
+          return { outcome: 'no_face' };
       }
-      const offer = await checkout.offers(terminal, shopper.id, { amount: intent.amount, currency: intent.currency });
-      await move(a, [expected], { state: 'matched', shopper_id: shopper.id, coupon_id: offer.coupon?.id ?? null });
-      return {
-        outcome: 'match',
-        attemptId: a.id,
-        maskedName: shopper.maskedName,
-        amount: intent.amount,
-        amountDue: intent.amount - offer.discount,
-        discount: offer.discount,
-        currency: intent.currency,
-        ...(offer.coupon ? { coupon: offer.coupon } : {}),
-        offers: offer.offers,
-        ...(offer.membership ? { membership: offer.membership } : {}),
-      };
+    },
+
+    /**
+     * The shopper's face-pay PIN, typed on the terminal's keypad when the risk engine asked for it.
+     * The try is taken atomically before the PIN is checked, and a wrong PIN counts towards the
+     * shopper's lockout like wrong digits. The PIN is never stored, logged or answered.
+     */
+    async pin(terminal: TerminalRef, attemptId: string, pin: string): Promise<FacePayDecision> {
+      if (typeof pin !== 'string' || !PIN.test(pin)) throw new DomainError('invalid', 'pin_invalid', 'Enter your 6-digit face-pay PIN.');
+      const a = await ownAttempt(terminal, attemptId);
+      checkFresh(a);
+      if (a.state !== 'ask_pin' || a.shopper_id === null) throw new DomainError('conflict', 'attempt_not_ready', 'A PIN is not expected now.');
+      const left = await attempts.takePinTry(a.id, now());
+      if (left === undefined) {
+        await attempts.transition(a.id, ['ask_pin'], { state: 'refused', outcome: 'no_match', updated_at: now() });
+        return { outcome: 'no_match' };
+      }
+      if (!(await shoppers.verifyPin(a.shopper_id, pin))) {
+        await attempts.recordTerminalFailure({ id: ids.next('fpf'), attempt_id: a.id, terminal_id: a.terminal_id, factor: 'pin', at: now() });
+        await chargeFailure(a.shopper_id, a, 'pin');
+        if (left <= 0) {
+          await attempts.transition(a.id, ['ask_pin'], { state: 'refused', outcome: 'no_match', updated_at: now() });
+          return { outcome: 'no_match' };
+        }
+        return { outcome: 'pin', attemptId: a.id, attemptsLeft: left };
+      }
+      const shopper = await shoppers.get(a.shopper_id);
+      if (shopper === undefined || !shopper.facePayEnabled) {
+        await move(a, ['ask_pin'], { state: 'refused', outcome: 'face_pay_off' });
+        return { outcome: 'face_pay_off' };
+      }
+      const intent = await checkout.intent(a.intent_id, terminal);
+      // The engine's decision that asked for the PIN holds: its bound is what this attempt may charge.
+      const d: RiskDecision = { choice: 'face_pin', reasons: JSON.parse(a.risk_reasons ?? '[]') as RiskDecision['reasons'], maxAmount: a.max_amount ?? 0 };
+      return matched(a, terminal, 'ask_pin', shopper, intent.amount, intent.currency, d, 'pin');
     },
 
     /**
@@ -277,13 +406,39 @@ export function createFacePayService(deps: FacePayDeps) {
       if (a.shopper_id === null) throw new DomainError('conflict', 'attempt_not_ready', 'Nobody has been recognised for this attempt.');
       const result = await checkout.pay(a.intent_id, terminal, a.shopper_id, {
         paymentId: opts.paymentId,
-        method: 'face',
+        method: a.second_factor === 'digits' ? 'face_digits' : a.second_factor === 'pin' ? 'face_pin' : 'face',
+        // The bound the risk engine set for the factors this attempt passed, checked again where the money moves.
+        maxAmount: a.max_amount ?? 0,
         ...(a.coupon_id ? { couponId: a.coupon_id } : {}),
         ...(opts.join ? { join: opts.join } : {}),
       });
       const state = result.status === 'succeeded' ? 'paid' : 'failed';
       if (a.state === 'matched') await move(a, ['matched'], { state, payment_id: opts.paymentId, outcome: result.code ?? result.status });
       return { ...result, paymentId: opts.paymentId };
+    },
+
+    /** The merchant's own tightening of the risk rules (a loosening value is kept but has no effect). */
+    async riskSettings(merchantId: string): Promise<{ settings: RiskSettings; effective: RiskRules }> {
+      const settings = ((await attempts.riskSettings(merchantId)) ?? {}) as RiskSettings;
+      return { settings, effective: tighten(rules, settings) };
+    },
+
+    async setRiskSettings(merchantId: string, input: RiskSettings): Promise<{ settings: RiskSettings; effective: RiskRules }> {
+      const clean: Record<string, unknown> = {};
+      for (const k of SETTING_KEYS) {
+        const v = input[k];
+        if (v === undefined || v === null) continue;
+        if (k === 'alwaysSecondFactor' ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          throw new DomainError('invalid', 'risk_setting_invalid', `${k} must be ${k === 'alwaysSecondFactor' ? 'true or false' : 'a non-negative number'}.`);
+        clean[k] = v;
+      }
+      await attempts.setRiskSettings(merchantId, clean, now());
+      return this.riskSettings(merchantId);
+    },
+
+    /** The risk decision behind each of these paid intents (codes only), for the shopper's payment history. */
+    decisionsFor(intentIds: readonly string[]) {
+      return attempts.paidDecisions(intentIds);
     },
 
     /** The other way to pay: a one-time code from the shopper's portal, shown as a QR code or typed. */

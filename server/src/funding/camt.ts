@@ -46,8 +46,17 @@ function findReference(ntry: Record<string, unknown>): string | null {
   return null;
 }
 
-/** The booked credits of a camt.053 (BkToCstmrStmt) or camt.054 (BkToCstmrDbtCdtNtfctn) file. */
-export function parseCamt(xml: string): BankCredit[] {
+/** The closing booked balance (CLBD) a camt.053 statement states for the account. */
+export interface BankBalance {
+  statementId: string;
+  currency: string;
+  /** Signed minor units: a debit (overdrawn) balance is negative. */
+  amount: number;
+  /** The balance's date (Dt/Dt, or the date part of Dt/DtTm). */
+  asOf: string;
+}
+
+function camtRoot(xml: string): Record<string, any> {
   let doc: Record<string, any>;
   try {
     doc = new XMLParser({ removeNSPrefix: true, ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false }).parse(xml, true);
@@ -56,6 +65,32 @@ export function parseCamt(xml: string): BankCredit[] {
   }
   const root = doc.Document?.BkToCstmrStmt ?? doc.Document?.BkToCstmrDbtCdtNtfctn;
   if (!root) throw new DomainError('invalid', 'statement_unsupported', 'expected an ISO 20022 camt.053 or camt.054 document');
+  return root as Record<string, any>;
+}
+
+/** The closing booked balances of a camt.053 file (a camt.054 notification has none). */
+export function parseCamtBalances(xml: string): BankBalance[] {
+  const out: BankBalance[] = [];
+  for (const stmt of list<Record<string, any>>(camtRoot(xml).Stmt)) {
+    const statementId = String(stmt.Id ?? '');
+    for (const bal of list<Record<string, any>>(stmt.Bal)) {
+      const code = bal.Tp?.CdOrPrtry?.Cd ?? bal.Tp?.CdOrPrtry?.Prtry;
+      if (code !== 'CLBD') continue;
+      const amt = bal.Amt;
+      const currency = String(typeof amt === 'object' ? amt['@Ccy'] : '').toLowerCase();
+      if (!/^[a-z]{3}$/.test(currency)) throw new DomainError('invalid', 'statement_currency_missing', 'a balance amount has no Ccy');
+      const value = minor(typeof amt === 'object' ? amt['#text'] : amt);
+      const asOf = String(bal.Dt?.Dt ?? bal.Dt?.DtTm ?? '').slice(0, 10);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new DomainError('invalid', 'statement_balance_date_missing', 'a closing balance has no date');
+      out.push({ statementId, currency, amount: bal.CdtDbtInd === 'DBIT' ? -value : value, asOf });
+    }
+  }
+  return out;
+}
+
+/** The booked credits of a camt.053 (BkToCstmrStmt) or camt.054 (BkToCstmrDbtCdtNtfctn) file. */
+export function parseCamt(xml: string): BankCredit[] {
+  const root = camtRoot(xml);
   const out: BankCredit[] = [];
   for (const stmt of [...list(root.Stmt), ...list(root.Ntfctn)]) {
     const statementId = String(stmt.Id ?? '');

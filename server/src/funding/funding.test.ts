@@ -66,11 +66,31 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
     await funding.requestTopUp('shp_cap', 30_000, 'usd', 'key-cap-0005');
   });
 
-  test('test mode credits at once', async () => {
+  test('test mode credits a test shopper at once, and nobody else', async () => {
     const { wallets, funding } = service({ mode: 'test' });
     const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001');
     assert.equal(i.status, 'confirmed');
     assert.equal(await wallets.balance('test_shopper', 'usd'), 700);
+    const real = await funding.requestTopUp('shp_real', 700, 'usd', 'key-test-0002');
+    assert.equal(real.status, 'pending', 'a real shopper waits for a rail even in test mode');
+    assert.equal(await wallets.balance('shp_real', 'usd'), 0);
+    await assert.rejects(funding.confirm(real.id, 'test', 'x'), code('funding_rail_invalid'));
+  });
+
+  test('a test shopper gets no top-up on a live server, and no real rail can confirm a test top-up', async () => {
+    const { funding } = service();
+    await assert.rejects(funding.requestTopUp('test_live', 700, 'usd', 'key-tl-0001'), code('test_top_up_in_live_mode'));
+    const { funding: testMode } = service({ mode: 'test' });
+    const i = await testMode.requestTopUp('test_live', 700, 'usd', 'key-tl-0002');
+    assert.equal(i.status, 'confirmed');
+    const other = await testMode.requestTopUp('shp_x', 700, 'usd', 'key-tl-0003');
+    await assert.rejects(testMode.confirm(other.id, 'test', 'x'), code('funding_rail_invalid'));
+  });
+
+  test('a huge top-up is refused before anything is written', async () => {
+    const { funding } = service();
+    await assert.rejects(funding.requestTopUp('shp_huge', 9_007_199_254_740_991, 'usd', 'key-huge-0001'), code('top_up_over_cap'));
+    await assert.rejects(funding.requestTopUp('shp_huge', 2 ** 53, 'usd', 'key-huge-0002'), code('amount_invalid'));
   });
 
   test('each shopper has one stable RF payment reference that finds the shopper', async () => {
@@ -130,6 +150,15 @@ describeEachDb('funding by bank statement', [...ledgerMigrations, ...fundingMigr
     const waiting = await funding.unmatched();
     assert.deepEqual(waiting.map((w) => [w.entryRef, w.amount]), [['BANK-0003', 700]]);
     assert.equal((await ledger.verify()).ok, true);
+  });
+
+  test("real money sent with a test shopper's reference waits for a person instead of reaching a test wallet", async () => {
+    const ledger = createLedger({ db: getDb(), clock });
+    const wallets = createWallets(ledger);
+    const funding = createFundingService({ db: getDb(), clock, ids, ledger, wallets, config: { mode: 'test', perTopUpCap: 50_000, dailyCap: 80_000 } });
+    const ref = await funding.paymentReference('test_bank');
+    assert.deepEqual(await funding.importStatement(camt053([{ ref: 'BANK-TEST-1', amount: '5.00', remittance: ref }])), { credited: 0, unmatched: 1, duplicates: 0 });
+    assert.equal(await wallets.balance('test_bank', 'eur'), 0);
   });
 
   test('a file that is not a camt statement is refused with a stable code', async () => {

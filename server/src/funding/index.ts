@@ -1,5 +1,11 @@
 export { createFundingService } from './service.ts';
 export type { FundingService, FundingDeps } from './service.ts';
+export { createDeskService, DESK_RAIL } from './desk.ts';
+export type { DeskService, DeskCredit, DeskUser, DeskShopper, DeskShopperDirectory, DeskDeps } from './desk.ts';
+export { createCardRail, signCardWebhook, verifyCardWebhook } from './card.ts';
+export type { CardAcquirer, CardEvent, CardRail, CardRailDeps } from './card.ts';
+export { createReconciliation } from './reconcile.ts';
+export type { Reconciliation, ReconciliationReport, ReconciliationLine } from './reconcile.ts';
 export { fundingMigrations } from './migrations.ts';
 export { rfReference, parseRfReference } from './reference.ts';
 export type * from './types.ts';

@@ -42,7 +42,59 @@ CREATE TABLE funding_bank_entries (
 CREATE INDEX funding_bank_entries_status ON funding_bank_entries (status);
 `;
 
+// The service desk: one row per credit a desk user made against cash or a card, with the funding
+// intent and ledger transfer it made; a reversal is a row of its own (one per credit) and an
+// opposite ledger transfer, never an edit of the credit. `request_ref` is `<desk user>:<key>`.
+const desk = `
+CREATE TABLE funding_desk_credits (
+  id TEXT PRIMARY KEY,
+  request_ref TEXT NOT NULL UNIQUE,
+  staff_id TEXT NOT NULL,
+  shopper_id TEXT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  currency TEXT NOT NULL,
+  method TEXT NOT NULL CHECK (method IN ('cash', 'card')),
+  intent_id TEXT NOT NULL,
+  transfer_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX funding_desk_credits_staff ON funding_desk_credits (staff_id, created_at);
+CREATE INDEX funding_desk_credits_created ON funding_desk_credits (created_at, id);
+CREATE TABLE funding_desk_reversals (
+  id TEXT PRIMARY KEY,
+  credit_id TEXT NOT NULL UNIQUE,
+  request_ref TEXT NOT NULL UNIQUE,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  transfer_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+`;
+
+// A card acquirer's webhook events, by the acquirer's event id: a replayed event is refused.
+// The closing booked balance (CLBD) of each imported camt.053 statement, signed (a debit balance
+// is negative): the reconciliation sets the latest against the float of the wallets.
+const balances = `
+CREATE TABLE funding_bank_balances (
+  statement_id TEXT PRIMARY KEY,
+  currency TEXT NOT NULL,
+  closing_balance BIGINT NOT NULL,
+  as_of TEXT NOT NULL,
+  imported_at BIGINT NOT NULL
+);
+CREATE INDEX funding_bank_balances_currency ON funding_bank_balances (currency, as_of);
+CREATE TABLE funding_card_events (
+  event_id TEXT PRIMARY KEY,
+  rail TEXT NOT NULL,
+  type TEXT NOT NULL,
+  intent_id TEXT,
+  received_at BIGINT NOT NULL
+);
+`;
+
 export const fundingMigrations: Migration[] = [
   { id: 'funding/0001_intents', sqlite: tables, postgres: tables },
   { id: 'funding/0002_bank_entries', sqlite: statements, postgres: statements },
+  { id: 'funding/0003_desk_credits', sqlite: desk, postgres: desk },
+  { id: 'funding/0004_desk_bank_balances', sqlite: balances, postgres: balances },
 ];

@@ -101,3 +101,148 @@ export async function bankEntry(x: SqlExecutor, entryRef: string): Promise<{ sta
 export async function unmatchedEntries(x: SqlExecutor): Promise<{ entry_ref: string; statement_id: string; amount: number | string; currency: string; reference: string | null }[]> {
   return x.query("SELECT entry_ref, statement_id, amount, currency, reference FROM funding_bank_entries WHERE status = 'unmatched' ORDER BY entry_ref");
 }
+
+export async function insertBankBalance(x: SqlExecutor, b: { statementId: string; currency: string; amount: number; asOf: string; at: number }): Promise<void> {
+  await x.execute(
+    'INSERT INTO funding_bank_balances (statement_id, currency, closing_balance, as_of, imported_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+    [b.statementId, b.currency, b.amount, b.asOf, b.at],
+  );
+}
+
+/** Per currency, the closing balance of the latest statement (by its date, then by import). */
+export async function latestBankBalances(x: SqlExecutor): Promise<{ currency: string; statement_id: string; closing_balance: number | string; as_of: string }[]> {
+  const rows = await x.query<{ currency: string; statement_id: string; closing_balance: number | string; as_of: string }>(
+    'SELECT currency, statement_id, closing_balance, as_of FROM funding_bank_balances ORDER BY currency, as_of DESC, imported_at DESC, statement_id DESC',
+  );
+  const seen = new Set<string>();
+  return rows.filter((r) => !seen.has(r.currency) && seen.add(r.currency));
+}
+
+export async function unmatchedTotals(x: SqlExecutor): Promise<{ currency: string; total: number | string; n: number | string }[]> {
+  return x.query("SELECT currency, SUM(amount) AS total, COUNT(*) AS n FROM funding_bank_entries WHERE status = 'unmatched' GROUP BY currency ORDER BY currency");
+}
+
+/**
+ * Serialises the capped requests of one desk user or shopper on PostgreSQL until the transaction
+ * ends, so that two at once cannot both fit under a daily cap (SQLite's writers are serial anyway).
+ */
+export async function lockCapped(x: SqlExecutor, who: string): Promise<void> {
+  if (x.dialect === 'postgres') await x.query("SELECT pg_advisory_xact_lock(hashtext('funding cap ' || $1))", [who]);
+}
+
+export interface DeskCreditRow {
+  id: string;
+  request_ref: string;
+  staff_id: string;
+  shopper_id: string;
+  amount: number;
+  currency: string;
+  method: 'cash' | 'card';
+  intent_id: string;
+  transfer_id: string;
+  created_at: number;
+  reversal_id: string | null;
+  reversal_staff_id: string | null;
+  reversal_reason: string | null;
+  reversal_transfer_id: string | null;
+  reversed_at: number | null;
+}
+
+const DESK_SELECT = `SELECT c.*, r.id AS reversal_id, r.staff_id AS reversal_staff_id, r.reason AS reversal_reason, r.transfer_id AS reversal_transfer_id, r.created_at AS reversed_at
+  FROM funding_desk_credits c LEFT JOIN funding_desk_reversals r ON r.credit_id = c.id`;
+
+function toDeskRow(r: Record<string, unknown>): DeskCreditRow {
+  const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return { ...(r as unknown as DeskCreditRow), amount: Number(r.amount), created_at: Number(r.created_at), reversed_at: n(r.reversed_at) };
+}
+
+export async function insertDeskCredit(
+  x: SqlExecutor,
+  c: { id: string; requestRef: string; staffId: string; shopperId: string; amount: number; currency: string; method: string; intentId: string; transferId: string; at: number },
+): Promise<boolean> {
+  const r = await x.execute(
+    `INSERT INTO funding_desk_credits (id, request_ref, staff_id, shopper_id, amount, currency, method, intent_id, transfer_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+    [c.id, c.requestRef, c.staffId, c.shopperId, c.amount, c.currency, c.method, c.intentId, c.transferId, c.at],
+  );
+  return r.changes === 1;
+}
+
+export async function deskCreditByRequest(x: SqlExecutor, requestRef: string): Promise<DeskCreditRow | null> {
+  const [r] = await x.query(`${DESK_SELECT} WHERE c.request_ref = $1`, [requestRef]);
+  return r ? toDeskRow(r) : null;
+}
+
+export async function deskCreditById(x: SqlExecutor, id: string): Promise<DeskCreditRow | null> {
+  const [r] = await x.query(`${DESK_SELECT} WHERE c.id = $1`, [id]);
+  return r ? toDeskRow(r) : null;
+}
+
+/** What a desk user credited since `from`: reversals do not give the cap back. */
+export async function deskCreditedSince(x: SqlExecutor, staffId: string, currency: string, from: number): Promise<number> {
+  const [r] = await x.query<{ total: number | string | null }>(
+    'SELECT SUM(amount) AS total FROM funding_desk_credits WHERE staff_id = $1 AND currency = $2 AND created_at >= $3',
+    [staffId, currency, from],
+  );
+  return Number(r?.total ?? 0);
+}
+
+export async function listDeskCredits(x: SqlExecutor, q: { staffId?: string | undefined; shopperId?: string | undefined; from: number; to: number; limit: number }): Promise<DeskCreditRow[]> {
+  const where = ['c.created_at >= $1', 'c.created_at < $2'];
+  const args: unknown[] = [q.from, q.to];
+  if (q.staffId !== undefined) where.push(`c.staff_id = $${args.push(q.staffId)}`);
+  if (q.shopperId !== undefined) where.push(`c.shopper_id = $${args.push(q.shopperId)}`);
+  const rows = await x.query(`${DESK_SELECT} WHERE ${where.join(' AND ')} ORDER BY c.created_at DESC, c.id DESC LIMIT ${Math.floor(q.limit)}`, args);
+  return rows.map(toDeskRow);
+}
+
+export async function insertDeskReversal(
+  x: SqlExecutor,
+  r: { id: string; creditId: string; requestRef: string; staffId: string; reason: string; transferId: string; at: number },
+): Promise<boolean> {
+  const res = await x.execute(
+    `INSERT INTO funding_desk_reversals (id, credit_id, request_ref, staff_id, reason, transfer_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    [r.id, r.creditId, r.requestRef, r.staffId, r.reason, r.transferId, r.at],
+  );
+  return res.changes === 1;
+}
+
+export async function deskReversalByRequest(x: SqlExecutor, requestRef: string): Promise<{ credit_id: string } | null> {
+  const [r] = await x.query<{ credit_id: string }>('SELECT credit_id FROM funding_desk_reversals WHERE request_ref = $1', [requestRef]);
+  return r ?? null;
+}
+
+/** False when the event was seen before (a replay). */
+export async function insertCardEvent(x: SqlExecutor, e: { eventId: string; rail: string; type: string; intentId: string | null; at: number }): Promise<boolean> {
+  const r = await x.execute(
+    'INSERT INTO funding_card_events (event_id, rail, type, intent_id, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+    [e.eventId, e.rail, e.type, e.intentId, e.at],
+  );
+  return r.changes === 1;
+}
+
+export async function allIntents(x: SqlExecutor): Promise<FundingIntent[]> {
+  return (await x.query<IntentRow>('SELECT * FROM funding_intents ORDER BY id')).map(toIntent);
+}
+
+export async function allDeskCredits(x: SqlExecutor): Promise<DeskCreditRow[]> {
+  return (await x.query(`${DESK_SELECT} ORDER BY c.id`)).map(toDeskRow);
+}
+
+export async function matchedBankEntries(x: SqlExecutor): Promise<{ entry_ref: string; intent_id: string | null }[]> {
+  return x.query("SELECT entry_ref, intent_id FROM funding_bank_entries WHERE status = 'matched' ORDER BY entry_ref");
+}
+
+export async function bankEntryForUpdate(x: SqlExecutor, entryRef: string): Promise<{ entry_ref: string; amount: number; currency: string; status: string; intent_id: string | null } | null> {
+  const lock = x.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const [r] = await x.query<{ entry_ref: string; amount: number | string; currency: string; status: string; intent_id: string | null }>(
+    `SELECT entry_ref, amount, currency, status, intent_id FROM funding_bank_entries WHERE entry_ref = $1${lock}`,
+    [entryRef],
+  );
+  return r ? { ...r, amount: Number(r.amount) } : null;
+}
+
+export async function markBankEntryMatched(x: SqlExecutor, entryRef: string, intentId: string): Promise<void> {
+  await x.execute("UPDATE funding_bank_entries SET status = 'matched', intent_id = $2 WHERE entry_ref = $1 AND status = 'unmatched'", [entryRef, intentId]);
+}

@@ -1,7 +1,8 @@
 import { fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
+import { isTestShopper } from '../payments/index.ts';
 import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
-import type { Db } from '../storage/index.ts';
-import { parseCamt } from './camt.ts';
+import type { Db, SqlExecutor } from '../storage/index.ts';
+import { parseCamt, parseCamtBalances } from './camt.ts';
 import { referenceBody, rfReference } from './reference.ts';
 import * as repo from './repo.ts';
 import type { FundingConfig, FundingIntent } from './types.ts';
@@ -23,6 +24,10 @@ export interface FundingService {
    * account. Confirming again (or the same rail reference again) credits nothing more.
    */
   confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent>;
+  /** `confirm` inside the caller's transaction. */
+  confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent>;
+  /** Money a rail already received for a shopper, credited at once (deduped on the rail's reference); inside the caller's transaction. */
+  receiveIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent>;
   getIntent(id: string): Promise<FundingIntent>;
   /** The shopper's bank-transfer reference (ISO 11649 RF), made on first use. */
   paymentReference(shopperId: string): Promise<string>;
@@ -32,49 +37,90 @@ export interface FundingService {
    * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
    */
   importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
+  /**
+   * A person resolved an unmatched bank credit: it becomes the named shopper's top-up. Once per
+   * entry; assigning it again to the same shopper answers the same intent, to another is a conflict.
+   */
+  assignUnmatched(entryRef: string, shopperId: string): Promise<FundingIntent>;
+  /** Checks every intent, desk credit, reversal and matched bank entry against its ledger transfer (reads everything). */
+  audit(): Promise<{ problems: string[] }>;
   unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
 }
 
 const DAY = 86_400_000;
 
 export function createFundingService({ db, clock, ids, ledger, wallets, config }: FundingDeps): FundingService {
-  async function confirm(intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
-    return db.transaction(async (x) => {
-      const i = await repo.intentById(x, intentId, true);
-      if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
-      if (i.status === 'confirmed') return i;
-      await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
-      await wallets.open(i.shopperId, i.currency, x);
-      const transferId = `funding:${i.id}`;
-      await ledger.createTransfers(
-        [
-          {
-            id: transferId,
-            debitAccountId: fundingAccountId(rail, i.currency),
-            creditAccountId: walletAccountId(i.shopperId, i.currency),
-            amount: i.amount,
-            currency: i.currency,
-            code: 'top_up',
-            metadata: { rail, rail_ref: railRef, intent: i.id },
-          },
-        ],
-        x,
-      );
-      const at = clock.now().getTime();
-      await repo.markConfirmed(x, i.id, rail, railRef, transferId, at);
-      return { ...i, status: 'confirmed', rail, railRef, transferId, confirmedAt: at };
-    });
+  /** Confirms inside the caller's transaction, so a rail's own record commits with the money. */
+  async function confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
+    const i = await repo.intentById(x, intentId, true);
+    if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
+    if (i.status === 'confirmed') return i;
+    // Test money only for test shoppers, and real money never for them: the two never meet in one wallet.
+    if (!/^[a-z_]{1,32}$/.test(rail) || (rail === 'test') !== isTestShopper(i.shopperId)) {
+      throw new DomainError('invalid', 'funding_rail_invalid', `rail ${rail} cannot confirm this top-up`);
+    }
+    await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
+    await wallets.open(i.shopperId, i.currency, x);
+    const transferId = `funding:${i.id}`;
+    await ledger.createTransfers(
+      [
+        {
+          id: transferId,
+          debitAccountId: fundingAccountId(rail, i.currency),
+          creditAccountId: walletAccountId(i.shopperId, i.currency),
+          amount: i.amount,
+          currency: i.currency,
+          code: 'top_up',
+          metadata: { rail, rail_ref: railRef, intent: i.id },
+        },
+      ],
+      x,
+    );
+    const at = clock.now().getTime();
+    await repo.markConfirmed(x, i.id, rail, railRef, transferId, at);
+    return { ...i, status: 'confirmed', rail, railRef, transferId, confirmedAt: at };
+  }
+
+  const confirm = (intentId: string, rail: string, railRef: string): Promise<FundingIntent> => db.transaction((x) => confirmIn(x, intentId, rail, railRef));
+
+  /**
+   * Money a rail already holds, for a shopper it names (a bank credit, a desk payment, a card
+   * capture): an intent made and confirmed at once. It is not capped by the shopper's caps, since
+   * refusing money already received would only strand it; the rail caps itself. `(rail, railRef)`
+   * is the dedupe key: the same receipt again answers the same intent.
+   */
+  async function receiveIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent> {
+    if (!Number.isSafeInteger(r.amount) || r.amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
+    const requestRef = `${r.rail}:${r.railRef}`;
+    const seen = await repo.intentByRequest(x, requestRef);
+    if (seen) {
+      if (seen.shopperId !== r.shopperId || seen.amount !== r.amount || seen.currency !== r.currency) {
+        throw new DomainError('conflict', 'rail_reference_reused', `${r.rail} reference ${r.railRef} was received for another amount or shopper`);
+      }
+      return confirmIn(x, seen.id, r.rail, r.railRef);
+    }
+    const at = clock.now().getTime();
+    const i: FundingIntent = {
+      id: ids.next('fi'), requestRef, shopperId: r.shopperId, amount: r.amount, currency: r.currency,
+      status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+    };
+    await repo.insertIntent(x, i);
+    return confirmIn(x, i.id, r.rail, r.railRef);
   }
 
   return {
     async requestTopUp(shopperId, amount, currency, key) {
       if (!Number.isSafeInteger(amount) || amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
+      if (isTestShopper(shopperId) && config.mode !== 'test') {
+        throw new DomainError('forbidden', 'test_top_up_in_live_mode', 'test shoppers get test money only, on a server in test mode');
+      }
       if (amount > config.perTopUpCap) {
         throw new DomainError('invalid', 'top_up_over_cap', `one top-up is at most ${config.perTopUpCap}`, { cap: config.perTopUpCap });
       }
       const requestRef = `${shopperId}:${key}`;
       const now = clock.now().getTime();
       const intent = await db.transaction(async (x) => {
+        await repo.lockCapped(x, `shopper:${shopperId}`);
         const seen = await repo.intentByRequest(x, requestRef);
         if (seen) {
           if (seen.amount !== amount || seen.currency !== currency) {
@@ -103,10 +149,14 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         if (!(await repo.insertIntent(x, i))) throw new DomainError('conflict', 'top_up_in_progress', 'a top-up with this key is being made: retry');
         return i;
       });
-      if (config.mode === 'test' && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
+      // Money from nowhere is only ever test money: a test shopper (`test_...`, who can pay only
+      // test payment intents) in a server run in test mode. Everyone else waits for a rail.
+      if (config.mode === 'test' && isTestShopper(shopperId) && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
       return intent;
     },
     confirm,
+    confirmIn,
+    receiveIn,
     async getIntent(id) {
       const i = await repo.intentById(db, id);
       if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${id}`);
@@ -120,12 +170,18 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     },
     async importStatement(xml) {
       const credits = parseCamt(xml);
+      const balances = parseCamtBalances(xml);
+      const at0 = clock.now().getTime();
+      // A statement's closing balance is kept once (by statement id), for the reconciliation.
+      for (const b of balances) await repo.insertBankBalance(db, { ...b, at: at0 });
       let credited = 0;
       let unmatched = 0;
       let duplicates = 0;
       for (const c of credits) {
         const at = clock.now().getTime();
-        const shopperId = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
+        const known = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
+        // Real money for a test shopper's reference waits for a person, like an unknown one.
+        const shopperId = known !== null && isTestShopper(known) ? null : known;
         const intentId = await db.transaction(async (x) => {
           const seen = await repo.bankEntry(x, c.entryRef);
           if (seen) {
@@ -150,6 +206,50 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
       }
       return { credited, unmatched, duplicates };
+    },
+    async assignUnmatched(entryRef, shopperId) {
+      return db.transaction(async (x) => {
+        const e = await repo.bankEntryForUpdate(x, entryRef);
+        if (!e) throw new DomainError('not_found', 'bank_entry_not_found', `no bank entry ${entryRef}`);
+        if (e.status === 'matched') {
+          const i = e.intent_id === null ? null : await repo.intentById(x, e.intent_id);
+          if (i && i.shopperId === shopperId) return i.status === 'confirmed' ? i : confirmIn(x, i.id, 'bank_transfer', entryRef);
+          throw new DomainError('conflict', 'bank_entry_already_matched', 'this bank credit already went to another shopper');
+        }
+        const i = await receiveIn(x, { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency });
+        await repo.markBankEntryMatched(x, entryRef, i.id);
+        return i;
+      });
+    },
+    async audit() {
+      const problems: string[] = [];
+      const transfer = (id: string) => ledger.getTransfer(id).catch(() => undefined);
+      const intents = new Map((await repo.allIntents(db)).map((i) => [i.id, i]));
+      for (const i of intents.values()) {
+        const t = await transfer(`funding:${i.id}`);
+        if (i.status === 'pending') {
+          if (t) problems.push(`funding intent ${i.id} is pending but its money moved`);
+          continue;
+        }
+        if (!t || t.amount !== i.amount || t.creditAccountId !== walletAccountId(i.shopperId, i.currency) || t.debitAccountId !== fundingAccountId(i.rail ?? '', i.currency)) {
+          problems.push(`funding intent ${i.id} is confirmed without its matching transfer`);
+        }
+      }
+      for (const c of await repo.allDeskCredits(db)) {
+        const i = intents.get(c.intent_id);
+        if (!i || i.status !== 'confirmed' || i.rail !== 'service_desk' || i.railRef !== c.id || i.amount !== c.amount || i.shopperId !== c.shopper_id) {
+          problems.push(`desk credit ${c.id} has no matching confirmed intent`);
+        }
+        if (c.reversal_transfer_id !== null) {
+          const t = await transfer(c.reversal_transfer_id);
+          if (!t || t.amount !== c.amount || t.debitAccountId !== walletAccountId(c.shopper_id, c.currency)) problems.push(`desk reversal of ${c.id} has no matching transfer`);
+        }
+      }
+      for (const e of await repo.matchedBankEntries(db)) {
+        const i = e.intent_id === null ? undefined : intents.get(e.intent_id);
+        if (!i || i.status !== 'confirmed') problems.push(`bank entry ${e.entry_ref} is matched but not credited (import the file again)`);
+      }
+      return { problems };
     },
     async unmatched() {
       return (await repo.unmatchedEntries(db)).map((r) => ({ entryRef: r.entry_ref, statementId: r.statement_id, amount: Number(r.amount), currency: r.currency, reference: r.reference }));

@@ -42,6 +42,11 @@ export interface MasterKeySource {
   development: boolean;
   /** Where a development key lives, for the start-up warning. */
   file?: string;
+  /**
+   * A configured key on a data directory that ran on the development key: that key is kept in
+   * `previous` so the data keys it wrapped can be re-wrapped with the configured one at start.
+   */
+  retiredDevelopmentKey?: { id: string; file: string };
 }
 
 /**
@@ -55,12 +60,19 @@ export function loadMasterKeys(env: NodeJS.ProcessEnv, dataDir: string, random: 
     .split(',')
     .filter((s) => s.trim().length > 0)
     .map(masterKeyFromBase64);
-  if (env.FACEPAY_MASTER_KEY) {
-    return { ring: { current: masterKeyFromBase64(env.FACEPAY_MASTER_KEY), previous }, development: false };
-  }
   const file = join(dataDir, 'gallery-dev-master.key');
+  if (env.FACEPAY_MASTER_KEY) {
+    const current = masterKeyFromBase64(env.FACEPAY_MASTER_KEY);
+    if (existsSync(file)) {
+      const dev = masterKeyFromBase64(readFileSync(file, 'utf8'));
+      if (dev.id !== current.id && !previous.some((k) => k.id === dev.id)) {
+        return { ring: { current, previous: [...previous, dev] }, development: false, retiredDevelopmentKey: { id: dev.id, file } };
+      }
+    }
+    return { ring: { current, previous }, development: false };
+  }
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, `${random.bytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
   return { ring: { current: masterKeyFromBase64(readFileSync(file, 'utf8')), previous }, development: true, file };

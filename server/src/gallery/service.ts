@@ -149,6 +149,8 @@ export class Gallery {
   private scanRate: number | undefined;
   /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
   private readonly methods = new Map<string, SearchMethod>();
+  /** The data keys that the last start re-wrapped with the current master key, and the key they were under. */
+  rewrapped: readonly { dataKeyId: string; from: string }[] = [];
 
   constructor(private readonly o: GalleryOptions) {
     this.repo = new GalleryRepo(o.db);
@@ -297,23 +299,33 @@ export class Gallery {
   private async loadKeys(): Promise<void> {
     const ring = this.o.masterKeys;
     const masters = new Map([ring.current, ...ring.previous].map((m) => [m.id, m]));
+    const rewrapped: { dataKeyId: string; from: string }[] = [];
     await this.repo.transaction(async (tx) => {
+      rewrapped.length = 0;
       await this.repo.lockWrites(tx);
       const rows = await this.repo.listKeys(tx);
       for (const r of rows) {
         const m = masters.get(r.masterKeyId);
         if (m === undefined) {
-          throw new DomainError('unavailable', 'master_key_missing', `data key ${r.id} is wrapped by master key ${r.masterKeyId}, which is not configured`);
+          throw new DomainError(
+            'unavailable',
+            'master_key_missing',
+            `data key ${r.id} is wrapped by master key ${r.masterKeyId}, which is not configured: set FACEPAY_MASTER_KEY to it, or put it in FACEPAY_MASTER_KEY_PREVIOUS while a new FACEPAY_MASTER_KEY takes over`,
+          );
         }
         const key = unwrapDataKey(m, r.id, r.wrapped);
         this.dataKeys.set(r.id, key);
-        if (m.id !== ring.current.id) await this.repo.rewrapKey(tx, r.id, wrapDataKey(ring.current, r.id, key, this.o.random), ring.current.id);
+        if (m.id !== ring.current.id) {
+          await this.repo.rewrapKey(tx, r.id, wrapDataKey(ring.current, r.id, key, this.o.random), ring.current.id);
+          rewrapped.push({ dataKeyId: r.id, from: m.id });
+        }
         if (r.active && r.purpose === 'template') this.templateKey = { id: r.id, key };
         if (r.active && r.purpose === 'phone') this.phoneKey = key;
       }
       if (this.templateKey === undefined) this.templateKey = await this.createKey(tx, 'template');
       if (this.phoneKey === undefined) this.phoneKey = (await this.createKey(tx, 'phone')).key;
     });
+    this.rewrapped = rewrapped;
   }
 
   private async createKey(tx: Parameters<Parameters<GalleryRepo['transaction']>[0]>[0], purpose: 'template' | 'phone'): Promise<DataKey> {

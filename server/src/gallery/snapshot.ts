@@ -88,7 +88,7 @@ export async function saveSnapshot(
   dataKey: { id: string; key: Buffer },
   random: Random,
 ): Promise<SnapshotMeta> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const base = baseName(info.model, info.version, part.id);
   const plain = join(scratchDir, `${base}.${process.pid}.${random.bytes(6).toString('hex')}.plain`);
   const encTmp = join(dir, `${base}.idx.enc.tmp`);
@@ -116,20 +116,20 @@ export async function saveSnapshot(
     part.saveTo(plain);
     const c = createCipheriv('aes-256-gcm', dataKey.key, iv);
     c.setAAD(aadOf(head, 'index'));
-    await pipeline(createReadStream(plain), c, createWriteStream(encTmp));
+    await pipeline(createReadStream(plain), c, createWriteStream(encTmp, { mode: 0o600 }));
     let projMeta: SnapshotMeta['projection'] = null;
     if (projection !== undefined) {
       const piv = random.bytes(12);
       const pc = createCipheriv('aes-256-gcm', dataKey.key, piv);
       pc.setAAD(aadOf(head, 'projection'));
-      writeFileSync(projTmp, Buffer.concat([pc.update(projectionToBytes(projection)), pc.final()]));
+      writeFileSync(projTmp, Buffer.concat([pc.update(projectionToBytes(projection)), pc.final()]), { mode: 0o600 });
       projMeta = { fingerprint: projection.fingerprint, samples: projection.samples, iv: piv.toString('base64'), tag: pc.getAuthTag().toString('base64') };
       renameSync(projTmp, join(dir, `${base}.proj.enc`));
     }
     const meta: SnapshotMeta = { ...head, projection: projMeta, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64') };
     renameSync(encTmp, join(dir, `${base}.idx.enc`));
     // The metadata is written last: it is what makes the new snapshot visible.
-    writeFileSync(join(dir, `${base}.json.tmp`), JSON.stringify(meta));
+    writeFileSync(join(dir, `${base}.json.tmp`), JSON.stringify(meta), { mode: 0o600 });
     renameSync(join(dir, `${base}.json.tmp`), join(dir, `${base}.json`));
     return meta;
   } finally {
@@ -172,7 +172,7 @@ export async function loadSnapshot(dir: string, scratchDir: string, part: LocalP
     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(meta.iv, 'base64'));
     d.setAAD(aadOf(headOf(meta), 'index'));
     d.setAuthTag(Buffer.from(meta.tag, 'base64'));
-    await pipeline(createReadStream(enc), d, createWriteStream(plain));
+    await pipeline(createReadStream(enc), d, createWriteStream(plain, { mode: 0o600 }));
     part.loadFrom(plain, meta.keySum, projection);
   } finally {
     rmSync(plain, { force: true });

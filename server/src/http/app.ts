@@ -3,11 +3,12 @@ import type { Clock, IdGenerator } from '../platform/index.ts';
 import { DomainError } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
 import { authenticateMerchant } from './auth.ts';
-import { errorBody, handleError } from './errors.ts';
+import { errorBody, handleError, isRetryable } from './errors.ts';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, fingerprint, type IdempotencyStore } from './idempotency.ts';
 import { checkJsonText } from './json-body.ts';
 import { OpenApiCollector, renderDocs } from './openapi.ts';
 import { routeFiles } from './routes/index.ts';
+import { registerOperations, type Operations } from './operations.ts';
 import { registerSecurity, type RateLimits } from './security.ts';
 import type { AppServices, RouteRegistrar } from './types.ts';
 
@@ -23,12 +24,16 @@ export interface HttpDeps {
     trustProxy?: boolean | string | number;
     /** Rate limits (see security.ts); false switches them off. */
     rateLimits?: boolean | Partial<RateLimits>;
+    /** Serve HTTPS with this certificate (chain) and key, PEM. */
+    https?: { cert: Buffer; key: Buffer };
   };
   /** Where log lines go (one JSON object per line); stdout by default. */
   logStream?: { write(line: string): void };
   /** Route files to register instead of the standard list (tests). */
   routes?: readonly RouteRegistrar[];
   idempotency?: IdempotencyStore;
+  /** Health, readiness, metrics and the local CA's certificate (see operations.ts). */
+  operations?: Operations;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.\-]{1,64}$/;
@@ -42,6 +47,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   const { services, ids } = deps;
   const idempotency = deps.idempotency ?? createIdempotencyStore(deps.db, deps.clock);
   const app = Fastify({
+    // Fastify's types pick a server type from this option; the app is used through the common interface.
+    ...((deps.config.https ? { https: { ...deps.config.https, minVersion: 'TLSv1.2' } } : {}) as object),
     logger: { level: deps.config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: deps.config.bodyLimitBytes,
     // One line per request, written in onResponse below, instead of Fastify's two.
@@ -84,6 +91,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   // Headers and rate limits before credentials are looked at.
   const limits = deps.config.rateLimits ?? true;
   registerSecurity(app, { rateLimits: limits === true ? {} : limits });
+  if (deps.operations) registerOperations(app, deps.operations);
 
   // Credentials (API key, or the console's staff cookie) are checked before the body is even read:
   // a caller without valid ones learns nothing else.
@@ -119,6 +127,16 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     // Our own failures are not remembered, so that the client's retry runs again.
     if (reply.statusCode >= 500) await idempotency.release(held.scope, held.key);
     else await idempotency.finish(held.scope, held.key, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload));
+    return payload;
+  });
+
+  // Every error body says whether sending the same request again can help (see errors.ts).
+  app.addHook('preSerialization', async (_request, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== 'object' || payload === null) return payload;
+    const error = (payload as { error?: unknown }).error;
+    if (typeof error !== 'object' || error === null || typeof (error as { code?: unknown }).code !== 'string') return payload;
+    const e = error as { code: string; retryable?: boolean };
+    if (e.retryable === undefined) e.retryable = isRetryable(reply.statusCode, e.code);
     return payload;
   });
 

@@ -34,7 +34,30 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message?: s
 };
 
 export interface ErrorBody {
-  error: { code: string; message: string; request_id: string; param?: string; details?: Record<string, unknown> };
+  error: { code: string; message: string; request_id: string; retryable?: boolean; param?: string; details?: Record<string, unknown> };
+}
+
+/**
+ * 5xx codes that say this server is not set up for the request (a switched-off module, a missing
+ * key): sending it again changes nothing until an operator acts, so a client must not loop on them.
+ */
+export const NOT_RETRYABLE_5XX: ReadonlySet<string> = new Set([
+  'face_engine_off',
+  'enrolment_unavailable',
+  'devices_unavailable',
+  'face_engine_failed',
+  'face_calibration_missing',
+  'master_key_missing',
+  'data_key_missing',
+]);
+
+/**
+ * Whether the same request may succeed if sent again unchanged: every 408, 425 and 429, and every
+ * 5xx but those above. Error bodies carry it as `error.retryable`, and the device SDK follows it.
+ */
+export function isRetryable(status: number, code: string): boolean {
+  if (status === 408 || status === 425 || status === 429) return true;
+  return status >= 500 && !NOT_RETRYABLE_5XX.has(code);
 }
 
 export function statusForKind(kind: ErrorKind, code?: string): number {

@@ -280,8 +280,9 @@ export async function fuzzContext(p: TestPlatform): Promise<FuzzContext> {
   const baseUrl = `http://127.0.0.1:${(p.app.server.address() as AddressInfo).port}`;
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const signup = await post('/v1/shopper/signup', { email: 'fuzz@example.com', password: 'a long passphrase', name: 'Fuzz Shopper' });
-  const shopperCookie = (signup.headers.get('set-cookie') ?? '').split(';')[0]!;
+  await post('/v1/shopper/signup', { email: 'fuzz@example.com', password: 'a long passphrase', name: 'Fuzz Shopper' });
+  const signin = await post('/v1/shopper/login', { email: 'fuzz@example.com', password: 'a long passphrase' });
+  const shopperCookie = (signin.headers.get('set-cookie') ?? '').split(';')[0]!;
   await p.services.staff!.create(p.merchantId, { email: 'owner@fuzz.test', name: 'Olga Owner', password: 'owner passphrase', role: 'owner' });
   const login = await post('/v1/staff/login', { email: 'owner@fuzz.test', password: 'owner passphrase', merchant_id: p.merchantId });
   const staffCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;

@@ -1,4 +1,42 @@
 import type { RouteOptions } from 'fastify';
+import { DEVICE_ROUTE_DOCS, deviceRouteErrors } from './device-docs.ts';
+
+const DEVICE_HEADERS = [
+  ['Facepay-Device-Id', 'The device id from activation.'],
+  ['Facepay-Timestamp', 'Signing time, decimal epoch milliseconds.'],
+  ['Facepay-Nonce', '16 to 64 base64url characters, new for every request.'],
+  ['Facepay-Signature', 'ES256 (P1363) or Ed25519 signature of the canonical string, base64url.'],
+] as const;
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request', 401: 'Not authenticated', 402: 'Payment declined', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict',
+  413: 'Body too large', 415: 'Not JSON', 422: 'Unprocessable', 429: 'Too many requests', 500: 'Internal error', 503: 'Unavailable',
+};
+
+/** The responses of a device route: its documented answer and each error status with its codes. */
+function deviceResponses(method: string, url: string): Record<string, unknown> | undefined {
+  const key = `${method.toUpperCase()} ${url}`;
+  const doc = DEVICE_ROUTE_DOCS[key];
+  if (doc === undefined) return undefined;
+  const out: Record<string, unknown> = { '200': { description: 'OK', content: { 'application/json': { schema: doc.answer } } } };
+  for (const [status, codes] of Object.entries(deviceRouteErrors(key, url !== '/device/v1/activate'))) {
+    out[status] = {
+      description: `${STATUS_TEXT[Number(status)] ?? 'Error'}: ${codes.map((c) => `\`${c}\``).join(', ')}`,
+      'x-error-codes': codes,
+      content: {
+        'application/json': {
+          schema: {
+            allOf: [
+              { $ref: '#/components/schemas/Error' },
+              { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: codes } } } } },
+            ],
+          },
+        },
+      },
+    };
+  }
+  return out;
+}
 
 interface Collected {
   method: string;
@@ -36,6 +74,11 @@ export class OpenApiCollector {
           });
         }
       }
+      const device = r.url.startsWith('/device/');
+      const signed = device && r.url !== '/device/v1/activate';
+      if (signed) {
+        for (const [name, description] of DEVICE_HEADERS) parameters.push({ name, in: 'header', required: true, schema: { type: 'string' }, description });
+      }
       if (r.method === 'post' && r.auth !== undefined) {
         parameters.push({
           name: 'Idempotency-Key',
@@ -51,11 +94,11 @@ export class OpenApiCollector {
         ...(r.schema.description ? { description: r.schema.description } : {}),
         ...(parameters.length ? { parameters } : {}),
         ...(r.schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.schema.body } } } } : {}),
-        responses: {
+        responses: (device ? deviceResponses(r.method, r.url) : undefined) ?? {
           '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
           default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },
-        ...(r.auth !== undefined ? { security: [{ apiKey: [] }], 'x-scope': r.auth } : { security: [] }),
+        ...(r.auth !== undefined ? { security: [{ apiKey: [] }], 'x-scope': r.auth } : signed ? { security: [{ deviceSignature: [] }] } : { security: [] }),
       };
       (paths[path] ??= {})[r.method] = op;
     }
@@ -65,7 +108,15 @@ export class OpenApiCollector {
       servers: [{ url: '/' }],
       security: [{ apiKey: [] }],
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: sk_test_... or sk_live_...' } },
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: sk_test_... or sk_live_...' },
+          deviceSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Facepay-Signature',
+            description: 'A terminal signs each request with its own key (with Facepay-Device-Id, Facepay-Timestamp and Facepay-Nonce): docs/device-protocol.md.',
+          },
+        },
         schemas: {
           Error: {
             type: 'object',
@@ -78,6 +129,7 @@ export class OpenApiCollector {
                   code: { type: 'string', description: 'Stable; branch on this.' },
                   message: { type: 'string', description: 'For people; may change.' },
                   request_id: { type: 'string' },
+                  retryable: { type: 'boolean', description: 'Whether the same request, sent again, can succeed: true for 408, 425, 429 and 5xx other than set-up errors such as face_engine_off.' },
                   param: { type: 'string', description: 'The parameter at fault, for validation errors.' },
                   details: { type: 'object' },
                 },

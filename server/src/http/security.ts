@@ -93,6 +93,8 @@ function routeBucket(request: FastifyRequest): Named | undefined {
   const url = request.routeOptions.url;
   if (request.method !== 'POST' || url === undefined) return undefined;
   if (url === '/v1/staff/login' || url === '/v1/shopper/login') return 'login';
+  // Each reset request sends a mail: as tight as sign-in, so the form cannot be used to flood an inbox.
+  if (url.includes('/password_reset') || url === '/v1/staff/password' || url === '/v1/shopper/password') return 'login';
   if (url === '/v1/shopper/signup') return 'signup';
   if (url === '/device/v1/activate') return 'activation';
   if (url === '/device/v1/payment_intents/:id/pay_code') return 'payCode';

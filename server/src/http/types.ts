@@ -1,4 +1,5 @@
-import type { FundingService } from '../funding/index.ts';
+import type { CardRail, DeskService, FundingService, Reconciliation } from '../funding/index.ts';
+import type { OperatorService } from '../operator/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -12,6 +13,9 @@ import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
 import type { StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
+import type { PasswordResets } from '../resets/index.ts';
+import type { DisputesService } from '../disputes/index.ts';
+import type { SettlementService } from '../settlement/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -26,6 +30,13 @@ export interface AppServices {
   funding: FundingSource;
   /** Portal top-ups as funding intents (pending in live mode until a rail confirms them). */
   fundingService?: FundingService;
+  /** The service desk rail (operator staff with the desk role credit wallets). */
+  desk?: DeskService;
+  /** Operator staff sign-in (desk and admin); without it the /v1/operator routes answer 401. */
+  operators?: OperatorService;
+  reconciliation?: Reconciliation;
+  /** The card rail, when an acquirer adapter is wired in (none ships): its webhook and the shopper's card payment routes. */
+  cardRail?: CardRail;
   /** Currency of shopper wallets, lower case. */
   walletCurrency: string;
   clock: Clock;
@@ -34,6 +45,12 @@ export interface AppServices {
   /** Console sign-in; without it the staff cookie is not accepted. */
   staff?: StaffService;
   reports?: ReportsService;
+  /** Forgotten passwords of staff and shoppers, by e-mail. */
+  resets?: PasswordResets;
+  /** "This wasn't me": shoppers open disputes, merchants refund from them. */
+  disputes?: DisputesService;
+  /** Settlement statements, withdrawals and payout runs. */
+  settlement?: SettlementService;
 }
 
 /** One route file: registers its routes on the app. */

@@ -194,6 +194,44 @@ export const ledgerRepo = {
     }));
   },
 
+  /** Per currency, the summed totals (as exact text) of the accounts whose id starts with `prefix` and with none of `exclude`. */
+  async sumByPrefix(x: SqlExecutor, prefix: string, exclude: readonly string[]): Promise<{ currency: string; accounts: number; debitsPosted: bigint; creditsPosted: bigint; debitsPending: bigint; creditsPending: bigint }[]> {
+    const args: unknown[] = [prefix, prefix.length];
+    const not = exclude.map((e) => `AND substr(id, 1, $${args.push(e.length)}) <> $${args.push(e)}`).join(' ');
+    const rows = await x.query<Row>(
+      `SELECT currency, COUNT(*) AS n, CAST(SUM(debits_posted) AS TEXT) AS dpo, CAST(SUM(credits_posted) AS TEXT) AS cpo,
+         CAST(SUM(debits_pending) AS TEXT) AS dpe, CAST(SUM(credits_pending) AS TEXT) AS cpe
+       FROM ledger_accounts WHERE substr(id, 1, $2) = $1 ${not} GROUP BY currency ORDER BY currency`,
+      args,
+    );
+    return rows.map((r) => ({
+      currency: r.currency as string,
+      accounts: Number(r.n),
+      debitsPosted: BigInt((r.dpo as string | null) ?? '0'),
+      creditsPosted: BigInt((r.cpo as string | null) ?? '0'),
+      debitsPending: BigInt((r.dpe as string | null) ?? '0'),
+      creditsPending: BigInt((r.cpe as string | null) ?? '0'),
+    }));
+  },
+
+  /** The exact totals of each account whose id starts with `prefix`. */
+  async totalsByPrefix(x: SqlExecutor, prefix: string): Promise<ExactTotals[]> {
+    const rows = await x.query<Row>(
+      `SELECT id, currency, flags, CAST(debits_pending AS TEXT) AS dpe, CAST(debits_posted AS TEXT) AS dpo, CAST(credits_pending AS TEXT) AS cpe,
+         CAST(credits_posted AS TEXT) AS cpo FROM ledger_accounts WHERE substr(id, 1, $2) = $1 ORDER BY id`,
+      [prefix, prefix.length],
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      currency: r.currency as string,
+      flags: Number(r.flags),
+      debitsPending: BigInt(r.dpe as string),
+      debitsPosted: BigInt(r.dpo as string),
+      creditsPending: BigInt(r.cpe as string),
+      creditsPosted: BigInt(r.cpo as string),
+    }));
+  },
+
   async allAccounts(x: SqlExecutor): Promise<Account[]> {
     return (await x.query(`SELECT ${ACCOUNT_COLS} FROM ledger_accounts ORDER BY id`)).map(toAccount);
   },

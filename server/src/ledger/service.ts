@@ -1,6 +1,6 @@
 import { DomainError, isCurrency, type Clock } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
-import { type AccountDelta, MAX_TOTAL, ledgerRepo as repo } from './repo.ts';
+import { type AccountDelta, type ExactTotals, MAX_TOTAL, ledgerRepo as repo } from './repo.ts';
 import {
   CREDITS_MUST_NOT_EXCEED_DEBITS,
   DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -37,6 +37,19 @@ export interface Ledger {
   listTransfers(accountId: string, opts?: { limit?: number; before?: string }): Promise<Transfer[]>;
   /** Recomputes every balance from the transfers and checks the invariants (an audit: reads everything). */
   verify(): Promise<VerifyReport>;
+  /** Per currency, the exact summed totals of the accounts whose id starts with `prefix` but with none of `exclude` (reports). */
+  sumAccounts(prefix: string, exclude?: readonly string[]): Promise<AccountSum[]>;
+  /** The exact totals of every account whose id starts with `prefix` (reports over a few accounts). */
+  accountTotals(prefix: string): Promise<ExactTotals[]>;
+}
+
+export interface AccountSum {
+  currency: string;
+  accounts: number;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 // Lower case, as stored, and in the ISO 4217 list.
@@ -371,6 +384,14 @@ export function createLedger({ db, clock }: LedgerDeps): Ledger {
       const r = await repo.getResolution(db, pendingId);
       if (!r) return 'pending';
       return r.kind === 'post_pending' ? 'posted' : r.kind === 'void_pending' ? 'voided' : 'expired';
+    },
+
+    sumAccounts(prefix, exclude = []) {
+      return repo.sumByPrefix(db, prefix, exclude);
+    },
+
+    accountTotals(prefix) {
+      return repo.totalsByPrefix(db, prefix);
     },
 
     async listTransfers(accountId, opts = {}) {

@@ -1,4 +1,4 @@
-import { DomainError, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
+import { DomainError, formatMoney, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
 import { localTime, type AudienceMember, type MembersService } from '../members/index.ts';
 import type { SqlExecutor } from '../storage/index.ts';
 import type { CampaignRow, CouponRow, InboxRow, MarketingRepo } from './repo.ts';
@@ -154,18 +154,8 @@ export interface MarketingServiceDeps {
 const DAY = 24 * 3600 * 1000;
 const MAX_INBOX_PAGE = 100;
 
-const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
-
 /** An amount in minor units as the currency writes it (two decimals for EUR, none for JPY). */
-function money(amount: number, currency: string): string {
-  let f = moneyFormats.get(currency);
-  if (f === undefined) {
-    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
-    f = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
-    moneyFormats.set(currency, f);
-  }
-  return f.format.format(amount / 10 ** f.digits);
-}
+const money = formatMoney;
 
 /** A plain description of a reward for the inbox and the terminal. */
 export function describeReward(r: Reward, currency: string): string {

@@ -78,7 +78,13 @@ const eventModes = `ALTER TABLE events ADD COLUMN mode TEXT NOT NULL DEFAULT 'li
 DROP INDEX events_merchant;
 CREATE INDEX events_merchant ON events (merchant_id, mode, id);`;
 
+// Endpoints carry a mode too: test events go to test endpoints only, live to live. Every endpoint
+// before this was made without one and is taken as live (it no longer receives test events).
+const endpointModes = `ALTER TABLE webhook_endpoints ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('test', 'live'));
+CREATE INDEX webhook_endpoints_mode ON webhook_endpoints (merchant_id, mode, id);`;
+
 export const merchantMigrations: Migration[] = [
   { id: 'merchants/0001_core', sqlite: core, postgres: core },
   { id: 'merchants/0002_event_modes', sqlite: eventModes, postgres: eventModes },
+  { id: 'merchants/0003_endpoint_modes', sqlite: endpointModes, postgres: endpointModes },
 ];

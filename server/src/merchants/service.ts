@@ -159,9 +159,14 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
   };
 }
 
-/** Whether the scopes allow `needed` (`area:read` or `area:write`). */
+/**
+ * Whether the scopes allow `needed` (`area:lookup`, `area:read` or `area:write`): write includes
+ * read, and read includes lookup (the same records without the personal fields in them).
+ */
 export function hasScope(scopes: readonly string[], needed: string): boolean {
   if (scopes.includes('*') || scopes.includes(needed)) return true;
   const [area, level] = needed.split(':');
-  return level === 'read' && scopes.includes(`${area}:write`);
+  if (level === 'read') return scopes.includes(`${area}:write`);
+  if (level === 'lookup') return scopes.includes(`${area}:read`) || scopes.includes(`${area}:write`);
+  return false;
 }

@@ -31,6 +31,8 @@ export const SCOPES = [
   'keys:write',
   'devices:read',
   'devices:write',
+  /** Members by member id, visits and spend, without the personal fields they share (a cashier's view). */
+  'members:lookup',
   'members:read',
   'members:write',
   'members:export',

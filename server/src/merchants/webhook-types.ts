@@ -5,6 +5,8 @@ export interface WebhookEndpoint {
   /** Event types it receives; `*` for all. */
   events: string[];
   disabled: boolean;
+  /** Test or live, as the key that made it: it receives only the events of its own mode. */
+  mode: 'test' | 'live';
   createdAt: number;
 }
 

@@ -7,6 +7,7 @@ const toEndpoint = (r: Row): WebhookEndpoint => ({
   url: r.url as string,
   events: JSON.parse(r.events as string) as string[],
   disabled: Number(r.disabled) === 1,
+  mode: r.mode as WebhookEndpoint['mode'],
   createdAt: Number(r.created_at),
 });
 const toEvent = (r: Row): WebhookEvent => ({
@@ -60,6 +61,12 @@ export const webhookRepo = {
     );
     return rows.map(toEvent);
   },
+  /** Both counts read partial indexes (events_undispatched, webhook_deliveries_due), so they stay cheap. */
+  async backlog(x: SqlExecutor): Promise<{ undispatchedEvents: number; pendingDeliveries: number }> {
+    const [e] = await x.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM events WHERE dispatched = 0');
+    const [d] = await x.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'");
+    return { undispatchedEvents: Number(e?.n ?? 0), pendingDeliveries: Number(d?.n ?? 0) };
+  },
   async undispatched(x: SqlExecutor, limit: number): Promise<WebhookEvent[]> {
     return (await x.query('SELECT * FROM events WHERE dispatched = 0 ORDER BY id LIMIT $1', [limit])).map(toEvent);
   },
@@ -68,27 +75,28 @@ export const webhookRepo = {
   },
   async insertEndpoint(x: SqlExecutor, e: WebhookEndpoint, secret: string): Promise<void> {
     await x.execute(
-      'INSERT INTO webhook_endpoints (id, merchant_id, url, secret, events, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [e.id, e.merchantId, e.url, secret, JSON.stringify(e.events), e.disabled ? 1 : 0, e.createdAt],
+      'INSERT INTO webhook_endpoints (id, merchant_id, url, secret, events, disabled, created_at, mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [e.id, e.merchantId, e.url, secret, JSON.stringify(e.events), e.disabled ? 1 : 0, e.createdAt, e.mode],
     );
   },
-  async getEndpoint(x: SqlExecutor, merchantId: string, id: string): Promise<(WebhookEndpoint & { secret: string }) | undefined> {
-    const [r] = await x.query('SELECT * FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+  async getEndpoint(x: SqlExecutor, merchantId: string, mode: WebhookEndpoint['mode'], id: string): Promise<(WebhookEndpoint & { secret: string }) | undefined> {
+    const [r] = await x.query('SELECT * FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2 AND mode = $3', [id, merchantId, mode]);
     return r ? { ...toEndpoint(r), secret: r.secret as string } : undefined;
   },
-  async activeEndpoints(x: SqlExecutor, merchantId: string): Promise<WebhookEndpoint[]> {
-    return (await x.query('SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND disabled = 0', [merchantId])).map(toEndpoint);
+  async activeEndpoints(x: SqlExecutor, merchantId: string, mode: WebhookEndpoint['mode']): Promise<WebhookEndpoint[]> {
+    return (await x.query('SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND mode = $2 AND disabled = 0', [merchantId, mode])).map(toEndpoint);
   },
-  async listEndpoints(x: SqlExecutor, merchantId: string, cursor: string | undefined, limit: number): Promise<WebhookEndpoint[]> {
-    const rows = await x.query(`SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND ${PAGE} ORDER BY id DESC LIMIT $3`, [
+  async listEndpoints(x: SqlExecutor, merchantId: string, mode: WebhookEndpoint['mode'], cursor: string | undefined, limit: number): Promise<WebhookEndpoint[]> {
+    const rows = await x.query(`SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND mode = $4 AND ${PAGE} ORDER BY id DESC LIMIT $3`, [
       merchantId,
       cursor ?? null,
       limit,
+      mode,
     ]);
     return rows.map(toEndpoint);
   },
-  async setEndpointDisabled(x: SqlExecutor, merchantId: string, id: string, disabled: boolean): Promise<void> {
-    await x.execute('UPDATE webhook_endpoints SET disabled = $3 WHERE id = $1 AND merchant_id = $2', [id, merchantId, disabled ? 1 : 0]);
+  async setEndpointDisabled(x: SqlExecutor, merchantId: string, mode: WebhookEndpoint['mode'], id: string, disabled: boolean): Promise<void> {
+    await x.execute('UPDATE webhook_endpoints SET disabled = $3 WHERE id = $1 AND merchant_id = $2 AND mode = $4', [id, merchantId, disabled ? 1 : 0, mode]);
   },
   async insertDelivery(x: SqlExecutor, d: Delivery): Promise<void> {
     await x.execute(
@@ -97,31 +105,51 @@ export const webhookRepo = {
       [d.id, d.merchantId, d.endpointId, d.eventId, d.status, d.attempts, d.nextAttemptAt, d.createdAt],
     );
   },
-  async getDelivery(x: SqlExecutor, merchantId: string, id: string): Promise<Delivery | undefined> {
-    const [r] = await x.query('SELECT * FROM webhook_deliveries WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+  async getDelivery(x: SqlExecutor, merchantId: string, mode: WebhookEndpoint['mode'], id: string): Promise<Delivery | undefined> {
+    const [r] = await x.query(
+      'SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1 AND d.merchant_id = $2 AND e.mode = $3',
+      [id, merchantId, mode],
+    );
     return r ? toDelivery(r) : undefined;
   },
   async listDeliveries(
     x: SqlExecutor,
     merchantId: string,
+    mode: WebhookEndpoint['mode'],
     f: { endpointId?: string | undefined; eventId?: string | undefined },
     cursor: string | undefined,
     limit: number,
   ): Promise<Delivery[]> {
     const rows = await x.query(
-      `SELECT * FROM webhook_deliveries WHERE merchant_id = $1 AND ${PAGE}
-         AND (CAST($4 AS TEXT) IS NULL OR endpoint_id = $4) AND (CAST($5 AS TEXT) IS NULL OR event_id = $5)
-       ORDER BY id DESC LIMIT $3`,
-      [merchantId, cursor ?? null, limit, f.endpointId ?? null, f.eventId ?? null],
+      `SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.merchant_id = $1 AND e.mode = $6 AND (CAST($2 AS TEXT) IS NULL OR d.id < $2)
+         AND (CAST($4 AS TEXT) IS NULL OR d.endpoint_id = $4) AND (CAST($5 AS TEXT) IS NULL OR d.event_id = $5)
+       ORDER BY d.id DESC LIMIT $3`,
+      [merchantId, cursor ?? null, limit, f.endpointId ?? null, f.eventId ?? null, mode],
     );
     return rows.map(toDelivery);
   },
-  async dueDeliveries(x: SqlExecutor, now: number, limit: number): Promise<Delivery[]> {
+  /**
+   * Due deliveries, at most `perMerchant` of each merchant (its oldest), taken round robin: the
+   * first of every merchant, then the second of every merchant, and so on. A merchant with a
+   * thousand deliveries queued for a dead endpoint cannot push another merchant's out of the list.
+   */
+  async dueDeliveriesFair(x: SqlExecutor, now: number, perMerchant: number, limit: number): Promise<Delivery[]> {
     const rows = await x.query(
-      "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
-      [now, limit],
+      `SELECT * FROM (
+         SELECT d.*, ROW_NUMBER() OVER (PARTITION BY merchant_id ORDER BY next_attempt_at, id) AS merchant_rank
+         FROM webhook_deliveries d WHERE status = 'pending' AND next_attempt_at <= $1
+       ) ranked WHERE merchant_rank <= $2 ORDER BY merchant_rank, next_attempt_at, id LIMIT $3`,
+      [now, perMerchant, limit],
     );
     return rows.map(toDelivery);
+  },
+  /** Moves the endpoint's other pending deliveries that are due before `until` to `until` (per-endpoint back-off). */
+  async deferEndpoint(x: SqlExecutor, endpointId: string, exceptId: string, until: number): Promise<void> {
+    await x.execute(
+      "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE endpoint_id = $1 AND id <> $2 AND status = 'pending' AND next_attempt_at < $3",
+      [endpointId, exceptId, until],
+    );
   },
   /** Takes a due delivery for one worker by pushing its next attempt out; false when another worker took it first. */
   async claim(x: SqlExecutor, id: string, expectedNext: number, leaseUntil: number): Promise<boolean> {

@@ -38,16 +38,23 @@ export interface RetryPolicy {
   baseMs: number;
   maxDelayMs: number;
   maxAttempts: number;
+  /** How long one POST may take, connection included. */
   timeoutMs: number;
+  /** Deliveries in flight at once, per process. */
+  concurrency: number;
+  /** Of those, at most this many for one merchant, so that its slow endpoints cannot take every slot. */
+  perMerchant: number;
 }
 
-export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxDelayMs: 6 * 3600_000, maxAttempts: 8, timeoutMs: 10_000 };
+export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxDelayMs: 6 * 3600_000, maxAttempts: 8, timeoutMs: 5_000, concurrency: 20, perMerchant: 4 };
 
 /** Exponential back-off: base, 2 base, 4 base, ... capped; undefined once attempts are used up. */
 export function nextDelay(policy: RetryPolicy, attemptsMade: number): number | undefined {
   if (attemptsMade >= policy.maxAttempts) return undefined;
   return Math.min(policy.baseMs * 2 ** (attemptsMade - 1), policy.maxDelayMs);
 }
+
+type Mode = 'test' | 'live';
 
 export interface NewEvent {
   merchantId: string;
@@ -61,21 +68,30 @@ export interface NewEvent {
 export interface WebhookService {
   /** Writes the event inside the caller's transaction: it is delivered only if the change commits. */
   record(tx: SqlExecutor, e: NewEvent): Promise<WebhookEvent>;
-  createEndpoint(merchantId: string, input: { url: string; events?: string[] }): Promise<{ endpoint: WebhookEndpoint; secret: string }>;
-  getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint>;
-  listEndpoints(merchantId: string, q?: PageQuery): Promise<Page<WebhookEndpoint>>;
-  setEndpointDisabled(merchantId: string, id: string, disabled: boolean): Promise<WebhookEndpoint>;
+  /** `mode` (live when absent) is the caller's key's: the endpoint receives only that mode's events. */
+  createEndpoint(merchantId: string, input: { url: string; events?: string[]; mode?: Mode }): Promise<{ endpoint: WebhookEndpoint; secret: string }>;
+  /** Endpoints and deliveries of the other mode are not found, as events are. */
+  getEndpoint(merchantId: string, id: string, opts?: { mode?: Mode }): Promise<WebhookEndpoint>;
+  listEndpoints(merchantId: string, q?: PageQuery & { mode?: Mode }): Promise<Page<WebhookEndpoint>>;
+  setEndpointDisabled(merchantId: string, id: string, disabled: boolean, opts?: { mode?: Mode }): Promise<WebhookEndpoint>;
   /** `mode` (live when absent) is the caller's: an event of the other mode is not found. */
   getEvent(merchantId: string, id: string, opts?: { mode?: 'test' | 'live' }): Promise<WebhookEvent>;
   listEvents(merchantId: string, q?: PageQuery & { objectId?: string; mode?: 'test' | 'live' }): Promise<Page<WebhookEvent>>;
-  getDelivery(merchantId: string, id: string): Promise<Delivery & { attemptLog: DeliveryAttempt[] }>;
-  listDeliveries(merchantId: string, q?: PageQuery & { endpointId?: string; eventId?: string }): Promise<Page<Delivery>>;
+  getDelivery(merchantId: string, id: string, opts?: { mode?: Mode }): Promise<Delivery & { attemptLog: DeliveryAttempt[] }>;
+  listDeliveries(merchantId: string, q?: PageQuery & { endpointId?: string; eventId?: string; mode?: Mode }): Promise<Page<Delivery>>;
   /** Sends a delivery again now, whatever its state (a replay); the attempt count carries on. */
-  retryDelivery(merchantId: string, id: string): Promise<Delivery>;
-  /** One round of the worker: fans new events out to endpoints, then sends what is due. */
+  retryDelivery(merchantId: string, id: string, opts?: { mode?: Mode }): Promise<Delivery>;
+  /** One round of the worker: fans new events out to endpoints, then sends what is due and waits for those sends. */
   tick(): Promise<{ dispatched: number; attempted: number }>;
+  /**
+   * What the background worker does each interval: like `tick`, but it does not wait for the sends
+   * it starts, so the next round fills the slots that are free while a slow endpoint still holds its own.
+   */
+  pump(onError: (e: unknown) => void): Promise<{ dispatched: number; started: number }>;
   start(intervalMs: number, onError: (e: unknown) => void): void;
   stop(): Promise<void>;
+  /** Work waiting for the worker: events not yet fanned out and deliveries still to send (for /metrics). */
+  backlog(): Promise<{ undispatchedEvents: number; pendingDeliveries: number }>;
 }
 
 export interface WebhookDeps {
@@ -101,6 +117,9 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
   const policy: RetryPolicy = { ...defaultRetry, ...deps.retry };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  /** Deliveries being sent by this process, and how many per merchant. */
+  const inFlight = new Map<string, Promise<void>>();
+  const merchantLoad = new Map<string, number>();
 
   function checkUrl(url: unknown): string {
     let u: URL;
@@ -127,7 +146,8 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       const now = clock.now().getTime();
       for (const e of events) {
         if (!(await repo.markDispatched(tx, e.id))) continue;
-        for (const ep of await repo.activeEndpoints(tx, e.merchantId)) {
+        // A test event never reaches a live endpoint, nor a live event a test one.
+        for (const ep of await repo.activeEndpoints(tx, e.merchantId, e.mode)) {
           // An endpoint receives what happens after it was registered, not the history before it.
           if (ep.createdAt > e.createdAt) continue;
           if (!ep.events.includes('*') && !ep.events.includes(e.type)) continue;
@@ -182,8 +202,11 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
     const delay = error === null ? undefined : nextDelay(policy, attempts);
     // A little jitter spreads retries of many deliveries that failed together.
     const next = delay === undefined ? null : done + Math.round(delay * (0.9 + 0.2 * random.float()));
-    await db.transaction((tx) =>
-      repo.finishAttempt(
+    await db.transaction(async (tx) => {
+      // Back-off per endpoint: its other queued deliveries wait as long as this one, instead of
+      // each being tried (and each waiting for the timeout) against an endpoint that is down.
+      if (error !== null) await repo.deferEndpoint(tx, d.endpointId, d.id, next ?? done + policy.baseMs);
+      await repo.finishAttempt(
         tx,
         {
           ...d,
@@ -195,26 +218,61 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
           updatedAt: done,
         },
         { id: ids.next('wha'), deliveryId: d.id, attemptedAt: now, statusCode: status, error, durationMs: Date.now() - started },
-      ),
-    );
+      );
+    });
+  }
+
+  /**
+   * Starts what is due into the free slots, fairly: the due list takes the oldest few of each
+   * merchant in turn (round robin), and no merchant holds more than `perMerchant` slots, counting
+   * the sends still in flight from earlier rounds.
+   */
+  async function launch(): Promise<Promise<void>[]> {
+    const free = policy.concurrency - inFlight.size;
+    if (free <= 0) return [];
+    const due = await repo.dueDeliveriesFair(db, clock.now().getTime(), policy.perMerchant, policy.concurrency + inFlight.size);
+    const started: Promise<void>[] = [];
+    for (const d of due) {
+      if (started.length >= free) break;
+      if (inFlight.has(d.id)) continue;
+      const load = merchantLoad.get(d.merchantId) ?? 0;
+      if (load >= policy.perMerchant) continue;
+      merchantLoad.set(d.merchantId, load + 1);
+      const sending = attempt(d).finally(() => {
+        inFlight.delete(d.id);
+        const left = (merchantLoad.get(d.merchantId) ?? 1) - 1;
+        if (left <= 0) merchantLoad.delete(d.merchantId);
+        else merchantLoad.set(d.merchantId, left);
+      });
+      inFlight.set(d.id, sending);
+      started.push(sending);
+    }
+    return started;
   }
 
   async function tick(): Promise<{ dispatched: number; attempted: number }> {
     const dispatched = await dispatch();
-    const due = await repo.dueDeliveries(db, clock.now().getTime(), 20);
-    await Promise.all(due.map(attempt));
-    return { dispatched, attempted: due.length };
+    const started = await launch();
+    await Promise.all(started);
+    return { dispatched, attempted: started.length };
   }
 
-  async function getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint> {
-    const e = await repo.getEndpoint(db, merchantId, id);
+  async function pump(onError: (e: unknown) => void): Promise<{ dispatched: number; started: number }> {
+    const dispatched = await dispatch();
+    const started = await launch();
+    for (const p of started) p.catch(onError);
+    return { dispatched, started: started.length };
+  }
+
+  async function getEndpoint(merchantId: string, id: string, opts: { mode?: Mode } = {}): Promise<WebhookEndpoint> {
+    const e = await repo.getEndpoint(db, merchantId, opts.mode ?? 'live', id);
     if (!e) throw new DomainError('not_found', 'webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     const { secret: _secret, ...endpoint } = e;
     return endpoint;
   }
 
-  async function getDelivery(merchantId: string, id: string): Promise<Delivery> {
-    const d = await repo.getDelivery(db, merchantId, id);
+  async function getDelivery(merchantId: string, id: string, opts: { mode?: Mode } = {}): Promise<Delivery> {
+    const d = await repo.getDelivery(db, merchantId, opts.mode ?? 'live', id);
     if (!d) throw new DomainError('not_found', 'webhook_delivery_not_found', `no webhook delivery ${id}`);
     return d;
   }
@@ -240,6 +298,7 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
         url,
         events,
         disabled: false,
+        mode: input.mode ?? 'live',
         createdAt: clock.now().getTime(),
       };
       await repo.insertEndpoint(db, endpoint, secret);
@@ -250,13 +309,14 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
 
     async listEndpoints(merchantId, q = {}) {
       const limit = pageLimit(q.limit);
-      return toPage(await repo.listEndpoints(db, merchantId, q.cursor, limit + 1), limit);
+      return toPage(await repo.listEndpoints(db, merchantId, q.mode ?? 'live', q.cursor, limit + 1), limit);
     },
 
-    async setEndpointDisabled(merchantId, id, disabled) {
-      await getEndpoint(merchantId, id);
-      await repo.setEndpointDisabled(db, merchantId, id, disabled);
-      return getEndpoint(merchantId, id);
+    async setEndpointDisabled(merchantId, id, disabled, opts = {}) {
+      const mode = opts.mode ?? 'live';
+      await getEndpoint(merchantId, id, { mode });
+      await repo.setEndpointDisabled(db, merchantId, mode, id, disabled);
+      return getEndpoint(merchantId, id, { mode });
     },
 
     async getEvent(merchantId, id, opts = {}) {
@@ -270,28 +330,29 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       return toPage(await repo.listEvents(db, merchantId, q.mode ?? 'live', q.objectId, q.cursor, limit + 1), limit);
     },
 
-    async getDelivery(merchantId, id) {
-      const d = await getDelivery(merchantId, id);
+    async getDelivery(merchantId, id, opts = {}) {
+      const d = await getDelivery(merchantId, id, opts);
       return { ...d, attemptLog: await repo.attempts(db, d.id) };
     },
 
     async listDeliveries(merchantId, q = {}) {
       const limit = pageLimit(q.limit);
-      return toPage(await repo.listDeliveries(db, merchantId, { endpointId: q.endpointId, eventId: q.eventId }, q.cursor, limit + 1), limit);
+      return toPage(await repo.listDeliveries(db, merchantId, q.mode ?? 'live', { endpointId: q.endpointId, eventId: q.eventId }, q.cursor, limit + 1), limit);
     },
 
-    async retryDelivery(merchantId, id) {
-      await getDelivery(merchantId, id);
+    async retryDelivery(merchantId, id, opts = {}) {
+      await getDelivery(merchantId, id, opts);
       await repo.requeue(db, merchantId, id, clock.now().getTime());
-      return getDelivery(merchantId, id);
+      return getDelivery(merchantId, id, opts);
     },
 
     tick,
+    pump,
 
     start(intervalMs, onError) {
       if (timer) return;
       const loop = (): void => {
-        running = tick()
+        running = pump(onError)
           .catch(onError)
           .finally(() => {
             if (timer) timer = setTimeout(loop, intervalMs);
@@ -305,6 +366,9 @@ export function createWebhookService(deps: WebhookDeps): WebhookService {
       timer = undefined;
       if (t) clearTimeout(t);
       await running;
+      await Promise.allSettled([...inFlight.values()]);
     },
+
+    backlog: () => repo.backlog(deps.db),
   };
 }

@@ -1,4 +1,4 @@
-export { createPaymentService, platformFee, feeRefund, merchantAccountId, platformFeeAccountId } from './service.ts';
+export { createPaymentService, platformFee, feeRefund, merchantAccountId, platformFeeAccountId, isTestShopper, testWalletAccountId } from './service.ts';
 export type { PaymentService, PaymentsDeps, StoreDirectory, EventSink, AuditReport, RefundListener } from './service.ts';
 export { paymentMigrations } from './migrations.ts';
 export * from './types.ts';

@@ -72,9 +72,15 @@ CREATE INDEX payment_intents_merchant ON payment_intents (merchant_id, mode, id)
 DROP INDEX refunds_merchant;
 CREATE INDEX refunds_merchant ON refunds (merchant_id, mode, id);`;
 
+// How the shopper was identified for each payment (face, face and digits, face and PIN, pay code),
+// recorded by the checkout when the payment succeeds. Older payments are filled in from their
+// face-pay attempts by the checkout's migration (`checkoutMigrations`), which runs after both modules'.
+const method = `ALTER TABLE payment_intents ADD COLUMN payment_method TEXT;`;
+
 export const paymentMigrations: Migration[] = [
   { id: 'payments/0001_intents_refunds', sqlite: core, postgres: core },
   { id: 'payments/0002_shopper_terminal_lookups', sqlite: lookups, postgres: lookups },
   { id: 'payments/0003_discounts', sqlite: discounts, postgres: discounts },
   { id: 'payments/0004_modes', sqlite: modes, postgres: modes },
+  { id: 'payments/0005_payment_method', sqlite: method, postgres: method },
 ];

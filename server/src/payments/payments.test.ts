@@ -93,6 +93,18 @@ describeEachDialect('payments', (dialect) => {
     assert.equal(await payments.walletBalance('shopper_two', 'usd'), 90_000);
   });
 
+  test("a face payment's own bound (from its risk decision) holds where the money moves, and the intent stays payable", async () => {
+    const { payments } = p.services;
+    await payments.topUp('shopper_bound', 10_000, 'usd', 'seed-bound');
+    const pi = await payments.createIntent(p.merchantId, { amount: 1500, currency: 'usd', storeId: p.storeId });
+    await assert.rejects(payments.confirmWithShopper(pi.id, 'shopper_bound', { idempotencyKey: 'bound-1', maxAmount: 1000 }), code('face_limit_exceeded'));
+    assert.equal((await payments.getIntent(p.merchantId, pi.id)).status, 'requires_face');
+    assert.equal(await payments.walletBalance('shopper_bound', 'usd'), 10_000);
+    // A discount that brings what is charged under the bound is what counts.
+    assert.equal((await payments.confirmWithShopper(pi.id, 'shopper_bound', { idempotencyKey: 'bound-2', maxAmount: 1000, discount: 500 })).status, 'succeeded');
+    assert.equal(await payments.walletBalance('shopper_bound', 'usd'), 9_000);
+  });
+
   test('the daily limit counts what the shopper paid today and refuses the payment that would cross it', async () => {
     const strict = await testPlatform(dialect, { env: { FACEPAY_SHOPPER_DAILY_LIMIT: '1000', FACEPAY_SHOPPER_PAYMENT_LIMIT: '1000' } });
     try {

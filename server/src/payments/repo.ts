@@ -1,5 +1,5 @@
 import type { Row, SqlExecutor } from '../storage/index.ts';
-import type { IntentFilter, IntentStatus, Mode, PaymentIntent, Refund } from './types.ts';
+import type { IntentFilter, IntentStatus, Mode, PaymentIntent, PaymentMethod, Refund } from './types.ts';
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
@@ -19,6 +19,7 @@ const toIntent = (r: Row): PaymentIntent => ({
   platformFee: r.platform_fee === null ? null : Number(r.platform_fee),
   discount: Number(r.discount ?? 0),
   couponId: str(r.coupon_id),
+  paymentMethod: str(r.payment_method) as PaymentMethod | null,
   amountRefunded: Number(r.amount_refunded),
   failureCode: str(r.failure_code),
   failureMessage: str(r.failure_message),
@@ -98,8 +99,8 @@ export const paymentRepo = {
   async updateIntent(x: SqlExecutor, p: PaymentIntent): Promise<void> {
     await x.execute(
       `UPDATE payment_intents SET status = $2, shopper_id = $3, platform_fee = $4, amount_refunded = $5, failure_code = $6,
-         failure_message = $7, updated_at = $8, discount = $9, coupon_id = $10 WHERE id = $1`,
-      [p.id, p.status, p.shopperId, p.platformFee, p.amountRefunded, p.failureCode, p.failureMessage, p.updatedAt, p.discount, p.couponId],
+         failure_message = $7, updated_at = $8, discount = $9, coupon_id = $10, payment_method = $11 WHERE id = $1`,
+      [p.id, p.status, p.shopperId, p.platformFee, p.amountRefunded, p.failureCode, p.failureMessage, p.updatedAt, p.discount, p.couponId, p.paymentMethod],
     );
   },
   /** Adds to the shopper's spend for the day and answers the new total. */

@@ -8,18 +8,20 @@ import {
   type Transfer,
   type TransferInput,
 } from '../ledger/index.ts';
-import { DomainError, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
+import { DomainError, formatMoney, isCurrency, type Clock, type IdGenerator } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
 import { paymentRepo as repo } from './repo.ts';
 import {
   intentResource,
   refundResource,
   INTENT_STATUSES,
+  PAYMENT_METHODS,
   type CreateIntentInput,
   type CreateRefundInput,
   type IntentFilter,
   type Mode,
   type PaymentIntent,
+  type PaymentMethod,
   type PaymentsConfig,
   type Refund,
 } from './types.ts';
@@ -82,6 +84,8 @@ export interface PaymentService {
   listIntents(merchantId: string, q?: IntentFilter & InMode & { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
   /** A shopper's own payments, newest first (the portal; never a merchant). */
   listForShopper(shopperId: string, q?: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<PaymentIntent>>;
+  /** One of the shopper's own payments (the portal); another shopper's is not found, as if it did not exist. */
+  getForShopper(shopperId: string, id: string): Promise<PaymentIntent>;
   /** The oldest live intent the till created for this terminal that still waits for a face. */
   nextForTerminal(merchantId: string, terminalId: string): Promise<PaymentIntent | undefined>;
   /** The terminal has a face to check: requires_face -> processing. */
@@ -102,8 +106,16 @@ export interface PaymentService {
       merchantId?: string | undefined;
       discount?: number | undefined;
       couponId?: string | undefined;
+      /** How the shopper was identified, recorded with the payment (the checkout always says). */
+      method?: PaymentMethod | undefined;
       /** Runs inside the payment's transaction just before the money moves (a pay code is used there); never on a repeat. */
       inPayment?: ((tx: SqlExecutor) => Promise<void>) | undefined;
+      /**
+       * The most this payment may charge (after the discount), from the face flow's risk decision
+       * for the factors the shopper passed. Above it the payment is refused and the intent stays
+       * payable another way.
+       */
+      maxAmount?: number | undefined;
     },
   ): Promise<PaymentIntent>;
   /** The face flow gave up (no match, no confirmation): -> failed. */
@@ -333,6 +345,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         platformFee: null,
         discount: 0,
         couponId: null,
+        paymentMethod: null,
         amountRefunded: 0,
         failureCode: null,
         failureMessage: null,
@@ -386,6 +399,12 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       return { data, hasMore, nextCursor: hasMore ? (data[data.length - 1]?.id ?? null) : null };
     },
 
+    async getForShopper(shopperId, id) {
+      const pi = await repo.getIntent(db, id);
+      if (!pi || pi.shopperId !== shopperId) throw new DomainError('not_found', 'payment_intent_not_found', `no payment intent ${id}`);
+      return pi;
+    },
+
     nextForTerminal(merchantId, terminalId) {
       return repo.oldestWaitingForTerminal(db, merchantId, terminalId);
     },
@@ -407,6 +426,9 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         throw new DomainError('invalid', 'discount_invalid', 'a discount is a non-negative integer in minor units');
       }
       const couponId = optText(opts.couponId, 'coupon', 128);
+      if (opts.method !== undefined && !PAYMENT_METHODS.includes(opts.method))
+        throw new DomainError('invalid', 'payment_method_invalid', `a payment method is one of ${PAYMENT_METHODS.join(', ')}`);
+      const method = opts.method ?? null;
       const made: string[] = [];
       try {
         const result = await db.transaction(async (tx) => {
@@ -423,6 +445,11 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           if (discount >= pi.amount) throw new DomainError('invalid', 'discount_invalid', 'a discount must be less than the amount');
           await opts.inPayment?.(tx);
           const paid = pi.amount - discount;
+          if (opts.maxAmount !== undefined && paid > opts.maxAmount) {
+            throw new DomainError('unprocessable', 'face_limit_exceeded', 'the amount is above what this face payment may charge: pay another way', {
+              max_amount: opts.maxAmount,
+            });
+          }
           if (paid > config.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }
@@ -442,7 +469,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           const done = await transition(
             tx,
             pi,
-            { status: 'succeeded', shopperId, platformFee: fee, discount, couponId, failureCode: null, failureMessage: null },
+            { status: 'succeeded', shopperId, platformFee: fee, discount, couponId, paymentMethod: method, failureCode: null, failureMessage: null },
             'payment_intent.succeeded',
           );
           // A test shopper's day is its merchant's own, like its wallet.
@@ -528,13 +555,13 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
         const amount = input.amount ?? left;
         if (left === 0) throw new DomainError('conflict', 'payment_intent_fully_refunded', 'the payment has been refunded in full');
         if (amount > left) {
-          throw new DomainError('conflict', 'refund_exceeds_captured', `at most ${left} is left to refund`, { refundable: left });
+          throw new DomainError('conflict', 'refund_exceeds_captured', `at most ${formatMoney(left, pi.currency)} is left to refund`, { refundable: left });
         }
         if (staffLimit !== null) {
           // The payment row is locked, so two cashiers' refunds of it are counted one after the other.
           const before = await repo.staffLimitedRefunded(tx, pi.id);
           if (before + amount > staffLimit) {
-            throw new DomainError('forbidden', 'refund_above_staff_limit', `your refund limit is ${staffLimit} (minor units) per payment; ask a manager for this refund`, {
+            throw new DomainError('forbidden', 'refund_above_staff_limit', `your refund limit is ${formatMoney(staffLimit, pi.currency)} per payment${before > 0 ? ` and ${formatMoney(before, pi.currency)} of this payment was already refunded by staff with a limit` : ''}; ask a manager for this refund`, {
               limit: staffLimit,
               refunded_by_staff: before,
             });

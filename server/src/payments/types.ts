@@ -7,6 +7,15 @@ export type IntentStatus = 'requires_face' | 'processing' | 'succeeded' | 'faile
  */
 export type Mode = 'test' | 'live';
 
+/**
+ * How the shopper proved who they were for a payment, recorded with the payment when it succeeds:
+ * the face alone, the face and the last digits of their phone, the face and their PIN, or a
+ * one-time pay code (no face at all). Payments confirmed by the API's test helpers record none.
+ */
+export type PaymentMethod = 'face' | 'face_digits' | 'face_pin' | 'pay_code';
+
+export const PAYMENT_METHODS: readonly PaymentMethod[] = ['face', 'face_digits', 'face_pin', 'pay_code'];
+
 export interface PaymentIntent {
   id: string;
   merchantId: string;
@@ -26,6 +35,8 @@ export interface PaymentIntent {
   discount: number;
   /** The coupon that paid the discount, if any. */
   couponId: string | null;
+  /** How the shopper was identified (set when the payment succeeds; null when none was recorded). */
+  paymentMethod: PaymentMethod | null;
   amountRefunded: number;
   failureCode: string | null;
   failureMessage: string | null;
@@ -117,6 +128,7 @@ export function intentResource(pi: PaymentIntent): Record<string, unknown> {
     metadata: pi.metadata,
     discount: pi.discount,
     coupon: pi.couponId,
+    payment_method: pi.paymentMethod,
     amount_received: amountReceived(pi),
     amount_refunded: pi.amountRefunded,
     platform_fee_amount: pi.platformFee,

@@ -16,3 +16,20 @@ export const ISO_4217: ReadonlySet<string> = new Set(CODES.split(' '));
 export function isCurrency(code: string): boolean {
   return typeof code === 'string' && code.length === 3 && ISO_4217.has(code.toUpperCase());
 }
+
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+/**
+ * An amount in minor units as the currency writes it, for messages meant for people ("€20.00",
+ * "¥1,000", "JP¥1,000"): never raw minor units, which nobody reads as money.
+ */
+export function formatMoney(amount: number, currency: string): string {
+  const code = currency.toUpperCase();
+  let f = moneyFormats.get(code);
+  if (f === undefined) {
+    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency: code });
+    f = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    moneyFormats.set(code, f);
+  }
+  return f.format.format(amount / 10 ** f.digits);
+}

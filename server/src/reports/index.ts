@@ -5,4 +5,4 @@
  */
 export { createReportsService, BUCKET_MS } from './service.ts';
 export type { ReportsService, ReportSources, Dashboard, PeriodFigures, DayFigures } from './service.ts';
-export { checkTimeZone, startOfLocalDay } from './zones.ts';
+export { checkTimeZone, startOfLocalDay, wallClock, isoDate } from './zones.ts';

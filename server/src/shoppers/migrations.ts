@@ -56,7 +56,11 @@ CREATE TABLE shopper_enrolment_answers (
 CREATE INDEX shopper_enrolment_answers_shopper ON shopper_enrolment_answers (shopper_id, at);
 `;
 
+// The face-pay PIN the terminal asks for when the risk engine says so, hashed like a password.
+const pin = `ALTER TABLE shoppers ADD COLUMN face_pay_pin_hash TEXT;`;
+
 export const shopperMigrations: Migration[] = [
   { id: 'shoppers/0001_accounts', sqlite: tables, postgres: tables },
   { id: 'shoppers/0002_enrolment_answers', sqlite: answers, postgres: answers },
+  { id: 'shoppers/0003_face_pay_pin', sqlite: pin, postgres: pin },
 ];

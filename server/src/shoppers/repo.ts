@@ -11,6 +11,8 @@ export interface ShopperRow {
   always_ask_digits: number;
   per_payment_limit: number | null;
   face_enrolled_at: number | null;
+  /** The face-pay PIN's scrypt hash; null until the shopper sets one. Absent from rows made before it existed. */
+  face_pay_pin_hash?: string | null;
 }
 
 export interface ConsentRow {
@@ -52,6 +54,14 @@ export class ShopperRepo {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE id = $1', [id]))[0];
   }
 
+  async setPinHash(id: string, hash: string | null): Promise<void> {
+    await this.db.execute('UPDATE shoppers SET face_pay_pin_hash = $2 WHERE id = $1', [id, hash]);
+  }
+
+  async byPhone(phone: string): Promise<ShopperRow[]> {
+    return this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE phone = $1 ORDER BY created_at, id LIMIT 20', [phone]);
+  }
+
   async byEmail(email: string): Promise<ShopperRow | undefined> {
     return (await this.db.query<ShopperRow>('SELECT * FROM shoppers WHERE email = $1', [email]))[0];
   }
@@ -61,6 +71,11 @@ export class ShopperRepo {
     if (keys.length === 0) return;
     const sets = keys.map((k, i) => `${k} = $${i + 2}`).join(', ');
     await this.db.execute(`UPDATE shoppers SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => patch[k] ?? null)]);
+  }
+
+  /** Face pay off if it was on, in one statement: of racing callers exactly one is told it was on. */
+  async switchFacePayOff(id: string): Promise<boolean> {
+    return (await this.db.execute('UPDATE shoppers SET face_pay_enabled = 0 WHERE id = $1 AND face_pay_enabled = 1', [id])).changes === 1;
   }
 
   async insertSession(tokenHash: string, shopperId: string, createdAt: number, expiresAt: number): Promise<void> {
@@ -76,6 +91,14 @@ export class ShopperRepo {
       [tokenHash, now],
     );
     return rows[0]?.shopper_id;
+  }
+
+  /** A new password hash, and every session of the shopper ends (a reset). */
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute('UPDATE shoppers SET password_hash = $2 WHERE id = $1', [id, hash]);
+      await tx.execute('DELETE FROM shopper_sessions WHERE shopper_id = $1', [id]);
+    });
   }
 
   async deleteSession(tokenHash: string): Promise<void> {

@@ -43,10 +43,12 @@ test('masked names show an initial and hide the rest', () => {
 describeEachDb('shoppers', shopperMigrations, (getDb) => {
   const ids = sequentialIds();
   let seed = 1;
+  const told: string[] = [];
   const setup = () => {
     const clock = new ManualClock('2026-11-25T10:00:00Z');
     const faces = fakeFaces();
     const service = createShopperService({
+      onSignUpForExistingAccount: (id) => void told.push(id),
       repo: new ShopperRepo(getDb()),
       faces: faces.port,
       clock,
@@ -58,6 +60,22 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
   };
   let n = 0;
   const email = () => `shopper${n++}@example.com`;
+
+  test('register answers alike for new and known e-mails; the known account is untouched and its owner told', async () => {
+    const { service } = setup();
+    const e = email();
+    const { shopper } = await service.signUp({ email: e, password: 'correct horse', name: 'Owner' });
+    told.length = 0;
+    assert.equal(await service.register({ email: e.toUpperCase(), password: 'attacker pass', name: 'Mallory' }), undefined);
+    assert.deepEqual(told, [shopper.id]);
+    await assert.rejects(service.logIn(e, 'attacker pass'), { code: 'invalid_credentials' });
+    assert.equal((await service.logIn(e, 'correct horse')).shopper.name, 'Owner');
+    const other = email();
+    assert.equal(await service.register({ email: other, password: 'correct horse', name: 'Newcomer' }), undefined);
+    assert.deepEqual(told, [shopper.id], 'a new e-mail tells nobody');
+    assert.equal((await service.logIn(other, 'correct horse')).shopper.name, 'Newcomer');
+    await assert.rejects(service.register({ email: 'nope', password: 'long enough pw', name: 'X' }), { code: 'email_invalid' });
+  });
 
   test('sign up, log in, and a wrong password or unknown e-mail get the same error', async () => {
     const { service } = setup();
@@ -178,6 +196,25 @@ describeEachDb('shoppers', shopperMigrations, (getDb) => {
     await assert.rejects(service.updateSettings(shopper.id, { perPaymentLimit: 12.5 }), { code: 'limit_invalid' });
     await assert.rejects(service.updateSettings(shopper.id, { perPaymentLimit: -1 }), { code: 'limit_invalid' });
     assert.equal((await service.updateSettings(shopper.id, { perPaymentLimit: null })).perPaymentLimit, null);
+  });
+
+  test('the face-pay PIN: set with the password, stored as a hash, checked, removed', async () => {
+    const { service } = setup();
+    const { shopper } = await service.signUp({ email: email(), password: 'correct horse', name: 'Pia' });
+    assert.equal(shopper.hasPin, false);
+    assert.equal(await service.verifyPin(shopper.id, '000000'), false, 'no PIN set: nothing matches');
+    await assert.rejects(service.setPin(shopper.id, '482915', 'wrong horse'), { code: 'password_wrong' });
+    await assert.rejects(service.setPin(shopper.id, '4829', 'correct horse'), { code: 'pin_invalid' });
+    for (const simple of ['111111', '123456', '987654']) await assert.rejects(service.setPin(shopper.id, simple, 'correct horse'), { code: 'pin_too_simple' });
+    const set = await service.setPin(shopper.id, '482915', 'correct horse');
+    assert.equal(set.hasPin, true);
+    assert.equal(JSON.stringify(set).includes('482915'), false);
+    const row = await new ShopperRepo(getDb()).byId(shopper.id);
+    assert.match(row!.face_pay_pin_hash!, /^scrypt\$/);
+    assert.equal(await service.verifyPin(shopper.id, '482915'), true);
+    assert.equal(await service.verifyPin(shopper.id, '482916'), false);
+    assert.equal((await service.setPin(shopper.id, null, 'correct horse')).hasPin, false);
+    assert.equal(await service.verifyPin(shopper.id, '482915'), false);
   });
 });
 

@@ -62,6 +62,8 @@ export interface Shopper {
   alwaysAskDigits: boolean;
   perPaymentLimit: number | null;
   faceEnrolled: boolean;
+  /** Whether a face-pay PIN is set; the PIN and its hash never leave this module. */
+  hasPin: boolean;
 }
 
 export interface ShopperServiceDeps {
@@ -79,6 +81,12 @@ export interface ShopperServiceDeps {
   payCodeTtlMs?: number;
   /** Enrolment answers a shopper may send per window (each costs the face engine a whole sequence). */
   enrolmentLimit?: { count: number; windowMs: number };
+  /**
+   * Someone signed up with the e-mail of an existing account. The answer to the sign-up does not
+   * say so (it would tell anyone which e-mails have accounts); the owner is told here instead
+   * (by e-mail once there is a mail service; a log line until then).
+   */
+  onSignUpForExistingAccount?: (shopperId: string) => Promise<void> | void;
 }
 
 export const DEFAULT_ENROLMENT_LIMIT = { count: 10, windowMs: 60 * 60 * 1000 };
@@ -108,6 +116,7 @@ function toShopper(r: ShopperRow): Shopper {
     alwaysAskDigits: r.always_ask_digits === 1,
     perPaymentLimit: r.per_payment_limit,
     faceEnrolled: r.face_enrolled_at !== null,
+    hasPin: typeof r.face_pay_pin_hash === 'string',
   };
 }
 
@@ -123,6 +132,16 @@ function normalisePhone(phone: string): string {
 
 function last4(phone: string | null): string | null {
   return phone === null ? null : phone.slice(-4);
+}
+
+/** Six digits, not all the same and not a run such as 123456 or 987654: the first guesses of anyone. */
+function checkPin(pin: unknown): string {
+  if (typeof pin !== 'string' || !/^\d{6}$/.test(pin)) throw new DomainError('invalid', 'pin_invalid', 'A face-pay PIN is 6 digits.');
+  const d = [...pin].map(Number);
+  const steps = new Set(d.slice(1).map((x, i) => x - d[i]!));
+  if (steps.size === 1 && [0, 1, -1].includes([...steps][0]!))
+    throw new DomainError('invalid', 'pin_too_simple', 'Choose a PIN that is not one digit repeated or a run like 123456.');
+  return pin;
 }
 
 const payCodeInvalid = (): DomainError => new DomainError('unprocessable', 'pay_code_invalid', 'This pay code is wrong, used or expired.');
@@ -166,28 +185,48 @@ export function createShopperService(deps: ShopperServiceDeps) {
     return token;
   }
 
+  /** A new account's row from what was typed, checked; the password hashed. */
+  async function newShopperRow(input: { email: string; password: string; name: string; phone?: string | null }): Promise<ShopperRow> {
+    const email = input.email.trim().toLowerCase();
+    if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
+    if (input.password.length < MIN_PASSWORD || input.password.length > 1024)
+      throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
+    const row: ShopperRow = {
+      id: ids.next('shp'),
+      email,
+      password_hash: await hashPassword(input.password, random, cost),
+      name,
+      phone: input.phone ? normalisePhone(input.phone) : null,
+      created_at: clock.now().getTime(),
+      face_pay_enabled: 0,
+      always_ask_digits: 0,
+      per_payment_limit: null,
+      face_enrolled_at: null,
+    };
+    return row;
+  }
+
   const service = {
     consentText: FACE_PAY_CONSENT,
 
+    /**
+     * Sign-up as the public API offers it: the same answer whether or not the e-mail already has
+     * an account, and the same work (one password hash, one insert attempt), so neither the answer
+     * nor its timing tells who is a customer. No session: the new shopper signs in with the
+     * password, which for an existing e-mail only its owner knows. The owner of an existing
+     * account is told through `onSignUpForExistingAccount`.
+     */
+    async register(input: { email: string; password: string; name: string; phone?: string | null }): Promise<void> {
+      const row = await newShopperRow(input);
+      if (await repo.insert(row)) return;
+      const existing = await repo.byEmail(row.email);
+      if (existing !== undefined) await deps.onSignUpForExistingAccount?.(existing.id);
+    },
+
     async signUp(input: { email: string; password: string; name: string; phone?: string | null }): Promise<{ shopper: Shopper; sessionToken: string }> {
-      const email = input.email.trim().toLowerCase();
-      if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
-      if (input.password.length < MIN_PASSWORD || input.password.length > 1024)
-        throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
-      const name = input.name.trim();
-      if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter your name (up to 100 characters).');
-      const row: ShopperRow = {
-        id: ids.next('shp'),
-        email,
-        password_hash: await hashPassword(input.password, random, cost),
-        name,
-        phone: input.phone ? normalisePhone(input.phone) : null,
-        created_at: clock.now().getTime(),
-        face_pay_enabled: 0,
-        always_ask_digits: 0,
-        per_payment_limit: null,
-        face_enrolled_at: null,
-      };
+      const row = await newShopperRow(input);
       if (!(await repo.insert(row))) throw new DomainError('conflict', 'email_taken', 'An account with this e-mail already exists.');
       return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
     },
@@ -203,6 +242,23 @@ export function createShopperService(deps: ShopperServiceDeps) {
       await repo.deleteSession(sha256(token));
     },
 
+    /** For a password reset: the account with this e-mail, if any. */
+    async findByEmail(email: string): Promise<{ id: string; email: string } | undefined> {
+      const row = await repo.byEmail(email.trim().toLowerCase());
+      return row ? { id: row.id, email: row.email } : undefined;
+    },
+
+    checkPassword(password: string): void {
+      if (password.length < MIN_PASSWORD || password.length > 1024)
+        throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+    },
+
+    /** A new password (a reset); every session of the shopper ends. */
+    async setPassword(id: string, password: string): Promise<void> {
+      this.checkPassword(password);
+      await repo.setPasswordHash(id, await hashPassword(password, random, cost));
+    },
+
     /** The shopper behind a session token, or a `session_invalid` error. */
     async authenticate(token: string): Promise<Shopper> {
       const id = await repo.sessionShopper(sha256(token), clock.now().getTime());
@@ -212,6 +268,16 @@ export function createShopperService(deps: ShopperServiceDeps) {
 
     async get(id: string): Promise<Shopper> {
       return toShopper(await mustGet(id));
+    },
+
+    /** For the operator's service desk: the shopper with this e-mail, or those with this phone (a phone may be shared). */
+    async findByContact(q: { email?: string; phone?: string }): Promise<Shopper[]> {
+      if (q.email !== undefined) {
+        const r = await repo.byEmail(q.email.trim().toLowerCase());
+        return r ? [toShopper(r)] : [];
+      }
+      if (q.phone !== undefined) return (await repo.byPhone(normalisePhone(q.phone))).map(toShopper);
+      return [];
     },
 
     async acceptFacePayConsent(shopperId: string, version: string): Promise<ConsentRow> {
@@ -348,6 +414,35 @@ export function createShopperService(deps: ShopperServiceDeps) {
       if (updated.face_enrolled_at !== null && (next.phone !== undefined || next.always_ask_digits !== undefined))
         await faces.updateProfile(shopperId, { phoneLast4: last4(updated.phone), alwaysAskDigits: updated.always_ask_digits === 1 });
       return toShopper(updated);
+    },
+
+    /**
+     * Sets (or with null removes) the face-pay PIN, after the account password: a session alone
+     * (a borrowed, unlocked phone) must not be enough to choose the factor that unlocks larger
+     * face payments. Only its hash is stored; it is never logged or answered.
+     */
+    async setPin(shopperId: string, pin: string | null, password: string): Promise<Shopper> {
+      const row = await mustGet(shopperId);
+      if (pin !== null) checkPin(pin);
+      if (!(await verifyPassword(password, row.password_hash))) throw new DomainError('forbidden', 'password_wrong', 'That is not your account password.');
+      await repo.setPinHash(shopperId, pin === null ? null : await hashPassword(checkPin(pin), random, cost));
+      return toShopper(await mustGet(shopperId));
+    },
+
+    /** Whether this is the shopper's face-pay PIN; false when none is set (after the same work, so the time tells nothing). */
+    async verifyPin(shopperId: string, pin: string): Promise<boolean> {
+      const row = await repo.byId(shopperId);
+      const stored = row?.face_pay_pin_hash ?? null;
+      const ok = await verifyPassword(pin, stored ?? (await dummyHash));
+      return stored !== null && ok;
+    },
+
+    /**
+     * Switches face pay off at once (the lockout, a "This wasn't me" dispute); the shopper
+     * switches it on again in the portal. True only for the call that found it on.
+     */
+    async freezeFacePay(shopperId: string): Promise<boolean> {
+      return repo.switchFacePayOff(shopperId);
     },
 
     /**

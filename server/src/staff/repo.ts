@@ -108,6 +108,10 @@ export class StaffRepo {
   }
 
   /** Ends every session of a staff member (after a password change), and expired ones of everybody. */
+  async setPasswordHash(id: string, hash: string, now: number): Promise<void> {
+    await this.db.execute('UPDATE staff_members SET password_hash = $2, updated_at = $3 WHERE id = $1', [id, hash, now]);
+  }
+
   async deleteSessionsOf(staffId: string, now: number): Promise<void> {
     await this.db.execute('DELETE FROM staff_sessions WHERE staff_id = $1 OR expires_at <= $2', [staffId, now]);
   }

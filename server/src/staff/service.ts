@@ -30,12 +30,13 @@ const MIN_PASSWORD = 10;
 
 /**
  * The API scopes of a role. Managers run the shop but do not hand out credentials (API keys, staff
- * logins); cashiers take and refund payments (up to their limit) and look members up.
+ * logins); cashiers take and refund payments (up to their limit) and look members up by member
+ * id, with their visits but never the personal fields they share (name, birthday, e-mail...).
  */
 export function staffScopes(role: StaffRole): string[] {
   if (role === 'owner') return ['*'];
   if (role === 'manager') return SCOPES.filter((s) => s !== '*' && !s.startsWith('keys:') && !s.startsWith('staff:'));
-  return ['payments:write', 'stores:read', 'devices:read', 'members:read', 'marketing:read'];
+  return ['payments:write', 'stores:read', 'devices:read', 'members:lookup', 'marketing:read'];
 }
 
 /** A first password to hand over (96 random bits), for the demo owner and `facepay merchant staff-add`. */
@@ -178,6 +179,26 @@ export function createStaffService(deps: StaffServiceDeps) {
 
     async logOut(token: string): Promise<void> {
       await repo.deleteSession(sha256(token));
+    },
+
+    /** For a password reset: the login with this e-mail, if any. */
+    async findByEmail(email: string): Promise<StaffMember | undefined> {
+      const row = await repo.byEmail(email.trim().toLowerCase());
+      return row ? toMember(row) : undefined;
+    },
+
+    /** Throws the error a too short or too long password gets, before anything is spent on it. */
+    checkPassword(password: string): void {
+      checkPassword(password);
+    },
+
+    /** A new password (a reset); every session of the login ends. */
+    async setPassword(id: string, password: string): Promise<void> {
+      const hash = await hashPassword(checkPassword(password), random, cost);
+      await repo.transaction(async (tx) => {
+        await tx.setPasswordHash(id, hash, clock.now().getTime());
+        await tx.deleteSessionsOf(id, clock.now().getTime());
+      });
     },
 
     /** The staff member behind a session token, as the row stands now (a role change applies at once). */

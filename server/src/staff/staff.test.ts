@@ -126,12 +126,44 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       if (exported.statusCode === 403) assert.equal(exported.json().error.code, 'staff_role_insufficient');
     });
 
+    test("a cashier sees members by member id with their visits, never the personal fields they share; the owner sees them", async () => {
+      const { members } = p.services;
+      await p.app.inject({ method: 'PUT', url: '/v1/membership/programme', headers: p.liveAuth, payload: { name: 'Club', fields: ['name', 'email', 'birthday'], currency: 'EUR', time_zone: 'Europe/Paris' } });
+      const personal = { name: 'Rita Private', email: 'rita.private@example.com', birthday: '1990-04-12' };
+      const joined = await members.join({ merchantId: p.merchantId, shopperId: 'shp_rita', fields: personal, consentVersion: members.consent.version, terminalId: null });
+      const get = (who: string, url: string) => p.app.inject({ method: 'GET', url, headers: { cookie: cookies[who]! } });
+      const mine = (body: { data: { id: string }[] }) => body.data.find((m) => m.id === joined.memberId);
+
+      const owner = await get('owner', '/v1/members');
+      assert.deepEqual((mine(owner.json()) as unknown as { fields: object }).fields, personal);
+      for (const url of ['/v1/members', `/v1/members/${joined.memberId}`]) {
+        const r = await get('cashier', url);
+        assert.equal(r.statusCode, 200, r.body);
+        const m = (url === '/v1/members' ? mine(r.json()) : r.json()) as { id: string; fields: object; visits: number };
+        assert.equal(m.id, joined.memberId);
+        assert.deepEqual(m.fields, {});
+        assert.equal(typeof m.visits, 'number');
+        for (const value of Object.values(personal)) assert.ok(!r.body.includes(value), `${url} shows a cashier ${value}`);
+      }
+      // Searching the personal fields would reveal them one guess at a time.
+      const search = await get('cashier', '/v1/members?q=Rita');
+      assert.equal(search.statusCode, 403);
+      assert.equal(search.json().error.code, 'member_search_personal');
+      assert.equal((await get('owner', '/v1/members?q=Rita')).json().data.length, 1);
+      // An API key with members:read keeps what it had.
+      const viaKey = await p.app.inject({ method: 'GET', url: `/v1/members/${joined.memberId}`, headers: p.liveAuth });
+      assert.deepEqual(viaKey.json().fields, personal);
+    });
+
     test('a cashier refunds up to the limit per payment, in one refund or several, and is refused above it with 403 refund_above_staff_limit', async () => {
       const id = await pay(2000);
       const above = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id, amount: 501 } });
       assert.equal(above.statusCode, 403);
       assert.equal(above.json().error.code, 'refund_above_staff_limit');
       assert.equal(above.json().error.details.limit, 500);
+      // Said as money, never as raw minor units.
+      assert.match(above.json().error.message, /your refund limit is €5\.00 per payment/);
+      assert.doesNotMatch(above.json().error.message, /minor units|\b500\b/);
       // Without an amount the refund is whatever is left (2000): above the limit too.
       const all = await p.app.inject({ method: 'POST', url: '/v1/refunds', headers: { cookie: cookies.cashier!, ...CONSOLE }, payload: { payment_intent: id } });
       assert.equal(all.json().error.code, 'refund_above_staff_limit');

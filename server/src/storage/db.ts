@@ -47,3 +47,8 @@ export function asDb(tx: SqlExecutor): Db {
     close: async () => undefined,
   };
 }
+
+/** Answers once the database runs a trivial query: the readiness probe's check. */
+export async function ping(db: SqlExecutor): Promise<void> {
+  await db.query('SELECT 1 AS one');
+}

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db, SqlExecutor } from './db.ts';
 
@@ -41,6 +41,17 @@ function toSqlite(v: unknown): unknown {
  * transactions are queued: an async transaction must never interleave with another on the same
  * connection.
  */
+/**
+ * The database holds staff password hashes, shoppers' details and wrapped keys: its folder is
+ * created 0700 and the file 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+ * database file's mode). An existing database from before is tightened to 0600 too.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -48,7 +59,7 @@ export class SqliteDb implements Db {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') ownerOnly(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -64,6 +75,16 @@ export class SqliteDb implements Db {
   /** The raw handle, for the migration runner and benchmarks' baselines only. */
   get raw(): Database.Database {
     return this.db;
+  }
+
+  /**
+   * An online backup (SQLite's backup API through better-sqlite3): a consistent copy of the whole
+   * database while it stays open for reads and writes. The copy is created owner-only.
+   */
+  async backup(file: string): Promise<void> {
+    ownerOnly(file);
+    await this.db.backup(file);
+    chmodSync(file, 0o600);
   }
 
   private prepare(sql: string): { stmt: Database.Statement; reader: boolean } {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { parseMoney } from '@facepay/web-common';
-import { call, type Audience, type Campaign, type CampaignResults, type List, type Reward } from '../api.ts';
+import { call, newActionKey, type Audience, type Campaign, type CampaignResults, type List, type Reward } from '../api.ts';
 import { UpliftChart } from '../charts.tsx';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, percent, Select, Stat, useLoad, when } from '../ui.tsx';
@@ -307,11 +307,25 @@ function CampaignDetail({ session, id }: { session: Session; id: string }) {
   const results = useLoad(() => call<CampaignResults>('GET', `/v1/campaigns/${encodeURIComponent(id)}/results`), [id]);
   const [error, setError] = useState('');
   const [note, setNote] = useState('');
-  const act = async (path: string, body: unknown, done: (r: Record<string, unknown>) => string) => {
+  // Sending reaches many people at once: it is asked for with the audience counted now, and one
+  // key per intended send, so a double click or a retry sends once.
+  const [sending, setSending] = useState<{ members: number; key: string } | null>(null);
+  const askSend = async (campaign: Campaign) => {
     setError('');
     setNote('');
     try {
-      const r = await call<Record<string, unknown>>('POST', `/v1/campaigns/${encodeURIComponent(id)}/${path}`, body);
+      const r = await call<{ count: number }>('POST', '/v1/audiences/preview', { audience: campaign.audience });
+      setSending({ members: r.count, key: newActionKey() });
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  const act = async (path: string, body: unknown, done: (r: Record<string, unknown>) => string, key?: string) => {
+    setError('');
+    setNote('');
+    try {
+      const r = await call<Record<string, unknown>>('POST', `/v1/campaigns/${encodeURIComponent(id)}/${path}`, body, key ? { idempotencyKey: key } : {});
+      if (path === 'send') setSending(null);
       setNote(done(r));
       c.reload();
       results.reload();
@@ -335,7 +349,7 @@ function CampaignDetail({ session, id }: { session: Session; id: string }) {
             {session.can('marketing:write') && c.data.status !== 'ended' && (
               <p class="actions">
                 {(c.data.trigger === 'manual' || c.data.trigger === 'schedule') && c.data.status === 'active' && (
-                  <button type="button" class="primary" onClick={() => act('send', {}, (r) => `Issued ${String(r.issued)} coupons.`)}>
+                  <button type="button" class="primary" onClick={() => askSend(c.data!)} disabled={sending !== null}>
                     Send to the audience now
                   </button>
                 )}
@@ -352,6 +366,23 @@ function CampaignDetail({ session, id }: { session: Session; id: string }) {
                   End
                 </button>
               </p>
+            )}
+            {sending !== null && (
+              <div class="confirm" role="alertdialog" aria-labelledby="send-confirm-text">
+                <p id="send-confirm-text" data-testid="send-confirm-text">
+                  Send “{c.data.name}” now (audience: {describeAudience(c.data.audience)}): {sending.members} {sending.members === 1 ? 'member' : 'members'} in this audience
+                  {c.data.holdout_percent > 0 ? `, less the ${c.data.holdout_percent} % holdout, who get nothing` : ''}. Each member who does not hold it yet gets a
+                  coupon for {describeReward(c.data.reward, c.data.currency)}, in their inbox at once. This cannot be undone.
+                </p>
+                <p>
+                  <button type="button" class="primary" onClick={() => act('send', {}, (r) => `Issued ${String(r.issued)} coupons.`, sending.key)}>
+                    {error ? 'Try again: send' : 'Yes, send'} to {sending.members} {sending.members === 1 ? 'member' : 'members'}
+                  </button>{' '}
+                  <button type="button" onClick={() => setSending(null)}>
+                    Cancel
+                  </button>
+                </p>
+              </div>
             )}
             <Alert text={error} />
             {note && (

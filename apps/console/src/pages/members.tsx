@@ -25,6 +25,7 @@ export function MembersPage({ session, id }: { session: Session; id: string | un
 
 function MemberList({ session }: { session: Session }) {
   const currency = session.currency ?? 'EUR';
+  const personal = session.can('members:read');
   const overview = useLoad(() => call<Overview>('GET', '/v1/members/overview'));
   const [form, setForm] = useState({ q: '', segment: '', tag: '', status: 'active', spend_min: '', spend_max: '', last_visit_from: '', last_visit_to: '' });
   const [filters, setFilters] = useState<Record<string, string>>({ status: 'active' });
@@ -69,7 +70,8 @@ function MemberList({ session }: { session: Session }) {
         )}
       </Loading>
       <form class="filters" onSubmit={apply} role="search" aria-label="Members">
-        <Field id="member-q" label="Name, e-mail or phone" value={form.q} onInput={set('q')} />
+        {/* A cashier sees members by member id only: no search of the personal fields. */}
+        {personal && <Field id="member-q" label="Name, e-mail or phone" value={form.q} onInput={set('q')} />}
         <Select id="member-segment" label="Segment" value={form.segment} onChange={set('segment')} options={[['', 'Any segment'], ...SEGMENTS]} />
         <Field id="member-tag" label="Tag" value={form.tag} onInput={set('tag')} />
         <Select id="member-status" label="Status" value={form.status} onChange={set('status')} options={[['active', 'Members'], ['left', 'Left'], ['all', 'Everybody']]} />
@@ -112,6 +114,12 @@ function MemberList({ session }: { session: Session }) {
                   <tr key={m.id}>
                     <td>
                       <a href={`#/members/${encodeURIComponent(m.id)}`}>{m.fields.name ?? m.fields.email ?? m.id}</a>
+                      {(m.fields.name ?? m.fields.email) !== undefined && (
+                        <>
+                          <br />
+                          <code class="small">{m.id}</code>
+                        </>
+                      )}
                       {m.status === 'left' && <Badge text="left" />}
                     </td>
                     <td>
@@ -179,7 +187,7 @@ function MemberProfilePage({ session, id }: { session: Session; id: string }) {
               <Stat label="Spend" value={money(m.data.spend, currency)} sub={`${money(m.data.average_ticket, currency)} per visit`} />
               <Stat label="Member since" value={when(m.data.joined_at)} />
             </section>
-            <h2>What the member shares</h2>
+            <h2>{session.can('members:read') ? 'What the member shares' : 'Member'}</h2>
             <dl class="facts">
               <dt>Member id</dt>
               <dd>

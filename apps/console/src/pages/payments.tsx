@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { parseMoney, plainAmount } from '@facepay/web-common';
-import { call, qs, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
+import { parseMoney, paymentMethodLabel, plainAmount } from '@facepay/web-common';
+import { call, newActionKey, qs, type Dispute, type FaceDecisionEvent, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
 
@@ -145,6 +145,7 @@ function PaymentList({ session }: { session: Session }) {
                   <th scope="col">Payment</th>
                   <th scope="col">Amount</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Method</th>
                   <th scope="col">Store</th>
                   <th scope="col">Created</th>
                 </tr>
@@ -164,6 +165,7 @@ function PaymentList({ session }: { session: Session }) {
                     <td>
                       <Badge text={p.amount_refunded > 0 && p.amount_refunded >= p.amount_received && p.status === 'succeeded' ? 'refunded' : p.status} />
                     </td>
+                    <td data-testid="payment-method">{paymentMethodLabel(p.payment_method)}</td>
                     <td>{storeName(p.store)}</td>
                     <td>{when(p.created)}</td>
                   </tr>
@@ -193,6 +195,10 @@ function PaymentList({ session }: { session: Session }) {
 function PaymentDetail({ session, id }: { session: Session; id: string }) {
   const pi = useLoad(() => call<PaymentIntent>('GET', `/v1/payment_intents/${encodeURIComponent(id)}`), [id]);
   const refunds = useLoad(() => call<List<Refund>>('GET', `/v1/refunds${qs({ payment_intent: id, limit: 100 })}`), [id]);
+  const disputes = useLoad(() => call<List<Dispute>>('GET', `/v1/disputes${qs({ payment_intent: id, limit: 1 })}`), [id]);
+  const dispute = disputes.data?.data[0];
+  const events = useLoad(() => call<List<FaceDecisionEvent>>('GET', `/v1/payment_intents/${encodeURIComponent(id)}/events${qs({ limit: 100 })}`), [id]);
+  const decisions = (events.data?.data ?? []).filter((e) => e.type === 'payment_intent.face_decision');
   return (
     <>
       <p>
@@ -202,6 +208,12 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
       <Loading error={pi.error}>
         {pi.data && (
           <>
+            {dispute && (
+              <p class="notice" role="status">
+                The shopper reported this payment as not theirs ({dispute.status}, {when(dispute.created)}).{' '}
+                {dispute.status === 'open' && <a href="#/disputes">Refund or close it under Disputes.</a>}
+              </p>
+            )}
             <dl class="facts">
               <dt>Id</dt>
               <dd>
@@ -224,6 +236,8 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
                 <Badge text={pi.data.status} />
                 {pi.data.failure_message && <span> {pi.data.failure_message}</span>}
               </dd>
+              <dt>Method</dt>
+              <dd data-testid="payment-method">{paymentMethodLabel(pi.data.payment_method)}</dd>
               <dt>Order</dt>
               <dd>{pi.data.order_reference ?? '—'}</dd>
               <dt>Description</dt>
@@ -261,6 +275,21 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
                   </ul>
                 ))}
             </Loading>
+            <h2>Face decisions</h2>
+            <Loading error={events.error}>
+              {events.data &&
+                (decisions.length === 0 ? (
+                  <p>None: not paid by face.</p>
+                ) : (
+                  <ul class="plain">
+                    {decisions.map((e) => (
+                      <li key={e.id}>
+                        {when(e.created)}: <Badge text={CHOICE_TEXT[e.data.object.choice]} /> {e.data.object.reasons.join(', ')}
+                      </li>
+                    ))}
+                  </ul>
+                ))}
+            </Loading>
           </>
         )}
       </Loading>
@@ -268,43 +297,100 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
   );
 }
 
+/** What the risk engine let each face attempt do; the reasons stay the API's codes (docs: README, "Face decisions"). */
+const CHOICE_TEXT: Record<FaceDecisionEvent['data']['object']['choice'], string> = {
+  face: 'face alone',
+  face_digits: 'face + phone digits',
+  face_pin: 'face + PIN',
+  no_face: 'another way',
+};
+
+/**
+ * A refund moves money back at once and cannot be undone, so it is asked for in two steps: the
+ * form (the amount starts empty: nobody refunds in full by accident) and a confirmation that says
+ * exactly what will happen. The action's idempotency key is made when the person sets out to do
+ * it and kept while they retry it, so a double click or a retry after a lost answer refunds once;
+ * a changed amount or reason is another action with a key of its own.
+ */
 function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | null; onDone: () => void }) {
+  const currency = pi.currency.toUpperCase();
   const left = pi.amount_received - pi.amount_refunded;
-  const [amount, setAmount] = useState(plainAmount(left, pi.currency.toUpperCase()));
+  const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
+  const [key, setKey] = useState(newActionKey);
+  const [asking, setAsking] = useState<number | null>(null);
+  const [sending, setSending] = useState(false);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
-  const submit = async (e: Event) => {
+  const edit = (apply: () => void): void => {
+    apply();
+    setKey(newActionKey());
+    setAsking(null);
+    setError('');
+  };
+  const review = (e: Event) => {
     e.preventDefault();
     setError('');
     setDone('');
-    const minor = parseMoney(amount, pi.currency.toUpperCase());
+    const minor = parseMoney(amount, currency);
     if (minor === undefined) return setError('Enter an amount, for example 12.50.');
-    if (minor > left) return setError(`At most ${money(left, pi.currency)} is left to refund.`);
+    if (minor > left) return setError(`At most ${money(left, currency)} is left to refund.`);
+    if (limit !== null && minor > limit) return setError(`Your refund limit is ${money(limit, currency)} per payment; ask a manager for this refund.`);
+    setAsking(minor);
+  };
+  const confirmRefund = async () => {
+    if (asking === null || sending) return;
+    setSending(true);
+    setError('');
     try {
-      const r = await call<Refund>('POST', '/v1/refunds', { payment_intent: pi.id, amount: minor, ...(reason ? { reason } : {}) });
+      const r = await call<Refund>('POST', '/v1/refunds', { payment_intent: pi.id, amount: asking, ...(reason ? { reason } : {}) }, { idempotencyKey: key });
       setDone(`Refunded ${money(r.amount, r.currency)}.`);
+      // Done: the form starts again, with a new action's key.
+      setAmount('');
+      setReason('');
+      setAsking(null);
+      setKey(newActionKey());
       onDone();
     } catch (err) {
+      // The same key stays: trying again cannot refund twice, even if the first answer was lost.
       setError(message(err));
+    } finally {
+      setSending(false);
     }
   };
+  const what = pi.order_reference ?? pi.description ?? pi.id;
   return (
     <section class="card">
       <h2>Refund</h2>
-      <form class="inline" onSubmit={submit}>
+      <form class="inline" onSubmit={review}>
         <Field
           id="refund-amount"
-          label={`Amount (${pi.currency.toUpperCase()})`}
+          label={`Amount (${currency})`}
           value={amount}
-          onInput={setAmount}
-          hint={`Up to ${money(left, pi.currency)}${limit !== null ? `; your limit is ${money(limit, pi.currency)}` : ''}.`}
+          onInput={(v) => edit(() => setAmount(v))}
+          hint={`Up to ${money(left, currency)}${limit !== null ? `; your limit is ${money(limit, currency)} per payment` : ''}.`}
         />
-        <Field id="refund-reason" label="Reason (optional)" value={reason} onInput={setReason} />
-        <button type="submit" class="danger">
-          Refund
+        <Field id="refund-reason" label="Reason (optional)" value={reason} onInput={(v) => edit(() => setReason(v))} />
+        <button type="submit" class="danger" disabled={asking !== null}>
+          Refund…
         </button>
       </form>
+      {asking !== null && (
+        <div class="confirm" role="alertdialog" aria-labelledby="refund-confirm-text">
+          <p id="refund-confirm-text" data-testid="refund-confirm-text">
+            Refund <strong>{money(asking, currency)}</strong> of {money(pi.amount_received, currency)} for {what} to the shopper's wallet, now?{' '}
+            {asking === left ? 'Nothing will be left to refund.' : `${money(left - asking, currency)} will be left to refund.`} This cannot be undone.
+          </p>
+          <p>
+            <button type="button" class="danger" onClick={confirmRefund} disabled={sending} aria-busy={sending}>
+              {error ? 'Try again: ' : ''}Refund {money(asking, currency)}
+            </button>{' '}
+            <button type="button" onClick={() => edit(() => undefined)} disabled={sending}>
+              Cancel
+            </button>
+          </p>
+        </div>
+      )}
       <Alert text={error} />
       {done && (
         <p role="status" class="ok">

@@ -66,6 +66,13 @@ function NewTerminal({ stores, onCreated }: { stores: Store[]; onCreated: () => 
         <Field id="terminal-label" label="Name (e.g. Till 2)" value={label} onInput={setLabel} />
         <button type="submit">Create terminal</button>
       </form>
+      {/* Served over HTTPS by the shop's own CA (facepay tls init), each tablet installs that CA once. */}
+      {location.protocol === 'https:' && (
+        <p class="small">
+          A tablet opens the terminal over HTTPS once it trusts this server's certificate authority: <a href="/ca.crt" download="facepay-ca.crt">download the CA certificate</a> on the
+          tablet and install it (the README says how on Android and iPad).
+        </p>
+      )}
       <Alert text={error} />
       {created?.activation_code && (
         <ShownOnce

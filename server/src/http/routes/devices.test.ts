@@ -3,6 +3,7 @@
  * server for the device side, so that what the SDK signs is what Node receives on the socket.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { DeviceApiError, type DeviceClient, MemoryKeyStore, activateDevice, generateDeviceKeyPair, signRequest, utf8 } from '@facepay/device-sdk';
@@ -113,6 +114,52 @@ describeEachDialect('device protocol over HTTP', (dialect) => {
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { error: { code: string } }).error.code, 'body_too_large');
     assert.equal((await fetch(`${base}/device/v1/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'AAAAA-AAAAA', public_key: 'nope' }) })).status, 400);
+  });
+
+  test('a device body is neither read without device headers nor parsed without a valid signature', async () => {
+    // No device headers and a 6 MiB body announced: the answer comes before the body is sent.
+    const early = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/device/v1/face_attempts/att_none/captures`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(6 * 1024 * 1024) },
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error('no answer while the body was still unsent: the server waited to read it'));
+      }, 3000);
+      req.on('response', (r) => {
+        let b = '';
+        r.on('data', (c: Buffer) => (b += c.toString()));
+        r.on('end', () => {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: r.statusCode ?? 0, body: b });
+        });
+      });
+      req.on('error', () => undefined);
+      req.write('['.repeat(65536));
+    });
+    assert.equal(early.status, 401);
+    assert.equal(JSON.parse(early.body).error.code, 'device_auth_missing');
+
+    // Well-formed headers of this terminal, signed by another key, over bodies the parser would refuse:
+    // the signature is refused first, so the JSON parser never sees them.
+    const stranger = { ...(await generateDeviceKeyPair()), deviceId: terminalId };
+    for (const text of ['{not json', '['.repeat(500) + ']'.repeat(500)]) {
+      const body = utf8(text);
+      const headers = { ...(await signRequest(stranger, { method: 'POST', path: '/device/v1/echo', body })), 'content-type': 'application/json' };
+      const res = await fetch(`${base}/device/v1/echo`, { method: 'POST', headers, body });
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'device_signature_invalid');
+    }
+
+    // Activation is not signed, so its body limit is small.
+    const big = await fetch(`${base}/device/v1/activate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'AAAAA-AAAAA', public_key: 'x'.repeat(64 * 1024) }),
+    });
+    assert.equal(big.status, 413);
   });
 
   test('a revoked terminal is refused at once', async () => {

@@ -63,13 +63,22 @@ const storeParams = {
 } as const;
 
 /**
- * Reads the body of a device request into memory before Fastify parses it: the signature covers
- * the exact bytes, which the JSON parser would otherwise consume. The route's body limit still
- * applies, checked here because this read comes first.
+ * The device-signature check, in the order that costs an attacker most and the server least:
+ * headers, clock and terminal are checked before a byte of the body is read (a request without
+ * them is refused at once, however large its body), then the body is read into memory up to the
+ * route's limit, then the signature over those exact bytes and the nonce, and only then does
+ * Fastify parse the JSON. A body that is not signed by an active terminal is never parsed.
  */
 function guardDeviceRoutes(app: FastifyInstance, devices: DevicesService | undefined): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (!isSignedDeviceRoute(request)) return payload;
+    const service = available(devices);
+    const pending = await service.precheck({
+      method: request.method,
+      // The raw request target, exactly as the device signed it (Fastify's url is not decoded).
+      path: request.url,
+      headers: request.headers,
+    });
     const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
     const tooLarge = (): DomainError => new DomainError('too_large', 'body_too_large', `the body is larger than this endpoint accepts (${limit} bytes)`);
     const declared = Number(request.headers['content-length'] ?? 0);
@@ -83,24 +92,32 @@ function guardDeviceRoutes(app: FastifyInstance, devices: DevicesService | undef
       chunks.push(b);
     }
     request.deviceBody = Buffer.concat(chunks);
+    request.device = await service.verify(pending, request.deviceBody);
     const replay = new PassThrough();
     replay.end(request.deviceBody);
     return replay;
   });
 
+  // A route whose request never reached preParsing (none does today) is checked here, with no body.
   app.addHook('preHandler', async (request) => {
-    if (!isSignedDeviceRoute(request)) return;
-    // Without the devices service no device route may run: fail closed rather than unauthenticated.
-    if (devices === undefined) throw new DomainError('unavailable', 'devices_unavailable', 'this server does not serve device requests');
-    request.device = await devices.authenticate({
+    if (!isSignedDeviceRoute(request) || request.device !== null) return;
+    request.device = await available(devices).authenticate({
       method: request.method,
-      // The raw request target, exactly as the device signed it (Fastify's url is not decoded).
       path: request.url,
       headers: request.headers,
       body: request.deviceBody ?? new Uint8Array(0),
     });
   });
 }
+
+/** Without the devices service no device route may run: fail closed rather than unauthenticated. */
+function available(devices: DevicesService | undefined): DevicesService {
+  if (devices === undefined) throw new DomainError('unavailable', 'devices_unavailable', 'this server does not serve device requests');
+  return devices;
+}
+
+/** Activation is the one unsigned device request: a code and a public key fit in far less. */
+export const ACTIVATE_BODY_LIMIT = 4096;
 
 export function registerDeviceRoutes(app: FastifyInstance, services: AppServices): void {
   app.decorateRequest('device', null);
@@ -174,6 +191,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: AppServices
   });
 
   app.post(ACTIVATE_PATH, {
+    bodyLimit: ACTIVATE_BODY_LIMIT,
     schema: {
       tags: ['Device protocol'],
       summary: 'Register a terminal\'s public key with its activation code (not signed)',

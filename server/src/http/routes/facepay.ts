@@ -7,7 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { FacePayDecision, TerminalRef } from '../../facepay/index.ts';
 import { intentResource } from '../../payments/index.ts';
-import { amountSchema, currencySchema, idParams } from '../schemas.ts';
+import { DomainError } from '../../platform/index.ts';
+import type { RiskSettings } from '../../risk/index.ts';
+import { requireAuth } from '../auth.ts';
+import { errorBody } from '../errors.ts';
+import { amountSchema, currencySchema, idParams, snakeKeys } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import { requireDevice } from './devices.ts';
 import { framesSchema, toFrames, type WireFrames } from './frames.ts';
@@ -32,6 +36,8 @@ function decisionBody(d: FacePayDecision): Record<string, unknown> {
       };
     case 'ambiguous':
       return { outcome: d.outcome, attempt_id: d.attemptId, attempts_left: d.attemptsLeft, reason: d.reason };
+    case 'pin':
+      return { outcome: d.outcome, attempt_id: d.attemptId, attempts_left: d.attemptsLeft };
     case 'liveness_failed':
     case 'retry':
       return { outcome: d.outcome, code: d.code, message: d.message };
@@ -40,12 +46,60 @@ function decisionBody(d: FacePayDecision): Record<string, unknown> {
   }
 }
 
+const riskSettingsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    face_alone_limit: { anyOf: [amountSchema, { type: 'null' }] },
+    first_visit_face_alone_limit: { anyOf: [amountSchema, { type: 'null' }] },
+    face_max_amount: { anyOf: [amountSchema, { type: 'null' }] },
+    face_alone_max_false_match: { anyOf: [{ type: 'number', minimum: 0, maximum: 1 }, { type: 'null' }] },
+    terminal_failures_for_pin: { anyOf: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'null' }] },
+    shopper_failures_for_pin: { anyOf: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'null' }] },
+    always_second_factor: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
+  },
+} as const;
+
+const riskSettingsResource = (r: { settings: RiskSettings; effective: unknown }) => ({
+  object: 'face_pay_risk_settings',
+  settings: snakeKeys(r.settings),
+  effective: snakeKeys(r.effective),
+});
+
 export function registerFacePayRoutes(app: FastifyInstance, services: AppServices): void {
   const { payments, clock, facePay } = services;
   const terminalOf = (device: ReturnType<typeof requireDevice>): TerminalRef => ({
     merchantId: device.merchantId,
     storeId: device.storeId,
     terminalId: device.terminalId,
+  });
+
+  app.get('/v1/face_pay/risk_settings', {
+    config: { auth: 'payments:read' },
+    schema: { tags: ['Face pay'], summary: "The merchant's own tightening of the face-pay risk rules, and the rules in effect" },
+    handler: async (request) => riskSettingsResource(await facePay.riskSettings(requireAuth(request).merchantId)),
+  });
+
+  app.put('/v1/face_pay/risk_settings', {
+    config: { auth: 'payments:write' },
+    schema: {
+      tags: ['Face pay'],
+      summary: 'Tighten the face-pay risk rules for this merchant: a value that would loosen a rule is kept but has no effect',
+      body: riskSettingsBody,
+    },
+    handler: async (request) => {
+      const b = request.body as Record<string, number | boolean | null | undefined>;
+      const settings: RiskSettings = {
+        ...(b.face_alone_limit != null ? { faceAloneLimit: b.face_alone_limit as number } : {}),
+        ...(b.first_visit_face_alone_limit != null ? { firstVisitFaceAloneLimit: b.first_visit_face_alone_limit as number } : {}),
+        ...(b.face_max_amount != null ? { faceMaxAmount: b.face_max_amount as number } : {}),
+        ...(b.face_alone_max_false_match != null ? { faceAloneMaxFalseMatch: b.face_alone_max_false_match as number } : {}),
+        ...(b.terminal_failures_for_pin != null ? { terminalFailuresForPin: b.terminal_failures_for_pin as number } : {}),
+        ...(b.shopper_failures_for_pin != null ? { shopperFailuresForPin: b.shopper_failures_for_pin as number } : {}),
+        ...(b.always_second_factor != null ? { alwaysSecondFactor: b.always_second_factor as boolean } : {}),
+      };
+      return riskSettingsResource(await facePay.setRiskSettings(requireAuth(request).merchantId, settings));
+    },
   });
 
   app.get('/device/v1/payment_intents/next', {
@@ -60,17 +114,29 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
   app.post('/device/v1/payment_intents', {
     schema: {
       tags: TAG,
-      summary: 'An amount typed by the cashier (Idempotency-Key makes a retry create it once)',
-      body: { type: 'object', additionalProperties: false, required: ['amount', 'currency'], properties: { amount: amountSchema, currency: currencySchema } },
+      summary: 'An amount typed by the cashier; idempotency_key, in the signed body, makes a retry create it once',
+      description:
+        'The id that makes a retry safe travels in the body, where the signature covers it (docs/device-protocol.md section 4.3). ' +
+        'An Idempotency-Key header is accepted only when it equals idempotency_key (400 idempotency_key_mismatch otherwise).',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['amount', 'currency', 'idempotency_key'],
+        properties: { amount: amountSchema, currency: currencySchema, idempotency_key: { ...paymentIdSchema, description: 'Made by the terminal for this amount; retries reuse it.' } },
+      },
     },
     handler: async (request) => {
       const t = terminalOf(requireDevice(request));
-      const b = request.body as { amount: number; currency: string };
-      const key = request.headers['idempotency-key'];
+      const b = request.body as { amount: number; currency: string; idempotency_key: string };
+      // The header is not signed: anyone on the path could change it. It may only repeat the signed id.
+      const header = request.headers['idempotency-key'];
+      if (header !== undefined && header !== b.idempotency_key) {
+        throw new DomainError('invalid', 'idempotency_key_mismatch', 'the Idempotency-Key header differs from idempotency_key in the signed body: send the id in the body only');
+      }
       const pi = await payments.createIntent(
         t.merchantId,
         { amount: b.amount, currency: b.currency, storeId: t.storeId, terminalId: t.terminalId },
-        typeof key === 'string' ? { idempotencyKey: `${t.terminalId}:${key}` } : {},
+        { idempotencyKey: `${t.terminalId}:${b.idempotency_key}` },
       );
       return intentResource(pi);
     },
@@ -107,6 +173,19 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
     },
   });
 
+  app.post('/device/v1/face_attempts/:id/pin', {
+    schema: {
+      tags: TAG,
+      summary: "The shopper's 6-digit face-pay PIN, after a `pin` answer (never stored, logged or answered)",
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, required: ['pin'], properties: { pin: { type: 'string', pattern: '^[0-9]{6}$' } } },
+    },
+    handler: async (request) => {
+      const t = terminalOf(requireDevice(request));
+      return decisionBody(await facePay.pin(t, (request.params as { id: string }).id, (request.body as { pin: string }).pin));
+    },
+  });
+
   app.post('/device/v1/face_attempts/:id/confirm', {
     schema: {
       tags: TAG,
@@ -139,11 +218,21 @@ export function registerFacePayRoutes(app: FastifyInstance, services: AppService
         properties: { code: { type: 'string', pattern: '^[0-9 ]{12,20}$' }, payment_id: paymentIdSchema },
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const t = terminalOf(requireDevice(request));
       const b = request.body as { code: string; payment_id: string };
       const r = await facePay.payWithCode(t, (request.params as { id: string }).id, b.code.replace(/ /g, ''), b.payment_id);
-      return { status: r.status, payment_id: r.paymentId, code: r.code ?? null, message: r.message ?? null };
+      // A declined payment is not a success: 402 with the decline's own code (insufficient_funds,
+      // shopper_payment_limit_exceeded, ...), as a card processor answers. It is final: a retry
+      // with the same payment_id gets the same 402.
+      if (r.status !== 'succeeded') {
+        return reply.code(402).send(
+          errorBody(request, r.code ?? 'payment_failed', r.message ?? 'The payment failed.', {
+            details: { status: 'failed', payment_id: r.paymentId },
+          }),
+        );
+      }
+      return { status: r.status, payment_id: r.paymentId, code: null, message: null };
     },
   });
 

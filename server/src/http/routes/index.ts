@@ -1,17 +1,22 @@
 import type { RouteRegistrar } from '../types.ts';
 import { registerAppRoutes } from './apps.ts';
+import { registerCardRoutes } from './card.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDisputeRoutes } from './disputes.ts';
 import { registerFacePayRoutes } from './facepay.ts';
 import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
+import { registerOperatorRoutes } from './operator.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { registerShopperCrmRoutes } from './shopper-crm.ts';
 import { registerShopperRoutes } from './shoppers.ts';
 import { registerStaffRoutes } from './staff.ts';
 import { registerReportRoutes } from './reports.ts';
+import { registerResetRoutes } from './resets.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
+import { registerSettlementRoutes } from './settlements.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
 export const routeFiles: RouteRegistrar[] = [
@@ -27,5 +32,10 @@ export const routeFiles: RouteRegistrar[] = [
   registerMarketingRoutes,
   registerStaffRoutes,
   registerReportRoutes,
+  registerResetRoutes,
+  registerOperatorRoutes,
+  registerCardRoutes,
+  registerDisputeRoutes,
+  registerSettlementRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];

@@ -115,11 +115,16 @@ describeEachDialect('membership, CRM and coupons over HTTP', (dialect) => {
   });
 
   test("a non-member's payment: paid by pay code, counted only in aggregate, nothing personal reaches the merchant", async () => {
-    const res = await fetch(base + '/v1/shopper/signup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ANA) });
-    assert.equal(res.status, 201);
+    const up = await fetch(base + '/v1/shopper/signup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ANA) });
+    assert.equal(up.status, 202);
+    const res = await fetch(base + '/v1/shopper/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ANA.email, password: ANA.password }) });
+    assert.equal(res.status, 200);
     shopperId = ((await res.json()) as { id: string }).id;
     cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-    assert.equal((await shopper('POST', '/v1/shopper/topups', { amount: 10_000, currency: 'eur' }, { 'idempotency-key': `topup-${dialect}-ana-1` })).status, 200);
+    const topUp = await shopper('POST', '/v1/shopper/topups', { amount: 10_000, currency: 'eur' }, { 'idempotency-key': `topup-${dialect}-ana-1` });
+    assert.equal(topUp.status, 200);
+    // Live: the top-up waits for its money; the bank transfer arrives.
+    await p.services.fundingService!.confirm((topUp.body as { top_up: { id: string } }).top_up.id, 'bank_transfer', `BANK-${dialect}-ana-1`);
 
     const offer = await checkout.offers(terminal, shopperId, { amount: 1200, currency: 'eur' });
     assert.deepEqual(offer, { discount: 0, offers: [], membership: { programme: 'Lima Club', fields: ['name', 'phone', 'email'] } });

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Coupon } from '../../marketing/index.ts';
 import type { MemberFilter, MemberProfile, MemberSummary, Programme, Segment } from '../../members/index.ts';
 import { MEMBER_FIELDS, SEGMENTS } from '../../members/index.ts';
+import { hasScope, type MerchantAuth } from '../../merchants/index.ts';
 import { DomainError } from '../../platform/index.ts';
 import { requireAuth } from '../auth.ts';
 import { snakeKeys } from '../schemas.ts';
@@ -80,14 +81,22 @@ export function programmeResource(p: Programme, consentVersion: string): Record<
   };
 }
 
-export function memberResource(m: MemberSummary): Record<string, unknown> {
+/**
+ * Whether the caller may see the personal fields members share: members:read does; members:lookup
+ * alone (a cashier) sees members by member id, visits and spend, and an empty `fields`.
+ */
+function seesPersonalFields(auth: MerchantAuth): boolean {
+  return hasScope(auth.scopes, 'members:read');
+}
+
+export function memberResource(m: MemberSummary, personal = true): Record<string, unknown> {
   return {
     id: m.memberId,
     object: 'member',
     status: m.status,
     joined_at: m.joinedAt,
     left_at: m.leftAt,
-    fields: m.fields,
+    fields: personal ? m.fields : {},
     tags: m.tags,
     visits: m.visits,
     spend: m.spend,
@@ -99,9 +108,9 @@ export function memberResource(m: MemberSummary): Record<string, unknown> {
   };
 }
 
-function profileResource(m: MemberProfile): Record<string, unknown> {
+function profileResource(m: MemberProfile, personal: boolean): Record<string, unknown> {
   return {
-    ...memberResource(m),
+    ...memberResource(m, personal),
     weekdays: m.weekdays,
     hours: m.hours,
     usual_days: m.usualDays,
@@ -171,16 +180,19 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
   });
 
   app.get('/v1/membership/programme', {
-    config: { auth: 'members:read' },
+    config: { auth: 'members:lookup' },
     schema: { tags: TAG, summary: 'The membership programme' },
     handler: async (request) => programmeResource(await members.programme(requireAuth(request).merchantId), members.consent.version),
   });
 
   app.get('/v1/members', {
-    config: { auth: 'members:read' },
+    config: { auth: 'members:lookup' },
     schema: {
       tags: TAG,
       summary: 'Members, newest first, with search and filters',
+      description:
+        'With members:lookup only (a cashier), each member comes without `fields` (an empty object) and `q` (a search of the ' +
+        'personal fields) is refused 403 `member_search_personal`: open a member by their member id instead.',
       querystring: {
         type: 'object',
         additionalProperties: false,
@@ -194,11 +206,14 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
     handler: async (request) => {
       const auth = requireAuth(request);
       const q = request.query as FilterQuery & { limit?: string; cursor?: string };
+      const personal = seesPersonalFields(auth);
+      if (!personal && q.q !== undefined)
+        throw new DomainError('forbidden', 'member_search_personal', 'Searching members by name, e-mail or phone needs the members:read scope; open a member by their member id.');
       const page = await members.listMembers(auth.merchantId, toFilter(q), {
         ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
       });
-      return { object: 'list', data: page.items.map(memberResource), has_more: page.nextCursor !== null, next_cursor: page.nextCursor, total: page.total };
+      return { object: 'list', data: page.items.map((m) => memberResource(m, personal)), has_more: page.nextCursor !== null, next_cursor: page.nextCursor, total: page.total };
     },
   });
 
@@ -221,7 +236,7 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
   });
 
   app.get('/v1/members/overview', {
-    config: { auth: 'members:read' },
+    config: { auth: 'members:lookup' },
     schema: { tags: TAG, summary: 'Live members per segment, and how many left' },
     handler: async (request) => {
       const o = await members.overview(requireAuth(request).merchantId);
@@ -230,9 +245,17 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
   });
 
   app.get('/v1/members/:id', {
-    config: { auth: 'members:read' },
-    schema: { tags: TAG, summary: 'A member: shared fields, visits, spend, habits, stores, RFM and segment', params: memberParams },
-    handler: async (request) => profileResource(await members.getMember(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    config: { auth: 'members:lookup' },
+    schema: {
+      tags: TAG,
+      summary: 'A member: shared fields, visits, spend, habits, stores, RFM and segment',
+      description: 'With members:lookup only (a cashier), `fields` is an empty object.',
+      params: memberParams,
+    },
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return profileResource(await members.getMember(auth.merchantId, (request.params as { id: string }).id), seesPersonalFields(auth));
+    },
   });
 
   app.post('/v1/members/:id/tags', {
@@ -265,7 +288,7 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
   });
 
   app.get('/v1/members/:id/coupons', {
-    config: { auth: 'members:read' },
+    config: { auth: 'members:lookup' },
     schema: { tags: TAG, summary: "A member's coupons, every status", params: memberParams },
     handler: async (request) => {
       const auth = requireAuth(request);
@@ -278,7 +301,7 @@ export function registerMemberRoutes(app: FastifyInstance, { members, marketing,
   });
 
   app.get('/v1/stats/non_members', {
-    config: { auth: 'members:read' },
+    config: { auth: 'members:lookup' },
     schema: {
       tags: TAG,
       summary: 'Face payments by non-members per local day: count and net amount only',

@@ -149,7 +149,9 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
       summary: 'Retrieve a payment intent',
       description:
         'A member may pay with a coupon: `discount` is what it took off `amount`, `coupon` its id, and `amount_received` what the shopper ' +
-        'paid (amount - discount). The platform fee is on amount_received, and refunds never exceed it.',
+        'paid (amount - discount). The platform fee is on amount_received, and refunds never exceed it. `payment_method` is how the ' +
+        'shopper was identified, recorded when the payment succeeded: `face`, `face_digits` (the face and the last digits of their ' +
+        'phone), `face_pin` (the face and their PIN) or `pay_code` (a one-time code, no face); null for payments confirmed by the test helpers.',
       params: idParams,
     },
     handler: async (request) => {

@@ -44,14 +44,25 @@ export function registerShopperCrmRoutes(app: FastifyInstance, services: AppServ
   /** Names, not ids: a shopper knows shops by name. */
   const merchantName = (id: string): Promise<string> => merchants.getMerchant(id).then((m) => m.name, () => '');
 
-  /** Inbox items as resources, each merchant's name looked up once per answer. */
-  function inboxResources(items: readonly InboxItem[]): Promise<Record<string, unknown>[]> {
+  /**
+   * Inbox items as resources, each merchant's name looked up once per answer. A receipt also says
+   * how it was paid and its dispute, if any, so the portal can offer "This wasn't me" on it.
+   */
+  async function inboxResources(items: readonly InboxItem[], shopperId?: string): Promise<Record<string, unknown>[]> {
     const names = new Map<string, Promise<string>>();
+    const paymentIds = items.flatMap((i) => (i.kind === 'receipt' && i.payment ? [i.payment.paymentId] : []));
+    const facts = shopperId !== undefined && services.disputes && paymentIds.length > 0 ? await services.disputes.paymentFacts(shopperId, paymentIds) : undefined;
     return Promise.all(
       items.map(async (i) => {
         let n = names.get(i.merchantId);
         if (n === undefined) names.set(i.merchantId, (n = merchantName(i.merchantId)));
-        return inboxResource(i, await n);
+        const r = inboxResource(i, await n);
+        const f = i.payment ? facts?.get(i.payment.paymentId) : undefined;
+        if (f && r.payment) {
+          const d = f.dispute;
+          r.payment = { ...(r.payment as object), method: f.method, dispute: d && { id: d.id, status: d.status } };
+        }
+        return r;
       }),
     );
   }
@@ -170,7 +181,7 @@ export function registerShopperCrmRoutes(app: FastifyInstance, services: AppServ
       const s = await currentShopper(shoppers, request);
       const q = request.query as { limit?: string; cursor?: string };
       const page = await marketing.inbox(s.id, { ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}), ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
-      return { object: 'list', data: await inboxResources(page.items), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
+      return { object: 'list', data: await inboxResources(page.items, s.id), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
     },
   });
 

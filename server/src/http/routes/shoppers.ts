@@ -4,7 +4,7 @@
  * a cross-site form cannot produce either.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../platform/index.ts';
+import { DomainError, isDomainError } from '../../platform/index.ts';
 import type { Shopper } from '../../shoppers/index.ts';
 import { readCookie, setSessionCookie } from '../cookies.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
@@ -64,7 +64,7 @@ export async function currentShopper(shoppers: AppServices['shoppers'], request:
 }
 
 export function registerShopperRoutes(app: FastifyInstance, services: AppServices): void {
-  const { shoppers, payments, funding, merchants } = services;
+  const { shoppers, payments, merchants } = services;
   const currency = services.walletCurrency;
   const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
   const throttle = createLoginThrottle(services.clock);
@@ -80,18 +80,30 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       always_ask_digits: s.alwaysAskDigits,
       per_payment_limit: s.perPaymentLimit,
       face_enrolled: s.faceEnrolled,
+      has_face_pay_pin: s.hasPin,
       face_enrol_again: await shoppers.faceNeedsEnrolmentAgain(s),
       wallet: { balance: await payments.walletBalance(s.id, currency), currency },
     };
   }
 
+  const SIGNUP_ANSWER = {
+    object: 'signup',
+    status: 'received',
+    message: 'If this e-mail address is new to us, your account is ready: sign in with it and your password. If it already has an account, its owner has been told.',
+  };
   app.post('/v1/shopper/signup', {
-    schema: { tags: TAG, summary: 'Create a shopper account and sign in', body: signUpBody },
+    schema: {
+      tags: TAG,
+      summary: 'Create a shopper account; then sign in with POST /v1/shopper/login',
+      description:
+        'The answer is the same (202) whether or not the e-mail already has an account, so that sign-up does not tell who is a customer; ' +
+        'the owner of an existing account is told instead. A new account can sign in at once with its password.',
+      body: signUpBody,
+    },
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string; name: string; phone?: string };
-      const { shopper, sessionToken: token } = await shoppers.signUp(b);
-      setSession(request, reply, token);
-      return reply.code(201).send(await meBody(shopper));
+      await shoppers.register(b);
+      return reply.code(202).send(SIGNUP_ANSWER);
     },
   });
 
@@ -115,6 +127,31 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     },
   });
 
+  app.post('/v1/shopper/password', {
+    schema: {
+      tags: TAG,
+      summary: 'Change the password (the current one first); other sessions end',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['current_password', 'new_password'],
+        properties: { current_password: { type: 'string', minLength: 1, maxLength: 1024 }, new_password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+    handler: async (request, reply) => {
+      const s = await current(request);
+      const b = request.body as { current_password: string; new_password: string };
+      shoppers.checkPassword(b.new_password);
+      await throttle.guard(s.email, request.ip, () => shoppers.logIn(s.email, b.current_password)).catch((e: unknown) => {
+        throw isDomainError(e) && e.code === 'invalid_credentials' ? new DomainError('forbidden', 'current_password_wrong', 'The current password is not right.') : e;
+      });
+      await shoppers.setPassword(s.id, b.new_password);
+      const { sessionToken: token } = await shoppers.logIn(s.email, b.new_password);
+      setSession(request, reply, token);
+      return { status: 'password_changed' };
+    },
+  });
+
   app.get('/v1/shopper/me', {
     schema: { tags: TAG, summary: 'The signed-in shopper, with the wallet balance' },
     handler: async (request) => meBody(await current(request)),
@@ -134,6 +171,36 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           ...(b.per_payment_limit !== undefined ? { perPaymentLimit: b.per_payment_limit } : {}),
         }),
       );
+    },
+  });
+
+  app.put('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Set the 6-digit face-pay PIN the terminal asks for above the face-alone limit (needs the account password)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pin', 'password'],
+        properties: { pin: { type: 'string', minLength: 1, maxLength: 16 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      const b = request.body as { pin: string; password: string };
+      return meBody(await shoppers.setPin(s.id, b.pin, b.password));
+    },
+  });
+
+  app.delete('/v1/shopper/face_pay_pin', {
+    schema: {
+      tags: TAG,
+      summary: 'Remove the face-pay PIN (payments that need it then go another way)',
+      body: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+    },
+    handler: async (request) => {
+      const s = await current(request);
+      return meBody(await shoppers.setPin(s.id, null, (request.body as { password: string }).password));
     },
   });
 
@@ -206,10 +273,9 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string' || !/^[\x21-\x7e]{8,255}$/.test(key))
         throw new DomainError('invalid', 'idempotency_key_required', 'Send an Idempotency-Key header (8 to 255 characters) with every top-up.');
-      if (!services.fundingService) {
-        await funding.fund({ shopperId: s.id, amount: b.amount, currency, reference: `${s.id}:${key}` });
-        return meBody(s);
-      }
+      // Without the funding service there is no rail to wait for; crediting straight from the
+      // top-up account would make money from nothing, so the route says it is off instead.
+      if (!services.fundingService) throw new DomainError('unavailable', 'top_ups_unavailable', 'Top-ups are not available on this server.');
       const i = await services.fundingService.requestTopUp(s.id, b.amount, currency, key);
       // In live mode the wallet has not grown yet: the shopper sees the pending top-up and the bank reference to pay it with.
       return {
@@ -225,6 +291,8 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     handler: async (request) => {
       const s = await current(request);
       const page = await payments.listForShopper(s.id, { limit: 100 });
+      // Why face pay went as it did (face alone, digits, PIN): the risk engine's codes, never a score or an image.
+      const decisions = await services.facePay.decisionsFor(page.data.map((pi) => pi.id));
       // Names, not ids: a shopper knows shops by name. Looked up once per merchant and store.
       const names = new Map<string, Promise<string>>();
       const name = (key: string, load: () => Promise<string>): Promise<string> => {
@@ -241,7 +309,9 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           discount: pi.discount,
           refunded: pi.amountRefunded,
           currency: pi.currency,
-          method: pi.metadata.method ?? 'face',
+          // What the payment recorded, never a guess: null for one made where no method was kept.
+          method: pi.paymentMethod,
+          face_decision: decisions.get(pi.id) ?? null,
           status: pi.status,
           created_at: pi.createdAt,
         })),

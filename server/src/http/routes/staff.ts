@@ -4,7 +4,7 @@
  * scopes of the person's role; writes made with it carry `X-Facepay-Console: 1` (see auth.ts).
  */
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { DomainError } from '../../platform/index.ts';
+import { DomainError, isDomainError } from '../../platform/index.ts';
 import type { StaffMember } from '../../staff/index.ts';
 import { requireAuth, STAFF_COOKIE } from '../auth.ts';
 import { readCookie, setSessionCookie } from '../cookies.ts';
@@ -63,6 +63,35 @@ export function registerStaffRoutes(app: FastifyInstance, { staff, merchants, cl
       if (token !== undefined) await staff.logOut(token);
       setSessionCookie(request, reply, STAFF_COOKIE, null, 0);
       return { ok: true };
+    },
+  });
+
+  app.post('/v1/staff/password', {
+    config: { auth: 'any' },
+    schema: {
+      tags: TAG,
+      summary: 'Change the signed-in staff member\'s password (the current one first); other sessions end',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['current_password', 'new_password'],
+        properties: { current_password: { type: 'string', minLength: 1, maxLength: 1024 }, new_password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    } as FastifySchema,
+    handler: async (request, reply) => {
+      const auth = requireAuth(request);
+      if (!auth.staff) throw new DomainError('unauthorized', 'staff_session_required', 'this answers for a console session, not an API key');
+      const b = request.body as { current_password: string; new_password: string };
+      const member = await staff.get(auth.merchantId, auth.staff.id);
+      staff.checkPassword(b.new_password);
+      // The current password is checked as a sign-in is, under the same throttle.
+      await throttle.guard(member.email, request.ip, () => staff.logIn(member.email, b.current_password, member.merchantId)).catch((e: unknown) => {
+        throw isDomainError(e) && e.code === 'invalid_credentials' ? new DomainError('forbidden', 'current_password_wrong', 'The current password is not right.') : e;
+      });
+      await staff.setPassword(member.id, b.new_password);
+      const { sessionToken } = await staff.logIn(member.email, b.new_password, member.merchantId);
+      setSessionCookie(request, reply, STAFF_COOKIE, sessionToken, SESSION_SECONDS);
+      return { status: 'password_changed' };
     },
   });
 

@@ -10,6 +10,7 @@ export const endpointResource = (e: WebhookEndpoint) => ({
   url: e.url,
   enabled_events: e.events,
   status: e.disabled ? 'disabled' : 'enabled',
+  livemode: e.mode === 'live',
   created: e.createdAt,
 });
 
@@ -40,7 +41,8 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
       summary: 'Register a webhook endpoint (its signing secret is in this answer only)',
       description:
         'Each delivery is a POST with a `Facepay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>` header. ' +
-        'Failed deliveries are retried with exponential back-off (30 s doubling, 8 attempts).',
+        'Failed deliveries are retried with exponential back-off (30 s doubling, 8 attempts); while an endpoint fails, its other deliveries wait with it. ' +
+        'The endpoint has the mode of the key that creates it: a test key\'s endpoint receives test events only, a live key\'s live events only.',
       body: {
         type: 'object',
         additionalProperties: false,
@@ -53,7 +55,8 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
     },
     handler: async (request) => {
       const b = request.body as { url: string; enabled_events?: string[] };
-      const { endpoint, secret } = await webhooks.createEndpoint(requireAuth(request).merchantId, { url: b.url, ...(b.enabled_events ? { events: b.enabled_events } : {}) });
+      const auth = requireAuth(request);
+      const { endpoint, secret } = await webhooks.createEndpoint(auth.merchantId, { url: b.url, mode: auth.mode, ...(b.enabled_events ? { events: b.enabled_events } : {}) });
       return { ...endpointResource(endpoint), secret };
     },
   });
@@ -61,13 +64,19 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
   app.get('/v1/webhook_endpoints', {
     config: { auth: 'webhooks:read' },
     schema: { tags: ['Webhooks'], summary: 'List webhook endpoints', querystring: listQuery() },
-    handler: async (request) => listBody(await webhooks.listEndpoints(requireAuth(request).merchantId, pageArgs(request.query)), endpointResource),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return listBody(await webhooks.listEndpoints(auth.merchantId, { ...pageArgs(request.query), mode: auth.mode }), endpointResource);
+    },
   });
 
   app.get('/v1/webhook_endpoints/:id', {
     config: { auth: 'webhooks:read' },
     schema: { tags: ['Webhooks'], summary: 'Retrieve a webhook endpoint', params: idParams },
-    handler: async (request) => endpointResource(await webhooks.getEndpoint(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return endpointResource(await webhooks.getEndpoint(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.post('/v1/webhook_endpoints/:id', {
@@ -80,7 +89,8 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
     },
     handler: async (request) => {
       const { disabled } = request.body as { disabled: boolean };
-      return endpointResource(await webhooks.setEndpointDisabled(requireAuth(request).merchantId, (request.params as { id: string }).id, disabled));
+      const auth = requireAuth(request);
+      return endpointResource(await webhooks.setEndpointDisabled(auth.merchantId, (request.params as { id: string }).id, disabled, { mode: auth.mode }));
     },
   });
 
@@ -111,8 +121,10 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
     },
     handler: async (request) => {
       const q = request.query as { endpoint?: string; event?: string };
-      const page = await webhooks.listDeliveries(requireAuth(request).merchantId, {
+      const auth = requireAuth(request);
+      const page = await webhooks.listDeliveries(auth.merchantId, {
         ...pageArgs(request.query),
+        mode: auth.mode,
         ...(q.endpoint ? { endpointId: q.endpoint } : {}),
         ...(q.event ? { eventId: q.event } : {}),
       });
@@ -123,12 +135,18 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: AppSer
   app.get('/v1/webhook_deliveries/:id', {
     config: { auth: 'webhooks:read' },
     schema: { tags: ['Webhooks'], summary: 'Retrieve a delivery with every attempt', params: idParams },
-    handler: async (request) => deliveryResource(await webhooks.getDelivery(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return deliveryResource(await webhooks.getDelivery(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 
   app.post('/v1/webhook_deliveries/:id/retry', {
     config: { auth: 'webhooks:write' },
     schema: { tags: ['Webhooks'], summary: 'Send a delivery again now (replay)', params: idParams },
-    handler: async (request) => deliveryResource(await webhooks.retryDelivery(requireAuth(request).merchantId, (request.params as { id: string }).id)),
+    handler: async (request) => {
+      const auth = requireAuth(request);
+      return deliveryResource(await webhooks.retryDelivery(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+    },
   });
 }

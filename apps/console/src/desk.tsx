@@ -1,0 +1,200 @@
+/**
+ * The operator's service desk (`/console/#/desk`): a desk user signs in with an operator login,
+ * finds the shopper by RF payment reference, e-mail or phone, takes cash or a card and credits the
+ * wallet; their recent credits are listed and can be reversed. The operator token is held in
+ * memory only (a reload signs out), never in storage.
+ */
+import { useState } from 'preact/hooks';
+import { parseMoney } from '@facepay/web-common';
+import { ApiError } from './api.ts';
+import { Alert, Field, Select, message, money, when } from './ui.tsx';
+
+interface Found {
+  id: string;
+  name: string;
+  email: string;
+  payment_reference: string;
+  wallet: { balance: number; currency: string };
+}
+
+interface Credit {
+  id: string;
+  shopper_id: string;
+  amount: number;
+  currency: string;
+  method: string;
+  created: number;
+  reversal: { reason: string; created: number } | null;
+}
+
+async function opsCall<T>(token: string | undefined, method: string, path: string, body?: unknown, key?: string): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (key) headers['idempotency-key'] = key;
+  const r = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await r.text();
+  const json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  if (!r.ok) {
+    const e = (json.error ?? {}) as { code?: string; message?: string };
+    throw new ApiError(r.status, e.code ?? `http_${r.status}`, e.message ?? r.statusText);
+  }
+  return json as T;
+}
+
+export function DeskApp() {
+  const [token, setToken] = useState<string>();
+  const [me, setMe] = useState<{ id: string; name: string; role: string }>();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [lookup, setLookup] = useState('');
+  const [found, setFound] = useState<Found[]>([]);
+  const [chosen, setChosen] = useState<Found>();
+  const [amount, setAmount] = useState('');
+  const [method, setMethod] = useState('cash');
+  // One key per credit the clerk means to make: a retry after a lost answer credits once.
+  const [key, setKey] = useState(() => crypto.randomUUID());
+  const [done, setDone] = useState('');
+  const [credits, setCredits] = useState<Credit[]>([]);
+
+  const attempt = async (fn: () => Promise<void>) => {
+    setError('');
+    try {
+      await fn();
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+  const loadCredits = async (t: string, staffId: string) =>
+    setCredits((await opsCall<{ data: Credit[] }>(t, 'GET', `/v1/operator/desk/credits?staff_id=${encodeURIComponent(staffId)}&limit=20`)).data);
+
+  if (!token || !me) {
+    return (
+      <main id="main" class="signin">
+        <h1>Service desk</h1>
+        <p>Sign in with your operator desk login.</p>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void attempt(async () => {
+              const r = await opsCall<{ token: string; staff: { id: string; name: string; role: string } }>(undefined, 'POST', '/v1/operator/login', { email, password });
+              setToken(r.token);
+              setMe(r.staff);
+              await loadCredits(r.token, r.staff.id);
+            });
+          }}
+        >
+          <Field id="desk-email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+          <Field id="desk-password" label="Password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+          <Alert text={error} />
+          <button type="submit" class="primary">
+            Sign in
+          </button>
+        </form>
+      </main>
+    );
+  }
+
+  const search = (e: Event) => {
+    e.preventDefault();
+    void attempt(async () => {
+      const q = lookup.trim();
+      const param = /^rf/i.test(q) ? 'reference' : q.includes('@') ? 'email' : 'phone';
+      const r = await opsCall<{ data: Found[] }>(token, 'GET', `/v1/operator/desk/shoppers?${param}=${encodeURIComponent(q)}`);
+      setFound(r.data);
+      setChosen(r.data.length === 1 ? r.data[0] : undefined);
+      if (r.data.length === 0) setError('No shopper has that reference, e-mail or phone.');
+    });
+  };
+  const credit = (e: Event) => {
+    e.preventDefault();
+    if (!chosen) return;
+    const minor = parseMoney(amount, chosen.wallet.currency.toUpperCase());
+    if (minor === undefined || minor <= 0) return setError('Enter the amount taken, such as 20 or 12.50.');
+    void attempt(async () => {
+      const c = await opsCall<Credit>(token, 'POST', '/v1/operator/desk/credits', { shopper_id: chosen.id, amount: minor, currency: chosen.wallet.currency, method }, key);
+      setDone(`Credited ${money(c.amount, c.currency)} (${c.method}) to ${chosen.name}.`);
+      setKey(crypto.randomUUID());
+      setAmount('');
+      setChosen({ ...chosen, wallet: { ...chosen.wallet, balance: chosen.wallet.balance + c.amount } });
+      await loadCredits(token, me.id);
+    });
+  };
+  const reverse = (c: Credit) => {
+    const reason = prompt(`Why is the credit of ${money(c.amount, c.currency)} reversed?`);
+    if (!reason) return;
+    void attempt(async () => {
+      await opsCall(token, 'POST', `/v1/operator/desk/credits/${encodeURIComponent(c.id)}/reversal`, { reason }, crypto.randomUUID());
+      await loadCredits(token, me.id);
+    });
+  };
+
+  return (
+    <main id="main" class="desk">
+      <h1>Service desk</h1>
+      <p>
+        Signed in as {me.name} ({me.role}).{' '}
+        <button type="button" class="link" onClick={() => void opsCall(token, 'POST', '/v1/operator/logout', {}).finally(() => setToken(undefined))}>
+          Sign out
+        </button>
+      </p>
+      <form onSubmit={search} class="inline">
+        <Field id="desk-lookup" label="Payment reference, e-mail or phone" value={lookup} onInput={setLookup} required />
+        <button type="submit">Find</button>
+      </form>
+      {found.length > 1 && (
+        <Select id="desk-chosen" label="Shopper" value={chosen?.id ?? ''} onChange={(id) => setChosen(found.find((f) => f.id === id))} options={[['', 'Choose…'], ...found.map((f) => [f.id, `${f.name} <${f.email}>`] as const)]} />
+      )}
+      {chosen && (
+        <form onSubmit={credit}>
+          <p>
+            <strong>{chosen.name}</strong> &lt;{chosen.email}&gt;, reference {chosen.payment_reference}, wallet {money(chosen.wallet.balance, chosen.wallet.currency)}
+          </p>
+          <Field id="desk-amount" label={`Amount taken (${chosen.wallet.currency.toUpperCase()})`} value={amount} onInput={setAmount} required />
+          <Select id="desk-method" label="Taken as" value={method} onChange={setMethod} options={[['cash', 'Cash'], ['card', 'Card']]} />
+          <button type="submit" class="primary">
+            Credit wallet
+          </button>
+        </form>
+      )}
+      <Alert text={error} />
+      {done && <p role="status">{done}</p>}
+      <h2>Your recent credits</h2>
+      {credits.length === 0 ? (
+        <p>None yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Shopper</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Taken as</th>
+              <th scope="col">Reversal</th>
+            </tr>
+          </thead>
+          <tbody>
+            {credits.map((c) => (
+              <tr key={c.id}>
+                <td>{when(c.created)}</td>
+                <td>{c.shopper_id}</td>
+                <td>{money(c.amount, c.currency)}</td>
+                <td>{c.method}</td>
+                <td>
+                  {c.reversal ? (
+                    `reversed ${when(c.reversal.created)}: ${c.reversal.reason}`
+                  ) : (
+                    <button type="button" class="link" onClick={() => reverse(c)}>
+                      Reverse
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
