@@ -1,6 +1,13 @@
 /**
  * npm run bench:gallery [-- --quick] [-- --json] [-- --sizes=10000,100000,1000000] [-- --model=NAME] [-- --ef=N]
- *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only]
+ *   [-- --index-dim=N] [-- --candidates=N] [-- --import-only] [-- --budget=MS] [-- --no-compare] [-- --slab=N,...]
+ *
+ * --slab=N: the exact partition alone at N templates (random 128-d int8, no database): memory per
+ * template, scan p50/p99 on one and on both threads, and the restart of its slab (decrypt + load).
+ *
+ * Each size runs with the method the gallery chooses (the exact scan when the measured scan rate
+ * fits the partition in the latency budget, else the HNSW graph), then, unless --no-compare, with
+ * the other method on the same database and queries, so that both sets of figures come from one run.
  *
  * For each gallery size: search p50/p99 (the whole identify call: index, exact re-score from the
  * encrypted rows, decision), recall@1 against an exact scan of the same vectors in the same run,
@@ -13,7 +20,7 @@
  * (the build time printed is then the one measured when the cache was made, and says so).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +33,14 @@ import {
   decideNarrowed,
   DEFAULT_ANN,
   DEFAULT_CANDIDATES,
+  DEFAULT_PARALLEL_FROM,
+  LocalPartition,
   DEFAULT_POLICY,
+  DEFAULT_SEARCH_BUDGET_MS,
+  chooseMethod,
+  measureExactScanRate,
   project,
+  type SearchMethod,
   fitImpostorTail,
   Gallery,
   galleryMigrations,
@@ -367,6 +380,11 @@ function gc(): void {
 
 interface SizeResult {
   size: number;
+  method: SearchMethod;
+  /** The method the gallery chose for this size (the run may force the other, to compare). */
+  chosen: SearchMethod;
+  exact_scan_rate_per_ms: number;
+  budget_ms: number;
   p50_ms: number;
   p99_ms: number;
   index_p50_ms: number;
@@ -415,7 +433,7 @@ interface SweepPoint {
   p99_ms: number;
 }
 
-async function runSize(size: number): Promise<SizeResult | { built: true }> {
+async function runSize(size: number, force: SearchMethod | undefined): Promise<SizeResult | { built: true }> {
   const lfw = loadLfw();
   const { cal } = await loadCal(lfw);
   const dim = lfw.dim;
@@ -428,10 +446,26 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
   // The database depends on the distractors only; the index and its snapshot on the index's shape too.
   const indexDim = Number(opt('index-dim') ?? DEFAULT_ANN.indexDim ?? dim);
   const candidates = Number(opt('candidates') ?? DEFAULT_CANDIDATES);
-  const snapDir = join(dir, `index-d${Math.min(indexDim, dim)}-c${DEFAULT_ANN.connectivity}-${DEFAULT_ANN.quantization}`);
   const model = { name: lfw.model, version: lfw.version };
   const dist = distractors(lfw, nD);
   const total = nD + nLfw;
+  // The gallery measures the scan rate itself at start; the bench measures it once here and hands
+  // it over so that every gallery of this run (and the snapshot folder's name) agree on the choice.
+  const budget = Number(opt('budget') ?? DEFAULT_SEARCH_BUDGET_MS);
+  // Measured once per run and size: the children of one run (build, then measure; chosen, then
+  // compared) must agree on it, or a noisy machine could make them choose differently.
+  const rateFile = join(dir, 'scan-rate.json');
+  const started = process.env.GALLERY_BENCH_STARTED ?? '';
+  const cachedRate = existsSync(rateFile) ? (JSON.parse(readFileSync(rateFile, 'utf8')) as { started: string; rate: number }) : undefined;
+  const rate =
+    cachedRate !== undefined && cachedRate.started === started
+      ? cachedRate.rate
+      : measureExactScanRate(Math.min(indexDim, dim), DEFAULT_ANN.quantization === 'i8' ? 'i8' : 'f32', Number.isFinite(DEFAULT_PARALLEL_FROM) ? DEFAULT_ANN.threads : 1);
+  if (cachedRate?.started !== started && existsSync(dir)) writeFileSync(rateFile, JSON.stringify({ started, rate }));
+  const chosen = chooseMethod(total, rate, budget);
+  const method = force ?? chosen;
+  log(`# size ${size}: exact scan ${Math.round(rate)} templates/ms, ${(total / rate).toFixed(1)} ms for ${total}; chosen ${chosen}, running ${method}`);
+  const snapDir = join(dir, `index-d${Math.min(indexDim, dim)}-${method === 'exact' ? 'exact' : `c${DEFAULT_ANN.connectivity}`}-${DEFAULT_ANN.quantization}`);
   const shopperOf = (i: number): string => (i < nD ? `d:${i}` : `lfw:${lfw.enrolNames[i - nD]}`);
 
   const makeGallery = (db: SqliteDb, efSearch = ef): Gallery =>
@@ -448,6 +482,9 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
       ann: { expansionSearch: efSearch, indexDim },
       candidates,
       progressOut: process.stderr,
+      exactScanRate: rate,
+      searchBudgetMs: budget,
+      searchMethod: method,
     });
 
   const marker = join(dir, 'imported.json');
@@ -672,7 +709,7 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
   const fnir = matedScores.filter((s) => !(s > tFpir)).length / matedScores.length;
   // The search expansion against recall and time, on the same queries (printed, not in the JSON).
   const sweep: SweepPoint[] = [];
-  if (!quick) {
+  if (!quick && method === 'hnsw') {
     for (const e of [64, 128, 256, 512]) {
       const h = makeGallery(db, e);
       await h.start();
@@ -711,6 +748,10 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
 
   return {
     size: total,
+    method,
+    chosen,
+    exact_scan_rate_per_ms: rate,
+    budget_ms: budget,
     p50_ms: percentile(lat, 0.5),
     p99_ms: percentile(lat, 0.99),
     index_p50_ms: percentile(latIndex, 0.5),
@@ -748,11 +789,109 @@ async function runSize(size: number): Promise<SizeResult | { built: true }> {
   };
 }
 
+// ---------------------------------------------------------------- the exact slab alone
+
+interface SlabResult {
+  templates: number;
+  /** Growth of the process over a restart of the slab (allocated once, at its size). */
+  bytes_per_template: number;
+  /** Growth over the build from nothing (grown in steps, whose freed copies the allocator may keep). */
+  bytes_per_template_built: number;
+  scan1_p50_ms: number;
+  scan1_p99_ms: number;
+  scan2_p50_ms: number;
+  scan2_p99_ms: number;
+  /** The quickest scans: what the machine does when the other work on it lets the scan run. */
+  scan1_min_ms: number;
+  scan2_min_ms: number;
+  /** Templates per ms on both threads, at the p50. */
+  rate2_per_ms: number;
+  save_s: number;
+  restart_s: number;
+  file_bytes_per_template: number;
+}
+
+async function runSlab(n: number): Promise<SlabResult> {
+  const dim = DEFAULT_ANN.indexDim ?? 128;
+  const params = { ...DEFAULT_ANN, dim, indexDim: dim };
+  // The partition reads its thread count at each search, so the same slab is timed on one thread and on two.
+  const live = { ...params, parallelFrom: 0 };
+  const r = seededRandom(99);
+  const batch = 10_000;
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const part = new LocalPartition('slab', live, 'exact');
+  const flat = new Float32Array(batch * dim);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    for (let i = 0; i < m * dim; i++) flat[i] = gaussian(r);
+    part.addSync(
+      Array.from({ length: m }, (_, i) => s + i + 1),
+      flat.subarray(0, m * dim),
+    );
+  }
+  gc();
+  const rss1 = process.memoryUsage().rss;
+  const queries = Array.from({ length: quick ? 100 : 300 }, () => l2(Float32Array.from({ length: dim }, () => gaussian(r))));
+  const times = (threads: number): number[] => {
+    const ts: number[] = [];
+    live.threads = threads;
+    for (const q of queries.slice(0, 10)) part.searchSync(q, DEFAULT_CANDIDATES);
+    for (const q of queries) {
+      const t = performance.now();
+      part.searchSync(q, DEFAULT_CANDIDATES);
+      ts.push(performance.now() - t);
+    }
+    return ts;
+  };
+  const t1 = times(1);
+  const t2 = times(2);
+  // The restart of the slab as the snapshot does it: AES-256-GCM over the plain file in /dev/shm, then load.
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : join(cacheRoot, 'slab');
+  mkdirSync(dir, { recursive: true });
+  const plain = join(dir, `gallery-slab-${process.pid}.plain`);
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const ts0 = performance.now();
+  part.saveTo(plain);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  const enc = Buffer.concat([c.update(readFileSync(plain)), c.final()]);
+  const tag = c.getAuthTag();
+  rmSync(plain);
+  const saveS = (performance.now() - ts0) / 1000;
+  // The restart in a fresh process, so that its memory growth is the slab's alone.
+  const encFile = join(dir, `gallery-slab-${process.pid}.enc`);
+  writeFileSync(encFile, enc);
+  const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--slab-restart=${encFile}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SLAB_KEY: key.toString('base64'), SLAB_IV: iv.toString('base64'), SLAB_TAG: tag.toString('base64'), SLAB_SUM: String(part.keySum) },
+  });
+  rmSync(encFile, { force: true });
+  if (res.status !== 0) throw new Error('the slab restart failed');
+  const restart = JSON.parse(res.stdout.toString().trim().split('\n').pop() ?? '{}') as { bytes: number; s: number; count: number };
+  if (restart.count !== n) throw new Error('the slab did not come back whole');
+  return {
+    templates: n,
+    bytes_per_template: restart.bytes / n,
+    bytes_per_template_built: (rss1 - rss0) / n,
+    scan1_p50_ms: percentile(t1, 0.5),
+    scan1_p99_ms: percentile(t1, 0.99),
+    scan2_p50_ms: percentile(t2, 0.5),
+    scan2_p99_ms: percentile(t2, 0.99),
+    scan1_min_ms: Math.min(...t1),
+    scan2_min_ms: Math.min(...t2),
+    rate2_per_ms: n / percentile(t2, 0.5),
+    save_s: saveS,
+    restart_s: restart.s,
+    file_bytes_per_template: enc.length / n,
+  };
+}
+
 // ---------------------------------------------------------------- parent
 
-function childRun(size: number): SizeResult {
+function childRun(size: number, force?: SearchMethod): SizeResult {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--child=${size}`, ...argv], {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--child=${size}`, ...(force ? [`--force=${force}`] : []), ...argv], {
       timeout: 45 * 60 * 1000,
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
@@ -768,9 +907,58 @@ function childRun(size: number): SizeResult {
 
 async function main(): Promise<void> {
   process.env.GALLERY_BENCH_STARTED ??= String(Date.now());
+  const slabRestart = opt('slab-restart');
+  if (slabRestart !== undefined) {
+    // Decrypt to /dev/shm and load, as the snapshot does; the growth of the process is the slab's.
+    const env = process.env;
+    const enc = readFileSync(slabRestart);
+    const dim = DEFAULT_ANN.indexDim ?? 128;
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const d = createDecipheriv('aes-256-gcm', Buffer.from(env.SLAB_KEY ?? '', 'base64'), Buffer.from(env.SLAB_IV ?? '', 'base64'));
+    d.setAuthTag(Buffer.from(env.SLAB_TAG ?? '', 'base64'));
+    const plain = `${slabRestart}.plain`;
+    writeFileSync(plain, Buffer.concat([d.update(enc), d.final()]));
+    const part = new LocalPartition('slab', { ...DEFAULT_ANN, dim, indexDim: dim }, 'exact');
+    part.loadFrom(plain, Number(env.SLAB_SUM), undefined);
+    rmSync(plain);
+    const s = (performance.now() - t0) / 1000;
+    gc();
+    const rss1 = process.memoryUsage().rss;
+    process.stdout.write(`${JSON.stringify({ bytes: rss1 - rss0, s, count: part.count() })}\n`);
+    return;
+  }
+  const slabChild = opt('slab-child');
+  if (slabChild !== undefined) {
+    process.stdout.write(`${JSON.stringify(await runSlab(Number(slabChild)))}\n`);
+    return;
+  }
+  const slab = opt('slab');
+  if (slab !== undefined) {
+    process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at ${new Date().toISOString()}\n`);
+    const all: SlabResult[] = [];
+    for (const n of slab.split(',').map(Number)) {
+      // A child per size, so that its memory figure is its own.
+      const res = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--slab-child=${n}`, ...argv.filter((a) => !a.startsWith('--slab='))], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (res.status !== 0) throw new Error(`slab ${n}: child failed with ${res.status}`);
+      const x = JSON.parse(res.stdout.toString().trim().split('\n').pop() ?? '{}') as SlabResult;
+      all.push(x);
+      process.stdout.write(
+        `exact slab ${n}: ${x.bytes_per_template.toFixed(0)} B/template in memory after a restart (${x.bytes_per_template_built.toFixed(0)} B as built by adds; ${x.file_bytes_per_template.toFixed(0)} B encrypted on disk); ` +
+          `scan of ${DEFAULT_CANDIDATES} best, one thread p50 ${x.scan1_p50_ms.toFixed(2)} / p99 ${x.scan1_p99_ms.toFixed(2)} ms, both threads p50 ${x.scan2_p50_ms.toFixed(2)} / p99 ${x.scan2_p99_ms.toFixed(2)} ms, quickest ${x.scan1_min_ms.toFixed(2)} / ${x.scan2_min_ms.toFixed(2)} ms ` +
+          `(${Math.round(x.rate2_per_ms)} templates/ms); save ${x.save_s.toFixed(2)} s, restart (decrypt + load) ${x.restart_s.toFixed(2)} s; load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}\n`,
+      );
+    }
+    if (asJson) process.stdout.write(`${JSON.stringify({ load_average: loadavg(), slab: all })}\n`);
+    return;
+  }
   const child = opt('child');
   if (child !== undefined) {
-    process.stdout.write(`${JSON.stringify(await runSize(Number(child)))}\n`);
+    const force = opt('force');
+    process.stdout.write(`${JSON.stringify(await runSize(Number(child), force === 'exact' || force === 'hnsw' ? force : undefined))}\n`);
     return;
   }
   const sizes = (opt('sizes') ?? (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number);
@@ -844,20 +1032,28 @@ async function main(): Promise<void> {
       [1e3, 1e4, 1e5, 1e6].map((n) => `N=${n}: ${tailModel.thresholdFor(DEFAULT_POLICY.targetFalseMatchRate / n).toFixed(4)}`).join(', '),
   );
   out(
-    `index: usearch HNSW ${DEFAULT_ANN.quantization} (quantised by the gallery: largest coordinate ±127), connectivity ${DEFAULT_ANN.connectivity}, expansion add ${DEFAULT_ANN.expansionAdd} / search ${opt('ef') ?? DEFAULT_ANN.expansionSearch}; ` +
+    `index: per partition the exact scan (${DEFAULT_ANN.quantization} slab, usearch exactSearch, one thread per query) when it fits the budget of ${opt('budget') ?? DEFAULT_SEARCH_BUDGET_MS} ms at the rate measured at start, else usearch HNSW ${DEFAULT_ANN.quantization} (quantised by the gallery: largest coordinate ±127), connectivity ${DEFAULT_ANN.connectivity}, expansion add ${DEFAULT_ANN.expansionAdd} / search ${opt('ef') ?? DEFAULT_ANN.expansionSearch}; ` +
       `${lfw.dim > Number(opt('index-dim') ?? DEFAULT_ANN.indexDim ?? lfw.dim) ? `templates projected from ${lfw.dim} to ${opt('index-dim') ?? DEFAULT_ANN.indexDim} dimensions (principal directions of the partition's first templates, learned at the rebuild); ` : ''}` +
       `exact re-score of the top ${opt('candidates') ?? DEFAULT_CANDIDATES} from the encrypted rows (SQLite, full ${lfw.dim}-d templates)`,
   );
   out('exact baseline: usearch exactSearch (SIMD brute force over float32, one thread) per query');
 
   const results: SizeResult[] = [];
-  for (const size of sizes) {
-    log(`# size ${size}`);
-    const res = childRun(size);
-    results.push(res);
+  const runs: { size: number; force?: SearchMethod }[] = [];
+  for (const size of sizes) runs.push({ size });
+  const compared: SizeResult[] = [];
+  for (let ri = 0; ri < runs.length; ri++) {
+    const { size, force } = runs[ri] as { size: number; force?: SearchMethod };
+    log(`# size ${size}${force ? ` (${force}, to compare)` : ''}`);
+    const res = childRun(size, force);
+    if (force === undefined) {
+      results.push(res);
+      // The other method on the same database and queries, right after.
+      if (!flag('no-compare')) runs.splice(ri + 1, 0, { size, force: res.chosen === 'exact' ? 'hnsw' : 'exact' });
+    } else compared.push(res);
     out(`load average after size ${size}: ${loadavg().map((x) => x.toFixed(1)).join(' ')} at ${new Date().toISOString()}`);
     out(
-      `size ${res.size}${res.size === size ? '' : ` (asked ${size}; ${LFW_PEOPLE - (res.size - (size - LFW_PEOPLE))} LFW people have no embedding)`}: p50 ${res.p50_ms.toFixed(3)} ms, p99 ${res.p99_ms.toFixed(3)} ms (identify: index + exact re-score + decision; the index alone ${res.index_p50_ms.toFixed(3)} / ${res.index_p99_ms.toFixed(3)} ms); ` +
+      `size ${res.size} [${res.method === 'exact' ? 'EXACT scan' : 'HNSW graph'}${res.method === res.chosen ? ', chosen' : ', forced to compare'}: scan rate ${Math.round(res.exact_scan_rate_per_ms)} templates/ms, budget ${res.budget_ms} ms]${res.size === size ? '' : ` (asked ${size}; ${LFW_PEOPLE - (res.size - (size - LFW_PEOPLE))} LFW people have no embedding)`}: p50 ${res.p50_ms.toFixed(3)} ms, p99 ${res.p99_ms.toFixed(3)} ms (identify: index + exact re-score + decision; the index alone ${res.index_p50_ms.toFixed(3)} / ${res.index_p99_ms.toFixed(3)} ms); ` +
         `recall@1 ${res.recall_at_1.toFixed(4)} (mated ${res.recall_mated.toFixed(4)}, not enrolled ${res.recall_nonmated.toFixed(4)}; ` +
         `${res.recall_decision_relevant.toFixed(4)} over the ${res.decision_relevant_queries} queries whose exact best score could pass any threshold: ` +
         `mated ${res.decision_relevant.matedHits}/${res.decision_relevant.mated}, not enrolled ${res.decision_relevant.strangerHits}/${res.decision_relevant.strangers}); ` +
@@ -879,17 +1075,27 @@ async function main(): Promise<void> {
     );
   }
   const last = results[results.length - 1];
+  const row = (r: SizeResult): Record<string, unknown> => ({
+    size: r.size,
+    method: r.method,
+    chosen: r.chosen,
+    exact_scan_rate_per_ms: r.exact_scan_rate_per_ms,
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    scan_p50_ms: r.index_p50_ms,
+    scan_p99_ms: r.index_p99_ms,
+    recall_at_1: r.recall_at_1,
+    recall_decision_relevant: r.recall_decision_relevant,
+    decision_relevant_queries: r.decision_relevant_queries,
+    exact_ms: r.exact_ms,
+    bytes_per_template: r.bytes_per_template,
+    build_s: r.build_s,
+    restart_s: r.restart_s,
+  });
   const json = {
-    sizes: results.map((r) => ({
-      size: r.size,
-      p50_ms: r.p50_ms,
-      p99_ms: r.p99_ms,
-      recall_at_1: r.recall_at_1,
-      exact_ms: r.exact_ms,
-      bytes_per_template: r.bytes_per_template,
-      build_s: r.build_s,
-      restart_s: r.restart_s,
-    })),
+    load_average: loadavg(),
+    sizes: results.map(row),
+    compared: compared.map(row),
     'lfw_fnir_at_fpir_0.003': last?.lfw.fnir_at_fpir_0_003 ?? null,
     lfw_rank1: last?.lfw.rank1 ?? null,
     ambiguous_rate: last ? (last.lfw.mated.ambiguous ?? 0) / last.lfw.probes : null,

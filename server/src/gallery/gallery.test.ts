@@ -27,6 +27,7 @@ function makeGallery(db: Db, extra: Partial<GalleryOptions> & { seed?: number } 
     random,
     progressOut: null,
     ann: { threads: 1 },
+    exactScanRate: 10_000,
     ...extra,
   });
 }
@@ -216,6 +217,86 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     const probe = emb(near(person('sh_eu'), 0.2, random));
     assert.equal((await g.identify(probe, { partitions: ['eu'] })).outcome, 'match');
     assert.equal((await g.identify(probe, { partitions: ['us'] })).outcome, 'no_match');
+  });
+
+  test('a shopper in two partitions is found from both, each search seeing only its own partitions, and is deleted from both', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    await g.enrol({ shopperId: 'sh_two', embeddings: [emb(person('sh_two'))], partitions: ['two-north', 'two-south'], phoneLast4: '4242' });
+    await g.enrol({ shopperId: 'sh_north', embeddings: [emb(person('sh_north'))], partitionId: 'two-north' });
+    const probe = emb(near(person('sh_two'), 0.2, random));
+    for (const partitions of [['two-north'], ['two-south'], ['two-north', 'two-south']]) {
+      const d = await g.identify(probe, { partitions });
+      assert.equal(d.outcome === 'match' && d.shopperId, 'sh_two', partitions.join('+'));
+    }
+    assert.equal((await g.identify(probe, { partitions: ['two-west'] })).outcome, 'no_match');
+    const north = await g.identify(emb(near(person('sh_north'), 0.2, random)), { partitions: ['two-south'] });
+    assert.notEqual(north.outcome === 'match' && north.shopperId, 'sh_north');
+    // The narrowed search by the phone digits follows the templates' partitions too.
+    assert.equal((await g.rankWithDigits(probe, '4242', { partitions: ['two-south'] })).ranked[0]?.shopperId, 'sh_two');
+    // A refresh goes to both partitions; a deletion leaves neither holding the shopper.
+    await g.addTemplate('sh_two', emb(near(person('sh_two'), 0.1, random)));
+    assert.deepEqual(g.sizes()['two-south'], 2);
+    await g.deleteShopper('sh_two');
+    for (const partitions of [['two-north'], ['two-south']]) {
+      const d = await g.identify(probe, { partitions });
+      assert.notEqual(d.outcome === 'match' && d.shopperId, 'sh_two');
+    }
+    assert.equal(g.sizes()['two-south'], 0);
+    await assert.rejects(g.enrol({ shopperId: 'sh_dup', embeddings: [emb(person('sh_dup'))], partitions: ['a', 'a'] }), /named twice/);
+    await assert.rejects(g.enrol({ shopperId: 'sh_dup', embeddings: [emb(person('sh_dup'))], partitions: [] }), /one or more partitions/);
+  });
+
+  for (const method of ['exact', 'hnsw'] as const) {
+    test(`${method}: a deleted shopper is gone from the very next search`, async () => {
+      const g = makeGallery(getDb(), { searchMethod: method });
+      await g.start();
+      const part = `del-${method}`;
+      for (let i = 0; i < 30; i++) await g.enrol({ shopperId: `sh_${part}_${i}`, embeddings: [emb(person(`sh_${part}_${i}`))], partitionId: part });
+      assert.equal(g.searchStats().partitions.find((p) => p.id === part)?.method, method);
+      const victim = `sh_${part}_7`;
+      const probe = emb(near(person(victim), 0.2, random));
+      const before = await g.identify(probe, { partitions: [part] });
+      assert.equal(before.outcome === 'match' && before.shopperId, victim);
+      await g.deleteShopper(victim);
+      const { ranked } = await g.rank(probe, { partitions: [part] });
+      assert.ok(!ranked.some((r) => r.shopperId === victim));
+      assert.equal((await g.searchIndex(probe, { partitions: [part] })).size, 29);
+    });
+  }
+
+  test('at start each partition gets the exact scan when it fits the budget at the measured rate, else the graph, and says which', async () => {
+    const g = makeGallery(getDb());
+    await g.start();
+    for (let i = 0; i < 40; i++) await g.enrol({ shopperId: `sh_m${i}`, embeddings: [emb(person(`sh_m${i}`))], partitionId: 'choice-big' });
+    for (let i = 0; i < 5; i++) await g.enrol({ shopperId: `sh_n${i}`, embeddings: [emb(person(`sh_n${i}`))], partitionId: 'choice-small' });
+    // 10 templates per ms and 2 ms: 20 templates fit, 40 do not.
+    const lines: string[] = [];
+    const out = { write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+    const h = makeGallery(getDb(), { exactScanRate: 10, searchBudgetMs: 2, progressOut: out });
+    const report = await h.start();
+    assert.equal(report.partitions.find((p) => p.id === 'choice-big')?.method, 'hnsw');
+    assert.equal(report.partitions.find((p) => p.id === 'choice-small')?.method, 'exact');
+    const stats = h.searchStats();
+    assert.equal(stats.exactScanRate, 10);
+    assert.equal(stats.budgetMs, 2);
+    assert.deepEqual(
+      stats.partitions.filter((p) => p.id.startsWith('choice-')).map((p) => [p.id, p.method, p.templates, p.exactScanMs]),
+      [
+        ['choice-big', 'hnsw', 40, 4],
+        ['choice-small', 'exact', 5, 0.5],
+      ],
+    );
+    assert.ok(lines.some((l) => /gallery partition choice-big: 40 templates, HNSW graph \(exact scan 4\.0 ms at 10 templates\/ms, budget 2 ms/.test(l)), lines.join(''));
+    assert.ok(lines.some((l) => /gallery partition choice-small: 5 templates, exact scan/.test(l)));
+    // Both answer: the graph finds a shopper of the large partition, the scan one of the small.
+    const big = await h.identify(emb(near(person('sh_m3'), 0.2, random)), { partitions: ['choice-big'] });
+    assert.equal(big.outcome === 'match' && big.shopperId, 'sh_m3');
+    const small = await h.identify(emb(near(person('sh_n3'), 0.2, random)), { partitions: ['choice-small'] });
+    assert.equal(small.outcome === 'match' && small.shopperId, 'sh_n3');
+    // A partition first seen after start is empty, so it is scanned exactly.
+    await h.enrol({ shopperId: 'sh_new_part', embeddings: [emb(person('sh_new_part'))], partitionId: 'choice-new' });
+    assert.equal(h.searchStats().partitions.find((p) => p.id === 'choice-new')?.method, 'exact');
   });
 
   test('a restart loads the encrypted snapshot, replays what changed since, and checks against the database', async () => {

@@ -3,8 +3,8 @@
  * ask for the phone's last four digits, or no match) at a known false-match risk.
  */
 export { galleryMigrations } from './migrations.ts';
-export { DEFAULT_CANDIDATES, Gallery } from './service.ts';
-export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, StartReport } from './service.ts';
+export { DEFAULT_CANDIDATES, DEFAULT_SEARCH_BUDGET_MS, Gallery } from './service.ts';
+export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './service.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
 export { calibrationFromJson, fitImpostorTail } from './tail.ts';
@@ -13,7 +13,8 @@ export type { Envelope, PopulationTail } from './envelope.ts';
 export type { CurvePoint, FalseMatchCalibration, TailDescription, TailModel } from './tail.ts';
 export { loadMasterKeys, masterKeyFromBase64, masterKeyFromBytes } from './crypto.ts';
 export type { MasterKey, MasterKeyring, MasterKeySource } from './crypto.ts';
-export { DEFAULT_ANN, LocalPartition, PartitionRouter } from './partition.ts';
-export type { AnnParams, GalleryPartition, Hit, PartitionSearch } from './partition.ts';
+export { DEFAULT_ANN, DEFAULT_PARALLEL_FROM, LocalPartition, PartitionRouter } from './partition.ts';
+export type { AnnParams, GalleryPartition, Hit, PartitionSearch, SearchMethod } from './partition.ts';
+export { chooseMethod, ExactStore, measureExactScanRate } from './exact.ts';
 export { learnProjection, project } from './projection.ts';
 export type { Projection } from './projection.ts';

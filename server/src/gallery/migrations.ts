@@ -50,4 +50,11 @@ CREATE TABLE gallery_events (
 
 export const galleryMigrations: Migration[] = [
   { id: 'gallery/0001_templates', sqlite: tables('BLOB'), postgres: tables('BYTEA') },
+  // A shopper may be enrolled in several partitions (their templates carry the partition), so the
+  // narrowed search finds shoppers by their digits alone and then keeps the templates in scope.
+  {
+    id: 'gallery/0002_suffix_any_partition',
+    sqlite: 'CREATE INDEX gallery_shoppers_mac ON gallery_shoppers (phone_suffix_mac);',
+    postgres: 'CREATE INDEX gallery_shoppers_mac ON gallery_shoppers (phone_suffix_mac);',
+  },
 ];

@@ -1,4 +1,5 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
+import { ExactStore } from './exact.ts';
 import { project, quantizeI8, type Projection } from './projection.ts';
 
 /**
@@ -50,9 +51,25 @@ export interface AnnParams {
    * corrects the ranking among the candidates.
    */
   quantization: 'i8' | 'f16' | 'f32';
-  /** Threads for bulk adds (searches use one: a payment is one query). */
+  /** Threads for bulk adds, and for the exact scan of a partition of at least `parallelFrom` templates. */
   threads: number;
+  /**
+   * Templates from which the exact scan is given `threads` threads (default `DEFAULT_PARALLEL_FROM`:
+   * never, see there).
+   */
+  parallelFrom?: number;
 }
+
+/** How a partition is searched: an exact scan of every template, or the HNSW graph. */
+export type SearchMethod = 'exact' | 'hnsw';
+
+/**
+ * Off by default: usearch 2.25's `exactSearch` spreads a batch of queries over its threads, not
+ * one query over the dataset, and a payment is one query. Measured at a million 128-d int8
+ * templates (bench:gallery --slab): the quickest scan took 17.0 ms on one thread and 18.6 ms with
+ * `threads` 2. Two cores then serve two payments at once rather than one twice as fast.
+ */
+export const DEFAULT_PARALLEL_FROM = Number.POSITIVE_INFINITY;
 
 export const DEFAULT_ANN: Omit<AnnParams, 'dim'> = {
   // 128: a 512-d ArcFace template keeps 97 % of its squared length on its 128 principal directions
@@ -74,9 +91,15 @@ export const DEFAULT_ANN: Omit<AnnParams, 'dim'> = {
   threads: 2,
 };
 
-/** The in-process partition: a usearch HNSW index. */
+/**
+ * The in-process partition. `exact`: the projected int8 templates in one contiguous slab,
+ * searched by usearch's SIMD exact scan, so the candidates are the true best on those vectors;
+ * `hnsw`: a usearch HNSW graph, for a partition too large to scan within the latency budget.
+ * Both answer deletions at once (the next search cannot return a removed key).
+ */
 export class LocalPartition implements GalleryPartition {
-  private index: Index;
+  private graph: Index | undefined;
+  private slab: ExactStore | undefined;
   /** Sum of the keys present: with the count, a cheap fingerprint to check against the database. */
   private keySumValue = 0;
   private projectionValue: Projection | undefined;
@@ -84,8 +107,9 @@ export class LocalPartition implements GalleryPartition {
   constructor(
     readonly id: string,
     readonly params: AnnParams,
+    readonly method: SearchMethod = 'hnsw',
   ) {
-    this.index = this.make();
+    this.make();
   }
 
   /** The projection the index uses, if any (set by `clear`, or by `loadFrom` with a snapshot). */
@@ -104,7 +128,17 @@ export class LocalPartition implements GalleryPartition {
     return target < this.params.dim && count >= (this.params.learnAt ?? 0);
   }
 
-  private make(): Index {
+  private make(): void {
+    if (this.method === 'exact') {
+      this.graph = undefined;
+      this.slab = new ExactStore(this.storedDim, this.params.quantization === 'i8' ? 'i8' : 'f32');
+      return;
+    }
+    this.slab = undefined;
+    this.graph = this.makeGraph();
+  }
+
+  private makeGraph(): Index {
     return new Index({
       dimensions: this.storedDim,
       metric: MetricKind.Cos,
@@ -121,15 +155,16 @@ export class LocalPartition implements GalleryPartition {
   }
 
   count(): number {
-    return this.index.size();
+    return this.slab?.size ?? this.graph?.size() ?? 0;
   }
 
   has(key: number): boolean {
-    return this.index.contains(BigInt(key)) === true;
+    if (this.slab !== undefined) return this.slab.has(key);
+    return this.graph?.contains(BigInt(key)) === true;
   }
 
   async size(): Promise<number> {
-    return this.index.size();
+    return this.count();
   }
 
   async search(vector: Float32Array, k: number): Promise<PartitionSearch> {
@@ -137,9 +172,14 @@ export class LocalPartition implements GalleryPartition {
   }
 
   searchSync(vector: Float32Array, k: number): PartitionSearch {
-    const size = this.index.size();
+    const size = this.count();
     if (size === 0) return { hits: [], size };
-    const m = this.index.search(this.toIndex(vector), Math.min(k, size), 1);
+    const q = this.toIndex(vector);
+    if (this.slab !== undefined) {
+      const threads = size >= (this.params.parallelFrom ?? DEFAULT_PARALLEL_FROM) ? Math.max(1, this.params.threads) : 1;
+      return { hits: this.slab.search(q, Math.min(k, size), threads), size };
+    }
+    const m = (this.graph as Index).search(q, Math.min(k, size), 1);
     const hits: Hit[] = [];
     for (let i = 0; i < m.keys.length; i++) hits.push({ key: Number(m.keys[i]), approxScore: 1 - (m.distances[i] ?? 1) });
     return { hits, size };
@@ -154,8 +194,10 @@ export class LocalPartition implements GalleryPartition {
     if (vectors.length !== keys.length * dim) throw new Error(`expected ${keys.length} vectors of ${dim} floats`);
     const fresh: number[] = [];
     const rows: number[] = [];
+    const seen = new Set<number>();
     keys.forEach((key, i) => {
-      if (!this.has(key)) {
+      if (!this.has(key) && !seen.has(key)) {
+        seen.add(key);
         fresh.push(key);
         rows.push(i);
       }
@@ -164,7 +206,8 @@ export class LocalPartition implements GalleryPartition {
     const out = this.storedDim;
     const data = this.params.quantization === 'i8' ? new Int8Array(fresh.length * out) : new Float32Array(fresh.length * out);
     rows.forEach((r, j) => data.set(this.toIndex(vectors.subarray(r * dim, (r + 1) * dim)), j * out));
-    this.index.add(BigUint64Array.from(fresh, (k) => BigInt(k)), data, this.params.threads);
+    if (this.slab !== undefined) this.slab.add(fresh, data);
+    else (this.graph as Index).add(BigUint64Array.from(fresh, (k) => BigInt(k)), data, this.params.threads);
     for (const k of fresh) this.keySumValue += k;
   }
 
@@ -181,13 +224,15 @@ export class LocalPartition implements GalleryPartition {
 
   removeSync(keys: readonly number[]): void {
     for (const key of keys) {
-      if (this.index.remove(BigInt(key)) === 1) this.keySumValue -= key;
+      const gone = this.slab !== undefined ? this.slab.remove(key) : (this.graph as Index).remove(BigInt(key)) === 1;
+      if (gone) this.keySumValue -= key;
     }
   }
 
   /** Writes the index to a file (the snapshot module encrypts it). */
   saveTo(path: string): void {
-    this.index.save(path);
+    if (this.slab !== undefined) this.slab.writeFile(path);
+    else (this.graph as Index).save(path);
   }
 
   /** Replaces the contents with a saved index (made with `projection`) whose key sum the caller vouches for. */
@@ -196,9 +241,15 @@ export class LocalPartition implements GalleryPartition {
     const before = this.projectionValue;
     this.projectionValue = projection;
     try {
-      const fresh = this.make();
-      fresh.load(path);
-      this.index = fresh;
+      if (this.method === 'exact') {
+        const store = ExactStore.fromFile(path);
+        if (store.dim !== this.storedDim || store.kind !== (this.params.quantization === 'i8' ? 'i8' : 'f32')) throw new Error('the saved slab does not fit this partition');
+        this.slab = store;
+      } else {
+        const fresh = this.makeGraph();
+        fresh.load(path);
+        this.graph = fresh;
+      }
       this.keySumValue = keySum;
     } catch (e) {
       this.projectionValue = before;
@@ -210,8 +261,13 @@ export class LocalPartition implements GalleryPartition {
   clear(projection?: Projection): void {
     this.checkProjection(projection);
     this.projectionValue = projection;
-    this.index = this.make();
+    this.make();
     this.keySumValue = 0;
+  }
+
+  /** Bytes the index holds for its vectors and keys (the exact slab only; the graph does not say). */
+  memoryBytes(): number | undefined {
+    return this.slab?.memoryBytes();
   }
 
   private checkProjection(p: Projection | undefined): void {

@@ -14,7 +14,8 @@ import {
   wrapDataKey,
   type MasterKeyring,
 } from './crypto.ts';
-import { DEFAULT_ANN, LocalPartition, PartitionRouter, type AnnParams } from './partition.ts';
+import { chooseMethod, measureExactScanRate } from './exact.ts';
+import { DEFAULT_ANN, DEFAULT_PARALLEL_FROM, LocalPartition, PartitionRouter, type AnnParams, type SearchMethod } from './partition.ts';
 import { learnProjection, type Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow, type UnsearchableModel } from './repo.ts';
@@ -62,12 +63,37 @@ export interface GalleryOptions {
   defaultPartition?: string;
   /** Progress lines go here (default stderr); pass null to stay silent. */
   progressOut?: NodeJS.WriteStream | null;
+  /**
+   * Milliseconds a partition's scan may take (default `DEFAULT_SEARCH_BUDGET_MS`): a partition whose
+   * exact scan fits is searched exactly, a larger one through the HNSW graph.
+   */
+  searchBudgetMs?: number;
+  /** Templates per millisecond the exact scan goes through; measured at start when not given (tests inject it). */
+  exactScanRate?: number;
+  /** Overrides the choice for every partition (a benchmark comparing the two). */
+  searchMethod?: SearchMethod;
+}
+
+/** A face payment spends about 180 ms in the face models; a scan of 15 ms that never misses is worth more than a 4 ms one that sometimes does. */
+export const DEFAULT_SEARCH_BUDGET_MS = 15;
+
+export interface SearchStats {
+  /** Templates per millisecond of the exact scan on this machine (measured at start, or given). */
+  exactScanRate: number;
+  budgetMs: number;
+  partitions: { id: string; templates: number; method: SearchMethod; exactScanMs: number }[];
 }
 
 export interface EnrolInput {
   shopperId: string;
   embeddings: Embedding[];
   partitionId?: string;
+  /**
+   * Every partition the shopper is enrolled in (a shopper of two regions, or of a merchant group
+   * and its region): each embedding is stored once per partition, so a terminal searching any of
+   * them finds the shopper. The first is the shopper's home partition. Overrides `partitionId`.
+   */
+  partitions?: string[];
   /** The last four digits of the shopper's phone, for narrowing; stored as a keyed MAC only. */
   phoneLast4?: string | null;
   alwaysAsk?: boolean;
@@ -79,7 +105,7 @@ export interface SearchScope {
 }
 
 export interface StartReport {
-  partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; templates: number; replayedEvents: number; ms: number }[];
+  partitions: { id: string; source: 'snapshot' | 'rebuild' | 'empty'; method: SearchMethod; templates: number; replayedEvents: number; ms: number }[];
   /** Shoppers enrolled only with another model: this gallery cannot find them until they enrol again. */
   unsearchable: UnsearchableModel[];
 }
@@ -120,6 +146,9 @@ export class Gallery {
   private appliedSeq = 0;
   private syncing: Promise<void> = Promise.resolve();
   private started = false;
+  private scanRate: number | undefined;
+  /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
+  private readonly methods = new Map<string, SearchMethod>();
   /** The data keys that the last start re-wrapped with the current master key, and the key they were under. */
   rewrapped: readonly { dataKeyId: string; from: string }[] = [];
 
@@ -127,7 +156,7 @@ export class Gallery {
     this.repo = new GalleryRepo(o.db);
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
-    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann));
+    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0)));
     const measured = [o.calibration, ...(o.populations ?? [])];
     for (const c of measured) {
       if (c.model !== o.model.name) {
@@ -150,6 +179,28 @@ export class Gallery {
     if (this.templateKey === undefined) await this.loadKeys();
   }
 
+  private get budgetMs(): number {
+    return this.o.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS;
+  }
+
+  /** The exact scan's rate on this machine, measured once (about 100 ms) unless configured. */
+  private exactRate(): number {
+    // Measured as the scan of a large partition runs: at the index's dimensions, on the threads it gets.
+    const threads = Number.isFinite(this.ann.parallelFrom ?? DEFAULT_PARALLEL_FROM) ? Math.max(1, this.ann.threads) : 1;
+    this.scanRate ??=
+      this.o.exactScanRate ?? measureExactScanRate(Math.min(this.ann.indexDim ?? this.o.dim, this.o.dim), this.ann.quantization === 'i8' ? 'i8' : 'f32', threads);
+    return this.scanRate;
+  }
+
+  private methodFor(templates: number): SearchMethod {
+    return this.o.searchMethod ?? chooseMethod(templates, this.exactRate(), this.budgetMs);
+  }
+
+  private say(line: string): void {
+    const out = this.o.progressOut === undefined ? process.stderr : this.o.progressOut;
+    out?.write(`${line}\n`);
+  }
+
   /** Opens the keys, then loads the index from its snapshot or rebuilds it from the database. */
   async start(): Promise<StartReport> {
     await this.open();
@@ -160,6 +211,15 @@ export class Gallery {
     const replayFrom: number[] = [];
     for (const s of stats) {
       const t0 = Date.now();
+      if (!this.router.ids().includes(s.partitionId)) {
+        const method = this.methodFor(s.count);
+        this.methods.set(s.partitionId, method);
+        const rate = this.exactRate();
+        this.say(
+          `gallery partition ${s.partitionId}: ${s.count} templates, ${method === 'exact' ? 'exact scan' : 'HNSW graph'} ` +
+            `(exact scan ${(s.count / rate).toFixed(1)} ms at ${Math.round(rate)} templates/ms, budget ${this.budgetMs} ms${this.o.searchMethod ? '; method set by configuration' : ''})`,
+        );
+      }
       const part = this.router.get(s.partitionId);
       const meta = this.o.snapshotDir ? readSnapshotMeta(this.o.snapshotDir, this.o.model.name, this.o.model.version, s.partitionId) : undefined;
       const firstSeq = await this.repo.firstEventSeq();
@@ -175,6 +235,7 @@ export class Gallery {
         meta !== undefined &&
         shapeOk &&
         meta.dim === this.o.dim &&
+        (meta.method ?? 'hnsw') === part.method &&
         meta.quantization === this.ann.quantization &&
         meta.connectivity === this.ann.connectivity &&
         this.dataKeys.has(meta.keyId) &&
@@ -190,7 +251,7 @@ export class Gallery {
         }
       }
       if (source === 'rebuild') await this.rebuild(part);
-      report.partitions.push({ id: s.partitionId, source, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
+      report.partitions.push({ id: s.partitionId, source, method: part.method, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
     }
     // Replay from the oldest snapshot loaded. Replaying is idempotent (an add skips a key present or
     // a row gone, a remove of an absent key does nothing), so partitions rebuilt from the database
@@ -220,6 +281,15 @@ export class Gallery {
       }
     }
     return report;
+  }
+
+  private partitionsOf(input: EnrolInput): string[] {
+    const list = input.partitions ?? [input.partitionId ?? this.o.defaultPartition ?? 'default'];
+    if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 100)) {
+      throw new DomainError('invalid', 'bad_partitions', 'a shopper is enrolled in one or more partitions, each named by a non-empty id');
+    }
+    if (new Set(list).size !== list.length) throw new DomainError('invalid', 'bad_partitions', 'a partition is named twice');
+    return list;
   }
 
   private scratch(): string {
@@ -339,7 +409,8 @@ export class Gallery {
     const max = this.o.maxTemplatesPerShopper ?? 10;
     if (input.embeddings.length > max) throw new DomainError('invalid', 'too_many_templates', `at most ${max} templates per shopper`);
     const vectors = input.embeddings.map((e) => this.checkEmbedding(e));
-    const partitionId = input.partitionId ?? this.o.defaultPartition ?? 'default';
+    const partitions = this.partitionsOf(input);
+    const partitionId = partitions[0] as string;
     const mac = input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4);
     const now = this.o.clock.now().getTime();
     const key = this.activeKey();
@@ -359,17 +430,20 @@ export class Gallery {
         tx,
         old.map((t) => t.templateKey),
       );
-      const first = await this.repo.reserve(tx, 'template_key', vectors.length);
-      const rows = vectors.map((v, i) => this.sealTemplate(this.o.ids.next('tpl'), input.shopperId, partitionId, v, key, now, first + i));
+      let next = await this.repo.reserve(tx, 'template_key', vectors.length * partitions.length);
+      const rows = partitions.flatMap((pid) => vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), input.shopperId, pid, v, key, now, next++)));
       await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(tx, [
         ...old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId })),
+        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
       ]);
       return { removed: old, rows };
     });
     this.removeLocally(removed);
-    this.addLocally(rows, vectors);
+    this.addLocally(
+      rows,
+      partitions.flatMap(() => vectors),
+    );
     await this.sync();
     return { templateIds: rows.map((r) => r.id) };
   }
@@ -386,11 +460,11 @@ export class Gallery {
     const key = this.activeKey();
     const prepared = inputs.map((input) => ({
       input,
-      partitionId: input.partitionId ?? this.o.defaultPartition ?? 'default',
+      partitions: this.partitionsOf(input),
       vectors: input.embeddings.map((e) => this.checkEmbedding(e)),
       mac: input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.mac(input.phoneLast4),
     }));
-    const total = prepared.reduce((n, p) => n + p.vectors.length, 0);
+    const total = prepared.reduce((n, p) => n + p.vectors.length * p.partitions.length, 0);
     const rows = await this.repo.transaction(async (tx) => {
       await this.repo.lockWrites(tx);
       let next = await this.repo.reserve(tx, 'template_key', total);
@@ -398,14 +472,16 @@ export class Gallery {
         tx,
         prepared.map((p) => ({
           shopperId: p.input.shopperId,
-          partitionId: p.partitionId,
+          partitionId: p.partitions[0] as string,
           phoneSuffixMac: p.mac,
           alwaysAsk: p.input.alwaysAsk ?? false,
           createdAt: now,
           updatedAt: now,
         })),
       );
-      const rows = prepared.flatMap((p) => p.vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), p.input.shopperId, p.partitionId, v, key, now, next++)));
+      const rows = prepared.flatMap((p) =>
+        p.partitions.flatMap((pid) => p.vectors.map((v) => this.sealTemplate(this.o.ids.next('tpl'), p.input.shopperId, pid, v, key, now, next++))),
+      );
       await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(
         tx,
@@ -414,7 +490,7 @@ export class Gallery {
       return rows;
     });
     if (!this.started) return;
-    const vectors = prepared.flatMap((p) => p.vectors);
+    const vectors = prepared.flatMap((p) => p.partitions.flatMap(() => p.vectors));
     const byPartition = new Map<string, number[]>();
     rows.forEach((r, i) => {
       const list = byPartition.get(r.partitionId) ?? [];
@@ -438,29 +514,37 @@ export class Gallery {
     const max = this.o.maxTemplatesPerShopper ?? 10;
     const now = this.o.clock.now().getTime();
     const key = this.activeKey();
-    const { row, dropped } = await this.repo.transaction(async (tx) => {
+    const { rows, dropped } = await this.repo.transaction(async (tx) => {
       await this.repo.lockWrites(tx);
       const shopper = await this.repo.getShopper(shopperId, tx);
       if (shopper === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
       const old = await this.repo.templatesOfShopper(shopperId, tx);
-      const dropped = old.slice(0, Math.max(0, old.length + 1 - max));
+      // The cap counts one partition's templates; the refresh goes to every partition the shopper is in.
+      const partitions = [...new Set([shopper.partitionId, ...old.map((t) => t.partitionId)])];
+      const dropped = partitions.flatMap((pid) => {
+        const mine = old.filter((t) => t.partitionId === pid);
+        return mine.slice(0, Math.max(0, mine.length + 1 - max));
+      });
       await this.repo.deleteTemplates(
         tx,
         dropped.map((t) => t.templateKey),
       );
-      const k = await this.repo.reserve(tx, 'template_key', 1);
-      const row = this.sealTemplate(this.o.ids.next('tpl'), shopperId, shopper.partitionId, vector, key, now, k);
-      await this.repo.insertTemplates(tx, [row]);
+      let k = await this.repo.reserve(tx, 'template_key', partitions.length);
+      const rows = partitions.map((pid) => this.sealTemplate(this.o.ids.next('tpl'), shopperId, pid, vector, key, now, k++));
+      await this.repo.insertTemplates(tx, rows);
       await this.writeEvents(tx, [
         ...dropped.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        { kind: 'add' as const, templateKey: k, partitionId: shopper.partitionId },
+        ...rows.map((r) => ({ kind: 'add' as const, templateKey: r.templateKey, partitionId: r.partitionId })),
       ]);
-      return { row, dropped };
+      return { rows, dropped };
     });
     this.removeLocally(dropped);
-    this.addLocally([row], [vector]);
+    this.addLocally(
+      rows,
+      rows.map(() => vector),
+    );
     await this.sync();
-    return { templateId: row.id };
+    return { templateId: (rows[0] as TemplateRow).id };
   }
 
   /** Sets or clears the phone suffix and the "always ask for my digits" choice. */
@@ -636,9 +720,10 @@ export class Gallery {
   }
 
   /** Each partition's index: templates, the dimensions it holds, and its projection (learned from how many templates, and the share of their squared length it keeps). */
-  indexInfo(): { id: string; templates: number; indexDim: number; projection: { samples: number; kept: number; fingerprint: string } | null }[] {
+  indexInfo(): { id: string; method: SearchMethod; templates: number; indexDim: number; projection: { samples: number; kept: number; fingerprint: string } | null }[] {
     return this.router.all().map((p) => ({
       id: p.id,
+      method: p.method,
       templates: p.count(),
       indexDim: p.storedDim,
       projection: p.projection === undefined ? null : { samples: p.projection.samples, kept: p.projection.kept, fingerprint: p.projection.fingerprint.slice(0, 12) },
@@ -648,6 +733,16 @@ export class Gallery {
   /** A partition's projection (derived from templates: for measurement, never to be written out in the clear). */
   projectionOf(partitionId: string): Projection | undefined {
     return this.router.ids().includes(partitionId) ? this.router.get(partitionId).projection : undefined;
+  }
+
+  /** How each partition is searched, and why: the measured scan rate against the budget. */
+  searchStats(): SearchStats {
+    const rate = this.exactRate();
+    return {
+      exactScanRate: rate,
+      budgetMs: this.budgetMs,
+      partitions: this.router.all().map((p) => ({ id: p.id, templates: p.count(), method: p.method, exactScanMs: p.count() / rate })),
+    };
   }
 
   /** Templates of this model per partition in the database (the index is not consulted). */

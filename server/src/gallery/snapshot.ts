@@ -26,6 +26,8 @@ export interface SnapshotMeta {
   /** The projection's fingerprint, the templates it was learned from, and its own IV and tag. */
   projection: { fingerprint: string; samples: number; iv: string; tag: string } | null;
   partitionId: string;
+  /** `exact`: the slab of the exact scan; absent: the HNSW graph (snapshots made before the exact scan). */
+  method?: 'exact';
   quantization: string;
   connectivity: number;
   /** Every event up to this one is in the snapshot. */
@@ -50,8 +52,10 @@ type Head = Omit<SnapshotMeta, 'iv' | 'tag' | 'projection'> & { projection: { fi
 
 function aadOf(m: Head, part: 'index' | 'projection'): Buffer {
   const p = m.projection === null ? null : [m.projection.fingerprint, m.projection.samples];
+  // The method is bound only when it is `exact`, so that graph snapshots written before it still authenticate.
   return Buffer.from(
     JSON.stringify([
+      ...(m.method === 'exact' ? ['exact'] : []),
       part,
       m.format,
       m.model,
@@ -98,6 +102,7 @@ export async function saveSnapshot(
     indexDim: part.storedDim,
     projection: projection === undefined ? null : { fingerprint: projection.fingerprint, samples: projection.samples },
     partitionId: part.id,
+    ...(part.method === 'exact' ? { method: 'exact' as const } : {}),
     quantization: part.params.quantization,
     connectivity: part.params.connectivity,
     appliedSeq: info.appliedSeq,
