@@ -20,12 +20,26 @@
  * shopper's phone digits, drawn per template as bench:gallery draws them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
 import { loadPopulationCalibrations, type EmbeddingLine } from '../src/face/index.ts';
-import { calibrationFromJson, decide, DEFAULT_POLICY, envelopeOf, poissonUpperBound, type Decision, type ScoredShopper, type TailModel } from '../src/gallery/index.ts';
-import { repoRoot, seededRandom } from '../src/platform/index.ts';
+import {
+  calibrationFromJson,
+  decide,
+  DEFAULT_POLICY,
+  envelopeOf,
+  Gallery,
+  galleryMigrations,
+  masterKeyFromBytes,
+  poissonUpperBound,
+  type Decision,
+  type ScoredShopper,
+  type TailModel,
+} from '../src/gallery/index.ts';
+import { ManualClock, repoRoot, seededRandom } from '../src/platform/index.ts';
+import { migrate, SqliteDb } from '../src/storage/index.ts';
 import { embeddingOf } from './embed-cache.ts';
 import { koreanFamily, type PopulationImage } from './face-populations.ts';
 import { distractorFactory } from './gallery.ts';
@@ -51,7 +65,16 @@ export interface KoreanSizeResult {
   /** Never-enrolled relatives of enrolled people, apart. */
   kin: { probes: number; face_alone_matches: number; matches_naming_relative: number; stated_fpir: number; step_up_rate: number };
   outcomes: { enrolled: Record<string, number>; unenrolled: Record<string, number> };
+  /**
+   * The same probes through the Gallery service itself (SQLite, encrypted templates, its HNSW
+   * index and exact re-score), at the sizes up to SERVICE_MAX_SIZE: how many decisions agree with
+   * the exact scan's (same outcome, same shopper) and the service's own figures.
+   */
+  service: { agreement: number; probes: number; face_alone_fpir: number; stated_fpir: number; fnir: number; step_up_rate: number; build_s: number } | null;
 }
+
+/** Sizes up to this are also run through the Gallery service (importing a million encrypted templates takes too long for a bench). */
+export const SERVICE_MAX_SIZE = 100_000;
 
 export interface KoreanOpenSet {
   model: string;
@@ -119,6 +142,49 @@ export function digitsOf(i: number): number {
   return seededRandom(555_000 + i).int(10_000);
 }
 
+const benchKey = masterKeyFromBytes(createHash('sha256').update('facepay bench gallery-korean master key (not a secret)').digest());
+
+/** The gallery of `total` templates (row i of `data`, shopper `shopperOf(i)`, digits `digits[i]`) in a real Gallery on a scratch SQLite file. */
+async function serviceDecisions(
+  o: { data: Float32Array; total: number; dim: number; model: { name: string; version: string }; shopperOf: (i: number) => string; digits: Int32Array; cals: ReturnType<typeof loadPopulationCalibrations>; queries: Float32Array[] },
+): Promise<{ decisions: Decision[]; buildS: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'facepay-gallery-korean-'));
+  const db = new SqliteDb(join(dir, 'facepay.sqlite'));
+  try {
+    await migrate(db, galleryMigrations);
+    const [first, ...rest] = o.cals;
+    const g = new Gallery({
+      db,
+      masterKeys: { current: benchKey, previous: [] },
+      model: o.model,
+      dim: o.dim,
+      calibration: calibrationFromJson(first!),
+      populations: rest.map((c) => calibrationFromJson(c)),
+      clock: new ManualClock('2026-12-07T00:00:00Z'),
+      ids: { next: (p) => `${p}_${Math.random().toString(36).slice(2)}` },
+      random: seededRandom(17),
+      progressOut: null,
+    });
+    const t0 = performance.now();
+    const batch = 5000;
+    for (let s = 0; s < o.total; s += batch) {
+      const inputs = [];
+      for (let i = s; i < Math.min(o.total, s + batch); i++) {
+        inputs.push({ shopperId: o.shopperOf(i), embeddings: [{ model: o.model, vector: o.data.subarray(i * o.dim, (i + 1) * o.dim) }], phoneLast4: String(o.digits[i]).padStart(4, '0') });
+      }
+      await g.importMany(inputs);
+    }
+    await g.start();
+    const buildS = (performance.now() - t0) / 1000;
+    const decisions: Decision[] = [];
+    for (const v of o.queries) decisions.push(await g.identify({ model: o.model, vector: v }));
+    return { decisions, buildS };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function loadPeople(dir: string, emb: Map<string, EmbeddingLine>): Person[] {
   const set = koreanFamily(dir);
   const byPerson = new Map<string, Person>();
@@ -137,11 +203,14 @@ function loadPeople(dir: string, emb: Map<string, EmbeddingLine>): Person[] {
   return [...byPerson.values()].sort((a, b) => (a.person < b.person ? -1 : 1));
 }
 
+let modelVersion = '';
+
 function readCache(file: string): Map<string, EmbeddingLine> {
   const out = new Map<string, EmbeddingLine>();
   for (const l of readFileSync(file, 'utf8').split('\n')) {
     if (!l.trim()) continue;
     const o = JSON.parse(l) as EmbeddingLine;
+    if ('version' in o && typeof o.version === 'string') modelVersion = o.version;
     out.set(o.path, o);
   }
   return out;
@@ -198,6 +267,31 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
     if (nMax > block) log(`# korean distractors ${Math.min(nMax, (b + 1) * block)}/${nMax}`);
   }
   log(`# korean distractors: ${nMax} drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s (Gaussian, mean and full ${dim} x ${dim} covariance of ${people.length} Korean adults, renormalised)`);
+  {
+    // How alike the distractors are to real faces: unrelated Korean pairs against Korean-distractor pairs.
+    const real: number[] = [];
+    const synth: number[] = [];
+    const sample = make(2000, 31_337);
+    const r = seededRandom(5);
+    const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number): number => {
+      let x = 0;
+      for (let k = 0; k < dim; k++) x += a[ao + k]! * b[bo + k]!;
+      return x;
+    };
+    for (let i = 0; i < people.length; i++) {
+      for (let j = i + 1; j < people.length; j++) if (people[i]!.family !== people[j]!.family) real.push(dot(fit, i * dim, fit, j * dim));
+      for (let t = 0; t < 300; t++) synth.push(dot(fit, i * dim, sample, r.int(2000) * dim));
+    }
+    const st = (xs: number[]): string => {
+      const s = [...xs].sort((a, b) => a - b);
+      const mean = s.reduce((a, b) => a + b, 0) / s.length;
+      const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
+      const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+      return `mean ${mean.toFixed(3)} sd ${sd.toFixed(3)} p99 ${q(0.99).toFixed(3)} p99.9 ${q(0.999).toFixed(3)} max ${s[s.length - 1]!.toFixed(3)} (${s.length} pairs)`;
+    };
+    log(`impostor cosine, Korean vs unrelated Korean (first photos): ${st(real)}`);
+    log(`impostor cosine, Korean vs Korean distractor:              ${st(synth)}`);
+  }
   const shopperOf = (key: number): string => (key < enrolled.length ? enrolled[key]!.person : `d:${key - enrolled.length}`);
 
   const results: KoreanSizeResult[] = [];
@@ -263,7 +357,27 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
         step_up_rate: ck.ambiguous / Math.max(1, kinOut.length),
       },
       outcomes: { enrolled: tally(out.filter((o) => o.role === 'enrolled')), unenrolled: tally(out.filter((o) => o.role === 'stranger')) },
+      service: null,
     };
+    if (total <= SERVICE_MAX_SIZE) {
+      const { decisions, buildS } = await serviceDecisions({ data, total, dim, model: { name: MODEL, version: modelVersion }, shopperOf, digits, cals, queries: queries.map((q) => q.vector) });
+      const same = (a: Decision, b: Decision): boolean => a.outcome === b.outcome && (a.outcome !== 'match' || (b.outcome === 'match' && a.shopperId === b.shopperId));
+      const agreement = decisions.filter((d, i) => same(d, out[i]!.probe.decision)).length;
+      const sm = countOutcomes(out.map((o, i) => ({ o, d: decisions[i]! })).filter((x) => x.o.role !== 'kin').map((x) => ({ mate: x.o.probe.mate, decision: x.d })));
+      r.service = {
+        agreement,
+        probes: decisions.length,
+        face_alone_fpir: sm.falseMatches / main.length,
+        stated_fpir: sm.stated / main.length,
+        fnir: sm.missed / Math.max(1, sm.mated),
+        step_up_rate: sm.ambiguous / main.length,
+        build_s: buildS,
+      };
+      log(
+        `korean size ${total} through the Gallery service (import + build ${buildS.toFixed(1)} s): ${agreement} of ${decisions.length} decisions as the exact scan's; ` +
+          `face-alone FPIR ${r.service.face_alone_fpir.toExponential(2)}, stated ${r.service.stated_fpir.toExponential(2)}, FNIR ${r.service.fnir.toFixed(4)}, step-up ${r.service.step_up_rate.toFixed(4)}`,
+      );
+    }
     results.push(r);
     log(
       `korean size ${total}: face-alone FPIR ${r.face_alone_fpir.toExponential(2)} (${c.falseMatches} of ${main.length} probes; 95 % upper ${r.face_alone_fpir_upper95.toExponential(1)}), ` +
