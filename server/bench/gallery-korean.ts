@@ -259,14 +259,21 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
   const nMax = Math.max(0, maxSize - enrolled.length);
   const matrix = new Float32Array((enrolled.length + nMax) * dim);
   enrolled.forEach((p, i) => matrix.set(p.images[0]!.vector, i * dim));
+  // Drawn in blocks of 50,000 (a seed each) as the sizes need them, so that each size's figures are out before the next one's draws.
   const block = 50_000;
-  const t0 = performance.now();
-  for (let b = 0; b * block < nMax; b++) {
-    const count = Math.min(block, nMax - b * block);
-    matrix.set(make(count, 3000 + b), (enrolled.length + b * block) * dim);
-    if (nMax > block) log(`# korean distractors ${Math.min(nMax, (b + 1) * block)}/${nMax}`);
-  }
-  log(`# korean distractors: ${nMax} drawn in ${((performance.now() - t0) / 1000).toFixed(1)} s (Gaussian, mean and full ${dim} x ${dim} covariance of ${people.length} Korean adults, renormalised)`);
+  let drawn = 0;
+  let drawS = 0;
+  const drawUpTo = (n: number): void => {
+    const t0 = performance.now();
+    while (drawn < n) {
+      const b = Math.floor(drawn / block);
+      const count = Math.min(block, nMax - b * block);
+      matrix.set(make(count, 3000 + b), (enrolled.length + b * block) * dim);
+      drawn = b * block + count;
+      if (nMax > block) log(`# korean distractors ${drawn}/${nMax}`);
+    }
+    drawS += (performance.now() - t0) / 1000;
+  };
   {
     // How alike the distractors are to real faces: unrelated Korean pairs against Korean-distractor pairs.
     const real: number[] = [];
@@ -297,6 +304,8 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
   const results: KoreanSizeResult[] = [];
   for (const size of [...opts.sizes].sort((a, b) => a - b)) {
     const total = Math.max(size, enrolled.length);
+    drawUpTo(Math.min(nMax, total - enrolled.length));
+    log(`# korean distractors: ${drawn} drawn in ${drawS.toFixed(1)} s so far (Gaussian, mean and full ${dim} x ${dim} covariance of ${people.length} Korean adults, renormalised)`);
     const data = matrix.subarray(0, total * dim);
     const digits = new Int32Array(total);
     const perDigits = new Int32Array(10_000);
