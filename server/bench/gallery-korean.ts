@@ -70,6 +70,12 @@ export interface KoreanSizeResult {
    * index and exact re-score), at the sizes up to SERVICE_MAX_SIZE: how many decisions agree with
    * the exact scan's (same outcome, same shopper) and the service's own figures.
    */
+  /**
+   * The envelope checked where probes can see it: at a loose target T per search, the share of
+   * never-enrolled probes whose best score reaches the threshold for T / size (the envelope
+   * claims at most T). The default target, 1e-6, is beyond what some thousand probes can measure.
+   */
+  calibration_check: { target: number; threshold: number; strangers_above: number; strangers_rate: number; kin_above: number; kin_rate: number }[];
   service: { agreement: number; probes: number; face_alone_fpir: number; stated_fpir: number; fnir: number; step_up_rate: number; build_s: number } | null;
 }
 
@@ -366,8 +372,19 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
         step_up_rate: ck.ambiguous / Math.max(1, kinOut.length),
       },
       outcomes: { enrolled: tally(out.filter((o) => o.role === 'enrolled')), unenrolled: tally(out.filter((o) => o.role === 'stranger')) },
+      calibration_check: [0.5, 0.2, 0.1, 0.01, 1e-3].map((target) => {
+        const threshold = tail.thresholdFor(target / total);
+        const above = (role: Role): number => queries.filter((qq, q) => qq.role === role && 1 - found.distances[q * k]! >= threshold).length;
+        const ns = queries.filter((qq) => qq.role === 'stranger').length;
+        const nk = queries.filter((qq) => qq.role === 'kin').length;
+        return { target, threshold, strangers_above: above('stranger'), strangers_rate: above('stranger') / Math.max(1, ns), kin_above: above('kin'), kin_rate: above('kin') / Math.max(1, nk) };
+      }),
       service: null,
     };
+    log(
+      `korean size ${total}: envelope check, never-enrolled probes whose best score reaches the threshold for target T / ${total}: ` +
+        r.calibration_check.map((c) => `T ${c.target} (${c.threshold.toFixed(3)}): strangers ${c.strangers_rate.toFixed(3)}, kin ${c.kin_rate.toFixed(3)}`).join('; '),
+    );
     if (total <= SERVICE_MAX_SIZE) {
       const { decisions, buildS } = await serviceDecisions({ data, total, dim, model: { name: MODEL, version: modelVersion }, shopperOf, digits, cals, queries: queries.map((q) => q.vector) });
       const same = (a: Decision, b: Decision): boolean => a.outcome === b.outcome && (a.outcome !== 'match' || (b.outcome === 'match' && a.shopperId === b.shopperId));
