@@ -321,7 +321,18 @@ export async function koreanOpenSet(opts: { sizes: number[]; quick: boolean; log
     }
     const t1 = performance.now();
     const k = 3;
-    const found = exactSearch(data, flatQ, dim, k, MetricKind.Cos, 2) as unknown as { keys: BigUint64Array; distances: Float32Array };
+    // usearch's exact search holds a (template, query) pair for every template and query of one
+    // call (a million templates by 1,871 queries would be some 30 GB), so queries go in chunks,
+    // each a copy: the native call reads a typed array from the start of its buffer, whatever
+    // its offset (a subarray view gives the first queries' results again).
+    const found = { keys: new BigUint64Array(queries.length * k), distances: new Float32Array(queries.length * k) };
+    const chunk = Math.max(1, Math.floor(5e7 / total));
+    for (let q0 = 0; q0 < queries.length; q0 += chunk) {
+      const n = Math.min(chunk, queries.length - q0);
+      const part = exactSearch(data, flatQ.slice(q0 * dim, (q0 + n) * dim), dim, k, MetricKind.Cos, 2) as unknown as { keys: BigUint64Array; distances: Float32Array };
+      found.keys.set(part.keys.subarray(0, n * k), q0 * k);
+      found.distances.set(part.distances.subarray(0, n * k), q0 * k);
+    }
     const scanS = (performance.now() - t1) / 1000;
     const out: { role: Role; probe: ProbeOutcome; person: string }[] = [];
     for (let q = 0; q < queries.length; q++) {
