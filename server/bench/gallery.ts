@@ -1092,6 +1092,15 @@ async function main(): Promise<void> {
     build_s: r.build_s,
     restart_s: r.restart_s,
   });
+  // Open-set identification on Korean adults (issue 15), when the set is there: the same sizes.
+  // Loaded here, not imported at the top: it draws its distractors with this file's generator.
+  let korean: Awaited<ReturnType<typeof import('./gallery-korean.ts').koreanOpenSet>> | null = null;
+  if (process.env.FACEPAY_KOREAN_FAMILY) {
+    const { koreanOpenSet } = await import('./gallery-korean.ts');
+    korean = await koreanOpenSet({ sizes, quick, log: (line: string) => process.stderr.write(`${line}\n`) });
+    for (const k of korean.sizes)
+      out(`korean ${k.size}: face-alone FPIR ${k.face_alone_fpir} (stated ${k.stated_fpir.toExponential(2)}), FNIR ${k.fnir.toFixed(3)}, sent to digits or PIN ${k.step_up_rate.toFixed(3)}`);
+  } else out('korean open-set: skipped (set FACEPAY_KOREAN_FAMILY to the Korean family folder)');
   const json = {
     load_average: loadavg(),
     sizes: results.map(row),
@@ -1099,6 +1108,10 @@ async function main(): Promise<void> {
     'lfw_fnir_at_fpir_0.003': last?.lfw.fnir_at_fpir_0_003 ?? null,
     lfw_rank1: last?.lfw.rank1 ?? null,
     ambiguous_rate: last ? (last.lfw.mated.ambiguous ?? 0) / last.lfw.probes : null,
+    korean_face_alone_fpir: korean?.korean_face_alone_fpir ?? null,
+    korean_stated_fpir: korean?.korean_stated_fpir ?? null,
+    korean_step_up_rate: korean?.korean_step_up_rate ?? null,
+    korean: korean?.sizes ?? null,
   };
   if (last) {
     out(
