@@ -172,8 +172,9 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
         periodEnd: to,
         gross: exact(total('payment'), discounts),
         discounts,
-        refunds: -total('refund'),
-        fees: -exact(total('platform_fee'), total('platform_fee_refund')),
+        // 0 - x, not -x: a day without refunds or fees must read 0, never -0.
+        refunds: 0 - total('refund'),
+        fees: 0 - exact(total('platform_fee'), total('platform_fee_refund')),
         adjustments,
         carriedIn,
         net,
