@@ -73,6 +73,8 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     return JSON.parse(text) as T;
   }
   const merchant = <T = Record<string, any>>(method: string, url: string, body?: unknown) => http<T>(method, url, p.liveAuth, body);
+  /** The operator admin's bearer header, from the statement import on. */
+  let ops: Record<string, string> = {};
 
   before(async () => {
     const { buildApps } = (await import(pathToFileURL(join(repoRoot, 'scripts/build-apps.mjs')).href)) as { buildApps(o: { quiet?: boolean; only?: string[] }): Promise<string[]> };
@@ -133,7 +135,7 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
   test('the operator imports the camt.053 statement with that reference; the wallet grows once, however often it is imported', async () => {
     // The operator's admin signs in like any operator client; the console has no import screen.
     const { token } = await http<{ token: string }>('POST', '/v1/operator/login', {}, ADMIN);
-    const ops = { authorization: `Bearer ${token}` };
+    ops = { authorization: `Bearer ${token}` };
     const xml = camt053(reference, (TOP_UP / 100).toFixed(2), clock.now().toISOString().slice(0, 10));
     const first = await http('POST', '/v1/operator/funding/statements', ops, { xml });
     assert.deepEqual([first.credited, first.unmatched, first.duplicates], [1, 0, 0]);
@@ -218,11 +220,19 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
 
   test("a payout run pays the statement's net in a pain.001 file; a second run pays nothing twice", async () => {
     const s = p.services.settlement!;
-    // The operator's payout run, as `facepay settle payout-run` makes it; the console offers no payout download.
-    const run = await s.createPayoutRun('e2e-money-run-1');
+    // The operator's admin makes the run and downloads its file over HTTP, as a bank upload would take it.
+    const makeRun = (key: string) =>
+      fetch(`${base}/v1/operator/payouts`, { method: 'POST', headers: { ...ops, 'content-type': 'application/json', 'idempotency-key': key }, body: '{}' });
+    const created = await makeRun('e2e-money-run-1');
+    assert.equal(created.status, 201, await created.clone().text());
+    const run = (await created.json()) as { id: string; total: number; item_count: number };
     assert.equal(run.total, statementNet);
-    assert.equal(run.itemCount, 1);
-    const xml = await s.payoutFile(run.id);
+    assert.equal(run.item_count, 1);
+    const file = await fetch(`${base}/v1/operator/payouts/${run.id}/file`, { headers: ops });
+    assert.equal(file.status, 200);
+    assert.match(file.headers.get('content-type') ?? '', /^application\/xml/);
+    assert.match(file.headers.get('content-disposition') ?? '', /^attachment; filename=/);
+    const xml = await file.text();
     const all = (tag: string) => [...xml.matchAll(new RegExp(`<${tag}[^>]*>([^<]*)</${tag}>`, 'g'))].map((m) => m[1]);
     assert.match(xml, /urn:iso:std:iso:20022:tech:xsd:pain\.001/);
     assert.deepEqual(all('NbOfTxs'), ['1', '1'], 'group header and payment information');
@@ -232,9 +242,11 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
     const st = (await s.listStatements(p.merchantId)).data[0]!;
     assert.equal(st.status, 'in_payout');
     assert.equal(await s.payable(p.merchantId, 'eur'), 0);
-    await assert.rejects(s.createPayoutRun('e2e-money-run-2'), (e: { code?: string }) => e.code === 'payout_nothing_to_pay');
-    assert.equal((await s.createPayoutRun('e2e-money-run-1')).id, run.id, 'a retried run is the same run');
-    await s.markPayoutSent(run.id);
+    const second = await makeRun('e2e-money-run-2');
+    assert.equal(((await second.json()) as { error: { code: string } }).error.code, 'payout_nothing_to_pay');
+    assert.equal(((await (await makeRun('e2e-money-run-1')).json()) as { id: string }).id, run.id, 'a retried run is the same run');
+    const sent = await fetch(`${base}/v1/operator/payouts/${run.id}/sent`, { method: 'POST', headers: { ...ops, 'idempotency-key': 'e2e-money-sent-1' } });
+    assert.equal(((await sent.json()) as { status: string }).status, 'sent');
     assert.equal((await s.listStatements(p.merchantId)).data[0]!.status, 'paid');
     assert.deepEqual((await s.audit()).problems, []);
     assert.deepEqual((await p.services.payments.audit()).problems, []);

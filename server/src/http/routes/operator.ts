@@ -12,6 +12,7 @@ import { createLoginThrottle } from '../login-throttle.ts';
 import { amountSchema, currencySchema, snakeKeys } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import type { FastifyInstance } from 'fastify';
+import type { PayoutRun } from '../../settlement/index.ts';
 
 const TAG = ['Operator'];
 
@@ -194,6 +195,52 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
     handler: async (request) => {
       await as(request, ['admin']);
       return { object: 'reconciliation', ...(snakeKeys(await reconciliation.report()) as object) };
+    },
+  });
+
+  // Payout runs for the operator's admins: the same service the `facepay settle` commands call.
+  const settlement = services.settlement;
+  if (settlement === undefined) return;
+  const runBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
+  const runId = (request: FastifyRequest): string => (request.params as { id: string }).id;
+  const runParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+
+  app.post('/v1/operator/payouts', {
+    schema: {
+      tags: TAG,
+      summary: "A payout run (admin): every merchant's closed positive net and every approved withdrawal, once; retried with the same Idempotency-Key it answers the same run",
+      body: { type: 'object', additionalProperties: false, properties: { currency: { type: 'string', minLength: 3, maxLength: 3 } } },
+    },
+    handler: async (request, reply) => {
+      await as(request, ['admin']);
+      const currency = ((request.body ?? {}) as { currency?: string }).currency ?? 'eur';
+      reply.code(201);
+      return runBody(await settlement.createPayoutRun(key(request), currency.toLowerCase()));
+    },
+  });
+
+  app.get('/v1/operator/payouts/:id/file', {
+    schema: { tags: TAG, summary: "The run's ISO 20022 pain.001.001.09 credit-transfer file, for the bank (admin)", params: runParams },
+    handler: async (request, reply) => {
+      await as(request, ['admin']);
+      const xml = await settlement.payoutFile(runId(request));
+      return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${runId(request)}.xml"`).send(xml);
+    },
+  });
+
+  app.post('/v1/operator/payouts/:id/sent', {
+    schema: { tags: TAG, summary: 'The bank took the file (admin): the money moves on; idempotent', params: runParams },
+    handler: async (request) => {
+      await as(request, ['admin']);
+      return runBody(await settlement.markPayoutSent(runId(request)));
+    },
+  });
+
+  app.post('/v1/operator/payouts/:id/returned', {
+    schema: { tags: TAG, summary: 'The bank returned the run (admin): the money comes back and the next run pays it; idempotent', params: runParams },
+    handler: async (request) => {
+      await as(request, ['admin']);
+      return runBody(await settlement.markPayoutReturned(runId(request)));
     },
   });
 }
