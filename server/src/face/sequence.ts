@@ -159,6 +159,12 @@ export function streamSignals(
       threshold: o.maxYawStepShare,
       verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' ? 'fail' : v.passed || v.observed.maxYawStepShare > 0 ? 'pass' : 'info',
     };
+    // Flatness: the nose's parallax off the face's plane at the turn's peak (0 when no turn was seen).
+    out.parallax = {
+      value: v ? round(v.observed.parallax) : null,
+      threshold: o.minParallax,
+      verdict: v === null ? 'info' : reason === 'challenge_flat_face' ? 'fail' : v.passed ? 'pass' : 'info',
+    };
   }
   if (passive && passive.scores.length > 0) {
     const s = [...passive.scores].sort((a, b) => a - b);
