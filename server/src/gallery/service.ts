@@ -626,7 +626,7 @@ export class Gallery {
   /**
    * Applies, in order, the events written since the index was last in step: other processes'
    * enrolments and deletions on a shared PostgreSQL, or what happened after a snapshot. Call it
-   * every second or so when several API processes share one database.
+   * every second or so when several API processes share one database (`rank` calls it before each search).
    */
   sync(): Promise<void> {
     const run = async (): Promise<void> => {
@@ -787,6 +787,10 @@ export class Gallery {
    */
   async rank(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
+    // Another process on the same PostgreSQL may have enrolled a face a moment ago: the index takes
+    // in the change log first (one indexed query when nothing changed), so that shopper can pay at
+    // once at a terminal served here. Deletions need no such step, the rows are read back below.
+    if (this.started) await this.sync();
     const { hits, size } = await this.router.search(v, this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     const rows = await this.repo.templatesByKeys(hits.map((h) => h.key));
     const best = rankShoppers(rows.map((r) => ({ shopperId: r.shopperId, score: this.exactScore(v, r), alwaysAsk: false, phoneSuffixMac: null }))).slice(
