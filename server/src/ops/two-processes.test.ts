@@ -215,7 +215,6 @@ describe('two API processes on one PostgreSQL', { skip }, () => {
     assert.equal(paid.status, 'succeeded', JSON.stringify(paid));
     const read = await api(a.base, 'GET', `/v1/payment_intents/${intentId}`);
     assert.equal(read.json.status, 'succeeded');
-    assert.equal(read.json.shopper, shopperId);
 
     // Both processes poll for deliveries every 100 ms: the event arrives, and after a few more
     // rounds of both workers it has still arrived once.
