@@ -380,7 +380,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         workers: config.faceWorkers,
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
-        ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : {}),
+        ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : config.faceChallengeKinds ? { challenge: { kinds: config.faceChallengeKinds } } : {}),
         onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;

@@ -18,6 +18,9 @@ test('defaults, documented variables, and refused bad values', () => {
   assert.equal(set.platformFeeBps, 250);
   assert.equal(set.dataDir, '/var/fp');
   assert.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
+  assert.equal(loadConfig({}).faceChallengeKinds, undefined);
+  assert.deepEqual(loadConfig({ FACEPAY_CHALLENGE_KINDS: 'turn_left, blink' }).faceChallengeKinds, ['turn_left', 'blink']);
+  assert.throws(() => loadConfig({ FACEPAY_CHALLENGE_KINDS: 'nod' }), /FACEPAY_CHALLENGE_KINDS/);
   assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '10001' }), /FACEPAY_PLATFORM_FEE_BPS/);
   assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '1.5' }), ConfigError);
   assert.throws(() => loadConfig({ FACEPAY_PG_URL: 'mysql://x' }), /FACEPAY_PG_URL/);

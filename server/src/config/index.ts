@@ -35,6 +35,8 @@ export interface Config {
   faceModel: string | undefined;
   /** One measured population to decide on instead of the envelope of all (warned about at start). */
   calibrationPopulation: string | undefined;
+  /** The liveness challenges a shopper may be asked (unset: the face engine's default, turn left or right). */
+  faceChallengeKinds: readonly ('turn_left' | 'turn_right' | 'blink')[] | undefined;
   /** Currency of shopper wallets (lower case, as amounts are stored). */
   walletCurrency: string;
   /** `test`: a portal top-up is credited at once (demo); `live`: it is a pending funding intent until a rail confirms it. */
@@ -102,6 +104,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_FACE_WORKERS', default: '(cores)', about: 'face engine worker threads, one model set each' },
   { name: 'FACEPAY_FACE_MODEL', default: 'faceplugin-arcface512', about: 'face embedder (faceplugin-arcface512 or faceapi-resnet128; see server/src/face/models); templates of another model are not used' },
   { name: 'FACEPAY_CALIBRATION_POPULATION', default: '(envelope)', about: 'decide face matches on one measured population (lfw, lfw-east-asian, korean-family) instead of the envelope of all; its risks hold only for that population' },
+  { name: 'FACEPAY_CHALLENGE_KINDS', default: 'turn_left,turn_right', about: 'liveness challenges asked at enrolment and payment, comma separated: turn_left, turn_right, blink' },
   { name: 'FACEPAY_WALLET_CURRENCY', default: 'eur', about: 'currency of shopper wallets (ISO 4217)' },
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
   { name: 'FACEPAY_MASTER_KEY_PREVIOUS', default: '(unset)', about: 'older master keys, comma separated, during a rotation' },
@@ -184,6 +187,17 @@ function metricsToken(raw: string | undefined): string | undefined {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const CHALLENGE_KINDS = ['turn_left', 'turn_right', 'blink'] as const;
+
+function challengeKinds(raw: string | undefined): Config['faceChallengeKinds'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const kinds = raw.split(',').map((k) => k.trim());
+  for (const k of kinds) {
+    if (!(CHALLENGE_KINDS as readonly string[]).includes(k)) throw new ConfigError(`FACEPAY_CHALLENGE_KINDS must list ${CHALLENGE_KINDS.join(', ')} (comma separated), got "${raw}"`);
+  }
+  return [...new Set(kinds)] as (typeof CHALLENGE_KINDS)[number][];
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const logLevel = (env.FACEPAY_LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`FACEPAY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
@@ -208,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceWorkers: int(env, 'FACEPAY_FACE_WORKERS', availableParallelism(), 0, 64),
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     calibrationPopulation: env.FACEPAY_CALIBRATION_POPULATION || undefined,
+    faceChallengeKinds: challengeKinds(env.FACEPAY_CHALLENGE_KINDS),
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),
     topUpCap: int(env, 'FACEPAY_TOP_UP_CAP', 1_000_000, 1, Number.MAX_SAFE_INTEGER),

@@ -626,7 +626,7 @@ export class Gallery {
   /**
    * Applies, in order, the events written since the index was last in step: other processes'
    * enrolments and deletions on a shared PostgreSQL, or what happened after a snapshot. Call it
-   * every second or so when several API processes share one database.
+   * every second or so when several API processes share one database (`rank` calls it before each search).
    */
   sync(): Promise<void> {
     const run = async (): Promise<void> => {
@@ -786,6 +786,21 @@ export class Gallery {
    * when it was). A shopper deleted in between is left out.
    */
   async rank(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
+    await this.catchUp();
+    return this.rankNow(probe, scope);
+  }
+
+  /**
+   * Another process on the same PostgreSQL may have enrolled a face a moment ago (perhaps in a
+   * partition this one has not seen yet): a search takes in the change log first, one indexed
+   * query when nothing changed, so that shopper can pay at once at a terminal served here.
+   * Deletions need no such step: the candidates' rows are read back from the database.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.started) await this.sync();
+  }
+
+  private async rankNow(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
     const { hits, size } = await this.router.search(v, this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     const rows = await this.repo.templatesByKeys(hits.map((h) => h.key));
@@ -804,14 +819,16 @@ export class Gallery {
 
   /** Who is this? match, ambiguous (ask for the phone's last four digits) or no_match. */
   async identify(probe: Embedding, scope?: SearchScope): Promise<Decision> {
+    await this.catchUp();
     const partitions = this.scopeOf(scope);
-    const { ranked, comparedTemplates } = await this.rank(probe, { partitions });
+    const { ranked, comparedTemplates } = await this.rankNow(probe, { partitions });
     return decide(ranked, comparedTemplates, this.tail, this.policy, (first) => this.narrowedSize(first, { partitions }));
   }
 
   /** Every template of the shoppers with these digits, scored exactly (the narrowed search is a full scan of that small set). */
   async rankWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
+    await this.catchUp();
     const rows = await this.repo.candidatesWithSuffix(this.o.model, this.scopeOf(scope), this.mac(phoneLast4));
     return { ranked: this.score(v, rows), comparedTemplates: rows.length };
   }
