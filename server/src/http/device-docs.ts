@@ -82,6 +82,20 @@ export const GENERAL_ERRORS: Record<number, string[]> = {
   500: ['internal_error'],
 };
 
+/** A face decision's fields, as a capture or a PIN answers them (which ones come with which outcome: each route's description). */
+const decisionFields = {
+  attempt_id: str,
+  masked_name: str,
+  amount: int,
+  amount_due: int,
+  discount: int,
+  currency: str,
+  coupon: nullable({ type: 'object' }),
+  offers: { type: 'array', items: { type: 'object' } },
+  membership: nullable({ type: 'object' }),
+  attempts_left: int,
+};
+
 export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
   'POST /device/v1/activate': {
     answer: obj({ device_id: str, merchant_id: str, store_id: str, algorithm: { type: 'string', enum: ['ES256', 'Ed25519'] }, key_thumbprint: str, server_time: int }),
@@ -115,19 +129,11 @@ export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
     answer: {
       type: 'object',
       required: ['outcome'],
-      description: 'outcome match: attempt_id, masked_name, amount, amount_due, discount, currency, coupon, offers, membership; ambiguous: attempt_id, attempts_left, reason; liveness_failed and retry: code, message (section 6.1); no_match: nothing else.',
+      description:
+        'outcome match: attempt_id, masked_name, amount, amount_due, discount, currency, coupon, offers, membership; ambiguous: attempt_id, attempts_left, reason; pin: attempt_id, attempts_left (section 6.2); liveness_failed and retry: code, message (section 6.1); no_match, no_face and face_pay_off: nothing else.',
       properties: {
-        outcome: { type: 'string', enum: ['match', 'ambiguous', 'no_match', 'liveness_failed', 'retry'] },
-        attempt_id: str,
-        masked_name: str,
-        amount: int,
-        amount_due: int,
-        discount: int,
-        currency: str,
-        coupon: nullable({ type: 'object' }),
-        offers: { type: 'array', items: { type: 'object' } },
-        membership: nullable({ type: 'object' }),
-        attempts_left: int,
+        outcome: { type: 'string', enum: ['match', 'ambiguous', 'pin', 'no_match', 'no_face', 'face_pay_off', 'liveness_failed', 'retry'] },
+        ...decisionFields,
         reason: str,
         code: str,
         message: str,
@@ -150,16 +156,7 @@ export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
       description: 'outcome match: as for a capture; pin: attempt_id, attempts_left (a wrong PIN with tries left); no_match (no tries left); face_pay_off (the shopper is locked out). The PIN is never answered.',
       properties: {
         outcome: { type: 'string', enum: ['match', 'pin', 'no_match', 'face_pay_off'] },
-        attempt_id: str,
-        masked_name: str,
-        amount: int,
-        amount_due: int,
-        discount: int,
-        currency: str,
-        coupon: nullable({ type: 'object' }),
-        offers: { type: 'array', items: { type: 'object' } },
-        membership: nullable({ type: 'object' }),
-        attempts_left: int,
+        ...decisionFields,
       },
     },
     errors: { 400: ['pin_invalid'], 404: ['attempt_not_found'], 409: ['attempt_not_ready', 'attempt_expired', 'attempt_changed'] },
