@@ -3,7 +3,7 @@
  * disputes, for the operator of the platform. There is no operator role on the API yet, so the
  * operator's view is this command, run where the configuration (and so the database) is.
  */
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { configOrSay } from './config.ts';
 import { openConfiguredDb } from '../composition.ts';
 import { createDisputesService, DisputeRepo, operatorResource, type DisputePorts } from '../disputes/index.ts';
 import { isDomainError, randomIds, systemClock } from '../platform/index.ts';
@@ -50,16 +50,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`facepay: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const config = configOrSay();
+  if (config === undefined) return 2;
   const db = await openConfiguredDb(config);
   try {
     const disputes = createDisputesService({ repo: new DisputeRepo(db), ports: readOnly, clock: systemClock, ids: randomIds() });

@@ -2,7 +2,7 @@
  * `facepay merchant create NAME [--json]`: a merchant and a test API key, for scripts and first steps.
  * `facepay merchant staff-add MERCHANT EMAIL [--role R] [--name N] [--refund-limit N]`: a console login.
  */
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { configOrSay } from './config.ts';
 import { openConfiguredDb } from '../composition.ts';
 import { createMerchantService } from '../merchants/index.ts';
 import { cryptoRandom, isDomainError, randomIds, systemClock } from '../platform/index.ts';
@@ -38,16 +38,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`facepay: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const config = configOrSay();
+  if (config === undefined) return 2;
   const db = await openConfiguredDb(config);
   try {
     const merchants = createMerchantService({ db, clock: systemClock, ids: randomIds(), random: cryptoRandom });

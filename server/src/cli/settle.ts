@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { configOrSay } from './config.ts';
 import { createPlatform } from '../composition.ts';
 import { isDomainError } from '../platform/index.ts';
 
@@ -32,16 +32,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd === undefined ? 2 : 0;
   }
-  let config;
-  try {
-    config = { ...loadConfig(), faceEnabled: false };
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`facepay: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const loaded = configOrSay();
+  if (loaded === undefined) return 2;
+  const config = { ...loaded, faceEnabled: false };
   const platform = await createPlatform(config);
   const s = platform.services.settlement!;
   try {
