@@ -378,6 +378,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ids,
         random,
         workers: config.faceWorkers,
+        searchBudgetMs: config.searchBudgetMs,
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : config.faceChallengeKinds ? { challenge: { kinds: config.faceChallengeKinds } } : {}),

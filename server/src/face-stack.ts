@@ -78,6 +78,8 @@ export interface FaceStackDeps {
   ids: IdGenerator;
   random: Random;
   workers: number;
+  /** The gallery's latency budget for one partition's exact scan (FACEPAY_SEARCH_BUDGET_MS). */
+  searchBudgetMs?: number;
   /** The embedder (FACEPAY_FACE_MODEL); the face engine's default when absent. */
   model?: string;
   /** Progress of the index build goes here; null keeps quiet (tests). */
@@ -205,6 +207,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     random: deps.random,
     snapshotDir: join(deps.dataDir, 'gallery'),
     progressOut: out,
+    ...(deps.searchBudgetMs !== undefined ? { searchBudgetMs: deps.searchBudgetMs } : {}),
   });
   const started = await gallery.start();
   if (gallery.rewrapped.length > 0) {

@@ -21,6 +21,9 @@ test('defaults, documented variables, and refused bad values', () => {
   assert.equal(loadConfig({}).faceChallengeKinds, undefined);
   assert.deepEqual(loadConfig({ FACEPAY_CHALLENGE_KINDS: 'turn_left, blink' }).faceChallengeKinds, ['turn_left', 'blink']);
   assert.throws(() => loadConfig({ FACEPAY_CHALLENGE_KINDS: 'nod' }), /FACEPAY_CHALLENGE_KINDS/);
+  assert.equal(loadConfig({}).searchBudgetMs, 15);
+  assert.equal(loadConfig({ FACEPAY_SEARCH_BUDGET_MS: '40' }).searchBudgetMs, 40);
+  assert.throws(() => loadConfig({ FACEPAY_SEARCH_BUDGET_MS: '0' }), /FACEPAY_SEARCH_BUDGET_MS/);
   assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '10001' }), /FACEPAY_PLATFORM_FEE_BPS/);
   assert.throws(() => loadConfig({ FACEPAY_PLATFORM_FEE_BPS: '1.5' }), ConfigError);
   assert.throws(() => loadConfig({ FACEPAY_PG_URL: 'mysql://x' }), /FACEPAY_PG_URL/);

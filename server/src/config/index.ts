@@ -36,6 +36,8 @@ export interface Config {
   /** One measured population to decide on instead of the envelope of all (warned about at start). */
   calibrationPopulation: string | undefined;
   /** The liveness challenges a shopper may be asked (unset: the face engine's default, turn left or right). */
+  /** Milliseconds one partition's exact scan may take before the gallery searches it by graph. */
+  searchBudgetMs: number;
   faceChallengeKinds: readonly ('turn_left' | 'turn_right' | 'blink')[] | undefined;
   /** Currency of shopper wallets (lower case, as amounts are stored). */
   walletCurrency: string;
@@ -104,6 +106,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_FACE_WORKERS', default: '(cores)', about: 'face engine worker threads, one model set each' },
   { name: 'FACEPAY_FACE_MODEL', default: 'faceplugin-arcface512', about: 'face embedder (faceplugin-arcface512 or faceapi-resnet128; see server/src/face/models); templates of another model are not used' },
   { name: 'FACEPAY_CALIBRATION_POPULATION', default: '(envelope)', about: 'decide face matches on one measured population (lfw, lfw-east-asian, korean-family) instead of the envelope of all; its risks hold only for that population' },
+  { name: 'FACEPAY_SEARCH_BUDGET_MS', default: '15', about: "milliseconds one gallery partition's exact scan may take; a partition measured slower is searched by the HNSW graph instead (chosen at start, printed per partition)" },
   { name: 'FACEPAY_CHALLENGE_KINDS', default: 'turn_left,turn_right', about: 'liveness challenges asked at enrolment and payment, comma separated: turn_left, turn_right, blink' },
   { name: 'FACEPAY_WALLET_CURRENCY', default: 'eur', about: 'currency of shopper wallets (ISO 4217)' },
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
@@ -222,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceWorkers: int(env, 'FACEPAY_FACE_WORKERS', availableParallelism(), 0, 64),
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     calibrationPopulation: env.FACEPAY_CALIBRATION_POPULATION || undefined,
+    searchBudgetMs: int(env, 'FACEPAY_SEARCH_BUDGET_MS', 15, 1, 10_000),
     faceChallengeKinds: challengeKinds(env.FACEPAY_CHALLENGE_KINDS),
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),
