@@ -63,10 +63,15 @@ CREATE TABLE face_pay_risk_settings (
 // payment records how the shopper was identified.
 const secondFactor = `ALTER TABLE face_pay_attempts ADD COLUMN second_factor TEXT;`;
 
+// The shoppers an ambiguous decision said the face could be (a JSON array of shopper ids), so that
+// wrong digits sent later on the attempt are charged to each of them.
+const candidates = `ALTER TABLE face_pay_attempts ADD COLUMN candidates TEXT;`;
+
 export const facePayMigrations: Migration[] = [
   { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
   { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
   { id: 'facepay/0003_failures', sqlite: failures, postgres: failures },
   { id: 'facepay/0004_risk', sqlite: risk, postgres: risk },
   { id: 'facepay/0005_second_factor', sqlite: secondFactor, postgres: secondFactor },
+  { id: 'facepay/0006_candidates', sqlite: candidates, postgres: candidates },
 ];

@@ -31,6 +31,8 @@ export interface AttemptRow {
    * out when a row is made) for the face alone or a pay code.
    */
   second_factor?: 'digits' | 'pin' | null;
+  /** The shoppers the gallery said the face could be when it asked for the digits (a JSON array of ids); null otherwise. */
+  candidates?: string | null;
   coupon_id: string | null;
   payment_id: string | null;
   created_at: number;
@@ -39,12 +41,12 @@ export interface AttemptRow {
 
 const COLUMNS = [
   'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
-  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'second_factor', 'coupon_id',
+  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'second_factor', 'candidates', 'coupon_id',
   'payment_id', 'created_at', 'updated_at',
 ] as const;
 
 export type AttemptPatch = Partial<
-  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'second_factor' | 'coupon_id' | 'payment_id' | 'updated_at'>
+  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'second_factor' | 'candidates' | 'coupon_id' | 'payment_id' | 'updated_at'>
 >;
 
 type RiskColumn = 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount';
