@@ -139,9 +139,12 @@ export class AttemptRepo {
     return Number(r[0]?.f ?? 0) + Number(r[0]?.l ?? 0);
   }
 
-  /** Wrong factors charged to this shopper since `since`. */
+  /** Wrong factors charged to this shopper since `since`, and not cleared since. */
   async shopperFailuresSince(shopperId: string, since: number): Promise<number> {
-    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2', [shopperId, since]);
+    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2 AND cleared_at IS NULL', [
+      shopperId,
+      since,
+    ]);
     return Number(r[0]?.n ?? 0);
   }
 
@@ -182,8 +185,13 @@ export class AttemptRepo {
       'INSERT INTO face_pay_failures (id, shopper_id, attempt_id, terminal_id, factor, at) VALUES ($1, $2, $3, $4, $5, $6)',
       [row.id, row.shopper_id, row.attempt_id, row.terminal_id, row.factor, row.at],
     );
-    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2', [row.shopper_id, since]);
-    return Number(r[0]?.n ?? 0);
+    return this.shopperFailuresSince(row.shopper_id, since);
+  }
+
+  /** Stops counting the shopper's wrong factors so far (the rows stay, marked with when). The terminal's own rows are untouched. */
+  async clearFailures(shopperId: string, at: number): Promise<void> {
+    if (shopperId === '') return;
+    await this.db.execute('UPDATE face_pay_failures SET cleared_at = $2 WHERE shopper_id = $1 AND cleared_at IS NULL', [shopperId, at]);
   }
 
   /** How a paid intent was paid at the terminal (face or pay code); undefined when no attempt paid it (the API's test helpers). */

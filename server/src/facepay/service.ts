@@ -443,6 +443,15 @@ export function createFacePayService(deps: FacePayDeps) {
       return this.riskSettings(merchantId);
     },
 
+    /**
+     * The shopper unlocked face pay with their password: the wrong digits and PINs counted against
+     * them so far stop counting, for the lockout and for the risk engine's recent failures. The
+     * terminals' own counts stay (they are about the terminal, not the shopper).
+     */
+    async clearShopperFailures(shopperId: string): Promise<void> {
+      await attempts.clearFailures(shopperId, now());
+    },
+
     /** The risk decision behind each of these paid intents (codes only), for the shopper's payment history. */
     decisionsFor(intentIds: readonly string[]) {
       return attempts.paidDecisions(intentIds);
