@@ -23,7 +23,7 @@ test('the split is deterministic, whole families are enrolled or left out, and s
 });
 
 const match = (shopperId: string, p: number): Decision => ({ outcome: 'match', shopperId, score: 0.9, falseMatchProbability: p, threshold: 0.5, comparedTemplates: 10, narrowed: false });
-const ambiguous: Decision = { outcome: 'ambiguous', reason: 'margin', ask: 'phone_last4', threshold: 0.5, comparedTemplates: 10 };
+const ambiguous: Decision = { outcome: 'ambiguous', reason: 'margin', ask: 'phone_last4', threshold: 0.5, comparedTemplates: 10, candidates: ['a', 'b'] };
 const none: Decision = { outcome: 'no_match', reason: 'below_threshold', threshold: 0.5, comparedTemplates: 10, narrowed: false };
 
 test('face-alone false matches: a wrong person for an enrolled probe, any match for a never-enrolled one', () => {

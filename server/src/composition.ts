@@ -394,6 +394,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     // shopper's id, never the address), so an operator can see sign-ups aimed at existing accounts.
     onSignUpForExistingAccount: (shopperId) =>
       app?.log.info({ shopper: shopperId, notice: 'signup_existing_account' }, 'sign-up with the e-mail of an existing account; its owner would be e-mailed'),
+    // An unlock with the password clears the wrong factors counted by face pay (made just below).
+    factorFailures: { clear: (shopperId) => facePay.clearShopperFailures(shopperId) },
     clock,
     ids,
     random,

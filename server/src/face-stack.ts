@@ -278,6 +278,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
       const embedding = { model: probeModel, vector: probe };
       const d = opts.phoneLast4 === undefined ? await gallery.identify(embedding) : await gallery.identifyWithDigits(embedding, opts.phoneLast4);
       if (d.outcome === 'match') return { outcome: 'match', shopperId: d.shopperId, falseMatchProbability: d.falseMatchProbability };
+      if (d.outcome === 'ambiguous') return { outcome: 'ambiguous', candidates: d.candidates };
       return { outcome: d.outcome };
     },
   };

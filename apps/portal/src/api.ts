@@ -91,7 +91,8 @@ export const api = {
   logIn: (b: { email: string; password: string }) => call<Me>('POST', '/v1/shopper/login', b),
   logOut: () => call<unknown>('POST', '/v1/shopper/logout', {}),
   me: () => call<Me>('GET', '/v1/shopper/me'),
-  update: (b: Partial<Pick<Me, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit'>>) =>
+  /** `password` only with `face_pay_enabled: true`: the unlock that also clears the wrong digits and PINs counted. */
+  update: (b: Partial<Pick<Me, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit'>> & { password?: string }) =>
     call<Me>('PATCH', '/v1/shopper/me', b),
   setPin: (pin: string, password: string) => call<Me>('PUT', '/v1/shopper/face_pay_pin', { pin, password }),
   removePin: (password: string) => call<Me>('DELETE', '/v1/shopper/face_pay_pin', { password }),

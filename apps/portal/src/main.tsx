@@ -147,6 +147,7 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const [agreed, setAgreed] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [unlockPassword, setUnlockPassword] = useState('');
   const [error, setError] = useState('');
   useEffect(() => {
     api.consent().then(setConsent, (e) => setError(message(e)));
@@ -192,6 +193,21 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
           <label class="switch">
             <input type="checkbox" checked={me.face_pay_enabled} onChange={() => act(api.update({ face_pay_enabled: !me.face_pay_enabled }))} /> Pay by face at terminals
           </label>
+          {!me.face_pay_enabled && (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                void act(api.update({ face_pay_enabled: true, password: unlockPassword })).then(() => setUnlockPassword(''));
+              }}
+            >
+              <p>
+                Locked after wrong digits or PINs? Switching face pay on with your account password also clears those wrong tries; switched on without it, one
+                more wrong try within the day locks it again.
+              </p>
+              <Field id="f-unlock-password" label="Your account password" type="password" value={unlockPassword} onInput={setUnlockPassword} autocomplete="current-password" />
+              <button type="submit">Switch on with my password</button>
+            </form>
+          )}
           {!confirmDelete ? (
             <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
               Delete my face

@@ -222,7 +222,8 @@ export async function startFaceE2e(apps: string[], opts: { challengeKinds?: ('tu
     faceChallenge: { kinds: opts.challengeKinds ?? ['turn_left'] },
   });
   platform.startWorkers();
-  await platform.app.listen({ port: 0, host: '127.0.0.1' });
+  // FACEPAY_E2E_PORT keeps the server in a port range given to this run on a shared machine (default: any free port).
+  await platform.app.listen({ port: Number(process.env.FACEPAY_E2E_PORT ?? 0), host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
 
   const m = await platform.services.merchants.createMerchant({ name: 'Corner Shop' });

@@ -63,10 +63,20 @@ CREATE TABLE face_pay_risk_settings (
 // payment records how the shopper was identified.
 const secondFactor = `ALTER TABLE face_pay_attempts ADD COLUMN second_factor TEXT;`;
 
+// The shoppers an ambiguous decision said the face could be (a JSON array of shopper ids), so that
+// wrong digits sent later on the attempt are charged to each of them.
+const candidates = `ALTER TABLE face_pay_attempts ADD COLUMN candidates TEXT;`;
+
+// When a shopper's wrong factors were cleared (an unlock with the password): kept for the record,
+// no longer counted.
+const cleared = `ALTER TABLE face_pay_failures ADD COLUMN cleared_at BIGINT;`;
+
 export const facePayMigrations: Migration[] = [
   { id: 'facepay/0001_attempts', sqlite: sql, postgres: sql },
   { id: 'facepay/0002_challenge_used', sqlite: used, postgres: used },
   { id: 'facepay/0003_failures', sqlite: failures, postgres: failures },
   { id: 'facepay/0004_risk', sqlite: risk, postgres: risk },
   { id: 'facepay/0005_second_factor', sqlite: secondFactor, postgres: secondFactor },
+  { id: 'facepay/0006_candidates', sqlite: candidates, postgres: candidates },
+  { id: 'facepay/0007_failures_cleared', sqlite: cleared, postgres: cleared },
 ];

@@ -31,6 +31,8 @@ export interface AttemptRow {
    * out when a row is made) for the face alone or a pay code.
    */
   second_factor?: 'digits' | 'pin' | null;
+  /** The shoppers the gallery said the face could be when it asked for the digits (a JSON array of ids); null otherwise. */
+  candidates?: string | null;
   coupon_id: string | null;
   payment_id: string | null;
   created_at: number;
@@ -39,12 +41,12 @@ export interface AttemptRow {
 
 const COLUMNS = [
   'id', 'intent_id', 'merchant_id', 'store_id', 'terminal_id', 'method', 'challenge_id', 'challenge_kind',
-  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'second_factor', 'coupon_id',
+  'challenge_issued_at', 'challenge_expires_at', 'challenge_used_at', 'expires_at', 'state', 'outcome', 'shopper_id', 'digits_tries_left', 'pin_tries_left', 'risk_choice', 'risk_reasons', 'max_amount', 'second_factor', 'candidates', 'coupon_id',
   'payment_id', 'created_at', 'updated_at',
 ] as const;
 
 export type AttemptPatch = Partial<
-  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'second_factor' | 'coupon_id' | 'payment_id' | 'updated_at'>
+  Pick<AttemptRow, 'state' | 'outcome' | 'shopper_id' | 'digits_tries_left' | 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount' | 'second_factor' | 'candidates' | 'coupon_id' | 'payment_id' | 'updated_at'>
 >;
 
 type RiskColumn = 'pin_tries_left' | 'risk_choice' | 'risk_reasons' | 'max_amount';
@@ -137,9 +139,12 @@ export class AttemptRepo {
     return Number(r[0]?.f ?? 0) + Number(r[0]?.l ?? 0);
   }
 
-  /** Wrong factors charged to this shopper since `since`. */
+  /** Wrong factors charged to this shopper since `since`, and not cleared since. */
   async shopperFailuresSince(shopperId: string, since: number): Promise<number> {
-    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2', [shopperId, since]);
+    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2 AND cleared_at IS NULL', [
+      shopperId,
+      since,
+    ]);
     return Number(r[0]?.n ?? 0);
   }
 
@@ -180,8 +185,13 @@ export class AttemptRepo {
       'INSERT INTO face_pay_failures (id, shopper_id, attempt_id, terminal_id, factor, at) VALUES ($1, $2, $3, $4, $5, $6)',
       [row.id, row.shopper_id, row.attempt_id, row.terminal_id, row.factor, row.at],
     );
-    const r = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM face_pay_failures WHERE shopper_id = $1 AND at >= $2', [row.shopper_id, since]);
-    return Number(r[0]?.n ?? 0);
+    return this.shopperFailuresSince(row.shopper_id, since);
+  }
+
+  /** Stops counting the shopper's wrong factors so far (the rows stay, marked with when). The terminal's own rows are untouched. */
+  async clearFailures(shopperId: string, at: number): Promise<void> {
+    if (shopperId === '') return;
+    await this.db.execute('UPDATE face_pay_failures SET cleared_at = $2 WHERE shopper_id = $1 AND cleared_at IS NULL', [shopperId, at]);
   }
 
   /** How a paid intent was paid at the terminal (face or pay code); undefined when no attempt paid it (the API's test helpers). */

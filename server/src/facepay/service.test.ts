@@ -226,18 +226,44 @@ describeEachDb('face pay', facePayMigrations, (getDb) => {
     assert.ok(state.decisions.at(-1)!.reasons.includes('shopper_recent_failures'));
   });
 
-  test('wrong digits on a look-alike are charged to each candidate the gallery names', async () => {
+  test('wrong digits on a look-alike are charged to each candidate the first search named', async () => {
     const { service, state } = setup();
-    state.identify = () => ({ outcome: 'ambiguous', candidates: ['shp_lookalike'] });
+    // As the real gallery answers: the candidates come with the ambiguous decision, and the search
+    // narrowed to wrong digits answers only no_match.
+    state.identify = (digits) => (digits === undefined ? { outcome: 'ambiguous', candidates: ['shp_lookalike', 'shp_twin'] } : { outcome: 'no_match' });
     for (let i = 0; i < 3; i++) {
       const { attemptId } = await service.challenge(terminal, 'pi_1');
       await service.capture(terminal, attemptId, frames);
       await service.capture(terminal, attemptId, frames, { phoneLast4: '0000' });
       await service.capture(terminal, attemptId, frames, { phoneLast4: '1111' });
-      // Two wrong guesses per attempt: the fifth, in the third attempt, locks.
+      // Two wrong guesses per attempt: the fifth, in the third attempt, locks each of them.
       assert.equal(state.locked.length > 0, i === 2);
     }
-    assert.ok(state.locked.every((id) => id === 'shp_lookalike'));
+    assert.deepEqual([...new Set(state.locked)].sort(), ['shp_lookalike', 'shp_twin']);
+  });
+
+  test("a candidate's lockout is shared: wrong digits as someone's look-alike add to their own wrong factors", async () => {
+    const { service, state, clock } = setup();
+    const till = { ...terminal, terminalId: 'trm_2' };
+    state.shoppers.set('shp_b', { id: 'shp_b', maskedName: 'B**** K.', facePayEnabled: true, perPaymentLimit: null, hasPin: false });
+    // First shp_b, known by the face but asked for the digits by the engine, gets them wrong twice.
+    state.identify = (digits) => (digits === undefined ? { outcome: 'match', shopperId: 'shp_b', falseMatchProbability: 5e-6 } : { outcome: 'no_match' });
+    const own = await service.challenge(till, 'pi_1');
+    assert.equal((await service.capture(till, own.attemptId, frames)).outcome, 'ambiguous');
+    await service.capture(till, own.attemptId, frames, { phoneLast4: '0000' });
+    await service.capture(till, own.attemptId, frames, { phoneLast4: '1111' });
+    clock.advance(61 * 60 * 1000);
+    // Then, at another terminal, a face that could be shp_a or shp_b, with three wrong guesses.
+    state.identify = (digits) => (digits === undefined ? { outcome: 'ambiguous', candidates: ['shp_a', 'shp_b'] } : { outcome: 'no_match' });
+    for (const guesses of [['2222', '3333'], ['4444']]) {
+      const { attemptId } = await service.challenge(terminal, 'pi_1');
+      assert.equal((await service.capture(terminal, attemptId, frames)).outcome, 'ambiguous');
+      for (const g of guesses) await service.capture(terminal, attemptId, frames, { phoneLast4: g });
+    }
+    // shp_b has five wrong factors within the day and is locked; shp_a has three.
+    assert.deepEqual(state.locked, ['shp_b']);
+    state.identify = () => ({ outcome: 'match', shopperId: 'shp_b', falseMatchProbability: 1e-9 });
+    assert.deepEqual(await service.capture(till, (await service.challenge(till, 'pi_1')).attemptId, frames), { outcome: 'face_pay_off' });
   });
 
   test('wrong digits on look-alikes nobody is charged for still count at the terminal: new attempts stop bringing new tries', async () => {

@@ -185,6 +185,11 @@ export function createFacePayService(deps: FacePayDeps) {
     return decision;
   }
 
+  const candidatesOf = (a: AttemptRow): string[] => {
+    const list: unknown = a.candidates ? JSON.parse(a.candidates) : [];
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  };
+
   const riskPatch = (d: RiskDecision) => ({ risk_choice: d.choice, risk_reasons: JSON.stringify(d.reasons) });
 
   /** The shopper is known and every factor the engine asked for has passed: the terminal shows the name and the offers. */
@@ -302,8 +307,10 @@ export function createFacePayService(deps: FacePayDeps) {
       // Digits asked for a known shopper must name that same shopper.
       const wrongPerson = found.outcome === 'match' && a.shopper_id !== null && found.shopperId !== a.shopper_id;
       if ((found.outcome !== 'match' || wrongPerson) && digits !== undefined) {
-        // The digits were wrong for whoever the face could be: charge it to them across attempts.
-        const charged = new Set<string>(found.outcome === 'ambiguous' ? found.candidates ?? [] : []);
+        // The digits were wrong for whoever the face could be: charge it to each of them across
+        // attempts and terminals (the look-alikes the first search named, kept on the attempt,
+        // since the narrowed search only answers match or no_match).
+        const charged = new Set<string>([...candidatesOf(a), ...(found.outcome === 'ambiguous' ? (found.candidates ?? []) : [])]);
         if (a.shopper_id !== null) charged.add(a.shopper_id);
         await attempts.recordTerminalFailure({ id: ids.next('fpf'), attempt_id: a.id, terminal_id: a.terminal_id, factor: 'digits', at: now() });
         for (const shopperId of charged) await chargeFailure(shopperId, a, 'digits');
@@ -325,7 +332,7 @@ export function createFacePayService(deps: FacePayDeps) {
           await move(a, [expected], { state: 'refused', outcome: 'no_face', ...riskPatch(d) });
           return { outcome: 'no_face' };
         }
-        await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft, ...riskPatch(d) });
+        await move(a, [expected], { state: 'ask_digits', digits_tries_left: triesLeft, candidates: JSON.stringify(found.candidates ?? []), ...riskPatch(d) });
         return { outcome: 'ambiguous', attemptId: a.id, attemptsLeft: triesLeft, reason: 'look_alike' };
       }
 
@@ -434,6 +441,15 @@ export function createFacePayService(deps: FacePayDeps) {
       }
       await attempts.setRiskSettings(merchantId, clean, now());
       return this.riskSettings(merchantId);
+    },
+
+    /**
+     * The shopper unlocked face pay with their password: the wrong digits and PINs counted against
+     * them so far stop counting, for the lockout and for the risk engine's recent failures. The
+     * terminals' own counts stay (they are about the terminal, not the shopper).
+     */
+    async clearShopperFailures(shopperId: string): Promise<void> {
+      await attempts.clearFailures(shopperId, now());
     },
 
     /** The risk decision behind each of these paid intents (codes only), for the shopper's payment history. */

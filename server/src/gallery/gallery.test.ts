@@ -7,7 +7,7 @@ import { ManualClock, seededRandom } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
 import { describeEachDb } from '../storage/testing.ts';
 import { masterKeyFromBytes, type MasterKeyring } from './crypto.ts';
-import { Gallery, galleryMigrations, type Embedding, type GalleryOptions } from './index.ts';
+import { GAP_WAIT_MS, Gallery, galleryMigrations, type Embedding, type GalleryOptions } from './index.ts';
 import { near, randomUnit, syntheticCalibration } from './testing.ts';
 
 const DIM = 128;
@@ -44,7 +44,7 @@ test('with other populations measured, the gallery decides on their envelope: th
 });
 const ring: MasterKeyring = { current: masterKeyFromBytes(Buffer.alloc(32, 1)), previous: [] };
 
-describeEachDb('gallery', galleryMigrations, (getDb) => {
+describeEachDb('gallery', galleryMigrations, (getDb, dialect) => {
   const random = seededRandom(42);
   // Each test uses its own shoppers (and partitions where it matters): the database is shared.
   const people = new Map<string, Float32Array>();
@@ -121,6 +121,59 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     assert.equal(b.sizes().px, 0);
   });
 
+  test('two changes committing out of their numbers\' order: the other process indexes both, the late one at its next sync', async () => {
+    const clock = new ManualClock();
+    const a = makeGallery(getDb(), { seed: 3 });
+    const b = makeGallery(getDb(), { seed: 4, clock });
+    await a.start();
+    await b.start();
+    await a.enrol({ shopperId: 'sh_oo1', embeddings: [emb(near(person('sh_oo1'), 0.2, random))], partitionId: 'ooo' });
+    await a.enrol({ shopperId: 'sh_oo2', embeddings: [emb(near(person('sh_oo2'), 0.2, random))], partitionId: 'ooo' });
+    // The writers' lock keeps real enrolments in order, so the first one's change is taken back
+    // and committed again by a transaction that stays open while b reads the second's.
+    const [late] = await getDb().query<Record<string, unknown>>(
+      'SELECT e.seq, e.kind, e.template_key, e.partition_id, e.at FROM gallery_events e JOIN gallery_templates t ON t.template_key = e.template_key WHERE t.shopper_id = $1',
+      ['sh_oo1'],
+    );
+    assert.ok(late);
+    await getDb().execute('DELETE FROM gallery_events WHERE seq = $1', [late.seq]);
+    const insertLate = (ex: Pick<Db, 'execute'>) =>
+      ex.execute('INSERT INTO gallery_events (seq, kind, template_key, partition_id, at) VALUES ($1, $2, $3, $4, $5)', [late.seq, late.kind, late.template_key, late.partition_id, late.at]);
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let written = (): void => undefined;
+    const inTx = new Promise<void>((r) => (written = r));
+    // On PostgreSQL the late change is written in a transaction still open while b reads; SQLite
+    // has one writer and no such window, so there it is simply written after b's read.
+    const writer =
+      dialect === 'postgres'
+        ? getDb().transaction(async (tx) => {
+            await insertLate(tx);
+            written();
+            await held;
+          })
+        : held.then(() => insertLate(getDb()));
+    if (dialect === 'postgres') await inTx;
+    await b.sync();
+    assert.equal(b.sizes().ooo, 1, 'b has read the second change, numbered after the uncommitted first');
+    assert.equal(b.pendingGaps, 1);
+    release();
+    await writer;
+    const d = await b.identify(emb(near(person('sh_oo1'), 0.2, random)), { partitions: ['ooo'] });
+    assert.equal(d.outcome === 'match' && d.shopperId, 'sh_oo1');
+    assert.equal(b.sizes().ooo, 2);
+    assert.equal(b.pendingGaps, 0);
+    // A number that never commits is let go after GAP_WAIT_MS.
+    await getDb().execute('UPDATE gallery_counters SET value = value + 1 WHERE name = $1', ['event_seq']);
+    await a.enrol({ shopperId: 'sh_oo3', embeddings: [emb(near(person('sh_oo3'), 0.2, random))], partitionId: 'ooo' });
+    await b.sync();
+    assert.equal(b.pendingGaps, 1);
+    clock.advance(GAP_WAIT_MS + 1);
+    await b.sync();
+    assert.equal(b.pendingGaps, 0);
+    assert.equal(b.sizes().ooo, 3);
+  });
+
   test('re-enrolment replaces the templates; a refresh adds one and keeps the cap', async () => {
     const g = makeGallery(getDb(), { maxTemplatesPerShopper: 3 });
     await g.start();
@@ -155,6 +208,8 @@ describeEachDb('gallery', galleryMigrations, (getDb) => {
     const probe = emb(near(twinA, 0.05, random));
     const first = await g.identify(probe, { partitions: ['twins'] });
     assert.equal(first.outcome, 'ambiguous');
+    // Both twins could be named by their digits: wrong digits are charged to each.
+    if (first.outcome === 'ambiguous') assert.deepEqual([...first.candidates].sort(), ['sh_twa', 'sh_twb']);
     const second = await g.identifyWithDigits(probe, '4321', { partitions: ['twins'] });
     assert.equal(second.outcome === 'match' && second.shopperId, 'sh_twa');
     if (second.outcome === 'match') assert.equal(second.comparedTemplates, 1);

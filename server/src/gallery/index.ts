@@ -3,7 +3,7 @@
  * ask for the phone's last four digits, or no match) at a known false-match risk.
  */
 export { galleryMigrations } from './migrations.ts';
-export { DEFAULT_CANDIDATES, DEFAULT_SEARCH_BUDGET_MS, Gallery } from './service.ts';
+export { DEFAULT_CANDIDATES, DEFAULT_SEARCH_BUDGET_MS, GAP_WAIT_MS, Gallery } from './service.ts';
 export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './service.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';

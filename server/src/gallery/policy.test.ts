@@ -36,6 +36,23 @@ test('two shoppers close together (twins) are ambiguous even above the threshold
   if (d.outcome === 'ambiguous') assert.equal(d.reason, 'margin');
 });
 
+test('an ambiguous decision names as candidates every ranked shopper above the digits bar, and no one below it or without a phone', async () => {
+  const tBig = thresholdForGallery(tail, DEFAULT_POLICY, 1_000_000);
+  const tSmall = thresholdForGallery(tail, DEFAULT_POLICY, 100);
+  const mid = (tBig + tSmall) / 2;
+  // a and b look alike above the bar of a set of 100; c has no phone, d is below the bar.
+  const ranked = [s('a', mid + 0.01), s('b', mid), s('c', mid, { phoneSuffixMac: null }), s('d', tSmall - 0.01)];
+  const sizes = new Map<string, number | undefined>([['a', 100], ['b', 100], ['c', undefined], ['d', 100]]);
+  const d = await decide(ranked, 1_000_000, tail, DEFAULT_POLICY, async (x) => sizes.get(x.shopperId));
+  assert.equal(d.outcome, 'ambiguous');
+  if (d.outcome === 'ambiguous') assert.deepEqual(d.candidates, ['a', 'b']);
+  // A look-alike whose own digits are shared by many more templates is below their bar.
+  sizes.set('b', 1_000_000);
+  const e = await decide(ranked, 1_000_000, tail, DEFAULT_POLICY, async (x) => sizes.get(x.shopperId));
+  if (e.outcome === 'ambiguous') assert.deepEqual(e.candidates, ['a']);
+  else assert.fail(`expected ambiguous, got ${e.outcome}`);
+});
+
 test('a shopper who always wants to be asked is asked', async () => {
   const d = await decide([s('a', 0.95, { alwaysAsk: true })], 1000, tail, DEFAULT_POLICY, narrow(5));
   assert.equal(d.outcome, 'ambiguous');

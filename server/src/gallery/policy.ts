@@ -47,6 +47,12 @@ export type Decision =
       reason: 'below_threshold' | 'margin' | 'always_ask';
       /** What to ask for next. */
       ask: 'phone_last4';
+      /**
+       * The shoppers the face could be: those ranked whose score would pass the threshold of the
+       * set narrowed to their own digits, best first. Wrong digits are charged to each of them, so
+       * guessing across attempts and terminals reaches every one's lockout, not only the terminal's.
+       */
+      candidates: string[];
       threshold: number;
       comparedTemplates: number;
     }
@@ -71,6 +77,18 @@ export function falseMatchProbability(tail: TailModel, score: number, templates:
 function marginHolds(tail: TailModel, policy: DecisionPolicy, second: ScoredShopper | undefined, templates: number): boolean {
   if (second === undefined) return true;
   return Math.max(1, templates) * tail.fmrAt(second.score) >= 10 ** -policy.marginDecades;
+}
+
+/** The digits bar: whether this shopper's score would pass the threshold of the set narrowed to their digits (false when they gave no phone). */
+async function passesWithDigits(
+  s: ScoredShopper,
+  tail: TailModel,
+  policy: DecisionPolicy,
+  narrowedSize: (first: ScoredShopper) => Promise<number | undefined>,
+): Promise<boolean> {
+  if (s.score < thresholdForGallery(tail, policy, 1)) return false;
+  const n = await narrowedSize(s);
+  return n !== undefined && n > 0 && s.score >= thresholdForGallery(tail, policy, n);
 }
 
 /**
@@ -105,10 +123,11 @@ export async function decide(
   if (first.score < thresholdForGallery(tail, policy, 1)) {
     return { outcome: 'no_match', reason: 'below_threshold', threshold, comparedTemplates, narrowed: false };
   }
-  const n = await narrowedSize(first);
-  if (n !== undefined && n > 0 && first.score >= thresholdForGallery(tail, policy, n)) {
+  if (await passesWithDigits(first, tail, policy, narrowedSize)) {
     const reason = first.alwaysAsk ? 'always_ask' : first.score < threshold ? 'below_threshold' : 'margin';
-    return { outcome: 'ambiguous', reason, ask: 'phone_last4', threshold, comparedTemplates };
+    const candidates = [first.shopperId];
+    for (const other of ranked.slice(1)) if (await passesWithDigits(other, tail, policy, narrowedSize)) candidates.push(other.shopperId);
+    return { outcome: 'ambiguous', reason, ask: 'phone_last4', threshold, comparedTemplates, candidates };
   }
   return { outcome: 'no_match', reason: first.score >= threshold ? 'margin' : 'below_threshold', threshold, comparedTemplates, narrowed: false };
 }

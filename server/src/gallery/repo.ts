@@ -86,6 +86,16 @@ function toCandidate(r: Raw): CandidateRow {
   };
 }
 
+function toEvent(r: Raw): GalleryEvent {
+  return {
+    seq: num(r.seq),
+    kind: String(r.kind) === 'remove' ? 'remove' : 'add',
+    templateKey: num(r.template_key),
+    partitionId: String(r.partition_id),
+    at: num(r.at),
+  };
+}
+
 function toShopper(r: Raw): ShopperRow {
   return {
     shopperId: String(r.shopper_id),
@@ -121,8 +131,9 @@ export class GalleryRepo {
   }
 
   /**
-   * Serialises the gallery's writers on PostgreSQL so that event numbers commit in order and a
-   * reader that has seen event n has seen every event before it (SQLite serialises anyway).
+   * Serialises the gallery's writers on PostgreSQL (a re-enrolment reads the templates it
+   * replaces; SQLite serialises anyway). Event numbers then commit in order too, but the readers'
+   * `sync` does not rely on it: it watches for numbers it skipped over.
    */
   async lockWrites(tx: SqlExecutor): Promise<void> {
     if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(7413)');
@@ -356,13 +367,21 @@ export class GalleryRepo {
       seq,
       limit,
     ]);
-    return rows.map((r) => ({
-      seq: num(r.seq),
-      kind: String(r.kind) === 'remove' ? 'remove' : 'add',
-      templateKey: num(r.template_key),
-      partitionId: String(r.partition_id),
-      at: num(r.at),
-    }));
+    return rows.map(toEvent);
+  }
+
+  /** The events of these numbers that exist now (numbers skipped over by an earlier read). */
+  async eventsIn(seqs: readonly number[]): Promise<GalleryEvent[]> {
+    const out: GalleryEvent[] = [];
+    for (let i = 0; i < seqs.length; i += 500) {
+      const chunk = seqs.slice(i, i + 500);
+      const rows = await this.db.query<Raw>(
+        `SELECT seq, kind, template_key, partition_id, at FROM gallery_events WHERE seq IN (${placeholders(chunk.length, 1)}) ORDER BY seq`,
+        chunk,
+      );
+      out.push(...rows.map(toEvent));
+    }
+    return out;
   }
 
   async lastEventSeq(ex: SqlExecutor = this.db): Promise<number> {

@@ -123,6 +123,15 @@ const PHONE_DIGITS = /^[0-9]{4}$/;
  */
 const RANKED_SHOPPERS = 3;
 
+/**
+ * How long `sync` keeps looking for an event number it skipped over. A writer holds its number
+ * only for its own transaction (milliseconds); a number still missing after this was never
+ * committed, so it is let go.
+ */
+export const GAP_WAIT_MS = 10 * 60 * 1000;
+/** At most this many skipped numbers are watched per run of missing ones. */
+const MAX_TRACKED_GAPS = 1000;
+
 /** Templates taken from the index for the exact re-score (README, Index). */
 export const DEFAULT_CANDIDATES = 16;
 
@@ -144,6 +153,8 @@ export class Gallery {
   private templateKey: DataKey | undefined;
   private phoneKey: Buffer | undefined;
   private appliedSeq = 0;
+  /** Event numbers below `appliedSeq` not seen yet (their transaction had not committed), with when they were first missed. */
+  private readonly gaps = new Map<number, number>();
   private syncing: Promise<void> = Promise.resolve();
   private started = false;
   private scanRate: number | undefined;
@@ -627,30 +638,57 @@ export class Gallery {
    * Applies, in order, the events written since the index was last in step: other processes'
    * enrolments and deletions on a shared PostgreSQL, or what happened after a snapshot. Call it
    * every second or so when several API processes share one database (`rank` calls it before each search).
+   *
+   * Event numbers are handed out before their transactions commit, so a reader may see number n+1
+   * before n (two writers committing out of their numbers' order, which the writers' lock prevents
+   * today but nothing here should depend on). A number skipped over is remembered as a gap and
+   * read again at every sync until its event turns up or `GAP_WAIT_MS` has passed: applying an
+   * event late is harmless, since an add whose row a later event removed finds no row, and
+   * template keys are never reused.
    */
   sync(): Promise<void> {
+    const apply = async (events: readonly GalleryEvent[]): Promise<void> => {
+      const adds = events.filter((e) => e.kind === 'add').map((e) => e.templateKey);
+      const rows = new Map((await this.repo.templatesByKeys(adds)).map((r) => [r.templateKey, r]));
+      for (const e of events) {
+        const part = this.router.get(e.partitionId);
+        if (e.kind === 'remove') part.removeSync([e.templateKey]);
+        else {
+          const r = rows.get(e.templateKey);
+          // A row already gone was deleted by a later event; one of another model is not indexed.
+          if (r !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version && r.partitionId === e.partitionId) {
+            if (!part.has(r.templateKey)) part.addSync([r.templateKey], this.decrypt(r));
+          }
+        }
+      }
+    };
     const run = async (): Promise<void> => {
+      const t = this.o.clock.now().getTime();
+      if (this.gaps.size > 0) {
+        for (const [seq, since] of this.gaps) if (t - since > GAP_WAIT_MS) this.gaps.delete(seq);
+        const late = await this.repo.eventsIn([...this.gaps.keys()]);
+        await apply(late);
+        for (const e of late) this.gaps.delete(e.seq);
+      }
       for (;;) {
         const events = await this.repo.eventsAfter(this.appliedSeq, 2000);
         if (events.length === 0) return;
-        const adds = events.filter((e) => e.kind === 'add').map((e) => e.templateKey);
-        const rows = new Map((await this.repo.templatesByKeys(adds)).map((r) => [r.templateKey, r]));
+        await apply(events);
         for (const e of events) {
-          const part = this.router.get(e.partitionId);
-          if (e.kind === 'remove') part.removeSync([e.templateKey]);
-          else {
-            const r = rows.get(e.templateKey);
-            // A row already gone was deleted by a later event; one of another model is not indexed.
-            if (r !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version && r.partitionId === e.partitionId) {
-              if (!part.has(r.templateKey)) part.addSync([r.templateKey], this.decrypt(r));
-            }
-          }
+          // Only the last MAX_TRACKED_GAPS numbers of a long run are watched (a run that long is
+          // events pruned, not transactions in flight).
+          for (let s = Math.max(this.appliedSeq + 1, e.seq - MAX_TRACKED_GAPS); s < e.seq; s++) this.gaps.set(s, t);
           this.appliedSeq = e.seq;
         }
       }
     };
     this.syncing = this.syncing.then(run, run);
     return this.syncing;
+  }
+
+  /** Event numbers skipped over by `sync` and still watched for (for tests and health checks). */
+  get pendingGaps(): number {
+    return this.gaps.size;
   }
 
   /**

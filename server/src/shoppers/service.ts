@@ -87,6 +87,11 @@ export interface ShopperServiceDeps {
    * (by e-mail once there is a mail service; a log line until then).
    */
   onSignUpForExistingAccount?: (shopperId: string) => Promise<void> | void;
+  /**
+   * The wrong second factors (phone digits, PIN) counted against the shopper for the lockout;
+   * cleared when they switch face pay on again with their password. Absent: nothing is counted.
+   */
+  factorFailures?: { clear(shopperId: string): Promise<void> };
 }
 
 export const DEFAULT_ENROLMENT_LIMIT = { count: 10, windowMs: 60 * 60 * 1000 };
@@ -385,11 +390,24 @@ export function createShopperService(deps: ShopperServiceDeps) {
       return toShopper(await mustGet(shopperId));
     },
 
+    /**
+     * `password`, with `facePayEnabled: true`, is the unlock after a lockout: a right one also
+     * clears the wrong digits and PINs counted against the shopper, so they start again with the
+     * full allowance. Without it face pay is switched on but the count stays, and one more wrong
+     * factor within the day locks it again: a session alone (a borrowed, unlocked phone) must not
+     * be able to buy fresh PIN guesses, five at a time, without end. The password already lets
+     * its holder choose a new PIN, so clearing the count with it gives away nothing more.
+     */
     async updateSettings(
       shopperId: string,
-      patch: { name?: string; phone?: string | null; facePayEnabled?: boolean; alwaysAskDigits?: boolean; perPaymentLimit?: number | null },
+      patch: { name?: string; phone?: string | null; facePayEnabled?: boolean; alwaysAskDigits?: boolean; perPaymentLimit?: number | null; password?: string },
     ): Promise<Shopper> {
       const row = await mustGet(shopperId);
+      const clearFailures = patch.facePayEnabled === true && patch.password !== undefined;
+      if (patch.password !== undefined && patch.facePayEnabled !== true)
+        throw new DomainError('invalid', 'password_unexpected', 'The password is only asked for when switching face pay on.');
+      if (clearFailures && !(await verifyPassword(patch.password as string, row.password_hash)))
+        throw new DomainError('forbidden', 'password_wrong', 'That is not your account password.');
       const next: Parameters<ShopperRepo['update']>[1] = {};
       if (patch.name !== undefined) {
         const name = patch.name.trim();
@@ -410,6 +428,7 @@ export function createShopperService(deps: ShopperServiceDeps) {
         next.per_payment_limit = l;
       }
       await repo.update(shopperId, next);
+      if (clearFailures) await deps.factorFailures?.clear(shopperId);
       const updated = await mustGet(shopperId);
       if (updated.face_enrolled_at !== null && (next.phone !== undefined || next.always_ask_digits !== undefined))
         await faces.updateProfile(shopperId, { phoneLast4: last4(updated.phone), alwaysAskDigits: updated.always_ask_digits === 1 });

@@ -53,6 +53,8 @@ const settingsBody = {
     face_pay_enabled: { type: 'boolean' },
     always_ask_digits: { type: 'boolean' },
     per_payment_limit: { anyOf: [amountSchema, { type: 'null' }] },
+    /** With `face_pay_enabled: true`: the unlock after a lockout, which also clears the count of wrong digits and PINs. */
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
   },
 } as const;
 
@@ -161,16 +163,36 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     schema: { tags: TAG, summary: 'Change settings: name, phone, face pay on or off, limit, always ask for the digits', body: settingsBody },
     handler: async (request) => {
       const s = await current(request);
-      const b = request.body as { name?: string; phone?: string | null; face_pay_enabled?: boolean; always_ask_digits?: boolean; per_payment_limit?: number | null };
-      return meBody(
-        await shoppers.updateSettings(s.id, {
+      const b = request.body as {
+        name?: string;
+        phone?: string | null;
+        face_pay_enabled?: boolean;
+        always_ask_digits?: boolean;
+        per_payment_limit?: number | null;
+        password?: string;
+      };
+      const update = () =>
+        shoppers.updateSettings(s.id, {
           ...(b.name !== undefined ? { name: b.name } : {}),
           ...(b.phone !== undefined ? { phone: b.phone } : {}),
           ...(b.face_pay_enabled !== undefined ? { facePayEnabled: b.face_pay_enabled } : {}),
           ...(b.always_ask_digits !== undefined ? { alwaysAskDigits: b.always_ask_digits } : {}),
           ...(b.per_payment_limit !== undefined ? { perPaymentLimit: b.per_payment_limit } : {}),
-        }),
-      );
+          ...(b.password !== undefined ? { password: b.password } : {}),
+        });
+      if (b.password === undefined) return meBody(await update());
+      // A password checked here is guessed against like one at sign-in: the same throttle counts it.
+      const wrong = (e: unknown): boolean => isDomainError(e) && (e.code === 'password_wrong' || e.code === 'invalid_credentials');
+      const updated = await throttle
+        .guard(s.email, request.ip, () =>
+          update().catch((e: unknown) => {
+            throw wrong(e) ? new DomainError('unauthorized', 'invalid_credentials', 'That is not your account password.') : e;
+          }),
+        )
+        .catch((e: unknown) => {
+          throw wrong(e) ? new DomainError('forbidden', 'password_wrong', 'That is not your account password.') : e;
+        });
+      return meBody(updated);
     },
   });
 
