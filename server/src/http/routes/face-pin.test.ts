@@ -133,4 +133,15 @@ describeEachDialect('face-pay PIN and risk decisions over HTTP', (dialect) => {
     assert.match(rows[0]!.face_pay_pin_hash, /^scrypt\$/);
     assert.equal(rows[0]!.face_pay_pin_hash.includes(PIN), false);
   });
+
+  test('the password of the PIN routes is throttled like sign-in: wrong guesses end in 429, even for the right one', async () => {
+    let last = 0;
+    for (let i = 0; i < 10; i++) last = (await shopper('DELETE', '/v1/shopper/face_pay_pin', { password: `guess ${i}` })).status;
+    assert.equal(last, 403);
+    const locked = await shopper('PUT', '/v1/shopper/face_pay_pin', { pin: '902417', password: PASSWORD });
+    assert.equal(locked.status, 429);
+    assert.equal(locked.json.error.code, 'too_many_login_attempts');
+    const me = await shopper('GET', '/v1/shopper/me');
+    assert.equal(me.json.has_face_pay_pin, true, 'the locked request changed nothing');
+  });
 });

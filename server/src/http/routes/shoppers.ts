@@ -70,6 +70,20 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
   const currency = services.walletCurrency;
   const current = (request: FastifyRequest): Promise<Shopper> => currentShopper(shoppers, request);
   const throttle = createLoginThrottle(services.clock);
+  // A password checked anywhere but sign-in is guessed against like one at sign-in: the same
+  // throttle counts it (it counts refusals of kind unauthorized, so a wrong password is carried as
+  // one through it and answered as the route's own 403 after).
+  const wrongPassword = (e: unknown): boolean => isDomainError(e) && (e.code === 'password_wrong' || e.code === 'invalid_credentials');
+  const withPassword = <T>(email: string, ip: string, action: () => Promise<T>): Promise<T> =>
+    throttle
+      .guard(email, ip, () =>
+        action().catch((e: unknown) => {
+          throw wrongPassword(e) ? new DomainError('unauthorized', 'invalid_credentials', 'That is not your account password.') : e;
+        }),
+      )
+      .catch((e: unknown) => {
+        throw wrongPassword(e) ? new DomainError('forbidden', 'password_wrong', 'That is not your account password.') : e;
+      });
 
   async function meBody(s: Shopper): Promise<Record<string, unknown>> {
     return {
@@ -181,18 +195,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
           ...(b.password !== undefined ? { password: b.password } : {}),
         });
       if (b.password === undefined) return meBody(await update());
-      // A password checked here is guessed against like one at sign-in: the same throttle counts it.
-      const wrong = (e: unknown): boolean => isDomainError(e) && (e.code === 'password_wrong' || e.code === 'invalid_credentials');
-      const updated = await throttle
-        .guard(s.email, request.ip, () =>
-          update().catch((e: unknown) => {
-            throw wrong(e) ? new DomainError('unauthorized', 'invalid_credentials', 'That is not your account password.') : e;
-          }),
-        )
-        .catch((e: unknown) => {
-          throw wrong(e) ? new DomainError('forbidden', 'password_wrong', 'That is not your account password.') : e;
-        });
-      return meBody(updated);
+      return meBody(await withPassword(s.email, request.ip, update));
     },
   });
 
@@ -210,7 +213,7 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     handler: async (request) => {
       const s = await current(request);
       const b = request.body as { pin: string; password: string };
-      return meBody(await shoppers.setPin(s.id, b.pin, b.password));
+      return meBody(await withPassword(s.email, request.ip, () => shoppers.setPin(s.id, b.pin, b.password)));
     },
   });
 
@@ -222,7 +225,8 @@ export function registerShopperRoutes(app: FastifyInstance, services: AppService
     },
     handler: async (request) => {
       const s = await current(request);
-      return meBody(await shoppers.setPin(s.id, null, (request.body as { password: string }).password));
+      const password = (request.body as { password: string }).password;
+      return meBody(await withPassword(s.email, request.ip, () => shoppers.setPin(s.id, null, password)));
     },
   });
 
