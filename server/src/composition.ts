@@ -242,6 +242,7 @@ function operationsFor(o: {
     metrics: registry,
     ...(o.config.metricsToken ? { metricsToken: o.config.metricsToken } : {}),
     ...(caCertificate ? { caCertificate } : {}),
+    ...(caCertificate && o.config.httpRedirectPort ? { caHttpPort: o.config.httpRedirectPort } : {}),
   };
 }
 
