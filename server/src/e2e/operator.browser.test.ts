@@ -4,7 +4,8 @@
  * creates a merchant and invites its owner; the owner accepts from the mailed link, chooses a
  * password and signs in; the admin imports a camt.053 file (one credit finds its shopper, one
  * waits), resolves the waiting credit by the shopper's reference, approves a withdrawal, makes a
- * payout run and downloads its pain.001 file; a password reset link works once.
+ * payout run and downloads its pain.001 file; a password reset link works once, in the console
+ * and in the portal.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -71,7 +72,7 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
 
   before(async () => {
     const { buildApps } = (await import(pathToFileURL(join(repoRoot, 'scripts/build-apps.mjs')).href)) as { buildApps(o: { quiet?: boolean; only?: string[] }): Promise<string[]> };
-    await buildApps({ quiet: true, only: ['console'] });
+    await buildApps({ quiet: true, only: ['console', 'portal'] });
     inbox = await startInbox();
     p = await testPlatform('sqlite', {
       env: { FACEPAY_SMTP_URL: inbox.url, FACEPAY_PUBLIC_URL: base, FACEPAY_WALLET_CURRENCY: 'eur', FACEPAY_PAYOUT_DEBTOR_IBAN: DEBTOR_IBAN, FACEPAY_PAYOUT_DEBTOR_NAME: 'Campus Wallet Operator GmbH' },
@@ -217,6 +218,29 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     await page.getByLabel(/New password/).fill('yet another password');
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByRole('alert').getByText('This reset link is not valid any more').waitFor();
+    await page.close();
+  });
+
+  test("the shopper's reset link opens the portal's page and sets her password", async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/portal/`);
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Your e-mail').fill(SHOPPER.email);
+    await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await page.getByRole('status').getByText('If an account uses this address').waitFor();
+    await p.mail.tick();
+    const link = inbox.link(SHOPPER.email, new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/portal/reset-password\\?token=[A-Za-z0-9_-]{43}`));
+    assert.ok(link, 'a portal reset link');
+    await page.goto(link);
+    await page.getByLabel('New password').fill('her new passphrase');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').getByText('Your password is changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('E-mail').fill(SHOPPER.email);
+    await page.getByLabel('Password').fill('her new passphrase');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText(`Hello, ${SHOPPER.name}`).waitFor();
     await page.close();
   });
 });
