@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { caUrl } from './ca.tsx';
+import { caUrl } from './ca-url.ts';
 
 test('the QR code points a tablet at the plain-HTTP copy of the CA when there is one, else at this address', () => {
   const info = { sha256_fingerprint: 'AB', http_port: 3080 };

@@ -5,21 +5,7 @@
  */
 import { renderSVG } from 'uqr';
 import { useEffect, useState } from 'preact/hooks';
-
-interface CaInfo {
-  sha256_fingerprint: string;
-  http_port: number | null;
-}
-
-/** Where a tablet fetches the certificate: over plain HTTP when the server offers it there (a tablet that does not trust the CA yet gets no warning), else this address. */
-export function caUrl(info: CaInfo, loc: { protocol: string; hostname: string; origin: string } = location): string {
-  if (info.http_port !== null && loc.protocol === 'https:') {
-    // A URL's hostname keeps an IPv6 address's brackets; one given without them gets them.
-    const host = loc.hostname.includes(':') && !loc.hostname.startsWith('[') ? `[${loc.hostname}]` : loc.hostname;
-    return `http://${host}${info.http_port === 80 ? '' : `:${info.http_port}`}/ca.crt`;
-  }
-  return `${loc.origin}/ca.crt`;
-}
+import { caUrl, type CaInfo } from './ca-url.ts';
 
 export function CaCertificate({ standalone = false }: { standalone?: boolean }) {
   const [info, setInfo] = useState<CaInfo | null | undefined>(undefined);
