@@ -5,7 +5,9 @@
  * returned or assigned by reference, each once; withdrawals are approved and rejected; runs listed.
  */
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { activateDevice, DeviceApiError, MemoryKeyStore } from '@facepay/device-sdk';
 import { ManualClock } from '../../platform/index.ts';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { startInbox, type Inbox } from '../../testing/inbox.ts';
@@ -143,6 +145,18 @@ describeEachDialect('operator console API: merchants, invitations, unmatched cre
     assert.equal((await call('POST', `/v1/operator/merchants/${merchantId}/reactivation`, { token: admin })).body.status, 'active');
     assert.equal((await call('GET', '/v1/stores', { headers: auth })).status, 200);
     assert.equal((await call('GET', '/v1/staff/me', { headers: { cookie } })).status, 200);
+  });
+
+  test("a suspended merchant's terminals are refused too, after their signature is checked", async () => {
+    await p.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(p.app.server.address() as AddressInfo).port}`;
+    const created = await call('POST', '/v1/terminals', { headers: p.auth, body: { store: p.storeId } });
+    const { client } = await activateDevice({ baseUrl: base, code: created.body.activation_code, keyStore: new MemoryKeyStore() });
+    assert.ok((await client.json<{ terminal_id: string }>('/device/v1/me')).terminal_id);
+    await call('POST', `/v1/operator/merchants/${p.merchantId}/suspension`, { token: admin });
+    await assert.rejects(client.json('/device/v1/me'), (e: unknown) => e instanceof DeviceApiError && e.status === 403 && e.code === 'merchant_suspended');
+    await call('POST', `/v1/operator/merchants/${p.merchantId}/reactivation`, { token: admin });
+    assert.ok((await client.json<{ terminal_id: string }>('/device/v1/me')).terminal_id);
   });
 
   test('unmatched credits: returned once or assigned by reference once, never both', async () => {
