@@ -25,7 +25,7 @@ import { createMembersService, MemberRepo, memberMigrations } from './members/in
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
 import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
 import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
-import { createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
+import { createStaffInvitations, createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
 import { createPasswordResets, resetMigrations } from './resets/index.ts';
@@ -242,6 +242,7 @@ function operationsFor(o: {
     metrics: registry,
     ...(o.config.metricsToken ? { metricsToken: o.config.metricsToken } : {}),
     ...(caCertificate ? { caCertificate } : {}),
+    ...(caCertificate && o.config.httpRedirectPort ? { caHttpPort: o.config.httpRedirectPort } : {}),
   };
 }
 
@@ -471,6 +472,15 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     accounts: { staff, shopper: shoppers },
     link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
   });
+  const invitations = createStaffInvitations({
+    db,
+    clock,
+    ids,
+    random,
+    mail,
+    merchantName: async (id) => (await merchants.getMerchant(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? undefined : Promise.reject(e))))?.name,
+    link: (token) => `${publicBase}/console/accept-invitation?token=${token}`,
+  });
   const memberRepo = new MemberRepo(db);
   const marketingRepo = new MarketingRepo(db);
   const attemptRepo = new AttemptRepo(db);
@@ -575,6 +585,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     staff,
     reports,
     resets,
+    invitations,
     disputes,
     settlement,
   };

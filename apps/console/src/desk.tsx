@@ -4,9 +4,9 @@
  * wallet; their recent credits are listed and can be reversed. The operator token is held in
  * memory only (a reload signs out), never in storage.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { parseMoney } from '@facepay/web-common';
-import { ApiError } from './api.ts';
+import { opsCall } from './operator/ops-api.ts';
 import { Alert, Field, Select, message, money, when } from './ui.tsx';
 
 interface Found {
@@ -27,24 +27,10 @@ interface Credit {
   reversal: { reason: string; created: number } | null;
 }
 
-async function opsCall<T>(token: string | undefined, method: string, path: string, body?: unknown, key?: string): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (key) headers['idempotency-key'] = key;
-  const r = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await r.text();
-  const json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-  if (!r.ok) {
-    const e = (json.error ?? {}) as { code?: string; message?: string };
-    throw new ApiError(r.status, e.code ?? `http_${r.status}`, e.message ?? r.statusText);
-  }
-  return json as T;
-}
-
-export function DeskApp() {
-  const [token, setToken] = useState<string>();
-  const [me, setMe] = useState<{ id: string; name: string; role: string }>();
+/** Standalone at `#/desk` with its own sign-in, or a page of the operator console given its session. */
+export function DeskApp({ session }: { session?: { token: string; me: { id: string; name: string; role: string } } } = {}) {
+  const [token, setToken] = useState<string | undefined>(session?.token);
+  const [me, setMe] = useState<{ id: string; name: string; role: string } | undefined>(session?.me);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -68,6 +54,10 @@ export function DeskApp() {
   };
   const loadCredits = async (t: string, staffId: string) =>
     setCredits((await opsCall<{ data: Credit[] }>(t, 'GET', `/v1/operator/desk/credits?staff_id=${encodeURIComponent(staffId)}&limit=20`)).data);
+
+  useEffect(() => {
+    if (session) void attempt(() => loadCredits(session.token, session.me.id));
+  }, []);
 
   if (!token || !me) {
     return (
@@ -130,15 +120,19 @@ export function DeskApp() {
     });
   };
 
+  // Inside the operator console the shell has the <main>, the heading's level and the sign-out.
+  const Wrap = session ? 'section' : 'main';
   return (
-    <main id="main" class="desk">
+    <Wrap {...(session ? {} : { id: 'main' })} class="desk">
       <h1>Service desk</h1>
-      <p>
-        Signed in as {me.name} ({me.role}).{' '}
-        <button type="button" class="link" onClick={() => void opsCall(token, 'POST', '/v1/operator/logout', {}).finally(() => setToken(undefined))}>
-          Sign out
-        </button>
-      </p>
+      {!session && (
+        <p>
+          Signed in as {me.name} ({me.role}).{' '}
+          <button type="button" class="link" onClick={() => void opsCall(token, 'POST', '/v1/operator/logout', {}).finally(() => setToken(undefined))}>
+            Sign out
+          </button>
+        </p>
+      )}
       <form onSubmit={search} class="inline">
         <Field id="desk-lookup" label="Payment reference, e-mail or phone" value={lookup} onInput={setLookup} required />
         <button type="submit">Find</button>
@@ -195,6 +189,6 @@ export function DeskApp() {
           </tbody>
         </table>
       )}
-    </main>
+    </Wrap>
   );
 }

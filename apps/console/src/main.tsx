@@ -1,7 +1,9 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
+import { AcceptInvitation, ForgotPassword, ResetPassword } from './account-pages.tsx';
 import { DeskApp } from './desk.tsx';
+import { OperatorApp } from './operator/app.tsx';
 import { CampaignsPage } from './pages/campaigns.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DisputesPage } from './pages/disputes.tsx';
@@ -36,6 +38,7 @@ const PAGES: readonly { page: string; label: string; scope: string }[] = [
 ];
 
 function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
+  const [forgot, setForgot] = useState(false);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -52,6 +55,7 @@ function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
       setBusy(false);
     }
   };
+  if (forgot) return <ForgotPassword onBack={() => setForgot(false)} />;
   return (
     <main id="main" class="signin">
       <h1>Facepay merchant console</h1>
@@ -66,6 +70,14 @@ function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
           Sign in
         </button>
       </form>
+      <p>
+        <button type="button" class="link" onClick={() => setForgot(true)}>
+          Forgot your password?
+        </button>
+      </p>
+      <p class="hint">
+        Platform operator staff: <a href="#/ops">operator console</a>.
+      </p>
     </main>
   );
 }
@@ -167,5 +179,21 @@ function App() {
 }
 
 const root = document.getElementById('app');
-// The operator's service desk signs in with an operator login, not a merchant's.
-if (root) render(location.hash.startsWith('#/desk') ? <DeskApp /> : <App />, root);
+/** Which app the address opens: the pages mail links point to, the operator's (an operator login, not a merchant's), or the merchant console. */
+const appOf = (): string =>
+  location.pathname.endsWith('/reset-password') ? 'reset' : location.pathname.endsWith('/accept-invitation') ? 'accept' : location.hash.startsWith('#/ops') ? 'ops' : location.hash.startsWith('#/desk') ? 'desk' : 'merchant';
+
+function Root() {
+  const [app, setApp] = useState(appOf);
+  useEffect(() => {
+    const on = (): void => setApp(appOf());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  if (app === 'reset') return <ResetPassword />;
+  if (app === 'accept') return <AcceptInvitation />;
+  if (app === 'ops') return <OperatorApp />;
+  if (app === 'desk') return <DeskApp />;
+  return <App />;
+}
+if (root) render(<Root />, root);

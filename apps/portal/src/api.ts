@@ -90,6 +90,8 @@ export const api = {
   },
   logIn: (b: { email: string; password: string }) => call<Me>('POST', '/v1/shopper/login', b),
   logOut: () => call<unknown>('POST', '/v1/shopper/logout', {}),
+  requestReset: (email: string) => call<{ message: string }>('POST', '/v1/shopper/password_reset', { email }),
+  completeReset: (token: string, password: string) => call<unknown>('POST', '/v1/shopper/password_reset/complete', { token, password }),
   me: () => call<Me>('GET', '/v1/shopper/me'),
   /** `password` only with `face_pay_enabled: true`: the unlock that also clears the wrong digits and PINs counted. */
   update: (b: Partial<Pick<Me, 'name' | 'phone' | 'face_pay_enabled' | 'always_ask_digits' | 'per_payment_limit'>> & { password?: string }) =>

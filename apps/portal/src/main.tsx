@@ -33,7 +33,87 @@ function Field(props: { id: string; label: string; type?: string; value: string;
   );
 }
 
+/** Asks for a reset link by e-mail; the answer is the same whether or not the address has an account. */
+function ForgotPassword({ onBack }: { onBack: () => void }) {
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState('');
+  const [error, setError] = useState('');
+  const submit = async (e: { preventDefault(): void }) => {
+    e.preventDefault();
+    setError('');
+    try {
+      setSent((await api.requestReset(email)).message);
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  return (
+    <main class="narrow">
+      <h1>Forgot your password?</h1>
+      {sent ? (
+        <p role="status">{sent}</p>
+      ) : (
+        <form onSubmit={submit}>
+          <Field id="forgot-email" label="Your e-mail" type="email" value={email} onInput={setEmail} autocomplete="email" />
+          {error && <p role="alert">{error}</p>}
+          <button type="submit" class="primary">
+            Mail me a reset link
+          </button>
+        </form>
+      )}
+      <button type="button" class="link" onClick={onBack}>
+        Back to sign-in
+      </button>
+    </main>
+  );
+}
+
+/** The page the reset mail links to (`/portal/reset-password?token=...`); the link works once. */
+function ResetPassword() {
+  const [token] = useState(() => {
+    const t = new URLSearchParams(location.search).get('token') ?? '';
+    // The token leaves the address bar, so it does not linger in the history.
+    history.replaceState(null, '', location.pathname);
+    return t;
+  });
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [done, setDone] = useState(false);
+  const submit = async (e: { preventDefault(): void }) => {
+    e.preventDefault();
+    setError('');
+    try {
+      await api.completeReset(token, password);
+      setDone(true);
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+  return (
+    <main class="narrow">
+      <h1>Choose a new password</h1>
+      {done ? (
+        <>
+          <p role="status">Your password is changed, and every device that was signed in is signed out.</p>
+          <p>
+            <a href="/portal/">Sign in</a>
+          </p>
+        </>
+      ) : (
+        <form onSubmit={submit}>
+          <Field id="new-password" label="New password" type="password" value={password} onInput={setPassword} autocomplete="new-password" hint="At least 10 characters." />
+          {error && <p role="alert">{error}</p>}
+          <button type="submit" class="primary">
+            Set password
+          </button>
+        </form>
+      )}
+    </main>
+  );
+}
+
 function Auth({ onIn }: { onIn: (me: Me) => void }) {
+  const [forgot, setForgot] = useState(false);
   const [mode, setMode] = useState<'login' | 'signup'>('login');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -49,6 +129,7 @@ function Auth({ onIn }: { onIn: (me: Me) => void }) {
       setError(message(err));
     }
   };
+  if (forgot) return <ForgotPassword onBack={() => setForgot(false)} />;
   return (
     <main class="narrow">
       <h1>{mode === 'login' ? 'Sign in to Facepay' : 'Create your Facepay account'}</h1>
@@ -75,6 +156,11 @@ function Auth({ onIn }: { onIn: (me: Me) => void }) {
       <button type="button" class="link" onClick={() => setMode(mode === 'login' ? 'signup' : 'login')}>
         {mode === 'login' ? 'New here? Create an account' : 'Have an account? Sign in'}
       </button>
+      {mode === 'login' && (
+        <button type="button" class="link" onClick={() => setForgot(true)}>
+          Forgot your password?
+        </button>
+      )}
     </main>
   );
 }
@@ -435,4 +521,4 @@ function App() {
 }
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+if (root) render(location.pathname.endsWith('/reset-password') ? <ResetPassword /> : <App />, root);

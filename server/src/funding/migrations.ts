@@ -92,9 +92,16 @@ CREATE TABLE funding_card_events (
 );
 `;
 
+// An unmatched bank credit a person sent back to the payer: `returned`, with when and why.
+const returns = `
+ALTER TABLE funding_bank_entries ADD COLUMN returned_at BIGINT;
+ALTER TABLE funding_bank_entries ADD COLUMN return_note TEXT;
+`;
+
 export const fundingMigrations: Migration[] = [
   { id: 'funding/0001_intents', sqlite: tables, postgres: tables },
   { id: 'funding/0002_bank_entries', sqlite: statements, postgres: statements },
   { id: 'funding/0003_desk_credits', sqlite: desk, postgres: desk },
   { id: 'funding/0004_desk_bank_balances', sqlite: balances, postgres: balances },
+  { id: 'funding/0005_bank_entry_returns', sqlite: returns, postgres: returns },
 ];

@@ -246,3 +246,16 @@ export async function bankEntryForUpdate(x: SqlExecutor, entryRef: string): Prom
 export async function markBankEntryMatched(x: SqlExecutor, entryRef: string, intentId: string): Promise<void> {
   await x.execute("UPDATE funding_bank_entries SET status = 'matched', intent_id = $2 WHERE entry_ref = $1 AND status = 'unmatched'", [entryRef, intentId]);
 }
+
+/** An unmatched entry sent back to the payer by hand; only an unmatched one changes. */
+export async function markBankEntryReturned(x: SqlExecutor, entryRef: string, at: number, note: string): Promise<void> {
+  await x.execute("UPDATE funding_bank_entries SET status = 'returned', returned_at = $2, return_note = $3 WHERE entry_ref = $1 AND status = 'unmatched'", [entryRef, at, note]);
+}
+
+export async function bankEntryReturn(x: SqlExecutor, entryRef: string): Promise<{ returnedAt: number; note: string } | null> {
+  const [r] = await x.query<{ returned_at: number | string | null; return_note: string | null }>(
+    "SELECT returned_at, return_note FROM funding_bank_entries WHERE entry_ref = $1 AND status = 'returned'",
+    [entryRef],
+  );
+  return r && r.returned_at !== null ? { returnedAt: Number(r.returned_at), note: r.return_note ?? '' } : null;
+}

@@ -42,6 +42,12 @@ export interface FundingService {
    * entry; assigning it again to the same shopper answers the same intent, to another is a conflict.
    */
   assignUnmatched(entryRef: string, shopperId: string): Promise<FundingIntent>;
+  /**
+   * A person resolved an unmatched bank credit by sending it back to the payer (no wallet holds it,
+   * so no ledger money moves; the bank's next statement shows it leaving). Once per entry: returning
+   * it again answers the same, and a returned entry can no longer be assigned, nor an assigned one returned.
+   */
+  returnUnmatched(entryRef: string, note: string): Promise<{ entryRef: string; amount: number; currency: string; returnedAt: number; note: string }>;
   /** Checks every intent, desk credit, reversal and matched bank entry against its ledger transfer (reads everything). */
   audit(): Promise<{ problems: string[] }>;
   unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
@@ -211,6 +217,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
       return db.transaction(async (x) => {
         const e = await repo.bankEntryForUpdate(x, entryRef);
         if (!e) throw new DomainError('not_found', 'bank_entry_not_found', `no bank entry ${entryRef}`);
+        if (e.status === 'returned') throw new DomainError('conflict', 'bank_entry_returned', 'this bank credit was sent back to the payer');
         if (e.status === 'matched') {
           const i = e.intent_id === null ? null : await repo.intentById(x, e.intent_id);
           if (i && i.shopperId === shopperId) return i.status === 'confirmed' ? i : confirmIn(x, i.id, 'bank_transfer', entryRef);
@@ -219,6 +226,18 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         const i = await receiveIn(x, { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency });
         await repo.markBankEntryMatched(x, entryRef, i.id);
         return i;
+      });
+    },
+    async returnUnmatched(entryRef, noteInput) {
+      const note = noteInput.trim();
+      if (note.length === 0 || note.length > 500) throw new DomainError('invalid', 'note_invalid', 'Say in up to 500 characters why the credit goes back (for the audit).');
+      return db.transaction(async (x) => {
+        const e = await repo.bankEntryForUpdate(x, entryRef);
+        if (!e) throw new DomainError('not_found', 'bank_entry_not_found', `no bank entry ${entryRef}`);
+        if (e.status === 'matched') throw new DomainError('conflict', 'bank_entry_already_matched', 'this bank credit already went to a shopper');
+        if (e.status !== 'returned') await repo.markBankEntryReturned(x, entryRef, clock.now().getTime(), note);
+        const r = (await repo.bankEntryReturn(x, entryRef))!;
+        return { entryRef, amount: e.amount, currency: e.currency, returnedAt: r.returnedAt, note: r.note };
       });
     },
     async audit() {

@@ -15,8 +15,9 @@ export const CONSOLE_HEADER = 'x-facepay-console';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-async function staffAuth(staff: StaffService, request: FastifyRequest, token: string): Promise<MerchantAuth> {
+async function staffAuth(staff: StaffService, merchants: MerchantService, request: FastifyRequest, token: string): Promise<MerchantAuth> {
   const member = await staff.authenticate(token);
+  await merchants.assertActive(member.merchantId);
   if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1') {
     throw new DomainError('forbidden', 'csrf_header_missing', `requests signed in by the console cookie send ${CONSOLE_HEADER}: 1`);
   }
@@ -43,7 +44,7 @@ export async function authenticateMerchant(merchants: MerchantService, request: 
     if (token === undefined || staff === undefined) {
       throw new DomainError('unauthorized', 'api_key_missing', 'send your API key as Authorization: Bearer sk_...');
     }
-    auth = await staffAuth(staff, request, token);
+    auth = await staffAuth(staff, merchants, request, token);
   } else {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new DomainError('unauthorized', 'api_key_invalid', 'the Authorization header must be Bearer <API key>');

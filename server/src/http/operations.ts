@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DomainError } from '../platform/index.ts';
 
@@ -26,6 +26,8 @@ export interface Operations {
   metricsToken?: string;
   /** The local CA's certificate (PEM), offered to tablets at /ca.crt and /ca.pem. */
   caCertificate?: Buffer;
+  /** The plain-HTTP port that also serves /ca.crt (FACEPAY_HTTP_PORT), for a tablet that does not trust the CA yet. */
+  caHttpPort?: number;
 }
 
 /** A platform's own registry (HTTP, payments, gallery, ...); the process's metrics are added at each scrape. */
@@ -153,6 +155,13 @@ export function registerOperations(app: FastifyInstance, ops: Operations): void 
     // DER as .crt: what Android's certificate installer and iPadOS' profile download take most readily.
     const der = caDer(ca);
     app.get('/ca.crt', async (_request, reply) => reply.type('application/x-x509-ca-cert').header('content-disposition', 'attachment; filename="facepay-ca.crt"').send(der));
+    // What the console shows beside the download link and its QR code: where a tablet fetches the
+    // certificate, and its fingerprint to compare on the tablet before trusting it. Public, as the certificate is.
+    const fingerprint = createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+    app.get('/v1/tls/ca', {
+      schema: { tags: ['Meta'], summary: "The local certificate authority's download paths and SHA-256 fingerprint (404 without a local CA)" },
+      handler: async () => ({ object: 'certificate_authority', sha256_fingerprint: fingerprint, paths: ['/ca.crt', '/ca.pem'], http_port: ops.caHttpPort ?? null }),
+    });
   }
 }
 

@@ -92,7 +92,9 @@ type Named = keyof RateLimits;
 function routeBucket(request: FastifyRequest): Named | undefined {
   const url = request.routeOptions.url;
   if (request.method !== 'POST' || url === undefined) return undefined;
-  if (url === '/v1/staff/login' || url === '/v1/shopper/login') return 'login';
+  if (url === '/v1/staff/login' || url === '/v1/shopper/login' || url === '/v1/operator/login') return 'login';
+  // An invitation's token is guessed no faster than a password.
+  if (url.startsWith('/v1/staff/invitations/')) return 'login';
   // Each reset request sends a mail: as tight as sign-in, so the form cannot be used to flood an inbox.
   if (url.includes('/password_reset') || url === '/v1/staff/password' || url === '/v1/shopper/password') return 'login';
   if (url === '/v1/shopper/signup') return 'signup';

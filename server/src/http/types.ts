@@ -11,7 +11,7 @@ import type { MarketingService } from '../marketing/index.ts';
 import type { MembersService } from '../members/index.ts';
 import type { Clock } from '../platform/index.ts';
 import type { ShopperService } from '../shoppers/index.ts';
-import type { StaffService } from '../staff/index.ts';
+import type { StaffInvitations, StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
 import type { PasswordResets } from '../resets/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
@@ -45,6 +45,8 @@ export interface AppServices {
   /** Console sign-in; without it the staff cookie is not accepted. */
   staff?: StaffService;
   reports?: ReportsService;
+  /** Owner invitations by e-mail, sent from the operator console. */
+  invitations?: StaffInvitations;
   /** Forgotten passwords of staff and shoppers, by e-mail. */
   resets?: PasswordResets;
   /** "This wasn't me": shoppers open disputes, merchants refund from them. */

@@ -83,8 +83,14 @@ CREATE INDEX events_merchant ON events (merchant_id, mode, id);`;
 const endpointModes = `ALTER TABLE webhook_endpoints ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('test', 'live'));
 CREATE INDEX webhook_endpoints_mode ON webhook_endpoints (merchant_id, mode, id);`;
 
+// The operator suspends a merchant (its keys, logins and terminals stop working) and reactivates it;
+// every merchant before this was active.
+const status = `ALTER TABLE merchants ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended'));
+ALTER TABLE merchants ADD COLUMN status_changed_at BIGINT;`;
+
 export const merchantMigrations: Migration[] = [
   { id: 'merchants/0001_core', sqlite: core, postgres: core },
   { id: 'merchants/0002_event_modes', sqlite: eventModes, postgres: eventModes },
   { id: 'merchants/0003_endpoint_modes', sqlite: endpointModes, postgres: endpointModes },
+  { id: 'merchants/0004_status', sqlite: status, postgres: status },
 ];

@@ -1,7 +1,7 @@
 import type { Row, SqlExecutor } from '../storage/index.ts';
 import type { ApiKey, Merchant, Store } from './types.ts';
 
-const toMerchant = (r: Row): Merchant => ({ id: r.id as string, name: r.name as string, createdAt: Number(r.created_at) });
+const toMerchant = (r: Row): Merchant => ({ id: r.id as string, name: r.name as string, status: (r.status as Merchant['status'] | undefined) ?? 'active', createdAt: Number(r.created_at) });
 const toStore = (r: Row): Store => ({
   id: r.id as string,
   merchantId: r.merchant_id as string,
@@ -25,11 +25,27 @@ const PAGE = '(CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3';
 
 export const merchantRepo = {
   async insertMerchant(x: SqlExecutor, m: Merchant): Promise<void> {
-    await x.execute('INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)', [m.id, m.name, m.createdAt]);
+    await x.execute('INSERT INTO merchants (id, name, status, created_at) VALUES ($1, $2, $3, $4)', [m.id, m.name, m.status, m.createdAt]);
   },
   async getMerchant(x: SqlExecutor, id: string): Promise<Merchant | undefined> {
-    const [r] = await x.query('SELECT id, name, created_at FROM merchants WHERE id = $1', [id]);
+    const [r] = await x.query('SELECT id, name, status, created_at FROM merchants WHERE id = $1', [id]);
     return r ? toMerchant(r) : undefined;
+  },
+  /** Every merchant, newest first, ids below the cursor; optionally only those of one status. */
+  async listMerchants(x: SqlExecutor, q: { status?: string; cursor?: string; limit: number }): Promise<Merchant[]> {
+    return (
+      await x.query(
+        'SELECT id, name, status, created_at FROM merchants WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3',
+        [q.status ?? null, q.cursor ?? null, q.limit],
+      )
+    ).map(toMerchant);
+  },
+  async setMerchantStatus(x: SqlExecutor, id: string, status: Merchant['status'], at: number): Promise<void> {
+    await x.execute('UPDATE merchants SET status = $2, status_changed_at = $3 WHERE id = $1 AND status <> $2', [id, status, at]);
+  },
+  async merchantStatus(x: SqlExecutor, id: string): Promise<Merchant['status'] | undefined> {
+    const [r] = await x.query<{ status: Merchant['status'] }>('SELECT status FROM merchants WHERE id = $1', [id]);
+    return r?.status;
   },
   async countMerchants(x: SqlExecutor): Promise<number> {
     const [r] = await x.query<{ n: number }>('SELECT COUNT(*) AS n FROM merchants');
@@ -57,9 +73,10 @@ export const merchantRepo = {
       [k.id, k.merchantId, k.name, k.mode, JSON.stringify(k.scopes), secretHash, k.last4, k.createdAt],
     );
   },
-  async keyByHash(x: SqlExecutor, secretHash: string): Promise<ApiKey | undefined> {
-    const [r] = await x.query('SELECT * FROM api_keys WHERE secret_hash = $1', [secretHash]);
-    return r ? toKey(r) : undefined;
+  async keyByHash(x: SqlExecutor, secretHash: string): Promise<(ApiKey & { merchantStatus: Merchant['status'] }) | undefined> {
+    // The merchant's status comes along: a suspended merchant's keys are refused without a second query.
+    const [r] = await x.query('SELECT k.*, m.status AS merchant_status FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.secret_hash = $1', [secretHash]);
+    return r ? { ...toKey(r), merchantStatus: r.merchant_status as Merchant['status'] } : undefined;
   },
   async getKey(x: SqlExecutor, merchantId: string, id: string): Promise<ApiKey | undefined> {
     const [r] = await x.query('SELECT * FROM api_keys WHERE id = $1 AND merchant_id = $2', [id, merchantId]);

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
 import { merchantRepo as repo } from './repo.ts';
-import { SCOPES, type ApiKey, type KeyMode, type Merchant, type MerchantAuth, type Page, type PageQuery, type Store } from './types.ts';
+import { SCOPES, type ApiKey, type KeyMode, type Merchant, type MerchantAuth, type MerchantStatus, type Page, type PageQuery, type Store } from './types.ts';
+
+const STATUSES: readonly MerchantStatus[] = ['active', 'suspended'];
+
+const suspended = (id: string): DomainError =>
+  new DomainError('forbidden', 'merchant_suspended', 'This merchant is suspended by the platform operator: its keys, console logins and terminals do not work until it is reactivated.', { merchant: id });
 
 export interface MerchantsDeps {
   db: Db;
@@ -15,6 +20,12 @@ export interface MerchantService {
   createMerchant(input: { name: string }): Promise<Merchant>;
   getMerchant(id: string): Promise<Merchant>;
   countMerchants(): Promise<number>;
+  /** Every merchant for the operator, newest first. */
+  listMerchants(q?: PageQuery & { status?: string }): Promise<Page<Merchant>>;
+  /** The operator suspends or reactivates a merchant; answers the merchant as it now is (the same status again changes nothing). */
+  setStatus(id: string, status: string): Promise<Merchant>;
+  /** Throws `merchant_suspended` (403) for a suspended merchant, `merchant_not_found` for none. */
+  assertActive(id: string): Promise<void>;
   createStore(merchantId: string, input: { name: string; metadata?: Record<string, string> }): Promise<Store>;
   /** The store, if it belongs to this merchant; otherwise `store_not_found` (another merchant's ids are not revealed). */
   getStore(merchantId: string, storeId: string): Promise<Store>;
@@ -76,7 +87,7 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
 
   return {
     async createMerchant({ name }) {
-      const m: Merchant = { id: ids.next('mer'), name: checkName(name, 'merchant'), createdAt: clock.now().getTime() };
+      const m: Merchant = { id: ids.next('mer'), name: checkName(name, 'merchant'), status: 'active', createdAt: clock.now().getTime() };
       await repo.insertMerchant(db, m);
       return m;
     },
@@ -88,6 +99,26 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
     },
 
     countMerchants: () => repo.countMerchants(db),
+
+    async listMerchants(q = {}) {
+      const limit = pageLimit(q.limit);
+      if (q.status !== undefined && !(STATUSES as readonly string[]).includes(q.status)) throw new DomainError('invalid', 'status_invalid', 'status is active or suspended');
+      return toPage(await repo.listMerchants(db, { ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { cursor: q.cursor } : {}), limit: limit + 1 }), limit);
+    },
+
+    async setStatus(id, status) {
+      if (!(STATUSES as readonly string[]).includes(status)) throw new DomainError('invalid', 'status_invalid', 'status is active or suspended');
+      await repo.setMerchantStatus(db, id, status as MerchantStatus, clock.now().getTime());
+      const m = await repo.getMerchant(db, id);
+      if (!m) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
+      return m;
+    },
+
+    async assertActive(id) {
+      const status = await repo.merchantStatus(db, id);
+      if (status === undefined) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
+      if (status !== 'active') throw suspended(id);
+    },
 
     async createStore(merchantId, { name, metadata }) {
       const s: Store = {
@@ -154,6 +185,7 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
       const k = await repo.keyByHash(db, hashSecret(secret));
       if (!k) throw new DomainError('unauthorized', 'api_key_invalid', 'the API key is not valid');
       if (k.revokedAt !== null) throw new DomainError('unauthorized', 'api_key_revoked', 'the API key has been revoked');
+      if (k.merchantStatus !== 'active') throw suspended(k.merchantId);
       return { merchantId: k.merchantId, keyId: k.id, mode: k.mode, scopes: k.scopes };
     },
   };

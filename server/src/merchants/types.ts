@@ -1,6 +1,10 @@
+export type MerchantStatus = 'active' | 'suspended';
+
 export interface Merchant {
   id: string;
   name: string;
+  /** A suspended merchant's API keys, console logins and terminals are refused until the operator reactivates it. */
+  status: MerchantStatus;
   createdAt: number;
 }
 

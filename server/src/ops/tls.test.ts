@@ -124,4 +124,14 @@ describe('HTTPS', () => {
     assert.equal(overTls.body.toString(), ca);
     assert.equal(spkiHash(ca).length, 44);
   });
+
+  test("the console reads the CA's fingerprint to show beside its QR code", async () => {
+    const r = await get(`https://shop.test:${port}/v1/tls/ca`, { ca });
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.body.toString()) as { sha256_fingerprint: string; paths: string[]; http_port: number | null };
+    assert.equal(body.sha256_fingerprint, new X509Certificate(ca).fingerprint256);
+    assert.deepEqual(body.paths, ['/ca.crt', '/ca.pem']);
+    // FACEPAY_HTTP_PORT=0 takes any free port, which the API cannot know ahead: the console then offers the HTTPS address.
+    assert.equal(body.http_port, null);
+  });
 });

@@ -24,4 +24,27 @@ CREATE TABLE staff_sessions (
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 `;
 
-export const staffMigrations: Migration[] = [{ id: 'staff/0001_members_sessions', sqlite: tables, postgres: tables }];
+// An invitation to become a merchant's owner, sent by the operator: a single-use link mailed to
+// the address, of which only a SHA-256 is kept. Accepting it makes the staff login; a newer
+// invitation of the same merchant and address voids the older ones.
+const invitations = `
+CREATE TABLE staff_invitations (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  merchant_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner', 'manager', 'cashier')),
+  invited_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  accepted_at BIGINT,
+  voided_at BIGINT,
+  staff_id TEXT
+);
+CREATE INDEX staff_invitations_merchant ON staff_invitations (merchant_id, created_at);
+`;
+
+export const staffMigrations: Migration[] = [
+  { id: 'staff/0001_members_sessions', sqlite: tables, postgres: tables },
+  { id: 'staff/0002_invitations', sqlite: invitations, postgres: invitations },
+];

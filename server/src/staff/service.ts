@@ -50,19 +50,19 @@ function toMember(r: StaffRow): StaffMember {
   return { id: r.id, merchantId: r.merchant_id, email: r.email, name: r.name, role: r.role, refundLimit: r.refund_limit, createdAt: r.created_at };
 }
 
-function checkEmail(input: string): string {
+export function checkEmail(input: string): string {
   const email = input.trim().toLowerCase();
   if (!EMAIL.test(email) || email.length > 254) throw new DomainError('invalid', 'email_invalid', 'Enter a valid e-mail address.');
   return email;
 }
 
-function checkPassword(password: string): string {
+export function checkPassword(password: string): string {
   if (password.length < MIN_PASSWORD || password.length > 1024)
     throw new DomainError('invalid', 'password_too_short', `Choose a password of at least ${MIN_PASSWORD} characters.`);
   return password;
 }
 
-function checkName(input: string): string {
+export function checkName(input: string): string {
   const name = input.trim();
   if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter a name of up to 100 characters.');
   return name;

@@ -1,3 +1,4 @@
+import { CaCertificate } from '../ca.tsx';
 import { useState } from 'preact/hooks';
 import { call, type List, type Store, type Terminal } from '../api.ts';
 import type { Session } from '../session.ts';
@@ -68,10 +69,10 @@ function NewTerminal({ stores, onCreated }: { stores: Store[]; onCreated: () => 
       </form>
       {/* Served over HTTPS by the shop's own CA (facepay tls init), each tablet installs that CA once. */}
       {location.protocol === 'https:' && (
-        <p class="small">
-          A tablet opens the terminal over HTTPS once it trusts this server's certificate authority: <a href="/ca.crt" download="facepay-ca.crt">download the CA certificate</a> on the
-          tablet and install it (the README says how on Android and iPad).
-        </p>
+        <details class="small">
+          <summary>A tablet opens the terminal over HTTPS once it trusts this server's certificate authority</summary>
+          <CaCertificate />
+        </details>
       )}
       <Alert text={error} />
       {created?.activation_code && (

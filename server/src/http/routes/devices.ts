@@ -123,6 +123,10 @@ export function registerDeviceRoutes(app: FastifyInstance, services: AppServices
   app.decorateRequest('device', null);
   app.decorateRequest('deviceBody', null);
   guardDeviceRoutes(app, services.devices);
+  // A suspended merchant's terminals are refused like its keys (after the signature, so the check costs an attacker a signature).
+  app.addHook('preHandler', async (request) => {
+    if (request.device) await services.merchants.assertActive(request.device.merchantId);
+  });
   const devices = services.devices;
   if (devices === undefined) return;
   const { merchants } = services;

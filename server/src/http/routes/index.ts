@@ -8,6 +8,7 @@ import { registerMarketingRoutes } from './marketing.ts';
 import { registerMemberRoutes } from './members.ts';
 import { registerMerchantRoutes } from './merchants.ts';
 import { registerOperatorRoutes } from './operator.ts';
+import { registerOperatorConsoleRoutes } from './operator-console.ts';
 import { registerMetaRoutes } from './meta.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { registerShopperCrmRoutes } from './shopper-crm.ts';
@@ -34,6 +35,7 @@ export const routeFiles: RouteRegistrar[] = [
   registerReportRoutes,
   registerResetRoutes,
   registerOperatorRoutes,
+  registerOperatorConsoleRoutes,
   registerCardRoutes,
   registerDisputeRoutes,
   registerSettlementRoutes,

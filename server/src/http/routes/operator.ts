@@ -113,18 +113,25 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { staff_id: { type: 'string', maxLength: 64 }, shopper_id: { type: 'string', maxLength: 64 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+        // Query strings are never coerced (app.ts): numbers are digits checked by pattern, then parsed.
+        properties: {
+          staff_id: { type: 'string', maxLength: 64 },
+          shopper_id: { type: 'string', maxLength: 64 },
+          from: { type: 'string', pattern: '^[0-9]{1,15}$' },
+          to: { type: 'string', pattern: '^[0-9]{1,15}$' },
+          limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' },
+        },
       },
     },
     handler: async (request) => {
       await as(request, ['desk', 'admin']);
-      const q = request.query as { staff_id?: string; shopper_id?: string; from?: number; to?: number; limit?: number };
+      const q = request.query as { staff_id?: string; shopper_id?: string; from?: string; to?: string; limit?: string };
       const list = await desk.list({
         ...(q.staff_id ? { staffId: q.staff_id } : {}),
         ...(q.shopper_id ? { shopperId: q.shopper_id } : {}),
-        ...(q.from !== undefined ? { from: q.from } : {}),
-        ...(q.to !== undefined ? { to: q.to } : {}),
-        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        ...(q.from !== undefined ? { from: Number(q.from) } : {}),
+        ...(q.to !== undefined ? { to: Number(q.to) } : {}),
+        ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
       });
       return { object: 'list', data: list.map(creditBody) };
     },

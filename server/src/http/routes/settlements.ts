@@ -26,7 +26,7 @@ function withdrawalResource(w: Withdrawal): Record<string, unknown> {
 /**
  * Merchants read their settlement statements (live money only: a test key sees none) and set the
  * account their payouts go to; shoppers ask for their balance back. Payout runs and withdrawal
- * decisions are the operator's, through `facepay settle` (no operator API yet).
+ * decisions are the operator's, through `facepay settle` or the operator API (operator.ts, operator-console.ts).
  */
 export function registerSettlementRoutes(app: FastifyInstance, services: AppServices): void {
   const { settlement } = services;

@@ -50,6 +50,11 @@ export function registerStaffRoutes(app: FastifyInstance, { staff, merchants, cl
     handler: async (request, reply) => {
       const b = request.body as { email: string; password: string; merchant_id?: string };
       const { staff: member, sessionToken } = await throttle.guard(b.email, request.ip, () => staff.logIn(b.email, b.password, b.merchant_id));
+      // Checked after the password, so the answer tells only someone who knows it that the merchant is suspended.
+      await merchants.assertActive(member.merchantId).catch(async (e: unknown) => {
+        await staff.logOut(sessionToken);
+        throw e;
+      });
       setSessionCookie(request, reply, STAFF_COOKIE, sessionToken, SESSION_SECONDS);
       const m = await merchants.getMerchant(member.merchantId);
       return { ...staffResource(member), merchant: { id: m.id, name: m.name }, scopes: staff.scopesFor(member.role) };

@@ -1,0 +1,246 @@
+/**
+ * The operator console end to end, on a real server on a real port with the console as shipped
+ * in headless Chromium, and mail through a real SMTP server in this process: the operator's admin
+ * creates a merchant and invites its owner; the owner accepts from the mailed link, chooses a
+ * password and signs in; the admin imports a camt.053 file (one credit finds its shopper, one
+ * waits), resolves the waiting credit by the shopper's reference, approves a withdrawal, makes a
+ * payout run and downloads its pain.001 file; a password reset link works once, in the console
+ * and in the portal.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { repoRoot } from '../platform/index.ts';
+import { BROWSER_SKIP_REASON, launchBrowser } from '../testing/browser.ts';
+import { startInbox, type Inbox } from '../testing/inbox.ts';
+import { testPlatform, type TestPlatform } from '../testing.ts';
+
+// A fixed port (this suite's range): the links in mail carry FACEPAY_PUBLIC_URL, set before the server starts.
+const PORT = Number(process.env.FACEPAY_E2E_OPERATOR_PORT ?? 4310);
+const base = `http://127.0.0.1:${PORT}`;
+const ADMIN = { email: 'admin@operator.example', password: 'admin password 1' };
+const OWNER = { email: 'olga@north-canteen.test', name: 'Olga Owner', password: 'owner password 1', newPassword: 'a new owner password' };
+const SHOPPER = { email: 'nora.berg@example.com', password: 'a long passphrase', name: 'Nora Berg' };
+const DEBTOR_IBAN = 'DE89370400440532013000';
+const SHOPPER_IBAN = 'FR7630006000011234567890189';
+
+function camt053(entries: { ref: string; amount: string; remittance: string }[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>STMT-E2E-OPS</MsgId><CreDtTm>2026-12-07T18:00:00Z</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-E2E-OPS-1</Id>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">45.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-07</Dt></Dt></Bal>
+${entries
+  .map(
+    (e) =>
+      `<Ntry><Amt Ccy="EUR">${e.amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><AcctSvcrRef>${e.ref}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>${e.remittance}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>`,
+  )
+  .join('\n')}
+</Stmt></BkToCstmrStmt></Document>`;
+}
+
+describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 240_000 }, () => {
+  let p: TestPlatform;
+  let inbox: Inbox;
+  let browser: Browser;
+  let admin: Page;
+  let owner: Page;
+  let shopperCookie = '';
+  let reference = '';
+  const pageErrors: string[] = [];
+
+  async function http<T = Record<string, any>>(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<{ body: T; headers: Headers }> {
+    const r = await fetch(base + url, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${url}: ${r.status} ${text}`);
+    return { body: JSON.parse(text) as T, headers: r.headers };
+  }
+  const wallet = async (): Promise<number> => (await http<{ wallet: { balance: number } }>('GET', '/v1/shopper/me', { cookie: shopperCookie })).body.wallet.balance;
+  /** The mail worker's pass, then the link to `path` in the newest message to `to`. */
+  async function mailedLink(to: string, path: string): Promise<string> {
+    await p.mail.tick();
+    const link = inbox.link(to, new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/console/${path}\\?token=[A-Za-z0-9_-]{43}`));
+    assert.ok(link, `a ${path} link mailed to ${to}`);
+    return link;
+  }
+
+  before(async () => {
+    const { buildApps } = (await import(pathToFileURL(join(repoRoot, 'scripts/build-apps.mjs')).href)) as { buildApps(o: { quiet?: boolean; only?: string[] }): Promise<string[]> };
+    await buildApps({ quiet: true, only: ['console', 'portal'] });
+    inbox = await startInbox();
+    p = await testPlatform('sqlite', {
+      env: { FACEPAY_SMTP_URL: inbox.url, FACEPAY_PUBLIC_URL: base, FACEPAY_WALLET_CURRENCY: 'eur', FACEPAY_PAYOUT_DEBTOR_IBAN: DEBTOR_IBAN, FACEPAY_PAYOUT_DEBTOR_NAME: 'Campus Wallet Operator GmbH' },
+    });
+    await p.services.operators!.create({ email: ADMIN.email, name: 'Ada Admin', password: ADMIN.password, role: 'admin' });
+    await p.app.listen({ port: PORT, host: '127.0.0.1' });
+    browser = await launchBrowser();
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    admin = await adminContext.newPage();
+    owner = await (await browser.newContext({ viewport: { width: 1024, height: 800 } })).newPage();
+    for (const page of [admin, owner]) page.on('pageerror', (e) => pageErrors.push(String(e)));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await p?.dispose();
+    await inbox?.close();
+    assert.deepEqual(pageErrors, [], 'no script error in the console');
+  });
+
+  test('the admin creates a merchant and invites its owner; the owner accepts from the mailed link and signs in', async () => {
+    await admin.goto(`${base}/console/#/ops`);
+    await admin.getByLabel('E-mail').fill(ADMIN.email);
+    await admin.getByLabel('Password').fill(ADMIN.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: 'Merchants' }).waitFor();
+    // Only the admin's pages: the service desk is a desk user's.
+    const nav = admin.getByRole('navigation', { name: 'Operator console' });
+    assert.deepEqual(await nav.getByRole('link').allTextContents(), ['Merchants', 'Bank & reconciliation', 'Withdrawals & payouts', 'Tablet certificate']);
+    await admin.getByLabel("New merchant's name").fill('North Canteen');
+    await admin.getByRole('button', { name: 'Create merchant' }).click();
+    await admin.getByRole('heading', { name: /North Canteen/ }).waitFor();
+    await admin.getByLabel("Owner's e-mail").fill(OWNER.email);
+    await admin.getByLabel('The link works for').selectOption('1');
+    await admin.getByRole('button', { name: 'Send invitation' }).click();
+    await admin.getByRole('status').getByText(`Invitation sent to ${OWNER.email}`).waitFor();
+    await admin.getByRole('cell', { name: 'pending' }).waitFor();
+
+    const link = await mailedLink(OWNER.email, 'accept-invitation');
+    await owner.goto(link);
+    await owner.getByText('You are invited to run North Canteen on Facepay').waitFor();
+    assert.ok(!owner.url().includes('token='), 'the token leaves the address bar');
+    await owner.getByLabel('Your name').fill(OWNER.name);
+    await owner.getByLabel(/Choose a password/).fill(OWNER.password);
+    await owner.getByRole('button', { name: 'Accept and set password' }).click();
+    await owner.getByRole('status').getByText('you are the owner of North Canteen').waitFor();
+    await owner.getByRole('link', { name: 'Sign in' }).click();
+    await owner.getByLabel('E-mail').fill(OWNER.email);
+    await owner.getByLabel('Password').fill(OWNER.password);
+    await owner.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await owner.locator('.merchant').getByText('North Canteen').waitFor();
+
+    // The link was spent: opening it again says so.
+    const again = await browser.newPage();
+    await again.goto(link);
+    await again.getByRole('alert').getByText('not valid any more').waitFor();
+    await again.close();
+    await admin.reload();
+    await admin.getByLabel('E-mail').fill(ADMIN.email);
+    await admin.getByLabel('Password').fill(ADMIN.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: /North Canteen/ }).waitFor();
+    await admin.getByRole('cell', { name: 'accepted' }).waitFor();
+  });
+
+  test('the admin imports a camt.053 file and resolves the credit whose reference was mistyped, once', async () => {
+    await http('POST', '/v1/shopper/signup', {}, SHOPPER);
+    const login = await http<{ id: string }>('POST', '/v1/shopper/login', {}, { email: SHOPPER.email, password: SHOPPER.password });
+    shopperCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    reference = await p.services.fundingService!.paymentReference(login.body.id);
+    const xml = camt053([
+      { ref: 'E2E-OPS-1', amount: '30.00', remittance: reference },
+      { ref: 'E2E-OPS-2', amount: '15.00', remittance: `${reference.slice(0, -2)}XX` },
+    ]);
+    await admin.getByRole('link', { name: 'Bank & reconciliation' }).click();
+    await admin.getByRole('heading', { name: 'Bank & reconciliation' }).waitFor();
+    await admin.getByLabel(/camt.053 or camt.054 file/).setInputFiles({ name: 'statement.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+    await admin.getByRole('button', { name: 'Import' }).click();
+    await admin.getByRole('status').getByText('1 credited to wallets, 1 to resolve by hand, 0 already imported before').waitFor();
+    assert.equal(await wallet(), 3_000);
+
+    const waiting = admin.locator('li[data-entry="E2E-OPS-2"]');
+    await waiting.getByText('€15.00').waitFor();
+    await waiting.getByLabel(/payment reference/).fill(reference.replace(/(.{4})/g, '$1 ').trim());
+    await waiting.getByRole('button', { name: 'Credit this shopper' }).click();
+    await admin.getByRole('status').getByText(`€15.00 credited to ${SHOPPER.name} (E2E-OPS-2).`).waitFor();
+    await admin.getByText('None: every credit found its shopper.').waitFor();
+    assert.equal(await wallet(), 4_500);
+
+    // The same file again credits nothing more.
+    await admin.getByLabel(/camt.053 or camt.054 file/).setInputFiles({ name: 'statement.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+    await admin.getByRole('button', { name: 'Import' }).click();
+    await admin.getByRole('status').getByText('0 credited to wallets, 0 to resolve by hand, 2 already imported before').waitFor();
+    assert.equal(await wallet(), 4_500);
+    const eur = admin.locator('[data-currency="eur"]');
+    await eur.getByText('€45.00').first().waitFor();
+  });
+
+  test('the admin approves a withdrawal, makes a payout run, downloads its pain.001 file and marks it sent', async () => {
+    await http('POST', '/v1/shopper/withdrawals', { cookie: shopperCookie }, { amount: 2_000, iban: SHOPPER_IBAN, holder_name: SHOPPER.name });
+    await admin.getByRole('link', { name: 'Withdrawals & payouts' }).click();
+    await admin.getByRole('heading', { name: 'Withdrawals waiting for a decision' }).waitFor();
+    await admin.getByRole('row', { name: new RegExp(SHOPPER.name) }).getByRole('button', { name: 'Approve' }).click();
+    await admin.getByRole('status').getByText('approved: the next payout run pays it').waitFor();
+    await admin.getByRole('button', { name: 'Make a payout run' }).click();
+    await admin.getByRole('status').getByText(/Payout run \S+: 1 transfers, €20.00/).waitFor();
+    const row = admin.locator('tr[data-run]');
+    const [download] = await Promise.all([admin.waitForEvent('download'), row.getByRole('button', { name: 'Download pain.001 file' }).click()]);
+    const xml = await readFile((await download.path())!, 'utf8');
+    assert.match(xml, /urn:iso:std:iso:20022:tech:xsd:pain\.001/);
+    assert.deepEqual([...xml.matchAll(/<IBAN>([^<]*)<\/IBAN>/g)].map((m) => m[1]), [DEBTOR_IBAN, SHOPPER_IBAN], 'from the operator to the shopper');
+    assert.deepEqual([...xml.matchAll(/<InstdAmt[^>]*>([^<]*)</g)].map((m) => m[1]), ['20.00']);
+    await row.getByRole('button', { name: 'Mark sent' }).click();
+    await row.getByRole('cell', { name: 'sent' }).waitFor();
+    assert.equal(await wallet(), 2_500);
+    assert.deepEqual((await p.services.settlement!.audit()).problems, []);
+    assert.deepEqual((await p.services.fundingService!.audit()).problems, []);
+    assert.deepEqual((await p.services.ledger.verify()).problems, []);
+  });
+
+  test('the owner forgets the password: the mailed reset link works once', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/console/`);
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Your console e-mail').fill(OWNER.email);
+    await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await page.getByRole('status').getByText('If an account uses this address').waitFor();
+    const link = await mailedLink(OWNER.email, 'reset-password');
+    await page.goto(link);
+    await page.getByLabel(/New password/).fill(OWNER.newPassword);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').getByText('Your password is changed').waitFor();
+    // The owner's old session ended with the change.
+    await owner.reload();
+    await owner.getByRole('heading', { name: 'Facepay merchant console' }).waitFor();
+    await owner.getByLabel('E-mail').fill(OWNER.email);
+    await owner.getByLabel('Password').fill(OWNER.newPassword);
+    await owner.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await owner.locator('.merchant').getByText('North Canteen').waitFor();
+
+    await page.goto(link);
+    await page.getByLabel(/New password/).fill('yet another password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('alert').getByText('This reset link is not valid any more').waitFor();
+    await page.close();
+  });
+
+  test("the shopper's reset link opens the portal's page and sets her password", async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/portal/`);
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Your e-mail').fill(SHOPPER.email);
+    await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await page.getByRole('status').getByText('If an account uses this address').waitFor();
+    await p.mail.tick();
+    const link = inbox.link(SHOPPER.email, new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/portal/reset-password\\?token=[A-Za-z0-9_-]{43}`));
+    assert.ok(link, 'a portal reset link');
+    await page.goto(link);
+    await page.getByLabel('New password').fill('her new passphrase');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').getByText('Your password is changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('E-mail').fill(SHOPPER.email);
+    await page.getByLabel('Password').fill('her new passphrase');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText(`Hello, ${SHOPPER.name}`).waitFor();
+    await page.close();
+  });
+});
