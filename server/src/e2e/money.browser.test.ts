@@ -2,7 +2,7 @@
  * Real money in and out, end to end, on a real server on a real port with the apps as shipped in
  * headless Chromium and the real (SQLite) database: a shopper signs up in the portal and asks for
  * a top-up, which waits with her RF reference; the operator's admin imports a camt.053 bank
- * statement carrying that reference (the operator API: the console has no import screen) and her
+ * statement carrying that reference (over the operator API; e2e/operator.browser.test.ts imports through the console) and her
  * wallet grows; she pays a terminal with the portal's pay code; the merchant's day ends and the
  * housekeeping worker's close makes its statement; the owner sees it in the console's Settlements
  * page with the payment in it; a payout run's pain.001 file pays exactly the statement's net.
@@ -133,7 +133,7 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
   });
 
   test('the operator imports the camt.053 statement with that reference; the wallet grows once, however often it is imported', async () => {
-    // The operator's admin signs in like any operator client; the console has no import screen.
+    // The operator's admin signs in like any operator client (the console's import screen has its own test, e2e/operator.browser.test.ts).
     const { token } = await http<{ token: string }>('POST', '/v1/operator/login', {}, ADMIN);
     ops = { authorization: `Bearer ${token}` };
     const xml = camt053(reference, (TOP_UP / 100).toFixed(2), clock.now().toISOString().slice(0, 10));
