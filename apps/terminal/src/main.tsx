@@ -22,7 +22,8 @@ function errorText(e: unknown, currency?: string): string {
   if (e instanceof DeviceApiError) return describeError(i18n, e, currency);
   return describeError(i18n, undefined);
 }
-const codeText = (code: string, currency?: string) => describeError(i18n, { code, status: 400 }, currency);
+/** The words for a code a decision or payment answer carried; `network` is the terminal's own, for a call that got no answer. */
+const codeText = (code: string, currency?: string) => (code === 'network' ? t('error.network') : describeError(i18n, { code, status: 400 }, currency));
 
 function faceProblemText(p: FaceProblem): string {
   return p.kind === 'camera' ? t(`capture.camera.${p.problem}`) : t('capture.timeout', { hint: t(`capture.guidance.${p.guidance}`) });
@@ -232,7 +233,7 @@ function Terminal({ api }: { api: TerminalApi }) {
       dispatch({ type: 'captured' });
       const decision = await api.capture(attemptId, frames.current);
       dispatch({ type: 'decision', decision });
-    })().catch(() => dispatch({ type: 'decision', decision: { outcome: 'retry', code: 'network', message: 'The connection failed. Please try again.' } }));
+    })().catch(() => dispatch({ type: 'decision', decision: { outcome: 'retry', code: 'network', message: '' } }));
     return () => {
       live = false;
     };
@@ -244,7 +245,7 @@ function Terminal({ api }: { api: TerminalApi }) {
     api
       .capture(state.attemptId, frames.current, state.entered)
       .then((decision) => dispatch({ type: 'decision', decision }))
-      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: '' } }));
   }, [state.screen === 'digits' && state.entered.length === 4]);
 
   // Six PIN digits typed: they go to the server once and are then forgotten with the screen.
@@ -253,7 +254,7 @@ function Terminal({ api }: { api: TerminalApi }) {
     api
       .pin(state.attemptId, state.entered)
       .then((decision) => dispatch({ type: 'decision', decision }))
-      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: '' } }));
   }, [state.screen === 'pin' && state.entered.length === 6]);
 
   useEffect(() => {

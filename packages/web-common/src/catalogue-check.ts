@@ -50,7 +50,9 @@ export function catalogueProblems(c: Catalogues<string>): string[] {
 }
 
 /** User-facing English written into a screen instead of taken from the catalogue, as `line: text`. */
-export function hardCodedStrings(source: string): string[] {
+export function hardCodedStrings(code: string): string[] {
+  // Comments are blanked out (same length and lines), so that their words are not taken for text.
+  const source = code.replace(/\/\*[\s\S]*?\*\/|(^|[^:])\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
   const found: string[] = [];
   const lines = source.split('\n');
   const lineOf = (index: number) => source.slice(0, index).split('\n').length;
@@ -58,16 +60,30 @@ export function hardCodedStrings(source: string): string[] {
   // Text between JSX tags, or between a tag and an expression: words of two letters or more.
   for (const m of source.matchAll(/>([^<>{}=;()`]*?[A-Za-z]{2,}[^<>{}=;()`]*?)(?=<|\{)/g)) {
     const text = m[1]!;
-    if (/^\s*(?:&&|\|\||\?|:)/.test(text)) continue;
+    if (/^\s*(?:&&|\|\||\?|:|\||&)/.test(text) || /\?\s*'/.test(text)) continue;
+    // An arrow's ">" or a type argument ("call<Me>", "Promise<void>") is code, not text.
+    if (source[m.index! - 1] === '=') continue;
+    const next = source.slice(m.index! + m[0].length, m.index! + m[0].length + 12);
+    if (/^\s*[A-Za-z_$][\w$]*$/.test(text) && /^<(?:[A-Z_{[(]|(?:void|string|number|boolean|unknown|any|never|null|undefined)\b)/.test(next)) continue;
     const line = lines[lineOf(m.index!) - 1] ?? '';
     if (/^\s*(?:\/\/|\*|\/\*)/.test(line) || /=>\s*$/.test(line.slice(0, line.indexOf(text.trim()) + 1))) continue;
     report(m.index!, text);
   }
+  // Sentences in JSX text, even with punctuation the pattern above leaves out ("at once; refunding").
+  for (const m of source.matchAll(/>\s*([A-Z][a-z]+ [a-z][^<>{}`]*)/g)) {
+    if (source[m.index! - 1] === '=' || /[=;]\s*$/.test(m[1]!) || /\)\s*[;{]/.test(m[1]!)) continue;
+    if (!found.some((f) => f.startsWith(`${lineOf(m.index!)}: `))) report(m.index!, m[1]!);
+  }
+  // String literals that read as a sentence ('Refund the shopper…', `Closed the dispute of ${x}.`).
+  for (const m of source.matchAll(/(['"`])([A-Z][a-z]+[ ,][^'"`\n]*?[a-z]{2,}[^'"`\n]*)\1/g)) if (!m[2]!.startsWith('Bearer ')) report(m.index!, m[2]!);
+  // Words in option lists and label maps: ['open', 'Open'], { face: 'Face' }.
+  for (const m of source.matchAll(/\[\s*'[\w-]*',\s*'([A-Z][a-z][^'\s]*)'\s*\]/g)) report(m.index!, m[1]!);
+  for (const m of source.matchAll(/\b[a-z_]+: '([A-Z][a-z]+)'/g)) report(m.index!, m[1]!);
   // Text attributes people read or hear.
   for (const m of source.matchAll(/\b(?:label|aria-label|placeholder|title|alt|hint)="([^"]*[A-Za-z]{2,}[^"]*)"/g)) report(m.index!, m[1]!);
   // Messages put into state as literals: setError('...'), setNote('...'), setStatus('...').
   for (const m of source.matchAll(/\bset(?:Error|Note|Status|Message)\(\s*(['"`])([^'"`]*[A-Za-z]{2,}[^'"`]*)\1/g)) report(m.index!, m[2]!);
-  return found;
+  return [...new Set(found)].sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
 }
 
 /** Words that are the same in every language: the product's name. */

@@ -65,7 +65,7 @@ export class I18n<K extends string> {
   constructor(
     readonly catalogues: Catalogues<K>,
     locale: Locale = 'en',
-    private readonly timeZone?: string,
+    private timeZone?: string,
   ) {
     this.current = locale;
     this.resetFormats();
@@ -86,6 +86,12 @@ export class I18n<K extends string> {
     this.compiled.clear();
     this.resetFormats();
     for (const l of this.listeners) l(locale);
+  }
+
+  /** Dates in this IANA time zone from now on (the console shows a merchant's dates in the merchant's zone). */
+  setTimeZone(timeZone: string): void {
+    this.timeZone = timeZone;
+    this.resetFormats();
   }
 
   subscribe(listener: (l: Locale) => void): () => void {
