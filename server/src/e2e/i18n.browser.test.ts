@@ -4,7 +4,9 @@
  * tops up in yuan, pays at the terminal with a pay code; every screen shows Chinese words and ¥
  * amounts with two decimals, the payment history says 付款码 with a Chinese date, and a server
  * error is worded in Chinese from its code. The language switch changes the portal to English and
- * is remembered after a reload. No face is used (the face engine stays off). Screens are kept.
+ * is remembered after a reload. The console, switched back to Chinese, lists the payment in ¥
+ * with its method and confirms a ¥1.00 refund in Chinese. No face is used (the face engine stays
+ * off). Screens are kept.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +20,7 @@ import { testPlatform, type TestPlatform } from '../testing.ts';
 
 const SHOPPER = { name: '王小明', email: 'xiaoming@example.com', password: 'a long passphrase' };
 
-describe('portal and terminal in Chinese with CNY in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 240_000 }, () => {
+describe('portal, terminal and console in Chinese with CNY in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 240_000 }, () => {
   let p: TestPlatform;
   let base: string;
   let browser: Browser;
@@ -26,6 +28,7 @@ describe('portal and terminal in Chinese with CNY in Chromium', { skip: BROWSER_
   let portal: Page;
   let terminal: Page;
   let terminalId = '';
+  let paymentId = '';
   const pageErrors: string[] = [];
 
   async function api<T = Record<string, any>>(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<T> {
@@ -39,7 +42,7 @@ describe('portal and terminal in Chinese with CNY in Chromium', { skip: BROWSER_
     const { buildApps } = (await import(pathToFileURL(join(repoRoot, 'scripts/build-apps.mjs')).href)) as {
       buildApps(o: { quiet?: boolean; only?: string[] }): Promise<string[]>;
     };
-    await buildApps({ quiet: true, only: ['portal', 'terminal'] });
+    await buildApps({ quiet: true, only: ['portal', 'terminal', 'console'] });
     p = await testPlatform('sqlite', { env: { FACEPAY_WALLET_CURRENCY: 'CNY' } });
     await p.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(p.app.server.address() as AddressInfo).port}`;
@@ -108,6 +111,7 @@ describe('portal and terminal in Chinese with CNY in Chromium', { skip: BROWSER_
     await screen('done');
     await terminal.getByRole('heading', { name: '✓ 已支付' }).waitFor();
     await screenshot(terminal, 'i18n-zh-terminal-paid');
+    paymentId = pi.id;
     const paid = await api<{ status: string; currency: string; amount_received: number; payment_method: string }>('GET', `/v1/payment_intents/${pi.id}`);
     assert.deepEqual([paid.status, paid.currency.toUpperCase(), paid.amount_received, paid.payment_method], ['succeeded', 'CNY', 1250, 'pay_code']);
   });
@@ -128,5 +132,38 @@ describe('portal and terminal in Chinese with CNY in Chromium', { skip: BROWSER_
     assert.equal(await portal.evaluate(() => document.documentElement.lang), 'en-GB');
     assert.match((await portal.locator('tbody tr').first().textContent()) ?? '', /¥12\.50/);
     await screenshot(portal, 'i18n-en-portal-payments');
+  });
+
+  test('the console in zh-CN: the payment in ¥ with its method, and a refund confirmed in Chinese', async () => {
+    await p.services.staff!.create(p.merchantId, { email: 'owner@example.com', name: '李店长', password: 'owner passphrase', role: 'owner' });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.goto(`${base}/console/`);
+    // The portal's switch chose English for this browser: the console follows it, and is switched back here.
+    await page.getByRole('heading', { name: 'Facepay merchant console' }).waitFor();
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN');
+    await page.getByRole('heading', { name: 'Facepay 商户后台' }).waitFor();
+    await page.getByLabel('电子邮箱').fill('owner@example.com');
+    await page.getByLabel('密码').fill('owner passphrase');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('navigation', { name: '后台' }).getByRole('link', { name: '付款' }).click();
+    await page.getByRole('heading', { name: '付款', level: 1 }).waitFor();
+    const row = page.locator('tbody tr').filter({ hasText: paymentId });
+    await row.getByTestId('payment-method').filter({ hasText: '付款码' }).waitFor();
+    assert.match((await row.textContent()) ?? '', /¥12\.50/);
+    await screenshot(page, 'i18n-zh-console-payments');
+    await page.goto(`${base}/console/#/payments/${paymentId}`);
+    await page.getByLabel('金额（CNY）').fill('1.00');
+    await page.getByRole('button', { name: '退款…' }).click();
+    const confirm = page.getByTestId('refund-confirm-text');
+    await confirm.filter({ hasText: '¥1.00' }).waitFor();
+    assert.match((await confirm.textContent()) ?? '', /之后还可退 ¥11\.50。/);
+    await page.getByRole('button', { name: '退款 ¥1.00' }).click();
+    await page.getByRole('status').filter({ hasText: '已退款 ¥1.00。' }).waitFor();
+    await page.getByTestId('amount-refunded').filter({ hasText: '¥1.00' }).waitFor();
+    await screenshot(page, 'i18n-zh-console-refunded');
+    const refunded = await api<{ amount_refunded: number }>('GET', `/v1/payment_intents/${paymentId}`);
+    assert.equal(refunded.amount_refunded, 100, 'one yuan is 100 fen');
   });
 });
