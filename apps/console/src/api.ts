@@ -8,6 +8,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -37,8 +38,8 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
     json = {};
   }
   if (!response.ok) {
-    const e = (json.error ?? {}) as { code?: string; message?: string };
-    const err = new ApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText);
+    const e = (json.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+    const err = new ApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText, e.details);
     if (response.status === 401 && !path.endsWith('/login')) onSignedOut();
     throw err;
   }

@@ -5,6 +5,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { t } from './messages.ts';
 
 export interface SeriesSpec {
   label: string;
@@ -38,7 +39,7 @@ export function CategoryChart(props: { title: string; labels: string[]; series: 
         { stroke: '#3c4a63', grid: { stroke: '#e3e7ee' }, size: 70, ...(props.yFormat ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => props.yFormat!(v)) } : {}) },
       ],
       series: [
-        { label: 'Day', value: (_u, i) => (i === null ? '' : (props.labels[i] ?? '')) },
+        { label: t('chart.day'), value: (_u, i) => (i === null ? '' : (props.labels[i] ?? '')) },
         ...props.series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -106,7 +107,7 @@ export function UpliftChart(props: {
     const el = box.current;
     if (!el) return;
     const u = props.uplift;
-    const labels = ['Holdout', 'Treated', 'Uplift'];
+    const labels = [t('chart.holdout'), t('chart.treated'), t('chart.uplift')];
     const bars = uPlot.paths.bars!({ size: [0.5, 60] });
     const lo = Math.min(0, props.holdout, props.treatment, u?.low ?? 0);
     const hi = Math.max(0, props.holdout, props.treatment, u?.high ?? 0);
@@ -122,7 +123,7 @@ export function UpliftChart(props: {
         { stroke: '#3c4a63', grid: { show: false }, values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (labels[i] ?? '') : '')) },
         { stroke: '#3c4a63', size: 80, grid: { stroke: '#e3e7ee' }, values: (_u, splits) => splits.map((v) => props.format(v)) },
       ],
-      series: [{}, { label: 'Spend per member', stroke: '#2f5d9e', fill: '#2f5d9e', paths: bars, points: { show: false } }],
+      series: [{}, { label: t('chart.spendPerMember'), stroke: '#2f5d9e', fill: '#2f5d9e', paths: bars, points: { show: false } }],
       hooks: {
         draw: [
           (plot) => {
@@ -168,13 +169,13 @@ export function UpliftChart(props: {
   const u = props.uplift;
   return (
     <figure class="chart">
-      <figcaption>Spend per member, treated against the holdout, and the uplift with its {u ? Math.round(u.confidence * 100) : 95} % interval</figcaption>
+      <figcaption>{t('chart.caption', { confidence: u ? Math.round(u.confidence * 100) : 95 })}</figcaption>
       <div ref={box} class="chart-box" aria-hidden="true" />
       <p class="chart-summary" data-testid="uplift-summary">
-        Holdout {props.format(props.holdout)}, treated {props.format(props.treatment)} per member.{' '}
+        {t('chart.summary', { holdout: props.format(props.holdout), treated: props.format(props.treatment) })}{' '}
         {u
-          ? `Uplift ${props.format(u.difference)} per member (${Math.round(u.confidence * 100)} % interval ${props.format(u.low)} to ${props.format(u.high)}).`
-          : 'Not enough members in both groups yet to estimate the uplift.'}
+          ? t('chart.upliftLine', { uplift: props.format(u.difference), confidence: Math.round(u.confidence * 100), low: props.format(u.low), high: props.format(u.high) })
+          : t('chart.notEnough')}
       </p>
     </figure>
   );

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { parseMoney } from '@facepay/web-common';
 import { opsCall } from './operator/ops-api.ts';
 import { Alert, Field, Select, message, money, when } from './ui.tsx';
+import { t } from './messages.ts';
 
 interface Found {
   id: string;
@@ -62,8 +63,8 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
   if (!token || !me) {
     return (
       <main id="main" class="signin">
-        <h1>Service desk</h1>
-        <p>Sign in with your operator desk login.</p>
+        <h1>{t('desk.serviceDesk')}</h1>
+        <p>{t('desk.signInWithYour')}</p>
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -75,11 +76,11 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
             });
           }}
         >
-          <Field id="desk-email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
-          <Field id="desk-password" label="Password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+          <Field id="desk-email" label={t('desk.eMail')} type="email" value={email} onInput={setEmail} autocomplete="username" required />
+          <Field id="desk-password" label={t('desk.password')} type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
           <Alert text={error} />
           <button type="submit" class="primary">
-            Sign in
+            {t('desk.signIn')}
           </button>
         </form>
       </main>
@@ -94,17 +95,17 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
       const r = await opsCall<{ data: Found[] }>(token, 'GET', `/v1/operator/desk/shoppers?${param}=${encodeURIComponent(q)}`);
       setFound(r.data);
       setChosen(r.data.length === 1 ? r.data[0] : undefined);
-      if (r.data.length === 0) setError('No shopper has that reference, e-mail or phone.');
+      if (r.data.length === 0) setError(t('desk.noShopper'));
     });
   };
   const credit = (e: Event) => {
     e.preventDefault();
     if (!chosen) return;
     const minor = parseMoney(amount, chosen.wallet.currency.toUpperCase());
-    if (minor === undefined || minor <= 0) return setError('Enter the amount taken, such as 20 or 12.50.');
+    if (minor === undefined || minor <= 0) return setError(t('desk.enterAmount'));
     void attempt(async () => {
       const c = await opsCall<Credit>(token, 'POST', '/v1/operator/desk/credits', { shopper_id: chosen.id, amount: minor, currency: chosen.wallet.currency, method }, key);
-      setDone(`Credited ${money(c.amount, c.currency)} (${c.method}) to ${chosen.name}.`);
+      setDone(t('desk.credited', { amount: money(c.amount, c.currency), method: c.method === 'cash' ? t('desk.cash') : c.method === 'card' ? t('desk.card') : c.method, name: chosen.name }));
       setKey(crypto.randomUUID());
       setAmount('');
       setChosen({ ...chosen, wallet: { ...chosen.wallet, balance: chosen.wallet.balance + c.amount } });
@@ -112,7 +113,7 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
     });
   };
   const reverse = (c: Credit) => {
-    const reason = prompt(`Why is the credit of ${money(c.amount, c.currency)} reversed?`);
+    const reason = prompt(t('desk.whyReverse', { amount: money(c.amount, c.currency) }));
     if (!reason) return;
     void attempt(async () => {
       await opsCall(token, 'POST', `/v1/operator/desk/credits/${encodeURIComponent(c.id)}/reversal`, { reason }, crypto.randomUUID());
@@ -124,48 +125,52 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
   const Wrap = session ? 'section' : 'main';
   return (
     <Wrap {...(session ? {} : { id: 'main' })} class="desk">
-      <h1>Service desk</h1>
+      <h1>{t('desk.serviceDesk')}</h1>
       {!session && (
         <p>
-          Signed in as {me.name} ({me.role}).{' '}
+          {t('desk.signedInAs', { name: me.name, role: me.role })}{' '}
           <button type="button" class="link" onClick={() => void opsCall(token, 'POST', '/v1/operator/logout', {}).finally(() => setToken(undefined))}>
-            Sign out
+            {t('desk.signOut')}
           </button>
         </p>
       )}
       <form onSubmit={search} class="inline">
-        <Field id="desk-lookup" label="Payment reference, e-mail or phone" value={lookup} onInput={setLookup} required />
-        <button type="submit">Find</button>
+        <Field id="desk-lookup" label={t('desk.paymentReferenceEMail')} value={lookup} onInput={setLookup} required />
+        <button type="submit">{t('desk.find')}</button>
       </form>
       {found.length > 1 && (
-        <Select id="desk-chosen" label="Shopper" value={chosen?.id ?? ''} onChange={(id) => setChosen(found.find((f) => f.id === id))} options={[['', 'Choose…'], ...found.map((f) => [f.id, `${f.name} <${f.email}>`] as const)]} />
+        <Select id="desk-chosen" label={t('desk.shopper')} value={chosen?.id ?? ''} onChange={(id) => setChosen(found.find((f) => f.id === id))} options={[['', t('desk.choose')], ...found.map((f) => [f.id, `${f.name} <${f.email}>`] as const)]} />
       )}
       {chosen && (
         <form onSubmit={credit}>
           <p>
-            <strong>{chosen.name}</strong> &lt;{chosen.email}&gt;, reference {chosen.payment_reference}, wallet {money(chosen.wallet.balance, chosen.wallet.currency)}
+            <strong>{chosen.name}</strong> &lt;{chosen.email}&gt;, {t('desk.refWallet', { reference: chosen.payment_reference, wallet: money(chosen.wallet.balance, chosen.wallet.currency) })}
           </p>
-          <Field id="desk-amount" label={`Amount taken (${chosen.wallet.currency.toUpperCase()})`} value={amount} onInput={setAmount} required />
-          <Select id="desk-method" label="Taken as" value={method} onChange={setMethod} options={[['cash', 'Cash'], ['card', 'Card']]} />
+          <Field id="desk-amount" label={t('desk.amountTaken', { currency: chosen.wallet.currency.toUpperCase() })} value={amount} onInput={setAmount} required />
+          <Select id="desk-method" label={t('desk.takenAs')} value={method} onChange={setMethod} options={[
+              ['cash', t('desk.cash')],
+              ['card', t('desk.card')],
+            ]}
+          />
           <button type="submit" class="primary">
-            Credit wallet
+            {t('desk.creditWallet')}
           </button>
         </form>
       )}
       <Alert text={error} />
       {done && <p role="status">{done}</p>}
-      <h2>Your recent credits</h2>
+      <h2>{t('desk.yourRecentCredits')}</h2>
       {credits.length === 0 ? (
-        <p>None yet.</p>
+        <p>{t('desk.noneYet')}</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th scope="col">When</th>
-              <th scope="col">Shopper</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Taken as</th>
-              <th scope="col">Reversal</th>
+              <th scope="col">{t('desk.when')}</th>
+              <th scope="col">{t('desk.shopper')}</th>
+              <th scope="col">{t('desk.amount')}</th>
+              <th scope="col">{t('desk.takenAs')}</th>
+              <th scope="col">{t('desk.reversal')}</th>
             </tr>
           </thead>
           <tbody>
@@ -174,13 +179,13 @@ export function DeskApp({ session }: { session?: { token: string; me: { id: stri
                 <td>{when(c.created)}</td>
                 <td>{c.shopper_id}</td>
                 <td>{money(c.amount, c.currency)}</td>
-                <td>{c.method}</td>
+                <td>{c.method === 'cash' ? t('desk.cash') : c.method === 'card' ? t('desk.card') : c.method}</td>
                 <td>
                   {c.reversal ? (
-                    `reversed ${when(c.reversal.created)}: ${c.reversal.reason}`
+                    t('desk.reversedLine', { when: when(c.reversal.created), reason: c.reversal.reason })
                   ) : (
                     <button type="button" class="link" onClick={() => reverse(c)}>
-                      Reverse
+                      {t('desk.reverse')}
                     </button>
                   )}
                 </td>

@@ -15,6 +15,8 @@ import { StoresPage } from './pages/stores.tsx';
 import { go, type Session } from './session.ts';
 import { Alert, Field, message, setZone } from './ui.tsx';
 import './style.css';
+import { LOCALE_NAMES, LOCALES, type Locale } from '@facepay/web-common';
+import { i18n, t, type Key } from './messages.ts';
 
 interface Route {
   page: string;
@@ -26,16 +28,30 @@ function parseHash(): Route {
   return { page: page || 'dashboard', id: id ? decodeURIComponent(id) : undefined };
 }
 
-const PAGES: readonly { page: string; label: string; scope: string }[] = [
-  { page: 'dashboard', label: 'Dashboard', scope: 'payments:read' },
-  { page: 'payments', label: 'Payments', scope: 'payments:read' },
-  { page: 'disputes', label: 'Disputes', scope: 'payments:read' },
-  { page: 'settlements', label: 'Settlements', scope: 'payments:read' },
-  { page: 'stores', label: 'Stores & terminals', scope: 'stores:read' },
-  { page: 'members', label: 'Members', scope: 'members:lookup' },
-  { page: 'campaigns', label: 'Campaigns', scope: 'marketing:read' },
-  { page: 'settings', label: 'Settings', scope: 'any' },
+/** `label`: the catalogue key of the page's name in the menu (a new page adds `nav.<page>` to messages.ts). */
+const PAGES: readonly { page: string; label: Key; scope: string }[] = [
+  { page: 'dashboard', label: 'nav.dashboard', scope: 'payments:read' },
+  { page: 'payments', label: 'nav.payments', scope: 'payments:read' },
+  { page: 'disputes', label: 'nav.disputes', scope: 'payments:read' },
+  { page: 'settlements', label: 'nav.settlements', scope: 'payments:read' },
+  { page: 'stores', label: 'nav.stores', scope: 'stores:read' },
+  { page: 'members', label: 'nav.members', scope: 'members:lookup' },
+  { page: 'campaigns', label: 'nav.campaigns', scope: 'marketing:read' },
+  { page: 'settings', label: 'nav.settings', scope: 'any' },
 ];
+
+/** The language switch; the choice is remembered in this browser. */
+export function LanguageSwitch() {
+  return (
+    <select class="language" aria-label={t('language.label')} value={i18n.locale} onChange={(e) => i18n.setLocale((e.target as HTMLSelectElement).value as Locale)}>
+      {LOCALES.map((l) => (
+        <option key={l} value={l} lang={l}>
+          {LOCALE_NAMES[l]}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
   const [forgot, setForgot] = useState(false);
@@ -58,16 +74,17 @@ function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
   if (forgot) return <ForgotPassword onBack={() => setForgot(false)} />;
   return (
     <main id="main" class="signin">
-      <h1>Facepay merchant console</h1>
-      <p>Sign in with the e-mail and password your shop's owner gave you.</p>
+      <LanguageSwitch />
+      <h1>{t('app.facepayMerchantConsole')}</h1>
+      <p>{t('app.signInWithThe')}</p>
       <form onSubmit={submit} aria-describedby="signin-error">
-        <Field id="email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
-        <Field id="password" label="Password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+        <Field id="email" label={t('app.eMail')} type="email" value={email} onInput={setEmail} autocomplete="username" required />
+        <Field id="password" label={t('app.password')} type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
         <div id="signin-error">
           <Alert text={error} />
         </div>
         <button type="submit" class="primary" disabled={busy}>
-          Sign in
+          {t('app.signIn')}
         </button>
       </form>
       <p>
@@ -127,18 +144,18 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
   return (
     <div class="shell">
       <a class="skip" href="#main">
-        Skip to content
+        {t('app.skipToContent')}
       </a>
       <header class="top">
         <p class="brand">
           Facepay <span class="merchant">{session.me.merchant.name}</span>
         </p>
-        <nav aria-label="Console">
+        <nav aria-label={t('app.console')}>
           <ul>
             {visible.map((p) => (
               <li key={p.page}>
                 <a href={`#/${p.page}`} aria-current={p.page === current.page ? 'page' : undefined}>
-                  {p.label}
+                  {t(p.label)}
                 </a>
               </li>
             ))}
@@ -146,10 +163,11 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
         </nav>
         <p class="who">
           <span>
-            {session.me.name} <span class="role">({session.me.role})</span>
+            {session.me.name} <span class="role">({i18n.lookup(`role.${session.me.role}`) ?? session.me.role})</span>
           </span>
+          <LanguageSwitch />
           <button type="button" class="link" onClick={logOut}>
-            Sign out
+            {t('app.signOut')}
           </button>
         </p>
       </header>
@@ -162,6 +180,9 @@ function Shell({ session, onOut }: { session: Session; onOut: () => void }) {
 
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  // A new language re-renders every page in place.
+  const [, setLocale] = useState(i18n.locale);
+  useEffect(() => i18n.subscribe(setLocale), []);
   const start = async (me: StaffMe): Promise<void> => {
     const can = (scope: string): boolean => hasScope(me.scopes, scope);
     let programme: Programme | undefined;
@@ -173,7 +194,7 @@ function App() {
     whenSignedOut(() => setSession(null));
     call<StaffMe>('GET', '/v1/staff/me').then(start, () => setSession(null));
   }, []);
-  if (session === undefined) return <p aria-live="polite">Loading…</p>;
+  if (session === undefined) return <p aria-live="polite">{t('app.loading')}</p>;
   if (session === null) return <SignIn onIn={(me) => void start(me).then(() => go('dashboard'))} />;
   return <Shell session={session} onOut={() => setSession(null)} />;
 }

@@ -1,33 +1,33 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { formatMoney } from '@facepay/web-common';
+import { describeError } from '@facepay/web-common';
 import { ApiError } from './api.ts';
+import { i18n, t } from './messages.ts';
 
-export function message(e: unknown): string {
-  return e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
+/** A failed call in the reader's language, from the API's stable code; `currency` formats money in its details. */
+export function message(e: unknown, currency?: string): string {
+  return describeError(i18n, e instanceof ApiError ? e : undefined, currency);
 }
 
 /** The merchant's time zone for dates shown in the console (set from the programme once known). */
 let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 export function setZone(tz: string): void {
   zone = tz;
+  i18n.setTimeZone(tz);
 }
+i18n.setTimeZone(zone);
 export function currentZone(): string {
   return zone;
 }
 
 export function when(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
-  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+  return i18n.dateTime(ms);
 }
 
+/** The merchant's currency in the reader's language: CNY is ¥12.50, never minor units. */
 export function money(amount: number, currency: string): string {
-  return formatMoney(amount, currency.toUpperCase());
-}
-
-/** "1 payment", "3 payments". */
-export function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return i18n.money(amount, currency);
 }
 
 export function percent(x: number | null | undefined): string {
@@ -133,7 +133,7 @@ export function Alert({ text }: { text: string }) {
 
 export function Loading({ error, children }: { error: string; children?: ComponentChildren }) {
   if (error) return <Alert text={error} />;
-  return children ? <>{children}</> : <p aria-live="polite">Loading…</p>;
+  return children ? <>{children}</> : <p aria-live="polite">{t('ui.loading')}</p>;
 }
 
 /** A secret or code shown this once, with the reason it will not be shown again. */
@@ -164,5 +164,5 @@ export function Stat({ label, value, sub }: { label: string; value: string; sub?
 }
 
 export function Badge({ text }: { text: string }) {
-  return <span class={`badge badge-${text.replace(/[^a-z_]/g, '')}`}>{text.replace(/_/g, ' ')}</span>;
+  return <span class={`badge badge-${text.replace(/[^a-z_]/g, '')}`}>{i18n.lookup(`status.${text}`) ?? text.replace(/_/g, ' ')}</span>;
 }

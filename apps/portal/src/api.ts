@@ -3,13 +3,15 @@
  * server sets at sign-in, so nothing here handles a token. Errors carry the API's stable code.
  */
 import { base64, type CapturedFrame } from '@facepay/face-capture';
-import { MEMBER_FIELDS, type MemberField } from '@facepay/web-common';
+import { describeError, MEMBER_FIELDS, type MemberField } from '@facepay/web-common';
+import { i18n } from './messages.ts';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -61,9 +63,9 @@ export interface ShopperPayment {
   created_at: number;
 }
 
-/** What to tell the shopper when a call fails: the API's own message, or a plain one for the network. */
-export function errorMessage(e: unknown): string {
-  return e instanceof ApiError ? e.message : 'Something went wrong. Please try again.';
+/** What to tell the shopper when a call fails, in their language from the API's stable code (never the server's English text). */
+export function errorMessage(e: unknown, currency?: string): string {
+  return describeError(i18n, e instanceof ApiError ? e : undefined, currency);
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -76,8 +78,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const text = await response.text();
   const json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
   if (!response.ok) {
-    const e = (json.error ?? {}) as { code?: string; message?: string };
-    throw new ApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText);
+    const e = (json.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+    throw new ApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText, e.details);
   }
   return json as T;
 }

@@ -4,20 +4,23 @@
  * merchant. Merchants are named, never shown by id.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatMoney, MEMBER_FIELD_LABELS as FIELD_LABELS } from '@facepay/web-common';
+import { fieldText, GENDERS, genderText } from '@facepay/web-common';
 import { crmApi, errorMessage, MEMBER_FIELDS, type InboxItem, type Me, type MemberField, type MemberFields, type Membership, type MembershipConsent } from './api.ts';
+import { i18n, t } from './messages.ts';
 
-const GENDER_LABELS = { female: 'Female', male: 'Male', non_binary: 'Non-binary', other: 'Other' } as const;
 /** Small enough that a long inbox pages after a screenful. */
 const INBOX_PAGE = 10;
 
-const when = (ms: number) => new Date(ms).toLocaleString();
-const day = (ms: number) => new Date(ms).toLocaleDateString();
-const fieldValue = (f: MemberField, v: string) => (f === 'gender' ? (GENDER_LABELS[v as keyof typeof GENDER_LABELS] ?? v) : v);
+const when = (ms: number) => i18n.dateTime(ms);
+const day = (ms: number) => i18n.date(ms);
+const money = (amount: number, currency: string) => i18n.money(amount, currency);
+/** A field's name inside a sentence ("your phone number"): lower case in English, as written in Chinese. */
+const fieldWord = (f: MemberField) => (i18n.locale === 'en' ? fieldText(i18n, f).toLowerCase() : fieldText(i18n, f));
+const fieldValue = (f: MemberField, v: string) => (f === 'gender' ? genderText(i18n, v) : v);
 /** The fields shared, always in the same order. */
 const sharedOf = (fields: MemberFields): MemberField[] => MEMBER_FIELDS.filter((f) => fields[f] !== undefined);
 const fieldList = (fields: readonly MemberField[]) =>
-  fields.length === 0 ? 'nothing' : MEMBER_FIELDS.filter((f) => fields.includes(f)).map((f) => FIELD_LABELS[f].toLowerCase()).join(', ');
+  fields.length === 0 ? t('crm.nothing') : MEMBER_FIELDS.filter((f) => fields.includes(f)).map(fieldWord).join(i18n.locale === 'en' ? ', ' : '、');
 
 /** The merchants the shopper muted, shared by both screens' mute buttons. */
 function useMutes(onError: (text: string) => void) {
@@ -44,13 +47,13 @@ function MuteButton({ merchantId, name, mutes }: { merchantId: string; name: str
   const on = mutes.muted.has(merchantId);
   return (
     <button type="button" aria-pressed={on} onClick={() => void mutes.toggle(merchantId)}>
-      {on ? `Unmute ${name}` : `Mute ${name}`}
+      {on ? t('crm.unmute', { name }) : t('crm.mute', { name })}
     </button>
   );
 }
 
 function MuteNote() {
-  return <p class="hint">A muted merchant sends you no messages, and its own channels (SMS, e-mail, its app) are told not to contact you. Coupons you earn still arrive.</p>;
+  return <p class="hint">{t('crm.muteNote')}</p>;
 }
 
 // ---- memberships ----
@@ -73,34 +76,34 @@ function ShareForm({ m, me, onSaved }: { m: Membership; me: Me; onSaved: (m: Mem
     for (const f of m.asked_fields) {
       if (!share.has(f)) continue;
       const v = values[f]?.trim() ?? '';
-      if (v === '') return setNote({ error: true, text: `Enter your ${FIELD_LABELS[f].toLowerCase()}, or stop sharing it.` });
+      if (v === '') return setNote({ error: true, text: t('crm.enterField', { field: fieldWord(f) }) });
       fields[f] = v;
     }
     try {
       const updated = await crmApi.share(m.merchant, fields, m.consent.version);
-      setNote({ error: false, text: `Saved. ${m.merchant_name} now sees: ${fieldList(sharedOf(updated.shared_fields))}.` });
+      setNote({ error: false, text: t('crm.savedShare', { merchant: m.merchant_name, fields: fieldList(sharedOf(updated.shared_fields)) }) });
       onSaved(updated);
     } catch (err) {
       setNote({ error: true, text: errorMessage(err) });
     }
   };
   return (
-    <form onSubmit={save} aria-label={`What ${m.merchant_name} may see`}>
+    <form onSubmit={save} aria-label={t('crm.mayShareLabel', { merchant: m.merchant_name })}>
       {m.asked_fields.map((f) => (
         <fieldset key={f} class="share">
-          <legend>{FIELD_LABELS[f]}</legend>
+          <legend>{fieldText(i18n, f)}</legend>
           <label>
-            <input type="checkbox" checked={share.has(f)} onChange={() => toggle(f)} /> Share my {FIELD_LABELS[f].toLowerCase()}
+            <input type="checkbox" checked={share.has(f)} onChange={() => toggle(f)} /> {t('crm.shareMy', { field: fieldWord(f) })}
           </label>
           {share.has(f) && (
             <p class="field">
-              <label for={id(f)}>Your {FIELD_LABELS[f].toLowerCase()}</label>
+              <label for={id(f)}>{t('crm.yourField', { field: fieldWord(f) })}</label>
               {f === 'gender' ? (
                 <select id={id(f)} value={values[f] ?? ''} onChange={(e) => setValues({ ...values, [f]: (e.target as HTMLSelectElement).value })}>
-                  <option value="">Choose…</option>
-                  {Object.entries(GENDER_LABELS).map(([v, label]) => (
+                  <option value="">{t('crm.choose')}</option>
+                  {GENDERS.map((v) => (
                     <option key={v} value={v}>
-                      {label}
+                      {genderText(i18n, v)}
                     </option>
                   ))}
                 </select>
@@ -117,10 +120,10 @@ function ShareForm({ m, me, onSaved }: { m: Membership; me: Me; onSaved: (m: Mem
         </fieldset>
       ))}
       <p class="hint">
-        {m.consent.text} (consent text version {m.consent.version})
+        {m.consent.text} {t('crm.consentVersion', { version: m.consent.version })}
       </p>
       <button type="submit" class="primary">
-        Save what I share
+        {t('crm.saveShare')}
       </button>
       {note && <p role={note.error ? 'alert' : 'status'}>{note.text}</p>}
     </form>
@@ -137,28 +140,28 @@ function ConsentHistory({ m, reloadKey }: { m: Membership; reloadKey: string }) 
   }, [open, reloadKey]);
   return (
     <details onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-      <summary>Consent history</summary>
+      <summary>{t('crm.consentHistory')}</summary>
       {error && <p role="alert">{error}</p>}
       {rows && (
         <table class="stack">
-          <caption class="visually-hidden">Consents given to {m.merchant_name}</caption>
+          <caption class="visually-hidden">{t('crm.consentsCaption', { merchant: m.merchant_name })}</caption>
           <thead>
             <tr>
-              <th scope="col">Given</th>
-              <th scope="col">Fields shared</th>
-              <th scope="col">Where</th>
-              <th scope="col">Text version</th>
-              <th scope="col">Ended</th>
+              <th scope="col">{t('crm.given')}</th>
+              <th scope="col">{t('crm.fieldsShared')}</th>
+              <th scope="col">{t('crm.where')}</th>
+              <th scope="col">{t('crm.textVersion')}</th>
+              <th scope="col">{t('crm.ended')}</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((c) => (
               <tr key={`${c.accepted_at}-${c.text_version}`}>
-                <td data-label="Given">{when(c.accepted_at)}</td>
-                <td data-label="Fields shared">{fieldList(c.fields)}</td>
-                <td data-label="Where">{c.terminal === null ? 'In this portal' : `Terminal ${c.terminal}`}</td>
-                <td data-label="Text version">{c.text_version}</td>
-                <td data-label="Ended">{c.withdrawn_at === null ? 'In force' : when(c.withdrawn_at)}</td>
+                <td data-label={t('crm.given')}>{when(c.accepted_at)}</td>
+                <td data-label={t('crm.fieldsShared')}>{fieldList(c.fields)}</td>
+                <td data-label={t('crm.where')}>{c.terminal === null ? t('crm.inPortal') : t('crm.atTerminal', { terminal: c.terminal })}</td>
+                <td data-label={t('crm.textVersion')}>{c.text_version}</td>
+                <td data-label={t('crm.ended')}>{c.withdrawn_at === null ? t('crm.inForce') : when(c.withdrawn_at)}</td>
               </tr>
             ))}
           </tbody>
@@ -184,7 +187,7 @@ function LeaveButton({ m, onLeft }: { m: Membership; onLeft: (text: string) => v
   const leave = async () => {
     try {
       await crmApi.leave(m.merchant);
-      onLeft(`You left ${m.programme}. ${m.merchant_name} no longer sees your personal details.`);
+      onLeft(t('crm.left', { programme: m.programme, merchant: m.merchant_name }));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -192,27 +195,25 @@ function LeaveButton({ m, onLeft }: { m: Membership; onLeft: (text: string) => v
   if (!asking)
     return (
       <button type="button" class="danger" ref={leaveRef} onClick={() => setAsking(true)}>
-        Leave {m.programme}
+        {t('crm.leave', { programme: m.programme })}
       </button>
     );
   const title = `leave-${m.merchant}-title`;
   return (
     <div role="alertdialog" aria-labelledby={title} aria-describedby={`${title}-what`} class="confirm" onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}>
       <p id={title}>
-        <strong>Leave {m.programme}?</strong>
+        <strong>{t('crm.leaveQuestion', { programme: m.programme })}</strong>
       </p>
       <div id={`${title}-what`}>
-        <p>From this moment {m.merchant_name} loses what you shared ({fieldList(shared)}), and your unused coupons from it end.</p>
-        <p>
-          It keeps the history of your purchases under member number {m.member_id}, with no name or other personal details. It never learns anything about your face beyond "paid by face".
-        </p>
+        <p>{t('crm.leaveLoses', { merchant: m.merchant_name, fields: fieldList(shared) })}</p>
+        <p>{t('crm.leaveKeeps', { memberId: m.member_id })}</p>
       </div>
       {error && <p role="alert">{error}</p>}
       <button type="button" class="danger" ref={confirmRef} onClick={() => void leave()}>
-        Yes, leave {m.programme}
+        {t('crm.leaveYes', { programme: m.programme })}
       </button>
       <button type="button" onClick={() => setAsking(false)}>
-        Stay a member
+        {t('crm.stay')}
       </button>
     </div>
   );
@@ -229,35 +230,35 @@ export function Memberships({ me }: { me: Me }) {
   const replace = (m: Membership) => setList(list?.map((x) => (x.merchant === m.merchant ? m : x)));
   return (
     <section aria-labelledby="memberships-title">
-      <h2 id="memberships-title">Memberships</h2>
-      <p>Each shop you joined sees only what you chose to share, under its own member number for you.</p>
+      <h2 id="memberships-title">{t('crm.membershipsTitle')}</h2>
+      <p>{t('crm.membershipsIntro')}</p>
       {error && <p role="alert">{error}</p>}
       <p role="status">{status}</p>
-      {list && list.length === 0 && <p>You are not a member anywhere yet. A terminal offers it when you pay by face at a shop with a programme.</p>}
+      {list && list.length === 0 && <p>{t('crm.noMemberships')}</p>}
       {list?.map((m) => {
         const shared = sharedOf(m.shared_fields);
         return (
           <article key={m.merchant} class="card" aria-labelledby={`m-${m.merchant}`}>
             <h3 id={`m-${m.merchant}`}>
-              {m.merchant_name}: {m.programme}
+              {t('crm.programmeHeading', { merchant: m.merchant_name, programme: m.programme })}
             </h3>
             {m.benefits && <p>{m.benefits}</p>}
             <dl class="facts">
-              <dt>Member since</dt>
+              <dt>{t('crm.memberSince')}</dt>
               <dd>{day(m.joined_at)}</dd>
-              <dt>Your member number</dt>
+              <dt>{t('crm.memberNumber')}</dt>
               <dd>{m.member_id}</dd>
             </dl>
-            <h4>What {m.merchant_name} sees now</h4>
+            <h4>{t('crm.seesNow', { merchant: m.merchant_name })}</h4>
             {shared.length === 0 ? (
-              <p>Nothing personal: only your member number and purchases.</p>
+              <p>{t('crm.nothingPersonal')}</p>
             ) : (
               <dl class="facts">
-                {shared.map((f) => [<dt key={`${f}-t`}>{FIELD_LABELS[f]}</dt>, <dd key={`${f}-d`}>{fieldValue(f, m.shared_fields[f]!)}</dd>])}
+                {shared.map((f) => [<dt key={`${f}-t`}>{fieldText(i18n, f)}</dt>, <dd key={`${f}-d`}>{fieldValue(f, m.shared_fields[f]!)}</dd>])}
               </dl>
             )}
             <details>
-              <summary>Change what I share</summary>
+              <summary>{t('crm.changeShare')}</summary>
               <ShareForm m={m} me={me} onSaved={replace} />
             </details>
             <ConsentHistory m={m} reloadKey={shared.join(',')} />
@@ -286,9 +287,9 @@ function ItemBody({ item }: { item: InboxItem }) {
   if (item.kind === 'receipt' && payment)
     return (
       <dl class="facts">
-        <dt>Paid</dt>
-        <dd>{formatMoney(payment.amount, payment.currency)}</dd>
-        {payment.discount > 0 && [<dt key="dt">Coupon discount</dt>, <dd key="dd">{formatMoney(payment.discount, payment.currency)}</dd>]}
+        <dt>{t('crm.paid')}</dt>
+        <dd>{money(payment.amount, payment.currency)}</dd>
+        {payment.discount > 0 && [<dt key="dt">{t('crm.couponDiscount')}</dt>, <dd key="dd">{money(payment.discount, payment.currency)}</dd>]}
       </dl>
     );
   if (item.kind === 'coupon' && coupon)
@@ -296,23 +297,23 @@ function ItemBody({ item }: { item: InboxItem }) {
       <>
         {item.body && <p>{item.body}</p>}
         <dl class="facts">
-          <dt>Reward</dt>
+          <dt>{t('crm.reward')}</dt>
           <dd>{coupon.description}</dd>
-          <dt>Valid until</dt>
+          <dt>{t('crm.validUntil')}</dt>
           <dd>{day(coupon.valid_to)}</dd>
-          <dt>Status</dt>
-          <dd>{coupon.status === 'issued' ? 'Ready to use' : coupon.status === 'redeemed' ? 'Used' : coupon.status === 'expired' ? 'Expired' : 'No longer valid'}</dd>
+          <dt>{t('crm.status')}</dt>
+          <dd>{coupon.status === 'issued' ? t('crm.couponIssued') : coupon.status === 'redeemed' ? t('crm.couponRedeemed') : coupon.status === 'expired' ? t('crm.couponExpired') : t('crm.couponVoid')}</dd>
         </dl>
       </>
     );
   return <p>{item.body}</p>;
 }
 
-const DISPUTE_STATUS: Record<'open' | 'refunded' | 'closed', string> = {
-  open: 'You reported this payment. The shop has been told.',
-  refunded: 'You reported this payment and the shop refunded it.',
-  closed: 'You reported this payment; the shop closed it without a refund.',
-};
+const DISPUTE_STATUS = {
+  open: 'crm.disputeOpen',
+  refunded: 'crm.disputeRefunded',
+  closed: 'crm.disputeClosed',
+} as const;
 
 /**
  * "This wasn't me" on a receipt: after a confirmation it disputes the payment, which for a face
@@ -325,7 +326,12 @@ function DisputeButton({ item, onDisputed }: { item: InboxItem; onDisputed: () =
   const payment = item.payment;
   if (item.kind !== 'receipt' || !payment) return null;
   const d = payment.dispute;
-  if (d && d.status !== 'closed') return <p class="hint" role="status">{DISPUTE_STATUS[d.status]}</p>;
+  if (d && d.status !== 'closed')
+    return (
+      <p class="hint" role="status">
+        {t(DISPUTE_STATUS[d.status])}
+      </p>
+    );
   const face = payment.method === 'face';
   const send = async () => {
     setBusy(true);
@@ -342,23 +348,21 @@ function DisputeButton({ item, onDisputed }: { item: InboxItem; onDisputed: () =
   };
   return (
     <>
-      {d && <p class="hint">{DISPUTE_STATUS[d.status]}</p>}
+      {d && <p class="hint">{t(DISPUTE_STATUS[d.status])}</p>}
       {!asking ? (
-        <button type="button" class="danger" aria-label={`This wasn't me: ${item.title}`} onClick={() => setAsking(true)}>
-          This wasn't me
+        <button type="button" class="danger" aria-label={t('crm.notMeLabel', { title: item.title })} onClick={() => setAsking(true)}>
+          {t('crm.notMe')}
         </button>
       ) : (
         <div role="alertdialog" aria-labelledby={`dispute-${item.id}`} class="confirm">
           <p id={`dispute-${item.id}`}>
-            {face
-              ? 'Report this payment as not yours? Face pay is switched off at once so nobody can pay with your face, and the shop is told so it can refund you.'
-              : 'Report this payment as not yours? The shop is told so it can refund you.'}
+            {face ? t('crm.reportFace') : t('crm.reportOther')}
           </p>
           <button type="button" class="danger" disabled={busy} onClick={() => void send()}>
-            {face ? 'Yes, freeze face pay and report it' : 'Yes, report it'}
+            {face ? t('crm.reportFaceYes') : t('crm.reportYes')}
           </button>
           <button type="button" disabled={busy} onClick={() => setAsking(false)}>
-            Cancel
+            {t('crm.cancel')}
           </button>
         </div>
       )}
@@ -402,48 +406,48 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
   const unread = items.filter((i) => i.read_at === null).length;
   return (
     <section aria-labelledby="inbox-title">
-      <h2 id="inbox-title">Inbox</h2>
+      <h2 id="inbox-title">{t('crm.inboxTitle')}</h2>
       {error && <p role="alert">{error}</p>}
-      <h3>Coupons you hold</h3>
-      {coupons && coupons.length === 0 && <p>No coupons right now.</p>}
+      <h3>{t('crm.couponsTitle')}</h3>
+      {coupons && coupons.length === 0 && <p>{t('crm.noCoupons')}</p>}
       {coupons && coupons.length > 0 && (
         <table class="stack">
-          <caption class="visually-hidden">Coupons you can use now</caption>
+          <caption class="visually-hidden">{t('crm.couponsCaption')}</caption>
           <thead>
             <tr>
-              <th scope="col">Coupon</th>
-              <th scope="col">Reward</th>
-              <th scope="col">Shop</th>
-              <th scope="col">Valid until</th>
+              <th scope="col">{t('crm.coupon')}</th>
+              <th scope="col">{t('crm.reward')}</th>
+              <th scope="col">{t('crm.shop')}</th>
+              <th scope="col">{t('crm.validUntil')}</th>
             </tr>
           </thead>
           <tbody>
             {coupons.map((c) => (
               <tr key={c.id}>
-                <td data-label="Coupon">{c.title}</td>
-                <td data-label="Reward">{c.coupon?.description}</td>
-                <td data-label="Shop">{c.merchant_name}</td>
-                <td data-label="Valid until">{c.coupon && day(c.coupon.valid_to)}</td>
+                <td data-label={t('crm.coupon')}>{c.title}</td>
+                <td data-label={t('crm.reward')}>{c.coupon?.description}</td>
+                <td data-label={t('crm.shop')}>{c.merchant_name}</td>
+                <td data-label={t('crm.validUntil')}>{c.coupon && day(c.coupon.valid_to)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <h3>Receipts and messages</h3>
-      {loaded && <p aria-live="polite">{unread === 0 ? 'Nothing unread.' : `${unread} unread`}</p>}
-      {loaded && items.length === 0 && <p>Your receipts and the shops' messages will appear here.</p>}
+      <h3>{t('crm.receiptsTitle')}</h3>
+      {loaded && <p aria-live="polite">{t('crm.unread', { count: unread })}</p>}
+      {loaded && items.length === 0 && <p>{t('crm.inboxEmpty')}</p>}
       <ul class="inbox">
         {items.map((i) => {
           const isUnread = i.read_at === null;
-          const kind = i.kind === 'receipt' ? 'Receipt' : i.kind === 'coupon' ? 'Coupon' : 'Message';
+          const kind = t(`crm.kind.${i.kind}`);
           return (
             <li key={i.id} class={isUnread ? 'card unread' : 'card'}>
               <article aria-labelledby={`i-${i.id}`}>
                 <h4 id={`i-${i.id}`}>
-                  {isUnread && <span class="badge">Unread</span>} {kind}: {i.title}
+                  {isUnread && <span class="badge">{t('crm.badgeUnread')}</span>} {t('crm.itemHeading', { kind, title: i.title })}
                 </h4>
                 <p class="hint">
-                  From {i.merchant_name || 'a shop'}, <time dateTime={new Date(i.created).toISOString()}>{when(i.created)}</time>
+                  {t('crm.from', { merchant: i.merchant_name || t('crm.aShop') })} <time dateTime={new Date(i.created).toISOString()}>{when(i.created)}</time>
                 </p>
                 <ItemBody item={i} />
                 <DisputeButton
@@ -455,11 +459,11 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
                 />
                 <div class="actions">
                   {isUnread && (
-                    <button type="button" aria-label={`Mark read: ${i.title}`} onClick={() => void markRead(i)}>
-                      Mark read
+                    <button type="button" aria-label={t('crm.markReadLabel', { title: i.title })} onClick={() => void markRead(i)}>
+                      {t('crm.markRead')}
                     </button>
                   )}
-                  <MuteButton merchantId={i.merchant} name={i.merchant_name || 'this shop'} mutes={mutes} />
+                  <MuteButton merchantId={i.merchant} name={i.merchant_name || t('crm.thisShop')} mutes={mutes} />
                 </div>
               </article>
             </li>
@@ -468,7 +472,7 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
       </ul>
       {more && (
         <button type="button" onClick={() => void page(cursor)}>
-          Show older items
+          {t('crm.older')}
         </button>
       )}
       <MuteNote />

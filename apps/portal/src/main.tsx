@@ -1,15 +1,32 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { renderSVG } from 'uqr';
-import { formatMoney, formatPayCode, parseMoney, payCodeQrText, paymentMethodLabel, plainAmount } from '@facepay/web-common';
+import { formatPayCode, LOCALE_NAMES, LOCALES, methodText, parseMoney, payCodeQrText, plainAmount, type Locale } from '@facepay/web-common';
 import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
+import { i18n, t, type Key } from './messages.ts';
 import './style.css';
 
 type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings';
 
 const message = errorMessage;
+
+/** The language switch: the choice is remembered in this browser. */
+function LanguageSwitch() {
+  return (
+    <label class="language">
+      <span class="visually-hidden">{t('language.label')}</span>
+      <select aria-label={t('language.label')} value={i18n.locale} onChange={(e) => i18n.setLocale((e.target as HTMLSelectElement).value as Locale)}>
+        {LOCALES.map((l) => (
+          <option key={l} value={l} lang={l}>
+            {LOCALE_NAMES[l]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 function Field(props: { id: string; label: string; type?: string; value: string; onInput: (v: string) => void; autocomplete?: string; hint?: string }) {
   return (
@@ -132,29 +149,28 @@ function Auth({ onIn }: { onIn: (me: Me) => void }) {
   if (forgot) return <ForgotPassword onBack={() => setForgot(false)} />;
   return (
     <main class="narrow">
-      <h1>{mode === 'login' ? 'Sign in to Facepay' : 'Create your Facepay account'}</h1>
+      <LanguageSwitch />
+      <h1>{mode === 'login' ? t('auth.signInTitle') : t('auth.signUpTitle')}</h1>
       <form onSubmit={submit}>
-        {mode === 'signup' && <Field id="name" label="Your name" value={name} onInput={setName} autocomplete="name" />}
-        <Field id="email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="email" />
+        {mode === 'signup' && <Field id="name" label={t('auth.name')} value={name} onInput={setName} autocomplete="name" />}
+        <Field id="email" label={t('auth.email')} type="email" value={email} onInput={setEmail} autocomplete="email" />
         <Field
           id="password"
-          label="Password"
+          label={t('auth.password')}
           type="password"
           value={password}
           onInput={setPassword}
           autocomplete={mode === 'login' ? 'current-password' : 'new-password'}
-          {...(mode === 'signup' ? { hint: 'At least 10 characters.' } : {})}
+          {...(mode === 'signup' ? { hint: t('auth.passwordHint') } : {})}
         />
-        {mode === 'signup' && (
-          <Field id="phone" label="Phone number (optional)" type="tel" value={phone} onInput={setPhone} autocomplete="tel" hint="Its last four digits confirm it is you when a face is not certain." />
-        )}
+        {mode === 'signup' && <Field id="phone" label={t('auth.phone')} type="tel" value={phone} onInput={setPhone} autocomplete="tel" hint={t('auth.phoneHint')} />}
         {error && <p role="alert">{error}</p>}
         <button type="submit" class="primary">
-          {mode === 'login' ? 'Sign in' : 'Create account'}
+          {mode === 'login' ? t('auth.signIn') : t('auth.create')}
         </button>
       </form>
       <button type="button" class="link" onClick={() => setMode(mode === 'login' ? 'signup' : 'login')}>
-        {mode === 'login' ? 'New here? Create an account' : 'Have an account? Sign in'}
+        {mode === 'login' ? t('auth.toSignUp') : t('auth.toSignIn')}
       </button>
       {mode === 'login' && (
         <button type="button" class="link" onClick={() => setForgot(true)}>
@@ -173,7 +189,7 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const topUp = async (e: { preventDefault(): void }) => {
     e.preventDefault();
     const minor = parseMoney(amount, me.wallet.currency);
-    if (minor === undefined) return setError('Enter an amount such as 20 or 12.50.');
+    if (minor === undefined) return setError(t('wallet.amountHint'));
     setError('');
     try {
       const r = await api.topUp(minor, me.wallet.currency);
@@ -183,45 +199,43 @@ function Home({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
       setPending(top_up?.status === 'pending' && payment_reference ? { amount: top_up.amount, currency: top_up.currency, reference: payment_reference } : undefined);
       setAmount('');
     } catch (err) {
-      setError(message(err));
+      setError(message(err, me.wallet.currency));
     }
   };
   return (
     <section>
-      <h2>Wallet</h2>
+      <h2>{t('wallet.title')}</h2>
       <p class="balance" aria-live="polite">
-        {formatMoney(me.wallet.balance, me.wallet.currency)}
+        {i18n.money(me.wallet.balance, me.wallet.currency)}
       </p>
       <form onSubmit={topUp} class="inline">
-        <Field id="topup" label={`Top up (${me.wallet.currency})`} value={amount} onInput={setAmount} />
-        <button type="submit">Top up</button>
+        <Field id="topup" label={t('wallet.topUpLabel', { currency: me.wallet.currency })} value={amount} onInput={setAmount} />
+        <button type="submit">{t('wallet.topUp')}</button>
       </form>
       {error && <p role="alert">{error}</p>}
       {pending && (
         <div class="pending-top-up" role="status">
-          <p>
-            Your top-up of {formatMoney(pending.amount, pending.currency)} is waiting for your money. Your wallet grows as soon as it arrives:
-          </p>
+          <p>{t('wallet.pending', { amount: i18n.money(pending.amount, pending.currency) })}</p>
           <ul>
             <li>
-              by bank transfer to the operator's account, with the reference <strong class="reference">{pending.reference}</strong> (credited when the bank statement comes in, usually the next working day), or
+              {t('wallet.pendingBankBefore')} <strong class="reference">{pending.reference}</strong> {t('wallet.pendingBankAfter')}
             </li>
-            <li>at the service desk, in cash or by card: show this reference or give your e-mail address (credited at once).</li>
+            <li>{t('wallet.pendingDesk')}</li>
           </ul>
         </div>
       )}
-      <h2>Pay without your face</h2>
-      <p>A one-time code the terminal can scan or the cashier can type. It works once, for two minutes.</p>
+      <h2>{t('wallet.payCodeTitle')}</h2>
+      <p>{t('wallet.payCodeText')}</p>
       <button type="button" onClick={() => api.payCode().then(setCode, (e) => setError(message(e)))}>
-        Show a pay code
+        {t('wallet.showPayCode')}
       </button>
       {code && (
         <div class="paycode">
-          <div class="qr" role="img" aria-label="pay code as a QR code" dangerouslySetInnerHTML={{ __html: renderSVG(payCodeQrText(code.code)) }} />
-          <p class="code" aria-label="pay code">
+          <div class="qr" role="img" aria-label={t('wallet.payCodeQr')} dangerouslySetInnerHTML={{ __html: renderSVG(payCodeQrText(code.code)) }} />
+          <p class="code" aria-label={t('wallet.payCode')}>
             {formatPayCode(code.code)}
           </p>
-          <p>Valid until {new Date(code.expires_at).toLocaleTimeString()}</p>
+          <p>{t('wallet.validUntil', { time: i18n.time(code.expires_at) })}</p>
         </div>
       )}
     </section>
@@ -235,49 +249,75 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [unlockPassword, setUnlockPassword] = useState('');
   const [error, setError] = useState('');
+  const [status, setStatus] = useState('');
   useEffect(() => {
     api.consent().then(setConsent, (e) => setError(message(e)));
   }, [me.face_enrolled]);
-  const act = (p: Promise<Me>) =>
+  const act = (p: Promise<Me>, done?: Key) =>
     p.then(
       (m) => {
         setMe(m);
         setError('');
+        setStatus(done ? t(done) : '');
       },
-      (e) => setError(message(e)),
+      (e) => {
+        setStatus('');
+        setError(message(e));
+      },
     );
+  // Withdrawing answers at once: the screen says it is under way, then reads the consent again, so
+  // the consent form is back without a reload (the face flag may not change when none was enrolled).
+  const withdraw = () => {
+    setStatus(t('face.withdrawing'));
+    void act(api.withdrawConsent(), 'face.withdrawn').then(() => api.consent().then(setConsent, (e) => setError(message(e))));
+  };
   if (enrolling) return <Enrol onDone={(m) => (setEnrolling(false), setMe(m))} onCancel={() => setEnrolling(false)} />;
   return (
     <section>
-      <h2>Face pay</h2>
+      <h2>{t('face.title')}</h2>
       {error && <p role="alert">{error}</p>}
+      <p role="status" data-testid="face-status">
+        {status}
+      </p>
       {consent && !consent.accepted && (
         <div class="consent">
-          <h3>Your consent</h3>
+          <h3>{t('face.consentTitle')}</h3>
           <p>{consent.text}</p>
           <label>
-            <input type="checkbox" checked={agreed} onChange={() => setAgreed(!agreed)} /> I agree to face payment (version {consent.version})
+            <input type="checkbox" checked={agreed} onChange={() => setAgreed(!agreed)} /> {t('face.agreeLabel', { version: consent.version })}
           </label>
-          <button type="button" class="primary" disabled={!agreed} onClick={() => api.acceptConsent(consent.version).then(setConsent, (e) => setError(message(e)))}>
-            Agree
+          <button
+            type="button"
+            class="primary"
+            disabled={!agreed}
+            onClick={() =>
+              api.acceptConsent(consent.version).then(
+                (c) => {
+                  setConsent(c);
+                  setStatus(t('face.consentGiven'));
+                },
+                (e) => setError(message(e)),
+              )
+            }
+          >
+            {t('face.agree')}
           </button>
         </div>
       )}
       {me.face_enrol_again && (
         <p class="notice" role="status">
-          Facepay now recognises faces with a new model, and terminals can no longer recognise the face you enrolled. Enrol it again to keep paying by face: it takes a
-          few seconds, and your old face data is replaced.
+          {t('face.enrolAgainNotice')}
         </p>
       )}
       {consent?.accepted && (!me.face_enrolled || me.face_enrol_again) && (
         <button type="button" class="primary" onClick={() => setEnrolling(true)}>
-          {me.face_enrol_again ? 'Enrol my face again' : 'Enrol my face'}
+          {me.face_enrol_again ? t('face.enrolAgain') : t('face.enrol')}
         </button>
       )}
       {me.face_enrolled && (
         <>
           <label class="switch">
-            <input type="checkbox" checked={me.face_pay_enabled} onChange={() => act(api.update({ face_pay_enabled: !me.face_pay_enabled }))} /> Pay by face at terminals
+            <input type="checkbox" checked={me.face_pay_enabled} onChange={() => act(api.update({ face_pay_enabled: !me.face_pay_enabled }))} /> {t('face.payByFace')}
           </label>
           {!me.face_pay_enabled && (
             <form
@@ -296,24 +336,24 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
           )}
           {!confirmDelete ? (
             <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
-              Delete my face
+              {t('face.delete')}
             </button>
           ) : (
             <div role="alertdialog" aria-labelledby="delete-title" class="confirm">
-              <p id="delete-title">Delete your face for good? You can enrol again later.</p>
-              <button type="button" class="danger" onClick={() => act(api.deleteFace()).then(() => setConfirmDelete(false))}>
-                Yes, delete it now
+              <p id="delete-title">{t('face.deleteConfirm')}</p>
+              <button type="button" class="danger" onClick={() => act(api.deleteFace(), 'face.deleted').then(() => setConfirmDelete(false))}>
+                {t('face.deleteYes')}
               </button>
               <button type="button" onClick={() => setConfirmDelete(false)}>
-                Keep it
+                {t('face.keep')}
               </button>
             </div>
           )}
         </>
       )}
       {consent?.accepted && (
-        <button type="button" class="link" onClick={() => act(api.withdrawConsent())}>
-          Withdraw my consent (deletes my face)
+        <button type="button" class="link" onClick={withdraw}>
+          {t('face.withdraw')}
         </button>
       )}
     </section>
@@ -328,36 +368,36 @@ function Payments() {
   }, []);
   return (
     <section>
-      <h2>Payments</h2>
+      <h2>{t('payments.title')}</h2>
       {error && <p role="alert">{error}</p>}
-      {rows && rows.length === 0 && <p>No payments yet.</p>}
+      {rows && rows.length === 0 && <p>{t('payments.none')}</p>}
       {rows && rows.length > 0 && (
         <table class="stack">
-          <caption class="visually-hidden">Your payments, newest first</caption>
+          <caption class="visually-hidden">{t('payments.caption')}</caption>
           <thead>
             <tr>
-              <th scope="col">When</th>
-              <th scope="col">Where</th>
-              <th scope="col">How</th>
+              <th scope="col">{t('payments.when')}</th>
+              <th scope="col">{t('payments.where')}</th>
+              <th scope="col">{t('payments.how')}</th>
               <th scope="col" class="num">
-                Amount
+                {t('payments.amount')}
               </th>
             </tr>
           </thead>
           <tbody>
             {rows.map((p) => (
               <tr key={p.id}>
-                <td data-label="When">{new Date(p.created_at).toLocaleString()}</td>
-                <td data-label="Where">
+                <td data-label={t('payments.when')}>{i18n.dateTime(p.created_at)}</td>
+                <td data-label={t('payments.where')}>
                   {p.merchant_name}
                   {p.store_name ? `, ${p.store_name}` : ''}
                 </td>
-                <td data-label="How" data-testid="payment-method" title={p.face_decision ? p.face_decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ') : undefined}>
-                  {paymentMethodLabel(p.method)}
+                <td data-label={t('payments.how')} data-testid="payment-method" title={p.face_decision ? p.face_decision.reasons.map(reasonText).join('; ') : undefined}>
+                  {methodText(i18n, p.method)}
                 </td>
-                <td data-label="Amount" class="num">
-                  {formatMoney(p.amount, p.currency)}
-                  {p.refunded > 0 && ` (refunded ${formatMoney(p.refunded, p.currency)})`}
+                <td data-label={t('payments.amount')} class="num">
+                  {i18n.money(p.amount, p.currency)}
+                  {p.refunded > 0 && t('payments.refunded', { amount: i18n.money(p.refunded, p.currency) })}
                 </td>
               </tr>
             ))}
@@ -368,18 +408,10 @@ function Payments() {
   );
 }
 
-/** The risk engine's reasons in the shopper's words. */
-const REASON_TEXT: Record<string, string> = {
-  false_match_bound_ok: 'your face was recognised with confidence',
-  false_match_bound_above_face_alone: 'your face alone was not certain enough',
-  look_alike: 'someone else looks like you',
-  amount_within_face_alone_limit: 'the amount was within your face-alone limit',
-  amount_above_face_alone_limit: 'the amount was above your face-alone limit',
-  first_visit_at_merchant: 'your first payment at this shop',
-  terminal_recent_failures: 'recent failed attempts at this terminal',
-  shopper_recent_failures: 'recent wrong digits or PINs for your account',
-  always_second_factor: 'you or the shop asked for a second step every time',
-};
+/** The risk engine's reasons in the shopper's words; a reason the catalogue lacks shows as its code. */
+function reasonText(reason: string): string {
+  return i18n.lookup(`reason.${reason}`) ?? reason;
+}
 
 function PinForm({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const [pin, setPin] = useState('');
@@ -393,32 +425,34 @@ function PinForm({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   };
   const save = async (e: { preventDefault(): void }) => {
     e.preventDefault();
-    if (!/^\d{6}$/.test(pin)) return setNote('A face-pay PIN is 6 digits.');
+    if (!/^\d{6}$/.test(pin)) return setNote(t('pin.sixDigits'));
     try {
-      done(await api.setPin(pin, password), 'PIN saved.');
+      done(await api.setPin(pin, password), t('pin.saved'));
     } catch (err) {
       setNote(message(err));
     }
   };
   const remove = async () => {
     try {
-      done(await api.removePin(password), 'PIN removed.');
+      done(await api.removePin(password), t('pin.removed'));
     } catch (err) {
       setNote(message(err));
     }
   };
   return (
     <form onSubmit={save} aria-labelledby="pin-title">
-      <h3 id="pin-title">Face-pay PIN</h3>
-      <p>{me.has_face_pay_pin ? 'Your PIN is set.' : 'No PIN yet: payments above your face-alone limit go another way.'} Above the limit, the terminal asks for it on its keypad.</p>
-      <Field id="s-pin" label="New 6-digit PIN" type="password" value={pin} onInput={setPin} autocomplete="off" />
-      <Field id="s-pin-password" label="Your account password" type="password" value={password} onInput={setPassword} autocomplete="current-password" />
+      <h3 id="pin-title">{t('pin.title')}</h3>
+      <p>
+        {me.has_face_pay_pin ? t('pin.isSet') : t('pin.notSet')} {t('pin.aboveLimit')}
+      </p>
+      <Field id="s-pin" label={t('pin.new')} type="password" value={pin} onInput={setPin} autocomplete="off" />
+      <Field id="s-pin-password" label={t('pin.password')} type="password" value={password} onInput={setPassword} autocomplete="current-password" />
       <button type="submit" class="primary">
-        {me.has_face_pay_pin ? 'Change PIN' : 'Set PIN'}
+        {me.has_face_pay_pin ? t('pin.change') : t('pin.set')}
       </button>
       {me.has_face_pay_pin && (
         <button type="button" onClick={remove}>
-          Remove PIN
+          {t('pin.remove')}
         </button>
       )}
       {note && <p role="status">{note}</p>}
@@ -435,26 +469,26 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
   const save = async (e: { preventDefault(): void }) => {
     e.preventDefault();
     const minor = limit.trim() === '' ? null : parseMoney(limit, me.wallet.currency);
-    if (minor === undefined) return setNote('Enter the limit as an amount, or leave it empty.');
+    if (minor === undefined) return setNote(t('settings.limitInvalid'));
     try {
       setMe(await api.update({ name, phone: phone.trim() === '' ? null : phone, per_payment_limit: minor, always_ask_digits: askDigits }));
-      setNote('Saved.');
+      setNote(t('settings.saved'));
     } catch (err) {
-      setNote(message(err));
+      setNote(message(err, me.wallet.currency));
     }
   };
   return (
     <section>
-      <h2>Settings</h2>
+      <h2>{t('settings.title')}</h2>
       <form onSubmit={save}>
-        <Field id="s-name" label="Name" value={name} onInput={setName} autocomplete="name" />
-        <Field id="s-phone" label="Phone number" type="tel" value={phone} onInput={setPhone} autocomplete="tel" />
-        <Field id="s-limit" label={`Limit per face payment (${me.wallet.currency})`} value={limit} onInput={setLimit} hint="Face alone pays up to this amount; above it the terminal asks for your face-pay PIN, or you pay another way." />
+        <Field id="s-name" label={t('settings.name')} value={name} onInput={setName} autocomplete="name" />
+        <Field id="s-phone" label={t('settings.phone')} type="tel" value={phone} onInput={setPhone} autocomplete="tel" />
+        <Field id="s-limit" label={t('settings.limit', { currency: me.wallet.currency })} value={limit} onInput={setLimit} hint={t('settings.limitHint')} />
         <label>
-          <input type="checkbox" checked={askDigits} onChange={() => setAskDigits(!askDigits)} /> Always ask for my phone digits
+          <input type="checkbox" checked={askDigits} onChange={() => setAskDigits(!askDigits)} /> {t('settings.askDigits')}
         </label>
         <button type="submit" class="primary">
-          Save
+          {t('settings.save')}
         </button>
         {note && <p role="status">{note}</p>}
       </form>
@@ -471,42 +505,46 @@ function viewFromHash(): View {
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [view, setView] = useState<View>(viewFromHash());
+  // A new language re-renders every screen in place, keeping what was typed.
+  const [, setLocale] = useState(i18n.locale);
+  useEffect(() => i18n.subscribe(setLocale), []);
   useEffect(() => {
     api.me().then(setMe, () => setMe(null));
     const onHash = () => setView(viewFromHash());
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  if (me === undefined) return <main class="narrow">Loading…</main>;
+  if (me === undefined) return <main class="narrow">{t('app.loading')}</main>;
   if (me === null) return <Auth onIn={setMe} />;
   const tabs: [View, string][] = [
-    ['home', 'Wallet'],
-    ['face', 'Face pay'],
-    ['payments', 'Payments'],
-    ['memberships', 'Memberships'],
-    ['inbox', 'Inbox'],
-    ['settings', 'Settings'],
+    ['home', t('tab.home')],
+    ['face', t('tab.face')],
+    ['payments', t('tab.payments')],
+    ['memberships', t('tab.memberships')],
+    ['inbox', t('tab.inbox')],
+    ['settings', t('tab.settings')],
   ];
   return (
     <div class="shell">
       <header>
         <strong>Facepay</strong>
-        <nav aria-label="sections">
+        <nav aria-label={t('app.sections')}>
           {tabs.map(([v, label]) => (
             <a key={v} href={`#/${v}`} aria-current={view === v ? 'page' : undefined}>
               {label}
             </a>
           ))}
         </nav>
+        <LanguageSwitch />
         <button type="button" class="link" onClick={() => api.logOut().finally(() => setMe(null))}>
-          Sign out
+          {t('app.signOut')}
         </button>
       </header>
       <main>
-        <p class="hello">Hello, {me.name}</p>
+        <p class="hello">{t('app.hello', { name: me.name })}</p>
         {me.face_enrol_again && view !== 'face' && (
           <p class="notice" role="status">
-            Terminals can no longer recognise your face after an update of Facepay's face model. <a href="#/face">Enrol your face again</a> to keep paying by face.
+            {t('app.enrolAgainNotice')} <a href="#/face">{t('app.enrolAgainLink')}</a> {t('app.enrolAgainTail')}
           </p>
         )}
         {view === 'home' && <Home me={me} setMe={setMe} />}

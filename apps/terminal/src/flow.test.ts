@@ -100,7 +100,29 @@ test('a capture the server could not use sends the shopper back to the camera wi
     { type: 'captured' },
     { type: 'decision', decision: { outcome: 'retry', code: 'face_blurred', message: 'Hold still.' } },
   ]);
-  assert.deepEqual(s, { screen: 'scanning', intent, guidance: 'no_face', notice: 'Hold still.' });
+  // The code travels with the server's text, so that the screen words the reason in its own language.
+  assert.deepEqual(s, { screen: 'scanning', intent, guidance: 'no_face', notice: 'Hold still.', noticeCode: 'face_blurred' });
+});
+
+test('no steady face in time, or a camera that did not open, stops the capture with a retry and another way to pay', () => {
+  const timedOut = run([
+    { type: 'intent', intent },
+    { type: 'start_face' },
+    { type: 'guidance', guidance: 'no_face_dark' },
+    { type: 'face_problem', problem: { kind: 'timeout', guidance: 'no_face_dark' } },
+  ]);
+  assert.deepEqual(timedOut, { screen: 'face_problem', intent, problem: { kind: 'timeout', guidance: 'no_face_dark' } });
+  assert.deepEqual(step(timedOut, { type: 'start_face' }), { screen: 'scanning', intent, guidance: 'no_face' });
+  assert.equal(step(timedOut, { type: 'other_way' }).screen, 'other_way');
+  const denied = run([{ type: 'intent', intent }, { type: 'start_face' }, { type: 'face_problem', problem: { kind: 'camera', problem: 'denied' } }]);
+  assert.deepEqual(denied, { screen: 'face_problem', intent, problem: { kind: 'camera', problem: 'denied' } });
+  assert.equal(step(denied, { type: 'cancel' }).screen, 'done');
+});
+
+test('a failed payment keeps the platform’s code for the screen to word', () => {
+  const paying = run([{ type: 'intent', intent }, { type: 'other_way' }, { type: 'pay_code', code: '123456789012', paymentId: 'tpay_1' }]);
+  const done = step(paying, { type: 'paid', outcome: 'failed', code: 'insufficient_funds', message: 'no money' });
+  assert.equal(done.screen === 'done' && done.code, 'insufficient_funds');
 });
 
 test('a coupon lowers what the paying and done screens show as charged', () => {

@@ -19,7 +19,10 @@ export interface Intent extends Amount {
   description?: string;
 }
 
-export type Guidance = 'no_face' | 'come_closer' | 'face_camera' | 'hold_still' | 'too_dark' | 'one_person' | 'ok';
+export type Guidance = 'no_face' | 'no_face_dark' | 'come_closer' | 'too_close' | 'off_centre' | 'face_camera' | 'hold_still' | 'too_dark' | 'backlit' | 'one_person' | 'ok';
+
+/** Why the face capture stopped before the challenge: the camera did not open, or no steady face in time (with the hint shown most). */
+export type FaceProblem = { kind: 'camera'; problem: 'denied' | 'insecure' | 'no_camera' | 'in_use' | 'unavailable' } | { kind: 'timeout'; guidance: Guidance };
 
 export interface Challenge {
   id: string;
@@ -66,7 +69,10 @@ export type OtherWayReason = 'no_match' | 'face_pay_off' | 'liveness_failed' | '
 export type State =
   | { screen: 'idle'; typed: string }
   | { screen: 'amount'; intent: Intent }
-  | { screen: 'scanning'; intent: Intent; guidance: Guidance; notice?: string }
+  /** `notice`, `noticeCode`: why the last capture was refused (the server's text and its stable code). */
+  | { screen: 'scanning'; intent: Intent; guidance: Guidance; notice?: string; noticeCode?: string }
+  /** The capture stopped before the challenge; the shopper may try again or pay another way. */
+  | { screen: 'face_problem'; intent: Intent; problem: FaceProblem }
   | { screen: 'challenge'; intent: Intent; challenge: Challenge }
   | { screen: 'deciding'; intent: Intent }
   | { screen: 'confirm'; intent: Intent; decision: MatchDecision }
@@ -76,13 +82,15 @@ export type State =
   | { screen: 'other_way'; intent: Intent; reason: OtherWayReason; message?: string; code: string; rejectedCode?: string }
   /** `amountDue`: what is charged, where a coupon made it less than the intent's amount. */
   | { screen: 'paying'; intent: Intent; paymentId: string; via: PayVia; retries: number; offline: boolean; amountDue?: number }
-  | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string; amountDue?: number };
+  /** `code`: the platform's reason when the payment failed. */
+  | { screen: 'done'; intent: Intent; outcome: 'succeeded' | 'failed' | 'cancelled'; message: string; code?: string; amountDue?: number };
 
 export type Event =
   | { type: 'key'; key: string }
   | { type: 'intent'; intent: Intent }
   | { type: 'start_face' }
   | { type: 'guidance'; guidance: Guidance }
+  | { type: 'face_problem'; problem: FaceProblem }
   | { type: 'challenge'; challenge: Challenge }
   | { type: 'captured' }
   | { type: 'decision'; decision: Decision }
@@ -99,18 +107,6 @@ export type Event =
 export const initialState: State = { screen: 'idle', typed: '' };
 
 const MAX_TYPED_DIGITS = 9;
-
-export const OTHER_WAY_MESSAGES: Record<OtherWayReason, string> = {
-  no_match: "We couldn't recognise you. You can pay with a pay code from the Facepay app.",
-  face_pay_off: 'Face pay is switched off for this account. You can pay with a pay code.',
-  liveness_failed: "We couldn't confirm a live face. Please pay another way.",
-  digits_failed: "Those digits didn't match. Please pay another way.",
-  pin_failed: "That PIN didn't match. Please pay another way.",
-  no_face: "Face pay can't be used for this payment. You can pay with a pay code from the Facepay app.",
-  shopper_choice: 'Show or type your pay code.',
-  refused: 'Face pay could not be used for this payment.',
-  pay_code_rejected: 'That pay code was not accepted: it is wrong, already used or expired. Check it and type it again, or show a new one.',
-};
 
 /**
  * Refusals of a pay code that leave the payment open (the code was checked before any money
@@ -140,7 +136,7 @@ function afterDecision(intent: Intent, d: Decision): State {
     case 'refused':
       return otherWay(intent, 'refused', d.message, d.code);
     case 'retry':
-      return { screen: 'scanning', intent, guidance: 'no_face', notice: d.message };
+      return { screen: 'scanning', intent, guidance: 'no_face', notice: d.message, noticeCode: d.code };
     default:
       return otherWay(intent, d.outcome);
   }
@@ -165,6 +161,7 @@ export function step(s: State, e: Event): State {
         intent: s.intent,
         outcome: e.outcome,
         message: e.message ?? (e.outcome === 'succeeded' ? 'Paid. Thank you!' : 'The payment did not go through.'),
+        ...(e.outcome === 'failed' && e.code !== undefined ? { code: e.code } : {}),
         ...(s.amountDue !== undefined ? { amountDue: s.amountDue } : {}),
       };
     return s;
@@ -185,6 +182,11 @@ export function step(s: State, e: Event): State {
     case 'scanning':
       if (e.type === 'guidance') return { ...s, guidance: e.guidance };
       if (e.type === 'challenge') return { screen: 'challenge', intent: s.intent, challenge: e.challenge };
+      if (e.type === 'face_problem') return { screen: 'face_problem', intent: s.intent, problem: e.problem };
+      if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
+      return s;
+    case 'face_problem':
+      if (e.type === 'start_face') return { screen: 'scanning', intent: s.intent, guidance: 'no_face' };
       if (e.type === 'other_way') return otherWay(s.intent, 'shopper_choice');
       return s;
     case 'challenge':

@@ -1,15 +1,45 @@
 import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
-import { activateDevice, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
-import { CameraSession, STREAM, CHALLENGE_TEXT, GUIDANCE_TEXT, type CapturedFrame } from '@facepay/face-capture';
+import { activateDevice, DeviceApiError, DeviceClient, IndexedDbKeyStore } from '@facepay/device-sdk';
+import { CameraError, CameraSession, CaptureTimeout, STREAM, type CapturedFrame } from '@facepay/face-capture';
 import { isPlatformAnswer, terminalApi, type TerminalApi, type TerminalInfo } from './api.ts';
 import { ConnectionMonitor } from './connection.ts';
-import { formatMoney, MEMBER_FIELD_LABELS, type MemberField } from '@facepay/web-common';
-import { initialState, OTHER_WAY_MESSAGES, step, type Event, type State } from './flow.ts';
+import { describeError, fieldText, LOCALE_NAMES, LOCALES, type Locale } from '@facepay/web-common';
+import { initialState, step, type Event, type FaceProblem, type State } from './flow.ts';
+import { i18n, t } from './messages.ts';
 import { scanPayCode } from './qr.ts';
 import './style.css';
 
 const keyStore = new IndexedDbKeyStore();
+
+/** How long the camera looks for a steady face before the terminal says what is wrong and offers another way. */
+const FACE_TIMEOUT_MS = 20_000;
+
+const money = (amount: number, currency: string) => i18n.money(amount, currency);
+
+/** A refusal or failure in the shopper's language, from the platform's stable code (never its English text). */
+function errorText(e: unknown, currency?: string): string {
+  if (e instanceof DeviceApiError) return describeError(i18n, e, currency);
+  return describeError(i18n, undefined);
+}
+/** The words for a code a decision or payment answer carried; `network` is the terminal's own, for a call that got no answer. */
+const codeText = (code: string, currency?: string) => (code === 'network' ? t('error.network') : describeError(i18n, { code, status: 400 }, currency));
+
+function faceProblemText(p: FaceProblem): string {
+  return p.kind === 'camera' ? t(`capture.camera.${p.problem}`) : t('capture.timeout', { hint: t(`capture.guidance.${p.guidance}`) });
+}
+
+function LanguageSwitch() {
+  return (
+    <select class="language" aria-label={t('language.label')} value={i18n.locale} onChange={(e) => i18n.setLocale((e.target as HTMLSelectElement).value as Locale)}>
+      {LOCALES.map((l) => (
+        <option key={l} value={l} lang={l}>
+          {LOCALE_NAMES[l]}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 function newId(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().replace(/-/g, '')}`;
@@ -18,7 +48,7 @@ function newId(prefix: string): string {
 function Keypad({ onKey, label }: { onKey: (key: string) => void; label: string }) {
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
   const text = (k: string) => (k === 'back' ? '⌫' : k === 'clear' ? 'C' : k);
-  const aria = (k: string) => (k === 'back' ? 'delete last digit' : k === 'clear' ? 'clear' : k);
+  const aria = (k: string) => (k === 'back' ? t('keypad.delete') : k === 'clear' ? t('keypad.clear') : k);
   return (
     <div class="keypad" role="group" aria-label={label}>
       {keys.map((k) => (
@@ -41,25 +71,26 @@ function Activate({ onDone }: { onDone: (c: DeviceClient) => void }) {
       const { client } = await activateDevice({ baseUrl: location.origin, code, keyStore });
       onDone(client);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }
   }
   return (
     <main class="screen">
-      <h1>Set up this terminal</h1>
-      <p>Enter the activation code from the merchant console.</p>
+      <LanguageSwitch />
+      <h1>{t('activate.title')}</h1>
+      <p>{t('activate.intro')}</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           void submit();
         }}
       >
-        <label for="code">Activation code</label>
+        <label for="code">{t('activate.code')}</label>
         <input id="code" name="code" autocomplete="off" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
         <button type="submit" class="primary" disabled={busy || code.trim() === ''}>
-          Activate
+          {t('activate.submit')}
         </button>
       </form>
       {error && (
@@ -127,7 +158,7 @@ function Terminal({ api }: { api: TerminalApi }) {
           return dispatch({ type: 'intent', intent });
         } catch (e) {
           if (!live) return;
-          if (isPlatformAnswer(e)) return setCharge({ ...charge, error: e instanceof Error ? e.message : String(e) });
+          if (isPlatformAnswer(e)) return setCharge({ ...charge, error: errorText(e, info?.currency) });
           await new Promise((r) => setTimeout(r, monitor.isOnline ? 1_000 : 2_000));
         }
       }
@@ -174,11 +205,16 @@ function Terminal({ api }: { api: TerminalApi }) {
     let live = true;
     (async () => {
       await session.start();
-      await session.waitForSteadyFace((guidance) => live && dispatch({ type: 'guidance', guidance }));
+      await session.waitForSteadyFace((guidance) => live && dispatch({ type: 'guidance', guidance }), { timeoutMs: FACE_TIMEOUT_MS });
       if (!live) return;
       const { challenge } = await api.challenge(state.intent.id);
       if (live) dispatch({ type: 'challenge', challenge });
-    })().catch(() => live && dispatch({ type: 'decision', decision: { outcome: 'retry', code: 'camera', message: 'The camera is not available.' } }));
+    })().catch((e: unknown) => {
+      if (!live) return;
+      if (e instanceof CaptureTimeout) return dispatch({ type: 'face_problem', problem: { kind: 'timeout', guidance: e.guidance } });
+      if (e instanceof CameraError) return dispatch({ type: 'face_problem', problem: { kind: 'camera', problem: e.problem } });
+      dispatch({ type: 'decision', decision: { outcome: 'retry', code: e instanceof DeviceApiError ? e.code : 'network', message: '' } });
+    });
     return () => {
       live = false;
     };
@@ -197,7 +233,7 @@ function Terminal({ api }: { api: TerminalApi }) {
       dispatch({ type: 'captured' });
       const decision = await api.capture(attemptId, frames.current);
       dispatch({ type: 'decision', decision });
-    })().catch(() => dispatch({ type: 'decision', decision: { outcome: 'retry', code: 'network', message: 'The connection failed. Please try again.' } }));
+    })().catch(() => dispatch({ type: 'decision', decision: { outcome: 'retry', code: 'network', message: '' } }));
     return () => {
       live = false;
     };
@@ -209,7 +245,7 @@ function Terminal({ api }: { api: TerminalApi }) {
     api
       .capture(state.attemptId, frames.current, state.entered)
       .then((decision) => dispatch({ type: 'decision', decision }))
-      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: '' } }));
   }, [state.screen === 'digits' && state.entered.length === 4]);
 
   // Six PIN digits typed: they go to the server once and are then forgotten with the screen.
@@ -218,7 +254,7 @@ function Terminal({ api }: { api: TerminalApi }) {
     api
       .pin(state.attemptId, state.entered)
       .then((decision) => dispatch({ type: 'decision', decision }))
-      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: 'The connection failed.' } }));
+      .catch(() => dispatch({ type: 'decision', decision: { outcome: 'refused', code: 'network', message: '' } }));
   }, [state.screen === 'pin' && state.entered.length === 6]);
 
   useEffect(() => {
@@ -246,6 +282,9 @@ function Terminal({ api }: { api: TerminalApi }) {
   }, [state.screen === 'done']);
 
   const currency = info?.currency ?? 'EUR';
+  // A new language re-renders the screen in place, whatever step the payment is at.
+  const [, setLocale] = useState(i18n.locale);
+  useEffect(() => i18n.subscribe(setLocale), []);
   const cancel = () => {
     if (state.screen !== 'idle' && state.screen !== 'done') void api.cancel(state.intent.id).catch(() => undefined);
     dispatch({ type: 'cancel' });
@@ -253,13 +292,13 @@ function Terminal({ api }: { api: TerminalApi }) {
   const amount =
     state.screen === 'idle' ? null : state.screen === 'confirm' && state.decision.discount > 0 ? (
       <p class="amount">
-        <del aria-label="before the coupon">{formatMoney(state.intent.amount, state.intent.currency)}</del>{' '}
-        <span aria-label="amount due">{formatMoney(state.decision.amountDue, state.intent.currency)}</span>
+        <del aria-label={t('amount.beforeCoupon')}>{money(state.intent.amount, state.intent.currency)}</del>{' '}
+        <span aria-label={t('amount.due')}>{money(state.decision.amountDue, state.intent.currency)}</span>
       </p>
     ) : (
-      <p class="amount">{formatMoney((state.screen === 'paying' || state.screen === 'done' ? state.amountDue : undefined) ?? state.intent.amount, state.intent.currency)}</p>
+      <p class="amount">{money((state.screen === 'paying' || state.screen === 'done' ? state.amountDue : undefined) ?? state.intent.amount, state.intent.currency)}</p>
     );
-  const due = state.screen === 'confirm' ? formatMoney(state.decision.amountDue, state.intent.currency) : '';
+  const due = state.screen === 'confirm' ? money(state.decision.amountDue, state.intent.currency) : '';
   const intent = state.screen === 'idle' ? undefined : state.intent;
 
   return (
@@ -268,11 +307,12 @@ function Terminal({ api }: { api: TerminalApi }) {
         <span>{info?.name ?? 'Facepay'}</span>
         {!online && (
           <span class="offline" role="status" data-testid="offline">
-            Offline
+            {t('status.offline')}
           </span>
         )}
+        {(state.screen === 'idle' || state.screen === 'amount') && <LanguageSwitch />}
       </header>
-      {!online && <p class="offline-note">The platform cannot be reached. The terminal keeps trying; nothing is charged twice.</p>}
+      {!online && <p class="offline-note">{t('status.offlineNote')}</p>}
       {amount}
       {intent && (intent.description || intent.reference) && (
         <p class="order" data-testid="order-description">
@@ -283,25 +323,25 @@ function Terminal({ api }: { api: TerminalApi }) {
       )}
       {state.screen === 'idle' && (
         <section>
-          <h1>{online ? 'Ready' : 'Offline'}</h1>
-          <p>{online ? 'Waiting for the till, or type an amount.' : 'Waiting for the connection to come back.'}</p>
+          <h1>{online ? t('idle.ready') : t('idle.offline')}</h1>
+          <p>{online ? t('idle.waiting') : t('idle.waitingConnection')}</p>
           <p class="typed" aria-live="polite">
-            {formatMoney(charge ? charge.amount : state.typed === '' ? 0 : Number(state.typed), currency)}
+            {money(charge ? charge.amount : state.typed === '' ? 0 : Number(state.typed), currency)}
           </p>
           {charge === undefined ? (
             <>
-              <Keypad label="amount" onKey={(key) => dispatch({ type: 'key', key })} />
+              <Keypad label={t('idle.amount')} onKey={(key) => dispatch({ type: 'key', key })} />
               <button type="button" class="primary" disabled={state.typed === ''} onClick={() => setCharge({ amount: Number(state.typed), clientId: newId('tmi') })}>
-                Charge
+                {t('idle.charge')}
               </button>
             </>
           ) : (
             <>
               <p role="status" data-testid="charge-pending">
-                {charge.error ?? (online ? 'Sending the charge…' : 'Not sent yet: the charge goes as soon as the connection is back.')}
+                {charge.error ?? (online ? t('idle.sending') : t('idle.notSent'))}
               </p>
               <button type="button" onClick={() => setCharge(undefined)}>
-                {charge.error ? 'Back' : "Don't charge"}
+                {charge.error ? t('idle.back') : t('idle.dontCharge')}
               </button>
             </>
           )}
@@ -310,109 +350,125 @@ function Terminal({ api }: { api: TerminalApi }) {
       {state.screen === 'amount' && (
         <section>
           <button type="button" class="primary big" onClick={() => dispatch({ type: 'start_face' })}>
-            Pay with your face
+            {t('pay.face')}
           </button>
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
-            Pay another way
+            {t('pay.otherWay')}
           </button>
         </section>
       )}
       {cameraScreens && (
         <section>
           <video ref={video} class="camera" muted playsInline aria-hidden="true" />
-          <p class="guidance" role="status" aria-live="polite">
-            {state.screen === 'scanning' ? GUIDANCE_TEXT[state.guidance] : CHALLENGE_TEXT[state.challenge.kind]}
+          <p class="guidance" role="status" aria-live="polite" data-guidance={state.screen === 'scanning' ? state.guidance : undefined}>
+            {state.screen === 'scanning' ? t(`capture.guidance.${state.guidance}`) : t(`capture.challenge.${state.challenge.kind}`)}
           </p>
-          {state.screen === 'scanning' && state.notice && <p class="notice">{state.notice}</p>}
-          {state.screen === 'challenge' && <progress max={STREAM.count} value={progress} aria-label="capturing" />}
+          {state.screen === 'scanning' && (state.noticeCode || state.notice) && <p class="notice">{state.noticeCode ? codeText(state.noticeCode) : t('error.network')}</p>}
+          {state.screen === 'challenge' && <progress max={STREAM.count} value={progress} aria-label={t('scan.capturing')} />}
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
-            Pay another way
+            {t('pay.otherWay')}
           </button>
         </section>
       )}
-      {state.screen === 'deciding' && <p role="status">Checking…</p>}
+      {state.screen === 'face_problem' && (
+        <section>
+          <h1>{t('scan.problemTitle')}</h1>
+          <p role="alert" data-testid="face-problem">
+            {faceProblemText(state.problem)}
+          </p>
+          <button type="button" class="primary big" onClick={() => dispatch({ type: 'start_face' })}>
+            {t('capture.retry')}
+          </button>
+          <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
+            {t('pay.otherWay')}
+          </button>
+        </section>
+      )}
+      {state.screen === 'deciding' && <p role="status">{t('deciding.checking')}</p>}
       {state.screen === 'confirm' && (
         <section>
-          <h1>Hello, {state.decision.maskedName}</h1>
+          <h1>{t('confirm.hello', { name: state.decision.maskedName })}</h1>
           {state.decision.coupon && (
             <p class="coupon">
-              {state.decision.coupon.title}: −{formatMoney(state.decision.discount, state.intent.currency)}
+              {state.decision.coupon.title}: −{money(state.decision.discount, state.intent.currency)}
             </p>
           )}
           {state.decision.offers.length > 0 && (
-            <ul class="offers" aria-label="your offers">
+            <ul class="offers" aria-label={t('confirm.offers')}>
               {state.decision.offers.map((o) => (
                 <li key={o.id}>{o.title}</li>
               ))}
             </ul>
           )}
           {state.decision.membership && (
-            <div class="join" role="group" aria-label={`Join ${state.decision.membership.programme}`}>
-              <p>Become a member of {state.decision.membership.programme}. It will see your:</p>
-              <ul aria-label="shared on joining">
+            <div class="join" role="group" aria-label={t('confirm.joinGroup', { programme: state.decision.membership.programme })}>
+              <p>{t('confirm.joinText', { programme: state.decision.membership.programme })}</p>
+              <ul aria-label={t('confirm.sharedOnJoining')}>
                 {state.decision.membership.fields.map((f) => (
-                  <li key={f}>{MEMBER_FIELD_LABELS[f as MemberField] ?? f}</li>
+                  <li key={f}>{fieldText(i18n, f)}</li>
                 ))}
               </ul>
               <button type="button" class="primary big" onClick={() => dispatch({ type: 'confirm', paymentId: newId('tpay'), join: true })}>
-                Join and pay {due}
+                {t('confirm.joinAndPay', { amount: due })}
               </button>
             </div>
           )}
           <button type="button" class={state.decision.membership ? '' : 'primary big'} onClick={() => dispatch({ type: 'confirm', paymentId: newId('tpay') })}>
-            {state.decision.membership ? `Pay ${due} without joining` : `Pay ${due}`}
+            {state.decision.membership ? t('confirm.payWithoutJoining', { amount: due }) : t('confirm.pay', { amount: due })}
           </button>
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
-            Not me
+            {t('confirm.notMe')}
           </button>
         </section>
       )}
       {state.screen === 'digits' && (
         <section>
-          <h1>Last four digits of your phone number</h1>
+          <h1>{t('digits.title')}</h1>
           <p class="digits" aria-live="polite">
             {[0, 1, 2, 3].map((i) => (i < state.entered.length ? '●' : '○')).join(' ')}
           </p>
-          <p>{state.attemptsLeft} {state.attemptsLeft === 1 ? 'try' : 'tries'} left</p>
-          <Keypad label="phone digits" onKey={(key) => dispatch({ type: 'key', key })} />
+          <p>{t('digits.left', { count: state.attemptsLeft })}</p>
+          <Keypad label={t('digits.keypad')} onKey={(key) => dispatch({ type: 'key', key })} />
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
-            Pay another way
+            {t('pay.otherWay')}
           </button>
         </section>
       )}
       {state.screen === 'pin' && (
         <section>
-          <h1>Your face-pay PIN</h1>
-          <p>This payment needs the 6-digit PIN you chose in the Facepay app.</p>
+          <h1>{t('pin.title')}</h1>
+          <p>{t('pin.text')}</p>
           <p class="digits" aria-live="polite">
             {[0, 1, 2, 3, 4, 5].map((i) => (i < state.entered.length ? '●' : '○')).join(' ')}
           </p>
-          <p>{state.attemptsLeft} {state.attemptsLeft === 1 ? 'try' : 'tries'} left</p>
-          <Keypad label="face-pay PIN" onKey={(key) => dispatch({ type: 'key', key })} />
+          <p>{t('digits.left', { count: state.attemptsLeft })}</p>
+          <Keypad label={t('pin.keypad')} onKey={(key) => dispatch({ type: 'key', key })} />
           <button type="button" onClick={() => dispatch({ type: 'other_way' })}>
-            Pay another way
+            {t('pay.otherWay')}
           </button>
         </section>
       )}
       {state.screen === 'other_way' && <OtherWay state={state} dispatch={dispatch} />}
       {state.screen === 'paying' && (
         <section>
-          <p role="status">Paying…</p>
-          {state.offline && <p class="notice">Connection lost. Still trying; do not pay twice.</p>}
+          <p role="status">{t('paying.paying')}</p>
+          {state.offline && <p class="notice">{t('paying.offline')}</p>}
         </section>
       )}
       {state.screen === 'done' && (
         <section class={`outcome outcome-${state.outcome}`}>
-          <h1>{state.outcome === 'succeeded' ? '✓ Paid' : state.outcome === 'cancelled' ? 'Cancelled' : 'Not paid'}</h1>
-          <p role="status">{state.message}</p>
+          <h1>{state.outcome === 'succeeded' ? t('done.paid') : state.outcome === 'cancelled' ? t('done.cancelled') : t('done.notPaid')}</h1>
+          <p role="status">
+            {state.outcome === 'succeeded' ? t('done.thanks') : state.outcome === 'cancelled' ? t('done.cancelledText') : state.code ? codeText(state.code, state.intent.currency) : t('done.failed')}
+          </p>
           <button type="button" onClick={() => dispatch({ type: 'reset' })}>
-            Next customer
+            {t('done.next')}
           </button>
         </section>
       )}
       {state.screen !== 'idle' && state.screen !== 'done' && state.screen !== 'paying' && (
         <button type="button" class="cancel" onClick={cancel}>
-          Cancel
+          {t('action.cancel')}
         </button>
       )}
     </main>
@@ -436,12 +492,12 @@ function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_
   }, []);
   return (
     <section>
-      {state.reason === 'pay_code_rejected' && <h1>Try again</h1>}
-      <p role="alert">{state.message ?? OTHER_WAY_MESSAGES[state.reason]}</p>
+      {state.reason === 'pay_code_rejected' && <h1>{t('otherWay.tryAgain')}</h1>}
+      <p role="alert">{state.reason === 'refused' && state.message !== undefined ? (i18n.lookup(`error.${state.code}`) ?? t('otherWay.refused')) : t(`otherWay.${state.reason}`)}</p>
       {scanning && (
         <>
           <video ref={video} class="camera scan" muted playsInline aria-hidden="true" />
-          <p class="guidance">Show the QR code of your pay code to the camera, or type the code.</p>
+          <p class="guidance">{t('otherWay.scanHint')}</p>
         </>
       )}
       <form
@@ -450,15 +506,15 @@ function OtherWay({ state, dispatch }: { state: Extract<State, { screen: 'other_
           dispatch({ type: 'pay_code', code: digits, paymentId: newId('tpay') });
         }}
       >
-        <label for="pay-code">Pay code</label>
+        <label for="pay-code">{t('otherWay.code')}</label>
         <input id="pay-code" inputMode="numeric" autocomplete="off" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
         <button type="submit" class="primary" disabled={digits.length !== 12}>
-          Pay with code
+          {t('otherWay.payWithCode')}
         </button>
       </form>
       {(state.reason === 'shopper_choice' || state.reason === 'pay_code_rejected') && (
         <button type="button" onClick={() => dispatch({ type: 'start_face' })}>
-          Try my face again
+          {t('otherWay.faceAgain')}
         </button>
       )}
     </section>
@@ -473,7 +529,9 @@ function Root() {
       () => setClient(null),
     );
   }, []);
-  if (client === undefined) return <main class="screen">Starting…</main>;
+  const [, setLocale] = useState(i18n.locale);
+  useEffect(() => i18n.subscribe(setLocale), []);
+  if (client === undefined) return <main class="screen">{t('app.starting')}</main>;
   if (client === null) return <Activate onDone={setClient} />;
   return <Terminal api={terminalApi(client)} />;
 }

@@ -9,11 +9,48 @@ export interface CapturedFrame {
   jpeg: Uint8Array;
 }
 
+/** Why the camera did not open, so that the screen can say what to do about it. */
+export type CameraProblem = 'denied' | 'insecure' | 'no_camera' | 'in_use' | 'unavailable';
+
+/**
+ * The reason behind a failed `openCamera`: browsers give the camera only to pages over https (or
+ * localhost), reject with NotAllowedError when the person or a policy said no, NotFoundError when
+ * there is none, NotReadableError when another program holds it.
+ */
+export function cameraProblem(e: unknown, env: { isSecureContext?: boolean; hasMediaDevices?: boolean } = {}): CameraProblem {
+  const secure = env.isSecureContext ?? globalThis.isSecureContext ?? true;
+  const hasDevices = env.hasMediaDevices ?? typeof globalThis.navigator?.mediaDevices?.getUserMedia === 'function';
+  if (!secure || !hasDevices) return secure ? 'unavailable' : 'insecure';
+  const name = typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
+  if (name === 'NotAllowedError' || name === 'PermissionDeniedError') return 'denied';
+  if (name === 'SecurityError') return 'insecure';
+  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return 'no_camera';
+  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return 'in_use';
+  return 'unavailable';
+}
+
+/** Thrown by `openCamera` with the reason, so that a later failure (the server, the network) is not taken for a camera problem. */
+export class CameraError extends Error {
+  constructor(
+    readonly problem: CameraProblem,
+    override readonly cause?: unknown,
+  ) {
+    super(`the camera did not open (${problem})`);
+    this.name = 'CameraError';
+  }
+}
+
 export async function openCamera(video: HTMLVideoElement, ideal = { width: 640, height: 480 }): Promise<MediaStream> {
-  const stream = await navigator.mediaDevices.getUserMedia({
-    video: { facingMode: 'user', width: { ideal: ideal.width }, height: { ideal: ideal.height } },
-    audio: false,
-  });
+  let stream: MediaStream;
+  try {
+    if (typeof navigator.mediaDevices?.getUserMedia !== 'function') throw new Error('no mediaDevices');
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'user', width: { ideal: ideal.width }, height: { ideal: ideal.height } },
+      audio: false,
+    });
+  } catch (e) {
+    throw new CameraError(cameraProblem(e), e);
+  }
   video.muted = true;
   video.playsInline = true;
   video.srcObject = stream;

@@ -76,7 +76,7 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
         };
       });
       const main = faces.reduce<(typeof faces)[number] | undefined>((a, f) => (a === undefined || f.box[2] > a.box[2] ? f : a), undefined);
-      return { width: canvas.width, height: canvas.height, brightness: meanLuma(canvas, main?.box), faces };
+      return { width: canvas.width, height: canvas.height, brightness: meanLuma(canvas, main?.box), frameBrightness: meanLuma(canvas), faces };
     },
   };
 }

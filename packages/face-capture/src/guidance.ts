@@ -4,7 +4,22 @@
  * and the same on every terminal. The server checks quality again; this only spares a round trip.
  */
 
-export type Guidance = 'no_face' | 'one_person' | 'come_closer' | 'face_camera' | 'too_dark' | 'hold_still' | 'ok';
+export type Guidance =
+  | 'no_face'
+  /** No face found and the picture is dark: the likeliest reason is the light, so say that. */
+  | 'no_face_dark'
+  | 'one_person'
+  | 'come_closer'
+  | 'too_close'
+  | 'off_centre'
+  | 'face_camera'
+  | 'too_dark'
+  | 'backlit'
+  | 'hold_still'
+  | 'ok';
+
+/** Every guidance, for catalogues that must name each one. */
+export const GUIDANCES: readonly Guidance[] = ['no_face', 'no_face_dark', 'one_person', 'come_closer', 'too_close', 'off_centre', 'face_camera', 'too_dark', 'backlit', 'hold_still', 'ok'];
 
 export interface SeenFace {
   /** x, y, width, height in pixels of the frame. */
@@ -21,6 +36,8 @@ export interface SeenFrame {
   height: number;
   /** Mean luma over the face box (or the frame), 0..255. */
   brightness: number;
+  /** Mean luma over the whole frame, where the detector measures it: a face much darker than its frame is backlit. */
+  frameBrightness?: number;
   faces: readonly SeenFace[];
 }
 
@@ -34,6 +51,12 @@ export interface GuidanceRules {
   minBrightness: number;
   /** Movement of the face centre between frames, as a share of the face width, at most. */
   maxMotion: number;
+  /** The face's width as a share of the frame's shorter side, at most: nearer, the face is cut off or distorted. */
+  maxFaceShare: number;
+  /** The face centre's distance from the frame centre, as a share of the frame's width or height, at most. */
+  maxOffCentre: number;
+  /** A face darker than its frame by this much luma is lit from behind. */
+  backlightGap: number;
 }
 
 export const DEFAULT_RULES: GuidanceRules = {
@@ -43,24 +66,37 @@ export const DEFAULT_RULES: GuidanceRules = {
   maxPitch: 0.35,
   minBrightness: 60,
   maxMotion: 0.08,
+  maxFaceShare: 0.9,
+  maxOffCentre: 0.3,
+  backlightGap: 70,
 };
 
+/** The server's liveness challenges. */
+export type ChallengeKind = 'turn_left' | 'turn_right' | 'blink';
+
+/**
+ * English wording, kept for other clients of this package; the Facepay apps show the translated
+ * messages of web-common's capture catalogue (`capture.guidance.*`, `capture.challenge.*`) instead.
+ */
 export const GUIDANCE_TEXT: Record<Guidance, string> = {
   no_face: 'Look at the camera',
+  no_face_dark: 'It is too dark here to see a face',
   one_person: 'One person at a time, please',
   come_closer: 'Come a little closer',
+  too_close: 'Move back a little',
+  off_centre: 'Move to the middle of the picture',
   face_camera: 'Face the camera',
   too_dark: 'It is too dark here',
+  backlit: 'The light is behind you: turn away from it',
   hold_still: 'Hold still',
   ok: 'Hold still…',
 };
 
-/** What the screen asks for during the server's liveness challenge (terminal and enrolment alike). */
-export const CHALLENGE_TEXT = {
+export const CHALLENGE_TEXT: Record<ChallengeKind, string> = {
   turn_left: 'Slowly turn your head to the left, then back',
   turn_right: 'Slowly turn your head to the right, then back',
   blink: 'Blink once',
-} as const;
+};
 
 /** The largest face: the one nearest the camera. */
 export function mainFace(frame: SeenFrame): SeenFace | undefined {
@@ -75,11 +111,17 @@ function centre(f: SeenFace): [number, number] {
 
 export function guidance(frame: SeenFrame, previous?: SeenFrame, rules: GuidanceRules = DEFAULT_RULES): Guidance {
   const face = mainFace(frame);
-  if (face === undefined) return 'no_face';
+  if (face === undefined) return (frame.frameBrightness ?? frame.brightness) < rules.minBrightness ? 'no_face_dark' : 'no_face';
   if (frame.faces.some((f) => f !== face && f.box[2] >= rules.secondFaceShare * face.box[2])) return 'one_person';
-  if (face.box[2] < rules.minFaceShare * Math.min(frame.width, frame.height)) return 'come_closer';
+  const shorter = Math.min(frame.width, frame.height);
+  if (face.box[2] < rules.minFaceShare * shorter) return 'come_closer';
+  if (face.box[2] > rules.maxFaceShare * shorter) return 'too_close';
+  const [cx, cy] = centre(face);
+  if (Math.abs(cx - frame.width / 2) > rules.maxOffCentre * frame.width || Math.abs(cy - frame.height / 2) > rules.maxOffCentre * frame.height) return 'off_centre';
   if (Math.abs(face.yaw ?? 0) > rules.maxYaw || Math.abs(face.pitch ?? 0) > rules.maxPitch) return 'face_camera';
-  if (frame.brightness < rules.minBrightness) return 'too_dark';
+  if (frame.brightness < rules.minBrightness) {
+    return frame.frameBrightness !== undefined && frame.frameBrightness - frame.brightness > rules.backlightGap ? 'backlit' : 'too_dark';
+  }
   const before = previous === undefined ? undefined : mainFace(previous);
   if (before !== undefined) {
     const [x0, y0] = centre(before);

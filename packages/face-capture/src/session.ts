@@ -29,6 +29,21 @@ function loadDetector(): Promise<Detector | undefined> {
   return detector;
 }
 
+/** The face was not steady in time; `guidance` is what the screen asked for most meanwhile. */
+export class CaptureTimeout extends Error {
+  constructor(readonly guidance: Guidance) {
+    super(`no steady face in time (${guidance})`);
+    this.name = 'CaptureTimeout';
+  }
+}
+
+function mostSeen(counts: ReadonlyMap<Guidance, number>): Guidance {
+  let best: Guidance = 'no_face';
+  let n = 0;
+  for (const [g, c] of counts) if (g !== 'ok' && c > n) [best, n] = [g, c];
+  return best;
+}
+
 export class CameraSession {
   private stream: MediaStream | undefined;
   private stopped = false;
@@ -40,8 +55,15 @@ export class CameraSession {
     void loadDetector();
   }
 
-  /** Resolves once guidance has been `ok` for a few frames in a row; reports guidance as it changes. */
-  async waitForSteadyFace(onGuidance: (g: Guidance) => void): Promise<void> {
+  /**
+   * Resolves once guidance has been `ok` for a few frames in a row; reports guidance as it changes.
+   * With `timeoutMs`, gives up after that long with a `CaptureTimeout` naming the guidance shown
+   * most in that time, so the screen can say what kept the capture from starting and offer a retry.
+   */
+  async waitForSteadyFace(onGuidance: (g: Guidance) => void, opts: { timeoutMs?: number; now?: () => number } = {}): Promise<void> {
+    const now = opts.now ?? Date.now;
+    const deadline = opts.timeoutMs === undefined ? Infinity : now() + opts.timeoutMs;
+    const seenCount = new Map<Guidance, number>();
     const found = await loadDetector();
     if (found === undefined) {
       onGuidance('ok');
@@ -58,6 +80,8 @@ export class CameraSession {
       if (g !== last) onGuidance(g);
       last = g;
       if (gate.push(g)) return;
+      seenCount.set(g, (seenCount.get(g) ?? 0) + 1);
+      if (now() >= deadline) throw new CaptureTimeout(mostSeen(seenCount));
       await new Promise((r) => setTimeout(r, 120));
     }
     throw new Error('camera stopped');

@@ -4,7 +4,8 @@ import { call, newActionKey, type Audience, type Campaign, type CampaignResults,
 import { UpliftChart } from '../charts.tsx';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, percent, Select, Stat, useLoad, when } from '../ui.tsx';
-import { SEGMENTS } from './members.tsx';
+import { segments } from './members.tsx';
+import { t } from '../messages.ts';
 
 export function CampaignsPage({ session, id }: { session: Session; id: string | undefined }) {
   if (id === 'new' && session.can('marketing:write')) return <NewCampaign session={session} />;
@@ -15,11 +16,11 @@ export function CampaignsPage({ session, id }: { session: Session; id: string | 
 function describeReward(r: Reward, currency: string): string {
   switch (r.kind) {
     case 'amount_off':
-      return `${money(r.amount, currency)} off${r.min_spend ? ` from ${money(r.min_spend, currency)}` : ''}`;
+      return r.min_spend ? t('camp.rewardAmountOffFrom', { amount: money(r.amount, currency), min: money(r.min_spend, currency) }) : t('camp.rewardAmountOff', { amount: money(r.amount, currency) });
     case 'percent_off':
-      return `${r.percent} % off${r.cap ? ` (at most ${money(r.cap, currency)})` : ''}`;
+      return r.cap ? t('camp.rewardPercentOffCap', { percent: r.percent, cap: money(r.cap, currency) }) : t('camp.rewardPercentOff', { percent: r.percent });
     case 'spend_save':
-      return `spend ${money(r.threshold, currency)}, save ${money(r.amount, currency)}`;
+      return t('camp.rewardSpendSave', { threshold: money(r.threshold, currency), amount: money(r.amount, currency) });
     default:
       return r.label;
   }
@@ -28,17 +29,17 @@ function describeReward(r: Reward, currency: string): string {
 function describeAudience(a: Audience): string {
   switch (a.kind) {
     case 'all':
-      return 'every member';
+      return t('camp.audEvery');
     case 'new':
-      return `joined in the last ${a.days ?? 30} days`;
+      return t('camp.audNew', { days: a.days ?? 30 });
     case 'segment':
-      return `segment ${a.segment.replace('_', ' ')}`;
+      return t('camp.audSegment', { segment: segments().find(([s]) => s === a.segment)?.[1] ?? a.segment.replace('_', ' ') });
     case 'birthday_month':
-      return 'birthday this month';
+      return t('camp.audBirthday');
     case 'lapsed':
-      return `no visit for ${a.days} days`;
+      return t('camp.audLapsed', { days: a.days });
     default:
-      return `tagged ${a.tag}`;
+      return t('camp.audTag', { tag: a.tag });
   }
 }
 
@@ -46,29 +47,29 @@ function CampaignList({ session }: { session: Session }) {
   const list = useLoad(() => call<List<Campaign>>('GET', '/v1/campaigns'));
   return (
     <>
-      <h1>Campaigns</h1>
+      <h1>{t('camp.campaigns')}</h1>
       {session.can('marketing:write') && (
         <p>
           <a class="button primary" href="#/campaigns/new">
-            New campaign
+            {t('camp.newCampaign')}
           </a>
         </p>
       )}
       <Loading error={list.error}>
         {list.data &&
           (list.data.data.length === 0 ? (
-            <p>No campaigns yet.</p>
+            <p>{t('camp.noCampaignsYet')}</p>
           ) : (
             <table>
-              <caption class="sr-only">Campaigns</caption>
+              <caption class="sr-only">{t('camp.campaigns')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Campaign</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Audience</th>
-                  <th scope="col">Reward</th>
-                  <th scope="col">Coupons</th>
-                  <th scope="col">Ends</th>
+                  <th scope="col">{t('camp.campaign')}</th>
+                  <th scope="col">{t('camp.status')}</th>
+                  <th scope="col">{t('camp.audience')}</th>
+                  <th scope="col">{t('camp.reward')}</th>
+                  <th scope="col">{t('camp.coupons')}</th>
+                  <th scope="col">{t('camp.ends')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -94,28 +95,31 @@ function CampaignList({ session }: { session: Session }) {
   );
 }
 
-const AUDIENCES = [
-  ['all', 'Every member'],
-  ['new', 'New members'],
-  ['segment', 'A segment'],
-  ['lapsed', 'Lapsed: no visit for a while'],
-  ['birthday_month', 'Birthday this month'],
-  ['tag', 'Members with a tag'],
-] as const;
+const AUDIENCES = () =>
+  [
+    ['all', t('camp.optEvery')],
+    ['new', t('camp.optNew')],
+    ['segment', t('camp.optSegment')],
+    ['lapsed', t('camp.optLapsed')],
+    ['birthday_month', t('camp.optBirthday')],
+    ['tag', t('camp.optTag')],
+  ] as const;
 
-const REWARDS = [
-  ['amount_off', 'Amount off'],
-  ['percent_off', 'Percent off'],
-  ['spend_save', 'Spend and save'],
-  ['free_item', 'Free item'],
-] as const;
+const REWARDS = () =>
+  [
+    ['amount_off', t('camp.optAmountOff')],
+    ['percent_off', t('camp.optPercentOff')],
+    ['spend_save', t('camp.optSpendSave')],
+    ['free_item', t('camp.optFreeItem')],
+  ] as const;
 
-const TRIGGERS = [
-  ['manual', 'Send now, by hand'],
-  ['join', 'Welcome: when someone joins'],
-  ['payment', 'After a payment: for next time'],
-  ['schedule', 'Scheduled: the audience, every hour'],
-] as const;
+const TRIGGERS = () =>
+  [
+    ['manual', t('camp.optManual')],
+    ['join', t('camp.optJoin')],
+    ['payment', t('camp.optPayment')],
+    ['schedule', t('camp.optSchedule')],
+  ] as const;
 
 function dateInput(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -172,7 +176,7 @@ function NewCampaign({ session }: { session: Session }) {
     const a = audience();
     if (a.kind === 'tag' && !a.tag) return setCount(null);
     let live = true;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       call<{ count: number }>('POST', '/v1/audiences/preview', { audience: a }).then(
         (r) => live && setCount(r.count),
         (e: unknown) => live && setError(message(e)),
@@ -180,14 +184,14 @@ function NewCampaign({ session }: { session: Session }) {
     }, 250);
     return () => {
       live = false;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [f.audience, f.segment, f.days, f.tag]);
 
-  const minor = (text: string, what: string, optional = false): number | undefined => {
+  const minor = (text: string, what: 'camp.whatMinSpend' | 'camp.whatAmountOff' | 'camp.whatCap' | 'camp.whatThreshold' | 'camp.whatSaving' | 'camp.whatBudget', optional = false): number | undefined => {
     if (optional && text.trim() === '') return undefined;
     const v = parseMoney(text, currency);
-    if (v === undefined) throw new Error(`Enter ${what} as an amount, for example 5 or 4.50.`);
+    if (v === undefined) throw new Error(t('camp.enterAmount', { what: t(what) }));
     return v;
   };
 
@@ -196,14 +200,14 @@ function NewCampaign({ session }: { session: Session }) {
     setError('');
     try {
       let reward: Reward;
-      const minSpend = minor(f.min_spend, 'the minimum spend', true);
-      if (f.reward === 'amount_off') reward = { kind: 'amount_off', amount: minor(f.amount, 'the amount off')!, ...(minSpend ? { min_spend: minSpend } : {}) };
-      else if (f.reward === 'percent_off') reward = { kind: 'percent_off', percent: Number(f.percent), cap: minor(f.cap, 'the cap', true) ?? null, ...(minSpend ? { min_spend: minSpend } : {}) };
-      else if (f.reward === 'spend_save') reward = { kind: 'spend_save', threshold: minor(f.threshold, 'the threshold')!, amount: minor(f.amount, 'the saving')! };
+      const minSpend = minor(f.min_spend, 'camp.whatMinSpend', true);
+      if (f.reward === 'amount_off') reward = { kind: 'amount_off', amount: minor(f.amount, 'camp.whatAmountOff')!, ...(minSpend ? { min_spend: minSpend } : {}) };
+      else if (f.reward === 'percent_off') reward = { kind: 'percent_off', percent: Number(f.percent), cap: minor(f.cap, 'camp.whatCap', true) ?? null, ...(minSpend ? { min_spend: minSpend } : {}) };
+      else if (f.reward === 'spend_save') reward = { kind: 'spend_save', threshold: minor(f.threshold, 'camp.whatThreshold')!, amount: minor(f.amount, 'camp.whatSaving')! };
       else reward = { kind: 'free_item', code: f.item_code.trim(), label: f.item_label.trim() };
       const validTo = Date.parse(`${f.valid_to}T23:59:59Z`);
-      if (Number.isNaN(validTo)) throw new Error('Choose the last day of the campaign.');
-      const maxDiscount = minor(f.max_discount, 'the budget', true);
+      if (Number.isNaN(validTo)) throw new Error(t('camp.chooseLastDay'));
+      const maxDiscount = minor(f.max_discount, 'camp.whatBudget', true);
       const c = await call<Campaign>('POST', '/v1/campaigns', {
         name: f.name,
         trigger: f.trigger,
@@ -218,83 +222,83 @@ function NewCampaign({ session }: { session: Session }) {
       });
       go(`campaigns/${c.id}`);
     } catch (err) {
-      setError(err instanceof Error && !('code' in err) ? err.message : message(err));
+      setError(err instanceof Error && !('code' in err) ? err.message : message(err, currency));
     }
   };
 
   return (
     <>
       <p>
-        <a href="#/campaigns">← Campaigns</a>
+        <a href="#/campaigns">{t('camp.campaigns2')}</a>
       </p>
-      <h1>New campaign</h1>
+      <h1>{t('camp.newCampaign')}</h1>
       <form onSubmit={submit} class="stack">
-        <Field id="campaign-name" label="Name" value={f.name} onInput={set('name')} required />
-        <Select id="campaign-trigger" label="When it gives the coupon" value={f.trigger} onChange={set('trigger')} options={TRIGGERS} />
+        <Field id="campaign-name" label={t('camp.name')} value={f.name} onInput={set('name')} required />
+        <Select id="campaign-trigger" label={t('camp.whenItGivesThe')} value={f.trigger} onChange={set('trigger')} options={TRIGGERS()} />
         <fieldset>
-          <legend>Audience</legend>
-          <Select id="campaign-audience" label="Who" value={f.audience} onChange={set('audience')} options={AUDIENCES} />
-          {f.audience === 'segment' && <Select id="campaign-segment" label="Segment" value={f.segment} onChange={set('segment')} options={SEGMENTS} />}
+          <legend>{t('camp.audience')}</legend>
+          <Select id="campaign-audience" label={t('camp.who')} value={f.audience} onChange={set('audience')} options={AUDIENCES()} />
+          {f.audience === 'segment' && <Select id="campaign-segment" label={t('camp.segment')} value={f.segment} onChange={set('segment')} options={segments()} />}
           {(f.audience === 'new' || f.audience === 'lapsed') && (
-            <Field id="campaign-days" label={f.audience === 'new' ? 'Joined within (days)' : 'No visit for (days)'} type="number" min="1" value={f.days} onInput={set('days')} />
+            <Field id="campaign-days" label={f.audience === 'new' ? t('camp.joinedWithin') : t('camp.noVisitFor')} type="number" min="1" value={f.days} onInput={set('days')} />
           )}
-          {f.audience === 'tag' && <Field id="campaign-tag" label="Tag" value={f.tag} onInput={set('tag')} />}
+          {f.audience === 'tag' && <Field id="campaign-tag" label={t('camp.tag')} value={f.tag} onInput={set('tag')} />}
           <p class="preview" role="status" aria-live="polite" data-testid="audience-count">
-            {count === null ? 'Counting the audience…' : `${count} ${count === 1 ? 'member' : 'members'} in this audience now.`}
+            {count === null ? t('camp.counting') : t('camp.inAudienceNow', { n: count })}
           </p>
         </fieldset>
         <fieldset>
-          <legend>Reward</legend>
-          <Select id="campaign-reward" label="Kind" value={f.reward} onChange={set('reward')} options={REWARDS} />
-          {f.reward === 'amount_off' && <Field id="campaign-amount" label={`Amount off (${currency})`} value={f.amount} onInput={set('amount')} required />}
+          <legend>{t('camp.reward')}</legend>
+          <Select id="campaign-reward" label={t('camp.kind')} value={f.reward} onChange={set('reward')} options={REWARDS()} />
+          {f.reward === 'amount_off' && <Field id="campaign-amount" label={t('camp.amountOffIn', { currency })} value={f.amount} onInput={set('amount')} required />}
           {f.reward === 'percent_off' && (
             <>
-              <Field id="campaign-percent" label="Percent off" type="number" min="1" max="100" value={f.percent} onInput={set('percent')} required />
-              <Field id="campaign-cap" label={`At most (${currency}, optional)`} value={f.cap} onInput={set('cap')} />
+              <Field id="campaign-percent" label={t('camp.percentOff')} type="number" min="1" max="100" value={f.percent} onInput={set('percent')} required />
+              <Field id="campaign-cap" label={t('camp.atMostIn', { currency })} value={f.cap} onInput={set('cap')} />
             </>
           )}
           {f.reward === 'spend_save' && (
             <>
-              <Field id="campaign-threshold" label={`Spend at least (${currency})`} value={f.threshold} onInput={set('threshold')} required />
-              <Field id="campaign-amount" label={`Save (${currency})`} value={f.amount} onInput={set('amount')} required />
+              <Field id="campaign-threshold" label={t('camp.spendAtLeastIn', { currency })} value={f.threshold} onInput={set('threshold')} required />
+              <Field id="campaign-amount" label={t('camp.saveIn', { currency })} value={f.amount} onInput={set('amount')} required />
             </>
           )}
           {f.reward === 'free_item' && (
             <>
-              <Field id="campaign-item-label" label="Item (e.g. A free coffee)" value={f.item_label} onInput={set('item_label')} required />
-              <Field id="campaign-item-code" label="Code for the till" value={f.item_code} onInput={set('item_code')} required />
+              <Field id="campaign-item-label" label={t('camp.itemEGA')} value={f.item_label} onInput={set('item_label')} required />
+              <Field id="campaign-item-code" label={t('camp.codeForTheTill')} value={f.item_code} onInput={set('item_code')} required />
             </>
           )}
           {(f.reward === 'amount_off' || f.reward === 'percent_off') && (
-            <Field id="campaign-min-spend" label={`Minimum basket (${currency}, optional)`} value={f.min_spend} onInput={set('min_spend')} />
+            <Field id="campaign-min-spend" label={t('camp.minBasketIn', { currency })} value={f.min_spend} onInput={set('min_spend')} />
           )}
         </fieldset>
         <fieldset>
-          <legend>Validity and budget</legend>
-          <Field id="campaign-valid-to" label="Last day" type="date" value={f.valid_to} onInput={set('valid_to')} required />
-          <Field id="campaign-coupon-days" label="Each coupon lasts (days, optional)" type="number" min="1" value={f.coupon_days} onInput={set('coupon_days')} hint="Empty: until the campaign ends." />
-          <Field id="campaign-max-discount" label={`Budget: total discount at most (${currency}, optional)`} value={f.max_discount} onInput={set('max_discount')} />
-          <Field id="campaign-max-coupons" label="Budget: coupons at most (optional)" type="number" min="1" value={f.max_coupons} onInput={set('max_coupons')} />
+          <legend>{t('camp.validityAndBudget')}</legend>
+          <Field id="campaign-valid-to" label={t('camp.lastDay')} type="date" value={f.valid_to} onInput={set('valid_to')} required />
+          <Field id="campaign-coupon-days" label={t('camp.eachCouponLastsDays')} type="number" min="1" value={f.coupon_days} onInput={set('coupon_days')} hint={t('camp.emptyUntilTheCampaign')} />
+          <Field id="campaign-max-discount" label={t('camp.budgetDiscountIn', { currency })} value={f.max_discount} onInput={set('max_discount')} />
+          <Field id="campaign-max-coupons" label={t('camp.budgetCouponsAtMost')} type="number" min="1" value={f.max_coupons} onInput={set('max_coupons')} />
           <Field
             id="campaign-holdout"
-            label="Holdout (%)"
+            label={t('camp.holdout')}
             type="number"
             min="0"
             max="50"
             value={f.holdout}
             onInput={set('holdout')}
-            hint="A random share of the audience gets nothing, so that the results can show what the campaign changed."
+            hint={t('camp.aRandomShareOf')}
           />
         </fieldset>
         <fieldset>
-          <legend>Message in the member's inbox (optional)</legend>
-          <Field id="campaign-message-title" label="Title" value={f.message_title} onInput={set('message_title')} />
-          <Field id="campaign-message-body" label="Text" value={f.message_body} onInput={set('message_body')} />
+          <legend>{t('camp.messageLegend')}</legend>
+          <Field id="campaign-message-title" label={t('camp.title')} value={f.message_title} onInput={set('message_title')} />
+          <Field id="campaign-message-body" label={t('camp.text')} value={f.message_body} onInput={set('message_body')} />
         </fieldset>
         <Alert text={error} />
         <p>
           <button type="submit" class="primary">
-            Create campaign
+            {t('camp.createCampaign')}
           </button>
         </p>
       </form>
@@ -336,50 +340,60 @@ function CampaignDetail({ session, id }: { session: Session; id: string }) {
   return (
     <>
       <p>
-        <a href="#/campaigns">← Campaigns</a>
+        <a href="#/campaigns">{t('camp.campaigns2')}</a>
       </p>
       <Loading error={c.error}>
         {c.data && (
           <>
             <h1>{c.data.name}</h1>
             <p>
-              <Badge text={c.data.status} /> {describeAudience(c.data.audience)}; {describeReward(c.data.reward, c.data.currency)}; from {when(c.data.valid_from)} to{' '}
-              {when(c.data.valid_to)}; holdout {c.data.holdout_percent} %.
+              <Badge text={c.data.status} />{' '}
+              {t('camp.summary', {
+                audience: describeAudience(c.data.audience),
+                reward: describeReward(c.data.reward, c.data.currency),
+                from: when(c.data.valid_from),
+                to: when(c.data.valid_to),
+                holdout: c.data.holdout_percent,
+              })}
             </p>
             {session.can('marketing:write') && c.data.status !== 'ended' && (
               <p class="actions">
                 {(c.data.trigger === 'manual' || c.data.trigger === 'schedule') && c.data.status === 'active' && (
                   <button type="button" class="primary" onClick={() => askSend(c.data!)} disabled={sending !== null}>
-                    Send to the audience now
+                    {t('camp.sendToTheAudience')}
                   </button>
                 )}
                 {c.data.status === 'active' ? (
-                  <button type="button" onClick={() => act('status', { status: 'paused' }, () => 'Paused.')}>
-                    Pause
+                  <button type="button" onClick={() => act('status', { status: 'paused' }, () => t('camp.paused'))}>
+                    {t('camp.pause')}
                   </button>
                 ) : (
-                  <button type="button" onClick={() => act('status', { status: 'active' }, () => 'Resumed.')}>
-                    Resume
+                  <button type="button" onClick={() => act('status', { status: 'active' }, () => t('camp.resumed'))}>
+                    {t('camp.resume')}
                   </button>
                 )}
-                <button type="button" class="danger" onClick={() => confirm('End this campaign for good?') && act('status', { status: 'ended' }, () => 'Ended.')}>
-                  End
+                <button type="button" class="danger" onClick={() => confirm(t('camp.endConfirm')) && act('status', { status: 'ended' }, () => t('camp.ended'))}>
+                  {t('camp.end')}
                 </button>
               </p>
             )}
             {sending !== null && (
               <div class="confirm" role="alertdialog" aria-labelledby="send-confirm-text">
                 <p id="send-confirm-text" data-testid="send-confirm-text">
-                  Send “{c.data.name}” now (audience: {describeAudience(c.data.audience)}): {sending.members} {sending.members === 1 ? 'member' : 'members'} in this audience
-                  {c.data.holdout_percent > 0 ? `, less the ${c.data.holdout_percent} % holdout, who get nothing` : ''}. Each member who does not hold it yet gets a
-                  coupon for {describeReward(c.data.reward, c.data.currency)}, in their inbox at once. This cannot be undone.
+                  {t(c.data.holdout_percent > 0 ? 'camp.sendConfirmHoldout' : 'camp.sendConfirm', {
+                    name: c.data.name,
+                    audience: describeAudience(c.data.audience),
+                    n: sending.members,
+                    holdout: c.data.holdout_percent,
+                    reward: describeReward(c.data.reward, c.data.currency),
+                  })}
                 </p>
                 <p>
-                  <button type="button" class="primary" onClick={() => act('send', {}, (r) => `Issued ${String(r.issued)} coupons.`, sending.key)}>
-                    {error ? 'Try again: send' : 'Yes, send'} to {sending.members} {sending.members === 1 ? 'member' : 'members'}
+                  <button type="button" class="primary" onClick={() => act('send', {}, (r) => t('camp.issued', { n: Number(r.issued) }), sending.key)}>
+                    {t(error ? 'camp.sendRetry' : 'camp.sendYes', { n: sending.members })}
                   </button>{' '}
                   <button type="button" onClick={() => setSending(null)}>
-                    Cancel
+                    {t('camp.cancel')}
                   </button>
                 </p>
               </div>
@@ -390,15 +404,15 @@ function CampaignDetail({ session, id }: { session: Session; id: string }) {
                 {note}
               </p>
             )}
-            <h2>Results</h2>
+            <h2>{t('camp.results')}</h2>
             <Loading error={results.error}>
               {results.data && (
                 <>
-                  <section class="stats" aria-label="Campaign results">
-                    <Stat label="Coupons issued" value={String(results.data.coupons_issued)} sub={`${results.data.coupons_redeemed} redeemed`} />
-                    <Stat label="Redemption rate" value={percent(results.data.treatment.redemption_rate)} sub={`${results.data.treatment.members} treated members`} />
-                    <Stat label="Discount given" value={money(results.data.discount_given, c.data.currency)} />
-                    <Stat label="Holdout members" value={String(results.data.holdout.members)} />
+                  <section class="stats" aria-label={t('camp.campaignResults')}>
+                    <Stat label={t('camp.couponsIssued')} value={String(results.data.coupons_issued)} sub={t('camp.redeemed', { n: results.data.coupons_redeemed })} />
+                    <Stat label={t('camp.redemptionRate')} value={percent(results.data.treatment.redemption_rate)} sub={t('camp.treated', { n: results.data.treatment.members })} />
+                    <Stat label={t('camp.discountGiven')} value={money(results.data.discount_given, c.data.currency)} />
+                    <Stat label={t('camp.holdoutMembers')} value={String(results.data.holdout.members)} />
                   </section>
                   <UpliftChart
                     treatment={results.data.treatment.spend_per_member ?? 0}

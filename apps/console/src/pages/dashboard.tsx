@@ -1,13 +1,14 @@
 import { call, qs, type Dashboard } from '../api.ts';
 import { CategoryChart } from '../charts.tsx';
 import type { Session } from '../session.ts';
-import { count, currentZone, Loading, money, percent, Stat, useLoad } from '../ui.tsx';
+import { currentZone, Loading, money, percent, Stat, useLoad } from '../ui.tsx';
+import { t } from '../messages.ts';
 
 export function DashboardPage({ session }: { session: Session }) {
   const { data, error } = useLoad(() => call<Dashboard>('GET', `/v1/reports/dashboard${qs({ tz: currentZone() })}`));
   return (
     <>
-      <h1>Dashboard</h1>
+      <h1>{t('dash.dashboard')}</h1>
       <Loading error={error}>
         {data && <DashboardBody d={data} session={session} />}
       </Loading>
@@ -21,36 +22,37 @@ function DashboardBody({ d, session }: { d: Dashboard; session: Session }) {
   return (
     <>
       <p class="hint">
-        Days in {d.time_zone}, amounts in {d.currency.toUpperCase()}.{session.me.role === 'cashier' ? ' Figures for the whole merchant.' : ''}
+        {t('dash.daysIn', { zone: d.time_zone, currency: d.currency.toUpperCase() })}
+        {session.me.role === 'cashier' ? ` ${t('dash.wholeMerchant')}` : ''}
       </p>
-      <section class="stats" aria-label="Key figures">
-        <Stat label="Sales today" value={m(d.today.sales)} sub={count(d.today.payments, 'payment')} />
-        <Stat label="Sales this month" value={m(d.month.sales)} sub={`${count(d.month.payments, 'payment')}, ${m(d.month.refunded)} refunded`} />
-        <Stat label="Paid by face this month" value={percent(d.month.face_share)} sub={`${d.month.payments_by_face} by face, ${d.month.payments_by_pay_code} by pay code`} />
-        <Stat label="New members this month" value={String(d.month.new_members)} sub={`${d.today.new_members} today`} />
+      <section class="stats" aria-label={t('dash.keyFigures')}>
+        <Stat label={t('dash.salesToday')} value={m(d.today.sales)} sub={t('dash.payments', { n: d.today.payments })} />
+        <Stat label={t('dash.salesThisMonth')} value={m(d.month.sales)} sub={t('dash.paymentsRefunded', { n: d.month.payments, refunded: m(d.month.refunded) })} />
+        <Stat label={t('dash.paidByFaceThis')} value={percent(d.month.face_share)} sub={t('dash.byFaceByCode', { face: d.month.payments_by_face, code: d.month.payments_by_pay_code })} />
+        <Stat label={t('dash.newMembersThisMonth')} value={String(d.month.new_members)} sub={t('dash.today', { n: d.today.new_members })} />
         <Stat
-          label="Returning members"
+          label={t('dash.returningMembers')}
           value={percent(d.month.returning_member_rate)}
-          sub={`${d.month.returning_members} of ${d.month.active_members} buying members this month`}
+          sub={t('dash.returningOf', { returning: d.month.returning_members, active: d.month.active_members })}
         />
-        <Stat label="Campaign redemptions this month" value={String(d.month.redemptions)} sub={`${m(d.month.discount)} discount given`} />
+        <Stat label={t('dash.campaignRedemptionsThisMonth')} value={String(d.month.redemptions)} sub={t('dash.discountGiven', { amount: m(d.month.discount) })} />
       </section>
       <section class="charts">
-        <CategoryChart title="Sales per day, last 30 days" labels={labels} yFormat={m} series={[{ label: 'Sales', values: d.daily.map((x) => x.sales), color: '#2f5d9e', bars: true, format: m }]} />
+        <CategoryChart title={t('dash.salesPerDayLast')} labels={labels} yFormat={m} series={[{ label: t('dash.sales'), values: d.daily.map((x) => x.sales), color: '#2f5d9e', bars: true, format: m }]} />
         <CategoryChart
-          title="Terminal payments: by face and by pay code"
+          title={t('dash.terminalPaymentsByFace')}
           labels={labels}
           series={[
-            { label: 'By face', values: d.daily.map((x) => x.payments_by_face), color: '#0b6e4f' },
-            { label: 'By pay code', values: d.daily.map((x) => x.payments_by_pay_code), color: '#a34700' },
+            { label: t('dash.byFace'), values: d.daily.map((x) => x.payments_by_face), color: '#0b6e4f' },
+            { label: t('dash.byPayCode'), values: d.daily.map((x) => x.payments_by_pay_code), color: '#a34700' },
           ]}
         />
         <CategoryChart
-          title="New members and campaign redemptions per day"
+          title={t('dash.newMembersAndCampaign')}
           labels={labels}
           series={[
-            { label: 'New members', values: d.daily.map((x) => x.new_members), color: '#6a3d9a' },
-            { label: 'Redemptions', values: d.daily.map((x) => x.redemptions), color: '#a34700' },
+            { label: t('dash.newMembers'), values: d.daily.map((x) => x.new_members), color: '#6a3d9a' },
+            { label: t('dash.redemptions'), values: d.daily.map((x) => x.redemptions), color: '#a34700' },
           ]}
         />
       </section>

@@ -7,15 +7,18 @@ import { useState } from 'preact/hooks';
 import { call, qs, type Dispute, type List } from '../api.ts';
 import type { Session } from '../session.ts';
 import { Alert, Badge, Loading, money, Select, useAttempt, useLoad, when } from '../ui.tsx';
+import { methodText } from '@facepay/web-common';
+import { i18n, t } from '../messages.ts';
 
-const STATUSES = [
-  ['open', 'Open'],
-  ['', 'Any status'],
-  ['refunded', 'Refunded'],
-  ['closed', 'Closed'],
-] as const;
+const STATUSES = () =>
+  [
+    ['open', t('disp.statusOpen')],
+    ['', t('disp.anyStatus')],
+    ['refunded', t('disp.statusRefunded')],
+    ['closed', t('disp.statusClosed')],
+  ] as const;
 
-const METHOD: Record<Dispute['payment_method'], string> = { face: 'Face', pay_code: 'Pay code', other: 'Other' };
+const METHOD = (m: Dispute['payment_method']): string => (m === 'other' ? t('disp.methodOther') : methodText(i18n, m));
 
 export function DisputesPage({ session }: { session: Session }) {
   const [status, setStatus] = useState<string>('open');
@@ -28,31 +31,30 @@ export function DisputesPage({ session }: { session: Session }) {
     attempt(async () => {
       const question =
         what === 'refund'
-          ? `Refund the shopper what is left of ${money(d.amount, d.currency)} for ${d.payment_intent}? The money goes back at once.`
-          : `Close this dispute without a refund? The shopper is told.`;
+          ? t('disp.refundConfirm', { amount: money(d.amount, d.currency), payment: d.payment_intent })
+          : t('disp.closeConfirm');
       if (!confirm(question)) return;
       setDone('');
       const after = await call<Dispute>('POST', `/v1/disputes/${encodeURIComponent(d.id)}/${what}`, {});
-      setDone(what === 'refund' ? `Refunded ${d.payment_intent}.` : `Closed the dispute of ${after.payment_intent}.`);
+      setDone(what === 'refund' ? t('disp.refunded', { payment: d.payment_intent }) : t('disp.closed', { payment: after.payment_intent }));
       page.reload();
     });
   const write = session.can('payments:write');
   return (
     <>
-      <h1>Disputes</h1>
+      <h1>{t('disp.disputes')}</h1>
       <p class="hint">
-        A shopper who did not make a payment reports it from the receipt in their inbox. For a face payment their face pay is frozen at
-        once; refunding gives back everything not yet refunded.
+        {t('disp.intro')}
       </p>
       <Select
         id="dispute-status"
-        label="Status"
+        label={t('disp.status')}
         value={status}
         onChange={(v) => {
           setStatus(v);
           setCursors([]);
         }}
-        options={STATUSES}
+        options={STATUSES()}
       />
       <Alert text={error} />
       {done && <p role="status">{done}</p>}
@@ -60,15 +62,15 @@ export function DisputesPage({ session }: { session: Session }) {
         {page.data && (
           <>
             <table>
-              <caption class="sr-only">Disputes, newest first</caption>
+              <caption class="sr-only">{t('disp.disputesNewestFirst')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Payment</th>
-                  <th scope="col">Amount</th>
-                  <th scope="col">Paid by</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Reported</th>
-                  {write && <th scope="col">Action</th>}
+                  <th scope="col">{t('disp.payment')}</th>
+                  <th scope="col">{t('disp.amount')}</th>
+                  <th scope="col">{t('disp.paidBy')}</th>
+                  <th scope="col">{t('disp.status')}</th>
+                  <th scope="col">{t('disp.reported')}</th>
+                  {write && <th scope="col">{t('disp.action')}</th>}
                 </tr>
               </thead>
               <tbody>
@@ -80,7 +82,7 @@ export function DisputesPage({ session }: { session: Session }) {
                       <code class="small">{d.id}</code>
                     </td>
                     <td class="num">{money(d.amount, d.currency)}</td>
-                    <td>{METHOD[d.payment_method]}</td>
+                    <td>{METHOD(d.payment_method)}</td>
                     <td>
                       <Badge text={d.status} />
                     </td>
@@ -89,11 +91,11 @@ export function DisputesPage({ session }: { session: Session }) {
                       <td>
                         {d.status === 'open' && (
                           <>
-                            <button type="button" class="primary" aria-label={`Refund the dispute of ${d.payment_intent}`} onClick={() => void act(d, 'refund')}>
-                              Refund
+                            <button type="button" class="primary" aria-label={t('disp.refundLabel', { payment: d.payment_intent })} onClick={() => void act(d, 'refund')}>
+                              {t('disp.refund')}
                             </button>{' '}
-                            <button type="button" aria-label={`Close the dispute of ${d.payment_intent}`} onClick={() => void act(d, 'close')}>
-                              Close
+                            <button type="button" aria-label={t('disp.closeLabel', { payment: d.payment_intent })} onClick={() => void act(d, 'close')}>
+                              {t('disp.close')}
                             </button>
                           </>
                         )}
@@ -103,16 +105,16 @@ export function DisputesPage({ session }: { session: Session }) {
                 ))}
               </tbody>
             </table>
-            {page.data.data.length === 0 && <p>No disputes{status ? ` that are ${status}` : ''}.</p>}
+            {page.data.data.length === 0 && <p>{status ? t('disp.noDisputesStatus', { status: STATUSES().find(([v]) => v === status)?.[1] ?? status }) : t('disp.noDisputesAny')}</p>}
             <p class="pager">
               {cursors.length > 0 && (
                 <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer
+                  {t('disp.newer')}
                 </button>
               )}
               {page.data.has_more && page.data.next_cursor && (
                 <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-                  Older
+                  {t('disp.older')}
                 </button>
               )}
             </p>

@@ -1,17 +1,20 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { parseMoney } from '@facepay/web-common';
+import { fieldText, parseMoney } from '@facepay/web-common';
 import { call, qs, type Coupon, type List, type Member, type MemberProfile } from '../api.ts';
 import type { Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, money, Select, Stat, useAttempt, useLoad, when } from '../ui.tsx';
+import { i18n, t } from '../messages.ts';
 
-export const SEGMENTS = [
-  ['new', 'New'],
-  ['active', 'Active'],
-  ['champion', 'Champions'],
-  ['at_risk', 'At risk'],
-  ['lapsed', 'Lapsed'],
-] as const;
+/** The segments with their names in the reader's language (a function: the language can change). */
+export const segments = () =>
+  [
+    ['new', t('mem.segNew')],
+    ['active', t('mem.segActive')],
+    ['champion', t('mem.segChampion')],
+    ['at_risk', t('mem.segAtRisk')],
+    ['lapsed', t('mem.segLapsed')],
+  ] as const;
 
 interface Overview {
   members: number;
@@ -42,7 +45,7 @@ function MemberList({ session }: { session: Session }) {
     for (const k of ['spend_min', 'spend_max'] as const) {
       if (!form[k]) continue;
       const minor = parseMoney(form[k], currency);
-      if (minor === undefined) return setError('Enter spend as an amount, for example 50 or 12.50.');
+      if (minor === undefined) return setError(t('mem.enterSpend'));
       next[k] = String(minor);
     }
     setCursors([]);
@@ -55,12 +58,12 @@ function MemberList({ session }: { session: Session }) {
   };
   return (
     <>
-      <h1>Members</h1>
+      <h1>{t('mem.members')}</h1>
       <Loading error={overview.error}>
         {overview.data && (
-          <section class="stats" aria-label="Members per segment">
-            <Stat label="Members" value={String(overview.data.members)} sub={`${overview.data.left} left`} />
-            {SEGMENTS.map(([s, label]) => (
+          <section class="stats" aria-label={t('mem.membersPerSegment')}>
+            <Stat label={t('mem.members')} value={String(overview.data.members)} sub={t('mem.leftCount', { n: overview.data.left })} />
+            {segments().map(([s, label]) => (
               <button type="button" class="stat stat-button" key={s} onClick={() => pickSegment(s)} aria-pressed={filters.segment === s}>
                 <span class="stat-label">{label}</span>
                 <span class="stat-value">{overview.data!.segments[s] ?? 0}</span>
@@ -69,19 +72,24 @@ function MemberList({ session }: { session: Session }) {
           </section>
         )}
       </Loading>
-      <form class="filters" onSubmit={apply} role="search" aria-label="Members">
+      <form class="filters" onSubmit={apply} role="search" aria-label={t('mem.members')}>
         {/* A cashier sees members by member id only: no search of the personal fields. */}
-        {personal && <Field id="member-q" label="Name, e-mail or phone" value={form.q} onInput={set('q')} />}
-        <Select id="member-segment" label="Segment" value={form.segment} onChange={set('segment')} options={[['', 'Any segment'], ...SEGMENTS]} />
-        <Field id="member-tag" label="Tag" value={form.tag} onInput={set('tag')} />
-        <Select id="member-status" label="Status" value={form.status} onChange={set('status')} options={[['active', 'Members'], ['left', 'Left'], ['all', 'Everybody']]} />
-        <Field id="member-spend-min" label={`Spent at least (${currency})`} value={form.spend_min} onInput={set('spend_min')} />
-        <Field id="member-spend-max" label={`Spent at most (${currency})`} value={form.spend_max} onInput={set('spend_max')} />
-        <Field id="member-visit-from" label="Last visit from" type="date" value={form.last_visit_from} onInput={set('last_visit_from')} />
-        <Field id="member-visit-to" label="Last visit before" type="date" value={form.last_visit_to} onInput={set('last_visit_to')} />
+        {personal && <Field id="member-q" label={t('mem.nameEMailOr')} value={form.q} onInput={set('q')} />}
+        <Select id="member-segment" label={t('mem.segment')} value={form.segment} onChange={set('segment')} options={[['', t('mem.anySegment')], ...segments()]} />
+        <Field id="member-tag" label={t('mem.tag')} value={form.tag} onInput={set('tag')} />
+        <Select id="member-status" label={t('mem.status')} value={form.status} onChange={set('status')} options={[
+            ['active', t('mem.statusMembers')],
+            ['left', t('mem.statusLeft')],
+            ['all', t('mem.statusAll')],
+          ]}
+        />
+        <Field id="member-spend-min" label={t('mem.spentAtLeast', { currency })} value={form.spend_min} onInput={set('spend_min')} />
+        <Field id="member-spend-max" label={t('mem.spentAtMost', { currency })} value={form.spend_max} onInput={set('spend_max')} />
+        <Field id="member-visit-from" label={t('mem.lastVisitFrom')} type="date" value={form.last_visit_from} onInput={set('last_visit_from')} />
+        <Field id="member-visit-to" label={t('mem.lastVisitBefore')} type="date" value={form.last_visit_to} onInput={set('last_visit_to')} />
         <p class="field">
           <button type="submit" class="primary">
-            Apply filters
+            {t('mem.applyFilters')}
           </button>
         </p>
       </form>
@@ -89,24 +97,24 @@ function MemberList({ session }: { session: Session }) {
       {session.can('members:export') && (
         <p>
           <a class="button" href={`/v1/members/export.csv${qs(filters)}`} download>
-            Export these members as CSV
+            {t('mem.exportTheseMembersAs')}
           </a>
         </p>
       )}
       <Loading error={page.error}>
         {page.data && (
           <>
-            <p aria-live="polite">{page.data.total ?? page.data.data.length} members match.</p>
+            <p aria-live="polite">{t('mem.match', { n: page.data.total ?? page.data.data.length })}</p>
             <table>
-              <caption class="sr-only">Members</caption>
+              <caption class="sr-only">{t('mem.members')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Member</th>
-                  <th scope="col">Segment</th>
-                  <th scope="col">Visits</th>
-                  <th scope="col">Spend</th>
-                  <th scope="col">Last visit</th>
-                  <th scope="col">Tags</th>
+                  <th scope="col">{t('mem.member')}</th>
+                  <th scope="col">{t('mem.segment')}</th>
+                  <th scope="col">{t('mem.visits')}</th>
+                  <th scope="col">{t('mem.spend')}</th>
+                  <th scope="col">{t('mem.lastVisit')}</th>
+                  <th scope="col">{t('mem.tags')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -136,12 +144,12 @@ function MemberList({ session }: { session: Session }) {
             <p class="pager">
               {cursors.length > 0 && (
                 <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous
+                  {t('mem.previous')}
                 </button>
               )}
               {page.data.has_more && page.data.next_cursor && (
                 <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-                  Next
+                  {t('mem.next')}
                 </button>
               )}
             </p>
@@ -166,51 +174,51 @@ function MemberProfilePage({ session, id }: { session: Session; id: string }) {
       m.reload();
     });
   };
-  const removeTag = async (t: string) => {
+  const removeTag = async (tagName: string) => {
     await attempt(async () => {
-      await call('DELETE', `/v1/members/${encodeURIComponent(id)}/tags/${encodeURIComponent(t)}`);
+      await call('DELETE', `/v1/members/${encodeURIComponent(id)}/tags/${encodeURIComponent(tagName)}`);
       m.reload();
     });
   };
   return (
     <>
       <p>
-        <a href="#/members">← All members</a>
+        <a href="#/members">{t('mem.allMembers')}</a>
       </p>
       <Loading error={m.error}>
         {m.data && (
           <>
             <h1>{m.data.fields.name ?? m.data.id}</h1>
-            <section class="stats" aria-label="Member figures">
-              <Stat label="Segment" value={m.data.segment.replace('_', ' ')} sub={`RFM ${m.data.rfm.recency}-${m.data.rfm.frequency}-${m.data.rfm.monetary}`} />
-              <Stat label="Visits" value={String(m.data.visits)} sub={`last ${when(m.data.last_visit_at)}`} />
-              <Stat label="Spend" value={money(m.data.spend, currency)} sub={`${money(m.data.average_ticket, currency)} per visit`} />
-              <Stat label="Member since" value={when(m.data.joined_at)} />
+            <section class="stats" aria-label={t('mem.memberFigures')}>
+              <Stat label={t('mem.segment')} value={segments().find(([s]) => s === m.data!.segment)?.[1] ?? m.data.segment.replace('_', ' ')} sub={`RFM ${m.data.rfm.recency}-${m.data.rfm.frequency}-${m.data.rfm.monetary}`} />
+              <Stat label={t('mem.visits')} value={String(m.data.visits)} sub={t('mem.lastAt', { when: when(m.data.last_visit_at) })} />
+              <Stat label={t('mem.spend')} value={money(m.data.spend, currency)} sub={t('mem.perVisit', { amount: money(m.data.average_ticket, currency) })} />
+              <Stat label={t('mem.memberSince')} value={when(m.data.joined_at)} />
             </section>
-            <h2>{session.can('members:read') ? 'What the member shares' : 'Member'}</h2>
+            <h2>{session.can('members:read') ? t('mem.whatShared') : t('mem.member')}</h2>
             <dl class="facts">
-              <dt>Member id</dt>
+              <dt>{t('mem.memberId')}</dt>
               <dd>
                 <code>{m.data.id}</code>
               </dd>
               {Object.entries(m.data.fields).map(([k, v]) => (
                 <Fragment key={k}>
-                  <dt>{k}</dt>
+                  <dt>{fieldText(i18n, k)}</dt>
                   <dd>{v}</dd>
                 </Fragment>
               ))}
-              <dt>Usual days</dt>
+              <dt>{t('mem.usualDays')}</dt>
               <dd>{m.data.usual_days.join(', ') || '—'}</dd>
-              <dt>Usual hours</dt>
+              <dt>{t('mem.usualHours')}</dt>
               <dd>{m.data.usual_hours.map((h) => `${h}:00`).join(', ') || '—'}</dd>
             </dl>
-            <h2>Tags</h2>
+            <h2>{t('mem.tags')}</h2>
             <ul class="tags">
-              {m.data.tags.map((t) => (
-                <li key={t}>
-                  {t}
+              {m.data.tags.map((tagName) => (
+                <li key={tagName}>
+                  {tagName}
                   {session.can('members:write') && (
-                    <button type="button" class="link" onClick={() => removeTag(t)} aria-label={`Remove tag ${t}`}>
+                    <button type="button" class="link" onClick={() => removeTag(tagName)} aria-label={t('mem.removeTag', { tag: tagName })}>
                       ×
                     </button>
                   )}
@@ -219,37 +227,37 @@ function MemberProfilePage({ session, id }: { session: Session; id: string }) {
             </ul>
             {session.can('members:write') && (
               <form class="inline" onSubmit={addTag}>
-                <Field id="member-new-tag" label="Add a tag" value={tag} onInput={setTag} required />
-                <button type="submit">Add tag</button>
+                <Field id="member-new-tag" label={t('mem.addATag')} value={tag} onInput={setTag} required />
+                <button type="submit">{t('mem.addTag')}</button>
               </form>
             )}
             <Alert text={error} />
-            <h2>Coupons</h2>
+            <h2>{t('mem.coupons')}</h2>
             <Loading error={coupons.error}>
               {coupons.data &&
                 (coupons.data.data.length === 0 ? (
-                  <p>None.</p>
+                  <p>{t('mem.none')}</p>
                 ) : (
                   <ul class="plain">
                     {coupons.data.data.map((c) => (
                       <li key={c.id}>
-                        {c.title} <Badge text={c.status} /> until {when(c.valid_to)}
+                        {c.title} <Badge text={c.status} /> {t('mem.until', { when: when(c.valid_to) })}
                       </li>
                     ))}
                   </ul>
                 ))}
             </Loading>
-            <h2>Recent purchases</h2>
+            <h2>{t('mem.recentPurchases')}</h2>
             {m.data.recent_purchases.length === 0 ? (
-              <p>None.</p>
+              <p>{t('mem.none')}</p>
             ) : (
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Amount</th>
-                    <th scope="col">Refunded</th>
-                    <th scope="col">Payment</th>
+                    <th scope="col">{t('mem.when')}</th>
+                    <th scope="col">{t('mem.amount')}</th>
+                    <th scope="col">{t('mem.refunded')}</th>
+                    <th scope="col">{t('mem.payment')}</th>
                   </tr>
                 </thead>
                 <tbody>

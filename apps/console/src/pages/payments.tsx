@@ -1,17 +1,19 @@
 import { useState } from 'preact/hooks';
-import { parseMoney, paymentMethodLabel, plainAmount } from '@facepay/web-common';
+import { methodText, parseMoney, plainAmount } from '@facepay/web-common';
 import { call, newActionKey, qs, type Dispute, type FaceDecisionEvent, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
+import { i18n, t } from '../messages.ts';
 
-const STATUSES = [
-  ['', 'Any status'],
-  ['succeeded', 'Succeeded'],
-  ['requires_face', 'Waiting for the shopper'],
-  ['processing', 'Processing'],
-  ['failed', 'Failed'],
-  ['cancelled', 'Cancelled'],
-] as const;
+const STATUSES = () =>
+  [
+    ['', t('pay.anyStatus')],
+    ['succeeded', t('pay.statusSucceeded')],
+    ['requires_face', t('pay.statusRequiresFace')],
+    ['processing', t('pay.statusProcessing')],
+    ['failed', t('pay.statusFailed')],
+    ['cancelled', t('pay.statusCancelled')],
+  ] as const;
 
 export function PaymentsPage({ session, id }: { session: Session; id: string | undefined }) {
   return id ? <PaymentDetail session={session} id={id} /> : <PaymentList session={session} />;
@@ -39,12 +41,12 @@ function localMidnight(date: string, after = false): number | undefined {
 
 /** The API's filters for a search (the server searches every payment, not the page in view); an error message when a field is wrong. */
 function searchQuery(s: Search, currency: string): Record<string, string | number | undefined> | string {
-  const money = (text: string, what: string): number | string | undefined => {
+  const money = (text: string, what: 'pay.enterLowest' | 'pay.enterHighest'): number | string | undefined => {
     if (!text.trim()) return undefined;
-    return parseMoney(text, currency) ?? `Enter the ${what} as an amount, for example 12.50.`;
+    return parseMoney(text, currency) ?? t(what);
   };
-  const min = money(s.min, 'lowest amount');
-  const max = money(s.max, 'highest amount');
+  const min = money(s.min, 'pay.enterLowest');
+  const max = money(s.max, 'pay.enterHighest');
   if (typeof min === 'string') return min;
   if (typeof max === 'string') return max;
   const text = s.text.trim();
@@ -106,32 +108,32 @@ function PaymentList({ session }: { session: Session }) {
   const rows = page.data?.data ?? [];
   return (
     <>
-      <h1>Payments</h1>
-      <form class="filters" onSubmit={find} role="search" aria-label="Payments">
-        <Field id="payment-search" label="Payment id or order number" value={form.text} onInput={(text) => set({ text })} hint="An order number finds those that start with it." />
+      <h1>{t('pay.payments')}</h1>
+      <form class="filters" onSubmit={find} role="search" aria-label={t('pay.payments')}>
+        <Field id="payment-search" label={t('pay.paymentIdOrOrder')} value={form.text} onInput={(text) => set({ text })} hint={t('pay.anOrderNumberFinds')} />
         <Select
           id="payment-store"
-          label="Store"
+          label={t('pay.store')}
           value={form.store}
           onChange={(store) => choose({ store, terminal: '' })}
-          options={[['', 'All stores'], ...(stores.data?.data ?? []).map((s) => [s.id, s.name] as const)]}
+          options={[['', t('pay.allStores')], ...(stores.data?.data ?? []).map((s) => [s.id, s.name] as const)]}
         />
         {form.store && (
           <Select
             id="payment-terminal"
-            label="Terminal"
+            label={t('pay.terminal')}
             value={form.terminal}
             onChange={(terminal) => choose({ terminal })}
-            options={[['', 'All terminals'], ...(terminals.data?.data ?? []).map((t) => [t.id, t.label] as const)]}
+            options={[['', t('pay.allTerminals')], ...(terminals.data?.data ?? []).map((term) => [term.id, term.label] as const)]}
           />
         )}
-        <Select id="payment-status" label="Status" value={form.status} onChange={(status) => choose({ status })} options={STATUSES} />
-        <Field id="payment-from" label="From" type="date" value={form.from} onInput={(from) => set({ from })} />
-        <Field id="payment-to" label="To (inclusive)" type="date" value={form.to} onInput={(to) => set({ to })} />
-        <Field id="payment-min" label={`Amount from (${currency})`} value={form.min} onInput={(min) => set({ min })} />
-        <Field id="payment-max" label={`Amount to (${currency})`} value={form.max} onInput={(max) => set({ max })} />
+        <Select id="payment-status" label={t('pay.status')} value={form.status} onChange={(status) => choose({ status })} options={STATUSES()} />
+        <Field id="payment-from" label={t('pay.from')} type="date" value={form.from} onInput={(from) => set({ from })} />
+        <Field id="payment-to" label={t('pay.toInclusive')} type="date" value={form.to} onInput={(to) => set({ to })} />
+        <Field id="payment-min" label={t('pay.amountFrom', { currency })} value={form.min} onInput={(min) => set({ min })} />
+        <Field id="payment-max" label={t('pay.amountTo', { currency })} value={form.max} onInput={(max) => set({ max })} />
         <p class="field">
-          <button type="submit">Search</button>
+          <button type="submit">{t('pay.search')}</button>
         </p>
       </form>
       <Alert text={error} />
@@ -139,15 +141,15 @@ function PaymentList({ session }: { session: Session }) {
         {page.data && (
           <>
             <table>
-              <caption class="sr-only">Payments, newest first</caption>
+              <caption class="sr-only">{t('pay.paymentsNewestFirst')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Payment</th>
-                  <th scope="col">Amount</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Method</th>
-                  <th scope="col">Store</th>
-                  <th scope="col">Created</th>
+                  <th scope="col">{t('pay.payment')}</th>
+                  <th scope="col">{t('pay.amount')}</th>
+                  <th scope="col">{t('pay.status')}</th>
+                  <th scope="col">{t('pay.method')}</th>
+                  <th scope="col">{t('pay.store')}</th>
+                  <th scope="col">{t('pay.created')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -160,28 +162,28 @@ function PaymentList({ session }: { session: Session }) {
                     </td>
                     <td class="num">
                       {money(p.amount, p.currency)}
-                      {p.amount_refunded > 0 && <span class="small"> ({money(p.amount_refunded, p.currency)} refunded)</span>}
+                      {p.amount_refunded > 0 && <span class="small"> {t('pay.refundedSuffix', { amount: money(p.amount_refunded, p.currency) })}</span>}
                     </td>
                     <td>
                       <Badge text={p.amount_refunded > 0 && p.amount_refunded >= p.amount_received && p.status === 'succeeded' ? 'refunded' : p.status} />
                     </td>
-                    <td data-testid="payment-method">{paymentMethodLabel(p.payment_method)}</td>
+                    <td data-testid="payment-method">{methodText(i18n, p.payment_method)}</td>
                     <td>{storeName(p.store)}</td>
                     <td>{when(p.created)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-            {rows.length === 0 && <p>No payments match.</p>}
+            {rows.length === 0 && <p>{t('pay.noPaymentsMatch')}</p>}
             <p class="pager">
               {cursors.length > 0 && (
                 <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer
+                  {t('pay.newer')}
                 </button>
               )}
               {page.data.has_more && page.data.next_cursor && (
                 <button type="button" onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-                  Older
+                  {t('pay.older')}
                 </button>
               )}
             </p>
@@ -202,51 +204,51 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
   return (
     <>
       <p>
-        <a href="#/payments">← All payments</a>
+        <a href="#/payments">{t('pay.allPayments')}</a>
       </p>
-      <h1>Payment</h1>
+      <h1>{t('pay.payment')}</h1>
       <Loading error={pi.error}>
         {pi.data && (
           <>
             {dispute && (
               <p class="notice" role="status">
-                The shopper reported this payment as not theirs ({dispute.status}, {when(dispute.created)}).{' '}
-                {dispute.status === 'open' && <a href="#/disputes">Refund or close it under Disputes.</a>}
+                {t('pay.disputed', { status: i18n.lookup(`status.${dispute.status}`) ?? dispute.status, when: when(dispute.created) })}{' '}
+                {dispute.status === 'open' && <a href="#/disputes">{t('pay.refundOrCloseIt')}</a>}
               </p>
             )}
             <dl class="facts">
-              <dt>Id</dt>
+              <dt>{t('pay.id')}</dt>
               <dd>
                 <code>{pi.data.id}</code>
               </dd>
-              <dt>Amount</dt>
+              <dt>{t('pay.amount')}</dt>
               <dd>{money(pi.data.amount, pi.data.currency)}</dd>
               {(pi.data.discount ?? 0) > 0 && (
                 <>
-                  <dt>Coupon discount</dt>
+                  <dt>{t('pay.couponDiscount')}</dt>
                   <dd>{money(pi.data.discount ?? 0, pi.data.currency)}</dd>
                 </>
               )}
-              <dt>Received</dt>
+              <dt>{t('pay.received')}</dt>
               <dd>{money(pi.data.amount_received, pi.data.currency)}</dd>
-              <dt>Refunded</dt>
+              <dt>{t('pay.refunded')}</dt>
               <dd data-testid="amount-refunded">{money(pi.data.amount_refunded, pi.data.currency)}</dd>
-              <dt>Status</dt>
+              <dt>{t('pay.status')}</dt>
               <dd>
                 <Badge text={pi.data.status} />
                 {pi.data.failure_message && <span> {pi.data.failure_message}</span>}
               </dd>
-              <dt>Method</dt>
-              <dd data-testid="payment-method">{paymentMethodLabel(pi.data.payment_method)}</dd>
-              <dt>Order</dt>
+              <dt>{t('pay.method')}</dt>
+              <dd data-testid="payment-method">{methodText(i18n, pi.data.payment_method)}</dd>
+              <dt>{t('pay.order')}</dt>
               <dd>{pi.data.order_reference ?? '—'}</dd>
-              <dt>Description</dt>
+              <dt>{t('pay.description')}</dt>
               <dd>{pi.data.description ?? '—'}</dd>
-              <dt>Terminal</dt>
+              <dt>{t('pay.terminal')}</dt>
               <dd>{pi.data.terminal ?? '—'}</dd>
-              <dt>Platform fee</dt>
+              <dt>{t('pay.platformFee')}</dt>
               <dd>{pi.data.platform_fee_amount === null ? '—' : money(pi.data.platform_fee_amount, pi.data.currency)}</dd>
-              <dt>Created</dt>
+              <dt>{t('pay.created')}</dt>
               <dd>{when(pi.data.created)}</dd>
             </dl>
             {session.can('payments:write') && pi.data.status === 'succeeded' && pi.data.amount_refunded < pi.data.amount_received && (
@@ -259,32 +261,32 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
                 }}
               />
             )}
-            <h2>Refunds</h2>
+            <h2>{t('pay.refunds')}</h2>
             <Loading error={refunds.error}>
               {refunds.data &&
                 (refunds.data.data.length === 0 ? (
-                  <p>None.</p>
+                  <p>{t('pay.none')}</p>
                 ) : (
                   <ul class="plain">
                     {refunds.data.data.map((r) => (
                       <li key={r.id}>
-                        {money(r.amount, r.currency)} on {when(r.created)}
+                        {t('pay.refundOn', { amount: money(r.amount, r.currency), when: when(r.created) })}
                         {r.reason ? ` — ${r.reason}` : ''} <code class="small">{r.id}</code>
                       </li>
                     ))}
                   </ul>
                 ))}
             </Loading>
-            <h2>Face decisions</h2>
+            <h2>{t('pay.faceDecisions')}</h2>
             <Loading error={events.error}>
               {events.data &&
                 (decisions.length === 0 ? (
-                  <p>None: not paid by face.</p>
+                  <p>{t('pay.noneNotPaidBy')}</p>
                 ) : (
                   <ul class="plain">
                     {decisions.map((e) => (
                       <li key={e.id}>
-                        {when(e.created)}: <Badge text={CHOICE_TEXT[e.data.object.choice]} /> {e.data.object.reasons.join(', ')}
+                        {when(e.created)}: <Badge text={t(CHOICE_TEXT[e.data.object.choice])} /> {e.data.object.reasons.join(', ')}
                       </li>
                     ))}
                   </ul>
@@ -298,12 +300,12 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
 }
 
 /** What the risk engine let each face attempt do; the reasons stay the API's codes (docs: README, "Face decisions"). */
-const CHOICE_TEXT: Record<FaceDecisionEvent['data']['object']['choice'], string> = {
-  face: 'face alone',
-  face_digits: 'face + phone digits',
-  face_pin: 'face + PIN',
-  no_face: 'another way',
-};
+const CHOICE_TEXT = {
+  face: 'pay.choiceFace',
+  face_digits: 'pay.choiceFaceDigits',
+  face_pin: 'pay.choiceFacePin',
+  no_face: 'pay.choiceNoFace',
+} as const satisfies Record<FaceDecisionEvent['data']['object']['choice'], string>;
 
 /**
  * A refund moves money back at once and cannot be undone, so it is asked for in two steps: the
@@ -333,9 +335,9 @@ function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | 
     setError('');
     setDone('');
     const minor = parseMoney(amount, currency);
-    if (minor === undefined) return setError('Enter an amount, for example 12.50.');
-    if (minor > left) return setError(`At most ${money(left, currency)} is left to refund.`);
-    if (limit !== null && minor > limit) return setError(`Your refund limit is ${money(limit, currency)} per payment; ask a manager for this refund.`);
+    if (minor === undefined) return setError(t('pay.enterAmount'));
+    if (minor > left) return setError(t('pay.atMostLeft', { amount: money(left, currency) }));
+    if (limit !== null && minor > limit) return setError(t('pay.overLimit', { limit: money(limit, currency) }));
     setAsking(minor);
   };
   const confirmRefund = async () => {
@@ -344,7 +346,7 @@ function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | 
     setError('');
     try {
       const r = await call<Refund>('POST', '/v1/refunds', { payment_intent: pi.id, amount: asking, ...(reason ? { reason } : {}) }, { idempotencyKey: key });
-      setDone(`Refunded ${money(r.amount, r.currency)}.`);
+      setDone(t('pay.refundedDone', { amount: money(r.amount, r.currency) }));
       // Done: the form starts again, with a new action's key.
       setAmount('');
       setReason('');
@@ -353,7 +355,7 @@ function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | 
       onDone();
     } catch (err) {
       // The same key stays: trying again cannot refund twice, even if the first answer was lost.
-      setError(message(err));
+      setError(message(err, currency));
     } finally {
       setSending(false);
     }
@@ -361,32 +363,32 @@ function RefundForm({ pi, limit, onDone }: { pi: PaymentIntent; limit: number | 
   const what = pi.order_reference ?? pi.description ?? pi.id;
   return (
     <section class="card">
-      <h2>Refund</h2>
+      <h2>{t('pay.refund')}</h2>
       <form class="inline" onSubmit={review}>
         <Field
           id="refund-amount"
-          label={`Amount (${currency})`}
+          label={t('pay.amountIn', { currency })}
           value={amount}
           onInput={(v) => edit(() => setAmount(v))}
-          hint={`Up to ${money(left, currency)}${limit !== null ? `; your limit is ${money(limit, currency)} per payment` : ''}.`}
+          hint={limit !== null ? t('pay.upToLimit', { amount: money(left, currency), limit: money(limit, currency) }) : t('pay.upTo', { amount: money(left, currency) })}
         />
-        <Field id="refund-reason" label="Reason (optional)" value={reason} onInput={(v) => edit(() => setReason(v))} />
+        <Field id="refund-reason" label={t('pay.reasonOptional')} value={reason} onInput={(v) => edit(() => setReason(v))} />
         <button type="submit" class="danger" disabled={asking !== null}>
-          Refund…
+          {t('pay.refund2')}
         </button>
       </form>
       {asking !== null && (
         <div class="confirm" role="alertdialog" aria-labelledby="refund-confirm-text">
           <p id="refund-confirm-text" data-testid="refund-confirm-text">
-            Refund <strong>{money(asking, currency)}</strong> of {money(pi.amount_received, currency)} for {what} to the shopper's wallet, now?{' '}
-            {asking === left ? 'Nothing will be left to refund.' : `${money(left - asking, currency)} will be left to refund.`} This cannot be undone.
+            {t('pay.confirmBefore')} <strong>{money(asking, currency)}</strong> {t('pay.confirmAfter', { received: money(pi.amount_received, currency), what })}{' '}
+            {asking === left ? t('pay.nothingLeft') : t('pay.leftAfter', { amount: money(left - asking, currency) })} {t('pay.cannotUndo')}
           </p>
           <p>
             <button type="button" class="danger" onClick={confirmRefund} disabled={sending} aria-busy={sending}>
-              {error ? 'Try again: ' : ''}Refund {money(asking, currency)}
+              {error ? t('pay.tryAgainRefund', { amount: money(asking, currency) }) : t('pay.refundAmount', { amount: money(asking, currency) })}
             </button>{' '}
             <button type="button" onClick={() => edit(() => undefined)} disabled={sending}>
-              Cancel
+              {t('pay.cancel')}
             </button>
           </p>
         </div>

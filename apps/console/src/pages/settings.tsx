@@ -3,14 +3,18 @@ import { parseMoney, plainAmount } from '@facepay/web-common';
 import { call, qs, type ApiKey, type Delivery, type List, type Programme, type Role, type StaffMember, type WebhookEndpoint } from '../api.ts';
 import type { Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
+import { i18n, t } from '../messages.ts';
+
+const roleText = (role: string): string => i18n.lookup(`role.${role}`) ?? role;
 
 export function SettingsPage({ session }: { session: Session }) {
   return (
     <>
-      <h1>Settings</h1>
+      <h1>{t('set.settings')}</h1>
       <p class="hint">
-        Signed in as {session.me.email} ({session.me.role}
-        {session.me.refund_limit !== null ? `, refunds up to ${money(session.me.refund_limit, session.currency ?? 'EUR')}` : ''}).
+        {session.me.refund_limit !== null
+          ? t('set.signedInAsLimit', { email: session.me.email, role: roleText(session.me.role), limit: money(session.me.refund_limit, session.currency ?? 'EUR') })
+          : t('set.signedInAs', { email: session.me.email, role: roleText(session.me.role) })}
       </p>
       {session.can('members:read') && <ProgrammeSettings session={session} />}
       {session.can('keys:read') && <ApiKeys session={session} />}
@@ -36,7 +40,7 @@ function ProgrammeSettings({ session }: { session: Session }) {
     setSaved('');
     try {
       await call('PUT', '/v1/membership/programme', { name: value.name, benefits: value.benefits, fields: value.fields, currency: value.currency, time_zone: value.time_zone });
-      setSaved('Saved.');
+      setSaved(t('set.saved'));
       setDraft(null);
       p.reload();
     } catch (err) {
@@ -45,17 +49,17 @@ function ProgrammeSettings({ session }: { session: Session }) {
   };
   return (
     <section class="card" aria-labelledby="programme-h">
-      <h2 id="programme-h">Membership programme</h2>
+      <h2 id="programme-h">{t('set.membershipProgramme')}</h2>
       <Loading error={p.error}>
         {p.data !== undefined && (
           <form onSubmit={save} class="stack">
-            {p.data === null && <p>No programme yet: shoppers are not offered to join. Fill this in to start one.</p>}
+            {p.data === null && <p>{t('set.noProgrammeYetShoppers')}</p>}
             <fieldset disabled={!canWrite} class="bare">
-              <legend class="sr-only">Programme</legend>
-              <Field id="programme-name" label="Programme name" value={value.name} onInput={(v) => edit({ name: v })} required />
-              <Field id="programme-benefits" label="Benefits, in a sentence" value={value.benefits} onInput={(v) => edit({ benefits: v })} />
+              <legend class="sr-only">{t('set.programme')}</legend>
+              <Field id="programme-name" label={t('set.programmeName')} value={value.name} onInput={(v) => edit({ name: v })} required />
+              <Field id="programme-benefits" label={t('set.benefitsInASentence')} value={value.benefits} onInput={(v) => edit({ benefits: v })} />
               <fieldset>
-                <legend>Details the terminal asks a shopper who joins (each stays optional for them)</legend>
+                <legend>{t('set.fieldsLegend')}</legend>
                 {FIELDS.map((f) => (
                   <label class="check" key={f}>
                     <input
@@ -67,12 +71,12 @@ function ProgrammeSettings({ session }: { session: Session }) {
                   </label>
                 ))}
               </fieldset>
-              <Field id="programme-currency" label="Currency" value={value.currency} onInput={(v) => edit({ currency: v.toUpperCase() })} required />
-              <Field id="programme-tz" label="Time zone of your shops" value={value.time_zone} onInput={(v) => edit({ time_zone: v })} hint="An IANA name, e.g. Europe/Paris." />
+              <Field id="programme-currency" label={t('set.currency')} value={value.currency} onInput={(v) => edit({ currency: v.toUpperCase() })} required />
+              <Field id="programme-tz" label={t('set.timeZoneOfYour')} value={value.time_zone} onInput={(v) => edit({ time_zone: v })} hint={t('set.anIanaNameE')} />
               {canWrite && (
                 <p>
                   <button type="submit" class="primary">
-                    Save programme
+                    {t('set.saveProgramme')}
                   </button>
                 </p>
               )}
@@ -105,7 +109,7 @@ function ApiKeys({ session }: { session: Session }) {
     });
   };
   const revoke = async (k: ApiKey) => {
-    if (!confirm(`Revoke the key ${k.name} (…${k.last4})? Software using it stops working at once.`)) return;
+    if (!confirm(t('set.revokeKeyConfirm', { name: k.name, last4: k.last4 }))) return;
     await attempt(async () => {
       await call('POST', `/v1/api_keys/${encodeURIComponent(k.id)}/revoke`, {});
       keys.reload();
@@ -113,18 +117,18 @@ function ApiKeys({ session }: { session: Session }) {
   };
   return (
     <section class="card" aria-labelledby="keys-h">
-      <h2 id="keys-h">API keys</h2>
+      <h2 id="keys-h">{t('set.apiKeys')}</h2>
       <Loading error={keys.error}>
         {keys.data && (
           <table>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
+                <th scope="col">{t('set.name')}</th>
+                <th scope="col">{t('set.mode')}</th>
+                <th scope="col">{t('set.scopes')}</th>
+                <th scope="col">{t('set.key')}</th>
+                <th scope="col">{t('set.created')}</th>
+                <th scope="col">{t('set.status')}</th>
               </tr>
             </thead>
             <tbody>
@@ -142,7 +146,7 @@ function ApiKeys({ session }: { session: Session }) {
                       <Badge text="revoked" />
                     ) : session.can('keys:write') ? (
                       <button type="button" class="danger" onClick={() => revoke(k)}>
-                        Revoke<span class="sr-only"> {k.name}</span>
+                        {t('set.revoke')}<span class="sr-only"> {k.name}</span>
                       </button>
                     ) : (
                       <Badge text="active" />
@@ -156,13 +160,17 @@ function ApiKeys({ session }: { session: Session }) {
       </Loading>
       {session.can('keys:write') && (
         <form class="inline" onSubmit={create}>
-          <Field id="key-name" label="New key's name" value={name} onInput={setName} />
-          <Select id="key-mode" label="Mode" value={mode} onChange={setMode} options={[['live', 'Live'], ['test', 'Test']]} />
-          <button type="submit">Create key</button>
+          <Field id="key-name" label={t('set.newKeySName')} value={name} onInput={setName} />
+          <Select id="key-mode" label={t('set.mode')} value={mode} onChange={setMode} options={[
+              ['live', t('set.modeLive')],
+              ['test', t('set.modeTest')],
+            ]}
+          />
+          <button type="submit">{t('set.createKey')}</button>
         </form>
       )}
       <Alert text={error} />
-      {created?.secret && <ShownOnce label={`Secret of ${created.name}`} value={created.secret} note="Copy it now: only its last four characters are kept, it cannot be shown again." />}
+      {created?.secret && <ShownOnce label={t('set.secretOf', { name: created.name })} value={created.secret} note={t('set.copyItNowOnly')} />}
     </section>
   );
 }
@@ -197,16 +205,16 @@ function Webhooks({ session }: { session: Session }) {
   };
   return (
     <section class="card" aria-labelledby="hooks-h">
-      <h2 id="hooks-h">Webhooks</h2>
+      <h2 id="hooks-h">{t('set.webhooks')}</h2>
       <Loading error={endpoints.error}>
         {endpoints.data &&
           (endpoints.data.data.length === 0 ? (
-            <p>No endpoints.</p>
+            <p>{t('set.noEndpoints')}</p>
           ) : (
             <ul class="plain">
               {endpoints.data.data.map((ep) => (
                 <li key={ep.id}>
-                  <code>{ep.url}</code> <Badge text={ep.status} /> events: {ep.enabled_events.join(', ')}
+                  <code>{ep.url}</code> <Badge text={ep.status} /> {t('set.events')} {ep.enabled_events.join(', ')}
                 </li>
               ))}
             </ul>
@@ -214,33 +222,33 @@ function Webhooks({ session }: { session: Session }) {
       </Loading>
       {canWrite && (
         <form class="inline" onSubmit={create}>
-          <Field id="webhook-url" label="Endpoint URL" type="url" value={url} onInput={setUrl} required placeholder="https://example.com/facepay" />
-          <button type="submit">Add endpoint</button>
+          <Field id="webhook-url" label={t('set.endpointUrl')} type="url" value={url} onInput={setUrl} required placeholder={t('set.httpsExampleComFacepay')} />
+          <button type="submit">{t('set.addEndpoint')}</button>
         </form>
       )}
-      {created?.secret && <ShownOnce label={`Signing secret of ${created.url}`} value={created.secret} note="Check each delivery's Facepay-Signature with it. It is shown only now." />}
-      <h3>Delivery log</h3>
+      {created?.secret && <ShownOnce label={t('set.signingSecretOf', { url: created.url })} value={created.secret} note={t('set.checkEachDeliveryS')} />}
+      <h3>{t('set.deliveryLog')}</h3>
       <Select
         id="delivery-endpoint"
-        label="Endpoint"
+        label={t('set.endpoint')}
         value={endpoint}
         onChange={setEndpoint}
-        options={[['', 'All endpoints'], ...(endpoints.data?.data ?? []).map((e) => [e.id, e.url] as const)]}
+        options={[['', t('set.allEndpoints')], ...(endpoints.data?.data ?? []).map((e) => [e.id, e.url] as const)]}
       />
       <Loading error={deliveries.error}>
         {deliveries.data &&
           (deliveries.data.data.length === 0 ? (
-            <p>No deliveries yet.</p>
+            <p>{t('set.noDeliveriesYet')}</p>
           ) : (
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Last answer</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Actions</th>
+                  <th scope="col">{t('set.event')}</th>
+                  <th scope="col">{t('set.status')}</th>
+                  <th scope="col">{t('set.attempts')}</th>
+                  <th scope="col">{t('set.lastAnswer')}</th>
+                  <th scope="col">{t('set.created')}</th>
+                  <th scope="col">{t('set.actions')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -257,11 +265,11 @@ function Webhooks({ session }: { session: Session }) {
                     <td>{when(d.created)}</td>
                     <td class="actions">
                       <button type="button" onClick={() => details(d)}>
-                        Attempts<span class="sr-only"> of {d.id}</span>
+                        {t('set.attempts')}<span class="sr-only"> {t('set.ofDelivery', { id: d.id })}</span>
                       </button>
                       {canWrite && (
                         <button type="button" onClick={() => replay(d)}>
-                          Replay<span class="sr-only"> {d.id}</span>
+                          {t('set.replay')}<span class="sr-only"> {d.id}</span>
                         </button>
                       )}
                     </td>
@@ -272,14 +280,14 @@ function Webhooks({ session }: { session: Session }) {
           ))}
       </Loading>
       {open && (
-        <div class="card inner" role="region" aria-label={`Delivery ${open.id}`}>
+        <div class="card inner" role="region" aria-label={t('set.deliveryId', { id: open.id })}>
           <h4>
-            Delivery <code>{open.id}</code>: {open.status}
+            {t('set.delivery')} <code>{open.id}</code>: {open.status}
           </h4>
           <ul class="plain">
             {(open.attempt_log ?? []).map((a, i) => (
               <li key={i}>
-                {when(a.attempted_at)}: {a.status_code ?? a.error ?? 'no answer'} in {a.duration_ms} ms
+                {t('set.attemptLine', { when: when(a.attempted_at), answer: a.status_code ?? a.error ?? t('set.noAnswer'), ms: a.duration_ms })}
               </li>
             ))}
           </ul>
@@ -290,11 +298,12 @@ function Webhooks({ session }: { session: Session }) {
   );
 }
 
-const ROLES = [
-  ['cashier', 'Cashier: payments and refunds up to a limit'],
-  ['manager', 'Manager: everything but keys and staff'],
-  ['owner', 'Owner: everything'],
-] as const;
+const ROLES = () =>
+  [
+    ['cashier', t('set.roleCashier')],
+    ['manager', t('set.roleManager')],
+    ['owner', t('set.roleOwner')],
+  ] as const;
 
 function Staff({ session }: { session: Session }) {
   const currency = session.currency ?? 'EUR';
@@ -305,7 +314,7 @@ function Staff({ session }: { session: Session }) {
   const limitOf = (text: string): number | null => {
     if (text.trim() === '' || text.trim() === '0') return 0;
     const v = parseMoney(text, currency);
-    if (v === undefined) throw new Error('Enter the refund limit as an amount, for example 20 or 0.');
+    if (v === undefined) throw new Error(t('set.enterLimit'));
     return v;
   };
   const create = async (e: Event) => {
@@ -326,7 +335,7 @@ function Staff({ session }: { session: Session }) {
     });
   };
   const remove = async (s: StaffMember) => {
-    if (!confirm(`Remove ${s.name}'s login? Their sessions end at once.`)) return;
+    if (!confirm(t('set.removeConfirm', { name: s.name }))) return;
     await attempt(async () => {
       await call('DELETE', `/v1/staff/${encodeURIComponent(s.id)}`);
       list.reload();
@@ -335,17 +344,17 @@ function Staff({ session }: { session: Session }) {
   const canWrite = session.can('staff:write');
   return (
     <section class="card" aria-labelledby="staff-h">
-      <h2 id="staff-h">Staff</h2>
+      <h2 id="staff-h">{t('set.staff')}</h2>
       <Loading error={list.error}>
         {list.data && (
           <table>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Refund limit</th>
-                {canWrite && <th scope="col">Actions</th>}
+                <th scope="col">{t('set.name')}</th>
+                <th scope="col">{t('set.eMail')}</th>
+                <th scope="col">{t('set.role')}</th>
+                <th scope="col">{t('set.refundLimit')}</th>
+                {canWrite && <th scope="col">{t('set.actions')}</th>}
               </tr>
             </thead>
             <tbody>
@@ -355,27 +364,27 @@ function Staff({ session }: { session: Session }) {
                   <td>{s.email}</td>
                   <td>
                     {canWrite ? (
-                      <select aria-label={`Role of ${s.name}`} value={s.role} onChange={(e) => update(s, { role: (e.target as HTMLSelectElement).value as Role })}>
-                        <option value="owner">owner</option>
-                        <option value="manager">manager</option>
-                        <option value="cashier">cashier</option>
+                      <select aria-label={t('set.roleOf', { name: s.name })} value={s.role} onChange={(e) => update(s, { role: (e.target as HTMLSelectElement).value as Role })}>
+                        <option value="owner">{t('set.owner')}</option>
+                        <option value="manager">{t('set.manager')}</option>
+                        <option value="cashier">{t('set.cashier')}</option>
                       </select>
                     ) : (
-                      s.role
+                      roleText(s.role)
                     )}
                   </td>
                   <td>
                     {s.role !== 'cashier' ? (
-                      'none'
+                      t('set.none')
                     ) : canWrite ? (
                       <input
-                        aria-label={`Refund limit of ${s.name} (${currency})`}
+                        aria-label={t('set.limitOf', { name: s.name, currency })}
                         class="short"
                         value={plainAmount(s.refund_limit ?? 0, currency)}
                         onChange={(e) => {
                           const text = (e.target as HTMLInputElement).value;
                           const v = text.trim() === '0' ? 0 : parseMoney(text, currency);
-                          if (v === undefined) setError('Enter the refund limit as an amount, for example 20 or 0.');
+                          if (v === undefined) setError(t('set.enterLimit'));
                           else void update(s, { refund_limit: v });
                         }}
                       />
@@ -387,7 +396,7 @@ function Staff({ session }: { session: Session }) {
                     <td>
                       {s.id !== session.me.id && (
                         <button type="button" class="danger" onClick={() => remove(s)}>
-                          Remove<span class="sr-only"> {s.name}</span>
+                          {t('set.remove')}<span class="sr-only"> {s.name}</span>
                         </button>
                       )}
                     </td>
@@ -400,14 +409,14 @@ function Staff({ session }: { session: Session }) {
       </Loading>
       {canWrite && (
         <form onSubmit={create} class="stack">
-          <h3>Add a login</h3>
-          <Field id="staff-name" label="Name" value={f.name} onInput={set('name')} required />
-          <Field id="staff-email" label="E-mail" type="email" value={f.email} onInput={set('email')} required autocomplete="off" />
-          <Field id="staff-password" label="First password" type="password" value={f.password} onInput={set('password')} required autocomplete="new-password" hint="At least 10 characters; give it to them in person." />
-          <Select id="staff-role" label="Role" value={f.role} onChange={set('role')} options={ROLES} />
-          {f.role === 'cashier' && <Field id="staff-limit" label={`Refund limit (${currency})`} value={f.limit} onInput={set('limit')} hint="The largest refund they may make; 0 for none." />}
+          <h3>{t('set.addALogin')}</h3>
+          <Field id="staff-name" label={t('set.name')} value={f.name} onInput={set('name')} required />
+          <Field id="staff-email" label={t('set.eMail')} type="email" value={f.email} onInput={set('email')} required autocomplete="off" />
+          <Field id="staff-password" label={t('set.firstPassword')} type="password" value={f.password} onInput={set('password')} required autocomplete="new-password" hint={t('set.atLeast10Characters')} />
+          <Select id="staff-role" label={t('set.role')} value={f.role} onChange={set('role')} options={ROLES()} />
+          {f.role === 'cashier' && <Field id="staff-limit" label={t('set.limitIn', { currency })} value={f.limit} onInput={set('limit')} hint={t('set.theLargestRefundThey')} />}
           <p>
-            <button type="submit">Add login</button>
+            <button type="submit">{t('set.addLogin')}</button>
           </p>
         </form>
       )}

@@ -3,13 +3,14 @@ import { call, type List, type Settlement } from '../api.ts';
 import { CategoryChart } from '../charts.tsx';
 import type { Session } from '../session.ts';
 import { Badge, Loading, money, Stat, useLoad } from '../ui.tsx';
+import { t } from '../messages.ts';
 
-const STATUS: Record<Settlement['status'], string> = {
-  closed: 'to be paid out',
-  carried: 'carried to the next day',
-  in_payout: 'in a payout',
-  paid: 'paid out',
-};
+const STATUS = {
+  closed: 'settle.statusClosed',
+  carried: 'settle.statusCarried',
+  in_payout: 'settle.statusInPayout',
+  paid: 'settle.statusPaid',
+} as const satisfies Record<Settlement['status'], string>;
 
 /** The last 30 local days, oldest first, with 0 for a day without a statement. */
 function last30(rows: Settlement[]): { labels: string[]; net: number[] } {
@@ -38,37 +39,36 @@ export function SettlementsPage({ session }: { session: Session }) {
   const chart = last30(rows);
   return (
     <>
-      <h1>Settlements</h1>
+      <h1>{t('settle.settlements')}</h1>
       <p class="hint">
-        One statement per day in your time zone, closed after midnight. Net is what is paid out to your bank account; a day whose net is not
-        above zero (refunds after a payout) is carried into the next statement.
+        {t('settle.intro')}
       </p>
       <Loading error={list.error || balance.error}>
-        <section class="stats" aria-label="Balance">
-          {balance.data && <Stat label="Payable now" value={m(balance.data.payable)} sub="owed to you: closed days not yet paid out, and today so far" />}
-          <Stat label="Statements" value={String(rows.length)} sub="the last 100" />
+        <section class="stats" aria-label={t('settle.balance')}>
+          {balance.data && <Stat label={t('settle.payableNow')} value={m(balance.data.payable)} sub={t('settle.payableSub')} />}
+          <Stat label={t('settle.statements')} value={String(rows.length)} sub={t('settle.last100')} />
         </section>
         <section class="charts">
-          <CategoryChart title="Net per day, last 30 days" labels={chart.labels} yFormat={m} series={[{ label: 'Net', values: chart.net, color: '#2f5d9e', bars: true, format: m }]} />
+          <CategoryChart title={t('settle.netPerDayLast')} labels={chart.labels} yFormat={m} series={[{ label: t('settle.net'), values: chart.net, color: '#2f5d9e', bars: true, format: m }]} />
         </section>
         <p>
           <a class="button" href="/v1/settlements/export.csv" download>
-            Download statements as CSV
+            {t('settle.downloadStatementsAsCsv')}
           </a>
         </p>
         <table>
-          <caption>Statements, newest first</caption>
+          <caption>{t('settle.statementsNewestFirst')}</caption>
           <thead>
             <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Gross</th>
-              <th scope="col">Coupons</th>
-              <th scope="col">Refunds</th>
-              <th scope="col">Fees</th>
-              <th scope="col">Carried in</th>
-              <th scope="col">Net</th>
-              <th scope="col">Status</th>
-              <th scope="col">Transfers</th>
+              <th scope="col">{t('settle.day')}</th>
+              <th scope="col">{t('settle.gross')}</th>
+              <th scope="col">{t('settle.coupons')}</th>
+              <th scope="col">{t('settle.refunds')}</th>
+              <th scope="col">{t('settle.fees')}</th>
+              <th scope="col">{t('settle.carriedIn')}</th>
+              <th scope="col">{t('settle.net')}</th>
+              <th scope="col">{t('settle.status')}</th>
+              <th scope="col">{t('settle.transfers')}</th>
             </tr>
           </thead>
           <tbody>
@@ -86,38 +86,36 @@ export function SettlementsPage({ session }: { session: Session }) {
                 <td>{m(r.carried_in)}</td>
                 <td>{m(r.net)}</td>
                 <td>
-                  <Badge text={STATUS[r.status]} />
+                  <Badge text={t(STATUS[r.status])} />
                 </td>
                 <td>
                   <a href={`/v1/settlements/${encodeURIComponent(r.id)}/csv`} download>
-                    CSV ({r.transfer_count})
+                    {t('settle.csvCount', { n: r.transfer_count })}
                   </a>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-        {rows.length === 0 && <p>No statement yet: the first closes after the first day with live payments.</p>}
+        {rows.length === 0 && <p>{t('settle.noStatementYetThe')}</p>}
         {open && (
-          <section aria-label={`Statement of ${open.day}`}>
-            <h2>Statement of {open.day}</h2>
-            <p class="hint">
-              {open.transfer_count} transfers; their sum plus {m(open.carried_in)} carried in is the net, {m(open.net)}.
-            </p>
+          <section aria-label={t('settle.statementOf', { day: open.day })}>
+            <h2>{t('settle.statementOf', { day: open.day })}</h2>
+            <p class="hint">{t('settle.transfersSum', { n: open.transfer_count, carried: m(open.carried_in), net: m(open.net) })}</p>
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Transfer</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Amount</th>
+                  <th scope="col">{t('settle.transfer')}</th>
+                  <th scope="col">{t('settle.kind')}</th>
+                  <th scope="col">{t('settle.amount')}</th>
                 </tr>
               </thead>
               <tbody>
-                {(open.transfers ?? []).map((t) => (
-                  <tr key={t.id}>
-                    <td>{t.id}</td>
-                    <td>{t.code.replace(/_/g, ' ')}</td>
-                    <td>{m(t.amount)}</td>
+                {(open.transfers ?? []).map((tr) => (
+                  <tr key={tr.id}>
+                    <td>{tr.id}</td>
+                    <td>{tr.code.replace(/_/g, ' ')}</td>
+                    <td>{m(tr.amount)}</td>
                   </tr>
                 ))}
               </tbody>

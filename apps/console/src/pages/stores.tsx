@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { call, type List, type Store, type Terminal } from '../api.ts';
 import type { Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
+import { t } from '../messages.ts';
 
 export function StoresPage({ session }: { session: Session }) {
   const stores = useLoad(() => call<List<Store>>('GET', '/v1/stores?limit=100'));
@@ -20,7 +21,7 @@ export function StoresPage({ session }: { session: Session }) {
   };
   return (
     <>
-      <h1>Stores and terminals</h1>
+      <h1>{t('stores.storesAndTerminals')}</h1>
       <Loading error={stores.error}>
         {stores.data && (
           <>
@@ -33,10 +34,10 @@ export function StoresPage({ session }: { session: Session }) {
       </Loading>
       {session.can('stores:write') && (
         <section class="card">
-          <h2>New store</h2>
+          <h2>{t('stores.newStore')}</h2>
           <form class="inline" onSubmit={create}>
-            <Field id="store-name" label="Store name" value={name} onInput={setName} required />
-            <button type="submit">Create store</button>
+            <Field id="store-name" label={t('stores.storeName')} value={name} onInput={setName} required />
+            <button type="submit">{t('stores.createStore')}</button>
           </form>
           <Alert text={error} />
         </section>
@@ -61,25 +62,25 @@ function NewTerminal({ stores, onCreated }: { stores: Store[]; onCreated: () => 
   if (stores.length === 0) return null;
   return (
     <section class="card">
-      <h2>New terminal</h2>
+      <h2>{t('stores.newTerminal')}</h2>
       <form class="inline" onSubmit={create}>
-        <Select id="terminal-store" label="Store" value={store} onChange={setStore} options={stores.map((s) => [s.id, s.name] as const)} />
-        <Field id="terminal-label" label="Name (e.g. Till 2)" value={label} onInput={setLabel} />
-        <button type="submit">Create terminal</button>
+        <Select id="terminal-store" label={t('stores.store')} value={store} onChange={setStore} options={stores.map((s) => [s.id, s.name] as const)} />
+        <Field id="terminal-label" label={t('stores.nameEGTill')} value={label} onInput={setLabel} />
+        <button type="submit">{t('stores.createTerminal')}</button>
       </form>
       {/* Served over HTTPS by the shop's own CA (facepay tls init), each tablet installs that CA once. */}
       {location.protocol === 'https:' && (
         <details class="small">
-          <summary>A tablet opens the terminal over HTTPS once it trusts this server's certificate authority</summary>
+          <summary>{t('stores.aTabletOpensThe')}</summary>
           <CaCertificate />
         </details>
       )}
       <Alert text={error} />
       {created?.activation_code && (
         <ShownOnce
-          label={`Activation code for ${created.label}`}
+          label={t('stores.activationCodeFor', { label: created.label })}
           value={created.activation_code}
-          note={`Type it on the terminal before ${when(created.activation_code_expires_at)}. It is shown only now; issue a new one from the list if it is lost.`}
+          note={t('stores.typeItBefore', { when: when(created.activation_code_expires_at) })}
         />
       )}
     </section>
@@ -90,11 +91,11 @@ function StoreTerminals({ store, canWrite, changes }: { store: Store; canWrite: 
   const terminals = useLoad(() => call<List<Terminal>>('GET', `/v1/stores/${encodeURIComponent(store.id)}/terminals`), [store.id, changes]);
   const [code, setCode] = useState<Terminal | null>(null);
   const { error, setError } = useAttempt();
-  const act = async (t: Terminal, what: 'revoke' | 'activation_code') => {
+  const act = async (term: Terminal, what: 'revoke' | 'activation_code') => {
     setError('');
-    if (what === 'revoke' && !confirm(`Revoke ${t.label}? It stops working at once, for good.`)) return;
+    if (what === 'revoke' && !confirm(t('stores.revokeConfirm', { label: term.label }))) return;
     try {
-      const r = await call<Terminal>('POST', `/v1/terminals/${encodeURIComponent(t.id)}/${what}`, {});
+      const r = await call<Terminal>('POST', `/v1/terminals/${encodeURIComponent(term.id)}/${what}`, {});
       if (what === 'activation_code') setCode(r);
       terminals.reload();
     } catch (err) {
@@ -107,42 +108,42 @@ function StoreTerminals({ store, canWrite, changes }: { store: Store; canWrite: 
       <Loading error={terminals.error}>
         {terminals.data &&
           (terminals.data.data.length === 0 ? (
-            <p>No terminals yet.</p>
+            <p>{t('stores.noTerminalsYet')}</p>
           ) : (
             <table>
-              <caption class="sr-only">Terminals of {store.name}</caption>
+              <caption class="sr-only">{t('stores.terminalsOf', { store: store.name })}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Terminal</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">Created</th>
-                  {canWrite && <th scope="col">Actions</th>}
+                  <th scope="col">{t('stores.terminal')}</th>
+                  <th scope="col">{t('stores.status')}</th>
+                  <th scope="col">{t('stores.lastSeen')}</th>
+                  <th scope="col">{t('stores.created')}</th>
+                  {canWrite && <th scope="col">{t('stores.actions')}</th>}
                 </tr>
               </thead>
               <tbody>
-                {terminals.data.data.map((t) => (
-                  <tr key={t.id}>
+                {terminals.data.data.map((term) => (
+                  <tr key={term.id}>
                     <td>
-                      {t.label}
+                      {term.label}
                       <br />
-                      <code class="small">{t.id}</code>
+                      <code class="small">{term.id}</code>
                     </td>
                     <td>
-                      <Badge text={t.status} />
+                      <Badge text={term.status} />
                     </td>
-                    <td>{when(t.last_seen_at)}</td>
-                    <td>{when(t.created)}</td>
+                    <td>{when(term.last_seen_at)}</td>
+                    <td>{when(term.created)}</td>
                     {canWrite && (
                       <td class="actions">
-                        {t.status === 'pending' && (
-                          <button type="button" onClick={() => act(t, 'activation_code')}>
-                            New code<span class="sr-only"> for {t.label}</span>
+                        {term.status === 'pending' && (
+                          <button type="button" onClick={() => act(term, 'activation_code')}>
+                            {t('stores.newCode')}<span class="sr-only"> {t('stores.codeFor', { label: term.label })}</span>
                           </button>
                         )}
-                        {t.status !== 'revoked' && (
-                          <button type="button" class="danger" onClick={() => act(t, 'revoke')}>
-                            Revoke<span class="sr-only"> {t.label}</span>
+                        {term.status !== 'revoked' && (
+                          <button type="button" class="danger" onClick={() => act(term, 'revoke')}>
+                            {t('stores.revoke')}<span class="sr-only"> {term.label}</span>
                           </button>
                         )}
                       </td>
@@ -154,7 +155,7 @@ function StoreTerminals({ store, canWrite, changes }: { store: Store; canWrite: 
           ))}
       </Loading>
       <Alert text={error} />
-      {code?.activation_code && <ShownOnce label={`New activation code for ${code.label}`} value={code.activation_code} note="Earlier codes no longer work. It is shown only now." />}
+      {code?.activation_code && <ShownOnce label={t('stores.newActivationCodeFor', { label: code.label })} value={code.activation_code} note={t('stores.earlierCodesNoLonger')} />}
     </section>
   );
 }
