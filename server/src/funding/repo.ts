@@ -58,6 +58,19 @@ export async function markConfirmed(x: SqlExecutor, id: string, rail: string, ra
   );
 }
 
+/**
+ * The shopper's top-ups still waiting for money, oldest first: the ones the shopper asked for
+ * (`request_ref` is `<shopper>:<key>`), not a rail's receipt being confirmed in another transaction.
+ */
+export async function pendingRequested(x: SqlExecutor, shopperId: string, currency: string, limit = 20): Promise<FundingIntent[]> {
+  const rows = await x.query<IntentRow>(
+    `SELECT * FROM funding_intents WHERE shopper_id = $1 AND currency = $2 AND status = 'pending' AND substr(request_ref, 1, length($1) + 1) = $1 || ':'
+     ORDER BY created_at, id LIMIT ${Math.floor(limit)}`,
+    [shopperId, currency],
+  );
+  return rows.map(toIntent);
+}
+
 /** What a shopper asked for since `from`, pending and confirmed: the daily cap counts both. */
 export async function requestedSince(x: SqlExecutor, shopperId: string, currency: string, from: number): Promise<number> {
   const [r] = await x.query<{ total: number | string | null }>(
