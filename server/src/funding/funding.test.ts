@@ -152,6 +152,33 @@ describeEachDb('funding by bank statement', [...ledgerMigrations, ...fundingMigr
     assert.equal((await ledger.verify()).ok, true);
   });
 
+  test('a bank credit of the amount a shopper asked for pays that request; two imports at once credit once; an assignment by hand pays a request too', async () => {
+    const ledger = createLedger({ db: getDb(), clock });
+    const wallets = createWallets(ledger);
+    const funding = createFundingService({ db: getDb(), clock, ids, ledger, wallets, config: { mode: 'live', perTopUpCap: 50_000, dailyCap: 80_000 } });
+    const ref = await funding.paymentReference('shp_asker');
+    const asked = await funding.requestTopUp('shp_asker', 4_000, 'eur', 'ask-key-0001');
+    const other = await funding.requestTopUp('shp_asker', 900, 'eur', 'ask-key-0002');
+    const xml = camt053([
+      { ref: 'ASK-0001', amount: '40.00', remittance: ref },
+      { ref: 'ASK-0002', amount: '12.00', remittance: ref },
+    ]);
+    const results = await Promise.all([funding.importStatement(xml), funding.importStatement(xml)]);
+    assert.equal(results.reduce((n, r) => n + r.credited, 0), 2, 'two imports at once credit each entry once');
+    assert.equal(await wallets.balance('shp_asker', 'eur'), 5_200);
+    const paid = await funding.getIntent(asked.id);
+    assert.deepEqual([paid.status, paid.rail, paid.railRef], ['confirmed', 'bank_transfer', 'ASK-0001']);
+    assert.equal((await funding.getIntent(other.id)).status, 'pending', 'a credit of another amount pays no request');
+    // A payer who forgot the reference: resolved by hand, it pays the 9.00 request.
+    await funding.importStatement(camt053([{ ref: 'ASK-0003', amount: '9.00', remittance: 'for my wallet' }]));
+    const assigned = await funding.assignUnmatched('ASK-0003', 'shp_asker');
+    assert.equal(assigned.id, other.id);
+    assert.equal((await funding.getIntent(other.id)).status, 'confirmed');
+    assert.equal(await wallets.balance('shp_asker', 'eur'), 6_100);
+    assert.deepEqual((await funding.audit()).problems, []);
+    assert.equal((await ledger.verify()).ok, true);
+  });
+
   test("real money sent with a test shopper's reference waits for a person instead of reaching a test wallet", async () => {
     const ledger = createLedger({ db: getDb(), clock });
     const wallets = createWallets(ledger);

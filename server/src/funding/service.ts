@@ -35,6 +35,7 @@ export interface FundingService {
   /**
    * Imports a camt.053/camt.054 file: each booked credit with a known reference becomes a confirmed
    * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
+   * A credit of the amount of a top-up the shopper asked for and has not paid pays that request.
    */
   importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
   /**
@@ -106,6 +107,20 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     };
     await repo.insertIntent(x, i);
     return confirmIn(x, i.id, r.rail, r.railRef);
+  }
+
+  /**
+   * Money a rail received for a shopper who asked for a top-up of that amount: it pays the oldest
+   * such pending request (locked, so no other rail confirms it at the same time), so the request
+   * does not stay pending beside a second top-up. Null when no request waits for that amount.
+   */
+  async function settlePendingIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent | null> {
+    for (const candidate of await repo.pendingRequested(x, r.shopperId, r.currency)) {
+      if (candidate.amount !== r.amount) continue;
+      const locked = await repo.intentById(x, candidate.id, true);
+      if (locked?.status === 'pending') return confirmIn(x, locked.id, r.rail, r.railRef);
+    }
+    return null;
   }
 
   return {
@@ -182,28 +197,39 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         const known = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
         // Real money for a test shopper's reference waits for a person, like an unknown one.
         const shopperId = known !== null && isTestShopper(known) ? null : known;
-        const intentId = await db.transaction(async (x) => {
+        await db.transaction(async (x) => {
           const seen = await repo.bankEntry(x, c.entryRef);
           if (seen) {
             duplicates++;
-            return seen.intent_id;
+            // A matched entry whose credit did not happen (a crash of an older version between two transactions) is credited now.
+            if (seen.status === 'matched' && seen.intent_id !== null) await confirmIn(x, seen.intent_id, 'bank_transfer', c.entryRef);
+            return;
           }
-          const id = shopperId ? ids.next('fi') : null;
-          await repo.insertBankEntry(x, { ...c, status: id ? 'matched' : 'unmatched', intentId: id, at });
-          if (!id) {
+          // Written first, as unmatched: a second import at the same moment waits on this row and then finds it, so it credits nothing.
+          if (!(await repo.insertBankEntry(x, { ...c, status: 'unmatched', intentId: null, at }))) {
+            duplicates++;
+            return;
+          }
+          if (!shopperId) {
             unmatched++;
-            return null;
+            return;
           }
-          // Money the bank already holds is not capped: refusing it would only strand it.
-          await repo.insertIntent(x, {
-            id, requestRef: `bank:${c.entryRef}`, shopperId: shopperId!, amount: c.amount, currency: c.currency,
-            status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
-          });
+          // The entry and its credit commit together: the entry is never matched without its money.
+          const receipt = { rail: 'bank_transfer', railRef: c.entryRef, shopperId, amount: c.amount, currency: c.currency };
+          const settled = await settlePendingIn(x, receipt);
+          let id = settled?.id;
+          if (!id) {
+            id = ids.next('fi');
+            // Money the bank already holds is not capped: refusing it would only strand it.
+            await repo.insertIntent(x, {
+              id, requestRef: `bank:${c.entryRef}`, shopperId, amount: c.amount, currency: c.currency,
+              status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+            });
+            await confirmIn(x, id, 'bank_transfer', c.entryRef);
+          }
+          await repo.markBankEntryMatched(x, c.entryRef, id);
           credited++;
-          return id;
         });
-        // Confirming is idempotent, so a crash between the two transactions is healed by importing the file again.
-        if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
       }
       return { credited, unmatched, duplicates };
     },
@@ -216,7 +242,8 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
           if (i && i.shopperId === shopperId) return i.status === 'confirmed' ? i : confirmIn(x, i.id, 'bank_transfer', entryRef);
           throw new DomainError('conflict', 'bank_entry_already_matched', 'this bank credit already went to another shopper');
         }
-        const i = await receiveIn(x, { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency });
+        const receipt = { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency };
+        const i = (await settlePendingIn(x, receipt)) ?? (await receiveIn(x, receipt));
         await repo.markBankEntryMatched(x, entryRef, i.id);
         return i;
       });

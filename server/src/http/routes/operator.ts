@@ -13,6 +13,7 @@ import { amountSchema, currencySchema, snakeKeys } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import type { FastifyInstance } from 'fastify';
 import type { PayoutRun } from '../../settlement/index.ts';
+import { registerOperatorMoneyRoutes } from './operator-money.ts';
 
 const TAG = ['Operator'];
 
@@ -204,6 +205,8 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
       return { object: 'reconciliation', ...(snakeKeys(await reconciliation.report()) as object) };
     },
   });
+
+  registerOperatorMoneyRoutes(app, services, as, key);
 
   // Payout runs for the operator's admins: the same service the `facepay settle` commands call.
   const settlement = services.settlement;
