@@ -67,10 +67,18 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
   });
 
   test('test mode credits a test shopper at once, and nobody else', async () => {
-    const { wallets, funding } = service({ mode: 'test' });
-    const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001');
+    const { ledger, wallets, funding } = service({ mode: 'test' });
+    await assert.rejects(funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0000'), code('merchant_required'));
+    const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001', { merchantId: 'mer_t' });
     assert.equal(i.status, 'confirmed');
-    assert.equal(await wallets.balance('test_shopper', 'usd'), 700);
+    // Into the merchant's test wallet for the shopper, which its test payments spend; never a live wallet.
+    assert.equal((await ledger.getAccount('wallet:test:mer_t:test_shopper:usd')).creditsPosted, 700);
+    assert.equal(await wallets.balance('test_shopper', 'usd'), 0);
+    assert.equal((await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001', { merchantId: 'mer_t' })).id, i.id, 'a retry funds once');
+    const elsewhere = await funding.requestTopUp('test_shopper', 300, 'usd', 'key-test-0001', { merchantId: 'mer_u' });
+    assert.notEqual(elsewhere.id, i.id, "another merchant's test shopper of the same name is another wallet");
+    assert.equal((await ledger.getAccount('wallet:test:mer_u:test_shopper:usd')).creditsPosted, 300);
+    assert.deepEqual((await funding.audit()).problems, []);
     const real = await funding.requestTopUp('shp_real', 700, 'usd', 'key-test-0002');
     assert.equal(real.status, 'pending', 'a real shopper waits for a rail even in test mode');
     assert.equal(await wallets.balance('shp_real', 'usd'), 0);
@@ -81,7 +89,7 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
     const { funding } = service();
     await assert.rejects(funding.requestTopUp('test_live', 700, 'usd', 'key-tl-0001'), code('test_top_up_in_live_mode'));
     const { funding: testMode } = service({ mode: 'test' });
-    const i = await testMode.requestTopUp('test_live', 700, 'usd', 'key-tl-0002');
+    const i = await testMode.requestTopUp('test_live', 700, 'usd', 'key-tl-0002', { merchantId: 'mer_t' });
     assert.equal(i.status, 'confirmed');
     const other = await testMode.requestTopUp('shp_x', 700, 'usd', 'key-tl-0003');
     await assert.rejects(testMode.confirm(other.id, 'test', 'x'), code('funding_rail_invalid'));

@@ -92,9 +92,14 @@ CREATE TABLE funding_card_events (
 );
 `;
 
+// Test money belongs to one merchant's test wallet (`wallet:test:<merchant>:<shopper>:<cur>`, the
+// one its test payments spend): a test top-up names that merchant; a real one has none.
+const testMerchant = `ALTER TABLE funding_intents ADD COLUMN merchant_id TEXT;`;
+
 export const fundingMigrations: Migration[] = [
   { id: 'funding/0001_intents', sqlite: tables, postgres: tables },
   { id: 'funding/0002_bank_entries', sqlite: statements, postgres: statements },
   { id: 'funding/0003_desk_credits', sqlite: desk, postgres: desk },
   { id: 'funding/0004_desk_bank_balances', sqlite: balances, postgres: balances },
+  { id: 'funding/0005_test_merchant', sqlite: testMerchant, postgres: testMerchant },
 ];
