@@ -31,7 +31,7 @@ import { createMailService, logTransport, mailMigrations, smtpTransport, type Ma
 import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
-import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
+import { createFeeSchedule, createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -306,11 +306,25 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     labelNames: ['mode'],
     registers: [registry],
   });
+  // A merchant's day is its programme's time zone's day, as on the dashboard (members is built below; called only once serving).
+  const merchantTimeZone = async (merchantId: string): Promise<string> => {
+    const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+    return p?.timeZone ?? 'UTC';
+  };
+  const feeRates = createFeeSchedule({
+    db,
+    clock,
+    ids,
+    defaultBps: config.platformFeeBps,
+    timeZoneOf: merchantTimeZone,
+    merchantExists: (id) => merchants.getMerchant(id).then(() => true, (e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? false : Promise.reject(e))),
+  });
   const payments = createPaymentService({
     db,
     clock,
     ids,
     ledger,
+    feeBps: feeRates.bpsAt,
     stores: merchants,
     // The payment service's events pass through here on their way to the webhook outbox: the one
     // place that sees every outcome, without the service knowing about metrics.
@@ -538,11 +552,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     ledger,
     events: webhooks,
-    // A merchant's day is its programme's time zone's day, as on the dashboard.
-    timeZoneOf: async (merchantId) => {
-      const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
-      return p?.timeZone ?? 'UTC';
-    },
+    timeZoneOf: merchantTimeZone,
+    fees: feeRates,
     config: {
       debtor: config.payoutDebtor.iban ? { name: config.payoutDebtor.name, iban: config.payoutDebtor.iban, bic: config.payoutDebtor.bic ?? null } : null,
       closeGraceMs: config.settlementGraceMs,
@@ -588,6 +599,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     invitations,
     disputes,
     settlement,
+    feeRates,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });

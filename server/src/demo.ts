@@ -13,7 +13,10 @@
  * - 88 % of payments are by face and 12 % by pay code (a hash of shopper and time decides, so the
  *   lanes' order does not); a coupon applies only to face payments (the
  *   terminal shows offers after recognising the face), as at a real terminal.
- * - A shopper's wallet is topped up with 300.00 plus the ticket whenever it cannot pay the ticket.
+ * - A shopper's wallet is topped up with 300.00 plus the ticket whenever it cannot pay the ticket,
+ *   by a bank transfer carrying the shopper's RF reference, imported as the bank's camt.054
+ *   notification through the bank-transfer rail; at the end the bank's camt.053 states the closing
+ *   balance (every top-up, nothing paid out yet), so a fresh demo reconciles.
  * - About 1.5 % of payments are refunded within three days (never after now): two in three in full
  *   (a coupon used comes back), the rest in part, 10 % to 60 % of what was paid.
  *
@@ -105,6 +108,28 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
   return { platform, clock, facePay, seen };
 }
 
+const isoDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
+/** Minor units as a camt amount (2 decimals, as the import reads them). */
+const camtAmount = (minor: number): string => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+
+/** A bank's credit notification (camt.054) of one booked transfer carrying an RF reference. */
+function bankNotification(entryRef: string, reference: string, amount: number, currency: string, at: number): string {
+  const ccy = currency.toUpperCase();
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>${entryRef}</MsgId><CreDtTm>${new Date(at).toISOString()}</CreDtTm></GrpHdr>
+<Ntfctn><Id>${entryRef}</Id><Ntry><Amt Ccy="${ccy}">${camtAmount(amount)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>${isoDay(at)}</Dt></BookgDt>
+<AcctSvcrRef>${entryRef}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>${reference}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn>
+</BkToCstmrDbtCdtNtfctn></Document>`;
+}
+
+/** A bank statement (camt.053) that states only the account's closing booked balance. */
+function bankStatement(id: string, closing: number, currency: string, at: number): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>${id}</MsgId><CreDtTm>${new Date(at).toISOString()}</CreDtTm></GrpHdr>
+<Stmt><Id>${id}</Id><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="${currency.toUpperCase()}">${camtAmount(closing)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>${isoDay(at)}</Dt></Dt></Bal></Stmt>
+</BkToCstmrStmt></Document>`;
+}
+
 /** Seeds the demo merchant's programme, campaigns and paid history; null when it already has a programme. */
 export async function seedDemo(p: Platform, opts: DemoOptions): Promise<DemoResult | null> {
   const { merchantId } = opts;
@@ -127,6 +152,7 @@ export async function seedDemo(p: Platform, opts: DemoOptions): Promise<DemoResu
     const paid: { id: string; at: number; received: number }[] = [];
     let byFace = 0;
     let topUps = 0;
+    let toppedUp = 0;
     const till: DemoTill = {
       lanes: LANES,
       async pay(v) {
@@ -140,8 +166,15 @@ export async function seedDemo(p: Platform, opts: DemoOptions): Promise<DemoResu
           const { payments, members, marketing } = lane.platform.services;
           const balance = balances.get(v.shopperId) ?? 0;
           if (balance < v.amount) {
-            await payments.topUp(v.shopperId, TOP_UP + v.amount, currency, `demo-top-up-${++topUps}`);
-            balances.set(v.shopperId, balance + TOP_UP + v.amount);
+            // Money in as it comes in for real: a bank transfer with the shopper's RF reference,
+            // notified by the bank (camt.054) and imported through the bank-transfer rail.
+            const amount = TOP_UP + v.amount;
+            const funding = lane.platform.services.fundingService!;
+            const reference = await funding.paymentReference(v.shopperId);
+            const r = await funding.importStatement(bankNotification(`DEMO-TOP-UP-${++topUps}`, reference, amount, currency, v.at));
+            if (r.credited !== 1) throw new Error(`the demo's bank top-up ${topUps} was not credited`);
+            toppedUp += amount;
+            balances.set(v.shopperId, balance + amount);
           }
           const pi = await payments.createIntent(merchantId, {
             amount: v.amount,
@@ -208,6 +241,9 @@ export async function seedDemo(p: Platform, opts: DemoOptions): Promise<DemoResu
       refunds++;
     }
     if (failures.length > 0) throw new Error(`the demo's follow-up steps failed: ${failures.slice(0, 3).join('; ')}`);
+    // The bank's statement of today: every top-up received and nothing paid out yet, so the
+    // reconciliation sets the float against a real closing balance.
+    if (p.services.fundingService) await p.services.fundingService.importStatement(bankStatement(`DEMO-STATEMENT-${isoDay(now)}`, toppedUp, currency, now));
     return { ...crm, payments: paid.length, byFace, byPayCode: paid.length - byFace, refunds, topUps };
   } finally {
     for (const lane of lanes) await lane.platform.close();

@@ -107,6 +107,11 @@ export function createCardRail({ db, clock, funding, acquirer, secret, tolerance
         if (i.amount !== event.amount || i.currency !== event.currency) {
           throw new DomainError('unprocessable', 'card_amount_mismatch', `the acquirer captured ${event.amount} ${event.currency} for a top-up of ${i.amount} ${i.currency}`);
         }
+        // The top-up was paid another way meanwhile (at the desk, say): the card money is still the
+        // operator's, so it becomes a top-up of its own rather than vanishing into a confirmed intent.
+        if (i.status === 'confirmed' && (i.rail !== acquirer.rail || i.railRef !== event.paymentRef)) {
+          return { event, intent: await funding.receiveIn(x, { rail: acquirer.rail, railRef: event.paymentRef, shopperId: i.shopperId, amount: event.amount, currency: event.currency }) };
+        }
         return { event, intent: await funding.confirmIn(x, i.id, acquirer.rail, event.paymentRef) };
       });
     },

@@ -125,6 +125,56 @@ describeEachDb('funding: service desk, card port, reconciliation', [...ledgerMig
     assert.equal((await ledger.verify()).ok, true);
   });
 
+  test("a desk credit settles the shopper's pending top-up of that amount (the named one, else the oldest) instead of leaving it pending", async () => {
+    const { funding, desk, wallets } = rig();
+    const small = await funding.requestTopUp('shp_rec', 1_500, 'eur', 'pend-key-0001');
+    const big = await funding.requestTopUp('shp_rec', 4_000, 'eur', 'pend-key-0002');
+    const big2 = await funding.requestTopUp('shp_rec', 4_000, 'eur', 'pend-key-0003');
+    const found = await desk.findShopper({ email: 'rec@example.com' }, 'eur');
+    assert.deepEqual(found[0]!.pendingTopUps.map((i) => i.id), [small.id, big.id, big2.id]);
+    // Without a named intent the oldest of the same amount is settled.
+    const c1 = await desk.credit(clerk, { shopperId: 'shp_rec', amount: 4_000, currency: 'eur', method: 'cash' }, 'pend-key-0004');
+    assert.equal(c1.intentId, big.id);
+    const settled = await funding.getIntent(big.id);
+    assert.deepEqual([settled.status, settled.rail, settled.railRef, settled.transferId], ['confirmed', 'service_desk', c1.id, c1.transferId]);
+    assert.equal(await wallets.balance('shp_rec', 'eur'), 4_000);
+    // A named intent must be the shopper's, pending and of the amount paid.
+    await assert.rejects(desk.credit(clerk, { shopperId: 'shp_rec', amount: 1_000, currency: 'eur', method: 'cash', intentId: small.id }, 'pend-key-0005'), code('funding_intent_amount_mismatch'));
+    await assert.rejects(desk.credit(clerk, { shopperId: 'shp_rec', amount: 4_000, currency: 'eur', method: 'cash', intentId: big.id }, 'pend-key-0006'), code('funding_intent_not_pending'));
+    await assert.rejects(desk.credit(clerk, { shopperId: 'shp_ann', amount: 1_500, currency: 'eur', method: 'cash', intentId: small.id }, 'pend-key-0007'), code('funding_intent_not_found'));
+    const c2 = await desk.credit(clerk, { shopperId: 'shp_rec', amount: 1_500, currency: 'eur', method: 'card', intentId: small.id }, 'pend-key-0008');
+    assert.equal(c2.intentId, small.id);
+    // No pending top-up of the amount: the credit is a top-up of its own, and big2 still waits.
+    const c3 = await desk.credit(clerk, { shopperId: 'shp_rec', amount: 700, currency: 'eur', method: 'cash' }, 'pend-key-0009');
+    assert.notEqual(c3.intentId, big2.id);
+    assert.equal((await funding.getIntent(big2.id)).status, 'pending');
+    assert.equal(await wallets.balance('shp_rec', 'eur'), 6_200);
+    assert.deepEqual((await desk.findShopper({ email: 'rec@example.com' }, 'eur'))[0]!.pendingTopUps.map((i) => i.id), [big2.id]);
+    assert.deepEqual((await funding.audit()).problems, []);
+  });
+
+  test('card money captured for a top-up already paid at the desk becomes a top-up of its own, never lost', async () => {
+    const { funding, desk, wallets, db } = rig();
+    const secret = 'whsec_test_desk_then_card';
+    const acquirer: CardAcquirer = {
+      rail: 'card_late',
+      startPayment: async (i) => ({ paymentRef: `pay_${i.id}`, redirectUrl: 'https://acquirer.example/' }),
+      parseEvent: (raw) => JSON.parse(raw.toString('utf8')) as CardEvent,
+    };
+    const card = createCardRail({ db, clock, funding, acquirer, secret });
+    const i = await funding.requestTopUp('shp_bo', 2_500, 'eur', 'both-key-0001');
+    await card.start(i.id);
+    const before = await wallets.balance('shp_bo', 'eur');
+    await desk.credit(clerk, { shopperId: 'shp_bo', amount: 2_500, currency: 'eur', method: 'cash' }, 'both-key-0002');
+    const ev: CardEvent = { id: 'evt_late', type: 'payment.captured', intentId: i.id, paymentRef: `pay_${i.id}`, amount: 2_500, currency: 'eur' };
+    const raw = Buffer.from(JSON.stringify(ev));
+    const out = await card.handleWebhook(raw, signCardWebhook(secret, raw, Math.floor(clock.now().getTime() / 1000)));
+    assert.notEqual(out.intent?.id, i.id);
+    assert.equal(out.intent?.rail, 'card_late');
+    assert.equal(await wallets.balance('shp_bo', 'eur'), before + 5_000, 'both payments reached the wallet');
+    assert.deepEqual((await funding.audit()).problems, []);
+  });
+
   test('the desk finds shoppers by RF reference, e-mail or a shared phone', async () => {
     const { desk, funding } = rig();
     const ref = await funding.paymentReference('shp_ann');

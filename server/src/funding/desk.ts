@@ -5,6 +5,7 @@ import type { Db } from '../storage/index.ts';
 import { parseRfReference } from './reference.ts';
 import * as repo from './repo.ts';
 import type { FundingService } from './service.ts';
+import type { FundingIntent } from './types.ts';
 
 export const DESK_RAIL = 'service_desk';
 const DAY = 86_400_000;
@@ -85,7 +86,14 @@ function checkKey(key: string): void {
  */
 export function createDeskService({ db, clock, ids, ledger, wallets, funding, shoppers, caps }: DeskDeps) {
   async function withReference(s: DeskShopper, currency: string) {
-    return { ...s, reference: await funding.paymentReference(s.id), balance: await wallets.balance(s.id, currency), currency };
+    return {
+      ...s,
+      reference: await funding.paymentReference(s.id),
+      balance: await wallets.balance(s.id, currency),
+      currency,
+      // What the shopper asked for in the portal and has not paid yet: the desk settles one of these.
+      pendingTopUps: await repo.pendingRequested(db, s.id, currency),
+    };
   }
 
   return {
@@ -112,7 +120,12 @@ export function createDeskService({ db, clock, ids, ledger, wallets, funding, sh
     /** The shopper by id, or null (for operator routes that name a shopper). */
     findShopperById: (id: string): Promise<DeskShopper | null> => (isTestShopper(id) ? Promise.resolve(null) : shoppers.byId(id)),
 
-    async credit(user: DeskUser, input: { shopperId: string; amount: number; currency: string; method: string }, key: string): Promise<DeskCredit> {
+    /**
+     * Credits money taken at the desk. When the shopper has a pending top-up of this amount (the one
+     * named by `intentId`, else the oldest), the credit confirms it, so the shopper's request does not
+     * stay pending beside the credit; otherwise the credit is a top-up of its own.
+     */
+    async credit(user: DeskUser, input: { shopperId: string; amount: number; currency: string; method: string; intentId?: string | undefined }, key: string): Promise<DeskCredit> {
       checkKey(key);
       const { shopperId, amount, currency, method } = input;
       if (!Number.isSafeInteger(amount) || amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
@@ -139,7 +152,22 @@ export function createDeskService({ db, clock, ids, ledger, wallets, funding, sh
           throw new DomainError('invalid', 'desk_daily_cap', `a desk user credits at most ${daily} a day`, { cap: daily, used });
         }
         const id = ids.next('dc');
-        const intent = await funding.receiveIn(x, { rail: DESK_RAIL, railRef: id, shopperId, amount, currency });
+        let pending: FundingIntent | undefined;
+        if (input.intentId !== undefined) {
+          const named = await repo.intentById(x, input.intentId, true);
+          if (!named || named.shopperId !== shopperId) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${input.intentId} of this shopper`);
+          if (named.status !== 'pending') throw new DomainError('conflict', 'funding_intent_not_pending', 'this top-up was paid already');
+          if (named.amount !== amount || named.currency !== currency) {
+            throw new DomainError('invalid', 'funding_intent_amount_mismatch', `this top-up is for ${named.amount} ${named.currency}`, { amount: named.amount, currency: named.currency });
+          }
+          pending = named;
+        } else {
+          pending = (await repo.pendingRequested(x, shopperId, currency)).find((i) => i.amount === amount);
+          // Locked and read again: a bank import or a card webhook may be confirming it at this moment.
+          if (pending) pending = (await repo.intentById(x, pending.id, true)) ?? undefined;
+          if (pending?.status !== 'pending') pending = undefined;
+        }
+        const intent = pending ? await funding.confirmIn(x, pending.id, DESK_RAIL, id) : await funding.receiveIn(x, { rail: DESK_RAIL, railRef: id, shopperId, amount, currency });
         const row = { id, requestRef, staffId: user.id, shopperId, amount, currency, method, intentId: intent.id, transferId: intent.transferId!, at: now };
         await repo.insertDeskCredit(x, row);
         return toCredit((await repo.deskCreditById(x, id))!);

@@ -67,10 +67,18 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
   });
 
   test('test mode credits a test shopper at once, and nobody else', async () => {
-    const { wallets, funding } = service({ mode: 'test' });
-    const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001');
+    const { ledger, wallets, funding } = service({ mode: 'test' });
+    await assert.rejects(funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0000'), code('merchant_required'));
+    const i = await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001', { merchantId: 'mer_t' });
     assert.equal(i.status, 'confirmed');
-    assert.equal(await wallets.balance('test_shopper', 'usd'), 700);
+    // Into the merchant's test wallet for the shopper, which its test payments spend; never a live wallet.
+    assert.equal((await ledger.getAccount('wallet:test:mer_t:test_shopper:usd')).creditsPosted, 700);
+    assert.equal(await wallets.balance('test_shopper', 'usd'), 0);
+    assert.equal((await funding.requestTopUp('test_shopper', 700, 'usd', 'key-test-0001', { merchantId: 'mer_t' })).id, i.id, 'a retry funds once');
+    const elsewhere = await funding.requestTopUp('test_shopper', 300, 'usd', 'key-test-0001', { merchantId: 'mer_u' });
+    assert.notEqual(elsewhere.id, i.id, "another merchant's test shopper of the same name is another wallet");
+    assert.equal((await ledger.getAccount('wallet:test:mer_u:test_shopper:usd')).creditsPosted, 300);
+    assert.deepEqual((await funding.audit()).problems, []);
     const real = await funding.requestTopUp('shp_real', 700, 'usd', 'key-test-0002');
     assert.equal(real.status, 'pending', 'a real shopper waits for a rail even in test mode');
     assert.equal(await wallets.balance('shp_real', 'usd'), 0);
@@ -81,7 +89,7 @@ describeEachDb('funding', [...ledgerMigrations, ...fundingMigrations], (getDb) =
     const { funding } = service();
     await assert.rejects(funding.requestTopUp('test_live', 700, 'usd', 'key-tl-0001'), code('test_top_up_in_live_mode'));
     const { funding: testMode } = service({ mode: 'test' });
-    const i = await testMode.requestTopUp('test_live', 700, 'usd', 'key-tl-0002');
+    const i = await testMode.requestTopUp('test_live', 700, 'usd', 'key-tl-0002', { merchantId: 'mer_t' });
     assert.equal(i.status, 'confirmed');
     const other = await testMode.requestTopUp('shp_x', 700, 'usd', 'key-tl-0003');
     await assert.rejects(testMode.confirm(other.id, 'test', 'x'), code('funding_rail_invalid'));
@@ -149,6 +157,33 @@ describeEachDb('funding by bank statement', [...ledgerMigrations, ...fundingMigr
     assert.equal(await wallets.balance('shp_bank1', 'eur'), 3_550);
     const waiting = await funding.unmatched();
     assert.deepEqual(waiting.map((w) => [w.entryRef, w.amount]), [['BANK-0003', 700]]);
+    assert.equal((await ledger.verify()).ok, true);
+  });
+
+  test('a bank credit of the amount a shopper asked for pays that request; two imports at once credit once; an assignment by hand pays a request too', async () => {
+    const ledger = createLedger({ db: getDb(), clock });
+    const wallets = createWallets(ledger);
+    const funding = createFundingService({ db: getDb(), clock, ids, ledger, wallets, config: { mode: 'live', perTopUpCap: 50_000, dailyCap: 80_000 } });
+    const ref = await funding.paymentReference('shp_asker');
+    const asked = await funding.requestTopUp('shp_asker', 4_000, 'eur', 'ask-key-0001');
+    const other = await funding.requestTopUp('shp_asker', 900, 'eur', 'ask-key-0002');
+    const xml = camt053([
+      { ref: 'ASK-0001', amount: '40.00', remittance: ref },
+      { ref: 'ASK-0002', amount: '12.00', remittance: ref },
+    ]);
+    const results = await Promise.all([funding.importStatement(xml), funding.importStatement(xml)]);
+    assert.equal(results.reduce((n, r) => n + r.credited, 0), 2, 'two imports at once credit each entry once');
+    assert.equal(await wallets.balance('shp_asker', 'eur'), 5_200);
+    const paid = await funding.getIntent(asked.id);
+    assert.deepEqual([paid.status, paid.rail, paid.railRef], ['confirmed', 'bank_transfer', 'ASK-0001']);
+    assert.equal((await funding.getIntent(other.id)).status, 'pending', 'a credit of another amount pays no request');
+    // A payer who forgot the reference: resolved by hand, it pays the 9.00 request.
+    await funding.importStatement(camt053([{ ref: 'ASK-0003', amount: '9.00', remittance: 'for my wallet' }]));
+    const assigned = await funding.assignUnmatched('ASK-0003', 'shp_asker');
+    assert.equal(assigned.id, other.id);
+    assert.equal((await funding.getIntent(other.id)).status, 'confirmed');
+    assert.equal(await wallets.balance('shp_asker', 'eur'), 6_100);
+    assert.deepEqual((await funding.audit()).problems, []);
     assert.equal((await ledger.verify()).ok, true);
   });
 

@@ -97,6 +97,9 @@ const returns = `
 ALTER TABLE funding_bank_entries ADD COLUMN returned_at BIGINT;
 ALTER TABLE funding_bank_entries ADD COLUMN return_note TEXT;
 `;
+// Test money belongs to one merchant's test wallet (`wallet:test:<merchant>:<shopper>:<cur>`, the
+// one its test payments spend): a test top-up names that merchant; a real one has none.
+const testMerchant = `ALTER TABLE funding_intents ADD COLUMN merchant_id TEXT;`;
 
 export const fundingMigrations: Migration[] = [
   { id: 'funding/0001_intents', sqlite: tables, postgres: tables },
@@ -104,4 +107,5 @@ export const fundingMigrations: Migration[] = [
   { id: 'funding/0003_desk_credits', sqlite: desk, postgres: desk },
   { id: 'funding/0004_desk_bank_balances', sqlite: balances, postgres: balances },
   { id: 'funding/0005_bank_entry_returns', sqlite: returns, postgres: returns },
+  { id: 'funding/0006_test_merchant', sqlite: testMerchant, postgres: testMerchant },
 ];

@@ -5,6 +5,7 @@ interface IntentRow {
   id: string;
   request_ref: string;
   shopper_id: string;
+  merchant_id: string | null;
   amount: number | string;
   currency: string;
   status: string;
@@ -20,6 +21,7 @@ function toIntent(r: IntentRow): FundingIntent {
     id: r.id,
     requestRef: r.request_ref,
     shopperId: r.shopper_id,
+    merchantId: r.merchant_id ?? null,
     amount: Number(r.amount),
     currency: r.currency,
     status: r.status as IntentStatus,
@@ -33,9 +35,9 @@ function toIntent(r: IntentRow): FundingIntent {
 
 export async function insertIntent(x: SqlExecutor, i: FundingIntent): Promise<boolean> {
   const r = await x.execute(
-    `INSERT INTO funding_intents (id, request_ref, shopper_id, amount, currency, status, rail, rail_ref, transfer_id, created_at, confirmed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-    [i.id, i.requestRef, i.shopperId, i.amount, i.currency, i.status, i.rail, i.railRef, i.transferId, i.createdAt, i.confirmedAt],
+    `INSERT INTO funding_intents (id, request_ref, shopper_id, amount, currency, status, rail, rail_ref, transfer_id, created_at, confirmed_at, merchant_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+    [i.id, i.requestRef, i.shopperId, i.amount, i.currency, i.status, i.rail, i.railRef, i.transferId, i.createdAt, i.confirmedAt, i.merchantId],
   );
   return r.changes === 1;
 }
@@ -56,6 +58,19 @@ export async function markConfirmed(x: SqlExecutor, id: string, rail: string, ra
     `UPDATE funding_intents SET status = 'confirmed', rail = $2, rail_ref = $3, transfer_id = $4, confirmed_at = $5 WHERE id = $1 AND status = 'pending'`,
     [id, rail, railRef, transferId, at],
   );
+}
+
+/**
+ * The shopper's top-ups still waiting for money, oldest first: the ones the shopper asked for
+ * (`request_ref` is `<shopper>:<key>`), not a rail's receipt being confirmed in another transaction.
+ */
+export async function pendingRequested(x: SqlExecutor, shopperId: string, currency: string, limit = 20): Promise<FundingIntent[]> {
+  const rows = await x.query<IntentRow>(
+    `SELECT * FROM funding_intents WHERE shopper_id = $1 AND currency = $2 AND status = 'pending' AND substr(request_ref, 1, length($1) + 1) = $1 || ':'
+     ORDER BY created_at, id LIMIT ${Math.floor(limit)}`,
+    [shopperId, currency],
+  );
+  return rows.map(toIntent);
 }
 
 /** What a shopper asked for since `from`, pending and confirmed: the daily cap counts both. */

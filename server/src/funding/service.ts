@@ -1,5 +1,5 @@
-import { fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
-import { isTestShopper } from '../payments/index.ts';
+import { DEBITS_MUST_NOT_EXCEED_CREDITS, fundingAccountId, walletAccountId, type Ledger, type Wallets } from '../ledger/index.ts';
+import { isTestShopper, testWalletAccountId } from '../payments/index.ts';
 import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
 import { parseCamt, parseCamtBalances } from './camt.ts';
@@ -17,8 +17,12 @@ export interface FundingDeps {
 }
 
 export interface FundingService {
-  /** A shopper asks to top up; in live mode the intent stays pending until `confirm`. `key` is the Idempotency-Key. */
-  requestTopUp(shopperId: string, amount: number, currency: string, key: string): Promise<FundingIntent>;
+  /**
+   * A shopper asks to top up; in live mode the intent stays pending until `confirm`. `key` is the
+   * Idempotency-Key. A test shopper's top-up (test mode only) names the merchant whose test
+   * wallet it fills, the one that merchant's test payments spend from.
+   */
+  requestTopUp(shopperId: string, amount: number, currency: string, key: string, opts?: { merchantId?: string }): Promise<FundingIntent>;
   /**
    * A rail received the money: the wallet grows by a balanced transfer from the rail's funding
    * account. Confirming again (or the same rail reference again) credits nothing more.
@@ -35,6 +39,7 @@ export interface FundingService {
   /**
    * Imports a camt.053/camt.054 file: each booked credit with a known reference becomes a confirmed
    * top-up, the rest wait in `unmatched`. Entries are keyed by the bank's id, so a second import credits nothing.
+   * A credit of the amount of a top-up the shopper asked for and has not paid pays that request.
    */
   importStatement(xml: string): Promise<{ credited: number; unmatched: number; duplicates: number }>;
   /**
@@ -55,6 +60,9 @@ export interface FundingService {
 
 const DAY = 86_400_000;
 
+/** The wallet an intent fills: a test top-up its merchant's test wallet for the shopper, real money the shopper's wallet. */
+const walletOf = (i: FundingIntent): string => (i.merchantId !== null ? testWalletAccountId(i.merchantId, i.shopperId, i.currency) : walletAccountId(i.shopperId, i.currency));
+
 export function createFundingService({ db, clock, ids, ledger, wallets, config }: FundingDeps): FundingService {
   /** Confirms inside the caller's transaction, so a rail's own record commits with the money. */
   async function confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
@@ -65,15 +73,17 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     if (!/^[a-z_]{1,32}$/.test(rail) || (rail === 'test') !== isTestShopper(i.shopperId)) {
       throw new DomainError('invalid', 'funding_rail_invalid', `rail ${rail} cannot confirm this top-up`);
     }
+    if ((i.merchantId !== null) !== (rail === 'test')) throw new DomainError('invalid', 'funding_rail_invalid', `rail ${rail} cannot confirm this top-up`);
     await ledger.createAccount({ id: fundingAccountId(rail, i.currency), currency: i.currency, code: 'funding' }, x);
-    await wallets.open(i.shopperId, i.currency, x);
+    if (i.merchantId !== null) await ledger.createAccount({ id: walletOf(i), currency: i.currency, code: 'wallet', flags: DEBITS_MUST_NOT_EXCEED_CREDITS }, x);
+    else await wallets.open(i.shopperId, i.currency, x);
     const transferId = `funding:${i.id}`;
     await ledger.createTransfers(
       [
         {
           id: transferId,
           debitAccountId: fundingAccountId(rail, i.currency),
-          creditAccountId: walletAccountId(i.shopperId, i.currency),
+          creditAccountId: walletOf(i),
           amount: i.amount,
           currency: i.currency,
           code: 'top_up',
@@ -107,23 +117,43 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     }
     const at = clock.now().getTime();
     const i: FundingIntent = {
-      id: ids.next('fi'), requestRef, shopperId: r.shopperId, amount: r.amount, currency: r.currency,
+      id: ids.next('fi'), requestRef, shopperId: r.shopperId, merchantId: null, amount: r.amount, currency: r.currency,
       status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
     };
     await repo.insertIntent(x, i);
     return confirmIn(x, i.id, r.rail, r.railRef);
   }
 
+  /**
+   * Money a rail received for a shopper who asked for a top-up of that amount: it pays the oldest
+   * such pending request (locked, so no other rail confirms it at the same time), so the request
+   * does not stay pending beside a second top-up. Null when no request waits for that amount.
+   */
+  async function settlePendingIn(x: SqlExecutor, r: { rail: string; railRef: string; shopperId: string; amount: number; currency: string }): Promise<FundingIntent | null> {
+    for (const candidate of await repo.pendingRequested(x, r.shopperId, r.currency)) {
+      if (candidate.amount !== r.amount) continue;
+      const locked = await repo.intentById(x, candidate.id, true);
+      if (locked?.status === 'pending') return confirmIn(x, locked.id, r.rail, r.railRef);
+    }
+    return null;
+  }
+
   return {
-    async requestTopUp(shopperId, amount, currency, key) {
+    async requestTopUp(shopperId, amount, currency, key, opts = {}) {
       if (!Number.isSafeInteger(amount) || amount <= 0) throw new DomainError('invalid', 'amount_invalid', 'amount is a positive integer of minor units');
-      if (isTestShopper(shopperId) && config.mode !== 'test') {
+      const test = isTestShopper(shopperId);
+      if (test && config.mode !== 'test') {
         throw new DomainError('forbidden', 'test_top_up_in_live_mode', 'test shoppers get test money only, on a server in test mode');
+      }
+      const merchantId = test ? (opts.merchantId ?? null) : null;
+      if (test && (merchantId === null || !/^[\x21-\x7e]{1,64}$/.test(merchantId) || merchantId.includes(':'))) {
+        throw new DomainError('invalid', 'merchant_required', "a test shopper's money is one merchant's test money: name the merchant whose test payments spend it");
       }
       if (amount > config.perTopUpCap) {
         throw new DomainError('invalid', 'top_up_over_cap', `one top-up is at most ${config.perTopUpCap}`, { cap: config.perTopUpCap });
       }
-      const requestRef = `${shopperId}:${key}`;
+      // The same test shopper id at two merchants is two wallets, and two sets of keys.
+      const requestRef = merchantId !== null ? `test:${merchantId}:${shopperId}:${key}` : `${shopperId}:${key}`;
       const now = clock.now().getTime();
       const intent = await db.transaction(async (x) => {
         await repo.lockCapped(x, `shopper:${shopperId}`);
@@ -143,6 +173,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
           id: ids.next('fi'),
           requestRef,
           shopperId,
+          merchantId,
           amount,
           currency,
           status: 'pending',
@@ -157,7 +188,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
       });
       // Money from nowhere is only ever test money: a test shopper (`test_...`, who can pay only
       // test payment intents) in a server run in test mode. Everyone else waits for a rail.
-      if (config.mode === 'test' && isTestShopper(shopperId) && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
+      if (config.mode === 'test' && test && intent.status === 'pending') return confirm(intent.id, 'test', intent.id);
       return intent;
     },
     confirm,
@@ -188,28 +219,39 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         const known = c.reference ? await repo.shopperOfReference(db, c.reference) : null;
         // Real money for a test shopper's reference waits for a person, like an unknown one.
         const shopperId = known !== null && isTestShopper(known) ? null : known;
-        const intentId = await db.transaction(async (x) => {
+        await db.transaction(async (x) => {
           const seen = await repo.bankEntry(x, c.entryRef);
           if (seen) {
             duplicates++;
-            return seen.intent_id;
+            // A matched entry whose credit did not happen (a crash of an older version between two transactions) is credited now.
+            if (seen.status === 'matched' && seen.intent_id !== null) await confirmIn(x, seen.intent_id, 'bank_transfer', c.entryRef);
+            return;
           }
-          const id = shopperId ? ids.next('fi') : null;
-          await repo.insertBankEntry(x, { ...c, status: id ? 'matched' : 'unmatched', intentId: id, at });
-          if (!id) {
+          // Written first, as unmatched: a second import at the same moment waits on this row and then finds it, so it credits nothing.
+          if (!(await repo.insertBankEntry(x, { ...c, status: 'unmatched', intentId: null, at }))) {
+            duplicates++;
+            return;
+          }
+          if (!shopperId) {
             unmatched++;
-            return null;
+            return;
           }
-          // Money the bank already holds is not capped: refusing it would only strand it.
-          await repo.insertIntent(x, {
-            id, requestRef: `bank:${c.entryRef}`, shopperId: shopperId!, amount: c.amount, currency: c.currency,
-            status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
-          });
+          // The entry and its credit commit together: the entry is never matched without its money.
+          const receipt = { rail: 'bank_transfer', railRef: c.entryRef, shopperId, amount: c.amount, currency: c.currency };
+          const settled = await settlePendingIn(x, receipt);
+          let id = settled?.id;
+          if (!id) {
+            id = ids.next('fi');
+            // Money the bank already holds is not capped: refusing it would only strand it.
+            await repo.insertIntent(x, {
+              id, requestRef: `bank:${c.entryRef}`, shopperId, merchantId: null, amount: c.amount, currency: c.currency,
+              status: 'pending', rail: null, railRef: null, transferId: null, createdAt: at, confirmedAt: null,
+            });
+            await confirmIn(x, id, 'bank_transfer', c.entryRef);
+          }
+          await repo.markBankEntryMatched(x, c.entryRef, id);
           credited++;
-          return id;
         });
-        // Confirming is idempotent, so a crash between the two transactions is healed by importing the file again.
-        if (intentId) await confirm(intentId, 'bank_transfer', c.entryRef);
       }
       return { credited, unmatched, duplicates };
     },
@@ -223,7 +265,8 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
           if (i && i.shopperId === shopperId) return i.status === 'confirmed' ? i : confirmIn(x, i.id, 'bank_transfer', entryRef);
           throw new DomainError('conflict', 'bank_entry_already_matched', 'this bank credit already went to another shopper');
         }
-        const i = await receiveIn(x, { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency });
+        const receipt = { rail: 'bank_transfer', railRef: entryRef, shopperId, amount: e.amount, currency: e.currency };
+        const i = (await settlePendingIn(x, receipt)) ?? (await receiveIn(x, receipt));
         await repo.markBankEntryMatched(x, entryRef, i.id);
         return i;
       });
@@ -250,7 +293,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
           if (t) problems.push(`funding intent ${i.id} is pending but its money moved`);
           continue;
         }
-        if (!t || t.amount !== i.amount || t.creditAccountId !== walletAccountId(i.shopperId, i.currency) || t.debitAccountId !== fundingAccountId(i.rail ?? '', i.currency)) {
+        if (!t || t.amount !== i.amount || t.creditAccountId !== walletOf(i) || t.debitAccountId !== fundingAccountId(i.rail ?? '', i.currency)) {
           problems.push(`funding intent ${i.id} is confirmed without its matching transfer`);
         }
       }

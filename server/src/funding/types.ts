@@ -6,6 +6,8 @@ export interface FundingIntent {
   /** `<shopper>:<idempotency key>`: a retried request finds its intent instead of making another. */
   requestRef: string;
   shopperId: string;
+  /** A test top-up's merchant, whose test wallet for the shopper it fills (test payments spend from it); null for real money. */
+  merchantId: string | null;
   amount: number;
   currency: string;
   status: IntentStatus;

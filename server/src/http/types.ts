@@ -15,7 +15,7 @@ import type { StaffInvitations, StaffService } from '../staff/index.ts';
 import type { ReportsService } from '../reports/index.ts';
 import type { PasswordResets } from '../resets/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
-import type { SettlementService } from '../settlement/index.ts';
+import type { FeeSchedule, SettlementService } from '../settlement/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -53,6 +53,8 @@ export interface AppServices {
   disputes?: DisputesService;
   /** Settlement statements, withdrawals and payout runs. */
   settlement?: SettlementService;
+  /** Per-merchant platform fee rates, set by the operator's admins. */
+  feeRates?: FeeSchedule;
 }
 
 /** One route file: registers its routes on the app. */

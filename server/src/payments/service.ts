@@ -54,6 +54,8 @@ export interface PaymentsDeps {
   onRefund?: RefundListener;
   /** Told when an intent is cancelled (a coupon reserved for it goes back); called again on a repeated cancel. */
   onCancel?: (pi: PaymentIntent) => Promise<void>;
+  /** The merchant's platform fee rate (basis points) at a moment, read in the payment's transaction; `config.platformFeeBps` without it. */
+  feeBps?: (tx: SqlExecutor, merchantId: string, at: number) => Promise<number>;
 }
 
 export interface Page<T> {
@@ -453,14 +455,16 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           if (paid > config.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }
-          const fee = platformFee(paid, config.platformFeeBps);
+          const bps = deps.feeBps ? await deps.feeBps(tx, pi.merchantId, clock.now().getTime()) : config.platformFeeBps;
+          const fee = platformFee(paid, bps);
           const wallet = payerWallet(pi, shopperId);
           const merchant = merchantAccountId(pi.merchantId, pi.currency, pi.mode);
           const transfers: TransferInput[] = [
             { id: `${pi.id}:payment`, debitAccountId: wallet, creditAccountId: merchant, amount: paid, currency: pi.currency, code: 'payment' },
           ];
           if (fee > 0) {
-            transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency, pi.mode), amount: fee, currency: pi.currency, code: 'platform_fee' });
+            // The rate goes with the fee, so the fee audit can check each against the merchant's rate then.
+            transfers.push({ id: `${pi.id}:fee`, debitAccountId: merchant, creditAccountId: platformFeeAccountId(pi.currency, pi.mode), amount: fee, currency: pi.currency, code: 'platform_fee', metadata: { bps } });
           }
           // Rows that many payments share are locked last, the busiest (the merchant's and the fee
           // account, updated by the ledger in its fixed order) at the very end, so that each is

@@ -8,3 +8,5 @@ export { settlementMigrations } from './migrations.ts';
 export { buildPain001, decimalAmount, sepaText } from './pain001.ts';
 export { checkIban } from './iban.ts';
 export type * from './types.ts';
+export { createFeeSchedule } from './fees.ts';
+export type { FeeRate, FeeSchedule, FeeScheduleDeps } from './fees.ts';

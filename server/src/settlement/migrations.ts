@@ -97,7 +97,27 @@ CREATE TABLE settlement_payout_items (
 CREATE INDEX settlement_payout_items_run ON settlement_payout_items (run_id, id);
 `;
 
+// A merchant's platform fee rates, set by the operator: rows are only ever added (the history is
+// the audit trail), and the one in effect at a moment is the latest to start by then, of those the
+// last set. request_ref (staff id + Idempotency-Key) makes a retried request add one row.
+const feeRates = `
+CREATE TABLE settlement_fee_rates (
+  id TEXT PRIMARY KEY,
+  request_ref TEXT NOT NULL UNIQUE,
+  merchant_id TEXT NOT NULL,
+  bps INTEGER NOT NULL CHECK (bps >= 0 AND bps <= 10000),
+  effective_from TEXT NOT NULL,
+  effective_at BIGINT NOT NULL,
+  time_zone TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX settlement_fee_rates_merchant ON settlement_fee_rates (merchant_id, effective_at);
+`;
+
 export const settlementMigrations: Migration[] = [
   { id: 'settlement/0001_settle_statements', sqlite: statements, postgres: statements },
   { id: 'settlement/0002_settle_payouts', sqlite: payouts, postgres: payouts },
+  { id: 'settlement/0003_fee_rates', sqlite: feeRates, postgres: feeRates },
 ];

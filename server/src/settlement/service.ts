@@ -22,6 +22,8 @@ export interface SettlementDeps {
   /** The merchant's IANA time zone (its programme's), UTC when it has none. */
   timeZoneOf(merchantId: string): Promise<string>;
   config: SettlementConfig;
+  /** The fee schedule, whose audit (each fee against the rate in effect) joins the settlement audit. */
+  fees?: { audit(): Promise<{ problems: string[] }> };
   /** Tests only: called after each payout item's money has moved, to stop a run half way. */
   afterItemMoved?: (item: PayoutItem) => Promise<void> | void;
 }
@@ -595,7 +597,10 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
           return { ok: problems.length === 0, statements, problems };
         },
         { serializable: true },
-      );
+      ).then(async (a) => {
+        const fees = deps.fees ? (await deps.fees.audit()).problems : [];
+        return { ...a, ok: a.ok && fees.length === 0, problems: [...a.problems, ...fees] };
+      });
     },
   };
   return service;

@@ -153,4 +153,42 @@ describeEachDialect('operator API: service desk, bank statements, reconciliation
     assert.deepEqual((await p.services.payments.audit()).problems, []);
     assert.deepEqual((await p.services.fundingService!.audit()).problems, []);
   });
+  test("an admin sets a merchant's fee rate from a day to come and reads its history; desk users cannot", async () => {
+    const url = `/v1/operator/merchants/${p.merchantId}/fee_rates`;
+    const tomorrow = new Date(p.clock.now().getTime() + 86_400_000).toISOString().slice(0, 10);
+    const body = { bps: 80, effective_from: tomorrow, reason: 'canteen contract, 0.8 %' };
+    assert.equal((await call('POST', url, { token: deskToken, key: 'fee-rate-0001', body })).status, 403);
+    assert.equal((await call('POST', url, { token: adminToken, body })).body.error.code, 'idempotency_key_required');
+    const bad = await call('POST', url, { token: adminToken, key: 'fee-rate-0002', body: { ...body, effective_from: '2020-01-01' } });
+    assert.deepEqual([bad.status, bad.body.error.code], [400, 'effective_from_not_future']);
+    assert.equal((await call('POST', url, { token: adminToken, key: 'fee-rate-0003', body: { ...body, bps: 10_001 } })).status, 400);
+    const set = await call('POST', url, { token: adminToken, key: 'fee-rate-0004', body });
+    assert.equal(set.status, 201, JSON.stringify(set.body));
+    assert.deepEqual([set.body.bps, set.body.effective_from, set.body.reason], [80, tomorrow, 'canteen contract, 0.8 %']);
+    assert.match(set.body.set_by, /^ops_/);
+    const got = await call('GET', url, { token: adminToken });
+    assert.deepEqual([got.body.bps, got.body.source, got.body.scheduled.map((r: { id: string }) => r.id), got.body.history.length], [p.config.platformFeeBps, 'default', [set.body.id], 1]);
+    assert.equal((await call('GET', '/v1/operator/merchants/mer_nobody/fee_rates', { token: adminToken })).body.history.length, 0);
+    assert.equal((await call('POST', '/v1/operator/merchants/mer_nobody/fee_rates', { token: adminToken, key: 'fee-rate-0005', body })).status, 404);
+  });
+
+  test("an admin lists shoppers' withdrawals and approves or rejects them; payout runs are listed", async () => {
+    const ask = (key: string, amount: number) => call('POST', '/v1/shopper/withdrawals', { key, body: { amount, iban: 'DE89 3704 0044 0532 0130 00', holder_name: 'Mia Ono' } });
+    const a = await ask('withdraw-0001', 1_000);
+    const b = await ask('withdraw-0002', 700);
+    assert.deepEqual([a.status, b.status], [201, 201]);
+    assert.equal((await call('GET', '/v1/operator/withdrawals', { token: deskToken })).status, 403);
+    const pending = await call('GET', '/v1/operator/withdrawals?status=pending', { token: adminToken });
+    assert.deepEqual(pending.body.data.map((w: { id: string }) => w.id).sort(), [a.body.id, b.body.id].sort());
+    const ok = await call('POST', `/v1/operator/withdrawals/${a.body.id}/approval`, { token: adminToken });
+    assert.deepEqual([ok.status, ok.body.status, ok.body.iban], [200, 'approved', 'DE89370400440532013000']);
+    const no = await call('POST', `/v1/operator/withdrawals/${b.body.id}/rejection`, { token: adminToken });
+    assert.equal(no.body.status, 'rejected');
+    assert.equal((await call('POST', `/v1/operator/withdrawals/${b.body.id}/approval`, { token: adminToken })).status, 409);
+    assert.equal((await call('POST', '/v1/operator/withdrawals/wd_nothing/approval', { token: adminToken })).body.error.code, 'withdrawal_not_found');
+    assert.equal((await call('GET', '/v1/shopper/me')).body.wallet.balance, 4_700, 'the rejected one came back, the approved one is held');
+    assert.deepEqual((await call('GET', '/v1/operator/payouts', { token: adminToken })).body.data, []);
+    assert.equal((await call('GET', '/v1/operator/payouts/po_nothing', { token: adminToken })).body.error.code, 'payout_run_not_found');
+    assert.deepEqual((await p.services.settlement!.audit()).problems, []);
+  });
 });

@@ -13,6 +13,7 @@ import { amountSchema, currencySchema, snakeKeys } from '../schemas.ts';
 import type { AppServices } from '../types.ts';
 import type { FastifyInstance } from 'fastify';
 import type { PayoutRun } from '../../settlement/index.ts';
+import { registerOperatorMoneyRoutes } from './operator-money.ts';
 
 const TAG = ['Operator'];
 
@@ -81,7 +82,7 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
     handler: async (request) => {
       await as(request, ['desk', 'admin']);
       const found = await desk.findShopper(request.query as { reference?: string; email?: string; phone?: string }, services.walletCurrency);
-      return { object: 'list', data: found.map((s) => ({ id: s.id, object: 'shopper', name: s.name, email: s.email, payment_reference: s.reference, wallet: { balance: s.balance, currency: s.currency } })) };
+      return { object: 'list', data: found.map((s) => ({ id: s.id, object: 'shopper', name: s.name, email: s.email, payment_reference: s.reference, wallet: { balance: s.balance, currency: s.currency }, pending_top_ups: s.pendingTopUps.map((i) => ({ id: i.id, object: 'funding_intent', amount: i.amount, currency: i.currency, created: i.createdAt })) })) };
     },
   });
 
@@ -93,15 +94,22 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
         type: 'object',
         additionalProperties: false,
         required: ['shopper_id', 'amount', 'currency', 'method'],
-        properties: { shopper_id: { type: 'string', maxLength: 64 }, amount: amountSchema, currency: currencySchema, method: { type: 'string', enum: ['cash', 'card'] } },
+        properties: {
+          shopper_id: { type: 'string', maxLength: 64 },
+          amount: amountSchema,
+          currency: currencySchema,
+          method: { type: 'string', enum: ['cash', 'card'] },
+          // The pending top-up this pays; without it the oldest pending one of the amount is settled.
+          intent_id: { type: 'string', maxLength: 64 },
+        },
       },
     },
     handler: async (request, reply) => {
       const staff = await as(request, ['desk']);
-      const b = request.body as { shopper_id: string; amount: number; currency: string; method: string };
+      const b = request.body as { shopper_id: string; amount: number; currency: string; method: string; intent_id?: string };
       const currency = b.currency.toLowerCase();
       if (currency !== services.walletCurrency) throw new DomainError('invalid', 'currency_unsupported', `Wallets are in ${services.walletCurrency}.`);
-      const c = await desk.credit(staff, { shopperId: b.shopper_id, amount: b.amount, currency, method: b.method }, key(request));
+      const c = await desk.credit(staff, { shopperId: b.shopper_id, amount: b.amount, currency, method: b.method, intentId: b.intent_id }, key(request));
       return reply.code(201).send(creditBody(c));
     },
   });
@@ -204,6 +212,8 @@ export function registerOperatorRoutes(app: FastifyInstance, services: AppServic
       return { object: 'reconciliation', ...(snakeKeys(await reconciliation.report()) as object) };
     },
   });
+
+  registerOperatorMoneyRoutes(app, services, as, key);
 
   // Payout runs for the operator's admins: the same service the `facepay settle` commands call.
   const settlement = services.settlement;
