@@ -120,13 +120,11 @@ export class CheckoutRepo {
 
   /** Claims a due job for `leaseMs`: a process that dies running it leaves it due again after the lease. */
   async claimJob(flowId: string, step: string, token: string, leaseUntil: number, now: number): Promise<StepRow | undefined> {
-    const r = await this.db.execute(
+    const rows = await this.db.query<Record<string, unknown>>(
       `UPDATE checkout_steps SET token = $3, due_at = $4, tries = tries + 1, updated_at = $5
-       WHERE flow_id = $1 AND step = $2 AND status = 'pending' AND due_at <= $5`,
+       WHERE flow_id = $1 AND step = $2 AND status = 'pending' AND due_at <= $5 RETURNING *`,
       [flowId, step, token, leaseUntil, now],
     );
-    if (r.changes !== 1) return undefined;
-    const rows = await this.db.query<Record<string, unknown>>('SELECT * FROM checkout_steps WHERE flow_id = $1 AND step = $2 AND token = $3', [flowId, step, token]);
     return rows[0] && toRow(rows[0]);
   }
 

@@ -193,12 +193,16 @@ export function createCheckout(deps: CheckoutDeps): CheckoutWorkflow {
     await r.enqueue(intentId, 'inbox_receipt', JSON.stringify(job), now(), false);
   }
 
-  /** The money has moved: the checkout is marked succeeded (if `token` still holds it) and its follow-ups run. */
-  async function afterPayment(intentId: string, input: FlowInput, token: string | null): Promise<void> {
-    await repo.transaction(async (r) => {
-      if (token !== null) await r.setFlowStatus(intentId, token, 'succeeded', now());
-      await enqueuePaid(r, intentId, input);
-    });
+  /**
+   * The money has moved: the checkout is marked succeeded (if `token` still holds it) and its
+   * follow-ups run. `enqueued` when the payment's own transaction did both already.
+   */
+  async function afterPayment(intentId: string, input: FlowInput, token: string | null, enqueued = false): Promise<void> {
+    if (!enqueued)
+      await repo.transaction(async (r) => {
+        if (token !== null) await r.setFlowStatus(intentId, token, 'succeeded', now());
+        await enqueuePaid(r, intentId, input);
+      });
     await runJob(intentId, 'crm_payment');
     await runJob(intentId, 'inbox_receipt');
   }
@@ -331,14 +335,19 @@ export function createCheckout(deps: CheckoutDeps): CheckoutWorkflow {
         await at('coupon_reserved', intentId);
       }
 
+      // Whether this request's payment committed with the fence checked and the follow-ups enqueued
+      // (not so when payments answered an earlier success without running the transaction).
+      let enqueued = false;
       try {
         await payments.confirmWithShopper(intentId, shopperId, {
           ...confirmOpts,
           // The fence first: a checkout the recovery pass has taken over (and whose coupon it may be releasing) is never paid.
           inPayment: async (tx) => {
+            enqueued = false;
             await paidInside(tx, intentId, input, token);
             await at('paying', intentId);
             await opts.inPayment?.(tx);
+            enqueued = true;
           },
           ...(opts.maxAmount !== undefined ? { maxAmount: opts.maxAmount } : {}),
           ...(couponId !== undefined ? { discount, couponId } : {}),
@@ -352,7 +361,7 @@ export function createCheckout(deps: CheckoutDeps): CheckoutWorkflow {
       await at('paid', intentId);
       // The money has moved: what follows never turns a paid payment into a failed answer. Each
       // follow-up is a job in the database, retried by the housekeeping worker if it fails here.
-      await afterPayment(intentId, input, token);
+      await afterPayment(intentId, input, token, enqueued);
       return { status: 'succeeded' };
     },
   };
