@@ -3,12 +3,12 @@ import { DomainError } from '../platform/index.ts';
 import type { PurchaseRow } from './repo.ts';
 import { MEMBER_FIELDS, SEGMENTS, WEEKDAY_NAMES, csvRow, isMemberField, localTime, usualSlots, type MemberField, type Segment } from './rules.ts';
 import type { MemberFilter, MemberProfile, MemberSummary, Page, Purchase } from './types.ts';
-import { MAX_PAGE, DEFAULT_PAGE, TAG, parseFields, encodeCursor, decodeCursor, type MembersContext } from './shared.ts';
+import { MAX_PAGE, DEFAULT_PAGE, TAG, parseFields, encodeCursor, type MembersContext } from './shared.ts';
 import { createScoring } from './scoring.ts';
 
 export function crmOps(ctx: MembersContext) {
   const { repo, clock, mustProgramme, mustMember } = ctx;
-  const { summaries, summaryOf, filtered } = createScoring(ctx);
+  const { summaries, summaryOf, filtered, filteredPage } = createScoring(ctx);
   return {
     // ---- CRM (merchant side) ----
 
@@ -50,18 +50,9 @@ export function crmOps(ctx: MembersContext) {
       const limit = page.limit ?? DEFAULT_PAGE;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE)
         throw new DomainError('invalid', 'limit_invalid', `A page holds 1 to ${MAX_PAGE} members.`);
-      const all = await filtered(merchantId, filter, now);
-      let start = 0;
-      if (page.cursor !== undefined) {
-        const [at, id] = decodeCursor(page.cursor);
-        // Members sort by join time then id, both descending; the page starts after the cursor.
-        start = all.findIndex((m) => m.joinedAt < at || (m.joinedAt === at && m.memberId < id));
-        if (start < 0) start = all.length;
-      }
-      const items = all.slice(start, start + limit);
+      const { items, total, more } = await filteredPage(merchantId, filter, now, page.cursor, limit);
       const last = items[items.length - 1];
-      const nextCursor = start + limit < all.length && last ? encodeCursor(last.joinedAt, last.memberId) : null;
-      return { items, nextCursor, total: all.length };
+      return { items, nextCursor: more && last ? encodeCursor(last.joinedAt, last.memberId) : null, total };
     },
 
     /** CSV of the filtered members: consented fields only, formula-safe cells, RFC 4180 quoting. */

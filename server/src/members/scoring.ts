@@ -1,9 +1,9 @@
 /** RFM scores and segments of members, and the CRM's filters over them. */
 import { DomainError } from '../platform/index.ts';
 import type { MemberRow } from './repo.ts';
-import { SEGMENTS, quintileScore, rfmScores, segmentOf, type Rfm } from './rules.ts';
+import { SEGMENTS, quintileScore, rfmScorer, rfmScores, segmentOf, type Rfm } from './rules.ts';
 import type { MemberFilter, MemberSummary } from './types.ts';
-import { sharedValues, type MembersContext } from './shared.ts';
+import { decodeCursor, sharedValues, type MembersContext } from './shared.ts';
 
 export function createScoring(ctx: MembersContext) {
   const { repo } = ctx;
@@ -57,7 +57,48 @@ export function createScoring(ctx: MembersContext) {
     }
   }
 
-  function matches(m: MemberSummary, f: MemberFilter): boolean {
+  /**
+   * One page of the members the filter selects, newest first, after the cursor. The population
+   * is scored once (sorted figures, then a binary search per member) and only the members shown
+   * are summarised, or, with a segment filter, those the other filters leave (a segment needs the
+   * score). Same answer as slicing `filtered`.
+   */
+  async function filteredPage(
+    merchantId: string,
+    filter: MemberFilter,
+    now: number,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ items: MemberSummary[]; total: number; more: boolean }> {
+    checkFilter(filter);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await repo.membersOf(merchantId);
+    const tags = await repo.tagsByMember(merchantId);
+    const score = rfmScorer(rows.map((r) => ({ memberId: r.id, joinedAt: r.joined_at, visits: r.visits, spend: r.spend, lastVisitAt: r.last_visit_at })));
+    const full = (r: MemberRow): MemberSummary => summarise(r, score({ visits: r.visits, spend: r.spend, lastVisitAt: r.last_visit_at }), tags.get(r.id) ?? [], now);
+    const { segment, ...rest } = filter;
+    const selected = rows.filter((r) => {
+      const lite = {
+        status: r.left_at === null ? ('active' as const) : ('left' as const),
+        tags: tags.get(r.id) ?? [],
+        lastVisitAt: r.last_visit_at,
+        spend: r.spend,
+        fields: sharedValues(r),
+      };
+      return matches(lite, rest) && (segment === undefined || full(r).segment === segment);
+    });
+    selected.sort((a, b) => b.joined_at - a.joined_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    let start = 0;
+    if (after !== undefined) {
+      const [at, id] = after;
+      // Members sort by join time then id, both descending; the page starts after the cursor.
+      start = selected.findIndex((r) => r.joined_at < at || (r.joined_at === at && r.id < id));
+      if (start < 0) start = selected.length;
+    }
+    return { items: selected.slice(start, start + limit).map(full), total: selected.length, more: start + limit < selected.length };
+  }
+
+  function matches(m: Pick<MemberSummary, 'status' | 'tags' | 'lastVisitAt' | 'spend' | 'fields'> & { segment?: MemberSummary['segment'] }, f: MemberFilter): boolean {
     const status = f.status ?? 'active';
     if (status !== 'all' && m.status !== status) return false;
     if (f.segment !== undefined && m.segment !== f.segment) return false;
@@ -86,5 +127,5 @@ export function createScoring(ctx: MembersContext) {
       .sort((a, b) => b.joinedAt - a.joinedAt || (a.memberId < b.memberId ? 1 : a.memberId > b.memberId ? -1 : 0));
   }
 
-  return { summaries, summaryOf, filtered };
+  return { summaries, summaryOf, filtered, filteredPage };
 }
