@@ -14,7 +14,7 @@ import { createMerchantService, createWebhookService, merchantMigrations, type R
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
-import { checkoutFor, checkoutMigrations, createFollowUps, crmEvent, refundFollowUp } from './checkout.ts';
+import { checkoutMigrations, createCheckout, crmEvent } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
@@ -279,7 +279,6 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
 
   // The app's logger is made last; follow-up failures are logged through it once it exists.
   let app: FastifyInstance | undefined;
-  const followUps = createFollowUps({ error: (obj, msg) => app?.log.error(obj, msg) }, clock);
   const ledger = createLedger({ db, clock });
   const wallets = createWallets(ledger);
   const merchants = createMerchantService({ db, clock, ids, random });
@@ -343,10 +342,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       shopperDailyLimit: config.shopperDailyLimit,
     },
     // Bound late: members and marketing are built below, and refunds come only once serving.
-    onRefund: (pi, r) => refundFollowUp(members, marketing, followUps)(pi, r),
+    onRefund: (pi, r) => checkout.onRefund(pi, r),
     // A coupon is reserved just before the money moves; if the terminal then gives up and the
     // intent is cancelled, the coupon goes back to the shopper.
-    onCancel: (pi) => followUps.run('coupon_release', pi.id, () => marketing.releaseRedemption(pi.merchantId, pi.id)),
+    onCancel: (pi) => checkout.onCancel(pi),
   });
   const devices = createDevicesService({
     repo: new DeviceRepo(db),
@@ -415,6 +414,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     random,
   });
+  // Checkout's steps and follow-ups are rows in the database: the housekeeping worker resumes them.
+  const checkout = createCheckout({ db, payments, members, marketing, shoppers, merchants, clock, ids, log: { error: (obj, msg) => app?.log.error(obj, msg) } });
   // Locked or frozen means switched off: the shopper switches face pay on again in the portal.
   // The lockout after wrong digits and a "This wasn't me" dispute both turn it off this way.
   const freezeFacePay = (id: string): Promise<boolean> => shoppers.freezeFacePay(id);
@@ -445,7 +446,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         });
       },
     },
-    checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    checkout: checkout.checkout,
     // A platform configured with a lower per-payment limit sends larger face payments another way
     // at the decision, instead of failing them at the ledger.
     riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
@@ -639,10 +640,18 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       const app = server;
       webhooks.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'webhooks' }, 'webhook worker failed'));
       mail.start(config.webhookIntervalMs, (e) => app.log.error({ err: e, worker: 'mail' }, 'mail worker failed'));
+      // Checkouts a crash interrupted are finished or compensated at start and then with the housekeeping.
+      const resumeCheckouts = (): void => {
+        checkout
+          .recover()
+          .then(() => checkout.retryDue())
+          .catch((e: unknown) => app.log.error({ err: e, worker: 'checkout' }, 'resuming checkouts and follow-up steps failed'));
+      };
+      resumeCheckouts();
       housekeeping = setInterval(() => {
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
-        followUps.retryDue().catch((e: unknown) => app.log.error({ err: e, worker: 'follow-ups' }, 'retrying follow-up steps failed'));
+        resumeCheckouts();
         // Days are closed at most once a minute: a close reads every merchant's payable.
         if (Date.now() - lastSettle >= 60_000) {
           lastSettle = Date.now();

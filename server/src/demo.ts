@@ -24,7 +24,7 @@
  * gallery names the shopper whose visit it is. Everything after recognition is the real checkout.
  */
 import { createHash } from 'node:crypto';
-import { checkoutFor, createFollowUps } from './checkout.ts';
+import { createCheckout } from './checkout.ts';
 import { createPlatform, type Platform } from './composition.ts';
 import { AttemptRepo, createFacePayService, type FacePayService, type TerminalRef } from './facepay/index.ts';
 import { seedDemoCrm, type DemoCrmResult, type DemoTill } from './members/index.ts';
@@ -83,7 +83,7 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
   // The same configuration (so the same marketing holdout secret) and database, on the lane's clock.
   const platform = await createPlatform({ ...p.config, faceEnabled: false }, { db: p.db, clock, logStream: { write: () => undefined } });
   const { payments, members, marketing, shoppers, merchants } = platform.services;
-  const followUps = createFollowUps({ error: (obj, msg) => failures.push(`${msg}: ${String(obj.err)}`) }, clock);
+  const log = { error: (obj: Record<string, unknown>, msg: string) => failures.push(`${msg}: ${String(obj.err)}`) };
   const seen = { shopper: '' };
   const facePay = createFacePayService({
     attempts: new AttemptRepo(p.db),
@@ -99,7 +99,7 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
       verifyPin: async () => false,
       lockFacePay: async () => {},
     },
-    checkout: checkoutFor({ payments, members, marketing, shoppers, merchants, clock, followUps }),
+    checkout: createCheckout({ db: p.db, payments, members, marketing, shoppers, merchants, clock, ids: platform.ids, log }).checkout,
     // The demo writes a history of face payments, it does not test decisions: no amount steps up.
     riskRules: { ...DEFAULT_RULES, faceAloneLimit: { camera_2d: MAX, depth: MAX, ir: MAX }, firstVisitFaceAloneLimit: MAX, faceMaxAmount: MAX },
     clock,

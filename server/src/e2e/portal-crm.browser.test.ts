@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
-import { checkoutFor, createFollowUps } from '../checkout.ts';
+import { createCheckout } from '../checkout.ts';
 import type { Checkout, TerminalRef } from '../facepay/index.ts';
 import { repoRoot } from '../platform/index.ts';
 import { BROWSER_SKIP_REASON, launchBrowser, screenshot } from '../testing/browser.ts';
@@ -91,7 +91,7 @@ describe('shopper portal: memberships and inbox in Chromium', { skip: BROWSER_SK
     terminal = { merchantId: p.merchantId, storeId: p.storeId, terminalId: (await device.json<{ terminal_id: string }>('/device/v1/me')).terminal_id };
     // The face path's checkout, built exactly as the platform builds it: the face engine is off here.
     const { members, marketing, payments, shoppers, merchants } = p.services;
-    checkout = checkoutFor({ payments, members, marketing, shoppers, merchants, clock: p.clock, followUps: createFollowUps({ error: (_o, msg) => followUpErrors.push(msg) }, p.clock) });
+    ({ checkout } = createCheckout({ db: p.db, payments, members, marketing, shoppers, merchants, clock: p.clock, ids: p.ids, log: { error: (_o, msg) => followUpErrors.push(msg) } }));
 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1024, height: 800 } });

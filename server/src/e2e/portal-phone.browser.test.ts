@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
-import { checkoutFor, createFollowUps } from '../checkout.ts';
+import { createCheckout } from '../checkout.ts';
 import type { TerminalRef } from '../facepay/index.ts';
 import { repoRoot } from '../platform/index.ts';
 import { BROWSER_SKIP_REASON, launchBrowser, screenshot } from '../testing/browser.ts';
@@ -138,7 +138,7 @@ describe('shopper portal on a phone in Chromium', { skip: BROWSER_SKIP_REASON, t
     await p.services.payments.topUp(shopperId, 10_000, 'eur', 'phone-seed-1');
     // The face path's checkout, as the platform builds it (no face engine here): it records "face".
     const { members, marketing, payments, shoppers, merchants } = p.services;
-    const checkout = checkoutFor({ payments, members, marketing, shoppers, merchants, clock: p.clock, followUps: createFollowUps({ error: () => undefined }, p.clock) });
+    const { checkout } = createCheckout({ db: p.db, payments, members, marketing, shoppers, merchants, clock: p.clock, ids: p.ids, log: { error: () => undefined } });
     const joined = await checkout.pay(await intent(3000), terminal, shopperId, { paymentId: 'pay_phone_join_0001', method: 'face', join: ['name', 'email'] });
     assert.equal(joined.status, 'succeeded');
     const { code } = await asShopper<{ code: string }>('POST', '/v1/shopper/pay_codes', {});

@@ -163,7 +163,7 @@ export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
   },
   'POST /device/v1/face_attempts/:id/confirm': {
     answer: paymentAnswer,
-    errors: { 404: ['attempt_not_found', 'payment_intent_not_found'], 409: ['attempt_not_ready', 'attempt_expired', 'attempt_already_paid', 'intent_not_payable'] },
+    errors: { 404: ['attempt_not_found', 'payment_intent_not_found'], 409: ['attempt_not_ready', 'attempt_expired', 'attempt_already_paid', 'intent_not_payable'], 429: ['checkout_in_progress'] },
   },
   'POST /device/v1/payment_intents/:id/pay_code': {
     answer: obj({ status: { type: 'string', enum: ['succeeded'] }, payment_id: str, code: { type: 'string', nullable: true, enum: [null] }, message: { type: 'string', nullable: true, enum: [null] } }),
@@ -172,6 +172,7 @@ export const DEVICE_ROUTE_DOCS: Record<string, DeviceRouteDoc> = {
       404: ['payment_intent_not_found'],
       409: ['payment_id_reused', 'intent_not_payable'],
       422: ['pay_code_invalid'],
+      429: ['checkout_in_progress'],
     },
   },
   'POST /device/v1/payment_intents/:id/cancel': {

@@ -7,7 +7,7 @@
  * HTTP surface: merchant API in http/routes/marketing.ts (/v1/campaigns..., /v1/audiences/preview,
  * /v1/messages) and /v1/members/{id}/coupons in routes/members.ts; the shopper's inbox, coupons and
  * mutes in http/routes/shopper-crm.ts (/v1/shopper/inbox, /coupons, /mutes). The terminal sees
- * offersFor through the face-pay checkout (checkout.ts, checkoutFor), which also runs redeem
+ * offersFor through the face-pay checkout (checkout.ts, createCheckout), which also runs redeem
  * with the payment and releaseRedemption if it fails.
  *
  * platform-internal (never routed): onJoined (after members.join), onPayment (after

@@ -37,7 +37,8 @@
  */
 import type { Clock, Random } from '../platform/index.ts';
 import type { MarketingService } from '../marketing/index.ts';
-import { MEMBERSHIP_CONSENT, type MembersService } from './service.ts';
+import type { MembersService } from './service.ts';
+import { MEMBERSHIP_CONSENT } from './types.ts';
 import { localTime, type MemberFields } from './rules.ts';
 
 export interface DemoCrmOptions {

@@ -6,7 +6,11 @@
  * HTTP surface: merchant API in http/routes/members.ts (/v1/membership/programme, /v1/members,
  * /v1/members/export.csv, /v1/members/overview, /v1/members/{id}, its tags and coupons,
  * /v1/stats/non_members), the shopper's in http/routes/shopper-crm.ts (/v1/shopper/memberships...).
- * The terminal never calls it directly: the face-pay checkout (checkout.ts, checkoutFor) asks
+ * The service is built in service.ts from parts that each own one thing: programme.ts,
+ * joining.ts (joining, leaving, consent, the shopper/member lookups), purchases.ts, crm.ts (with
+ * scoring.ts: RFM and segments, filters), audience.ts (marketing's), over shared.ts's context.
+ *
+ * The terminal never calls it directly: the face-pay checkout (checkout.ts, createCheckout) asks
  * joinOffer for the decision and runs join when the shopper taps to join while confirming.
  *
  * platform-internal (payments calls them; never routed): memberIdFor, shopperIdFor, recordPayment
@@ -26,7 +30,8 @@
  * refund_exceeds_payment, tag_invalid, segment_invalid, status_invalid, filter_invalid,
  * limit_invalid, cursor_invalid.
  */
-export { createMembersService, MEMBERSHIP_CONSENT } from './service.ts';
+export { createMembersService, type MembersService } from './service.ts';
+export { MEMBERSHIP_CONSENT } from './types.ts';
 export type {
   AudienceMember,
   JoinOffer,
@@ -34,14 +39,13 @@ export type {
   MemberEventSink,
   MemberFilter,
   MemberProfile,
-  MembersService,
   MembersServiceDeps,
   MemberSummary,
   Membership,
   Page,
   Programme,
   Purchase,
-} from './service.ts';
+} from './types.ts';
 export { MemberRepo } from './repo.ts';
 export { memberMigrations } from './migrations.ts';
 export {

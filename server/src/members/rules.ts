@@ -133,6 +133,12 @@ export interface Rfm {
  * monetary by net spend. Members who never visited score 1, 1, 1.
  */
 export function rfmScores(population: readonly MemberActivity[]): Map<string, Rfm> {
+  const score = rfmScorer(population);
+  return new Map(population.map((m) => [m.memberId, score(m)]));
+}
+
+/** The scores of `rfmScores` as a function: the population is sorted once, each member scored by a binary search. */
+export function rfmScorer(population: readonly MemberActivity[]): (m: Omit<MemberActivity, 'memberId' | 'joinedAt'>) => Rfm {
   const visiting = population.filter((m) => m.visits > 0 && m.lastVisitAt !== null);
   const n = visiting.length;
   const scorer = (values: number[]) => {
@@ -142,12 +148,8 @@ export function rfmScores(population: readonly MemberActivity[]): Map<string, Rf
   const r = scorer(visiting.map((m) => m.lastVisitAt!));
   const f = scorer(visiting.map((m) => m.visits));
   const mo = scorer(visiting.map((m) => m.spend));
-  const out = new Map<string, Rfm>();
-  for (const m of population) {
-    if (m.visits > 0 && m.lastVisitAt !== null) out.set(m.memberId, { recency: r(m.lastVisitAt), frequency: f(m.visits), monetary: mo(m.spend) });
-    else out.set(m.memberId, { recency: 1, frequency: 1, monetary: 1 });
-  }
-  return out;
+  return (m) =>
+    m.visits > 0 && m.lastVisitAt !== null ? { recency: r(m.lastVisitAt), frequency: f(m.visits), monetary: mo(m.spend) } : { recency: 1, frequency: 1, monetary: 1 };
 }
 
 /** The score of a member with `below` of the `n` visiting members strictly below them. */

@@ -294,6 +294,13 @@ describeEachDb('members', memberMigrations, (getDb) => {
       cursor = page.nextCursor;
     }
     assert.deepEqual(seen, [...ids].reverse(), 'newest first, each once');
+    // A page scores only its own members, against the whole population: the same scores as each member's profile, which the database ranks.
+    const page = await service.listMembers(merchantId, { status: 'all' }, { limit: 4, cursor: (await service.listMembers(merchantId, {}, { limit: 4 })).nextCursor! });
+    assert.equal(page.items.length, 4);
+    for (const m of page.items) {
+      const one = await service.getMember(merchantId, m.memberId);
+      assert.deepEqual([m.rfm, m.segment], [one.rfm, one.segment], m.memberId);
+    }
     await assert.rejects(service.listMembers(merchantId, {}, { cursor: 'garbage' }), { code: 'cursor_invalid' });
   });
 

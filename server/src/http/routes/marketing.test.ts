@@ -1,45 +1,15 @@
 /**
  * Campaigns, audiences, messages, the inbox and mutes over HTTP; and the follow-up steps after a
- * payment: a CRM failure once the money has moved is logged and retried, never a failed payment.
+ * payment: a CRM failure once the money has moved is logged and retried, never a failed payment
+ * (the follow-ups' own retries and backoff are tested in checkout/workflow.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkoutFor, createFollowUps } from '../../checkout.ts';
-import { ManualClock } from '../../platform/index.ts';
+import { createCheckout } from '../../checkout.ts';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../../testing.ts';
 
 const DAY = 86_400_000;
-
-test('follow-up steps: a failure is logged and retried when due, then given up loudly after the last try', async () => {
-  const clock = new ManualClock('2026-11-25T10:00:00Z');
-  const logged: string[] = [];
-  const f = createFollowUps({ error: (_o, msg) => logged.push(msg) }, clock, { maxTries: 3, delayMs: 1000 });
-  let calls = 0;
-  const flaky = async () => {
-    calls++;
-    if (calls < 3) throw new Error('database busy');
-  };
-  await f.run('crm_payment', 'pi_1', flaky);
-  assert.equal(f.pending(), 1);
-  await f.retryDue();
-  assert.equal(calls, 1, 'not before it is due');
-  clock.advance(1000);
-  await f.retryDue();
-  assert.equal(calls, 2);
-  clock.advance(2000);
-  await f.retryDue();
-  assert.equal(calls, 3);
-  assert.equal(f.pending(), 0);
-  assert.deepEqual(logged, ['crm_payment for pi_1 failed; it will be retried', 'crm_payment for pi_1 failed; it will be retried']);
-  await f.run('inbox_receipt', 'pi_2', async () => Promise.reject(new Error('down')));
-  clock.advance(1000);
-  await f.retryDue();
-  clock.advance(2000);
-  await f.retryDue();
-  assert.equal(f.pending(), 0);
-  assert.match(logged.at(-1)!, /inbox_receipt for pi_2 failed 3 times; given up/);
-});
 
 describeEachDialect('campaigns, messages, inbox and mutes over HTTP', (dialect) => {
   let p: TestPlatform;
@@ -187,7 +157,7 @@ describeEachDialect('campaigns, messages, inbox and mutes over HTTP', (dialect) 
   test('after the money moved, a CRM failure is logged and retried, never a failed payment', async () => {
     const { members, marketing, payments, shoppers, merchants } = p.services;
     const logged: string[] = [];
-    const followUps = createFollowUps({ error: (_o, msg) => logged.push(msg) }, p.clock, { delayMs: 0 });
+    const log = { error: (_o: unknown, msg: string) => logged.push(msg) };
     let failures = 1;
     const flakyMembers = {
       ...members,
@@ -196,7 +166,8 @@ describeEachDialect('campaigns, messages, inbox and mutes over HTTP', (dialect) 
         return members.recordPayment(input);
       },
     };
-    const checkout = checkoutFor({ payments, members: flakyMembers, marketing, shoppers, merchants, clock: p.clock, followUps });
+    const flow = createCheckout({ db: p.db, payments, members: flakyMembers, marketing, shoppers, merchants, clock: p.clock, ids: p.ids, log, options: { delayMs: 0 } });
+    const { checkout } = flow;
     await payments.topUp(shopperIds[0]!, 5000, 'eur', `seed-${dialect}`);
     const pi = await payments.createIntent(p.merchantId, { amount: 1234, currency: 'eur', storeId: p.storeId });
     const terminal = { merchantId: p.merchantId, storeId: p.storeId, terminalId: 'trm_x' };
@@ -205,8 +176,8 @@ describeEachDialect('campaigns, messages, inbox and mutes over HTTP', (dialect) 
     assert.equal(logged.length, 1);
     assert.match(logged[0]!, /crm_payment for pi_\S+ failed; it will be retried/);
     assert.equal((await api('GET', `/v1/members/${memberIds[0]}`)).json().visits, 0);
-    await followUps.retryDue();
-    assert.equal(followUps.pending(), 0);
+    assert.equal(await flow.retryDue(), 1);
+    assert.equal(await flow.pending(), 0);
     const m = (await api('GET', `/v1/members/${memberIds[0]}`)).json();
     assert.deepEqual([m.visits, m.spend], [1, 1234]);
   });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { activateDevice, MemoryKeyStore, type DeviceClient } from '@facepay/device-sdk';
-import { checkoutFor, createFollowUps } from '../../checkout.ts';
+import { createCheckout } from '../../checkout.ts';
 import type { Checkout, TerminalRef } from '../../facepay/index.ts';
 import { describeEachDialect } from '../../storage/testing.ts';
 import { testPlatform, type TestPlatform } from '../../testing.ts';
@@ -40,15 +40,17 @@ describeEachDialect('membership, CRM and coupons over HTTP', (dialect) => {
     ({ client: device } = await activateDevice({ baseUrl: base, code: created.json().activation_code, keyStore: new MemoryKeyStore() }));
     terminal = { merchantId: p.merchantId, storeId: p.storeId, terminalId: (await device.json<{ terminal_id: string }>('/device/v1/me')).terminal_id };
     const { members, marketing, payments, shoppers, merchants } = p.services;
-    checkout = checkoutFor({
+    ({ checkout } = createCheckout({
+      db: p.db,
       payments,
       members,
       marketing,
       shoppers,
       merchants,
       clock: p.clock,
-      followUps: createFollowUps({ error: (_o, msg) => followUpErrors.push(msg) }, p.clock),
-    });
+      ids: p.ids,
+      log: { error: (_o, msg) => followUpErrors.push(msg) },
+    }));
   });
   after(async () => {
     assert.deepEqual(followUpErrors, [], 'no follow-up step failed');
