@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OperatorRole, OperatorStaff } from '../../operator/index.ts';
-import type { FeeRate, PayoutItem, PayoutRun, Withdrawal } from '../../settlement/index.ts';
+import type { FeeRate, PayoutItem, PayoutRun } from '../../settlement/index.ts';
 import type { AppServices } from '../types.ts';
 
 const TAG = ['Operator'];
@@ -22,20 +22,6 @@ const rateBody = (r: FeeRate) => ({
   set_by: r.setBy,
   reason: r.reason,
   created: r.createdAt,
-});
-
-const withdrawalBody = (w: Withdrawal) => ({
-  id: w.id,
-  object: 'withdrawal',
-  shopper_id: w.shopperId,
-  amount: w.amount,
-  currency: w.currency,
-  iban: w.iban,
-  holder_name: w.holderName,
-  status: w.status,
-  payout_item: w.payoutItemId,
-  created: w.createdAt,
-  decided: w.decidedAt,
 });
 
 export const payoutRunBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
