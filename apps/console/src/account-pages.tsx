@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call } from './api.ts';
+import { t } from './messages.ts';
 import { Alert, Field, message } from './ui.tsx';
 
 /** The token from the link, then taken out of the address bar so it does not linger in history. */
@@ -17,10 +18,10 @@ function takeToken(): string {
 function Done({ text }: { text: string }) {
   return (
     <main id="main" class="signin">
-      <h1>Facepay merchant console</h1>
+      <h1>{t('app.facepayMerchantConsole')}</h1>
       <p role="status">{text}</p>
       <p>
-        <a href="/console/">Sign in</a>
+        <a href="/console/">{t('app.signIn')}</a>
       </p>
     </main>
   );
@@ -41,21 +42,21 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
   };
   return (
     <main id="main" class="signin">
-      <h1>Forgot your password?</h1>
+      <h1>{t('app.forgotPassword')}</h1>
       {sent ? (
         <p role="status">{sent}</p>
       ) : (
         <form onSubmit={submit}>
-          <Field id="forgot-email" label="Your console e-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+          <Field id="forgot-email" label={t('acct.yourEmail')} type="email" value={email} onInput={setEmail} autocomplete="username" required />
           <Alert text={error} />
           <button type="submit" class="primary">
-            Mail me a reset link
+            {t('acct.mailLink')}
           </button>
         </form>
       )}
       <p>
         <button type="button" class="link" onClick={onBack}>
-          Back to sign-in
+          {t('acct.back')}
         </button>
       </p>
     </main>
@@ -77,15 +78,15 @@ export function ResetPassword() {
       setError(message(err));
     }
   };
-  if (done) return <Done text="Your password is changed, and every session that was signed in is ended." />;
+  if (done) return <Done text={t('acct.resetDone')} />;
   return (
     <main id="main" class="signin">
-      <h1>Choose a new password</h1>
+      <h1>{t('acct.chooseNew')}</h1>
       <form onSubmit={submit}>
-        <Field id="new-password" label="New password (at least 10 characters)" type="password" value={password} onInput={setPassword} autocomplete="new-password" required />
+        <Field id="new-password" label={t('acct.newPassword')} type="password" value={password} onInput={setPassword} autocomplete="new-password" required />
         <Alert text={error} />
         <button type="submit" class="primary">
-          Set password
+          {t('acct.setPassword')}
         </button>
       </form>
     </main>
@@ -112,21 +113,25 @@ export function AcceptInvitation() {
       setError(message(err));
     }
   };
-  if (done) return <Done text={`Welcome: you are the owner of ${invite?.merchant.name ?? 'the shop'}. Sign in with ${invite?.email ?? 'your e-mail'} and the password you chose.`} />;
+  if (done) return <Done text={t('acct.welcome', { shop: invite?.merchant.name ?? t('acct.theShop'), email: invite?.email ?? t('acct.yourEmailFallback') })} />;
   return (
     <main id="main" class="signin">
-      <h1>Accept your invitation</h1>
+      <h1>{t('acct.acceptTitle')}</h1>
       {invite && (
         <>
           <p>
-            You are invited to run <strong>{invite.merchant.name}</strong> on Facepay, signing in as <strong>{invite.email}</strong>.
+            {t('acct.invitedBefore')}
+            <strong>{invite.merchant.name}</strong>
+            {t('acct.invitedMiddle')}
+            <strong>{invite.email}</strong>
+            {t('acct.invitedEnd')}
           </p>
           <form onSubmit={submit}>
-            <Field id="invite-name" label="Your name" value={name} onInput={setName} autocomplete="name" required />
-            <Field id="invite-password" label="Choose a password (at least 10 characters)" type="password" value={password} onInput={setPassword} autocomplete="new-password" required />
+            <Field id="invite-name" label={t('acct.yourName')} value={name} onInput={setName} autocomplete="name" required />
+            <Field id="invite-password" label={t('acct.choosePassword')} type="password" value={password} onInput={setPassword} autocomplete="new-password" required />
             <Alert text={error} />
             <button type="submit" class="primary">
-              Accept and set password
+              {t('acct.acceptAndSet')}
             </button>
           </form>
         </>

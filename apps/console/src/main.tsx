@@ -89,11 +89,12 @@ function SignIn({ onIn }: { onIn: (me: StaffMe) => void }) {
       </form>
       <p>
         <button type="button" class="link" onClick={() => setForgot(true)}>
-          Forgot your password?
+          {t('app.forgotPassword')}
         </button>
       </p>
       <p class="hint">
-        Platform operator staff: <a href="#/ops">operator console</a>.
+        {t('app.operatorStaff')} <a href="#/ops">{t('app.operatorConsole')}</a>
+        {t('app.operatorEnd')}
       </p>
     </main>
   );

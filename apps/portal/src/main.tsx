@@ -66,20 +66,20 @@ function ForgotPassword({ onBack }: { onBack: () => void }) {
   };
   return (
     <main class="narrow">
-      <h1>Forgot your password?</h1>
+      <h1>{t('auth.forgotPassword')}</h1>
       {sent ? (
         <p role="status">{sent}</p>
       ) : (
         <form onSubmit={submit}>
-          <Field id="forgot-email" label="Your e-mail" type="email" value={email} onInput={setEmail} autocomplete="email" />
+          <Field id="forgot-email" label={t('auth.yourEmail')} type="email" value={email} onInput={setEmail} autocomplete="email" />
           {error && <p role="alert">{error}</p>}
           <button type="submit" class="primary">
-            Mail me a reset link
+            {t('auth.mailResetLink')}
           </button>
         </form>
       )}
       <button type="button" class="link" onClick={onBack}>
-        Back to sign-in
+        {t('auth.backToSignIn')}
       </button>
     </main>
   );
@@ -108,20 +108,20 @@ function ResetPassword() {
   };
   return (
     <main class="narrow">
-      <h1>Choose a new password</h1>
+      <h1>{t('auth.chooseNewPassword')}</h1>
       {done ? (
         <>
-          <p role="status">Your password is changed, and every device that was signed in is signed out.</p>
+          <p role="status">{t('auth.passwordChanged')}</p>
           <p>
-            <a href="/portal/">Sign in</a>
+            <a href="/portal/">{t('auth.signIn')}</a>
           </p>
         </>
       ) : (
         <form onSubmit={submit}>
-          <Field id="new-password" label="New password" type="password" value={password} onInput={setPassword} autocomplete="new-password" hint="At least 10 characters." />
+          <Field id="new-password" label={t('auth.newPassword')} type="password" value={password} onInput={setPassword} autocomplete="new-password" hint={t('auth.atLeast10')} />
           {error && <p role="alert">{error}</p>}
           <button type="submit" class="primary">
-            Set password
+            {t('auth.setPassword')}
           </button>
         </form>
       )}
@@ -174,7 +174,7 @@ function Auth({ onIn }: { onIn: (me: Me) => void }) {
       </button>
       {mode === 'login' && (
         <button type="button" class="link" onClick={() => setForgot(true)}>
-          Forgot your password?
+          {t('auth.forgotPassword')}
         </button>
       )}
     </main>
@@ -326,12 +326,9 @@ function Face({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
                 void act(api.update({ face_pay_enabled: true, password: unlockPassword })).then(() => setUnlockPassword(''));
               }}
             >
-              <p>
-                Locked after wrong digits or PINs? Switching face pay on with your account password also clears those wrong tries; switched on without it, one
-                more wrong try within the day locks it again.
-              </p>
-              <Field id="f-unlock-password" label="Your account password" type="password" value={unlockPassword} onInput={setUnlockPassword} autocomplete="current-password" />
-              <button type="submit">Switch on with my password</button>
+              <p>{t('face.unlockExplain')}</p>
+              <Field id="f-unlock-password" label={t('face.unlockPassword')} type="password" value={unlockPassword} onInput={setUnlockPassword} autocomplete="current-password" />
+              <button type="submit">{t('face.unlockSubmit')}</button>
             </form>
           )}
           {!confirmDelete ? (

@@ -184,6 +184,18 @@ const en = {
   'crm.markReadLabel': 'Mark read: {title}',
   'crm.markRead': 'Mark read',
   'crm.older': 'Show older items',
+  'auth.forgotPassword': 'Forgot your password?',
+  'auth.yourEmail': 'Your e-mail',
+  'auth.mailResetLink': 'Mail me a reset link',
+  'auth.backToSignIn': 'Back to sign-in',
+  'auth.chooseNewPassword': 'Choose a new password',
+  'auth.passwordChanged': 'Your password is changed, and every device that was signed in is signed out.',
+  'auth.newPassword': 'New password',
+  'auth.atLeast10': 'At least 10 characters.',
+  'auth.setPassword': 'Set password',
+  'face.unlockExplain': 'Locked after wrong digits or PINs? Switching face pay on with your account password also clears those wrong tries; switched on without it, one more wrong try within the day locks it again.',
+  'face.unlockPassword': 'Your account password',
+  'face.unlockSubmit': 'Switch on with my password',
 } as const;
 
 export type PortalKey = keyof typeof en;
@@ -364,6 +376,18 @@ const zh: Record<PortalKey, string> = {
   'crm.markReadLabel': '标为已读：{title}',
   'crm.markRead': '标为已读',
   'crm.older': '显示更早的内容',
+  'auth.forgotPassword': '忘记密码？',
+  'auth.yourEmail': '您的电子邮箱',
+  'auth.mailResetLink': '给我发送重置链接',
+  'auth.backToSignIn': '返回登录',
+  'auth.chooseNewPassword': '设置新密码',
+  'auth.passwordChanged': '密码已更改，所有已登录的设备均已退出登录。',
+  'auth.newPassword': '新密码',
+  'auth.atLeast10': '至少 10 个字符。',
+  'auth.setPassword': '设置密码',
+  'face.unlockExplain': '因输错数字或支付密码而被锁定？用账户密码开启刷脸支付，会同时清除这些错误尝试；不用账户密码开启的话，当天内再输错一次就会再次锁定。',
+  'face.unlockPassword': '您的账户密码',
+  'face.unlockSubmit': '用我的账户密码开启',
 };
 
 export const portalMessages = mergeCatalogues(sharedMessages, { en, 'zh-CN': zh });

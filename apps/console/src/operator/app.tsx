@@ -9,6 +9,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { CaCertificate } from '../ca.tsx';
 import { DeskApp } from '../desk.tsx';
 import { Alert, Field, message } from '../ui.tsx';
+import { t, type Key } from '../messages.ts';
 import { MerchantsPage } from './merchants.tsx';
 import { MoneyPage } from './money.tsx';
 import { opsCall, type OperatorMe } from './ops-api.ts';
@@ -19,12 +20,12 @@ export interface OpsSession {
   me: OperatorMe;
 }
 
-const PAGES: readonly { page: string; label: string; roles: readonly OperatorMe['role'][] }[] = [
-  { page: 'merchants', label: 'Merchants', roles: ['admin'] },
-  { page: 'money', label: 'Bank & reconciliation', roles: ['admin'] },
-  { page: 'payouts', label: 'Withdrawals & payouts', roles: ['admin'] },
-  { page: 'desk', label: 'Service desk', roles: ['desk'] },
-  { page: 'certificate', label: 'Tablet certificate', roles: ['desk', 'admin'] },
+const PAGES: readonly { page: string; label: Key; roles: readonly OperatorMe['role'][] }[] = [
+  { page: 'merchants', label: 'ops.navMerchants', roles: ['admin'] },
+  { page: 'money', label: 'ops.navMoney', roles: ['admin'] },
+  { page: 'payouts', label: 'ops.navPayouts', roles: ['admin'] },
+  { page: 'desk', label: 'ops.navDesk', roles: ['desk'] },
+  { page: 'certificate', label: 'ops.navCertificate', roles: ['desk', 'admin'] },
 ];
 
 function route(): { page: string; id: string | undefined } {
@@ -52,14 +53,14 @@ function SignIn({ onIn }: { onIn: (s: OpsSession) => void }) {
   };
   return (
     <main id="main" class="signin">
-      <h1>Facepay operator console</h1>
-      <p>Sign in with your operator login (service desk or admin), not a merchant's.</p>
+      <h1>{t('ops.title')}</h1>
+      <p>{t('ops.signInWith')}</p>
       <form onSubmit={submit}>
-        <Field id="ops-email" label="E-mail" type="email" value={email} onInput={setEmail} autocomplete="username" required />
-        <Field id="ops-password" label="Password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+        <Field id="ops-email" label={t('ops.eMail')} type="email" value={email} onInput={setEmail} autocomplete="username" required />
+        <Field id="ops-password" label={t('ops.password')} type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
         <Alert text={error} />
         <button type="submit" class="primary" disabled={busy}>
-          Sign in
+          {t('ops.signIn')}
         </button>
       </form>
     </main>
@@ -98,7 +99,7 @@ export function OperatorApp() {
     default:
       page = (
         <section>
-          <h1>Tablet certificate</h1>
+          <h1>{t('ops.navCertificate')}</h1>
           <CaCertificate standalone />
         </section>
       );
@@ -106,18 +107,18 @@ export function OperatorApp() {
   return (
     <div class="shell">
       <a class="skip" href="#main">
-        Skip to content
+        {t('ops.skipToContent')}
       </a>
       <header class="top">
         <p class="brand">
-          Facepay <span class="merchant">operator</span>
+          Facepay <span class="merchant">{t('ops.operator')}</span>
         </p>
-        <nav aria-label="Operator console">
+        <nav aria-label={t('ops.navLabel')}>
           <ul>
             {visible.map((p) => (
               <li key={p.page}>
                 <a href={`#/ops/${p.page}`} aria-current={p.page === current.page ? 'page' : undefined}>
-                  {p.label}
+                  {t(p.label)}
                 </a>
               </li>
             ))}
@@ -128,7 +129,7 @@ export function OperatorApp() {
             {session.me.name} <span class="role">({session.me.role})</span>
           </span>
           <button type="button" class="link" onClick={signOut}>
-            Sign out
+            {t('ops.signOut')}
           </button>
         </p>
       </header>

@@ -1,6 +1,7 @@
 /** Merchants for the operator's admins: list, create, suspend and reactivate, invite the owner by e-mail. */
 import { useState } from 'preact/hooks';
 import { Alert, Badge, Field, Loading, Select, useAttempt, useLoad, when } from '../ui.tsx';
+import { t } from '../messages.ts';
 import type { OpsSession } from './app.tsx';
 import { opsCall } from './ops-api.ts';
 
@@ -33,12 +34,12 @@ function MerchantDetail({ session, id }: { session: OpsSession; id: string }) {
     setDone('');
     void act.attempt(async () => {
       const i = await opsCall<Invitation>(session.token, 'POST', `/v1/operator/merchants/${encodeURIComponent(id)}/invitations`, { email, valid_hours: Number(hours) });
-      setDone(`Invitation sent to ${i.email}; the link works once, until ${when(ms(i.expires_at))}.`);
+      setDone(t('merch.invitationSent', { email: i.email, until: when(ms(i.expires_at)) }));
       setEmail('');
       reload();
     });
   };
-  const setStatus = (action: 'suspension' | 'reactivation') =>
+  const changeStatus = (action: 'suspension' | 'reactivation') =>
     void act.attempt(async () => {
       await opsCall(session.token, 'POST', `/v1/operator/merchants/${encodeURIComponent(id)}/${action}`, {});
       reload();
@@ -51,49 +52,50 @@ function MerchantDetail({ session, id }: { session: OpsSession; id: string }) {
   return (
     <section>
       <p>
-        <a href="#/ops/merchants">All merchants</a>
+        <a href="#/ops/merchants">{t('merch.all')}</a>
       </p>
       <h1>
         {data.name} <Badge text={data.status} />
       </h1>
       <p>
-        <code>{data.id}</code>, created {when(ms(data.created_at))}.
+        <code>{data.id}</code>
+        {t('merch.createdOn', { when: when(ms(data.created_at)) })}
       </p>
       {data.status === 'active' ? (
         <p>
-          <button type="button" onClick={() => setStatus('suspension')}>
-            Suspend merchant
+          <button type="button" onClick={() => changeStatus('suspension')}>
+            {t('merch.suspend')}
           </button>{' '}
-          <span class="hint">Its API keys, console logins and terminals stop working at once.</span>
+          <span class="hint">{t('merch.suspendHint')}</span>
         </p>
       ) : (
         <p>
-          <button type="button" onClick={() => setStatus('reactivation')}>
-            Reactivate merchant
+          <button type="button" onClick={() => changeStatus('reactivation')}>
+            {t('merch.reactivate')}
           </button>
         </p>
       )}
-      <h2>Invite the owner</h2>
+      <h2>{t('merch.inviteOwner')}</h2>
       <form onSubmit={invite}>
-        <Field id="invite-email" label="Owner's e-mail" type="email" value={email} onInput={setEmail} required />
-        <Select id="invite-hours" label="The link works for" value={hours} onChange={setHours} options={[['1', 'one hour'], ['24', 'one day']]} />
+        <Field id="invite-email" label={t('merch.ownerEmail')} type="email" value={email} onInput={setEmail} required />
+        <Select id="invite-hours" label={t('merch.linkWorksFor')} value={hours} onChange={setHours} options={[['1', t('merch.oneHour')], ['24', t('merch.oneDay')]]} />
         <button type="submit" class="primary">
-          Send invitation
+          {t('merch.sendInvitation')}
         </button>
       </form>
       <Alert text={act.error} />
       {done && <p role="status">{done}</p>}
-      <h2>Invitations</h2>
+      <h2>{t('merch.invitations')}</h2>
       {data.invitations.length === 0 ? (
-        <p>None yet.</p>
+        <p>{t('merch.noneYet')}</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Sent</th>
-              <th scope="col">Works until</th>
-              <th scope="col">Status</th>
+              <th scope="col">{t('merch.eMail')}</th>
+              <th scope="col">{t('merch.sent')}</th>
+              <th scope="col">{t('merch.worksUntil')}</th>
+              <th scope="col">{t('merch.status')}</th>
               <th scope="col" />
             </tr>
           </thead>
@@ -109,7 +111,7 @@ function MerchantDetail({ session, id }: { session: OpsSession; id: string }) {
                 <td>
                   {i.status === 'pending' && (
                     <button type="button" class="link" onClick={() => revoke(i)}>
-                      Withdraw
+                      {t('merch.withdraw')}
                     </button>
                   )}
                 </td>
@@ -138,11 +140,11 @@ export function MerchantsPage({ session, id }: { session: OpsSession; id: string
   };
   return (
     <section>
-      <h1>Merchants</h1>
+      <h1>{t('merch.merchants')}</h1>
       <form onSubmit={create} class="inline">
-        <Field id="merchant-name" label="New merchant's name" value={name} onInput={setName} required />
+        <Field id="merchant-name" label={t('merch.newName')} value={name} onInput={setName} required />
         <button type="submit" class="primary">
-          Create merchant
+          {t('merch.create')}
         </button>
       </form>
       <Alert text={act.error} />
@@ -151,10 +153,10 @@ export function MerchantsPage({ session, id }: { session: OpsSession; id: string
           <table>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Id</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
+                <th scope="col">{t('merch.name')}</th>
+                <th scope="col">{t('merch.id')}</th>
+                <th scope="col">{t('merch.status')}</th>
+                <th scope="col">{t('merch.created')}</th>
               </tr>
             </thead>
             <tbody>

@@ -6,6 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Field, Loading, Stat, money, useAttempt, useLoad } from '../ui.tsx';
+import { t } from '../messages.ts';
 import type { OpsSession } from './app.tsx';
 import { opsCall } from './ops-api.ts';
 
@@ -51,29 +52,29 @@ function Resolve({ session, entry, onDone }: { session: OpsSession; entry: Unmat
     run(async () => {
       const who = await opsCall<{ shopper_id: string; name: string | null }>(session.token, 'GET', `/v1/operator/funding/references/${encodeURIComponent(reference.replace(/\s+/g, ''))}`);
       await opsCall(session.token, 'POST', `${path}/assignment`, { shopper_id: who.shopper_id });
-      onDone(`${money(entry.amount, entry.currency)} credited to ${who.name ?? who.shopper_id} (${entry.entry_ref}).`);
+      onDone(t('bank.credited', { amount: money(entry.amount, entry.currency), who: who.name ?? who.shopper_id, ref: entry.entry_ref }));
     });
   };
   const sendBack = (e: Event) => {
     e.preventDefault();
     run(async () => {
       await opsCall(session.token, 'POST', `${path}/return`, { note });
-      onDone(`${money(entry.amount, entry.currency)} (${entry.entry_ref}) marked as returned to the payer.`);
+      onDone(t('bank.returnedToPayer', { amount: money(entry.amount, entry.currency), ref: entry.entry_ref }));
     });
   };
   const id = entry.entry_ref.replace(/[^A-Za-z0-9_-]/g, '_');
   return (
     <div class="resolve">
       <form onSubmit={assign} class="inline">
-        <Field id={`assign-${id}`} label="Shopper's payment reference (RF…)" value={reference} onInput={setReference} required />
+        <Field id={`assign-${id}`} label={t('bank.shopperReference')} value={reference} onInput={setReference} required />
         <button type="submit" disabled={busy}>
-          Credit this shopper
+          {t('bank.creditShopper')}
         </button>
       </form>
       <form onSubmit={sendBack} class="inline">
-        <Field id={`return-${id}`} label="Or send it back: why" value={note} onInput={setNote} required />
+        <Field id={`return-${id}`} label={t('bank.sendBackWhy')} value={note} onInput={setNote} required />
         <button type="submit" disabled={busy}>
-          Mark returned
+          {t('bank.markReturned')}
         </button>
       </form>
       <Alert text={act.error} />
@@ -97,38 +98,43 @@ export function MoneyPage({ session }: { session: OpsSession }) {
     setDone('');
     void act.attempt(async () => {
       const r = await opsCall<{ credited: number; unmatched: number; duplicates: number }>(session.token, 'POST', '/v1/operator/funding/statements', { xml: await file.text() });
-      setDone(`Imported ${file.name}: ${r.credited} credited to wallets, ${r.unmatched} to resolve by hand, ${r.duplicates} already imported before.`);
+      setDone(t('bank.imported', { file: file.name, credited: r.credited, unmatched: r.unmatched, duplicates: r.duplicates }));
       reload();
     });
   };
   return (
     <section>
-      <h1>Bank &amp; reconciliation</h1>
-      <h2>Import a bank statement</h2>
+      <h1>{t('bank.title')}</h1>
+      <h2>{t('bank.importStatement')}</h2>
       <form onSubmit={upload}>
         <p class="field">
-          <label for="statement-file">camt.053 or camt.054 file (XML)</label>
+          <label for="statement-file">{t('bank.statementFile')}</label>
           <input id="statement-file" type="file" accept=".xml,application/xml,text/xml" required onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0])} />
-          <small class="hint">Importing the same file again credits nothing twice.</small>
+          <small class="hint">{t('bank.sameFileTwice')}</small>
         </p>
         <button type="submit" class="primary" disabled={!file}>
-          Import
+          {t('bank.import')}
         </button>
       </form>
       <Alert text={act.error} />
       {done && <p role="status">{done}</p>}
-      <h2>Credits to resolve by hand</h2>
+      <h2>{t('bank.toResolve')}</h2>
       <Loading error={unmatched.error}>
         {unmatched.data &&
           (unmatched.data.data.length === 0 ? (
-            <p>None: every credit found its shopper.</p>
+            <p>{t('bank.noneToResolve')}</p>
           ) : (
             <ul class="unmatched">
               {unmatched.data.data.map((u) => (
                 <li key={u.entry_ref} data-entry={u.entry_ref}>
                   <p>
-                    <strong>{money(u.amount, u.currency)}</strong>, bank entry <code>{u.entry_ref}</code> of statement <code>{u.statement_id}</code>; the payer wrote{' '}
-                    {u.reference ? <q>{u.reference}</q> : 'no reference'}.
+                    <strong>{money(u.amount, u.currency)}</strong>
+                    {t('bank.bankEntry')}
+                    <code>{u.entry_ref}</code>
+                    {t('bank.ofStatement')}
+                    <code>{u.statement_id}</code>
+                    {t('bank.payerWrote')} {u.reference ? <q>{u.reference}</q> : t('bank.noReference')}
+                    {t('bank.entryEnd')}
                   </p>
                   <Resolve session={session} entry={u} onDone={(text) => (setDone(text), reload())} />
                 </li>
@@ -136,19 +142,19 @@ export function MoneyPage({ session }: { session: OpsSession }) {
             </ul>
           ))}
       </Loading>
-      <h2>Reconciliation</h2>
+      <h2>{t('bank.reconciliation')}</h2>
       <Loading error={rec.error}>
         {rec.data && (
           <>
-            {rec.data.currencies.length === 0 && <p>No money has moved yet.</p>}
+            {rec.data.currencies.length === 0 && <p>{t('bank.nothingMoved')}</p>}
             {rec.data.currencies.map((c) => (
               <div key={c.currency} class="stats" data-currency={c.currency}>
-                <Stat label="Float (all wallets)" value={amount(c.float, c.currency)} sub={`${c.wallets} wallets`} />
-                <Stat label="Bank balance" value={c.bank ? amount(c.bank.balance, c.currency) : '—'} sub={c.bank ? `as of ${c.bank.as_of}` : 'no statement yet'} />
-                <Stat label="Bank less float" value={c.difference === null ? '—' : amount(c.difference, c.currency)} />
-                <Stat label="Unmatched credits" value={amount(c.unmatched.total, c.currency)} sub={`${c.unmatched.count} waiting`} />
-                <Stat label="Owed to merchants" value={amount(c.merchant_payable, c.currency)} />
-                <Stat label="Platform fees" value={amount(c.platform_fees, c.currency)} />
+                <Stat label={t('bank.float')} value={amount(c.float, c.currency)} sub={t('bank.wallets', { count: c.wallets })} />
+                <Stat label={t('bank.bankBalance')} value={c.bank ? amount(c.bank.balance, c.currency) : '—'} sub={c.bank ? t('bank.asOf', { date: c.bank.as_of }) : t('bank.noStatementYet')} />
+                <Stat label={t('bank.bankLessFloat')} value={c.difference === null ? '—' : amount(c.difference, c.currency)} />
+                <Stat label={t('bank.unmatchedCredits')} value={amount(c.unmatched.total, c.currency)} sub={t('bank.waiting', { count: c.unmatched.count })} />
+                <Stat label={t('bank.owedToMerchants')} value={amount(c.merchant_payable, c.currency)} />
+                <Stat label={t('bank.platformFees')} value={amount(c.platform_fees, c.currency)} />
               </div>
             ))}
             {rec.data.notes.map((n) => (

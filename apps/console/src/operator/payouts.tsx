@@ -4,6 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Badge, Loading, money, useAttempt, useLoad, when } from '../ui.tsx';
+import { t } from '../messages.ts';
 import type { OpsSession } from './app.tsx';
 import { opsCall, opsDownload } from './ops-api.ts';
 
@@ -43,14 +44,14 @@ export function PayoutsPage({ session }: { session: OpsSession }) {
   const decide = (w: Withdrawal, action: 'approval' | 'rejection') =>
     void act.attempt(async () => {
       await opsCall(session.token, 'POST', `/v1/operator/withdrawals/${encodeURIComponent(w.id)}/${action}`, {});
-      setDone(`${money(w.amount, w.currency)} for ${w.holder_name} ${action === 'approval' ? 'approved: the next payout run pays it' : 'rejected: the money is back in the wallet'}.`);
+      setDone(t(action === 'approval' ? 'payout.approved' : 'payout.rejected', { amount: money(w.amount, w.currency), holder: w.holder_name }));
       reload();
     });
   const makeRun = () =>
     void act.attempt(async () => {
       const r = await opsCall<Run>(session.token, 'POST', '/v1/operator/payouts', { currency: 'eur' }, runKey);
       setRunKey(`console-run-${crypto.randomUUID()}`);
-      setDone(`Payout run ${r.id}: ${r.item_count} transfers, ${money(r.total, r.currency)}. Download its file for the bank.`);
+      setDone(t('payout.runMade', { id: r.id, count: r.item_count, total: money(r.total, r.currency) }));
       reload();
     });
   const mark = (r: Run, what: 'sent' | 'returned') =>
@@ -63,11 +64,11 @@ export function PayoutsPage({ session }: { session: OpsSession }) {
     <table>
       <thead>
         <tr>
-          <th scope="col">Asked</th>
-          <th scope="col">Holder</th>
-          <th scope="col">IBAN</th>
-          <th scope="col">Amount</th>
-          <th scope="col">Status</th>
+          <th scope="col">{t('payout.asked')}</th>
+          <th scope="col">{t('payout.holder')}</th>
+          <th scope="col">{t('payout.iban')}</th>
+          <th scope="col">{t('payout.amount')}</th>
+          <th scope="col">{t('payout.status')}</th>
           {actions && <th scope="col" />}
         </tr>
       </thead>
@@ -86,10 +87,10 @@ export function PayoutsPage({ session }: { session: OpsSession }) {
             {actions && (
               <td>
                 <button type="button" onClick={() => decide(w, 'approval')}>
-                  Approve
+                  {t('payout.approve')}
                 </button>{' '}
                 <button type="button" class="link" onClick={() => decide(w, 'rejection')}>
-                  Reject
+                  {t('payout.reject')}
                 </button>
               </td>
             )}
@@ -100,33 +101,33 @@ export function PayoutsPage({ session }: { session: OpsSession }) {
   );
   return (
     <section>
-      <h1>Withdrawals &amp; payouts</h1>
+      <h1>{t('payout.title')}</h1>
       <Alert text={act.error} />
       {done && <p role="status">{done}</p>}
-      <h2>Withdrawals waiting for a decision</h2>
-      <Loading error={pending.error}>{pending.data && (pending.data.data.length === 0 ? <p>None.</p> : table(pending.data.data, true))}</Loading>
-      <h2>Approved, for the next run</h2>
-      <Loading error={approved.error}>{approved.data && (approved.data.data.length === 0 ? <p>None.</p> : table(approved.data.data, false))}</Loading>
-      <h2>Payout runs</h2>
+      <h2>{t('payout.waiting')}</h2>
+      <Loading error={pending.error}>{pending.data && (pending.data.data.length === 0 ? <p>{t('payout.none')}</p> : table(pending.data.data, true))}</Loading>
+      <h2>{t('payout.approvedForNext')}</h2>
+      <Loading error={approved.error}>{approved.data && (approved.data.data.length === 0 ? <p>{t('payout.none')}</p> : table(approved.data.data, false))}</Loading>
+      <h2>{t('payout.runs')}</h2>
       <p>
         <button type="button" class="primary" onClick={makeRun}>
-          Make a payout run
+          {t('payout.makeRun')}
         </button>{' '}
-        <span class="hint">Pays every merchant's closed statements and every approved withdrawal, once.</span>
+        <span class="hint">{t('payout.makeRunHint')}</span>
       </p>
       <Loading error={runs.error}>
         {runs.data &&
           (runs.data.data.length === 0 ? (
-            <p>No run yet.</p>
+            <p>{t('payout.noRun')}</p>
           ) : (
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Run</th>
-                  <th scope="col">Made</th>
-                  <th scope="col">Transfers</th>
-                  <th scope="col">Total</th>
-                  <th scope="col">Status</th>
+                  <th scope="col">{t('payout.run')}</th>
+                  <th scope="col">{t('payout.made')}</th>
+                  <th scope="col">{t('payout.transfers')}</th>
+                  <th scope="col">{t('payout.total')}</th>
+                  <th scope="col">{t('payout.status')}</th>
                   <th scope="col" />
                 </tr>
               </thead>
@@ -145,17 +146,17 @@ export function PayoutsPage({ session }: { session: OpsSession }) {
                     <td>
                       {r.status !== 'moving' && (
                         <button type="button" class="link" onClick={() => download(r)}>
-                          Download pain.001 file
+                          {t('payout.download')}
                         </button>
                       )}
                       {r.status === 'ready' && (
                         <>
                           {' '}
                           <button type="button" onClick={() => mark(r, 'sent')}>
-                            Mark sent
+                            {t('payout.markSent')}
                           </button>{' '}
                           <button type="button" class="link" onClick={() => mark(r, 'returned')}>
-                            Mark returned
+                            {t('payout.markReturned')}
                           </button>
                         </>
                       )}
