@@ -617,6 +617,8 @@ const en = {
   'status.ready': 'ready',
   'status.sent': 'sent',
   'status.returned': 'returned',
+  'role.admin': 'admin',
+  'role.desk': 'desk',
 } as const;
 
 export type ConsoleKey = keyof typeof en;
@@ -1232,6 +1234,8 @@ const zh: Record<ConsoleKey, string> = {
   'status.ready': '待发送',
   'status.sent': '已发送',
   'status.returned': '已退回',
+  'role.admin': '管理员',
+  'role.desk': '服务台',
 };
 
 export const consoleMessages = mergeCatalogues(sharedMessages, { en, 'zh-CN': zh });

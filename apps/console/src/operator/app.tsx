@@ -9,7 +9,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { CaCertificate } from '../ca.tsx';
 import { DeskApp } from '../desk.tsx';
 import { Alert, Field, message } from '../ui.tsx';
-import { t, type Key } from '../messages.ts';
+import { i18n, t, type Key } from '../messages.ts';
 import { MerchantsPage } from './merchants.tsx';
 import { MoneyPage } from './money.tsx';
 import { opsCall, type OperatorMe } from './ops-api.ts';
@@ -126,7 +126,7 @@ export function OperatorApp() {
         </nav>
         <p class="who">
           <span>
-            {session.me.name} <span class="role">({session.me.role})</span>
+            {session.me.name} <span class="role">({i18n.lookup(`role.${session.me.role}`) ?? session.me.role})</span>
           </span>
           <button type="button" class="link" onClick={signOut}>
             {t('ops.signOut')}
