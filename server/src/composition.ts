@@ -32,6 +32,8 @@ import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
 import { createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
+import { createRightsService, RightsRepo, rightsMigrations } from './rights/index.ts';
+import { rightsPorts } from './rights-ports.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +60,7 @@ export const allMigrations: readonly Migration[] = [
   ...operatorMigrations,
   ...disputeMigrations,
   ...settlementMigrations,
+  ...rightsMigrations,
   // Last: data moves across modules' tables.
   ...checkoutMigrations,
 ];
@@ -535,6 +538,28 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       closeGraceMs: config.settlementGraceMs,
     },
   });
+  // Export, account deletion and the face-template retention rule (server/src/rights).
+  const rights = createRightsService({
+    repo: new RightsRepo(db),
+    ports: rightsPorts({
+      shoppers,
+      faces: face?.templates ?? noFaces,
+      ledger,
+      walletCurrency: config.walletCurrency,
+      payments,
+      funding: fundingService,
+      members,
+      marketing,
+      merchants,
+      disputes,
+      attempts: attemptRepo,
+      mail,
+    }),
+    clock,
+    ids,
+    retentionDays: config.templateRetentionDays,
+    portalUrl: `${publicBase}/portal/`,
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -574,6 +599,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     resets,
     disputes,
     settlement,
+    rights,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
@@ -617,6 +643,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
         followUps.retryDue().catch((e: unknown) => app.log.error({ err: e, worker: 'follow-ups' }, 'retrying follow-up steps failed'));
+        rights.resumeDeletions().catch((e: unknown) => app.log.error({ err: e, worker: 'rights' }, 'resuming account deletions failed'));
         // Days are closed at most once a minute: a close reads every merchant's payable.
         if (Date.now() - lastSettle >= 60_000) {
           lastSettle = Date.now();
@@ -632,6 +659,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         marketing
           .runScheduled(clock.now().getTime())
           .catch((e: unknown) => app.log.error({ err: e, worker: 'marketing' }, 'running scheduled campaigns failed'));
+        // The face-template retention rule works in days: hourly is more than often enough.
+        rights.runRetention().catch((e: unknown) => app.log.error({ err: e, worker: 'retention' }, 'the face-template retention rule failed'));
       };
       runScheduled();
       scheduler = setInterval(runScheduled, 3600_000);

@@ -246,3 +246,16 @@ export async function bankEntryForUpdate(x: SqlExecutor, entryRef: string): Prom
 export async function markBankEntryMatched(x: SqlExecutor, entryRef: string, intentId: string): Promise<void> {
   await x.execute("UPDATE funding_bank_entries SET status = 'matched', intent_id = $2 WHERE entry_ref = $1 AND status = 'unmatched'", [entryRef, intentId]);
 }
+
+export async function intentsOfShopper(x: SqlExecutor, shopperId: string): Promise<FundingIntent[]> {
+  return (await x.query<IntentRow>('SELECT * FROM funding_intents WHERE shopper_id = $1 ORDER BY created_at, id', [shopperId])).map(toIntent);
+}
+
+/** Cancels the shopper's pending top-ups; answers how many. */
+export async function cancelPendingOf(x: SqlExecutor, shopperId: string): Promise<number> {
+  return (await x.execute("UPDATE funding_intents SET status = 'canceled' WHERE shopper_id = $1 AND status = 'pending'", [shopperId])).changes;
+}
+
+export async function deleteReference(x: SqlExecutor, shopperId: string): Promise<void> {
+  await x.execute('DELETE FROM funding_references WHERE shopper_id = $1', [shopperId]);
+}

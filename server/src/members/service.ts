@@ -38,7 +38,7 @@ export const MEMBERSHIP_CONSENT = {
  * also the `objectId`). The shape matches what the merchants module's webhook outbox records.
  */
 export interface MemberEvent {
-  type: 'member.joined' | 'member.updated' | 'member.left';
+  type: 'member.joined' | 'member.updated' | 'member.left' | 'member.deleted';
   merchantId: string;
   objectId: string;
   at: number;
@@ -84,7 +84,8 @@ export interface JoinOffer {
 /** What a merchant sees of a member: its own id, the fields shared now, and what happened in its shops. */
 export interface MemberSummary {
   memberId: string;
-  status: 'active' | 'left';
+  /** `deleted`: the shopper deleted their Facepay account (nothing personal is left). */
+  status: 'active' | 'left' | 'deleted';
   joinedAt: number;
   leftAt: number | null;
   fields: MemberFields;
@@ -265,7 +266,7 @@ export function createMembersService(deps: MembersServiceDeps) {
   function summarise(r: MemberRow, rfm: Rfm, tags: string[], now: number): MemberSummary {
     return {
       memberId: r.id,
-      status: r.left_at === null ? 'active' : 'left',
+      status: r.left_at === null ? 'active' : r.shopper_id === 'erased' ? 'deleted' : 'left',
       joinedAt: r.joined_at,
       leftAt: r.left_at,
       fields: sharedValues(r),
@@ -521,7 +522,8 @@ export function createMembersService(deps: MembersServiceDeps) {
         for (const m of live) {
           await tx.markLeft(m.id, now);
           await tx.withdrawConsents(m.id, now);
-          await publish(tx, { type: 'member.left', merchantId: m.merchant_id, at: now, data: { memberId: m.id } });
+          // Not "left": the merchant's CRM and webhooks learn that the person is gone for good.
+          await publish(tx, { type: 'member.deleted', merchantId: m.merchant_id, at: now, data: { memberId: m.id } });
         }
         await tx.eraseShopper(shopperId);
         return live.map((m) => ({ merchantId: m.merchant_id, memberId: m.id }));

@@ -28,6 +28,15 @@ export interface FaceTemplatePort {
   remove(shopperId: string): Promise<void>;
   /** Whether the current face model can recognise the shopper (false after a model change until they enrol again). */
   searchable(shopperId: string): Promise<boolean>;
+  /** What is kept of the shopper's face, for their data export: never the template or any image. */
+  describe?(shopperId: string): Promise<FaceTemplateFacts[]>;
+}
+
+export interface FaceTemplateFacts {
+  templateId: string;
+  model: { name: string; version: string };
+  dimensions: number;
+  createdAt: number;
 }
 
 export interface EnrolmentChallenge {
@@ -64,6 +73,9 @@ export interface Shopper {
   faceEnrolled: boolean;
   /** Whether a face-pay PIN is set; the PIN and its hash never leave this module. */
   hasPin: boolean;
+  faceEnrolledAt: number | null;
+  /** When the shopper deleted the account (then nothing personal is left); null while open. */
+  deletedAt: number | null;
 }
 
 export interface ShopperServiceDeps {
@@ -117,6 +129,8 @@ function toShopper(r: ShopperRow): Shopper {
     perPaymentLimit: r.per_payment_limit,
     faceEnrolled: r.face_enrolled_at !== null,
     hasPin: typeof r.face_pay_pin_hash === 'string',
+    faceEnrolledAt: r.face_enrolled_at,
+    deletedAt: r.deleted_at ?? null,
   };
 }
 
@@ -471,6 +485,37 @@ export function createShopperService(deps: ShopperServiceDeps) {
       const clean = code.replace(/\s/g, '');
       const id = /^\d+$/.test(clean) ? await repo.consumePayCodeIn(tx, sha256(clean), clock.now().getTime()) : undefined;
       if (id !== shopperId) throw payCodeInvalid();
+    },
+
+    /** Whether this is the shopper's account password (for the rights that ask for it again: export, deletion). */
+    async passwordMatches(shopperId: string, password: string): Promise<boolean> {
+      const row = await mustGet(shopperId);
+      return verifyPassword(password, row.password_hash);
+    },
+
+    /** Account deletion's first step (repeatable): no sign-in, session, pay code or face pay is left. */
+    async closeAccount(shopperId: string): Promise<void> {
+      await mustGet(shopperId);
+      const now = clock.now().getTime();
+      await repo.closeAccount(shopperId, now);
+    },
+
+    /** Account deletion's last step (repeatable): the personal fields are gone, the id stays as a pseudonym. */
+    async erasePersonal(shopperId: string): Promise<void> {
+      await mustGet(shopperId);
+      const now = clock.now().getTime();
+      await repo.erasePersonal(shopperId, now);
+      await repo.insertEvent(ids.next('sev'), shopperId, 'account.deleted', now);
+    },
+
+    /** Open accounts whose face was enrolled before `before`: the retention rule looks at their last use. */
+    retentionCandidates(before: number, limit = 500, after?: { at: number; id: string }): Promise<{ id: string; email: string; face_enrolled_at: number }[]> {
+      return repo.enrolledBefore(before, limit, after);
+    },
+
+    /** The shopper's face, as the data export describes it (ids, model, dates; no template). */
+    async faceFacts(shopperId: string): Promise<FaceTemplateFacts[]> {
+      return (await faces.describe?.(shopperId)) ?? [];
     },
 
     events(shopperId: string): Promise<{ type: string; at: number }[]> {
