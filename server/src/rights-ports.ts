@@ -61,7 +61,7 @@ export function rightsPorts(w: RightsWiring): RightsPorts {
     },
     faces: {
       remove: (id) => w.faces.remove(id),
-      describe: (id) => w.shoppers.faceFacts(id),
+      describe: async (id) => (await w.faces.describe?.(id)) ?? [],
     },
     money: {
       async wallets(shopperId) {

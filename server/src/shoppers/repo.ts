@@ -213,10 +213,10 @@ export class ShopperRepo {
     });
   }
 
-  /** Open accounts with a face enrolled before `before` (the retention rule's candidates), oldest first, after the cursor. */
+  /** Open accounts with a face enrolled at or before `before` (the retention rule's candidates), oldest first, after the cursor. */
   async enrolledBefore(before: number, limit: number, after?: { at: number; id: string }): Promise<{ id: string; email: string; face_enrolled_at: number }[]> {
     const rows = await this.db.query<{ id: string; email: string; face_enrolled_at: number | string }>(
-      `SELECT id, email, face_enrolled_at FROM shoppers WHERE face_enrolled_at IS NOT NULL AND face_enrolled_at < $1 AND deleted_at IS NULL
+      `SELECT id, email, face_enrolled_at FROM shoppers WHERE face_enrolled_at IS NOT NULL AND face_enrolled_at <= $1 AND deleted_at IS NULL
        AND (face_enrolled_at > $3 OR (face_enrolled_at = $3 AND id > $4)) ORDER BY face_enrolled_at, id LIMIT $2`,
       [before, limit, after?.at ?? -1, after?.id ?? ''],
     );
