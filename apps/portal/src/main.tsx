@@ -5,9 +5,10 @@ import { formatMoney, formatPayCode, parseMoney, payCodeQrText, paymentMethodLab
 import { api, errorMessage, type Consent, type Me, type ShopperPayment } from './api.ts';
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
+import { YourData } from './rights.tsx';
 import './style.css';
 
-type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings';
+type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings' | 'data';
 
 const message = errorMessage;
 
@@ -363,12 +364,13 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
 
 function viewFromHash(): View {
   const v = location.hash.replace(/^#\/?/, '');
-  return v === 'face' || v === 'payments' || v === 'memberships' || v === 'inbox' || v === 'settings' ? v : 'home';
+  return v === 'face' || v === 'payments' || v === 'memberships' || v === 'inbox' || v === 'settings' || v === 'data' ? v : 'home';
 }
 
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [view, setView] = useState<View>(viewFromHash());
+  const [deleted, setDeleted] = useState(false);
   useEffect(() => {
     api.me().then(setMe, () => setMe(null));
     const onHash = () => setView(viewFromHash());
@@ -376,7 +378,17 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
   if (me === undefined) return <main class="narrow">Loading…</main>;
-  if (me === null) return <Auth onIn={setMe} />;
+  if (me === null)
+    return (
+      <>
+        {deleted && (
+          <p class="notice narrow" role="status">
+            Your account was deleted.
+          </p>
+        )}
+        <Auth onIn={setMe} />
+      </>
+    );
   const tabs: [View, string][] = [
     ['home', 'Wallet'],
     ['face', 'Face pay'],
@@ -384,6 +396,7 @@ function App() {
     ['memberships', 'Memberships'],
     ['inbox', 'Inbox'],
     ['settings', 'Settings'],
+    ['data', 'Your data'],
   ];
   return (
     <div class="shell">
@@ -413,6 +426,15 @@ function App() {
         {view === 'memberships' && <Memberships me={me} />}
         {view === 'inbox' && <Inbox onAccountChanged={() => void api.me().then(setMe, () => undefined)} />}
         {view === 'settings' && <Settings me={me} setMe={setMe} />}
+        {view === 'data' && (
+          <YourData
+            onDeleted={() => {
+              location.hash = '#/';
+              setDeleted(true);
+              setMe(null);
+            }}
+          />
+        )}
       </main>
     </div>
   );
