@@ -108,7 +108,7 @@ export const DELETION_STEPS: readonly DeletionStep[] = ['face', 'account', 'fund
 
 /** What the portal tells the shopper is kept after the deletion, and why. */
 export const KEPT_AFTER_DELETION =
-  'Payments, refunds and wallet movements are kept for the legal period for accounting records (10 years), ' +
+  'Payments, refunds and wallet movements are kept for the legal period for accounting records, ' +
   'under your account number only, which no longer leads to your name, e-mail or phone. ' +
   'Your face templates, sessions, memberships, inbox and personal details are deleted.';
 
