@@ -136,6 +136,7 @@ describeEachDialect('shopper rights', (dialect) => {
     // The session, the sign-in and the person are gone; the id stays, pointing at nothing personal.
     assert.equal((await p.app.inject({ method: 'GET', url: '/v1/shopper/me', headers: { cookie: bea.cookie } })).statusCode, 401);
     assert.equal((await p.app.inject({ method: 'POST', url: '/v1/shopper/login', payload: { email: bea.email, password: PASSWORD } })).statusCode, 401);
+    await assert.rejects(p.services.shoppers.setPassword(bea.id, 'a new long passphrase'), /No such shopper/, 'a reset link mailed before cannot revive it');
     const row = (await new ShopperRepo(p.db).byId(bea.id))!;
     assert.equal(row.email, `deleted+${bea.id}@deleted.invalid`);
     assert.equal(row.name, 'Deleted account');

@@ -248,7 +248,7 @@ export function createShopperService(deps: ShopperServiceDeps) {
     async logIn(emailInput: string, password: string): Promise<{ shopper: Shopper; sessionToken: string }> {
       const row = await repo.byEmail(emailInput.trim().toLowerCase());
       const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash));
-      if (row === undefined || !ok) throw new DomainError('unauthorized', 'invalid_credentials', 'That e-mail and password do not match.');
+      if (row === undefined || !ok || (row.deleted_at ?? null) !== null) throw new DomainError('unauthorized', 'invalid_credentials', 'That e-mail and password do not match.');
       return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
     },
 
@@ -270,14 +270,17 @@ export function createShopperService(deps: ShopperServiceDeps) {
     /** A new password (a reset); every session of the shopper ends. */
     async setPassword(id: string, password: string): Promise<void> {
       this.checkPassword(password);
+      // A reset link mailed before the account was deleted must not bring the account back.
+      if (((await mustGet(id)).deleted_at ?? null) !== null) throw new DomainError('not_found', 'shopper_not_found', 'No such shopper.');
       await repo.setPasswordHash(id, await hashPassword(password, random, cost));
     },
 
     /** The shopper behind a session token, or a `session_invalid` error. */
     async authenticate(token: string): Promise<Shopper> {
       const id = await repo.sessionShopper(sha256(token), clock.now().getTime());
-      if (id === undefined) throw new DomainError('unauthorized', 'session_invalid', 'Please sign in again.');
-      return toShopper(await mustGet(id));
+      const row = id === undefined ? undefined : await repo.byId(id);
+      if (row === undefined || (row.deleted_at ?? null) !== null) throw new DomainError('unauthorized', 'session_invalid', 'Please sign in again.');
+      return toShopper(row);
     },
 
     async get(id: string): Promise<Shopper> {
