@@ -19,7 +19,7 @@ import { createFaceStack, type FaceStack } from './face-stack.ts';
 import type { ChallengeOptions } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
 import { DEFAULT_RULES, tighten } from './risk/index.ts';
-import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
+import { deleteShopperTemplates, describeShopperTemplates, galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
@@ -387,9 +387,19 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
+  // With the face engine off this process has no index, but a face deleted here (the shopper's
+  // choice, a withdrawn consent, an account deletion) still leaves the database, and the gallery's
+  // change feed tells the processes that search to drop it.
+  const offFaces: FaceTemplatePort = {
+    ...noFaces,
+    remove: async (shopperId) => {
+      await deleteShopperTemplates(db, clock, shopperId);
+    },
+    describe: (shopperId) => describeShopperTemplates(db, shopperId),
+  };
   const shoppers = createShopperService({
     repo: new ShopperRepo(db),
-    faces: face?.templates ?? noFaces,
+    faces: face?.templates ?? offFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
     // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
@@ -543,7 +553,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     repo: new RightsRepo(db),
     ports: rightsPorts({
       shoppers,
-      faces: face?.templates ?? noFaces,
+      faces: face?.templates ?? offFaces,
       ledger,
       walletCurrency: config.walletCurrency,
       payments,

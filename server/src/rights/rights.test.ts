@@ -267,6 +267,19 @@ describeEachDialect('shopper rights', (dialect) => {
     assert.equal((await b.identify(probe)).outcome, 'no_match', 'the other process dropped the face too');
     assert.equal((await p.db.query('SELECT 1 AS one FROM gallery_templates WHERE shopper_id = $1', [dan.id])).length, 0);
 
+    // The platform's own deletion, in a process running without the face engine (FACEPAY_FACE=0 here):
+    // the rows still go, and the process that searches drops the face from the change feed.
+    const ida = await signUp('Ida Berg');
+    const idaFace = randomUnit(128, random);
+    await a.enrol({ shopperId: ida.id, embeddings: [0, 1].map(() => ({ model, vector: near(idaFace, 0.25, random) })), phoneLast4: null });
+    const idaProbe = { model, vector: near(idaFace, 0.3, random) };
+    assert.equal((await b.identify(idaProbe)).outcome, 'match');
+    const idaExport = await p.services.rights!.exportData(ida.id, PASSWORD);
+    assert.equal((idaExport.face as { templates: unknown[] }).templates.length, 2);
+    assert.equal((await post(ida, '/v1/shopper/account_deletion', { password: PASSWORD })).statusCode, 200);
+    assert.equal((await p.db.query('SELECT 1 AS one FROM gallery_templates WHERE shopper_id = $1', [ida.id])).length, 0);
+    assert.equal((await b.identify(idaProbe)).outcome, 'no_match', 'the searching process dropped it');
+
 
   });
 
