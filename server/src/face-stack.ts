@@ -271,6 +271,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
       await gallery.deleteShopper(shopperId);
     },
     searchable: (shopperId) => gallery.searchable(shopperId),
+    describe: (shopperId) => gallery.describeShopper(shopperId),
   };
 
   const identifier: Identifier = {
