@@ -199,9 +199,13 @@ interface Outcome {
   peak: number;
   /** the lowest cosine between neighbouring frames' check embeddings (not part of the decision) */
   neighbour: number;
+  /** of the first turn in the stream, other bars lifted: the jerk ratio, the lowest neighbour cosine through it, the nose's parallax (0, 1, 0 when no turn) */
+  jerk: number;
+  turnNeighbour: number;
+  parallax: number;
 }
 const challengeFor = (kind: ChallengeKind): Challenge => ({ id: 'chl_bench', kind, issuedAt: T0, expiresAt: T0 + (opts.ttlMs ?? defaultChallengeOptions.ttlMs) });
-const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2 };
+const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2, maxYawJerk: Number.POSITIVE_INFINITY, minParallax: -1 };
 
 function present(frames: Cached[], kind: ChallengeKind): Outcome {
   // The stream starts 0.3 s after the challenge was issued and arrives 0.15 s after its last frame.
@@ -210,11 +214,12 @@ function present(frames: Cached[], kind: ChallengeKind): Outcome {
   const v = checkStream(challengeFor(kind), cf, arrivedAt, opts, defaultFrameTiming);
   // The step share of the first turn in the stream, measured with the identity and continuity bars
   // lifted (so that it is measured even when another check refused first): for the threshold's study only.
-  const share = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed.maxYawStepShare : 0;
+  const lifted = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed : null;
+  const share = lifted?.maxYawStepShare ?? 0;
   const ps = frames.map((f) => f.passive).filter((x): x is number => x !== null).sort((a, b) => a - b);
   const sign = kind === 'turn_left' ? 1 : -1;
   const peak = Math.max(0, ...frames.map((c) => sign * (c.quality?.pose.yaw ?? 0)));
-  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak, neighbour: neighbourSimilarityMin(cf.map((f) => f.analysis)) };
+  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak, neighbour: neighbourSimilarityMin(cf.map((f) => f.analysis)), jerk: lifted?.yawJerk ?? 0, turnNeighbour: lifted?.turnNeighbourMin ?? 1, parallax: lifted?.parallax ?? 0 };
 }
 
 // ---------- tallies ----------
@@ -226,11 +231,14 @@ interface Tally {
   passive: number[];
   peaks: number[];
   neighbour: number[];
+  jerk: number[];
+  turnNeighbour: number[];
+  parallax: number[];
 }
 const tallies = new Map<string, Tally>();
 function count(cls: string, o: Outcome): void {
   let t = tallies.get(cls);
-  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] }));
+  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [], jerk: [], turnNeighbour: [], parallax: [] }));
   t.n++;
   if (o.passed) t.accepted++;
   else t.reasons[o.reason ?? '?'] = (t.reasons[o.reason ?? '?'] ?? 0) + 1;
@@ -238,8 +246,14 @@ function count(cls: string, o: Outcome): void {
   if (o.passive !== null) t.passive.push(o.passive);
   t.peaks.push(o.peak);
   t.neighbour.push(o.neighbour);
+  // only for presentations in which a turn was seen
+  if (o.stepShare > 0) {
+    t.jerk.push(o.jerk);
+    t.turnNeighbour.push(o.turnNeighbour);
+    t.parallax.push(o.parallax);
+  }
 }
-const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] };
+const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [], jerk: [], turnNeighbour: [], parallax: [] };
 
 log(`bench:liveness ${quick ? '(quick: a sample of every species)' : '(full)'}: ${engine.model.name}, ${FPS} frames a second, ${WINDOW}-frame windows, ${WORKERS} worker(s)`);
 log(
@@ -488,6 +502,16 @@ for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'S2_moved_print', 'S3_sli
   log(`  ${c.padEnd(22)} ${q ? `n ${q.n}, min ${q.min}, median ${q.median}, max ${q.max}` : '-'}`);
 }
 log('');
+log(`turn signals, of the first turn in the stream with the other bars lifted (jerk bar ${defaultChallengeOptions.maxYawJerk}, parallax bar ${defaultChallengeOptions.minParallax}; neighbour cosine through the turn measured only):`);
+const turnSignals: Record<string, Record<string, ReturnType<typeof quant>>> = {};
+for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'real_video_replay', 'real_print', 'real_screen_photo', 'S2_moved_print', 'S3_slideshow', 'S3_slideshow_mid_pose', 'S4_pad_spoof_recapture', 'S5_face_switch']) {
+  const t = tally(c);
+  const q = (turnSignals[c] = { jerk: quant(t.jerk), turn_neighbour: quant(t.turnNeighbour), parallax: quant(t.parallax) });
+  const f = (x: ReturnType<typeof quant>): string => (x ? `${x.min}/${x.median}/${x.max}` : '-');
+  log(`  ${c.padEnd(24)} turns ${String(t.jerk.length).padStart(4)}  jerk ${f(q.jerk).padEnd(20)} neighbour ${f(q.turn_neighbour).padEnd(20)} parallax ${f(q.parallax)}`);
+}
+log('  (min/median/max)');
+log('');
 log(`${analysed} frames analysed in this run (the rest from the cache), ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const rate = (t: Tally, refused: boolean): number | null => (t.n ? r((refused ? t.n - t.accepted : t.accepted) / t.n) : null);
@@ -524,6 +548,7 @@ if (json) {
         accepted_share_by_class: Object.fromEntries([...species, ...genuineClasses].map((c) => [c, Number.isFinite(passiveAccept(tally(c))) ? r(passiveAccept(tally(c))) : null])),
       },
       neighbour_min_similarity: neighbours,
+      turn_signals: turnSignals,
       max_yaw_step_share: { threshold: defaultChallengeOptions.maxYawStepShare, ...shares },
       frames_analysed: analysed,
       seconds: Math.round((Date.now() - t0) / 1000),
