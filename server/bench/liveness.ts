@@ -34,6 +34,8 @@ import {
 } from '../src/face/index.ts';
 import { checkStream, neighbourSimilarityMin, shippedChallengeOptions } from '../src/face/sequence.ts';
 import { datasetsDir, repoRoot } from '../src/platform/index.ts';
+import { planeParallax } from '../src/face/flatness.ts';
+import { tiltedPhoto } from '../src/testing/photo-attacks.ts';
 import { handHeld, heldStill, mirrorJpeg, resampleIndices, slideshow, spliceAtPeak } from './liveness-species.ts';
 
 const argv = process.argv.slice(2);
@@ -313,7 +315,7 @@ for (const clip of liveClips) {
           const partial = turns.some((t) => (mirror ? flip(t.kind) : t.kind) === asked && first <= t.to && last >= t.from);
           const o = present(seq, asked);
           if (verbose && (turn || partial))
-            log(`  ${clip.name}${mirror ? ' mirrored' : ''} ${speed}x from ${first} to ${last} ${asked}: ${turn ? 'whole' : 'partial'} ${o.passed ? 'passed' : o.reason} share ${r(o.stepShare, 3)} yaw ${seq.map((c) => Math.round(c.quality?.pose.yaw ?? NaN)).join(' ')}`);
+            log(`  ${clip.name}${mirror ? ' mirrored' : ''} ${speed}x from ${first} to ${last} ${asked}: ${turn ? 'whole' : 'partial'} ${o.passed ? 'passed' : o.reason} share ${r(o.stepShare, 3)} jerk ${r(o.jerk, 2)} parallax ${r(o.parallax, 3)} yaw ${seq.map((c) => Math.round(c.quality?.pose.yaw ?? NaN)).join(' ')}`);
           if (turn) {
             count(`genuine_turn_${speed}x`, o);
             count('genuine_turn', o);
@@ -391,6 +393,18 @@ for (const photo of photoSet) {
   for (const asked of KINDS) count('S1_still_photo', present(s1, asked));
   const s2 = await analyseAll(await handHeld(photo, { frames: WINDOW, seed: seed++, yawAmpDeg: 40 }));
   for (const asked of KINDS) count('S2_moved_print', present(s2, asked));
+}
+// Tilted prints (testing/photo-attacks.ts: the photo as a plane rotated about its vertical axis
+// before a pinhole camera): the yaw the engine reads off them and the nose's parallax against the
+// untilted print, the flatness check's margin at the turn bars.
+const tiltAngles = [-60, -50, -40, -30, -20, -10, 10, 20, 30, 40, 50, 60];
+const tilted: { deg: number; yaw: number; parallax: number }[] = [];
+for (const photo of photoSet) {
+  const [flat, ...rest] = await analyseAll(await Promise.all([0, ...tiltAngles].map((d) => tiltedPhoto(photo, d))), 0);
+  const base = flat?.faces[0]?.landmarks;
+  rest.forEach((c, k) => {
+    if (base && c.faces[0] && c.quality) tilted.push({ deg: tiltAngles[k]!, yaw: c.quality.pose.yaw, parallax: planeParallax(base, c.faces[0].landmarks) });
+  });
 }
 log(`S1, S2 done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
@@ -512,6 +526,15 @@ for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'real_video_replay', 'rea
 }
 log('  (min/median/max)');
 log('');
+{
+  const q = (xs: number[]): string => {
+    const x = quant(xs);
+    return x ? `${x.min}/${x.median}/${x.max} (n ${x.n})` : '-';
+  };
+  const reach = tilted.filter((t) => Math.abs(t.yaw) >= defaultChallengeOptions.minTurnYawDeg);
+  log(`tilted prints (${photoSet.length} photos at ${tiltAngles.join(', ')} degrees): |yaw| read ${q(tilted.map((t) => Math.abs(t.yaw)))}; parallax ${q(tilted.map((t) => t.parallax))}; of those read at |yaw| >= ${defaultChallengeOptions.minTurnYawDeg}: parallax ${q(reach.map((t) => t.parallax))} (bar ${defaultChallengeOptions.minParallax})`);
+}
+log('');
 log(`${analysed} frames analysed in this run (the rest from the cache), ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const rate = (t: Tally, refused: boolean): number | null => (t.n ? r((refused ? t.n - t.accepted : t.accepted) / t.n) : null);
@@ -549,6 +572,7 @@ if (json) {
       },
       neighbour_min_similarity: neighbours,
       turn_signals: turnSignals,
+      tilted_prints: { angles: tiltAngles, yaw_abs: quant(tilted.map((t) => Math.abs(t.yaw))), parallax: quant(tilted.map((t) => t.parallax)), parallax_at_turn_yaw: quant(tilted.filter((t) => Math.abs(t.yaw) >= defaultChallengeOptions.minTurnYawDeg).map((t) => t.parallax)) },
       max_yaw_step_share: { threshold: defaultChallengeOptions.maxYawStepShare, ...shares },
       frames_analysed: analysed,
       seconds: Math.round((Date.now() - t0) / 1000),

@@ -117,7 +117,7 @@ export const defaultChallengeOptions: ChallengeOptions = {
   sameFaceSimilarity: 0.6,
   turnedFaceSimilarity: 0.6,
   maxYawStepShare: 0.5,
-  maxYawJerk: 4,
+  maxYawJerk: 6.5,
   yawJerkFloorDeg: 2,
   minParallax: 0.25,
   maxLostShare: 0.25,
