@@ -84,16 +84,17 @@ describe('the turn signals on real frames', { skip: video ? false : 'the video c
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  test('a slideshow of his own real frames at a middle pose, each held, jumps between holds: refused', async () => {
-    // Frames at 3, -8, -18 and -20 degrees, each shown for five frames (moved a pixel each, as a
-    // phone held by hand), and back: no step covers half the swing, but each jump follows a hold.
-    const poses = [104, 111, 115, 117, 115, 111, 104];
+  test('a slideshow of his own real frames at middle poses, each held, jumps between holds: refused', async () => {
+    // His frames at 3, 9, 23 and 37 degrees (his turn to his left), each shown for five frames (moved
+    // a pixel each, as a phone held by hand), and back: no step covers half the swing, but each jump
+    // of 14 degrees follows a hold.
+    const poses = [24, 30, 34, 74, 34, 30, 24];
     const dir = mkdtempSync(join(tmpdir(), 'facepay-liveness-'));
     try {
       let k = 0;
       for (const [p, i] of poses.entries())
         for (let j = 0; j < 5; j++) writeFileSync(join(dir, `f${String(k++).padStart(4, '0')}.jpg`), await shifted(readFileSync(source(i)), (j % 3) + 3 * (p > 3 ? 1 : 0), j % 2));
-      const out = JSON.parse(facepay(dir, '--fps', '12', '--challenge', 'turn_right', '--json').stdout) as Out;
+      const out = JSON.parse(facepay(dir, '--fps', '12', '--challenge', 'turn_left', '--json').stdout) as Out;
       assert.equal(out.live, false);
       assert.equal(out.challenge.reason, 'challenge_motion_discontinuous');
       assert.equal(out.signals.yaw_jerk!.verdict, 'fail', JSON.stringify(out.signals.yaw_jerk));

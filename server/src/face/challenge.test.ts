@@ -183,14 +183,14 @@ describe('turn measured from the shopper\'s own frontal yaw, identity through a 
     assert.equal(verifyChallenge(challenge('turn_left'), lookDown(8), bars).reason, 'challenge_face_changed');
   });
   test('a slideshow with middle poses, each photo held, jumps between holds and fails; a real head speeds up and slows down', () => {
-    // Four photos at 1, 10, 18 and 26 degrees, six frames each, and back: no step covers half the
-    // swing (9 of 25), but each jump comes between two holds.
+    // Four photos at 0, 14, 28 and 42 degrees, six frames each, and back: no step covers half the
+    // swing (14 of 42), but each jump comes between two holds.
     const held = (ys: number[]): number[] => ys.flatMap((y) => Array.from({ length: 6 }, (_, k) => y + 0.2 * Math.sin(k * 2.1)));
-    const show = held([1, 10, 18, 26, 18, 10, 1]);
+    const show = held([0, 14, 28, 42, 28, 14, 0]);
     const v = verifyChallenge(challenge('turn_left'), frames(show));
     assert.equal(v.reason, 'challenge_motion_discontinuous');
     assert.ok(v.observed.maxYawStepShare < 0.5, `share ${v.observed.maxYawStepShare}`);
-    assert.ok(v.observed.yawJerk > 4, `jerk ${v.observed.yawJerk}`);
+    assert.ok(v.observed.yawJerk > 6.5, `jerk ${v.observed.yawJerk}`);
     // tran_real's real turn, as filmed and at twice its speed (every other frame), keeps the ratio low.
     for (const track of [tranRight, tranRight.filter((_, i) => i % 2 === 0)]) {
       const real = verifyChallenge(challenge('turn_right'), frames(track));
