@@ -259,7 +259,7 @@ const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, r
 
 log(`bench:liveness ${quick ? '(quick: a sample of every species)' : '(full)'}: ${engine.model.name}, ${FPS} frames a second, ${WINDOW}-frame windows, ${WORKERS} worker(s)`);
 log(
-  `shipped setting: same face >= ${r(opts.sameFaceSimilarity!, 3)} frontal / ${r(opts.turnedFaceSimilarity!, 3)} turned, frontal |yaw| <= ${defaultChallengeOptions.frontalYawDeg}, turn >= ${defaultChallengeOptions.turnYawDeg} deg, step share < ${defaultChallengeOptions.maxYawStepShare}; timing >= ${defaultFrameTiming.minFps} fps, gaps <= ${defaultFrameTiming.maxGapMs} ms`,
+  `shipped setting: same face >= ${r(opts.sameFaceSimilarity!, 3)} frontal / ${r(opts.turnedFaceSimilarity!, 3)} turned, frontal |yaw| <= ${defaultChallengeOptions.frontalYawDeg}, turn >= ${defaultChallengeOptions.turnYawDeg} deg (or that swing from the own frontal yaw, reaching ${defaultChallengeOptions.minTurnYawDeg}), |pitch| > ${defaultChallengeOptions.frontalPitchDeg} held to the turned bar, step share < ${defaultChallengeOptions.maxYawStepShare}, jerk <= ${defaultChallengeOptions.maxYawJerk}, parallax >= ${defaultChallengeOptions.minParallax}; timing >= ${defaultFrameTiming.minFps} fps, gaps <= ${defaultFrameTiming.maxGapMs} ms`,
 );
 const t0 = Date.now();
 
