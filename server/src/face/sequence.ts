@@ -157,8 +157,17 @@ export function streamSignals(
     out.max_yaw_step_share = {
       value: v ? round(v.observed.maxYawStepShare) : null,
       threshold: o.maxYawStepShare,
-      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' ? 'fail' : v.passed || v.observed.maxYawStepShare > 0 ? 'pass' : 'info',
+      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' && v.observed.maxYawStepShare >= o.maxYawStepShare ? 'fail' : v.passed || v.observed.maxYawStepShare > 0 ? 'pass' : 'info',
     };
+    // The turn's swing from the shopper's own frontal yaw (0 when no turn was seen).
+    out.turn_swing = { value: v ? round(v.observed.turnSwing) : null, threshold: { swing: o.turnYawDeg, min_yaw: o.minTurnYawDeg }, verdict: 'info' };
+    // Hold, jump, hold: the largest step of the turn over its neighbouring steps (a slideshow's signature).
+    out.yaw_jerk = {
+      value: v ? round(v.observed.yawJerk) : null,
+      threshold: o.maxYawJerk,
+      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' && v.observed.yawJerk > o.maxYawJerk ? 'fail' : v.passed ? 'pass' : 'info',
+    };
+    out.turn_neighbour_min_similarity = { value: v ? round(v.observed.turnNeighbourMin) : null, verdict: 'info' };
     // Flatness: the nose's parallax off the face's plane at the turn's peak (0 when no turn was seen).
     out.parallax = {
       value: v ? round(v.observed.parallax) : null,
