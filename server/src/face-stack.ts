@@ -3,10 +3,14 @@
  * adapters that give the shoppers and facepay modules their ports. It lives beside the composition
  * root because it is the one place allowed to know several modules at once.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  analyseStream,
   challengeBars,
   checkFrameTiming,
+  checkStaged,
+  defaultStreamPlan,
   cosine,
   createFaceEngine,
   defaultChallengeOptions,
@@ -14,14 +18,13 @@ import {
   l2normalise,
   loadCalibration,
   loadPopulationCalibrations,
-  secondFaceNear,
-  verifyChallenge,
   withoutLabelErrors,
   type ChallengeFailure,
   type ChallengeOptions,
   type FaceAnalysis,
   type FaceEngine,
   type FrameTimingOptions,
+  type StreamPlan,
 } from './face/index.ts';
 import type { CaptureFrame, CaptureVerdict, ChallengeSpec, FaceCheck, Identifier, ModelId } from './facepay/index.ts';
 import { calibrationFromJson, Gallery, loadMasterKeys } from './gallery/index.ts';
@@ -86,15 +89,19 @@ export interface FaceStackDeps {
   challenge?: Partial<ChallengeOptions>;
   /** How densely the answer must be filmed (defaults in face/challenge.ts). */
   frameTiming?: Partial<FrameTimingOptions>;
+  /** How the stream is spread over the engine's two passes (defaults in face/sequence.ts). */
+  streamPlan?: Partial<StreamPlan>;
   /** Told the time of each frame analysis (for /metrics), by its queue and whether it failed. */
   onAnalysis?: (a: { priority: string; ms: number; failed: boolean }) => void;
 }
 
 
 /**
- * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
- * passed. `probe` says which frames need the template-comparable embedding: for an enrolment, every
- * third frame of the stream and the last (its templates are chosen among the frontal ones); for a
+ * Analyses the stream in two passes (analyseStream in face/sequence.ts: every third frame, then
+ * every frame around each stretch where the face leaves the frontal pose) and checks the challenge
+ * on the frames analysed; answers the frontal frames' analyses when it passed. `probe` says which
+ * frames need the template-comparable embedding: for an enrolment, the coarse pass's frames (every
+ * third frame of the stream and the last; its templates are chosen among the frontal ones); for a
  * payment, only the two frontal ends of the answer the check found (where the turn began and where
  * it came back), embedded once the check has passed. Those embeddings cost a mirror pass of the
  * embedder each; the other frames need only the one-pass vector the same-face check compares.
@@ -107,30 +114,31 @@ async function checkFrames(
   opts: Partial<ChallengeOptions>,
   probe: 'all' | 'ends',
   timing: { arrivedAt: number; opts: Partial<FrameTimingOptions> },
+  plan: StreamPlan,
 ): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
   // Late, sparse or disordered answers are refused on their times alone, before the engine is asked anything.
-  const late = checkFrameTiming(challenge, frames.map((f) => f.at), timing.arrivedAt, timing.opts);
+  const ats = frames.map((f) => f.at);
+  const late = checkFrameTiming(challenge, ats, timing.arrivedAt, timing.opts);
   if (late !== null) return { ok: false, liveness: ATTACK_SIGNS.has(late), code: late, message: MESSAGES[late] };
-  const full = (i: number): boolean => probe === 'all' && (i % 3 === 0 || i === frames.length - 1);
   const priority = probe === 'all' ? 'enrolment' : 'payment';
-  // The longer analyses go to the pool first: the workers then finish together instead of one of
-  // them starting a full analysis when the other is done.
-  const order = frames.map((_, i) => i).sort((x, y) => Number(full(y)) - Number(full(x)) || x - y);
-  const analyses: FaceAnalysis[] = new Array<FaceAnalysis>(frames.length);
-  await Promise.all(
-    order.map(async (i) => {
-      analyses[i] = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: full(i) ? 'model' : 'check', priority });
-    }),
-  );
-  if (analyses.some(secondFaceNear))
-    return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
-  const verdict = verifyChallenge(
-    challenge,
-    frames.map((f, i) => ({ at: f.at, analysis: analyses[i]! })),
+  const hashes = frames.map((f) => createHash('sha256').update(f.image).digest('hex'));
+  const analysed = await analyseStream<FaceAnalysis>(
+    challenge.kind,
+    hashes,
+    (indices, pass) => {
+      // The enrolment's templates come from the coarse pass's frames, embedded in full there.
+      const embedding = probe === 'all' && pass === 'coarse' ? 'model' : 'check';
+      return Promise.all(indices.map((i) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding, priority })));
+    },
     opts,
+    plan,
   );
-  if (!verdict.passed || verdict.window === null) {
-    const reason = verdict.reason ?? 'challenge_motion_missing';
+  const result = checkStaged(challenge, ats, analysed, timing.arrivedAt, opts, timing.opts);
+  if (result.reason === 'multiple_faces')
+    return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
+  const verdict = result.verdict;
+  if (!result.passed || verdict === null || verdict.window === null) {
+    const reason = (result.reason ?? 'challenge_motion_missing') as ChallengeFailure;
     return { ok: false, liveness: ATTACK_SIGNS.has(reason), code: reason, message: MESSAGES[reason] };
   }
   const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
@@ -144,7 +152,7 @@ async function checkFrames(
     if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
     return { ok: true, frontal };
   }
-  const frontal = analyses.filter(isFrontal);
+  const frontal = [...analysed.keys()].sort((a, b) => a - b).map((i) => analysed.get(i)!).filter(isFrontal);
   if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
   return { ok: true, frontal };
 }
@@ -224,12 +232,13 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   }
 
   const challengeOptions: Partial<ChallengeOptions> = { ...challengeBars(calibration, engine.model.sameFaceFmr), ...deps.challenge };
+  const plan: StreamPlan = { ...defaultStreamPlan, ...deps.streamPlan };
   const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
     async verify(c, frames, arrivedAt): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} });
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} }, plan);
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -238,7 +247,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} });
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} }, plan);
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];

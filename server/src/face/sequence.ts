@@ -175,3 +175,141 @@ export function streamSignals(
 }
 
 const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/**
+ * How the server spreads its work over a stream. Analysing every frame of a 60-frame answer (face
+ * mesh and a check embedding each) took about a second on two cores, most of a face payment's time;
+ * most of those frames are a face looking at the camera before and after the turn, where nothing is
+ * measured but the identity. So the stream is analysed in two passes: a coarse one on every
+ * `coarseEvery`-th frame (and the last), which finds where the face leaves the frontal pose, then a
+ * dense one on every frame from the frontal sample before each such stretch to the frontal sample
+ * after it. The checks then run on the frames analysed, in order (see checkStaged for why that holds
+ * every check of the turn to every frame of it).
+ */
+export interface StreamPlan {
+  /** every how many frames the coarse pass looks (1 analyses every frame) */
+  coarseEvery: number;
+}
+
+/**
+ * Every third frame, a quarter of a second apart at 12 frames a second: measured on the live clips
+ * at once and twice their speed (bench:liveness), no genuine turn fell between two coarse samples.
+ */
+export const defaultStreamPlan: StreamPlan = { coarseEvery: 3 };
+
+/**
+ * Whether a frame counts as seen by verifyChallenge (the same test as there): a face with quality and
+ * a check embedding, and no fault other than the face being turned.
+ */
+export function usableFrame(a: ChallengeFrameAnalysis): boolean {
+  const fault = a.error !== null && a.error.code !== 'face_turned';
+  return !fault && a.checkEmbedding !== null && a.faces.length > 0 && a.quality !== null;
+}
+
+/** The coarse pass: every `coarseEvery`-th frame from the first, and the last. A blink is over within a frame or two, so its answer is analysed whole. */
+export function coarseFrames(count: number, kind: ChallengeKind, plan: StreamPlan = defaultStreamPlan): number[] {
+  const every = kind === 'blink' ? 1 : Math.max(1, Math.floor(plan.coarseEvery));
+  const out: number[] = [];
+  for (let i = 0; i < count; i += every) out.push(i);
+  if (count > 0 && out[out.length - 1] !== count - 1) out.push(count - 1);
+  return out;
+}
+
+/**
+ * The dense pass, given the coarse pass's analyses: every frame between the frontal coarse sample
+ * before and the frontal coarse sample after each run of samples that are not frontal or show no
+ * usable face (a turn, in either direction, a look away, a lost face); and every frame whose bytes
+ * equal another frame's, so that a replayed frame is judged as it would be with every frame
+ * analysed. Answers the indices not analysed yet, in order.
+ */
+export function denseFrames(
+  hashes: readonly string[],
+  coarse: ReadonlyMap<number, ChallengeFrameAnalysis>,
+  opts: Partial<ChallengeOptions> = {},
+): number[] {
+  const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
+  const frontal = (a: ChallengeFrameAnalysis): boolean => usableFrame(a) && Math.abs(a.quality!.pose.yaw) <= frontalYaw;
+  const samples = [...coarse.keys()].sort((a, b) => a - b);
+  const want = new Set<number>();
+  for (let k = 0; k < samples.length; k++) {
+    if (frontal(coarse.get(samples[k]!)!)) continue;
+    let end = k;
+    while (end + 1 < samples.length && !frontal(coarse.get(samples[end + 1]!)!)) end++;
+    const from = k > 0 ? samples[k - 1]! : 0;
+    const to = end + 1 < samples.length ? samples[end + 1]! : hashes.length - 1;
+    for (let i = from; i <= to; i++) want.add(i);
+    k = end;
+  }
+  const seen = new Map<string, number>();
+  for (const [i, h] of hashes.entries()) {
+    const j = seen.get(h);
+    if (j === undefined) seen.set(h, i);
+    else want.add(i).add(j);
+  }
+  return [...want].filter((i) => !coarse.has(i)).sort((a, b) => a - b);
+}
+
+/**
+ * The frames the server analyses for an answer, for callers that hold every frame's analysis already
+ * (bench:liveness, `facepay face liveness`): the same choice as analyseStream makes.
+ */
+export function stagedSelection(
+  kind: ChallengeKind,
+  hashes: readonly string[],
+  analysisOf: (i: number) => ChallengeFrameAnalysis,
+  opts: Partial<ChallengeOptions> = {},
+  plan: StreamPlan = defaultStreamPlan,
+): number[] {
+  const coarse = new Map(coarseFrames(hashes.length, kind, plan).map((i) => [i, analysisOf(i)] as const));
+  return [...coarse.keys(), ...denseFrames(hashes, coarse, opts)].sort((a, b) => a - b);
+}
+
+/**
+ * Runs the two passes with `analyse` (which answers the analyses of the frames asked, in their
+ * order) and answers every analysis made, by frame index. `coarseFirst` sees the coarse pass's
+ * frames before they are analysed (the enrolment embeds them for templates).
+ */
+export async function analyseStream<A extends ChallengeFrameAnalysis>(
+  kind: ChallengeKind,
+  hashes: readonly string[],
+  analyse: (indices: readonly number[], pass: 'coarse' | 'dense') => Promise<A[]>,
+  opts: Partial<ChallengeOptions> = {},
+  plan: StreamPlan = defaultStreamPlan,
+): Promise<Map<number, A>> {
+  const first = coarseFrames(hashes.length, kind, plan);
+  const done = new Map<number, A>();
+  (await analyse(first, 'coarse')).forEach((a, k) => done.set(first[k]!, a));
+  const more = denseFrames(hashes, done, opts);
+  if (more.length > 0) (await analyse(more, 'dense')).forEach((a, k) => done.set(more[k]!, a));
+  return done;
+}
+
+/**
+ * The server's decision on an answer of which only some frames were analysed (`analysed`, by frame
+ * index; see analyseStream): timing on every frame's capture time, then a second face and the
+ * challenge on the analysed frames in order, the verdict's window given as indices of the whole
+ * stream. Every turn the check can accept lies inside one stretch the dense pass analysed whole: a
+ * turned frame is either a coarse sample that is not frontal, or a dense frame, and either way lies
+ * between two frontal samples (or an end of the stream) with every frame between them analysed; the
+ * check measures a turn from the last frontal frame before it to the first frontal one after, so
+ * its continuity, flatness and identity are measured on every frame of it. Outside the turns, the
+ * identity is checked on every coarse sample (a face switched for longer than the coarse step is
+ * seen), and exact replays on every frame by their bytes.
+ */
+export function checkStaged(
+  challenge: Challenge,
+  ats: readonly number[],
+  analysed: ReadonlyMap<number, ChallengeFrameAnalysis>,
+  arrivedAt: number,
+  opts: Partial<ChallengeOptions> = {},
+  timing: Partial<FrameTimingOptions> = {},
+): StreamVerdict & { indices: number[] } {
+  const indices = [...analysed.keys()].sort((a, b) => a - b);
+  const frames = indices.map((i) => ({ at: ats[i]!, analysis: analysed.get(i)! }));
+  const late = checkFrameTiming(challenge, ats, arrivedAt, timing);
+  if (late !== null) return { passed: false, reason: late, verdict: null, indices };
+  if (frames.some((f) => secondFaceNear(f.analysis))) return { passed: false, reason: 'multiple_faces', verdict: null, indices };
+  const v = verifyChallenge(challenge, frames, opts);
+  const verdict: ChallengeVerdict = v.window === null ? v : { ...v, window: [indices[v.window[0]]!, indices[v.window[1]]!] };
+  return { passed: verdict.passed, reason: verdict.reason, verdict, indices };
+}
