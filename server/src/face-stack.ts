@@ -103,7 +103,8 @@ export interface FaceStackDeps {
  * frames need the template-comparable embedding: for an enrolment, the coarse pass's frames (every
  * third frame of the stream and the last; its templates are chosen among the frontal ones); for a
  * payment, only the two frontal ends of the answer the check found (where the turn began and where
- * it came back), embedded once the check has passed. Those embeddings cost a mirror pass of the
+ * it came back), embedded once the check has passed: their mirrored crops only, on the landmarks and
+ * beside the check embedding of their first analysis. Those embeddings cost a mirror pass of the
  * embedder each; the other frames need only the one-pass vector the same-face check compares.
  * The passive liveness score is not part of the decision, so its model is not run.
  */
@@ -144,9 +145,17 @@ async function checkFrames(
   const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
   const isFrontal = (a: FaceAnalysis): boolean => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= frontalYaw;
   if (probe === 'ends') {
+    // The ends were analysed already: only their mirrored crops are embedded now, on the landmarks
+    // found then, for the mirror-averaged embedding templates are compared with.
     const [from, to] = verdict.window;
     const ends = await Promise.all(
-      [...new Set([from, to])].map((i) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: 'model', priority })),
+      [...new Set([from, to])].map(async (i) => {
+        const seen = analysed.get(i)!;
+        const face = seen.faces[0];
+        if (face === undefined || seen.checkEmbedding === null) return seen;
+        const m = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, priority, mirrorOf: { landmarks: face.landmarks, checkEmbedding: seen.checkEmbedding } });
+        return { ...seen, embedding: m.embedding };
+      }),
     );
     const frontal = ends.filter(isFrontal);
     if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
