@@ -1,5 +1,5 @@
 /**
- * npm run bench:facepay [-- --quick] [-- --json] [-- --sizes=100000,1000000]
+ * npm run bench:facepay [-- --quick] [-- --json] [-- --sizes=100000,1000000] [-- --coarse-every=N]
  *
  * A face payment as the server sees it, on the whole platform (face engine, gallery, shoppers,
  * payments, ledger on SQLite), with galleries of distractors drawn from the distribution of real
@@ -7,9 +7,10 @@
  *
  * - capture -> decision: from the terminal's frames arriving (the 60-frame, 5 s stream it sends at
  *   12 a second, 480 px JPEGs of real live video: see `stream`) to the answer: quality, landmarks
- *   and a one-pass embedding on every frame for the liveness challenge, the mirrored embedding of
- *   the two most frontal frames around the turn (the probe), the gallery search and decision, the
- *   shopper and the offers;
+ *   and a one-pass embedding on the frames the face stack's two passes choose (every third frame,
+ *   then every frame around the turn: face/sequence.ts; `--coarse-every=1` analyses every frame, as
+ *   before the passes) for the liveness challenge, the mirror pass of the two most frontal frames
+ *   around the turn (the probe), the gallery search and decision, the shopper and the offers;
  * - confirmation -> posted payment: from the shopper's tap to the payment posted in the ledger;
  * - payments per second: several terminals paying at once, the flow end to end, both cores busy.
  *

@@ -3,10 +3,12 @@
  * species (share of attack presentations accepted) and BPCER (share of bona fide presentations
  * refused), at the shipped setting. Every presentation is a stream of frames at the terminal's 12
  * frames a second, analysed by the real face engine and judged by the very checks the server makes
- * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options: see
- * server/src/face/sequence.ts). Only numbers are printed; no image is written anywhere.
+ * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options, on the
+ * frames the server's two passes analyse: see stagedSelection and checkStaged in
+ * server/src/face/sequence.ts; `--coarse-every 1` judges every frame). Only numbers are printed; no
+ * image is written anywhere.
  *
- *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N]
+ *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N] [-- --coarse-every N]
  *
  * Bona fide: 5 s windows (60 frames) sliding over the live clips of ../shared/datasets/video, played
  * at 1x and 2x speed, as filmed and mirrored, asked for the turn the window holds; pad/live stills

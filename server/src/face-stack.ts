@@ -126,11 +126,8 @@ async function checkFrames(
   const analysed = await analyseStream<FaceAnalysis>(
     challenge.kind,
     hashes,
-    (indices, pass) => {
-      // The enrolment's templates come from the coarse pass's frames, embedded in full there.
-      const embedding = probe === 'all' && pass === 'coarse' ? 'model' : 'check';
-      return Promise.all(indices.map((i) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding, priority })));
-    },
+    // The enrolment's templates come from the coarse pass's frames, embedded in full there.
+    (i, pass) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: probe === 'all' && pass === 'coarse' ? 'model' : 'check', priority }),
     opts,
     plan,
   );

@@ -111,17 +111,52 @@ describe('the two passes over a stream', () => {
     assert.equal(r.indices.length, 21);
   });
 
-  test('analyseStream asks for the coarse frames, then the dense ones, each once', async () => {
-    const frames = stream(turnAt(20));
-    const asked: { pass: string; indices: number[] }[] = [];
-    const done = await analyseStream('turn_left', frames.map((f) => f.analysis.image.sha256), async (indices, pass) => {
-      asked.push({ pass, indices: [...indices] });
-      return indices.map((i) => frames[i]!.analysis);
+  test('analyseStream analyses what stagedSelection chooses, each frame once, and starts on a turn before the coarse pass is over', async () => {
+    for (const [name, frames] of [
+      ['a turn', stream(turnAt(20))],
+      ['two turns', stream(turnAt(5).map((y, i) => (i > 35 && i < 52 ? -turnAt(36)[i]! : y)))],
+      ['a turn at the end, a frame sent twice', stream(turnAt(44), (i) => (i === 10 || i === 13 ? { hash: 'same' } : {}))],
+      ['a still face', stream(Array.from({ length: 60 }, () => 0))],
+    ] as const) {
+      const hashes = frames.map((f) => f.analysis.image.sha256);
+      const asked: { pass: string; i: number }[] = [];
+      // The engine answers in the order asked, one at a time, as a busy pool does.
+      let queue = Promise.resolve();
+      const done = await analyseStream('turn_left', hashes, (i, pass) => {
+        asked.push({ pass, i });
+        const answer = queue.then(() => frames[i]!.analysis);
+        queue = answer.then(() => undefined);
+        return answer;
+      });
+      const all = asked.map((a) => a.i);
+      assert.equal(new Set(all).size, all.length, `${name}: no frame analysed twice`);
+      assert.deepEqual([...done.keys()].sort((a, b) => a - b), stagedSelection('turn_left', hashes, (i) => frames[i]!.analysis), name);
+      assert.deepEqual(asked.filter((a) => a.pass === 'coarse').map((a) => a.i), coarseFrames(60, 'turn_left'), name);
+    }
+    // With the engine answering as it goes, the dense frames of a turn early in the stream are asked
+    // for before the last coarse sample has come back.
+    const frames = stream(turnAt(5));
+    const order: string[] = [];
+    await analyseStream('turn_left', frames.map((f) => f.analysis.image.sha256), async (i, pass) => {
+      order.push(pass);
+      await new Promise((r) => setTimeout(r, pass === 'coarse' ? i : 0));
+      order.push(`${pass} done`);
+      return frames[i]!.analysis;
     });
-    assert.deepEqual(asked.map((a) => a.pass), ['coarse', 'dense']);
-    assert.deepEqual(asked[0]!.indices, coarseFrames(60, 'turn_left'));
-    const all = asked.flatMap((a) => a.indices);
-    assert.equal(new Set(all).size, all.length, 'no frame analysed twice');
-    assert.deepEqual([...done.keys()].sort((a, b) => a - b), stagedSelection('turn_left', frames.map((f) => f.analysis.image.sha256), (i) => frames[i]!.analysis));
+    assert.ok(order.indexOf('dense') < order.lastIndexOf('coarse done'), 'the dense pass began during the coarse one');
+  });
+
+  test('a refusal by the engine during either pass rejects the whole analysis', async () => {
+    const frames = stream(turnAt(20));
+    const hashes = frames.map((f) => f.analysis.image.sha256);
+    for (const failAt of [0, 24]) {
+      await assert.rejects(
+        analyseStream('turn_left', hashes, async (i) => {
+          if (i === failAt) throw new Error(`engine failed on ${i}`);
+          return frames[i]!.analysis;
+        }),
+        new RegExp(`engine failed on ${failAt}`),
+      );
+    }
   });
 });

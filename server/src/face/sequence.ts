@@ -206,6 +206,11 @@ export function usableFrame(a: ChallengeFrameAnalysis): boolean {
   return !fault && a.checkEmbedding !== null && a.faces.length > 0 && a.quality !== null;
 }
 
+/** A usable face at most `frontalYawDeg` from facing the camera: what bounds a stretch of the dense pass. */
+function frontalSample(a: ChallengeFrameAnalysis, opts: Partial<ChallengeOptions>): boolean {
+  return usableFrame(a) && Math.abs(a.quality!.pose.yaw) <= (opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg);
+}
+
 /** The coarse pass: every `coarseEvery`-th frame from the first, and the last. A blink is over within a frame or two, so its answer is analysed whole. */
 export function coarseFrames(count: number, kind: ChallengeKind, plan: StreamPlan = defaultStreamPlan): number[] {
   const every = kind === 'blink' ? 1 : Math.max(1, Math.floor(plan.coarseEvery));
@@ -227,8 +232,7 @@ export function denseFrames(
   coarse: ReadonlyMap<number, ChallengeFrameAnalysis>,
   opts: Partial<ChallengeOptions> = {},
 ): number[] {
-  const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
-  const frontal = (a: ChallengeFrameAnalysis): boolean => usableFrame(a) && Math.abs(a.quality!.pose.yaw) <= frontalYaw;
+  const frontal = (a: ChallengeFrameAnalysis): boolean => frontalSample(a, opts);
   const samples = [...coarse.keys()].sort((a, b) => a - b);
   const want = new Set<number>();
   for (let k = 0; k < samples.length; k++) {
@@ -265,22 +269,52 @@ export function stagedSelection(
 }
 
 /**
- * Runs the two passes with `analyse` (which answers the analyses of the frames asked, in their
- * order) and answers every analysis made, by frame index. `coarseFirst` sees the coarse pass's
- * frames before they are analysed (the enrolment embeds them for templates).
+ * Runs the two passes with `analyse` (one frame's analysis, told which pass asks) and answers every
+ * analysis made, by frame index; no frame is analysed twice. The dense pass does not wait for the
+ * whole coarse pass: a stretch is asked for as soon as the coarse samples up to the frontal one
+ * after it are in (they come back about in order), so the engine's workers are not left idle
+ * between the passes. The frames analysed are the same as stagedSelection chooses.
  */
 export async function analyseStream<A extends ChallengeFrameAnalysis>(
   kind: ChallengeKind,
   hashes: readonly string[],
-  analyse: (indices: readonly number[], pass: 'coarse' | 'dense') => Promise<A[]>,
+  analyse: (index: number, pass: 'coarse' | 'dense') => Promise<A>,
   opts: Partial<ChallengeOptions> = {},
   plan: StreamPlan = defaultStreamPlan,
 ): Promise<Map<number, A>> {
   const first = coarseFrames(hashes.length, kind, plan);
   const done = new Map<number, A>();
-  (await analyse(first, 'coarse')).forEach((a, k) => done.set(first[k]!, a));
-  const more = denseFrames(hashes, done, opts);
-  if (more.length > 0) (await analyse(more, 'dense')).forEach((a, k) => done.set(more[k]!, a));
+  const asked = new Set<number>(first);
+  const work: Promise<void>[] = [];
+  const ask = (i: number): void => {
+    if (asked.has(i)) return;
+    asked.add(i);
+    const p = analyse(i, 'dense').then((a) => void done.set(i, a));
+    // Awaited below; handled at once so that a refusal while the coarse pass runs is not unhandled.
+    p.catch(() => undefined);
+    work.push(p);
+  };
+  const coarse = new Map<number, A>();
+  let known = 0;
+  const onCoarse = (): void => {
+    // The coarse samples known without a gap from the first, up to the last frontal one among them
+    // (a stretch after it may still grow): the stretches they bound are final.
+    while (known < first.length && coarse.has(first[known]!)) known++;
+    let upto = known;
+    if (known < first.length) while (upto > 0 && !frontalSample(coarse.get(first[upto - 1]!)!, opts)) upto--;
+    const prefix = new Map(first.slice(0, upto).map((i) => [i, coarse.get(i)!] as const));
+    for (const i of denseFrames(hashes, prefix, opts)) ask(i);
+  };
+  await Promise.all(
+    first.map((i) =>
+      analyse(i, 'coarse').then((a) => {
+        done.set(i, a);
+        coarse.set(i, a);
+        onCoarse();
+      }),
+    ),
+  );
+  for (let k = 0; k < work.length; k++) await work[k];
   return done;
 }
 
