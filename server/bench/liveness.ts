@@ -214,7 +214,7 @@ function present(frames: Cached[], kind: ChallengeKind): Outcome {
   const cf: ChallengeFrame[] = frames.map((c, k) => ({ at: T0 + 300 + Math.round((k * 1000) / FPS), analysis: asAnalysis(c) }));
   const arrivedAt = (cf[cf.length - 1]?.at ?? T0) + 150;
   // Only the frames the server would analyse take part, chosen as the server chooses them.
-  const chosen = stagedSelection(kind, frames.map((c) => c.sha256), (i) => cf[i]!.analysis, opts, PLAN);
+  const chosen = stagedSelection(challengeFor(kind), cf.map((f) => f.at), frames.map((c) => c.sha256), (i) => cf[i]!.analysis, opts, PLAN);
   const v = checkStaged(challengeFor(kind), cf.map((f) => f.at), new Map(chosen.map((i) => [i, cf[i]!.analysis])), arrivedAt, opts, defaultFrameTiming);
   judged.presentations++;
   judged.frames += frames.length;

@@ -124,7 +124,8 @@ async function checkFrames(
   const priority = probe === 'all' ? 'enrolment' : 'payment';
   const hashes = frames.map((f) => createHash('sha256').update(f.image).digest('hex'));
   const analysed = await analyseStream<FaceAnalysis>(
-    challenge.kind,
+    challenge,
+    ats,
     hashes,
     // The enrolment's templates come from the coarse pass's frames, embedded in full there.
     (i, pass) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: probe === 'all' && pass === 'coarse' ? 'model' : 'check', priority }),

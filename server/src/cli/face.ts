@@ -174,7 +174,7 @@ async function liveness(p: Parsed, engine: FaceEngine, json: boolean): Promise<n
     const challenge: Challenge = { id: 'chl_cli', kind, issuedAt: t0, expiresAt: t0 + ttlMs };
     // Decided on the frames the server's two passes would analyse (face/sequence.ts), so that the
     // verdict is the server's; every frame was analysed here only for the passive score's sake.
-    const chosen = stagedSelection(kind, hashes, (i) => frames[i]!.analysis, opts);
+    const chosen = stagedSelection(challenge, ats, hashes, (i) => frames[i]!.analysis, opts);
     const result = checkStaged(challenge, ats, new Map(chosen.map((i) => [i, frames[i]!.analysis])), arrivedAt, opts, defaultFrameTiming);
     return { kind, result, judged: chosen.map((i) => frames[i]!) };
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Challenge, ChallengeFrame, ChallengeFrameAnalysis } from './challenge.ts';
-import { analyseStream, checkStaged, checkStream, coarseFrames, denseFrames, stagedSelection } from './sequence.ts';
+import { analyseStream, checkStaged, checkStream, coarseFrames, repeatedFrames, stagedSelection, stretchesOf } from './sequence.ts';
 
 /** A synthetic frame at 12 a second: a face whose yaw is given; landmarks move with the yaw (the nose off the face's plane). */
 function frame(i: number, yaw: number, opts: { person?: number; hash?: string } = {}): ChallengeFrame {
@@ -35,11 +35,16 @@ function turnAt(from: number, count = 60): number[] {
     return k < 0 || k > 16 ? ((i * 7) % 5) - 2 : Math.round(30 * Math.sin((Math.PI * k) / 16));
   });
 }
+const range = ([a, b]: readonly [number, number]): number[] => Array.from({ length: b - a + 1 }, (_, k) => a + k);
 const stream = (yaws: number[], edit: (i: number) => { person?: number; hash?: string } = () => ({})): ChallengeFrame[] => yaws.map((y, i) => frame(i, y, edit(i)));
+
+const hashesOf = (frames: ChallengeFrame[]): string[] => frames.map((f) => f.analysis.image.sha256);
+const select = (kind: Challenge['kind'], frames: ChallengeFrame[]): number[] =>
+  stagedSelection(challenge(kind), frames.map((f) => f.at), hashesOf(frames), (i) => frames[i]!.analysis);
 
 /** The staged decision on frames whose analyses are all known, as bench:liveness makes it. */
 function staged(kind: Challenge['kind'], frames: ChallengeFrame[]): ReturnType<typeof checkStaged> {
-  const chosen = stagedSelection(kind, frames.map((f) => f.analysis.image.sha256), (i) => frames[i]!.analysis);
+  const chosen = select(kind, frames);
   const arrivedAt = frames[frames.length - 1]!.at + 150;
   return checkStaged(challenge(kind), frames.map((f) => f.at), new Map(chosen.map((i) => [i, frames[i]!.analysis])), arrivedAt);
 }
@@ -55,9 +60,9 @@ describe('the two passes over a stream', () => {
   test('the dense pass fills every frame from the frontal sample before a turn to the frontal sample after it', () => {
     const frames = stream(turnAt(20));
     const coarse = new Map(coarseFrames(60, 'turn_left').map((i) => [i, frames[i]!.analysis] as const));
-    const dense = denseFrames(frames.map((f) => f.analysis.image.sha256), coarse);
     // The turn leaves the frontal pose at frame 23 and is back by 35: samples 21 and 36 bound it.
-    const all = new Set([...coarse.keys(), ...dense]);
+    assert.deepEqual(stretchesOf(60, coarse), [[21, 36]]);
+    const all = new Set(select('turn_left', frames));
     for (let i = 21; i <= 36; i++) assert.ok(all.has(i), `frame ${i} analysed`);
     assert.ok(!all.has(40) && !all.has(10), 'frontal frames away from the turn are left to the coarse pass');
     assert.ok(all.size < 40, `${all.size} of 60 frames analysed`);
@@ -99,7 +104,32 @@ describe('the two passes over a stream', () => {
     assert.equal(staged('turn_left', stream(turnAt(10), (i) => (i >= 40 ? { person: 1 } : {}))).reason, 'challenge_face_changed');
   });
 
+  test('once a stretch answers the challenge, the turns after it are left to the coarse pass; a stretch that does not answer it leads to the next', () => {
+    // Two left turns: the first answers, the second is not analysed densely.
+    const twice = turnAt(5).map((y, i) => (i > 30 ? turnAt(33)[i]! : y));
+    const frames = stream(twice);
+    const coarse = new Map(coarseFrames(60, 'turn_left').map((i) => [i, frames[i]!.analysis] as const));
+    const [s1, s2] = stretchesOf(60, coarse);
+    assert.ok(s1 && s2, 'two stretches');
+    const chosen = new Set(select('turn_left', frames));
+    assert.ok(range(s1).every((i) => chosen.has(i)));
+    assert.ok(!range(s2).every((i) => chosen.has(i)), 'the second turn is not analysed whole');
+    assert.equal(staged('turn_left', frames).passed, true);
+    // A first stretch that jumps (a swap of photos), then a real turn: both are analysed whole, and the turn passes.
+    const jumpThenTurn = Array.from({ length: 60 }, (_, i) => (i >= 6 && i < 12 ? 30 : i > 30 ? turnAt(33)[i]! : 0));
+    const f2 = stream(jumpThenTurn);
+    const c2 = new Map(coarseFrames(60, 'turn_left').map((i) => [i, f2[i]!.analysis] as const));
+    const chosen2 = new Set(select('turn_left', f2));
+    for (const s of stretchesOf(60, c2)) assert.ok(range(s).every((i) => chosen2.has(i)), `stretch ${s} analysed whole`);
+    assert.equal(staged('turn_left', f2).passed, true);
+    // A turn the wrong way first: the one asked for comes after it, and is found.
+    const wrongThenRight = turnAt(5).map((y, i) => (i <= 22 ? -y : i > 30 ? turnAt(33)[i]! : y));
+    assert.equal(staged('turn_left', stream(wrongThenRight)).passed, true);
+    assert.equal(staged('turn_right', stream(wrongThenRight)).passed, true);
+  });
+
   test('a frame sent twice is refused even when neither copy is a coarse sample', () => {
+    assert.deepEqual(repeatedFrames(['a', 'b', 'a', 'c', 'b', 'a']), [0, 1, 2, 4, 5]);
     const frames = stream(turnAt(30), (i) => (i === 4 || i === 8 ? { hash: 'same' } : {}));
     assert.equal(staged('turn_left', frames).reason, 'challenge_replayed_frame');
   });
@@ -122,7 +152,7 @@ describe('the two passes over a stream', () => {
       const asked: { pass: string; i: number }[] = [];
       // The engine answers in the order asked, one at a time, as a busy pool does.
       let queue = Promise.resolve();
-      const done = await analyseStream('turn_left', hashes, (i, pass) => {
+      const done = await analyseStream(challenge('turn_left'), frames.map((f) => f.at), hashes, (i, pass) => {
         asked.push({ pass, i });
         const answer = queue.then(() => frames[i]!.analysis);
         queue = answer.then(() => undefined);
@@ -130,14 +160,14 @@ describe('the two passes over a stream', () => {
       });
       const all = asked.map((a) => a.i);
       assert.equal(new Set(all).size, all.length, `${name}: no frame analysed twice`);
-      assert.deepEqual([...done.keys()].sort((a, b) => a - b), stagedSelection('turn_left', hashes, (i) => frames[i]!.analysis), name);
+      assert.deepEqual([...done.keys()].sort((a, b) => a - b), select('turn_left', [...frames]), name);
       assert.deepEqual(asked.filter((a) => a.pass === 'coarse').map((a) => a.i), coarseFrames(60, 'turn_left'), name);
     }
     // With the engine answering as it goes, the dense frames of a turn early in the stream are asked
     // for before the last coarse sample has come back.
     const frames = stream(turnAt(5));
     const order: string[] = [];
-    await analyseStream('turn_left', frames.map((f) => f.analysis.image.sha256), async (i, pass) => {
+    await analyseStream(challenge('turn_left'), frames.map((f) => f.at), hashesOf(frames), async (i, pass) => {
       order.push(pass);
       await new Promise((r) => setTimeout(r, pass === 'coarse' ? i : 0));
       order.push(`${pass} done`);
@@ -149,9 +179,9 @@ describe('the two passes over a stream', () => {
   test('a refusal by the engine during either pass rejects the whole analysis', async () => {
     const frames = stream(turnAt(20));
     const hashes = frames.map((f) => f.analysis.image.sha256);
-    for (const failAt of [0, 24]) {
+    for (const failAt of [0, 21, 24]) {
       await assert.rejects(
-        analyseStream('turn_left', hashes, async (i) => {
+        analyseStream(challenge('turn_left'), frames.map((f) => f.at), hashes, async (i) => {
           if (i === failAt) throw new Error(`engine failed on ${i}`);
           return frames[i]!.analysis;
         }),

@@ -179,12 +179,14 @@ const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
 /**
  * How the server spreads its work over a stream. Analysing every frame of a 60-frame answer (face
  * mesh and a check embedding each) took about a second on two cores, most of a face payment's time;
- * most of those frames are a face looking at the camera before and after the turn, where nothing is
- * measured but the identity. So the stream is analysed in two passes: a coarse one on every
- * `coarseEvery`-th frame (and the last), which finds where the face leaves the frontal pose, then a
- * dense one on every frame from the frontal sample before each such stretch to the frontal sample
- * after it. The checks then run on the frames analysed, in order (see checkStaged for why that holds
- * every check of the turn to every frame of it).
+ * most of those frames are a face looking at the camera, or turning again after the answer, where
+ * nothing is measured but the identity. So the stream is analysed in two passes: a coarse one on
+ * every `coarseEvery`-th frame (and the last), which finds the stretches where the face leaves the
+ * frontal pose, then a dense one on every frame of those stretches, from the frontal sample before
+ * to the frontal sample after, one stretch after the other until a turn in them answers the
+ * challenge (the check takes the first turn that does; one stretch is usually enough). The checks
+ * then run on the frames analysed, in order (see checkStaged for why that holds every check of the
+ * turn to every frame of it).
  */
 export interface StreamPlan {
   /** every how many frames the coarse pass looks (1 analyses every frame) */
@@ -193,7 +195,8 @@ export interface StreamPlan {
 
 /**
  * Every third frame, a quarter of a second apart at 12 frames a second: measured on the live clips
- * at once and twice their speed (bench:liveness), no genuine turn fell between two coarse samples.
+ * at once and twice their speed (bench:liveness), the refusals and acceptances were those of every
+ * frame analysed.
  */
 export const defaultStreamPlan: StreamPlan = { coarseEvery: 3 };
 
@@ -221,36 +224,49 @@ export function coarseFrames(count: number, kind: ChallengeKind, plan: StreamPla
 }
 
 /**
- * The dense pass, given the coarse pass's analyses: every frame between the frontal coarse sample
- * before and the frontal coarse sample after each run of samples that are not frontal or show no
- * usable face (a turn, in either direction, a look away, a lost face); and every frame whose bytes
- * equal another frame's, so that a replayed frame is judged as it would be with every frame
- * analysed. Answers the indices not analysed yet, in order.
+ * The stretches of the dense pass, in order, as [first, last] frame: from the frontal coarse sample
+ * before each run of samples that are not frontal or show no usable face (a turn, in either
+ * direction, a look away, a lost face) to the frontal sample after it (or an end of the stream).
+ * Only the coarse samples given are looked at: a prefix of the coarse pass that ends on a frontal
+ * sample already gives its stretches for good.
  */
-export function denseFrames(
-  hashes: readonly string[],
-  coarse: ReadonlyMap<number, ChallengeFrameAnalysis>,
-  opts: Partial<ChallengeOptions> = {},
-): number[] {
-  const frontal = (a: ChallengeFrameAnalysis): boolean => frontalSample(a, opts);
+export function stretchesOf(count: number, coarse: ReadonlyMap<number, ChallengeFrameAnalysis>, opts: Partial<ChallengeOptions> = {}): [number, number][] {
   const samples = [...coarse.keys()].sort((a, b) => a - b);
-  const want = new Set<number>();
+  const out: [number, number][] = [];
   for (let k = 0; k < samples.length; k++) {
-    if (frontal(coarse.get(samples[k]!)!)) continue;
+    if (frontalSample(coarse.get(samples[k]!)!, opts)) continue;
     let end = k;
-    while (end + 1 < samples.length && !frontal(coarse.get(samples[end + 1]!)!)) end++;
-    const from = k > 0 ? samples[k - 1]! : 0;
-    const to = end + 1 < samples.length ? samples[end + 1]! : hashes.length - 1;
-    for (let i = from; i <= to; i++) want.add(i);
+    while (end + 1 < samples.length && !frontalSample(coarse.get(samples[end + 1]!)!, opts)) end++;
+    out.push([k > 0 ? samples[k - 1]! : 0, end + 1 < samples.length ? samples[end + 1]! : count - 1]);
     k = end;
   }
-  const seen = new Map<string, number>();
+  return out;
+}
+
+/** Every frame whose bytes equal another frame's: analysed whatever the passes find, so that a replay is judged as with every frame analysed. */
+export function repeatedFrames(hashes: readonly string[]): number[] {
+  const first = new Map<string, number>();
+  const out = new Set<number>();
   for (const [i, h] of hashes.entries()) {
-    const j = seen.get(h);
-    if (j === undefined) seen.set(h, i);
-    else want.add(i).add(j);
+    const j = first.get(h);
+    if (j === undefined) first.set(h, i);
+    else out.add(j).add(i);
   }
-  return [...want].filter((i) => !coarse.has(i)).sort((a, b) => a - b);
+  return [...out].sort((a, b) => a - b);
+}
+
+const range = ([from, to]: readonly [number, number]): number[] => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+
+/**
+ * Whether a turn answers the challenge among the analysed frames up to `upto` (the end of the last
+ * stretch analysed whole): the turn the check would take, seen only where every frame was analysed.
+ */
+function answeredWithin(challenge: Challenge, ats: readonly number[], analysed: ReadonlyMap<number, ChallengeFrameAnalysis>, upto: number, opts: Partial<ChallengeOptions>): boolean {
+  const frames = [...analysed.keys()]
+    .filter((i) => i <= upto)
+    .sort((a, b) => a - b)
+    .map((i) => ({ at: ats[i]!, analysis: analysed.get(i)! }));
+  return verifyChallenge(challenge, frames, opts).passed;
 }
 
 /**
@@ -258,63 +274,82 @@ export function denseFrames(
  * (bench:liveness, `facepay face liveness`): the same choice as analyseStream makes.
  */
 export function stagedSelection(
-  kind: ChallengeKind,
+  challenge: Challenge,
+  ats: readonly number[],
   hashes: readonly string[],
   analysisOf: (i: number) => ChallengeFrameAnalysis,
   opts: Partial<ChallengeOptions> = {},
   plan: StreamPlan = defaultStreamPlan,
 ): number[] {
-  const coarse = new Map(coarseFrames(hashes.length, kind, plan).map((i) => [i, analysisOf(i)] as const));
-  return [...coarse.keys(), ...denseFrames(hashes, coarse, opts)].sort((a, b) => a - b);
+  const coarse = new Map(coarseFrames(hashes.length, challenge.kind, plan).map((i) => [i, analysisOf(i)] as const));
+  const chosen = new Map(coarse);
+  for (const i of repeatedFrames(hashes)) if (!chosen.has(i)) chosen.set(i, analysisOf(i));
+  for (const stretch of stretchesOf(hashes.length, coarse, opts)) {
+    for (const i of range(stretch)) if (!chosen.has(i)) chosen.set(i, analysisOf(i));
+    if (answeredWithin(challenge, ats, chosen, stretch[1], opts)) break;
+  }
+  return [...chosen.keys()].sort((a, b) => a - b);
 }
 
 /**
  * Runs the two passes with `analyse` (one frame's analysis, told which pass asks) and answers every
- * analysis made, by frame index; no frame is analysed twice. The dense pass does not wait for the
- * whole coarse pass: a stretch is asked for as soon as the coarse samples up to the frontal one
- * after it are in (they come back about in order), so the engine's workers are not left idle
- * between the passes. The frames analysed are the same as stagedSelection chooses.
+ * analysis made, by frame index; no frame is analysed twice, and the frames are those
+ * stagedSelection chooses. The first stretch does not wait for the whole coarse pass: it is asked
+ * for as soon as the coarse samples up to the frontal one after it are in (they come back about in
+ * order), so the engine's workers are not left idle between the passes. Each further stretch is
+ * analysed only when the ones before it did not answer the challenge.
  */
 export async function analyseStream<A extends ChallengeFrameAnalysis>(
-  kind: ChallengeKind,
+  challenge: Challenge,
+  ats: readonly number[],
   hashes: readonly string[],
   analyse: (index: number, pass: 'coarse' | 'dense') => Promise<A>,
   opts: Partial<ChallengeOptions> = {},
   plan: StreamPlan = defaultStreamPlan,
 ): Promise<Map<number, A>> {
-  const first = coarseFrames(hashes.length, kind, plan);
+  const first = coarseFrames(hashes.length, challenge.kind, plan);
   const done = new Map<number, A>();
-  const asked = new Set<number>(first);
-  const work: Promise<void>[] = [];
-  const ask = (i: number): void => {
-    if (asked.has(i)) return;
-    asked.add(i);
-    const p = analyse(i, 'dense').then((a) => void done.set(i, a));
-    // Awaited below; handled at once so that a refusal while the coarse pass runs is not unhandled.
-    p.catch(() => undefined);
-    work.push(p);
+  const asked = new Map<number, Promise<void>>();
+  const ask = (i: number, pass: 'coarse' | 'dense'): Promise<void> => {
+    let p = asked.get(i);
+    if (p === undefined) {
+      p = analyse(i, pass).then((a) => void done.set(i, a));
+      // Awaited below; handled at once so that a refusal while other work runs is not unhandled.
+      p.catch(() => undefined);
+      asked.set(i, p);
+    }
+    return p;
   };
+  const stretchNow = (s: readonly [number, number]): Promise<unknown> => Promise.all(range(s).map((i) => ask(i, 'dense')));
   const coarse = new Map<number, A>();
   let known = 0;
+  let early: [number, number] | undefined;
   const onCoarse = (): void => {
     // The coarse samples known without a gap from the first, up to the last frontal one among them
-    // (a stretch after it may still grow): the stretches they bound are final.
+    // (a stretch after it may still grow): the first stretch among them is final.
     while (known < first.length && coarse.has(first[known]!)) known++;
+    if (early !== undefined) return;
     let upto = known;
     if (known < first.length) while (upto > 0 && !frontalSample(coarse.get(first[upto - 1]!)!, opts)) upto--;
-    const prefix = new Map(first.slice(0, upto).map((i) => [i, coarse.get(i)!] as const));
-    for (const i of denseFrames(hashes, prefix, opts)) ask(i);
+    const s = stretchesOf(hashes.length, new Map(first.slice(0, upto).map((i) => [i, coarse.get(i)!] as const)), opts)[0];
+    if (s !== undefined) {
+      early = s;
+      void stretchNow(s).catch(() => undefined);
+    }
   };
-  await Promise.all(
-    first.map((i) =>
-      analyse(i, 'coarse').then((a) => {
-        done.set(i, a);
-        coarse.set(i, a);
-        onCoarse();
-      }),
-    ),
+  const coarsePass = first.map((i) =>
+    ask(i, 'coarse').then(() => {
+      coarse.set(i, done.get(i)!);
+      onCoarse();
+    }),
   );
-  for (let k = 0; k < work.length; k++) await work[k];
+  const repeated = repeatedFrames(hashes).map((i) => ask(i, 'dense'));
+  await Promise.all([...coarsePass, ...repeated]);
+  for (const s of stretchesOf(hashes.length, coarse, opts)) {
+    await stretchNow(s);
+    if (answeredWithin(challenge, ats, done, s[1], opts)) break;
+  }
+  await Promise.all(asked.values());
   return done;
 }
 
