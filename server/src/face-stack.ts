@@ -89,7 +89,7 @@ export interface FaceStackDeps {
   challenge?: Partial<ChallengeOptions>;
   /** How densely the answer must be filmed (defaults in face/challenge.ts). */
   frameTiming?: Partial<FrameTimingOptions>;
-  /** How the stream is spread over the engine's two passes (defaults in face/sequence.ts). */
+  /** How the stream is spread over the engine's two passes (defaults in face/sequence.ts); read at each answer. */
   streamPlan?: Partial<StreamPlan>;
   /** Told the time of each frame analysis (for /metrics), by its queue and whether it failed. */
   onAnalysis?: (a: { priority: string; ms: number; failed: boolean }) => void;
@@ -239,13 +239,14 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   }
 
   const challengeOptions: Partial<ChallengeOptions> = { ...challengeBars(calibration, engine.model.sameFaceFmr), ...deps.challenge };
-  const plan: StreamPlan = { ...defaultStreamPlan, ...deps.streamPlan };
+  // Read at each answer: bench:facepay alternates plans within one run to compare them under the same load.
+  const plan = (): StreamPlan => ({ ...defaultStreamPlan, ...deps.streamPlan });
   const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
     async verify(c, frames, arrivedAt): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} }, plan);
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} }, plan());
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -254,7 +255,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} }, plan);
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} }, plan());
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];
