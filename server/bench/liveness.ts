@@ -3,10 +3,12 @@
  * species (share of attack presentations accepted) and BPCER (share of bona fide presentations
  * refused), at the shipped setting. Every presentation is a stream of frames at the terminal's 12
  * frames a second, analysed by the real face engine and judged by the very checks the server makes
- * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options: see
- * server/src/face/sequence.ts). Only numbers are printed; no image is written anywhere.
+ * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options, on the
+ * frames the server's two passes analyse: see stagedSelection and checkStaged in
+ * server/src/face/sequence.ts; `--coarse-every 1` judges every frame). Only numbers are printed; no
+ * image is written anywhere.
  *
- *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N]
+ *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N] [-- --coarse-every N]
  *
  * Bona fide: 5 s windows (60 frames) sliding over the live clips of ../shared/datasets/video, played
  * at 1x and 2x speed, as filmed and mirrored, asked for the turn the window holds; pad/live stills
@@ -32,7 +34,7 @@ import {
   type ChallengeKind,
   type FaceEngine,
 } from '../src/face/index.ts';
-import { checkStream, neighbourSimilarityMin, shippedChallengeOptions } from '../src/face/sequence.ts';
+import { checkStaged, defaultStreamPlan, neighbourSimilarityMin, shippedChallengeOptions, stagedSelection, type StreamPlan } from '../src/face/sequence.ts';
 import { datasetsDir, repoRoot } from '../src/platform/index.ts';
 import { planeParallax } from '../src/face/flatness.ts';
 import { tiltedPhoto } from '../src/testing/photo-attacks.ts';
@@ -47,6 +49,8 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const WORKERS = Number(flag('--workers') ?? Math.min(2, cpus().length));
+/** The server's coarse step (face/sequence.ts); `--coarse-every 1` judges every frame, as the server did before the two passes. */
+const PLAN: StreamPlan = { ...defaultStreamPlan, ...(flag('--coarse-every') === undefined ? {} : { coarseEvery: Number(flag('--coarse-every')) }) };
 const FPS = 12;
 const WINDOW = 60;
 const KINDS: ChallengeKind[] = ['turn_left', 'turn_right'];
@@ -209,11 +213,18 @@ interface Outcome {
 const challengeFor = (kind: ChallengeKind): Challenge => ({ id: 'chl_bench', kind, issuedAt: T0, expiresAt: T0 + (opts.ttlMs ?? defaultChallengeOptions.ttlMs) });
 const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2, maxYawJerk: Number.POSITIVE_INFINITY, minParallax: -1 };
 
+/** How many frames of the presentations the server's two passes analysed. */
+const judged = { presentations: 0, frames: 0, analysed: 0 };
 function present(frames: Cached[], kind: ChallengeKind): Outcome {
   // The stream starts 0.3 s after the challenge was issued and arrives 0.15 s after its last frame.
   const cf: ChallengeFrame[] = frames.map((c, k) => ({ at: T0 + 300 + Math.round((k * 1000) / FPS), analysis: asAnalysis(c) }));
   const arrivedAt = (cf[cf.length - 1]?.at ?? T0) + 150;
-  const v = checkStream(challengeFor(kind), cf, arrivedAt, opts, defaultFrameTiming);
+  // Only the frames the server would analyse take part, chosen as the server chooses them.
+  const chosen = stagedSelection(challengeFor(kind), cf.map((f) => f.at), frames.map((c) => c.sha256), (i) => cf[i]!.analysis, opts, PLAN);
+  const v = checkStaged(challengeFor(kind), cf.map((f) => f.at), new Map(chosen.map((i) => [i, cf[i]!.analysis])), arrivedAt, opts, defaultFrameTiming);
+  judged.presentations++;
+  judged.frames += frames.length;
+  judged.analysed += chosen.length;
   // The step share of the first turn in the stream, measured with the identity and continuity bars
   // lifted (so that it is measured even when another check refused first): for the threshold's study only.
   const lifted = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed : null;
@@ -535,6 +546,7 @@ log('');
   log(`tilted prints (${photoSet.length} photos at ${tiltAngles.join(', ')} degrees): |yaw| read ${q(tilted.map((t) => Math.abs(t.yaw)))}; parallax ${q(tilted.map((t) => t.parallax))}; of those read at |yaw| >= ${defaultChallengeOptions.minTurnYawDeg}: parallax ${q(reach.map((t) => t.parallax))} (bar ${defaultChallengeOptions.minParallax})`);
 }
 log('');
+log(`the server's two passes (coarse step ${PLAN.coarseEvery}) analysed ${pct(judged.analysed / Math.max(1, judged.frames))} of the ${judged.frames} frames of ${judged.presentations} presentations`);
 log(`${analysed} frames analysed in this run (the rest from the cache), ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const rate = (t: Tally, refused: boolean): number | null => (t.n ? r((refused ? t.n - t.accepted : t.accepted) / t.n) : null);
@@ -574,6 +586,7 @@ if (json) {
       turn_signals: turnSignals,
       tilted_prints: { angles: tiltAngles, yaw_abs: quant(tilted.map((t) => Math.abs(t.yaw))), parallax: quant(tilted.map((t) => t.parallax)), parallax_at_turn_yaw: quant(tilted.filter((t) => Math.abs(t.yaw) >= defaultChallengeOptions.minTurnYawDeg).map((t) => t.parallax)) },
       max_yaw_step_share: { threshold: defaultChallengeOptions.maxYawStepShare, ...shares },
+      stream_plan: { coarse_every: PLAN.coarseEvery, share_of_frames_analysed: r(judged.analysed / Math.max(1, judged.frames)) },
       frames_analysed: analysed,
       seconds: Math.round((Date.now() - t0) / 1000),
     }) + '\n',

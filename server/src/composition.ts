@@ -16,7 +16,7 @@ import { DomainError, isDomainError, randomIds, systemClock, type Clock, type Id
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
 import { checkoutMigrations, createCheckout, crmEvent } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
-import type { ChallengeOptions } from './face/index.ts';
+import type { ChallengeOptions, StreamPlan } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
 import { DEFAULT_RULES, tighten } from './risk/index.ts';
 import { deleteShopperTemplates, describeShopperTemplates, galleryMigrations, loadMasterKeys } from './gallery/index.ts';
@@ -79,6 +79,8 @@ export interface PlatformOverrides {
   cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** How the face stack spreads a stream over its two passes (bench:facepay compares with every frame analysed). */
+  faceStreamPlan?: Partial<StreamPlan>;
   /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
   mailTransport?: MailTransport;
   /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
@@ -399,6 +401,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : config.faceChallengeKinds ? { challenge: { kinds: config.faceChallengeKinds } } : {}),
+        ...(overrides.faceStreamPlan ? { streamPlan: overrides.faceStreamPlan } : {}),
         onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
