@@ -3,10 +3,12 @@
  * species (share of attack presentations accepted) and BPCER (share of bona fide presentations
  * refused), at the shipped setting. Every presentation is a stream of frames at the terminal's 12
  * frames a second, analysed by the real face engine and judged by the very checks the server makes
- * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options: see
- * server/src/face/sequence.ts). Only numbers are printed; no image is written anywhere.
+ * (checkFrameTiming, the second-face rule, verifyChallenge with the face stack's options, on the
+ * frames the server's two passes analyse: see stagedSelection and checkStaged in
+ * server/src/face/sequence.ts; `--coarse-every 1` judges every frame). Only numbers are printed; no
+ * image is written anywhere.
  *
- *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N]
+ *   npm run bench:liveness [-- --quick] [-- --json] [-- --workers N] [-- --coarse-every N]
  *
  * Bona fide: 5 s windows (60 frames) sliding over the live clips of ../shared/datasets/video, played
  * at 1x and 2x speed, as filmed and mirrored, asked for the turn the window holds; pad/live stills
@@ -32,8 +34,10 @@ import {
   type ChallengeKind,
   type FaceEngine,
 } from '../src/face/index.ts';
-import { checkStream, neighbourSimilarityMin, shippedChallengeOptions } from '../src/face/sequence.ts';
+import { checkStaged, defaultStreamPlan, neighbourSimilarityMin, shippedChallengeOptions, stagedSelection, type StreamPlan } from '../src/face/sequence.ts';
 import { datasetsDir, repoRoot } from '../src/platform/index.ts';
+import { planeParallax } from '../src/face/flatness.ts';
+import { tiltedPhoto } from '../src/testing/photo-attacks.ts';
 import { handHeld, heldStill, mirrorJpeg, resampleIndices, slideshow, spliceAtPeak } from './liveness-species.ts';
 
 const argv = process.argv.slice(2);
@@ -45,6 +49,8 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const WORKERS = Number(flag('--workers') ?? Math.min(2, cpus().length));
+/** The server's coarse step (face/sequence.ts); `--coarse-every 1` judges every frame, as the server did before the two passes. */
+const PLAN: StreamPlan = { ...defaultStreamPlan, ...(flag('--coarse-every') === undefined ? {} : { coarseEvery: Number(flag('--coarse-every')) }) };
 const FPS = 12;
 const WINDOW = 60;
 const KINDS: ChallengeKind[] = ['turn_left', 'turn_right'];
@@ -199,22 +205,34 @@ interface Outcome {
   peak: number;
   /** the lowest cosine between neighbouring frames' check embeddings (not part of the decision) */
   neighbour: number;
+  /** of the first turn in the stream, other bars lifted: the jerk ratio, the lowest neighbour cosine through it, the nose's parallax (0, 1, 0 when no turn) */
+  jerk: number;
+  turnNeighbour: number;
+  parallax: number;
 }
 const challengeFor = (kind: ChallengeKind): Challenge => ({ id: 'chl_bench', kind, issuedAt: T0, expiresAt: T0 + (opts.ttlMs ?? defaultChallengeOptions.ttlMs) });
-const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2 };
+const relaxed = { ...opts, sameFaceSimilarity: -2, turnedFaceSimilarity: -2, maxYawStepShare: 2, maxYawJerk: Number.POSITIVE_INFINITY, minParallax: -1 };
 
+/** How many frames of the presentations the server's two passes analysed. */
+const judged = { presentations: 0, frames: 0, analysed: 0 };
 function present(frames: Cached[], kind: ChallengeKind): Outcome {
   // The stream starts 0.3 s after the challenge was issued and arrives 0.15 s after its last frame.
   const cf: ChallengeFrame[] = frames.map((c, k) => ({ at: T0 + 300 + Math.round((k * 1000) / FPS), analysis: asAnalysis(c) }));
   const arrivedAt = (cf[cf.length - 1]?.at ?? T0) + 150;
-  const v = checkStream(challengeFor(kind), cf, arrivedAt, opts, defaultFrameTiming);
+  // Only the frames the server would analyse take part, chosen as the server chooses them.
+  const chosen = stagedSelection(challengeFor(kind), cf.map((f) => f.at), frames.map((c) => c.sha256), (i) => cf[i]!.analysis, opts, PLAN);
+  const v = checkStaged(challengeFor(kind), cf.map((f) => f.at), new Map(chosen.map((i) => [i, cf[i]!.analysis])), arrivedAt, opts, defaultFrameTiming);
+  judged.presentations++;
+  judged.frames += frames.length;
+  judged.analysed += chosen.length;
   // The step share of the first turn in the stream, measured with the identity and continuity bars
   // lifted (so that it is measured even when another check refused first): for the threshold's study only.
-  const share = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed.maxYawStepShare : 0;
+  const lifted = cf.length >= 3 ? verifyChallenge(challengeFor(kind), cf, relaxed).observed : null;
+  const share = lifted?.maxYawStepShare ?? 0;
   const ps = frames.map((f) => f.passive).filter((x): x is number => x !== null).sort((a, b) => a - b);
   const sign = kind === 'turn_left' ? 1 : -1;
   const peak = Math.max(0, ...frames.map((c) => sign * (c.quality?.pose.yaw ?? 0)));
-  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak, neighbour: neighbourSimilarityMin(cf.map((f) => f.analysis)) };
+  return { passed: v.passed, reason: v.reason, stepShare: share, passive: ps.length ? ps[Math.floor(ps.length / 2)]! : null, peak, neighbour: neighbourSimilarityMin(cf.map((f) => f.analysis)), jerk: lifted?.yawJerk ?? 0, turnNeighbour: lifted?.turnNeighbourMin ?? 1, parallax: lifted?.parallax ?? 0 };
 }
 
 // ---------- tallies ----------
@@ -226,11 +244,14 @@ interface Tally {
   passive: number[];
   peaks: number[];
   neighbour: number[];
+  jerk: number[];
+  turnNeighbour: number[];
+  parallax: number[];
 }
 const tallies = new Map<string, Tally>();
 function count(cls: string, o: Outcome): void {
   let t = tallies.get(cls);
-  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] }));
+  if (!t) tallies.set(cls, (t = { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [], jerk: [], turnNeighbour: [], parallax: [] }));
   t.n++;
   if (o.passed) t.accepted++;
   else t.reasons[o.reason ?? '?'] = (t.reasons[o.reason ?? '?'] ?? 0) + 1;
@@ -238,12 +259,18 @@ function count(cls: string, o: Outcome): void {
   if (o.passive !== null) t.passive.push(o.passive);
   t.peaks.push(o.peak);
   t.neighbour.push(o.neighbour);
+  // only for presentations in which a turn was seen
+  if (o.stepShare > 0) {
+    t.jerk.push(o.jerk);
+    t.turnNeighbour.push(o.turnNeighbour);
+    t.parallax.push(o.parallax);
+  }
 }
-const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [] };
+const tally = (cls: string): Tally => tallies.get(cls) ?? { n: 0, accepted: 0, reasons: {}, shares: [], passive: [], peaks: [], neighbour: [], jerk: [], turnNeighbour: [], parallax: [] };
 
 log(`bench:liveness ${quick ? '(quick: a sample of every species)' : '(full)'}: ${engine.model.name}, ${FPS} frames a second, ${WINDOW}-frame windows, ${WORKERS} worker(s)`);
 log(
-  `shipped setting: same face >= ${r(opts.sameFaceSimilarity!, 3)} frontal / ${r(opts.turnedFaceSimilarity!, 3)} turned, frontal |yaw| <= ${defaultChallengeOptions.frontalYawDeg}, turn >= ${defaultChallengeOptions.turnYawDeg} deg, step share < ${defaultChallengeOptions.maxYawStepShare}; timing >= ${defaultFrameTiming.minFps} fps, gaps <= ${defaultFrameTiming.maxGapMs} ms`,
+  `shipped setting: same face >= ${r(opts.sameFaceSimilarity!, 3)} frontal / ${r(opts.turnedFaceSimilarity!, 3)} turned, frontal |yaw| <= ${defaultChallengeOptions.frontalYawDeg}, turn >= ${defaultChallengeOptions.turnYawDeg} deg (or that swing from the own frontal yaw, reaching ${defaultChallengeOptions.minTurnYawDeg}), |pitch| > ${defaultChallengeOptions.frontalPitchDeg} held to the turned bar, step share < ${defaultChallengeOptions.maxYawStepShare}, jerk <= ${defaultChallengeOptions.maxYawJerk}, parallax >= ${defaultChallengeOptions.minParallax}; timing >= ${defaultFrameTiming.minFps} fps, gaps <= ${defaultFrameTiming.maxGapMs} ms`,
 );
 const t0 = Date.now();
 
@@ -299,7 +326,7 @@ for (const clip of liveClips) {
           const partial = turns.some((t) => (mirror ? flip(t.kind) : t.kind) === asked && first <= t.to && last >= t.from);
           const o = present(seq, asked);
           if (verbose && (turn || partial))
-            log(`  ${clip.name}${mirror ? ' mirrored' : ''} ${speed}x from ${first} to ${last} ${asked}: ${turn ? 'whole' : 'partial'} ${o.passed ? 'passed' : o.reason} share ${r(o.stepShare, 3)} yaw ${seq.map((c) => Math.round(c.quality?.pose.yaw ?? NaN)).join(' ')}`);
+            log(`  ${clip.name}${mirror ? ' mirrored' : ''} ${speed}x from ${first} to ${last} ${asked}: ${turn ? 'whole' : 'partial'} ${o.passed ? 'passed' : o.reason} share ${r(o.stepShare, 3)} jerk ${r(o.jerk, 2)} parallax ${r(o.parallax, 3)} yaw ${seq.map((c) => Math.round(c.quality?.pose.yaw ?? NaN)).join(' ')}`);
           if (turn) {
             count(`genuine_turn_${speed}x`, o);
             count('genuine_turn', o);
@@ -377,6 +404,18 @@ for (const photo of photoSet) {
   for (const asked of KINDS) count('S1_still_photo', present(s1, asked));
   const s2 = await analyseAll(await handHeld(photo, { frames: WINDOW, seed: seed++, yawAmpDeg: 40 }));
   for (const asked of KINDS) count('S2_moved_print', present(s2, asked));
+}
+// Tilted prints (testing/photo-attacks.ts: the photo as a plane rotated about its vertical axis
+// before a pinhole camera): the yaw the engine reads off them and the nose's parallax against the
+// untilted print, the flatness check's margin at the turn bars.
+const tiltAngles = [-60, -50, -40, -30, -20, -10, 10, 20, 30, 40, 50, 60];
+const tilted: { deg: number; yaw: number; parallax: number }[] = [];
+for (const photo of photoSet) {
+  const [flat, ...rest] = await analyseAll(await Promise.all([0, ...tiltAngles].map((d) => tiltedPhoto(photo, d))), 0);
+  const base = flat?.faces[0]?.landmarks;
+  rest.forEach((c, k) => {
+    if (base && c.faces[0] && c.quality) tilted.push({ deg: tiltAngles[k]!, yaw: c.quality.pose.yaw, parallax: planeParallax(base, c.faces[0].landmarks) });
+  });
 }
 log(`S1, S2 done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
@@ -488,6 +527,26 @@ for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'S2_moved_print', 'S3_sli
   log(`  ${c.padEnd(22)} ${q ? `n ${q.n}, min ${q.min}, median ${q.median}, max ${q.max}` : '-'}`);
 }
 log('');
+log(`turn signals, of the first turn in the stream with the other bars lifted (jerk bar ${defaultChallengeOptions.maxYawJerk}, parallax bar ${defaultChallengeOptions.minParallax}; neighbour cosine through the turn measured only):`);
+const turnSignals: Record<string, Record<string, ReturnType<typeof quant>>> = {};
+for (const c of ['genuine_turn_1x', 'genuine_turn_2x', 'real_video_replay', 'real_print', 'real_screen_photo', 'S2_moved_print', 'S3_slideshow', 'S3_slideshow_mid_pose', 'S4_pad_spoof_recapture', 'S5_face_switch']) {
+  const t = tally(c);
+  const q = (turnSignals[c] = { jerk: quant(t.jerk), turn_neighbour: quant(t.turnNeighbour), parallax: quant(t.parallax) });
+  const f = (x: ReturnType<typeof quant>): string => (x ? `${x.min}/${x.median}/${x.max}` : '-');
+  log(`  ${c.padEnd(24)} turns ${String(t.jerk.length).padStart(4)}  jerk ${f(q.jerk).padEnd(20)} neighbour ${f(q.turn_neighbour).padEnd(20)} parallax ${f(q.parallax)}`);
+}
+log('  (min/median/max)');
+log('');
+{
+  const q = (xs: number[]): string => {
+    const x = quant(xs);
+    return x ? `${x.min}/${x.median}/${x.max} (n ${x.n})` : '-';
+  };
+  const reach = tilted.filter((t) => Math.abs(t.yaw) >= defaultChallengeOptions.minTurnYawDeg);
+  log(`tilted prints (${photoSet.length} photos at ${tiltAngles.join(', ')} degrees): |yaw| read ${q(tilted.map((t) => Math.abs(t.yaw)))}; parallax ${q(tilted.map((t) => t.parallax))}; of those read at |yaw| >= ${defaultChallengeOptions.minTurnYawDeg}: parallax ${q(reach.map((t) => t.parallax))} (bar ${defaultChallengeOptions.minParallax})`);
+}
+log('');
+log(`the server's two passes (coarse step ${PLAN.coarseEvery}) analysed ${pct(judged.analysed / Math.max(1, judged.frames))} of the ${judged.frames} frames of ${judged.presentations} presentations`);
 log(`${analysed} frames analysed in this run (the rest from the cache), ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const rate = (t: Tally, refused: boolean): number | null => (t.n ? r((refused ? t.n - t.accepted : t.accepted) / t.n) : null);
@@ -524,7 +583,10 @@ if (json) {
         accepted_share_by_class: Object.fromEntries([...species, ...genuineClasses].map((c) => [c, Number.isFinite(passiveAccept(tally(c))) ? r(passiveAccept(tally(c))) : null])),
       },
       neighbour_min_similarity: neighbours,
+      turn_signals: turnSignals,
+      tilted_prints: { angles: tiltAngles, yaw_abs: quant(tilted.map((t) => Math.abs(t.yaw))), parallax: quant(tilted.map((t) => t.parallax)), parallax_at_turn_yaw: quant(tilted.filter((t) => Math.abs(t.yaw) >= defaultChallengeOptions.minTurnYawDeg).map((t) => t.parallax)) },
       max_yaw_step_share: { threshold: defaultChallengeOptions.maxYawStepShare, ...shares },
+      stream_plan: { coarse_every: PLAN.coarseEvery, share_of_frames_analysed: r(judged.analysed / Math.max(1, judged.frames)) },
       frames_analysed: analysed,
       seconds: Math.round((Date.now() - t0) / 1000),
     }) + '\n',

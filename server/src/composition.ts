@@ -16,10 +16,10 @@ import { DomainError, isDomainError, randomIds, systemClock, type Clock, type Id
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
 import { checkoutMigrations, createCheckout, crmEvent } from './checkout.ts';
 import { createFaceStack, type FaceStack } from './face-stack.ts';
-import type { ChallengeOptions } from './face/index.ts';
+import type { ChallengeOptions, StreamPlan } from './face/index.ts';
 import { AttemptRepo, createFacePayService, facePayMigrations, type FaceCheck, type Identifier } from './facepay/index.ts';
 import { DEFAULT_RULES, tighten } from './risk/index.ts';
-import { galleryMigrations, loadMasterKeys } from './gallery/index.ts';
+import { deleteShopperTemplates, describeShopperTemplates, galleryMigrations, loadMasterKeys } from './gallery/index.ts';
 import { createMarketingService, MarketingRepo, marketingMigrations } from './marketing/index.ts';
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
@@ -32,6 +32,8 @@ import { createPasswordResets, resetMigrations } from './resets/index.ts';
 import { createDisputesService, DisputeRepo, disputeMigrations, type DisputedPayment } from './disputes/index.ts';
 import type { PaymentIntent } from './payments/index.ts';
 import { createFeeSchedule, createSettlementService, settlementMigrations, type SettlementService } from './settlement/index.ts';
+import { createRightsService, RightsRepo, rightsMigrations } from './rights/index.ts';
+import { rightsPorts } from './rights-ports.ts';
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +60,7 @@ export const allMigrations: readonly Migration[] = [
   ...operatorMigrations,
   ...disputeMigrations,
   ...settlementMigrations,
+  ...rightsMigrations,
   // Last: data moves across modules' tables.
   ...checkoutMigrations,
 ];
@@ -76,6 +79,8 @@ export interface PlatformOverrides {
   cardAcquirer?: CardAcquirer;
   /** The liveness challenge's settings (a browser test's fake camera can only turn one way). */
   faceChallenge?: Partial<ChallengeOptions>;
+  /** How the face stack spreads a stream over its two passes (bench:facepay compares with every frame analysed). */
+  faceStreamPlan?: Partial<StreamPlan>;
   /** Where mail goes instead of FACEPAY_SMTP_URL or the log. */
   mailTransport?: MailTransport;
   /** Readiness probes that replace the standard ones of the same name (tests inject a part that is not ready). */
@@ -396,12 +401,23 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : config.faceChallengeKinds ? { challenge: { kinds: config.faceChallengeKinds } } : {}),
+        ...(overrides.faceStreamPlan ? { streamPlan: overrides.faceStreamPlan } : {}),
         onAnalysis: (a) => analysisSeconds.observe({ priority: a.priority, outcome: a.failed ? 'error' : 'ok' }, a.ms / 1000),
       })
     : undefined;
+  // With the face engine off this process has no index, but a face deleted here (the shopper's
+  // choice, a withdrawn consent, an account deletion) still leaves the database, and the gallery's
+  // change feed tells the processes that search to drop it.
+  const offFaces: FaceTemplatePort = {
+    ...noFaces,
+    remove: async (shopperId) => {
+      await deleteShopperTemplates(db, clock, shopperId);
+    },
+    describe: (shopperId) => describeShopperTemplates(db, shopperId),
+  };
   const shoppers = createShopperService({
     repo: new ShopperRepo(db),
-    faces: face?.templates ?? noFaces,
+    faces: face?.templates ?? offFaces,
     ...(face ? { enrolment: face.enrolment } : {}),
     challengeSecret: derivedSecret(config, 'enrolment challenge'),
     // There is no mail service yet: the notice the owner would get by e-mail is a log line (the
@@ -560,6 +576,28 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       closeGraceMs: config.settlementGraceMs,
     },
   });
+  // Export, account deletion and the face-template retention rule (server/src/rights).
+  const rights = createRightsService({
+    repo: new RightsRepo(db),
+    ports: rightsPorts({
+      shoppers,
+      faces: face?.templates ?? offFaces,
+      ledger,
+      walletCurrency: config.walletCurrency,
+      payments,
+      funding: fundingService,
+      members,
+      marketing,
+      merchants,
+      disputes,
+      attempts: attemptRepo,
+      mail,
+    }),
+    clock,
+    ids,
+    retentionDays: config.templateRetentionDays,
+    portalUrl: `${publicBase}/portal/`,
+  });
   const services: AppServices = {
     merchants,
     webhooks,
@@ -601,6 +639,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     disputes,
     settlement,
     feeRates,
+    rights,
   };
   const idempotency = createIdempotencyStore(db, clock);
   const operations = operationsFor({ config, db, face, webhooks, registry, probes: overrides.probes ?? {} });
@@ -652,6 +691,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         ledger.expirePending().catch((e: unknown) => app.log.error({ err: e, worker: 'ledger' }, 'expiring pending transfers failed'));
         idempotency.purge(24 * 3600_000).catch((e: unknown) => app.log.error({ err: e, worker: 'idempotency' }, 'purging idempotency keys failed'));
         resumeCheckouts();
+        rights.resumeDeletions().catch((e: unknown) => app.log.error({ err: e, worker: 'rights' }, 'resuming account deletions failed'));
         // Days are closed at most once a minute: a close reads every merchant's payable.
         if (Date.now() - lastSettle >= 60_000) {
           lastSettle = Date.now();
@@ -667,6 +707,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         marketing
           .runScheduled(clock.now().getTime())
           .catch((e: unknown) => app.log.error({ err: e, worker: 'marketing' }, 'running scheduled campaigns failed'));
+        // The face-template retention rule works in days: hourly is more than often enough.
+        rights.runRetention().catch((e: unknown) => app.log.error({ err: e, worker: 'retention' }, 'the face-template retention rule failed'));
       };
       runScheduled();
       scheduler = setInterval(runScheduled, 3600_000);

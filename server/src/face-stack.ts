@@ -3,10 +3,14 @@
  * adapters that give the shoppers and facepay modules their ports. It lives beside the composition
  * root because it is the one place allowed to know several modules at once.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  analyseStream,
   challengeBars,
   checkFrameTiming,
+  checkStaged,
+  defaultStreamPlan,
   cosine,
   createFaceEngine,
   defaultChallengeOptions,
@@ -14,14 +18,13 @@ import {
   l2normalise,
   loadCalibration,
   loadPopulationCalibrations,
-  secondFaceNear,
-  verifyChallenge,
   withoutLabelErrors,
   type ChallengeFailure,
   type ChallengeOptions,
   type FaceAnalysis,
   type FaceEngine,
   type FrameTimingOptions,
+  type StreamPlan,
 } from './face/index.ts';
 import type { CaptureFrame, CaptureVerdict, ChallengeSpec, FaceCheck, Identifier, ModelId } from './facepay/index.ts';
 import { calibrationFromJson, Gallery, loadMasterKeys } from './gallery/index.ts';
@@ -88,17 +91,22 @@ export interface FaceStackDeps {
   challenge?: Partial<ChallengeOptions>;
   /** How densely the answer must be filmed (defaults in face/challenge.ts). */
   frameTiming?: Partial<FrameTimingOptions>;
+  /** How the stream is spread over the engine's two passes (defaults in face/sequence.ts); read at each answer. */
+  streamPlan?: Partial<StreamPlan>;
   /** Told the time of each frame analysis (for /metrics), by its queue and whether it failed. */
   onAnalysis?: (a: { priority: string; ms: number; failed: boolean }) => void;
 }
 
 
 /**
- * Analyses every frame and checks the challenge; answers the frontal frames' analyses when it
- * passed. `probe` says which frames need the template-comparable embedding: for an enrolment, every
- * third frame of the stream and the last (its templates are chosen among the frontal ones); for a
+ * Analyses the stream in two passes (analyseStream in face/sequence.ts: every third frame, then
+ * every frame around each stretch where the face leaves the frontal pose) and checks the challenge
+ * on the frames analysed; answers the frontal frames' analyses when it passed. `probe` says which
+ * frames need the template-comparable embedding: for an enrolment, the coarse pass's frames (every
+ * third frame of the stream and the last; its templates are chosen among the frontal ones); for a
  * payment, only the two frontal ends of the answer the check found (where the turn began and where
- * it came back), embedded once the check has passed. Those embeddings cost a mirror pass of the
+ * it came back), embedded once the check has passed: their mirrored crops only, on the landmarks and
+ * beside the check embedding of their first analysis. Those embeddings cost a mirror pass of the
  * embedder each; the other frames need only the one-pass vector the same-face check compares.
  * The passive liveness score is not part of the decision, so its model is not run.
  */
@@ -109,44 +117,51 @@ async function checkFrames(
   opts: Partial<ChallengeOptions>,
   probe: 'all' | 'ends',
   timing: { arrivedAt: number; opts: Partial<FrameTimingOptions> },
+  plan: StreamPlan,
 ): Promise<{ ok: true; frontal: FaceAnalysis[] } | { ok: false; liveness: boolean; code: string; message: string }> {
   // Late, sparse or disordered answers are refused on their times alone, before the engine is asked anything.
-  const late = checkFrameTiming(challenge, frames.map((f) => f.at), timing.arrivedAt, timing.opts);
+  const ats = frames.map((f) => f.at);
+  const late = checkFrameTiming(challenge, ats, timing.arrivedAt, timing.opts);
   if (late !== null) return { ok: false, liveness: ATTACK_SIGNS.has(late), code: late, message: MESSAGES[late] };
-  const full = (i: number): boolean => probe === 'all' && (i % 3 === 0 || i === frames.length - 1);
   const priority = probe === 'all' ? 'enrolment' : 'payment';
-  // The longer analyses go to the pool first: the workers then finish together instead of one of
-  // them starting a full analysis when the other is done.
-  const order = frames.map((_, i) => i).sort((x, y) => Number(full(y)) - Number(full(x)) || x - y);
-  const analyses: FaceAnalysis[] = new Array<FaceAnalysis>(frames.length);
-  await Promise.all(
-    order.map(async (i) => {
-      analyses[i] = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: full(i) ? 'model' : 'check', priority });
-    }),
-  );
-  if (analyses.some(secondFaceNear))
-    return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
-  const verdict = verifyChallenge(
+  const hashes = frames.map((f) => createHash('sha256').update(f.image).digest('hex'));
+  const analysed = await analyseStream<FaceAnalysis>(
     challenge,
-    frames.map((f, i) => ({ at: f.at, analysis: analyses[i]! })),
+    ats,
+    hashes,
+    // The enrolment's templates come from the coarse pass's frames, embedded in full there.
+    (i, pass) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: probe === 'all' && pass === 'coarse' ? 'model' : 'check', priority }),
     opts,
+    plan,
   );
-  if (!verdict.passed || verdict.window === null) {
-    const reason = verdict.reason ?? 'challenge_motion_missing';
+  const result = checkStaged(challenge, ats, analysed, timing.arrivedAt, opts, timing.opts);
+  if (result.reason === 'multiple_faces')
+    return { ok: false, liveness: false, code: 'multiple_faces', message: 'Only one person should be in front of the camera.' };
+  const verdict = result.verdict;
+  if (!result.passed || verdict === null || verdict.window === null) {
+    const reason = (result.reason ?? 'challenge_motion_missing') as ChallengeFailure;
     return { ok: false, liveness: ATTACK_SIGNS.has(reason), code: reason, message: MESSAGES[reason] };
   }
   const frontalYaw = opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg;
   const isFrontal = (a: FaceAnalysis): boolean => a.embedding !== null && a.error === null && Math.abs(a.quality?.pose.yaw ?? 90) <= frontalYaw;
   if (probe === 'ends') {
+    // The ends were analysed already: only their mirrored crops are embedded now, on the landmarks
+    // found then, for the mirror-averaged embedding templates are compared with.
     const [from, to] = verdict.window;
     const ends = await Promise.all(
-      [...new Set([from, to])].map((i) => engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, embedding: 'model', priority })),
+      [...new Set([from, to])].map(async (i) => {
+        const seen = analysed.get(i)!;
+        const face = seen.faces[0];
+        if (face === undefined || seen.checkEmbedding === null) return seen;
+        const m = await engine.analyze(frames[i]!.image, { purpose: 'inspect', liveness: false, priority, mirrorOf: { landmarks: face.landmarks, checkEmbedding: seen.checkEmbedding } });
+        return { ...seen, embedding: m.embedding };
+      }),
     );
     const frontal = ends.filter(isFrontal);
     if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
     return { ok: true, frontal };
   }
-  const frontal = analyses.filter(isFrontal);
+  const frontal = [...analysed.keys()].sort((a, b) => a - b).map((i) => analysed.get(i)!).filter(isFrontal);
   if (frontal.length === 0) return { ok: false, liveness: false, code: 'challenge_not_frontal', message: MESSAGES.challenge_not_frontal };
   return { ok: true, frontal };
 }
@@ -227,12 +242,14 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   }
 
   const challengeOptions: Partial<ChallengeOptions> = { ...challengeBars(calibration, engine.model.sameFaceFmr), ...deps.challenge };
+  // Read at each answer: bench:facepay alternates plans within one run to compare them under the same load.
+  const plan = (): StreamPlan => ({ ...defaultStreamPlan, ...deps.streamPlan });
   const challenge = (): ChallengeSpec => issueChallenge(deps.random, deps.clock, challengeOptions);
 
   const faceCheck: FaceCheck = {
     issueChallenge: challenge,
     async verify(c, frames, arrivedAt): Promise<CaptureVerdict> {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} });
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'ends', { arrivedAt, opts: deps.frameTiming ?? {} }, plan());
       if (!r.ok) return r;
       return { ok: true, embedding: meanEmbedding(r.frontal.map((a) => a.embedding!)), model };
     },
@@ -241,7 +258,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const enrolment: FaceEnrolmentPort = {
     issueChallenge: challenge,
     async templatesFor(c, frames) {
-      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} });
+      const r = await checkFrames(engine, c, frames, challengeOptions, 'all', { arrivedAt: deps.clock.now().getTime(), opts: deps.frameTiming ?? {} }, plan());
       if (!r.ok) return { ok: false, code: r.code, message: r.message };
       // Up to five templates, each as different from the ones kept as the frames allow.
       const kept: Float32Array[] = [];
@@ -271,6 +288,7 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
       await gallery.deleteShopper(shopperId);
     },
     searchable: (shopperId) => gallery.searchable(shopperId),
+    describe: (shopperId) => gallery.describeShopper(shopperId),
   };
 
   const identifier: Identifier = {

@@ -190,7 +190,7 @@ export interface Programme {
 
 export interface Member {
   id: string;
-  status: 'active' | 'left';
+  status: 'active' | 'left' | 'deleted';
   joined_at: number;
   fields: Record<string, string>;
   tags: string[];

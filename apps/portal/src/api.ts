@@ -199,3 +199,30 @@ export interface ShopperDispute {
   payment_method: 'face' | 'pay_code' | 'other';
   face_pay_frozen: boolean;
 }
+
+/** What deleting the account keeps, and why (the server's words), and any deletion under way. */
+export interface DeletionTerms {
+  kept: string;
+  face_template_retention_days: number;
+  deletion: { id: string; status: 'running' | 'done' } | null;
+}
+
+export const rightsApi = {
+  /** The data export as a file to save: the body as it came, and the name the server gave it. */
+  exportData: async (password: string): Promise<{ blob: Blob; filename: string }> => {
+    const response = await fetch('/v1/shopper/data_export', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password }),
+    });
+    if (!response.ok) {
+      const json = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new ApiError(response.status, json.error?.code ?? `http_${response.status}`, json.error?.message ?? response.statusText);
+    }
+    const filename = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'facepay-data.json';
+    return { blob: await response.blob(), filename };
+  },
+  deletionTerms: () => call<DeletionTerms>('GET', '/v1/shopper/account_deletion'),
+  deleteAccount: (password: string) => call<{ id: string; status: 'running' | 'done' }>('POST', '/v1/shopper/account_deletion', { password }),
+};

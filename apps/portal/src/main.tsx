@@ -6,9 +6,10 @@ import { api, errorMessage, type Consent, type Me, type ShopperPayment } from '.
 import { Inbox, Memberships } from './crm.tsx';
 import { Enrol } from './enrol.tsx';
 import { i18n, t, type Key } from './messages.ts';
+import { YourData } from './rights.tsx';
 import './style.css';
 
-type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings';
+type View = 'home' | 'face' | 'payments' | 'memberships' | 'inbox' | 'settings' | 'data';
 
 const message = errorMessage;
 
@@ -496,7 +497,7 @@ function Settings({ me, setMe }: { me: Me; setMe: (m: Me) => void }) {
 
 function viewFromHash(): View {
   const v = location.hash.replace(/^#\/?/, '');
-  return v === 'face' || v === 'payments' || v === 'memberships' || v === 'inbox' || v === 'settings' ? v : 'home';
+  return v === 'face' || v === 'payments' || v === 'memberships' || v === 'inbox' || v === 'settings' || v === 'data' ? v : 'home';
 }
 
 function App() {
@@ -505,6 +506,7 @@ function App() {
   // A new language re-renders every screen in place, keeping what was typed.
   const [, setLocale] = useState(i18n.locale);
   useEffect(() => i18n.subscribe(setLocale), []);
+  const [deleted, setDeleted] = useState(false);
   useEffect(() => {
     api.me().then(setMe, () => setMe(null));
     const onHash = () => setView(viewFromHash());
@@ -512,7 +514,17 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
   if (me === undefined) return <main class="narrow">{t('app.loading')}</main>;
-  if (me === null) return <Auth onIn={setMe} />;
+  if (me === null)
+    return (
+      <>
+        {deleted && (
+          <p class="notice narrow" role="status">
+            {t('app.accountDeleted')}
+          </p>
+        )}
+        <Auth onIn={setMe} />
+      </>
+    );
   const tabs: [View, string][] = [
     ['home', t('tab.home')],
     ['face', t('tab.face')],
@@ -520,6 +532,7 @@ function App() {
     ['memberships', t('tab.memberships')],
     ['inbox', t('tab.inbox')],
     ['settings', t('tab.settings')],
+    ['data', t('tab.data')],
   ];
   return (
     <div class="shell">
@@ -550,6 +563,15 @@ function App() {
         {view === 'memberships' && <Memberships me={me} />}
         {view === 'inbox' && <Inbox onAccountChanged={() => void api.me().then(setMe, () => undefined)} />}
         {view === 'settings' && <Settings me={me} setMe={setMe} />}
+        {view === 'data' && (
+          <YourData
+            onDeleted={() => {
+              location.hash = '#/';
+              setDeleted(true);
+              setMe(null);
+            }}
+          />
+        )}
       </main>
     </div>
   );

@@ -14,7 +14,7 @@ import {
   type FaceAnalysis,
   type FaceEngine,
 } from '../face/index.ts';
-import { checkStream, shippedChallengeOptions, streamSignals } from '../face/sequence.ts';
+import { checkStaged, shippedChallengeOptions, stagedSelection, streamSignals, streamTiming } from '../face/sequence.ts';
 import { isDomainError, Progress } from '../platform/index.ts';
 
 const USAGE = `usage:
@@ -167,21 +167,30 @@ async function liveness(p: Parsed, engine: FaceEngine, json: boolean): Promise<n
   const frames: ChallengeFrame[] = analyses.map((analysis, i) => ({ at: t0 + Math.round((i * 1000) / fps), analysis }));
   const arrivedAt = frames[frames.length - 1]!.at;
   const ttlMs = opts.ttlMs ?? defaultChallengeOptions.ttlMs;
+  const ats = frames.map((f) => f.at);
+  const hashes = analyses.map((a) => a.image.sha256);
   const kinds = asked !== undefined ? [asked as ChallengeKind] : [...defaultChallengeOptions.kinds];
   const tried = kinds.map((kind) => {
     const challenge: Challenge = { id: 'chl_cli', kind, issuedAt: t0, expiresAt: t0 + ttlMs };
-    return { kind, result: checkStream(challenge, frames, arrivedAt, opts, defaultFrameTiming) };
+    // Decided on the frames the server's two passes would analyse (face/sequence.ts), so that the
+    // verdict is the server's; every frame was analysed here only for the passive score's sake.
+    const chosen = stagedSelection(challenge, ats, hashes, (i) => frames[i]!.analysis, opts);
+    const result = checkStaged(challenge, ats, new Map(chosen.map((i) => [i, frames[i]!.analysis])), arrivedAt, opts, defaultFrameTiming);
+    return { kind, result, judged: chosen.map((i) => frames[i]!) };
   });
   const chosen = tried.find((t) => t.result.passed) ?? tried[0]!;
   const scores = analyses.map((a) => a.liveness?.score).filter((x): x is number => x !== undefined);
   const passive = { scores, threshold: loadLivenessModel()?.threshold ?? 0.5 };
-  const signals = streamSignals(chosen.kind, frames, chosen.result, opts, passive, defaultFrameTiming);
+  const signals = streamSignals(chosen.kind, chosen.judged, chosen.result, opts, passive, defaultFrameTiming);
+  // The timing signal is about the whole stream as sent, not the frames analysed.
+  signals.timing = { ...signals.timing!, value: streamTiming(ats) };
   const out = {
     live: chosen.result.passed,
     challenge: { kind: chosen.kind, passed: chosen.result.passed, reason: chosen.result.reason },
     tried: tried.map((t) => ({ kind: t.kind, passed: t.result.passed, reason: t.result.reason })),
     signals,
     frames: files.length,
+    frames_analysed: chosen.judged.length,
     fps,
     model: { name: engine.model.name, version: engine.model.version },
   };

@@ -54,6 +54,8 @@ export interface Config {
   payoutDebtor: { name: string; iban: string | undefined; bic: string | undefined };
   /** A merchant's day is closed into a statement this long after it ended. */
   settlementGraceMs: number;
+  /** Face templates of a shopper who has neither enrolled nor paid by face for this many days are deleted (a notice goes 30 days before). */
+  templateRetentionDays: number;
   /** Keys the marketing holdout draw; must be the same in every process and across restarts. */
   marketingSecret: string | undefined;
   /** Fastify's trustProxy: false, true (any proxy), a hop count or a list of addresses. */
@@ -94,6 +96,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_PAYOUT_DEBTOR_IBAN', default: '(unset)', about: "the operator's bank account (IBAN) payout files pay from; payout runs need it" },
   { name: 'FACEPAY_PAYOUT_DEBTOR_NAME', default: 'Facepay operator', about: 'the account holder name written as debtor into payout files' },
   { name: 'FACEPAY_PAYOUT_DEBTOR_BIC', default: '(unset)', about: "the BIC of the operator's bank, if the bank wants it in payout files" },
+  { name: 'FACEPAY_TEMPLATE_RETENTION_DAYS', default: '1095', about: 'days a face template is kept after its last use (enrolment or face payment); the shopper is mailed 30 days before and when it goes (docs/privacy.md)' },
   { name: 'FACEPAY_SETTLEMENT_GRACE_MS', default: '600000', about: "how long after a merchant's local midnight its day is closed into a statement" },
   { name: 'FACEPAY_TOP_UP_DAILY_CAP', default: '5000000', about: 'most a shopper may top up per UTC day and currency, in minor units' },
   { name: 'FACEPAY_BODY_LIMIT_BYTES', default: '65536', about: 'largest accepted request body (device routes may set their own)' },
@@ -240,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       bic: env.FACEPAY_PAYOUT_DEBTOR_BIC || undefined,
     },
     settlementGraceMs: int(env, 'FACEPAY_SETTLEMENT_GRACE_MS', 600_000, 0, 86_400_000),
+    templateRetentionDays: int(env, 'FACEPAY_TEMPLATE_RETENTION_DAYS', 1095, 31, 36_500),
     marketingSecret: env.FACEPAY_MARKETING_SECRET || undefined,
     trustProxy: trustProxy(env.FACEPAY_TRUST_PROXY),
     rateLimits: env.FACEPAY_RATE_LIMITS === undefined || env.FACEPAY_RATE_LIMITS === '' ? true : flag(env, 'FACEPAY_RATE_LIMITS'),

@@ -100,6 +100,15 @@ export interface AnalyzeOptions {
    * other. Each class has its own bounded queue.
    */
   priority?: AnalysisPriority;
+  /**
+   * The template-comparable embedding of a frame analysed before with `embedding: 'check'`: given
+   * that analysis's landmarks (original pixels) and check embedding, only the image is decoded again
+   * and the mirrored crop embedded, and the answer holds `embedding` (the same mirror average a
+   * 'model' analysis gives) and no faces or quality. For the caller's own earlier analysis of the
+   * same bytes only: the landmarks are trusted, not found again. It saves the detection and one
+   * embedder pass of a second full analysis.
+   */
+  mirrorOf?: { landmarks: FivePoints; checkEmbedding: Float32Array };
 }
 
 export type AnalysisPriority = 'payment' | 'enrolment' | 'background';
@@ -151,6 +160,17 @@ function pose(face: MeshFace, p: FivePoints): Pose {
   const noseSide = Math.sign(p.nose[0] - mid);
   const yawDeg = Math.abs(a.yaw * DEG) * (noseSide === 0 ? 1 : noseSide);
   return { yaw: yawDeg, pitch: a.pitch * DEG, roll: Math.atan2(p.rightEye[1] - p.leftEye[1], p.rightEye[0] - p.leftEye[0]) * DEG };
+}
+
+/** The unit vector along the sum of the crop's and the mirrored crop's embeddings. */
+function averaged(vectors: readonly Float32Array[]): Float32Array {
+  const v = new Float32Array(vectors[0]!.length);
+  for (const w of vectors) for (let i = 0; i < v.length; i++) v[i] = v[i]! + w[i]!;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+  n = Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
+  return v;
 }
 
 function scalePoints(p: FivePoints, s: number): FivePoints {
@@ -213,6 +233,21 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
     result.image.width = frame.originalWidth;
     result.image.height = frame.originalHeight;
     timings.decode = round(now() - t0);
+
+    if (opts.mirrorOf !== undefined) {
+      const check = opts.mirrorOf.checkEmbedding;
+      result.checkEmbedding = check;
+      result.embedding = check;
+      if (config.mirrorAverage) {
+        const t1 = now();
+        const geometry = embedderGeometry(model, scalePoints(opts.mirrorOf.landmarks, 1 / frame.scale));
+        const [mirrored] = await embedder.embed([warpCrop(frame.rgb, frame.width, frame.height, geometry, model.inputSize, true)]);
+        result.embedding = averaged([check, mirrored!]);
+        timings.embed = round(now() - t1);
+      }
+      timings.total = round(now() - t0);
+      return result;
+    }
 
     let t = now();
     const faces = await detect(frame);
@@ -282,13 +317,7 @@ export async function createAnalyzer(config: FaceConfig, deps: { embedder?: Embe
     const single = vectors[0]!;
     result.checkEmbedding = single;
     if (mirror) {
-      const v = new Float32Array(single.length);
-      for (const w of vectors) for (let i = 0; i < v.length; i++) v[i] = v[i]! + w[i]!;
-      let n = 0;
-      for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
-      n = Math.sqrt(n);
-      for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
-      result.embedding = v;
+      result.embedding = averaged(vectors);
     } else if (opts.embedding !== 'check') {
       result.embedding = single;
     }

@@ -142,6 +142,64 @@ describe('verifyChallenge', () => {
   });
 });
 
+describe('turn measured from the shopper\'s own frontal yaw, identity through a look-down, and the hold-jump-hold of a slideshow', () => {
+  // Yaw measured by the face engine on tran_real frames 100-174 (a hand-held phone selfie), resampled to
+  // 12 frames a second: he faces the camera at +3 to +4.5 degrees, turns to his own right to -19.6
+  // (under the 20 asked), comes back to -10.7 and turns again.
+  const tranRight = [
+    4.5, 4.4, 3.7, 3.3, 3.3, 3.8, 2.1, -0.9, -4.6, -8.2, -13.4, -15.7, -17.6, -19.6, -16.5, -13.6, -12.2, -10.7, -10.7, -9.8, -9.1, -9.8, -10.8, -11.0, -11.1, -11.7, -12.2,
+    -12.9, -13.8, -13.9, -15.2, -16.2, -16.3, -17.0, -19.0, -18.7, -18.6, -18.4, -17.0, -17.2, -16.2, -15.1, -15.1, -14.8, -13.9, -12.6, -5.9, -4.9, -3.8, -1.6, -0.7,
+  ];
+  // (a thousandth of a degree apart, so that two frames at the same measured yaw never share landmarks)
+  const frames = (yaws: number[], at0 = t0 + 300): ChallengeFrame[] => yaws.map((y, i) => frame(at0 + Math.round((i * 1000) / 12), y + 0.001 * i, 0.3));
+  test('a real turn that swings 23 degrees from a frontal yaw of +4 passes, though it peaks at 19.6 from the camera\'s axis', () => {
+    const v = verifyChallenge(challenge('turn_right'), frames(tranRight));
+    assert.equal(v.reason, null);
+    assert.ok(v.observed.turnSwing > 22 && v.observed.turnSwing < 24, `swing ${v.observed.turnSwing}`);
+    // Measured from the camera's axis alone (the floor raised to the bar), the same turn is not enough.
+    assert.equal(verifyChallenge(challenge('turn_right'), frames(tranRight), { minTurnYawDeg: 20 }).reason, 'challenge_motion_missing');
+    // The mirror image is a turn to the left, from -4 to +19.6.
+    assert.equal(verifyChallenge(challenge('turn_left'), frames(tranRight.map((y) => -y))).passed, true);
+  });
+  test('the swing from the own frontal yaw must still reach the floor from the camera\'s axis', () => {
+    // Facing the camera at -10 and turning to +14: a swing of 24 degrees, but 14 from the axis.
+    const low = [-10, -10.5, -9.8, -10.2, -6, -1, 4, 9, 14, 13.5, 9, 3, -3, -8, -10];
+    assert.equal(verifyChallenge(challenge('turn_left'), frames(low)).reason, 'challenge_motion_missing');
+    const enough = [-10, -10.5, -9.8, -10.2, -6, -1, 4, 9, 13, 16, 15.5, 9, 3, -3, -8, -10];
+    assert.equal(verifyChallenge(challenge('turn_left'), frames(enough)).passed, true);
+  });
+  test('a frame looking down is held to the lower bar for faces away from the camera, as a turned one is', () => {
+    const bars = { sameFaceSimilarity: 0.25, turnedFaceSimilarity: 0.01 };
+    // cos 0.2 against the first frame: what tran_real's face scored looking down 30 degrees close to the camera.
+    const weak = Float32Array.from([0.2, Math.sqrt(1 - 0.04), 0, 0]);
+    const lookDown = (pitch: number): ChallengeFrame[] =>
+      frames([0, 5, 10, 15, 20, 25, 20, 15, 10, 5, 0, 0, 0]).map((f, i) => {
+        if (i !== 12) return f;
+        const g = frame(f.at, 0, 0.3, { embedding: weak });
+        return { at: g.at, analysis: { ...g.analysis, quality: { ...g.analysis.quality!, pose: { yaw: 0, pitch, roll: 0 } } } };
+      });
+    assert.equal(verifyChallenge(challenge('turn_left'), lookDown(30), bars).passed, true);
+    assert.equal(verifyChallenge(challenge('turn_left'), lookDown(-30), bars).passed, true);
+    assert.equal(verifyChallenge(challenge('turn_left'), lookDown(8), bars).reason, 'challenge_face_changed');
+  });
+  test('a slideshow with middle poses, each photo held, jumps between holds and fails; a real head speeds up and slows down', () => {
+    // Four photos at 0, 14, 28 and 42 degrees, six frames each, and back: no step covers half the
+    // swing (14 of 42), but each jump comes between two holds.
+    const held = (ys: number[]): number[] => ys.flatMap((y) => Array.from({ length: 6 }, (_, k) => y + 0.2 * Math.sin(k * 2.1)));
+    const show = held([0, 14, 28, 42, 28, 14, 0]);
+    const v = verifyChallenge(challenge('turn_left'), frames(show));
+    assert.equal(v.reason, 'challenge_motion_discontinuous');
+    assert.ok(v.observed.maxYawStepShare < 0.5, `share ${v.observed.maxYawStepShare}`);
+    assert.ok(v.observed.yawJerk > 6.5, `jerk ${v.observed.yawJerk}`);
+    // tran_real's real turn, as filmed and at twice its speed (every other frame), keeps the ratio low.
+    for (const track of [tranRight, tranRight.filter((_, i) => i % 2 === 0)]) {
+      const real = verifyChallenge(challenge('turn_right'), frames(track));
+      assert.equal(real.passed, true);
+      assert.ok(real.observed.yawJerk < 3, `jerk ${real.observed.yawJerk}`);
+    }
+  });
+});
+
 describe('flatness', () => {
   test('a photo tilted before the camera turns its landmarks as one plane, and fails', () => {
     // Landmarks of a flat face seen turned: every point, the nose too, follows one perspective map.

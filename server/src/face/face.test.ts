@@ -105,6 +105,21 @@ describe('face engine on fixtures', () => {
     assert.ok(full.embedding && cosine(full.embedding, full.checkEmbedding!) < 0.99999, 'the model embedding averages the mirror image in');
   });
 
+  test('the mirror pass alone, on an earlier check analysis, gives the model embedding without detecting again', async () => {
+    const img = fixture('person-a-2.jpg');
+    const full = await engine.analyze(img, { purpose: 'inspect', liveness: false });
+    const check = await engine.analyze(img, { purpose: 'inspect', embedding: 'check', liveness: false });
+    const m = await engine.analyze(img, { purpose: 'inspect', liveness: false, mirrorOf: { landmarks: check.faces[0]!.landmarks, checkEmbedding: check.checkEmbedding! } });
+    assert.ok(cosine(m.embedding!, full.embedding!) > 0.9999, `cosine ${cosine(m.embedding!, full.embedding!)}`);
+    assert.ok(cosine(m.embedding!, check.checkEmbedding!) < 0.99999, 'the mirrored crop is averaged in');
+    assert.equal(m.timings.detect, 0, 'no detection ran');
+    assert.deepEqual(m.faces, []);
+    // Landmarks of another frame give another crop: the answer is only as good as the landmarks given.
+    const moved = { ...check.faces[0]!.landmarks, nose: [check.faces[0]!.landmarks.nose[0] + 40, check.faces[0]!.landmarks.nose[1]] as [number, number] };
+    const off = await engine.analyze(img, { purpose: 'inspect', liveness: false, mirrorOf: { landmarks: moved, checkEmbedding: check.checkEmbedding! } });
+    assert.ok(cosine(off.embedding!, full.embedding!) < cosine(m.embedding!, full.embedding!));
+  });
+
   test('inspect reports a refusal instead of throwing', async () => {
     const a = await engine.analyze(await canvas(300, 300), { purpose: 'inspect' });
     assert.equal(a.error?.code, 'no_face');
@@ -199,6 +214,8 @@ describe('worker pool', () => {
     assert.equal(check.embedding, null, 'the options cross the thread');
     assert.equal(check.liveness, null);
     assert.ok(cosine(check.checkEmbedding!, local.checkEmbedding!) > 0.9999);
+    const m = await runner.analyze(img, { purpose: 'payment', liveness: false, mirrorOf: { landmarks: check.faces[0]!.landmarks, checkEmbedding: check.checkEmbedding! } });
+    assert.ok(cosine(m.embedding!, local.embedding!) > 0.9999, 'the mirror pass crosses the thread too');
   });
 
   test('refusals cross the thread as DomainErrors', async () => {

@@ -49,8 +49,8 @@ function project(h: readonly number[], [x, y]: Point): Point {
 /**
  * How far the nose lands off the plane of the eyes and mouth corners between two views, in
  * eye distances of the second view. About 0 for a photo however it is tilted; measured on the real
- * live clips, 0.36 to 0.60 for heads turned 24 to 37 degrees, where a photo rotated 60 degrees
- * before the camera gave 0.23 at most (see challenge.ts, `minParallax`).
+ * live clips, 0.25 to 0.73 for heads turned 19 to 38 degrees, where photos rotated 10 to 60 degrees
+ * before the camera gave 0.19 at most (bench:liveness; see challenge.ts, `minParallax`).
  */
 export function planeParallax(a: FivePoints, b: FivePoints): number {
   const h = homography([a.leftEye, a.rightEye, a.mouthLeft, a.mouthRight], [b.leftEye, b.rightEye, b.mouthLeft, b.mouthRight]);

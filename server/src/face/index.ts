@@ -26,7 +26,22 @@ export {
   type ChallengeVerdict,
   type ChallengeFailure,
 } from './challenge.ts';
-export { challengeBars, checkStream, secondFaceNear, shippedChallengeOptions, streamSignals } from './sequence.ts';
+export {
+  analyseStream,
+  challengeBars,
+  checkStaged,
+  checkStream,
+  coarseFrames,
+  defaultStreamPlan,
+  repeatedFrames,
+  secondFaceNear,
+  shippedChallengeOptions,
+  stagedSelection,
+  stretchesOf,
+  streamSignals,
+  usableFrame,
+  type StreamPlan,
+} from './sequence.ts';
 export { embedFiles, writeJsonl, readJsonl, nameOf, type EmbeddingLine } from './bulk.ts';
 export { applyLogistic, trainLogistic, loadLivenessModel, livenessModelPath, type LogisticModel } from './liveness.ts';
 export { defaultWorkers } from './pool.ts';

@@ -157,8 +157,17 @@ export function streamSignals(
     out.max_yaw_step_share = {
       value: v ? round(v.observed.maxYawStepShare) : null,
       threshold: o.maxYawStepShare,
-      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' ? 'fail' : v.passed || v.observed.maxYawStepShare > 0 ? 'pass' : 'info',
+      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' && v.observed.maxYawStepShare >= o.maxYawStepShare ? 'fail' : v.passed || v.observed.maxYawStepShare > 0 ? 'pass' : 'info',
     };
+    // The turn's swing from the shopper's own frontal yaw (0 when no turn was seen).
+    out.turn_swing = { value: v ? round(v.observed.turnSwing) : null, threshold: { swing: o.turnYawDeg, min_yaw: o.minTurnYawDeg }, verdict: 'info' };
+    // Hold, jump, hold: the largest step of the turn over its neighbouring steps (a slideshow's signature).
+    out.yaw_jerk = {
+      value: v ? round(v.observed.yawJerk) : null,
+      threshold: o.maxYawJerk,
+      verdict: v === null ? 'info' : reason === 'challenge_motion_discontinuous' && v.observed.yawJerk > o.maxYawJerk ? 'fail' : v.passed ? 'pass' : 'info',
+    };
+    out.turn_neighbour_min_similarity = { value: v ? round(v.observed.turnNeighbourMin) : null, verdict: 'info' };
     // Flatness: the nose's parallax off the face's plane at the turn's peak (0 when no turn was seen).
     out.parallax = {
       value: v ? round(v.observed.parallax) : null,
@@ -175,3 +184,210 @@ export function streamSignals(
 }
 
 const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/**
+ * How the server spreads its work over a stream. Analysing every frame of a 60-frame answer (face
+ * mesh and a check embedding each) took about a second on two cores, most of a face payment's time;
+ * most of those frames are a face looking at the camera, or turning again after the answer, where
+ * nothing is measured but the identity. So the stream is analysed in two passes: a coarse one on
+ * every `coarseEvery`-th frame (and the last), which finds the stretches where the face leaves the
+ * frontal pose, then a dense one on every frame of those stretches, from the frontal sample before
+ * to the frontal sample after, one stretch after the other until a turn in them answers the
+ * challenge (the check takes the first turn that does; one stretch is usually enough). The checks
+ * then run on the frames analysed, in order (see checkStaged for why that holds every check of the
+ * turn to every frame of it).
+ */
+export interface StreamPlan {
+  /** every how many frames the coarse pass looks (1 analyses every frame) */
+  coarseEvery: number;
+}
+
+/**
+ * Every third frame, a quarter of a second apart at 12 frames a second: measured on the live clips
+ * at once and twice their speed (bench:liveness), the refusals and acceptances were those of every
+ * frame analysed.
+ */
+export const defaultStreamPlan: StreamPlan = { coarseEvery: 3 };
+
+/**
+ * Whether a frame counts as seen by verifyChallenge (the same test as there): a face with quality and
+ * a check embedding, and no fault other than the face being turned.
+ */
+export function usableFrame(a: ChallengeFrameAnalysis): boolean {
+  const fault = a.error !== null && a.error.code !== 'face_turned';
+  return !fault && a.checkEmbedding !== null && a.faces.length > 0 && a.quality !== null;
+}
+
+/** A usable face at most `frontalYawDeg` from facing the camera: what bounds a stretch of the dense pass. */
+function frontalSample(a: ChallengeFrameAnalysis, opts: Partial<ChallengeOptions>): boolean {
+  return usableFrame(a) && Math.abs(a.quality!.pose.yaw) <= (opts.frontalYawDeg ?? defaultChallengeOptions.frontalYawDeg);
+}
+
+/** The coarse pass: every `coarseEvery`-th frame from the first, and the last. A blink is over within a frame or two, so its answer is analysed whole. */
+export function coarseFrames(count: number, kind: ChallengeKind, plan: StreamPlan = defaultStreamPlan): number[] {
+  const every = kind === 'blink' ? 1 : Math.max(1, Math.floor(plan.coarseEvery));
+  const out: number[] = [];
+  for (let i = 0; i < count; i += every) out.push(i);
+  if (count > 0 && out[out.length - 1] !== count - 1) out.push(count - 1);
+  return out;
+}
+
+/**
+ * The stretches of the dense pass, in order, as [first, last] frame: from the frontal coarse sample
+ * before each run of samples that are not frontal or show no usable face (a turn, in either
+ * direction, a look away, a lost face) to the frontal sample after it (or an end of the stream).
+ * Only the coarse samples given are looked at: a prefix of the coarse pass that ends on a frontal
+ * sample already gives its stretches for good.
+ */
+export function stretchesOf(count: number, coarse: ReadonlyMap<number, ChallengeFrameAnalysis>, opts: Partial<ChallengeOptions> = {}): [number, number][] {
+  const samples = [...coarse.keys()].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (let k = 0; k < samples.length; k++) {
+    if (frontalSample(coarse.get(samples[k]!)!, opts)) continue;
+    let end = k;
+    while (end + 1 < samples.length && !frontalSample(coarse.get(samples[end + 1]!)!, opts)) end++;
+    out.push([k > 0 ? samples[k - 1]! : 0, end + 1 < samples.length ? samples[end + 1]! : count - 1]);
+    k = end;
+  }
+  return out;
+}
+
+/** Every frame whose bytes equal another frame's: analysed whatever the passes find, so that a replay is judged as with every frame analysed. */
+export function repeatedFrames(hashes: readonly string[]): number[] {
+  const first = new Map<string, number>();
+  const out = new Set<number>();
+  for (const [i, h] of hashes.entries()) {
+    const j = first.get(h);
+    if (j === undefined) first.set(h, i);
+    else out.add(j).add(i);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+const range = ([from, to]: readonly [number, number]): number[] => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+
+/**
+ * Whether a turn answers the challenge among the analysed frames up to `upto` (the end of the last
+ * stretch analysed whole): the turn the check would take, seen only where every frame was analysed.
+ */
+function answeredWithin(challenge: Challenge, ats: readonly number[], analysed: ReadonlyMap<number, ChallengeFrameAnalysis>, upto: number, opts: Partial<ChallengeOptions>): boolean {
+  const frames = [...analysed.keys()]
+    .filter((i) => i <= upto)
+    .sort((a, b) => a - b)
+    .map((i) => ({ at: ats[i]!, analysis: analysed.get(i)! }));
+  return verifyChallenge(challenge, frames, opts).passed;
+}
+
+/**
+ * The frames the server analyses for an answer, for callers that hold every frame's analysis already
+ * (bench:liveness, `facepay face liveness`): the same choice as analyseStream makes.
+ */
+export function stagedSelection(
+  challenge: Challenge,
+  ats: readonly number[],
+  hashes: readonly string[],
+  analysisOf: (i: number) => ChallengeFrameAnalysis,
+  opts: Partial<ChallengeOptions> = {},
+  plan: StreamPlan = defaultStreamPlan,
+): number[] {
+  const coarse = new Map(coarseFrames(hashes.length, challenge.kind, plan).map((i) => [i, analysisOf(i)] as const));
+  const chosen = new Map(coarse);
+  for (const i of repeatedFrames(hashes)) if (!chosen.has(i)) chosen.set(i, analysisOf(i));
+  for (const stretch of stretchesOf(hashes.length, coarse, opts)) {
+    for (const i of range(stretch)) if (!chosen.has(i)) chosen.set(i, analysisOf(i));
+    if (answeredWithin(challenge, ats, chosen, stretch[1], opts)) break;
+  }
+  return [...chosen.keys()].sort((a, b) => a - b);
+}
+
+/**
+ * Runs the two passes with `analyse` (one frame's analysis, told which pass asks) and answers every
+ * analysis made, by frame index; no frame is analysed twice, and the frames are those
+ * stagedSelection chooses. The first stretch does not wait for the whole coarse pass: it is asked
+ * for as soon as the coarse samples up to the frontal one after it are in (they come back about in
+ * order), so the engine's workers are not left idle between the passes. Each further stretch is
+ * analysed only when the ones before it did not answer the challenge.
+ */
+export async function analyseStream<A extends ChallengeFrameAnalysis>(
+  challenge: Challenge,
+  ats: readonly number[],
+  hashes: readonly string[],
+  analyse: (index: number, pass: 'coarse' | 'dense') => Promise<A>,
+  opts: Partial<ChallengeOptions> = {},
+  plan: StreamPlan = defaultStreamPlan,
+): Promise<Map<number, A>> {
+  const first = coarseFrames(hashes.length, challenge.kind, plan);
+  const done = new Map<number, A>();
+  const asked = new Map<number, Promise<void>>();
+  const ask = (i: number, pass: 'coarse' | 'dense'): Promise<void> => {
+    let p = asked.get(i);
+    if (p === undefined) {
+      p = analyse(i, pass).then((a) => void done.set(i, a));
+      // Awaited below; handled at once so that a refusal while other work runs is not unhandled.
+      p.catch(() => undefined);
+      asked.set(i, p);
+    }
+    return p;
+  };
+  const stretchNow = (s: readonly [number, number]): Promise<unknown> => Promise.all(range(s).map((i) => ask(i, 'dense')));
+  const coarse = new Map<number, A>();
+  let known = 0;
+  let early: [number, number] | undefined;
+  const onCoarse = (): void => {
+    // The coarse samples known without a gap from the first, up to the last frontal one among them
+    // (a stretch after it may still grow): the first stretch among them is final.
+    while (known < first.length && coarse.has(first[known]!)) known++;
+    if (early !== undefined) return;
+    let upto = known;
+    if (known < first.length) while (upto > 0 && !frontalSample(coarse.get(first[upto - 1]!)!, opts)) upto--;
+    const s = stretchesOf(hashes.length, new Map(first.slice(0, upto).map((i) => [i, coarse.get(i)!] as const)), opts)[0];
+    if (s !== undefined) {
+      early = s;
+      void stretchNow(s).catch(() => undefined);
+    }
+  };
+  const coarsePass = first.map((i) =>
+    ask(i, 'coarse').then(() => {
+      coarse.set(i, done.get(i)!);
+      onCoarse();
+    }),
+  );
+  const repeated = repeatedFrames(hashes).map((i) => ask(i, 'dense'));
+  await Promise.all([...coarsePass, ...repeated]);
+  for (const s of stretchesOf(hashes.length, coarse, opts)) {
+    await stretchNow(s);
+    if (answeredWithin(challenge, ats, done, s[1], opts)) break;
+  }
+  await Promise.all(asked.values());
+  return done;
+}
+
+/**
+ * The server's decision on an answer of which only some frames were analysed (`analysed`, by frame
+ * index; see analyseStream): timing on every frame's capture time, then a second face and the
+ * challenge on the analysed frames in order, the verdict's window given as indices of the whole
+ * stream. Every turn the check can accept lies inside one stretch the dense pass analysed whole: a
+ * turned frame is either a coarse sample that is not frontal, or a dense frame, and either way lies
+ * between two frontal samples (or an end of the stream) with every frame between them analysed; the
+ * check measures a turn from the last frontal frame before it to the first frontal one after, so
+ * its continuity, flatness and identity are measured on every frame of it. Outside the turns, the
+ * identity is checked on every coarse sample (a face switched for longer than the coarse step is
+ * seen), and exact replays on every frame by their bytes.
+ */
+export function checkStaged(
+  challenge: Challenge,
+  ats: readonly number[],
+  analysed: ReadonlyMap<number, ChallengeFrameAnalysis>,
+  arrivedAt: number,
+  opts: Partial<ChallengeOptions> = {},
+  timing: Partial<FrameTimingOptions> = {},
+): StreamVerdict & { indices: number[] } {
+  const indices = [...analysed.keys()].sort((a, b) => a - b);
+  const frames = indices.map((i) => ({ at: ats[i]!, analysis: analysed.get(i)! }));
+  const late = checkFrameTiming(challenge, ats, arrivedAt, timing);
+  if (late !== null) return { passed: false, reason: late, verdict: null, indices };
+  if (frames.some((f) => secondFaceNear(f.analysis))) return { passed: false, reason: 'multiple_faces', verdict: null, indices };
+  const v = verifyChallenge(challenge, frames, opts);
+  const verdict: ChallengeVerdict = v.window === null ? v : { ...v, window: [indices[v.window[0]]!, indices[v.window[1]]!] };
+  return { passed: verdict.passed, reason: verdict.reason, verdict, indices };
+}

@@ -194,6 +194,21 @@ export class AttemptRepo {
     await this.db.execute('UPDATE face_pay_failures SET cleared_at = $2 WHERE shopper_id = $1 AND cleared_at IS NULL', [shopperId, at]);
   }
 
+  /** When each of these shoppers last paid by face (the retention rule's "last use" of a template). */
+  async lastPaidByFace(shopperIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < shopperIds.length; i += 500) {
+      const chunk = shopperIds.slice(i, i + 500);
+      const rows = await this.db.query<{ shopper_id: string; at: number | string }>(
+        `SELECT shopper_id, MAX(updated_at) AS at FROM face_pay_attempts WHERE state = 'paid' AND method = 'face'
+         AND shopper_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')}) GROUP BY shopper_id`,
+        [...chunk],
+      );
+      for (const r of rows) out.set(r.shopper_id, Number(r.at));
+    }
+    return out;
+  }
+
   /** How a paid intent was paid at the terminal (face or pay code); undefined when no attempt paid it (the API's test helpers). */
   async paidMethod(intentId: string): Promise<'face' | 'pay_code' | undefined> {
     const [r] = await this.db.query<{ method: 'face' | 'pay_code' }>("SELECT method FROM face_pay_attempts WHERE intent_id = $1 AND state = 'paid' LIMIT 1", [intentId]);

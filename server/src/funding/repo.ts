@@ -274,3 +274,16 @@ export async function bankEntryReturn(x: SqlExecutor, entryRef: string): Promise
   );
   return r && r.returned_at !== null ? { returnedAt: Number(r.returned_at), note: r.return_note ?? '' } : null;
 }
+
+export async function intentsOfShopper(x: SqlExecutor, shopperId: string): Promise<FundingIntent[]> {
+  return (await x.query<IntentRow>('SELECT * FROM funding_intents WHERE shopper_id = $1 ORDER BY created_at, id', [shopperId])).map(toIntent);
+}
+
+/** Cancels the shopper's pending top-ups; answers how many. */
+export async function cancelPendingOf(x: SqlExecutor, shopperId: string): Promise<number> {
+  return (await x.execute("UPDATE funding_intents SET status = 'canceled' WHERE shopper_id = $1 AND status = 'pending'", [shopperId])).changes;
+}
+
+export async function deleteReference(x: SqlExecutor, shopperId: string): Promise<void> {
+  await x.execute('DELETE FROM funding_references WHERE shopper_id = $1', [shopperId]);
+}

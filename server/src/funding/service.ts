@@ -56,6 +56,14 @@ export interface FundingService {
   /** Checks every intent, desk credit, reversal and matched bank entry against its ledger transfer (reads everything). */
   audit(): Promise<{ problems: string[] }>;
   unmatched(): Promise<{ entryRef: string; statementId: string; amount: number; currency: string; reference: string | null }[]>;
+  /** Every top-up the shopper asked for or received (their data export). */
+  intentsOf(shopperId: string): Promise<FundingIntent[]>;
+  /**
+   * The shopper deleted the account: pending top-ups are canceled and the RF reference is retired,
+   * so a bank transfer still arriving with it waits as unmatched for a person to send back.
+   * Repeatable; answers how many top-ups were canceled.
+   */
+  retireShopper(shopperId: string): Promise<{ canceled: number }>;
 }
 
 const DAY = 86_400_000;
@@ -69,6 +77,7 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
     const i = await repo.intentById(x, intentId, true);
     if (!i) throw new DomainError('not_found', 'funding_intent_not_found', `no funding intent ${intentId}`);
     if (i.status === 'confirmed') return i;
+    if (i.status === 'canceled') throw new DomainError('conflict', 'funding_intent_canceled', `funding intent ${intentId} was canceled (its account was deleted)`);
     // Test money only for test shoppers, and real money never for them: the two never meet in one wallet.
     if (!/^[a-z_]{1,32}$/.test(rail) || (rail === 'test') !== isTestShopper(i.shopperId)) {
       throw new DomainError('invalid', 'funding_rail_invalid', `rail ${rail} cannot confirm this top-up`);
@@ -283,14 +292,24 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         return { entryRef, amount: e.amount, currency: e.currency, returnedAt: r.returnedAt, note: r.note };
       });
     },
+    intentsOf(shopperId) {
+      return repo.intentsOfShopper(db, shopperId);
+    },
+    async retireShopper(shopperId) {
+      return db.transaction(async (x) => {
+        const canceled = await repo.cancelPendingOf(x, shopperId);
+        await repo.deleteReference(x, shopperId);
+        return { canceled };
+      });
+    },
     async audit() {
       const problems: string[] = [];
       const transfer = (id: string) => ledger.getTransfer(id).catch(() => undefined);
       const intents = new Map((await repo.allIntents(db)).map((i) => [i.id, i]));
       for (const i of intents.values()) {
         const t = await transfer(`funding:${i.id}`);
-        if (i.status === 'pending') {
-          if (t) problems.push(`funding intent ${i.id} is pending but its money moved`);
+        if (i.status === 'pending' || i.status === 'canceled') {
+          if (t) problems.push(`funding intent ${i.id} is ${i.status} but its money moved`);
           continue;
         }
         if (!t || t.amount !== i.amount || t.creditAccountId !== walletOf(i) || t.debitAccountId !== fundingAccountId(i.rail ?? '', i.currency)) {

@@ -1,4 +1,5 @@
-export type IntentStatus = 'pending' | 'confirmed';
+/** `canceled`: the shopper deleted the account before any rail received the money; it never will be credited. */
+export type IntentStatus = 'pending' | 'confirmed' | 'canceled';
 
 /** A shopper's request to top up; the wallet grows only once a rail confirms it. */
 export interface FundingIntent {

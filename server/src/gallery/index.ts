@@ -18,3 +18,4 @@ export type { AnnParams, GalleryPartition, Hit, PartitionSearch, SearchMethod } 
 export { chooseMethod, ExactStore, measureExactScanRate } from './exact.ts';
 export { learnProjection, project } from './projection.ts';
 export type { Projection } from './projection.ts';
+export { deleteShopperTemplates, describeShopperTemplates } from './offline.ts';

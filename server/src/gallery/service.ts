@@ -583,6 +583,12 @@ export class Gallery {
     return rows.some((t) => t.modelName === this.o.model.name && t.modelVersion === this.o.model.version);
   }
 
+  /** What the gallery keeps of a shopper, for their data export: ids, model and dates, never the vectors. */
+  async describeShopper(shopperId: string): Promise<{ templateId: string; model: { name: string; version: string }; dimensions: number; createdAt: number }[]> {
+    const rows = await this.repo.templatesOfShopper(shopperId);
+    return rows.map((t) => ({ templateId: t.id, model: { name: t.modelName, version: t.modelVersion }, dimensions: t.dim, createdAt: t.createdAt }));
+  }
+
   /**
    * Deletes the shopper's face for good: the rows go in one transaction and the index drops the
    * templates before this returns, so the very next search cannot return them. (A search already

@@ -16,6 +16,7 @@ import type { ReportsService } from '../reports/index.ts';
 import type { PasswordResets } from '../resets/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
 import type { FeeSchedule, SettlementService } from '../settlement/index.ts';
+import type { RightsService } from '../rights/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -55,6 +56,8 @@ export interface AppServices {
   settlement?: SettlementService;
   /** Per-merchant platform fee rates, set by the operator's admins. */
   feeRates?: FeeSchedule;
+  /** Shopper rights: export my data, delete my account (the face-template retention rule runs as a worker). */
+  rights?: RightsService;
 }
 
 /** One route file: registers its routes on the app. */

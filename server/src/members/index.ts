@@ -19,7 +19,7 @@
  * forgetShopper (when a shopper deletes their account; then marketing.forgetShopper).
  *
  * Webhook events: member.joined {memberId, fields, terminalId}, member.updated {memberId, fields},
- * member.left {memberId}; objectId is the member id; none carries a shopper id. The `events` sink
+ * member.left {memberId}, member.deleted {memberId} (the shopper deleted their account); objectId is the member id; none carries a shopper id. The `events` sink
  * is called inside the transaction of the change with its executor, so the composition root can
  * wire `events: { publish: (tx, e) => webhooks.record(tx, e) }` and get them exactly once.
  * The composition root records them in the API's snake_case: `{object, id, member_id, ...}`.

@@ -150,7 +150,8 @@ export function joiningOps(ctx: MembersContext) {
         for (const m of live) {
           await tx.markLeft(m.id, now);
           await tx.withdrawConsents(m.id, now);
-          await publish(tx, { type: 'member.left', merchantId: m.merchant_id, at: now, data: { memberId: m.id } });
+          // Not "left": the merchant's CRM and webhooks learn that the person is gone for good.
+          await publish(tx, { type: 'member.deleted', merchantId: m.merchant_id, at: now, data: { memberId: m.id } });
         }
         await tx.eraseShopper(shopperId);
         return live.map((m) => ({ merchantId: m.merchant_id, memberId: m.id }));

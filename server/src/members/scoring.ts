@@ -11,7 +11,7 @@ export function createScoring(ctx: MembersContext) {
   function summarise(r: MemberRow, rfm: Rfm, tags: string[], now: number): MemberSummary {
     return {
       memberId: r.id,
-      status: r.left_at === null ? 'active' : 'left',
+      status: r.left_at === null ? 'active' : r.shopper_id === 'erased' ? 'deleted' : 'left',
       joinedAt: r.joined_at,
       leftAt: r.left_at,
       fields: sharedValues(r),

@@ -22,7 +22,7 @@ export const MEMBERSHIP_CONSENT = {
  * also the `objectId`). The shape matches what the merchants module's webhook outbox records.
  */
 export interface MemberEvent {
-  type: 'member.joined' | 'member.updated' | 'member.left';
+  type: 'member.joined' | 'member.updated' | 'member.left' | 'member.deleted';
   merchantId: string;
   objectId: string;
   at: number;
@@ -68,7 +68,8 @@ export interface JoinOffer {
 /** What a merchant sees of a member: its own id, the fields shared now, and what happened in its shops. */
 export interface MemberSummary {
   memberId: string;
-  status: 'active' | 'left';
+  /** `deleted`: the shopper deleted their Facepay account (nothing personal is left). */
+  status: 'active' | 'left' | 'deleted';
   joinedAt: number;
   leftAt: number | null;
   fields: MemberFields;

@@ -59,8 +59,13 @@ CREATE INDEX shopper_enrolment_answers_shopper ON shopper_enrolment_answers (sho
 // The face-pay PIN the terminal asks for when the risk engine says so, hashed like a password.
 const pin = `ALTER TABLE shoppers ADD COLUMN face_pay_pin_hash TEXT;`;
 
+// An account deleted by its shopper keeps its row (the money records point at its id, which no
+// longer leads to a person): the time it was closed, and nothing personal.
+const closed = `ALTER TABLE shoppers ADD COLUMN deleted_at BIGINT;`;
+
 export const shopperMigrations: Migration[] = [
   { id: 'shoppers/0001_accounts', sqlite: tables, postgres: tables },
   { id: 'shoppers/0002_enrolment_answers', sqlite: answers, postgres: answers },
   { id: 'shoppers/0003_face_pay_pin', sqlite: pin, postgres: pin },
+  { id: 'shoppers/0004_deleted', sqlite: closed, postgres: closed },
 ];

@@ -13,6 +13,8 @@ export interface ShopperRow {
   face_enrolled_at: number | null;
   /** The face-pay PIN's scrypt hash; null until the shopper sets one. Absent from rows made before it existed. */
   face_pay_pin_hash?: string | null;
+  /** When the shopper deleted the account; absent from rows made before it existed. */
+  deleted_at?: number | null;
 }
 
 export interface ConsentRow {
@@ -177,6 +179,48 @@ export class ShopperRepo {
       since,
     ]);
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * The first step of deleting an account, one statement after another and each safe to repeat:
+   * the account can no longer be signed into (the password hash becomes a value no password
+   * matches), every session and pay code ends, face pay is off.
+   */
+  async closeAccount(id: string, at: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute(
+        "UPDATE shoppers SET deleted_at = COALESCE(deleted_at, $2), password_hash = 'deleted', face_pay_enabled = 0, face_pay_pin_hash = NULL WHERE id = $1",
+        [id, at],
+      );
+      await tx.execute('DELETE FROM shopper_sessions WHERE shopper_id = $1', [id]);
+      await tx.execute('DELETE FROM shopper_pay_codes WHERE shopper_id = $1', [id]);
+    });
+  }
+
+  /**
+   * The last step: the personal fields are replaced by placeholders (the e-mail by one under the
+   * reserved .invalid domain, unique by the id), enrolment answers go, consents stay as the record
+   * of what was agreed and when, withdrawn.
+   */
+  async erasePersonal(id: string, at: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute(
+        "UPDATE shoppers SET email = $2, name = 'Deleted account', phone = NULL, per_payment_limit = NULL, face_enrolled_at = NULL, always_ask_digits = 0 WHERE id = $1",
+        [id, `deleted+${id}@deleted.invalid`],
+      );
+      await tx.execute('DELETE FROM shopper_enrolment_answers WHERE shopper_id = $1', [id]);
+      await tx.execute('UPDATE shopper_consents SET withdrawn_at = $2 WHERE shopper_id = $1 AND withdrawn_at IS NULL', [id, at]);
+    });
+  }
+
+  /** Open accounts with a face enrolled at or before `before` (the retention rule's candidates), oldest first, after the cursor. */
+  async enrolledBefore(before: number, limit: number, after?: { at: number; id: string }): Promise<{ id: string; email: string; face_enrolled_at: number }[]> {
+    const rows = await this.db.query<{ id: string; email: string; face_enrolled_at: number | string }>(
+      `SELECT id, email, face_enrolled_at FROM shoppers WHERE face_enrolled_at IS NOT NULL AND face_enrolled_at <= $1 AND deleted_at IS NULL
+       AND (face_enrolled_at > $3 OR (face_enrolled_at = $3 AND id > $4)) ORDER BY face_enrolled_at, id LIMIT $2`,
+      [before, limit, after?.at ?? -1, after?.id ?? ''],
+    );
+    return rows.map((r) => ({ id: r.id, email: r.email, face_enrolled_at: Number(r.face_enrolled_at) }));
   }
 
   async insertEvent(id: string, shopperId: string, type: string, at: number): Promise<void> {

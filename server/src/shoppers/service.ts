@@ -28,6 +28,15 @@ export interface FaceTemplatePort {
   remove(shopperId: string): Promise<void>;
   /** Whether the current face model can recognise the shopper (false after a model change until they enrol again). */
   searchable(shopperId: string): Promise<boolean>;
+  /** What is kept of the shopper's face, for their data export: never the template or any image. */
+  describe?(shopperId: string): Promise<FaceTemplateFacts[]>;
+}
+
+export interface FaceTemplateFacts {
+  templateId: string;
+  model: { name: string; version: string };
+  dimensions: number;
+  createdAt: number;
 }
 
 export interface EnrolmentChallenge {
@@ -64,6 +73,9 @@ export interface Shopper {
   faceEnrolled: boolean;
   /** Whether a face-pay PIN is set; the PIN and its hash never leave this module. */
   hasPin: boolean;
+  faceEnrolledAt: number | null;
+  /** When the shopper deleted the account (then nothing personal is left); null while open. */
+  deletedAt: number | null;
 }
 
 export interface ShopperServiceDeps {
@@ -122,6 +134,8 @@ function toShopper(r: ShopperRow): Shopper {
     perPaymentLimit: r.per_payment_limit,
     faceEnrolled: r.face_enrolled_at !== null,
     hasPin: typeof r.face_pay_pin_hash === 'string',
+    faceEnrolledAt: r.face_enrolled_at,
+    deletedAt: r.deleted_at ?? null,
   };
 }
 
@@ -239,7 +253,7 @@ export function createShopperService(deps: ShopperServiceDeps) {
     async logIn(emailInput: string, password: string): Promise<{ shopper: Shopper; sessionToken: string }> {
       const row = await repo.byEmail(emailInput.trim().toLowerCase());
       const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash));
-      if (row === undefined || !ok) throw new DomainError('unauthorized', 'invalid_credentials', 'That e-mail and password do not match.');
+      if (row === undefined || !ok || (row.deleted_at ?? null) !== null) throw new DomainError('unauthorized', 'invalid_credentials', 'That e-mail and password do not match.');
       return { shopper: toShopper(row), sessionToken: await newSession(row.id) };
     },
 
@@ -261,14 +275,17 @@ export function createShopperService(deps: ShopperServiceDeps) {
     /** A new password (a reset); every session of the shopper ends. */
     async setPassword(id: string, password: string): Promise<void> {
       this.checkPassword(password);
+      // A reset link mailed before the account was deleted must not bring the account back.
+      if (((await mustGet(id)).deleted_at ?? null) !== null) throw new DomainError('not_found', 'shopper_not_found', 'No such shopper.');
       await repo.setPasswordHash(id, await hashPassword(password, random, cost));
     },
 
     /** The shopper behind a session token, or a `session_invalid` error. */
     async authenticate(token: string): Promise<Shopper> {
       const id = await repo.sessionShopper(sha256(token), clock.now().getTime());
-      if (id === undefined) throw new DomainError('unauthorized', 'session_invalid', 'Please sign in again.');
-      return toShopper(await mustGet(id));
+      const row = id === undefined ? undefined : await repo.byId(id);
+      if (row === undefined || (row.deleted_at ?? null) !== null) throw new DomainError('unauthorized', 'session_invalid', 'Please sign in again.');
+      return toShopper(row);
     },
 
     async get(id: string): Promise<Shopper> {
@@ -490,6 +507,37 @@ export function createShopperService(deps: ShopperServiceDeps) {
       const clean = code.replace(/\s/g, '');
       const id = /^\d+$/.test(clean) ? await repo.consumePayCodeIn(tx, sha256(clean), clock.now().getTime()) : undefined;
       if (id !== shopperId) throw payCodeInvalid();
+    },
+
+    /** Whether this is the shopper's account password (for the rights that ask for it again: export, deletion). */
+    async passwordMatches(shopperId: string, password: string): Promise<boolean> {
+      const row = await mustGet(shopperId);
+      return verifyPassword(password, row.password_hash);
+    },
+
+    /** Account deletion's first step (repeatable): no sign-in, session, pay code or face pay is left. */
+    async closeAccount(shopperId: string): Promise<void> {
+      await mustGet(shopperId);
+      const now = clock.now().getTime();
+      await repo.closeAccount(shopperId, now);
+    },
+
+    /** Account deletion's last step (repeatable): the personal fields are gone, the id stays as a pseudonym. */
+    async erasePersonal(shopperId: string): Promise<void> {
+      await mustGet(shopperId);
+      const now = clock.now().getTime();
+      await repo.erasePersonal(shopperId, now);
+      await repo.insertEvent(ids.next('sev'), shopperId, 'account.deleted', now);
+    },
+
+    /** Open accounts whose face was enrolled before `before`: the retention rule looks at their last use. */
+    retentionCandidates(before: number, limit = 500, after?: { at: number; id: string }): Promise<{ id: string; email: string; face_enrolled_at: number }[]> {
+      return repo.enrolledBefore(before, limit, after);
+    },
+
+    /** The shopper's face, as the data export describes it (ids, model, dates; no template). */
+    async faceFacts(shopperId: string): Promise<FaceTemplateFacts[]> {
+      return (await faces.describe?.(shopperId)) ?? [];
     },
 
     events(shopperId: string): Promise<{ type: string; at: number }[]> {

@@ -129,6 +129,7 @@ function MemberList({ session }: { session: Session }) {
                         </>
                       )}
                       {m.status === 'left' && <Badge text="left" />}
+                      {m.status === 'deleted' && <Badge text="account deleted" />}
                     </td>
                     <td>
                       <Badge text={m.segment} />

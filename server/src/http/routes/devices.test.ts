@@ -84,6 +84,14 @@ describeEachDialect('device protocol over HTTP', (dialect) => {
     });
   });
 
+  test("a terminal in a store that names no currency is told the wallets' currency, never left to guess", async () => {
+    const plain = (await p.services.merchants.createStore(p.merchantId, { name: 'Quay' })).id;
+    const created = (await post('/v1/terminals', { store: plain, label: 'Till 2' })).json();
+    const { client: other } = await activateDevice({ baseUrl: base, code: created.activation_code, keyStore: new MemoryKeyStore() });
+    const me = await other.json<Record<string, unknown>>('/device/v1/me');
+    assert.equal(me.currency, p.config.walletCurrency);
+  });
+
   test('tampering, replay, missing headers, unknown devices and oversized bodies are refused with their codes', async () => {
     const identity = { ...(await generateDeviceKeyPair()), deviceId: terminalId };
     // Sign with the wrong key: a well-formed request that must not verify.

@@ -236,8 +236,10 @@ export function registerDeviceRoutes(app: FastifyInstance, services: AppServices
       const device = requireDevice(request);
       const terminal = await devices.deviceTerminal(device);
       const store = await merchants.getStore(device.merchantId, device.storeId);
-      // A store may name its currency in its metadata; the terminal uses it for amounts typed at the counter.
-      const currency = store.metadata.currency;
+      // A store may name its currency in its metadata; else the shoppers' wallets' currency, which
+      // face and pay-code payments spend (a terminal that guessed one would charge in the wrong money).
+      const named = store.metadata.currency;
+      const currency = named !== undefined && /^[A-Za-z]{3}$/.test(named) ? named.toLowerCase() : services.walletCurrency;
       return {
         ...terminalResource(terminal),
         terminal_id: terminal.id,
@@ -245,7 +247,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: AppServices
         store_id: terminal.storeId,
         name: terminal.label,
         store_name: store.name,
-        ...(currency !== undefined && /^[A-Za-z]{3}$/.test(currency) ? { currency } : {}),
+        currency,
         server_time: devices.now(),
       };
     },

@@ -18,6 +18,7 @@ import { registerReportRoutes } from './reports.ts';
 import { registerResetRoutes } from './resets.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
 import { registerSettlementRoutes } from './settlements.ts';
+import { registerRightsRoutes } from './rights.ts';
 
 /** Every route file, registered in this order. To add one: write routes/<area>.ts and add it here. */
 export const routeFiles: RouteRegistrar[] = [
@@ -39,5 +40,6 @@ export const routeFiles: RouteRegistrar[] = [
   registerCardRoutes,
   registerDisputeRoutes,
   registerSettlementRoutes,
+  registerRightsRoutes,
   (app, services) => registerAppRoutes(app, services),
 ];
