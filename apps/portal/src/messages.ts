@@ -198,6 +198,21 @@ const en = {
   'face.unlockExplain': 'Locked after wrong digits or PINs? Switching face pay on with your account password also clears those wrong tries; switched on without it, one more wrong try within the day locks it again.',
   'face.unlockPassword': 'Your account password',
   'face.unlockSubmit': 'Switch on with my password',
+  'data.yourData': 'Your data',
+  'data.password': 'Your account password',
+  'data.downloaded': 'Downloaded {filename}.',
+  'data.downloadTitle': 'Download your data',
+  'data.downloadWhat': 'One JSON file with your account, consents, memberships and visits, payments and refunds, wallet movements, top-ups, coupons, inbox and disputes. Your face is described (when and with which model it was enrolled) but the face template itself is never included, and no photo of you is kept.',
+  'data.downloadMine': 'Download my data',
+  'data.enterPassword': 'Enter your account password.',
+  'data.beingDeleted': 'Your account is being deleted. You have been signed out.',
+  'data.deleteTitle': 'Delete your account',
+  'data.deleteWhat': 'Deleting your account removes your face templates at once (no terminal can recognise you afterwards), signs you out everywhere, ends your memberships (merchants see only that a member was deleted) and erases your name, e-mail and phone.',
+  'data.walletEmpty': 'Your wallet must be empty first: spend the balance, or have it paid out at the service desk. It cannot be undone.',
+  'data.deleteMine': 'Delete my account',
+  'data.deleteForGood': 'Delete your Facepay account for good?',
+  'data.yesDelete': 'Yes, delete my account',
+  'data.keep': 'Keep my account',
 } as const;
 
 export type PortalKey = keyof typeof en;
@@ -392,6 +407,21 @@ const zh: Record<PortalKey, string> = {
   'face.unlockExplain': '因输错数字或支付密码而被锁定？用账户密码开启刷脸支付，会同时清除这些错误尝试；不用账户密码开启的话，当天内再输错一次就会再次锁定。',
   'face.unlockPassword': '您的账户密码',
   'face.unlockSubmit': '用我的账户密码开启',
+  'data.yourData': '我的数据',
+  'data.password': '您的账户密码',
+  'data.downloaded': '已下载 {filename}。',
+  'data.downloadTitle': '下载您的数据',
+  'data.downloadWhat': '一个 JSON 文件，包含您的账户、同意记录、会员资格与到店记录、付款与退款、钱包流水、充值、优惠券、消息和争议。文件会说明您的人脸信息（何时、用哪个模型录入），但绝不包含人脸模板本身，平台也不保存您的任何照片。',
+  'data.downloadMine': '下载我的数据',
+  'data.enterPassword': '请输入您的账户密码。',
+  'data.beingDeleted': '您的账户正在删除中，您已退出登录。',
+  'data.deleteTitle': '删除您的账户',
+  'data.deleteWhat': '删除账户会立即移除您的人脸模板（此后任何终端都无法再识别您），让您在所有设备上退出登录，结束您的会员资格（商户只会看到有一位会员已删除），并抹去您的姓名、电子邮箱和手机号。',
+  'data.walletEmpty': '删除前钱包必须为空：请先用完余额，或到服务台申请提现。删除后无法撤销。',
+  'data.deleteMine': '删除我的账户',
+  'data.deleteForGood': '确定永久删除您的 Facepay 账户吗？',
+  'data.yesDelete': '是的，删除我的账户',
+  'data.keep': '保留我的账户',
 };
 
 export const portalMessages = mergeCatalogues(sharedMessages, { en, 'zh-CN': zh });

@@ -5,11 +5,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { errorMessage, rightsApi, type DeletionTerms } from './api.ts';
+import { t } from './messages.ts';
 
 function PasswordField(props: { id: string; value: string; onInput: (v: string) => void }) {
   return (
     <p class="field">
-      <label for={props.id}>Your account password</label>
+      <label for={props.id}>{t('data.password')}</label>
       <input id={props.id} name={props.id} type="password" autocomplete="current-password" value={props.value} onInput={(e) => props.onInput((e.target as HTMLInputElement).value)} />
     </p>
   );
@@ -35,7 +36,7 @@ function Export() {
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       setPassword('');
-      setNote(`Downloaded ${filename}.`);
+      setNote(t('data.downloaded', { filename }));
     } catch (err) {
       setNote(errorMessage(err));
     } finally {
@@ -44,11 +45,11 @@ function Export() {
   };
   return (
     <form onSubmit={submit} aria-labelledby="export-title">
-      <h3 id="export-title">Download your data</h3>
-      <p>One JSON file with your account, consents, memberships and visits, payments and refunds, wallet movements, top-ups, coupons, inbox and disputes. Your face is described (when and with which model it was enrolled) but the face template itself is never included, and no photo of you is kept.</p>
+      <h3 id="export-title">{t('data.downloadTitle')}</h3>
+      <p>{t('data.downloadWhat')}</p>
       <PasswordField id="export-password" value={password} onInput={setPassword} />
       <button type="submit" class="primary" disabled={busy}>
-        Download my data
+        {t('data.downloadMine')}
       </button>
       {note && <p role="status">{note}</p>}
     </form>
@@ -67,7 +68,7 @@ function Delete({ onDeleted }: { onDeleted: () => void }) {
   const ask = (e: { preventDefault(): void }) => {
     e.preventDefault();
     setNote('');
-    if (password === '') return setNote('Enter your account password.');
+    if (password === '') return setNote(t('data.enterPassword'));
     setStep('confirm');
   };
   const confirm = async () => {
@@ -77,7 +78,7 @@ function Delete({ onDeleted }: { onDeleted: () => void }) {
       const d = await rightsApi.deleteAccount(password);
       setPassword('');
       if (d.status === 'done') onDeleted();
-      else setNote('Your account is being deleted. You have been signed out.');
+      else setNote(t('data.beingDeleted'));
     } catch (err) {
       setStep('form');
       setNote(errorMessage(err));
@@ -87,27 +88,27 @@ function Delete({ onDeleted }: { onDeleted: () => void }) {
   };
   return (
     <form onSubmit={ask} aria-labelledby="delete-title">
-      <h3 id="delete-title">Delete your account</h3>
-      <p>Deleting your account removes your face templates at once (no terminal can recognise you afterwards), signs you out everywhere, ends your memberships (merchants see only that a member was deleted) and erases your name, e-mail and phone.</p>
+      <h3 id="delete-title">{t('data.deleteTitle')}</h3>
+      <p>{t('data.deleteWhat')}</p>
       {terms && <p>{terms.kept}</p>}
-      <p>Your wallet must be empty first: spend the balance, or have it paid out at the service desk. It cannot be undone.</p>
+      <p>{t('data.walletEmpty')}</p>
       {step === 'form' ? (
         <>
           <PasswordField id="delete-password" value={password} onInput={setPassword} />
           <button type="submit" class="danger">
-            Delete my account
+            {t('data.deleteMine')}
           </button>
         </>
       ) : (
         <div role="alertdialog" aria-labelledby="delete-confirm">
           <p id="delete-confirm">
-            <strong>Delete your Facepay account for good?</strong>
+            <strong>{t('data.deleteForGood')}</strong>
           </p>
           <button type="button" class="danger" onClick={confirm} disabled={busy}>
-            Yes, delete my account
+            {t('data.yesDelete')}
           </button>
           <button type="button" onClick={() => setStep('form')} disabled={busy}>
-            Keep my account
+            {t('data.keep')}
           </button>
         </div>
       )}
@@ -119,7 +120,7 @@ function Delete({ onDeleted }: { onDeleted: () => void }) {
 export function YourData({ onDeleted }: { onDeleted: () => void }) {
   return (
     <section>
-      <h2>Your data</h2>
+      <h2>{t('data.yourData')}</h2>
       <Export />
       <Delete onDeleted={onDeleted} />
     </section>
