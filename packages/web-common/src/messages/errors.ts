@@ -9,7 +9,7 @@ const en = {
   'error.network': 'Something went wrong. Please try again.',
   'error.server': 'Something went wrong on our side. Please try again in a moment.',
   // Accounts and sessions
-  'error.invalid_credentials': 'The e-mail or password is wrong.',
+  'error.invalid_credentials': 'That e-mail and password do not match.',
   'error.email_taken': 'An account with this e-mail already exists.',
   'error.email_invalid': 'Enter a valid e-mail address.',
   'error.password_too_short': 'Choose a password of at least 10 characters.',
