@@ -61,6 +61,8 @@ test('server errors are shown from their code in the reader’s language, never 
   assert.equal(describeError(zh, { code: 'some_new_code', status: 400 }), '请求未被接受（some_new_code）。');
   assert.equal(describeError(zh, { code: 'some_new_code', status: 503 }), '我们这边出了点问题，请稍后重试。');
   assert.equal(describeError(zh, undefined), '出了点问题，请重试。');
+  assert.equal(describeError(en, { code: 'some_new_code', status: 409, message: 'Spend or withdraw the wallet first.' }), 'Spend or withdraw the wallet first.');
+  assert.equal(describeError(zh, { code: 'some_new_code', status: 409, message: 'Spend or withdraw the wallet first.' }), '请求未被接受（some_new_code）。');
 });
 
 test('payment methods in words, and a missing one is never called a face', () => {

@@ -15,6 +15,7 @@ export interface Translator {
   t(key: SharedKey, values?: Values): string;
   lookup(key: string, values?: Values): string | undefined;
   money(amount: number, currency: string): string;
+  readonly locale: string;
 }
 export const sharedMessages = mergeCatalogues(commonMessages, errorMessages);
 
@@ -23,6 +24,8 @@ export interface ErrorLike {
   code?: string;
   status?: number;
   details?: Record<string, unknown>;
+  /** The server's own words (English). */
+  message?: string;
 }
 
 /**
@@ -39,6 +42,9 @@ export function describeError(i18n: Translator, e: ErrorLike | undefined, curren
   const text = i18n.lookup(`error.${e.code}`, values);
   if (text !== undefined) return text;
   if (e.status >= 500) return i18n.t('error.server');
+  // The server writes its messages in English: for a code the catalogue lacks yet, an English
+  // reader gets those words rather than a bare code; other languages name the code.
+  if (i18n.locale === 'en' && e.message) return e.message;
   return i18n.t('error.unknown', { code: e.code });
 }
 
