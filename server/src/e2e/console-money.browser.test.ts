@@ -110,6 +110,12 @@ describe('console money pages in Chromium', { skip: BROWSER_SKIP_REASON, timeout
     await other.getByTestId('payment-method').filter({ hasText: 'Pay code' }).waitFor();
     assert.equal((await other.getByTestId('payment-member').textContent())?.trim(), '—');
     await screenshot(page, 'console-money-payments');
+    // The wider table still fits a tablet: no sideways scrolling at 1024 px.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the payments page scrolls sideways by ${overflow}px at 1024`);
+    await screenshot(page, 'console-money-tablet-payments');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await row.getByRole('link', { name: memberId }).click();
     await page.getByRole('heading', { name: 'Rita Private' }).waitFor();
     await page.goto(`${base}/console/#/payments/${memberPayment}`);
