@@ -415,6 +415,12 @@ export function createMarketingService(deps: MarketingServiceDeps) {
   }
 
   return {
+    /** The campaign behind each of these coupons, for the merchant's lists of payments; another merchant's coupon is left out. */
+    async couponCampaigns(merchantId: string, couponIds: readonly string[]): Promise<Map<string, { campaignId: string; campaignName: string }>> {
+      const rows = await repo.couponCampaigns(merchantId, [...new Set(couponIds)]);
+      return new Map(rows.map((r) => [r.id, { campaignId: r.campaign_id, campaignName: r.campaign_name }]));
+    },
+
     // ---- campaigns (merchant side) ----
 
     async createCampaign(merchantId: string, input: CampaignInput): Promise<Campaign> {
