@@ -5,7 +5,7 @@
  */
 import type { FundingService } from './funding/index.ts';
 import { walletAccountId, type Ledger } from './ledger/index.ts';
-import type { MarketingService } from './marketing/index.ts';
+import { recordPlatformNotice, type MarketingService } from './marketing/index.ts';
 import type { MembersService } from './members/index.ts';
 import type { MerchantService } from './merchants/index.ts';
 import type { PaymentService } from './payments/index.ts';
@@ -195,5 +195,6 @@ export function rightsPorts(w: RightsWiring): RightsPorts {
     },
     lastFacePayments: (ids) => w.attempts.lastPaidByFace(ids),
     mail: (tx, m) => w.mail.record(tx, m),
+    notice: (tx, n) => recordPlatformNotice(tx, n),
   };
 }

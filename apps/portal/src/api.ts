@@ -144,6 +144,8 @@ export interface InboxItem {
   kind: 'receipt' | 'coupon' | 'message';
   merchant: string;
   merchant_name: string;
+  /** A notice from Facepay itself (the retention rule's), not from a shop: it cannot be muted. */
+  from_platform: boolean;
   title: string;
   body: string;
   created: number;

@@ -463,7 +463,7 @@ export function Inbox({ onAccountChanged }: { onAccountChanged?: () => void } = 
                       {t('crm.markRead')}
                     </button>
                   )}
-                  <MuteButton merchantId={i.merchant} name={i.merchant_name || t('crm.thisShop')} mutes={mutes} />
+                  {!i.from_platform && <MuteButton merchantId={i.merchant} name={i.merchant_name || t('crm.thisShop')} mutes={mutes} />}
                 </div>
               </article>
             </li>

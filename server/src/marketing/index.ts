@@ -13,7 +13,8 @@
  * platform-internal (never routed): onJoined (after members.join), onPayment (after
  * members.recordPayment of a member), onRefund (after each refund, with fullyRefunded),
  * releaseRedemption (payment failed after redeem), onMemberLeft (after members.leave),
- * addReceipt (after a payment settles), runScheduled(now) (a timer, e.g. hourly), forgetShopper
+ * addReceipt (after a payment settles), recordPlatformNotice(tx, ...) (a notice from the platform,
+ * not a merchant, e.g. the retention rule's), runScheduled(now) (a timer, e.g. hourly), forgetShopper
  * (account deletion, with what members.forgetShopper answered).
  *
  * Webhook events (none carries a shopper id): coupon.issued {memberId, couponId, campaignId,
@@ -34,6 +35,7 @@
  * payment_already_redeemed, inbox_item_not_found, limit_invalid, cursor_invalid.
  */
 export { createMarketingService, describeReward } from './service.ts';
+export { PLATFORM_SENDER, recordPlatformNotice } from './platform-notice.ts';
 export type {
   Campaign,
   CampaignInput,

@@ -283,7 +283,7 @@ describeEachDialect('shopper rights', (dialect) => {
 
   });
 
-  test('retention: a face unused for the configured time is announced 30 days before by mail, then deleted and announced again', async () => {
+  test('retention: a face unused for the configured time is announced 30 days before in the inbox and by mail, then deleted and announced again', async () => {
     const eve = await signUp('Eve Park');
     const fay = await signUp('Fay Ng');
     const t0 = clock.now().getTime();
@@ -311,6 +311,21 @@ describeEachDialect('shopper rights', (dialect) => {
     assert.match(mine(eve.email)[0]!.text, /deleted on 2027-03-01/);
     assert.equal(mine(fay.email).length, 0);
     assert.equal((await p.services.shoppers.get(eve.id)).faceEnrolled, true);
+    // A year on, her session has expired: she signs in again to read her inbox.
+    const inbox = async (who: { email: string }) => {
+      const login = await p.app.inject({ method: 'POST', url: '/v1/shopper/login', payload: { email: who.email, password: PASSWORD } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const res = await p.app.inject({ method: 'GET', url: '/v1/shopper/inbox', headers: { cookie } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().data as { title: string; body: string; merchant_name: string; from_platform: boolean }[];
+    };
+    const told = await inbox(eve);
+    assert.equal(told.length, 1, 'the notice is in her inbox too');
+    assert.match(told[0]!.title, /will be deleted/);
+    assert.match(told[0]!.body, /deleted on 2027-03-01/);
+    assert.equal(told[0]!.merchant_name, 'Facepay');
+    assert.equal(told[0]!.from_platform, true, 'from the platform, not a merchant she could mute');
+    assert.equal((await inbox(fay)).length, 0);
 
     clock.set(new Date(t0 + 365 * DAY - 1));
     assert.deepEqual(await rights.runRetention(), { noticed: 0, deleted: 0 }, 'not a moment early');
@@ -319,6 +334,7 @@ describeEachDialect('shopper rights', (dialect) => {
     await p.mail.tick();
     assert.equal(mine(eve.email).length, 2);
     assert.match(mine(eve.email)[1]!.subject, /was deleted/);
+    assert.match((await inbox(eve))[0]!.title, /was deleted/, 'the newest item says it was done');
     const after_ = await p.services.shoppers.get(eve.id);
     assert.equal(after_.faceEnrolled, false);
     assert.equal(after_.facePayEnabled, false);

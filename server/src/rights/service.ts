@@ -82,6 +82,8 @@ export interface RightsPorts {
   lastFacePayments(shopperIds: readonly string[]): Promise<Map<string, number>>;
   /** Writes a mail into the outbox inside the given transaction. */
   mail(tx: SqlExecutor, m: { to: string; subject: string; text: string }): Promise<unknown>;
+  /** Writes a notice from the platform into the shopper's inbox inside the given transaction. */
+  notice(tx: SqlExecutor, n: { id: string; shopperId: string; title: string; body: string; at: number }): Promise<unknown>;
 }
 
 export interface RightsDeps {
@@ -324,9 +326,10 @@ export function createRightsService(deps: RightsDeps) {
 
     /**
      * The retention rule, run on a schedule: a face whose last use (enrolment or face payment) is
-     * older than the retention period is deleted. The shopper is mailed 30 days before; deletion
-     * waits for the notice to be 30 days old, so a template is never deleted unannounced (at most
-     * 30 days late, when the rule was switched on or shortened after its time had passed).
+     * older than the retention period is deleted. The shopper is told 30 days before, in the inbox
+     * and by mail; deletion waits for the notice to be 30 days old, so a template is never deleted
+     * unannounced (at most 30 days late, when the rule was switched on or shortened after its time
+     * had passed).
      */
     async runRetention(): Promise<{ noticed: number; deleted: number }> {
       const t = now();
@@ -349,14 +352,13 @@ export function createRightsService(deps: RightsDeps) {
             await repo.transaction(async (r, tx) => {
               await r.noticed(c.id, lastUse, t);
               await r.audit(ids.next('rau'), c.id, 'retention_notice', t, { last_use_at: lastUse, delete_on: dateOf(deleteOn) });
-              await ports.mail(tx, {
-                to: c.email,
-                subject: 'Your Facepay face template will be deleted',
-                text:
-                  `You have not paid by face since ${dateOf(lastUse)}. We keep a face template only while it is used, ` +
-                  `so yours will be deleted on ${dateOf(deleteOn)}. To keep paying by face, pay by face once before then. ` +
-                  `Nothing else in your account changes.${deps.portalUrl ? `\n\n${deps.portalUrl}` : ''}`,
-              });
+              const title = 'Your Facepay face template will be deleted';
+              const text =
+                `You have not paid by face since ${dateOf(lastUse)}. We keep a face template only while it is used, ` +
+                `so yours will be deleted on ${dateOf(deleteOn)}. To keep paying by face, pay by face once before then. ` +
+                `Nothing else in your account changes.`;
+              await ports.notice(tx, { id: ids.next('inb'), shopperId: c.id, title, body: text, at: t });
+              await ports.mail(tx, { to: c.email, subject: title, text: `${text}${deps.portalUrl ? `\n\n${deps.portalUrl}` : ''}` });
             });
             noticed++;
             continue;
@@ -366,13 +368,12 @@ export function createRightsService(deps: RightsDeps) {
           await repo.transaction(async (r, tx) => {
             await r.retentionDeleted(c.id, t);
             await r.audit(ids.next('rau'), c.id, 'retention_deleted', t, { last_use_at: lastUse });
-            await ports.mail(tx, {
-              to: c.email,
-              subject: 'Your Facepay face template was deleted',
-              text:
-                `As we told you, your face template was deleted today because it had not been used since ${dateOf(lastUse)}. ` +
-                `Your account and wallet are unchanged; enrol your face again in the portal to pay by face.${deps.portalUrl ? `\n\n${deps.portalUrl}` : ''}`,
-            });
+            const title = 'Your Facepay face template was deleted';
+            const text =
+              `As we told you, your face template was deleted today because it had not been used since ${dateOf(lastUse)}. ` +
+              `Your account and wallet are unchanged; enrol your face again in the portal to pay by face.`;
+            await ports.notice(tx, { id: ids.next('inb'), shopperId: c.id, title, body: text, at: t });
+            await ports.mail(tx, { to: c.email, subject: title, text: `${text}${deps.portalUrl ? `\n\n${deps.portalUrl}` : ''}` });
           });
           deleted++;
         }

@@ -4,7 +4,7 @@
  * messages), the coupons held, and muting a merchant.
  */
 import type { FastifyInstance } from 'fastify';
-import { describeReward, type InboxItem } from '../../marketing/index.ts';
+import { describeReward, PLATFORM_SENDER, type InboxItem } from '../../marketing/index.ts';
 import { MEMBERSHIP_CONSENT, type MemberFields, type Membership } from '../../members/index.ts';
 import { MEMBER_FIELDS } from '../../members/index.ts';
 import { DomainError } from '../../platform/index.ts';
@@ -22,6 +22,7 @@ function inboxResource(i: InboxItem, merchantName: string): Record<string, unkno
     kind: i.kind,
     merchant: i.merchantId,
     merchant_name: merchantName,
+    from_platform: i.merchantId === PLATFORM_SENDER,
     title: i.title,
     body: i.body,
     created: i.createdAt,
@@ -55,7 +56,7 @@ export function registerShopperCrmRoutes(app: FastifyInstance, services: AppServ
     return Promise.all(
       items.map(async (i) => {
         let n = names.get(i.merchantId);
-        if (n === undefined) names.set(i.merchantId, (n = merchantName(i.merchantId)));
+        if (n === undefined) names.set(i.merchantId, (n = i.merchantId === PLATFORM_SENDER ? Promise.resolve('Facepay') : merchantName(i.merchantId)));
         const r = inboxResource(i, await n);
         const f = i.payment ? facts?.get(i.payment.paymentId) : undefined;
         if (f && r.payment) {

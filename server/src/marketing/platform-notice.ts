@@ -1,0 +1,30 @@
+import { asDb, type SqlExecutor } from '../storage/index.ts';
+import { MarketingRepo } from './repo.ts';
+
+/**
+ * The sender of inbox notices that come from the platform itself, not from a merchant (the
+ * retention rule's notices): the portal names it Facepay and offers no mute for it.
+ */
+export const PLATFORM_SENDER = 'facepay';
+
+/**
+ * A notice from the platform in the shopper's inbox, written inside the caller's transaction so
+ * that it lands exactly when the change it announces does.
+ */
+export async function recordPlatformNotice(tx: SqlExecutor, n: { id: string; shopperId: string; title: string; body: string; at: number }): Promise<void> {
+  await new MarketingRepo(asDb(tx)).insertInbox({
+    id: n.id,
+    shopper_id: n.shopperId,
+    merchant_id: PLATFORM_SENDER,
+    kind: 'message',
+    title: n.title,
+    body: n.body,
+    coupon_id: null,
+    payment_id: null,
+    amount: null,
+    discount: 0,
+    currency: null,
+    created_at: n.at,
+    read_at: null,
+  });
+}
