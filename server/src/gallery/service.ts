@@ -1,5 +1,6 @@
 import { DomainError } from '../platform/index.ts';
 import { chooseMethod, measureExactScanRate } from './exact.ts';
+import { Enrolment } from './enrolment.ts';
 import { EventLog } from './events.ts';
 import { GalleryKeys } from './keys.ts';
 import { DEFAULT_ANN, DEFAULT_PARALLEL_FROM, LocalPartition, PartitionRouter, type AnnParams, type SearchMethod } from './partition.ts';
@@ -7,6 +8,7 @@ import type { Projection } from './projection.ts';
 import { DEFAULT_POLICY, decide, decideNarrowed, rankShoppers, type Decision, type DecisionPolicy, type ScoredShopper } from './policy.ts';
 import { GalleryRepo, type CandidateRow, type GalleryEvent, type TemplateRow } from './repo.ts';
 import { rebuildPartition } from './rebuild.ts';
+import { checkEmbedding, ofModel } from './shared.ts';
 import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
 import { envelopeOf } from './envelope.ts';
 import type { TailModel } from './tail.ts';
@@ -34,6 +36,7 @@ export class Gallery {
   private readonly ann: AnnParams;
   private readonly keys: GalleryKeys;
   private readonly log: EventLog;
+  private readonly writes: Enrolment;
   private started = false;
   private scanRate: number | undefined;
   /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
@@ -46,6 +49,15 @@ export class Gallery {
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
     this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0)));
+    this.writes = new Enrolment({
+      repo: this.repo,
+      keys: this.keys,
+      log: this.log,
+      router: this.router,
+      o,
+      open: () => this.open(),
+      started: () => this.started,
+    });
     const measured = [o.calibration, ...(o.populations ?? [])];
     for (const c of measured) {
       if (c.model !== o.model.name) {
@@ -177,15 +189,6 @@ export class Gallery {
     return report;
   }
 
-  private partitionsOf(input: EnrolInput): string[] {
-    const list = input.partitions ?? [input.partitionId ?? this.o.defaultPartition ?? 'default'];
-    if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 100)) {
-      throw new DomainError('invalid', 'bad_partitions', 'a shopper is enrolled in one or more partitions, each named by a non-empty id');
-    }
-    if (new Set(list).size !== list.length) throw new DomainError('invalid', 'bad_partitions', 'a partition is named twice');
-    return list;
-  }
-
   private scratch(): string {
     return this.o.scratchDir ?? defaultScratchDir();
   }
@@ -195,69 +198,12 @@ export class Gallery {
     return this.keys.rotate();
   }
 
-  /** Checks model and size, and returns a unit-length copy. */
-  private checkEmbedding(e: Embedding): Float32Array {
-    if (e.model.name !== this.o.model.name || e.model.version !== this.o.model.version) {
-      throw new DomainError(
-        'invalid',
-        'model_mismatch',
-        `embedding from ${e.model.name}@${e.model.version}, the gallery holds ${this.o.model.name}@${this.o.model.version}`,
-      );
-    }
-    if (e.vector.length !== this.o.dim) throw new DomainError('invalid', 'bad_embedding', `embedding has ${e.vector.length} values, expected ${this.o.dim}`);
-    let n = 0;
-    for (const x of e.vector) n += x * x;
-    if (!Number.isFinite(n) || n < 1e-12) throw new DomainError('invalid', 'bad_embedding', 'embedding is zero or not finite');
-    const inv = 1 / Math.sqrt(n);
-    return Float32Array.from(e.vector, (x) => x * inv);
-  }
-
   /**
    * Enrols a shopper, or re-enrols one: the new templates replace all earlier ones in one
    * transaction, and the index follows before this returns.
    */
-  async enrol(input: EnrolInput): Promise<{ templateIds: string[] }> {
-    if (input.embeddings.length === 0) throw new DomainError('invalid', 'no_templates', 'enrolment needs at least one embedding');
-    const max = this.o.maxTemplatesPerShopper ?? 10;
-    if (input.embeddings.length > max) throw new DomainError('invalid', 'too_many_templates', `at most ${max} templates per shopper`);
-    const vectors = input.embeddings.map((e) => this.checkEmbedding(e));
-    const partitions = this.partitionsOf(input);
-    const partitionId = partitions[0] as string;
-    const mac = input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.keys.mac(input.phoneLast4);
-    const now = this.o.clock.now().getTime();
-    const key = this.keys.active();
-    const { removed, rows } = await this.repo.transaction(async (tx) => {
-      await this.repo.lockWrites(tx);
-      const existing = await this.repo.getShopper(input.shopperId, tx);
-      const old = await this.repo.templatesOfShopper(input.shopperId, tx);
-      await this.repo.upsertShopper(tx, {
-        shopperId: input.shopperId,
-        partitionId,
-        phoneSuffixMac: input.phoneLast4 === undefined ? (existing?.phoneSuffixMac ?? null) : mac,
-        alwaysAsk: input.alwaysAsk ?? existing?.alwaysAsk ?? false,
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      });
-      await this.repo.deleteTemplates(
-        tx,
-        old.map((t) => t.templateKey),
-      );
-      let next = await this.repo.reserve(tx, 'template_key', vectors.length * partitions.length);
-      const rows = partitions.flatMap((pid) => vectors.map((v) => this.keys.seal(this.o.ids.next('tpl'), input.shopperId, pid, v, key, now, next++)));
-      await this.repo.insertTemplates(tx, rows);
-      await this.log.write(tx, [
-        ...old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        ...rows.map((t) => ({ kind: 'add' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-      ]);
-      return { removed: old, rows };
-    });
-    this.removeLocally(removed);
-    this.addLocally(
-      rows,
-      partitions.flatMap(() => vectors),
-    );
-    await this.sync();
-    return { templateIds: rows.map((r) => r.id) };
+  enrol(input: EnrolInput): Promise<{ templateIds: string[] }> {
+    return this.writes.enrol(input);
   }
 
   /**
@@ -265,129 +211,31 @@ export class Gallery {
    * re-enrolment checks. Before `start` it writes the database only and `start` then builds the
    * index once; after `start` the index follows as with `enrol`.
    */
-  async importMany(inputs: readonly EnrolInput[]): Promise<void> {
-    if (inputs.length === 0) return;
-    await this.open();
-    const now = this.o.clock.now().getTime();
-    const key = this.keys.active();
-    const prepared = inputs.map((input) => ({
-      input,
-      partitions: this.partitionsOf(input),
-      vectors: input.embeddings.map((e) => this.checkEmbedding(e)),
-      mac: input.phoneLast4 === undefined || input.phoneLast4 === null ? null : this.keys.mac(input.phoneLast4),
-    }));
-    const total = prepared.reduce((n, p) => n + p.vectors.length * p.partitions.length, 0);
-    const rows = await this.repo.transaction(async (tx) => {
-      await this.repo.lockWrites(tx);
-      let next = await this.repo.reserve(tx, 'template_key', total);
-      await this.repo.insertShoppers(
-        tx,
-        prepared.map((p) => ({
-          shopperId: p.input.shopperId,
-          partitionId: p.partitions[0] as string,
-          phoneSuffixMac: p.mac,
-          alwaysAsk: p.input.alwaysAsk ?? false,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      );
-      const rows = prepared.flatMap((p) =>
-        p.partitions.flatMap((pid) => p.vectors.map((v) => this.keys.seal(this.o.ids.next('tpl'), p.input.shopperId, pid, v, key, now, next++))),
-      );
-      await this.repo.insertTemplates(tx, rows);
-      await this.log.write(
-        tx,
-        rows.map((r) => ({ kind: 'add' as const, templateKey: r.templateKey, partitionId: r.partitionId })),
-      );
-      return rows;
-    });
-    if (!this.started) return;
-    const vectors = prepared.flatMap((p) => p.partitions.flatMap(() => p.vectors));
-    const byPartition = new Map<string, number[]>();
-    rows.forEach((r, i) => {
-      const list = byPartition.get(r.partitionId) ?? [];
-      list.push(i);
-      byPartition.set(r.partitionId, list);
-    });
-    for (const [partitionId, idx] of byPartition) {
-      const flat = new Float32Array(idx.length * this.o.dim);
-      idx.forEach((i, j) => flat.set(vectors[i] as Float32Array, j * this.o.dim));
-      this.router.get(partitionId).addSync(
-        idx.map((i) => (rows[i] as TemplateRow).templateKey),
-        flat,
-      );
-    }
-    await this.sync();
+  importMany(inputs: readonly EnrolInput[]): Promise<void> {
+    return this.writes.importMany(inputs);
   }
 
   /** Adds one template (say, after a confident payment), dropping the oldest beyond the per-shopper cap. */
-  async addTemplate(shopperId: string, embedding: Embedding): Promise<{ templateId: string }> {
-    const vector = this.checkEmbedding(embedding);
-    const max = this.o.maxTemplatesPerShopper ?? 10;
-    const now = this.o.clock.now().getTime();
-    const key = this.keys.active();
-    const { rows, dropped } = await this.repo.transaction(async (tx) => {
-      await this.repo.lockWrites(tx);
-      const shopper = await this.repo.getShopper(shopperId, tx);
-      if (shopper === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
-      const old = await this.repo.templatesOfShopper(shopperId, tx);
-      // The cap counts one partition's templates; the refresh goes to every partition the shopper is in.
-      const partitions = [...new Set([shopper.partitionId, ...old.map((t) => t.partitionId)])];
-      const dropped = partitions.flatMap((pid) => {
-        const mine = old.filter((t) => t.partitionId === pid);
-        return mine.slice(0, Math.max(0, mine.length + 1 - max));
-      });
-      await this.repo.deleteTemplates(
-        tx,
-        dropped.map((t) => t.templateKey),
-      );
-      let k = await this.repo.reserve(tx, 'template_key', partitions.length);
-      const rows = partitions.map((pid) => this.keys.seal(this.o.ids.next('tpl'), shopperId, pid, vector, key, now, k++));
-      await this.repo.insertTemplates(tx, rows);
-      await this.log.write(tx, [
-        ...dropped.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-        ...rows.map((r) => ({ kind: 'add' as const, templateKey: r.templateKey, partitionId: r.partitionId })),
-      ]);
-      return { rows, dropped };
-    });
-    this.removeLocally(dropped);
-    this.addLocally(
-      rows,
-      rows.map(() => vector),
-    );
-    await this.sync();
-    return { templateId: (rows[0] as TemplateRow).id };
+  addTemplate(shopperId: string, embedding: Embedding): Promise<{ templateId: string }> {
+    return this.writes.addTemplate(shopperId, embedding);
   }
 
   /** Sets or clears the phone suffix and the "always ask for my digits" choice. */
-  async setOptions(shopperId: string, opts: { phoneLast4?: string | null; alwaysAsk?: boolean }): Promise<void> {
-    const mac = opts.phoneLast4 === undefined || opts.phoneLast4 === null ? null : this.keys.mac(opts.phoneLast4);
-    const now = this.o.clock.now().getTime();
-    await this.repo.transaction(async (tx) => {
-      const s = await this.repo.getShopper(shopperId, tx);
-      if (s === undefined) throw new DomainError('not_found', 'shopper_not_enrolled', 'this shopper has no face enrolled');
-      await this.repo.upsertShopper(tx, {
-        ...s,
-        phoneSuffixMac: opts.phoneLast4 === undefined ? s.phoneSuffixMac : mac,
-        alwaysAsk: opts.alwaysAsk ?? s.alwaysAsk,
-        updatedAt: now,
-      });
-    });
+  setOptions(shopperId: string, opts: { phoneLast4?: string | null; alwaysAsk?: boolean }): Promise<void> {
+    return this.writes.setOptions(shopperId, opts);
   }
 
   /**
    * Whether this gallery can find the shopper: false when they have no template, or only templates
    * of another model (after a model change they must enrol again; their old templates stay until then).
    */
-  async searchable(shopperId: string): Promise<boolean> {
-    const rows = await this.repo.templatesOfShopper(shopperId);
-    return rows.some((t) => t.modelName === this.o.model.name && t.modelVersion === this.o.model.version);
+  searchable(shopperId: string): Promise<boolean> {
+    return this.writes.searchable(shopperId);
   }
 
   /** What the gallery keeps of a shopper, for their data export: ids, model and dates, never the vectors. */
-  async describeShopper(shopperId: string): Promise<{ templateId: string; model: { name: string; version: string }; dimensions: number; createdAt: number }[]> {
-    const rows = await this.repo.templatesOfShopper(shopperId);
-    return rows.map((t) => ({ templateId: t.id, model: { name: t.modelName, version: t.modelVersion }, dimensions: t.dim, createdAt: t.createdAt }));
+  describeShopper(shopperId: string): Promise<{ templateId: string; model: { name: string; version: string }; dimensions: number; createdAt: number }[]> {
+    return this.writes.describeShopper(shopperId);
   }
 
   /**
@@ -395,37 +243,8 @@ export class Gallery {
    * templates before this returns, so the very next search cannot return them. (A search already
    * running re-scores from the database, where the rows are gone, so it cannot either.)
    */
-  async deleteShopper(shopperId: string): Promise<{ templatesRemoved: number }> {
-    const removed = await this.repo.transaction(async (tx) => {
-      await this.repo.lockWrites(tx);
-      const old = await this.repo.templatesOfShopper(shopperId, tx);
-      await this.repo.deleteTemplates(
-        tx,
-        old.map((t) => t.templateKey),
-      );
-      await this.repo.deleteShopper(tx, shopperId);
-      await this.log.write(
-        tx,
-        old.map((t) => ({ kind: 'remove' as const, templateKey: t.templateKey, partitionId: t.partitionId })),
-      );
-      return old;
-    });
-    this.removeLocally(removed);
-    await this.sync();
-    return { templatesRemoved: removed.length };
-  }
-
-  private removeLocally(rows: readonly { templateKey: number; partitionId: string }[]): void {
-    for (const r of rows) this.router.get(r.partitionId).removeSync([r.templateKey]);
-  }
-
-  private addLocally(rows: readonly TemplateRow[], vectors: readonly Float32Array[]): void {
-    rows.forEach((r, i) => {
-      const v = vectors[i];
-      if (v !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version) {
-        this.router.get(r.partitionId).addSync([r.templateKey], v);
-      }
-    });
+  deleteShopper(shopperId: string): Promise<{ templatesRemoved: number }> {
+    return this.writes.deleteShopper(shopperId);
   }
 
   /**
@@ -447,7 +266,7 @@ export class Gallery {
       else {
         const r = rows.get(e.templateKey);
         // A row already gone was deleted by a later event; one of another model is not indexed.
-        if (r !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version && r.partitionId === e.partitionId) {
+        if (r !== undefined && ofModel(r, this.o.model) && r.partitionId === e.partitionId) {
           if (!part.has(r.templateKey)) part.addSync([r.templateKey], this.keys.decrypt(r));
         }
       }
@@ -523,6 +342,10 @@ export class Gallery {
     return scope?.partitions ?? this.router.ids();
   }
 
+  private check(e: Embedding): Float32Array {
+    return checkEmbedding(e, this.o.model, this.o.dim);
+  }
+
   /** Exact cosine of the probe with a stored template. */
   private exactScore(probe: Float32Array, row: TemplateRow): number {
     const v = this.keys.decrypt(row);
@@ -538,7 +361,7 @@ export class Gallery {
 
   /** The index alone: its candidates with their quantised scores, and how many templates it searched. */
   async searchIndex(probe: Embedding, scope?: SearchScope): Promise<{ keys: number[]; size: number }> {
-    const { hits, size } = await this.router.search(this.checkEmbedding(probe), this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
+    const { hits, size } = await this.router.search(this.check(probe), this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     return { keys: hits.map((h) => h.key), size };
   }
 
@@ -565,7 +388,7 @@ export class Gallery {
   }
 
   private async rankNow(probe: Embedding, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
-    const v = this.checkEmbedding(probe);
+    const v = this.check(probe);
     const { hits, size } = await this.router.search(v, this.o.candidates ?? DEFAULT_CANDIDATES, this.scopeOf(scope));
     const rows = await this.repo.templatesByKeys(hits.map((h) => h.key));
     const best = rankShoppers(rows.map((r) => ({ shopperId: r.shopperId, score: this.exactScore(v, r), alwaysAsk: false, phoneSuffixMac: null }))).slice(
@@ -591,7 +414,7 @@ export class Gallery {
 
   /** Every template of the shoppers with these digits, scored exactly (the narrowed search is a full scan of that small set). */
   async rankWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
-    const v = this.checkEmbedding(probe);
+    const v = this.check(probe);
     await this.catchUp();
     const rows = await this.repo.candidatesWithSuffix(this.o.model, this.scopeOf(scope), this.keys.mac(phoneLast4));
     return { ranked: this.score(v, rows), comparedTemplates: rows.length };
