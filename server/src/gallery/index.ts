@@ -1,6 +1,11 @@
 /**
  * The gallery: encrypted face templates, the in-process 1:N index, and the decision (match,
  * ask for the phone's last four digits, or no match) at a known false-match risk.
+ *
+ * The Gallery class (service.ts: start, index information, search and decision) is built over
+ * parts that each own one thing: keys.ts (the data keys under the master keyring), events.ts (the
+ * change log other processes follow), enrolment.ts (every write of a face), rebuild.ts (a
+ * partition's index from the database) and shared.ts (the embedding check); shapes in types.ts.
  */
 export { galleryMigrations } from './migrations.ts';
 export { DEFAULT_CANDIDATES, Gallery } from './service.ts';
