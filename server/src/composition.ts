@@ -12,6 +12,7 @@ import { buildApp, createIdempotencyStore, httpMigrations, type AppServices } fr
 import { createLedger, createWallets, ledgerMigrations, topUpFundingSource } from './ledger/index.ts';
 import { createMerchantService, createWebhookService, merchantMigrations, type Resolver, type WebhookPoster } from './merchants/index.ts';
 import { createPaymentService, paymentMigrations } from './payments/index.ts';
+import { createPaymentViews } from './payment-views/index.ts';
 import { DomainError, isDomainError, randomIds, systemClock, type Clock, type IdGenerator, type Random } from './platform/index.ts';
 import { migrate, PostgresDb, SqliteDb, type Db, type Migration } from './storage/index.ts';
 import { checkoutMigrations, createCheckout, crmEvent } from './checkout.ts';
@@ -598,10 +599,29 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     retentionDays: config.templateRetentionDays,
     portalUrl: `${publicBase}/portal/`,
   });
+  const paymentViews = createPaymentViews({
+    payments,
+    terminals: devices,
+    members,
+    coupons: marketing,
+    stores: {
+      async storeNames(merchantId) {
+        const names = new Map<string, string>();
+        let cursor: string | undefined;
+        do {
+          const page = await merchants.listStores(merchantId, { limit: 100, ...(cursor ? { cursor } : {}) });
+          for (const s of page.data) names.set(s.id, s.name);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return names;
+      },
+    },
+  });
   const services: AppServices = {
     merchants,
     webhooks,
     payments,
+    paymentViews,
     ledger,
     devices,
     shoppers,

@@ -125,6 +125,12 @@ export interface PaymentIntent {
   failure_code: string | null;
   failure_message: string | null;
   created: number;
+  /** The terminal's name (the id is `terminal`); absent from servers before it was added. */
+  terminal_name?: string | null;
+  /** Your programme's member id when the payer is a member. */
+  member?: string | null;
+  /** The campaign whose coupon paid the discount. */
+  coupon_campaign?: { id: string; name: string } | null;
 }
 
 export interface Dispute {

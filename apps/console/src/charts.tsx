@@ -16,18 +16,47 @@ export interface SeriesSpec {
   format?: (v: number) => string;
 }
 
-/** A chart over labelled categories (days, groups): x is the index, the axis shows the labels. */
-export function CategoryChart(props: { title: string; labels: string[]; series: SeriesSpec[]; height?: number; yFormat?: (v: number) => string }) {
+/** Steps of 1, 2 and 5 times a power of ten: the values are whole (minor units, counts), so are the ticks. */
+const WHOLE_STEPS = Array.from({ length: 15 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
+/** Room for the longest tick label at the axis font (12 px), so that none is cut off at the chart's edge. */
+function axisWidth(values: string[] | null): number {
+  const longest = Math.max(1, ...(values ?? []).map((v) => v.length));
+  return Math.ceil(longest * 7.5) + 18;
+}
+
+/**
+ * A chart over labelled categories (days, groups): x is the index, the axis shows the labels. The
+ * y axis starts at zero, as bars and counts must to be read fairly, and steps by whole units, at
+ * least `yStep` (a currency's major unit for money in minor units). The tick labels drawn are also
+ * kept on the chart's box (`data-y-ticks`), since the canvas holds no text a test or tool can read.
+ */
+export function CategoryChart(props: {
+  title: string;
+  labels: string[];
+  series: SeriesSpec[];
+  height?: number;
+  yFormat?: (v: number) => string;
+  yStep?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const xs = props.labels.map((_, i) => i);
     const bars = uPlot.paths.bars!({ size: [0.6, 40] });
+    const step = props.yStep ?? 1;
+    const format = props.yFormat ?? ((v: number) => String(v));
+    let ticks: string[] = [];
     const opts: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
       height: props.height ?? 220,
-      scales: { x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] } },
+      scales: {
+        x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] },
+        // Zero always in view (below it only for negative values, such as a day's net refunds), headroom
+        // above the highest value, and an empty chart still spans one step.
+        y: { range: (_u, min, max) => [Math.min(0, (min ?? 0) * 1.1), Math.max(step, (max ?? 0) * 1.1)] },
+      },
       legend: { show: props.series.length > 1 },
       cursor: { points: { show: false } },
       axes: [
@@ -36,8 +65,15 @@ export function CategoryChart(props: { title: string; labels: string[]; series: 
           grid: { show: false },
           values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (props.labels[i] ?? '') : '')),
         },
-        { stroke: '#3c4a63', grid: { stroke: '#e3e7ee' }, size: 70, ...(props.yFormat ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => props.yFormat!(v)) } : {}) },
+        {
+          stroke: '#3c4a63',
+          grid: { stroke: '#e3e7ee' },
+          incrs: WHOLE_STEPS.filter((x) => x >= step),
+          size: (_u, values) => axisWidth(values),
+          values: (_u, splits) => (ticks = splits.map((v) => format(v))),
+        },
       ],
+      hooks: { draw: [() => el.setAttribute('data-y-ticks', ticks.join('|'))] },
       series: [
         { label: t('chart.day'), value: (_u, i) => (i === null ? '' : (props.labels[i] ?? '')) },
         ...props.series.map((s) => ({

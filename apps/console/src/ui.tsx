@@ -30,6 +30,11 @@ export function money(amount: number, currency: string): string {
   return i18n.money(amount, currency);
 }
 
+/** Minor units in one major unit of a currency: 100 for EUR, 1 for JPY (a chart's smallest money step). */
+export function minorPerMajor(currency: string): number {
+  return 10 ** (new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).resolvedOptions().maximumFractionDigits ?? 2);
+}
+
 export function percent(x: number | null | undefined): string {
   return x === null || x === undefined ? '—' : `${Math.round(x * 1000) / 10} %`;
 }
@@ -150,6 +155,33 @@ export function ShownOnce({ label, value, note }: { label: string; value: string
       </p>
       <p class="hint">{note}</p>
     </div>
+  );
+}
+
+/**
+ * Copies a value (an id to paste into the till's settings) with a visible "Copied" that a screen
+ * reader also hears; where the browser refuses the clipboard (plain HTTP on the network), it says
+ * so, and the value stays selectable beside the button.
+ */
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setState('copied');
+    } catch {
+      setState('failed');
+    }
+  };
+  return (
+    <>
+      <button type="button" class="copy" onClick={copy} aria-label={label}>
+        {t('ui.copy')}
+      </button>
+      <span role="status" class={state === 'failed' ? 'copy-status failed' : 'copy-status ok'}>
+        {state === 'copied' ? t('ui.copied') : state === 'failed' ? t('ui.copyFailed') : ''}
+      </span>
+    </>
   );
 }
 

@@ -74,6 +74,15 @@ export class DeviceRepo {
     );
   }
 
+  /** The names of some of a merchant's terminals (another merchant's ids find nothing). */
+  async labelsOf(merchantId: string, ids: readonly string[]): Promise<{ id: string; label: string }[]> {
+    if (ids.length === 0) return [];
+    return this.db.query<{ id: string; label: string }>(
+      `SELECT id, label FROM device_terminals WHERE merchant_id = $1 AND id IN (${ids.map((_, i) => `$${i + 2}`).join(', ')})`,
+      [merchantId, ...ids],
+    );
+  }
+
   async thumbprintInUse(thumbprint: string): Promise<boolean> {
     return (await this.db.query('SELECT 1 FROM device_terminals WHERE key_thumbprint = $1', [thumbprint])).length > 0;
   }

@@ -124,6 +124,8 @@ export interface DevicesService {
   /** The terminal a device is, for its own requests (status, store, last seen). */
   deviceTerminal(device: AuthenticatedDevice): Promise<Terminal>;
   listTerminals(merchantId: string, storeId: string): Promise<Terminal[]>;
+  /** The names of some of a merchant's terminals by id (for lists of payments); unknown ids are left out. */
+  terminalLabels(merchantId: string, terminalIds: readonly string[]): Promise<Map<string, string>>;
   /** Deletes nonces that can no longer be replayed (their timestamp is out of the window). */
   pruneNonces(): Promise<number>;
   /** The server's time in epoch ms, as devices are told it to correct their clocks. */
@@ -374,6 +376,11 @@ export function createDevicesService(deps: DevicesServiceDeps): DevicesService {
         throw deviceError('store_not_found', `no store ${storeId}`);
       }
       return (await repo.terminalsOfStore(merchantId, storeId)).map(toTerminal);
+    },
+
+    async terminalLabels(merchantId, terminalIds) {
+      const rows = await repo.labelsOf(merchantId, [...new Set(terminalIds)]);
+      return new Map(rows.map((r) => [r.id, r.label]));
     },
 
     async pruneNonces() {

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LIVE_SHOPPER, liveClipVideo } from '../testing/live-video.ts';
-import { enrolFace, FACE_BROWSER_SKIP_REASON, shot, signUp, startFaceE2e, waitScreen, walletOf, type FaceE2e } from './harness.ts';
+import { enrolFace, FACE_BROWSER_SKIP_REASON, shot, signUp, startFaceE2e, waitFaceScreen, waitScreen, walletOf, type FaceE2e } from './harness.ts';
 
 const PIN = '482915';
 const WRONG_PIN = '739104';
@@ -52,7 +52,7 @@ describe('face pay with the PIN in the browser, end to end', { skip: FACE_BROWSE
     await waitScreen(page, 'amount');
     await page.getByRole('button', { name: 'Pay with your face' }).click();
     // The genuine clip often needs several answers before one shows the turn (facepay.browser.test.ts).
-    await waitScreen(page, 'pin', 240_000);
+    await waitFaceScreen(page, 'pin');
     assert.ok(!screens.includes('confirm'), 'the face alone was not enough above the limit');
     await page.getByText('3 tries left').waitFor();
     const keypad = page.getByRole('group', { name: 'face-pay PIN' });

@@ -96,7 +96,41 @@ function watchTraffic(page: Page, captured: Captured): void {
 }
 
 export async function waitScreen(page: Page, screen: string, timeout = 60_000): Promise<void> {
-  await page.locator(`[data-screen="${screen}"]`).waitFor({ timeout });
+  try {
+    await page.locator(`[data-screen="${screen}"]`).waitFor({ timeout });
+  } catch (e) {
+    // Say where the page is instead, so a failure names the screen it stopped on.
+    const at = await page
+      .evaluate(() => ({
+        screen: document.querySelector('[data-screen]')?.getAttribute('data-screen') ?? null,
+        text: (document.querySelector('[data-screen]')?.textContent ?? '').slice(0, 300),
+      }))
+      .catch(() => ({ screen: null, text: '' }));
+    throw new Error(`screen "${screen}" not shown within ${timeout} ms; the page shows "${at.screen}": ${at.text}`, { cause: e });
+  }
+}
+
+/**
+ * Waits for `screen` after the shopper looked at the terminal. A genuine shopper whose face the
+ * camera did not catch steady in time ("Face pay did not start") presses "Try again", as anyone at
+ * a till would; the wait covers every try.
+ */
+export async function waitFaceScreen(page: Page, screen: string, timeout = 240_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  const wanted = page.locator(`[data-screen="${screen}"]`);
+  const stalled = page.locator('[data-screen="face_problem"]');
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return waitScreen(page, screen, 1);
+    const seen = await Promise.race([
+      wanted.waitFor({ timeout: left }).then(() => 'wanted' as const),
+      stalled.waitFor({ timeout: left }).then(() => 'stalled' as const),
+    ]).catch(() => 'timeout' as const);
+    if (seen === 'wanted') return;
+    if (seen === 'timeout') return waitScreen(page, screen, 1);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await stalled.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  }
 }
 
 export interface Shopper {

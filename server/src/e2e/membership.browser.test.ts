@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { LIVE_SHOPPER, liveClipVideo } from '../testing/live-video.ts';
-import { enrolFace, FACE_BROWSER_SKIP_REASON, shot, signUp, startFaceE2e, waitScreen, walletOf, type ActivatedTerminal, type FaceE2e } from './harness.ts';
+import { enrolFace, FACE_BROWSER_SKIP_REASON, shot, signUp, startFaceE2e, waitFaceScreen, waitScreen, walletOf, type ActivatedTerminal, type FaceE2e } from './harness.ts';
 
 const DAY = 86_400_000;
 const PROGRAMME = 'Corner Club';
@@ -40,7 +40,7 @@ describe('one-tap membership and the welcome coupon at the terminal, end to end'
     const intent = await h.tillIntent(terminal.terminalId, amount);
     await waitScreen(terminal.page, 'amount');
     await terminal.page.getByRole('button', { name: 'Pay with your face' }).click();
-    await waitScreen(terminal.page, 'confirm', 240_000).catch((e: unknown) => {
+    await waitFaceScreen(terminal.page, 'confirm').catch((e: unknown) => {
       // What the server decided on each capture, to tell a slow camera from a refused face.
       const decisions = h.captured.responses.filter((r) => r.url.includes('/captures')).map((r) => r.body.slice(0, 200));
       throw new Error(`${(e as Error).message}\ncaptures answered: ${decisions.join(' | ')}`);

@@ -5,6 +5,7 @@ import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { MerchantAuth, MerchantService, WebhookService } from '../merchants/index.ts';
 import type { PaymentService } from '../payments/index.ts';
+import type { PaymentViews } from '../payment-views/index.ts';
 import type { FacePayService } from '../facepay/index.ts';
 import type { FundingSource } from '../ledger/index.ts';
 import type { MarketingService } from '../marketing/index.ts';
@@ -23,6 +24,8 @@ export interface AppServices {
   merchants: MerchantService;
   webhooks: WebhookService;
   payments: PaymentService;
+  /** Payments with their terminal's name, member id and coupon's campaign; the payments CSV. */
+  paymentViews?: PaymentViews;
   ledger: Ledger;
   devices?: DevicesService;
   shoppers: ShopperService;

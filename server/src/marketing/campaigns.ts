@@ -67,6 +67,12 @@ export function campaignOps(ctx: MarketingContext) {
       return toCampaign(await mustCampaign(merchantId, campaignId));
     },
 
+    /** The campaign behind each of these coupons, for the merchant's lists of payments; another merchant's coupon is left out. */
+    async couponCampaigns(merchantId: string, couponIds: readonly string[]): Promise<Map<string, { campaignId: string; campaignName: string }>> {
+      const rows = await repo.couponCampaigns(merchantId, [...new Set(couponIds)]);
+      return new Map(rows.map((r) => [r.id, { campaignId: r.campaign_id, campaignName: r.campaign_name }]));
+    },
+
     async setCampaignStatus(merchantId: string, campaignId: string, status: CampaignStatus): Promise<Campaign> {
       const c = await mustCampaign(merchantId, campaignId);
       if (!['active', 'paused', 'ended'].includes(status)) throw new DomainError('invalid', 'status_invalid', 'A status is active, paused or ended.');

@@ -169,6 +169,16 @@ export class MarketingRepo {
     );
   }
 
+  /** Some of a merchant's coupons with their campaign's name. */
+  async couponCampaigns(merchantId: string, ids: readonly string[]): Promise<{ id: string; campaign_id: string; campaign_name: string }[]> {
+    if (ids.length === 0) return [];
+    return this.db.query<{ id: string; campaign_id: string; campaign_name: string }>(
+      `SELECT c.id, c.campaign_id, k.name AS campaign_name FROM coupons c JOIN campaigns k ON k.id = c.campaign_id
+        WHERE c.merchant_id = $1 AND c.id IN (${ids.map((_, i) => `$${i + 2}`).join(', ')})`,
+      [merchantId, ...ids],
+    );
+  }
+
   async memberCampaignCoupons(campaignId: string, memberId: string): Promise<CouponRow[]> {
     return this.db.query<CouponRow>('SELECT * FROM coupons WHERE campaign_id = $1 AND member_id = $2', [campaignId, memberId]);
   }

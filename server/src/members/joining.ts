@@ -196,6 +196,15 @@ export function joiningOps(ctx: MembersContext) {
       return (await repo.liveMember(merchantId, shopperId))?.id ?? null;
     },
 
+    /**
+     * The member id each of these payments was recorded under, for the merchant's lists of
+     * payments; a non-member's payment (or another merchant's) is left out.
+     */
+    async memberIdsOfPayments(merchantId: string, paymentIds: readonly string[]): Promise<Map<string, string>> {
+      const rows = await repo.purchaseMembers(merchantId, [...new Set(paymentIds)]);
+      return new Map(rows.map((r) => [r.payment_id, r.member_id]));
+    },
+
     /** The shopper behind a live member id, or null once they left: for delivering to their inbox only. */
     async shopperIdFor(merchantId: string, memberId: string): Promise<string | null> {
       const m = await repo.member(memberId);

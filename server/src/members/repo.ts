@@ -211,6 +211,15 @@ export class MemberRepo {
   }
 
   /** False when the payment was already recorded (a retry). */
+  /** Which of these payments are a member's purchase at this merchant, and whose. */
+  async purchaseMembers(merchantId: string, paymentIds: readonly string[]): Promise<{ payment_id: string; member_id: string }[]> {
+    if (paymentIds.length === 0) return [];
+    return this.db.query<{ payment_id: string; member_id: string }>(
+      `SELECT payment_id, member_id FROM member_purchases WHERE merchant_id = $1 AND payment_id IN (${paymentIds.map((_, i) => `$${i + 2}`).join(', ')})`,
+      [merchantId, ...paymentIds],
+    );
+  }
+
   async insertPurchase(row: PurchaseRow): Promise<boolean> {
     const r = await this.db.execute(
       `INSERT INTO member_purchases (payment_id, merchant_id, member_id, store_id, amount, refunded, currency, at)

@@ -21,12 +21,14 @@ export type KeyMode = 'test' | 'live';
 /**
  * What a key may do. `*` is everything; `<area>:write` implies `<area>:read`. Areas:
  * payments (payment intents and refunds), stores, webhooks, keys, devices, staff (console logins),
- * members (the CRM; `members:export` is its own scope, not implied), marketing (campaigns, messages).
+ * members (the CRM; `members:export` is its own scope, not implied, as is `payments:export`), marketing (campaigns, messages).
  */
 export const SCOPES = [
   '*',
   'payments:read',
   'payments:write',
+  /** The payments as CSV: every payment at once is more than a cashier's till needs. */
+  'payments:export',
   'stores:read',
   'stores:write',
   'webhooks:read',

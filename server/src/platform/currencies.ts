@@ -19,11 +19,7 @@ export function isCurrency(code: string): boolean {
 
 const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
 
-/**
- * An amount in minor units as the currency writes it, for messages meant for people ("€20.00",
- * "¥1,000", "JP¥1,000"): never raw minor units, which nobody reads as money.
- */
-export function formatMoney(amount: number, currency: string): string {
+function moneyFormat(currency: string): { format: Intl.NumberFormat; digits: number } {
   const code = currency.toUpperCase();
   let f = moneyFormats.get(code);
   if (f === undefined) {
@@ -31,5 +27,26 @@ export function formatMoney(amount: number, currency: string): string {
     f = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
     moneyFormats.set(code, f);
   }
+  return f;
+}
+
+/**
+ * An amount in minor units as a plain decimal in its currency's major unit ("24.00" for 2400 EUR,
+ * "1000" for 1000 JPY), for files that spreadsheets and accounting tools read. It is worked out on
+ * the digits, not by division, so that no amount is ever rounded by floating point.
+ */
+export function amountAsDecimal(amount: number, currency: string): string {
+  const { digits } = moneyFormat(currency);
+  const sign = amount < 0 ? '-' : '';
+  const text = String(Math.abs(amount)).padStart(digits + 1, '0');
+  return digits === 0 ? `${sign}${text}` : `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}
+
+/**
+ * An amount in minor units as the currency writes it, for messages meant for people ("€20.00",
+ * "¥1,000", "JP¥1,000"): never raw minor units, which nobody reads as money.
+ */
+export function formatMoney(amount: number, currency: string): string {
+  const f = moneyFormat(currency);
   return f.format.format(amount / 10 ** f.digits);
 }

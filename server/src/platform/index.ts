@@ -6,3 +6,4 @@ export * from './paths.ts';
 export * from './progress.ts';
 export * from './passwords.ts';
 export * from './currencies.ts';
+export * from './csv.ts';

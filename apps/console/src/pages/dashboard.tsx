@@ -1,7 +1,7 @@
 import { call, qs, type Dashboard } from '../api.ts';
 import { CategoryChart } from '../charts.tsx';
 import type { Session } from '../session.ts';
-import { currentZone, Loading, money, percent, Stat, useLoad } from '../ui.tsx';
+import { currentZone, Loading, money, percent, Stat, useLoad, minorPerMajor } from '../ui.tsx';
 import { t } from '../messages.ts';
 
 export function DashboardPage({ session }: { session: Session }) {
@@ -38,7 +38,7 @@ function DashboardBody({ d, session }: { d: Dashboard; session: Session }) {
         <Stat label={t('dash.campaignRedemptionsThisMonth')} value={String(d.month.redemptions)} sub={t('dash.discountGiven', { amount: m(d.month.discount) })} />
       </section>
       <section class="charts">
-        <CategoryChart title={t('dash.salesPerDayLast')} labels={labels} yFormat={m} series={[{ label: t('dash.sales'), values: d.daily.map((x) => x.sales), color: '#2f5d9e', bars: true, format: m }]} />
+        <CategoryChart title={t('dash.salesPerDayLast')} labels={labels} yFormat={m} yStep={minorPerMajor(d.currency)} series={[{ label: t('dash.sales'), values: d.daily.map((x) => x.sales), color: '#2f5d9e', bars: true, format: m }]} />
         <CategoryChart
           title={t('dash.terminalPaymentsByFace')}
           labels={labels}

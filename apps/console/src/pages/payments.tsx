@@ -3,6 +3,7 @@ import { methodText, parseMoney, plainAmount } from '@facepay/web-common';
 import { call, newActionKey, qs, type Dispute, type FaceDecisionEvent, type List, type PaymentIntent, type Refund, type Store, type Terminal } from '../api.ts';
 import { go, type Session } from '../session.ts';
 import { Alert, Badge, Field, Loading, message, money, Select, useLoad, when } from '../ui.tsx';
+import type { ComponentChildren } from 'preact';
 import { i18n, t } from '../messages.ts';
 
 const STATUSES = () =>
@@ -137,6 +138,14 @@ function PaymentList({ session }: { session: Session }) {
         </p>
       </form>
       <Alert text={error} />
+      {session.can('payments:export') && (
+        <p>
+          {/* The same filters as the list in view, every page of it. */}
+          <a class="button" href={`/v1/payment_intents/export.csv${qs(applied)}`} download>
+            {t('pay.downloadCsv')}
+          </a>
+        </p>
+      )}
       <Loading error={page.error}>
         {page.data && (
           <>
@@ -148,7 +157,9 @@ function PaymentList({ session }: { session: Session }) {
                   <th scope="col">{t('pay.amount')}</th>
                   <th scope="col">{t('pay.status')}</th>
                   <th scope="col">{t('pay.method')}</th>
-                  <th scope="col">{t('pay.store')}</th>
+                  <th scope="col">{t('pay.member')}</th>
+                  <th scope="col">{t('pay.coupon')}</th>
+                  <th scope="col">{t('pay.storeAndTerminal')}</th>
                   <th scope="col">{t('pay.created')}</th>
                 </tr>
               </thead>
@@ -168,7 +179,23 @@ function PaymentList({ session }: { session: Session }) {
                       <Badge text={p.amount_refunded > 0 && p.amount_refunded >= p.amount_received && p.status === 'succeeded' ? 'refunded' : p.status} />
                     </td>
                     <td data-testid="payment-method">{methodText(i18n, p.payment_method)}</td>
-                    <td>{storeName(p.store)}</td>
+                    <td data-testid="payment-member">
+                      <MemberLink session={session} id={p.member} />
+                    </td>
+                    <td data-testid="payment-coupon">
+                      <CouponText pi={p} />
+                    </td>
+                    <td>
+                      {storeName(p.store)}
+                      {p.terminal && (
+                        <>
+                          <br />
+                          <span class="small" data-testid="payment-terminal">
+                            {terminalName(p)}
+                          </span>
+                        </>
+                      )}
+                    </td>
                     <td>{when(p.created)}</td>
                   </tr>
                 ))}
@@ -192,6 +219,23 @@ function PaymentList({ session }: { session: Session }) {
       </Loading>
     </>
   );
+}
+
+/** The terminal by its name; the id only for a terminal the server could not name (or a server from before names). */
+function terminalName(p: PaymentIntent): string {
+  return p.terminal_name ?? p.terminal ?? '—';
+}
+
+/** The payer's member id, opening their profile for staff who may look members up. */
+function MemberLink({ session, id }: { session: Session; id: string | null | undefined }): ComponentChildren {
+  if (!id) return '—';
+  return session.can('members:lookup') ? <a href={`#/members/${encodeURIComponent(id)}`}>{id}</a> : <code>{id}</code>;
+}
+
+/** The coupon's campaign and what it took off. */
+function CouponText({ pi }: { pi: PaymentIntent }): ComponentChildren {
+  if (!pi.coupon) return '—';
+  return t('pay.couponOff', { campaign: pi.coupon_campaign?.name ?? pi.coupon, amount: money(pi.discount ?? 0, pi.currency) });
 }
 
 function PaymentDetail({ session, id }: { session: Session; id: string }) {
@@ -229,6 +273,18 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
                   <dd>{money(pi.data.discount ?? 0, pi.data.currency)}</dd>
                 </>
               )}
+              {pi.data.coupon && (
+                <>
+                  <dt>{t('pay.coupon')}</dt>
+                  <dd data-testid="payment-coupon">
+                    {pi.data.coupon_campaign?.name ?? '—'} <code class="small">{pi.data.coupon}</code>
+                  </dd>
+                </>
+              )}
+              <dt>{t('pay.member')}</dt>
+              <dd data-testid="payment-member">
+                <MemberLink session={session} id={pi.data.member} />
+              </dd>
               <dt>{t('pay.received')}</dt>
               <dd>{money(pi.data.amount_received, pi.data.currency)}</dd>
               <dt>{t('pay.refunded')}</dt>
@@ -245,7 +301,15 @@ function PaymentDetail({ session, id }: { session: Session; id: string }) {
               <dt>{t('pay.description')}</dt>
               <dd>{pi.data.description ?? '—'}</dd>
               <dt>{t('pay.terminal')}</dt>
-              <dd>{pi.data.terminal ?? '—'}</dd>
+              <dd data-testid="payment-terminal">
+                {terminalName(pi.data)}
+                {pi.data.terminal && pi.data.terminal_name && (
+                  <>
+                    {' '}
+                    <code class="small">{pi.data.terminal}</code>
+                  </>
+                )}
+              </dd>
               <dt>{t('pay.platformFee')}</dt>
               <dd>{pi.data.platform_fee_amount === null ? '—' : money(pi.data.platform_fee_amount, pi.data.currency)}</dd>
               <dt>{t('pay.created')}</dt>

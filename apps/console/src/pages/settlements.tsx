@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, type List, type Settlement } from '../api.ts';
 import { CategoryChart } from '../charts.tsx';
 import type { Session } from '../session.ts';
-import { Badge, Loading, money, Stat, useLoad } from '../ui.tsx';
+import { Badge, Loading, money, Stat, useLoad, minorPerMajor } from '../ui.tsx';
 import { t } from '../messages.ts';
 
 const STATUS = {
@@ -49,7 +49,7 @@ export function SettlementsPage({ session }: { session: Session }) {
           <Stat label={t('settle.statements')} value={String(rows.length)} sub={t('settle.last100')} />
         </section>
         <section class="charts">
-          <CategoryChart title={t('settle.netPerDayLast')} labels={chart.labels} yFormat={m} series={[{ label: t('settle.net'), values: chart.net, color: '#2f5d9e', bars: true, format: m }]} />
+          <CategoryChart title={t('settle.netPerDayLast')} labels={chart.labels} yFormat={m} yStep={minorPerMajor(currency)} series={[{ label: t('settle.net'), values: chart.net, color: '#2f5d9e', bars: true, format: m }]} />
         </section>
         <p>
           <a class="button" href="/v1/settlements/export.csv" download>

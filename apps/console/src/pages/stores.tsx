@@ -2,7 +2,7 @@ import { CaCertificate } from '../ca.tsx';
 import { useState } from 'preact/hooks';
 import { call, type List, type Store, type Terminal } from '../api.ts';
 import type { Session } from '../session.ts';
-import { Alert, Badge, Field, Loading, message, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
+import { Alert, Badge, CopyButton, Field, Loading, message, Select, ShownOnce, useAttempt, useLoad, when } from '../ui.tsx';
 import { t } from '../messages.ts';
 
 export function StoresPage({ session }: { session: Session }) {
@@ -105,6 +105,10 @@ function StoreTerminals({ store, canWrite, changes }: { store: Store; canWrite: 
   return (
     <section class="card" aria-labelledby={`store-${store.id}`}>
       <h2 id={`store-${store.id}`}>{store.name}</h2>
+      {/* The till's software names the store by this id when it creates a payment. */}
+      <p class="store-id">
+        {t('stores.storeId')} <code data-testid="store-id">{store.id}</code> <CopyButton value={store.id} label={t('stores.copyStoreId', { store: store.name })} />
+      </p>
       <Loading error={terminals.error}>
         {terminals.data &&
           (terminals.data.data.length === 0 ? (

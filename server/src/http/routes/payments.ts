@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { INTENT_STATUSES, intentResource, refundResource, type IntentStatus } from '../../payments/index.ts';
+import { INTENT_STATUSES, intentResource, refundResource, type IntentFilter, type IntentStatus, type PaymentIntent } from '../../payments/index.ts';
+import type { PaymentView, PaymentViews } from '../../payment-views/index.ts';
 import { DomainError } from '../../platform/index.ts';
 import { requireAuth } from '../auth.ts';
 import { amountSchema, currencySchema, idParams, listBody, listQuery, metadataSchema, pageArgs } from '../schemas.ts';
@@ -43,9 +45,57 @@ function instant(v: string | undefined, param: string): number | undefined {
   return ms;
 }
 
+/** The list's filters, shared by the CSV export. */
+const filterProperties = {
+  status: { type: 'string', enum: [...INTENT_STATUSES] },
+  order_reference: { type: 'string', minLength: 1, maxLength: 200, description: 'Exactly this order number.' },
+  order_reference_prefix: { type: 'string', minLength: 1, maxLength: 200, description: 'Order numbers that start with this (case-sensitive).' },
+  created_from: instantSchema,
+  created_to: instantSchema,
+  amount_min: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
+  amount_max: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
+  store: { type: 'string', minLength: 1, maxLength: 128 },
+  terminal: { type: 'string', minLength: 1, maxLength: 64 },
+} as const;
+
+function intentFilter(q: Record<string, string | undefined>): IntentFilter {
+  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  return {
+    storeId: q.store,
+    terminalId: q.terminal,
+    status: q.status as IntentStatus | undefined,
+    orderReference: q.order_reference,
+    orderReferencePrefix: q.order_reference_prefix,
+    createdFrom: instant(q.created_from, 'created_from'),
+    createdTo: instant(q.created_to, 'created_to'),
+    amountMin: num(q.amount_min),
+    amountMax: num(q.amount_max),
+  };
+}
+
+/** A payment intent as the merchant reads it: the resource, with what other modules know of it. */
+function viewResource(v: PaymentView): Record<string, unknown> {
+  return {
+    ...intentResource(v.intent),
+    terminal_name: v.terminalName,
+    member: v.memberId,
+    coupon_campaign: v.couponCampaign,
+  };
+}
+
+async function describe(views: PaymentViews | undefined, merchantId: string, intents: PaymentIntent[]): Promise<Record<string, unknown>[]> {
+  if (views === undefined) return intents.map(intentResource);
+  return (await views.describe(merchantId, intents)).map(viewResource);
+}
+
+const VIEW_FIELDS =
+  '`terminal_name` is the terminal\'s name (null without a terminal), `member` the member id of your programme the payment was ' +
+  'recorded under when the payer is a member (null otherwise, and until the payment has settled in the CRM), and `coupon_campaign` ' +
+  '(`{id, name}`) the campaign whose coupon paid the discount.';
+
 const shopperSchema = { type: 'string', pattern: '^test_[A-Za-z0-9_\\-.]{1,59}$', description: 'A test shopper id (test_...).' } as const;
 
-export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks }: AppServices): void {
+export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks, paymentViews, clock }: AppServices): void {
   app.post('/v1/payment_intents', {
     config: { auth: 'payments:write' },
     schema: {
@@ -108,37 +158,42 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
         'Every filter given narrows the list; pages follow `next_cursor` with the same filters. Times are epoch milliseconds or ISO 8601 ' +
         '(`2026-11-01`, midnight UTC, or a date-time with its offset, `2026-11-01T08:00:00+08:00`); `created_from` is inclusive and ' +
         '`created_to` exclusive. Amounts are on `amount`, before any coupon. Errors (400): `parameter_invalid` (a value of the wrong form, ' +
-        'with `param`), `created_from_invalid`, `created_to_invalid`, `created_range_invalid`, `amount_range_invalid`.',
-      querystring: listQuery({
-        status: { type: 'string', enum: [...INTENT_STATUSES] },
-        order_reference: { type: 'string', minLength: 1, maxLength: 200, description: 'Exactly this order number.' },
-        order_reference_prefix: { type: 'string', minLength: 1, maxLength: 200, description: 'Order numbers that start with this (case-sensitive).' },
-        created_from: instantSchema,
-        created_to: instantSchema,
-        amount_min: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
-        amount_max: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Minor units, inclusive.' },
-        store: { type: 'string', minLength: 1, maxLength: 128 },
-        terminal: { type: 'string', minLength: 1, maxLength: 64 },
-      }),
+        'with `param`), `created_from_invalid`, `created_to_invalid`, `created_range_invalid`, `amount_range_invalid`. ' + VIEW_FIELDS,
+      querystring: listQuery(filterProperties),
     },
     handler: async (request) => {
       const auth = requireAuth(request);
-      const q = request.query as Record<string, string | undefined>;
-      const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
       const page = await payments.listIntents(auth.merchantId, {
         ...pageArgs(request.query),
         mode: auth.mode,
-        storeId: q.store,
-        terminalId: q.terminal,
-        status: q.status as IntentStatus | undefined,
-        orderReference: q.order_reference,
-        orderReferencePrefix: q.order_reference_prefix,
-        createdFrom: instant(q.created_from, 'created_from'),
-        createdTo: instant(q.created_to, 'created_to'),
-        amountMin: num(q.amount_min),
-        amountMax: num(q.amount_max),
+        ...intentFilter(request.query as Record<string, string | undefined>),
       });
-      return listBody(page, intentResource);
+      return { ...listBody(page, (x) => x), data: await describe(paymentViews, auth.merchantId, page.data) };
+    },
+  });
+
+  app.get('/v1/payment_intents/export.csv', {
+    config: { auth: 'payments:export' },
+    schema: {
+      tags: ['Payment intents'],
+      summary: 'The payments that match, newest first, as CSV',
+      description:
+        'The filters and errors of the list (every match, no pages). Needs the payments:export scope (console owners and managers, ' +
+        'not cashiers). Each amount comes twice: as a decimal in the payment\'s `currency` (`amount`, `discount`, `amount_received`, ' +
+        '`amount_refunded`, `platform_fee`) and in minor units (the same names ending in `_minor`). Cells that a spreadsheet would ' +
+        'read as a formula start with an apostrophe. The file is sent as it is read, a page of payments at a time.',
+      querystring: { type: 'object', additionalProperties: false, properties: filterProperties },
+    },
+    handler: async (request, reply) => {
+      const auth = requireAuth(request);
+      if (paymentViews === undefined) throw new DomainError('unavailable', 'export_unavailable', 'The payments export is not available on this server.');
+      const lines = await paymentViews.exportCsv(auth.merchantId, { mode: auth.mode, ...intentFilter(request.query as Record<string, string | undefined>) });
+      const day = new Date(clock.now().getTime()).toISOString().slice(0, 10);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="payments-${day}.csv"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(lines));
     },
   });
 
@@ -151,12 +206,14 @@ export function registerPaymentRoutes(app: FastifyInstance, { payments, webhooks
         'A member may pay with a coupon: `discount` is what it took off `amount`, `coupon` its id, and `amount_received` what the shopper ' +
         'paid (amount - discount). The platform fee is on amount_received, and refunds never exceed it. `payment_method` is how the ' +
         'shopper was identified, recorded when the payment succeeded: `face`, `face_digits` (the face and the last digits of their ' +
-        'phone), `face_pin` (the face and their PIN) or `pay_code` (a one-time code, no face); null for payments confirmed by the test helpers.',
+        'phone), `face_pin` (the face and their PIN) or `pay_code` (a one-time code, no face); null for payments confirmed by the test helpers. ' +
+        VIEW_FIELDS,
       params: idParams,
     },
     handler: async (request) => {
       const auth = requireAuth(request);
-      return intentResource(await payments.getIntent(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode }));
+      const pi = await payments.getIntent(auth.merchantId, (request.params as { id: string }).id, { mode: auth.mode });
+      return (await describe(paymentViews, auth.merchantId, [pi]))[0];
     },
   });
 
