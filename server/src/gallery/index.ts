@@ -1,10 +1,17 @@
 /**
  * The gallery: encrypted face templates, the in-process 1:N index, and the decision (match,
  * ask for the phone's last four digits, or no match) at a known false-match risk.
+ *
+ * The Gallery class (service.ts: start, index information, search and decision) is built over
+ * parts that each own one thing: keys.ts (the data keys under the master keyring), events.ts (the
+ * change log other processes follow), enrolment.ts (every write of a face), rebuild.ts (a
+ * partition's index from the database) and shared.ts (the embedding check); shapes in types.ts.
  */
 export { galleryMigrations } from './migrations.ts';
-export { DEFAULT_CANDIDATES, DEFAULT_SEARCH_BUDGET_MS, GAP_WAIT_MS, Gallery } from './service.ts';
-export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './service.ts';
+export { DEFAULT_CANDIDATES, Gallery } from './service.ts';
+export { GAP_WAIT_MS } from './events.ts';
+export { DEFAULT_SEARCH_BUDGET_MS } from './types.ts';
+export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './types.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
 export { calibrationFromJson, fitImpostorTail } from './tail.ts';

@@ -10,6 +10,12 @@
  * offersFor through the face-pay checkout (checkout.ts, createCheckout), which also runs redeem
  * with the payment and releaseRedemption if it fails.
  *
+ * The service is built in service.ts from parts that each own one thing: campaigns.ts, issuing.ts
+ * (the triggers, the holdout assignment and a coupon's issue), redemption.ts (the terminal's
+ * offers, redeem and its reversal), results.ts (uplift, audience size) and inbox.ts (messages,
+ * notices, receipts, mutes, forgetting a shopper), over shared.ts's context; the shapes are in
+ * types.ts.
+ *
  * platform-internal (never routed): onJoined (after members.join), onPayment (after
  * members.recordPayment of a member), onRefund (after each refund, with fullyRefunded),
  * releaseRedemption (payment failed after redeem), onMemberLeft (after members.leave),
@@ -34,7 +40,8 @@
  * campaign_not_manual, status_invalid, member_not_found, coupon_not_found, coupon_not_applicable,
  * payment_already_redeemed, inbox_item_not_found, limit_invalid, cursor_invalid.
  */
-export { createMarketingService, describeReward } from './service.ts';
+export { createMarketingService, type MarketingService } from './service.ts';
+export { describeReward } from './shared.ts';
 export { PLATFORM_SENDER, recordPlatformNotice } from './platform-notice.ts';
 export type {
   Campaign,
@@ -47,11 +54,10 @@ export type {
   InboxItem,
   MarketingEvent,
   MarketingEventSink,
-  MarketingService,
   MarketingServiceDeps,
   Offers,
   Trigger,
-} from './service.ts';
+} from './types.ts';
 export { MarketingRepo } from './repo.ts';
 export { marketingMigrations } from './migrations.ts';
 export {

@@ -1,5 +1,6 @@
 import { asDb, type SqlExecutor } from '../storage/index.ts';
 import { MarketingRepo } from './repo.ts';
+import { inboxRow } from './shared.ts';
 
 /**
  * The sender of inbox notices that come from the platform itself, not from a merchant (the
@@ -12,19 +13,7 @@ export const PLATFORM_SENDER = 'facepay';
  * that it lands exactly when the change it announces does.
  */
 export async function recordPlatformNotice(tx: SqlExecutor, n: { id: string; shopperId: string; title: string; body: string; at: number }): Promise<void> {
-  await new MarketingRepo(asDb(tx)).insertInbox({
-    id: n.id,
-    shopper_id: n.shopperId,
-    merchant_id: PLATFORM_SENDER,
-    kind: 'message',
-    title: n.title,
-    body: n.body,
-    coupon_id: null,
-    payment_id: null,
-    amount: null,
-    discount: 0,
-    currency: null,
-    created_at: n.at,
-    read_at: null,
-  });
+  await new MarketingRepo(asDb(tx)).insertInbox(
+    inboxRow({ id: n.id, shopper_id: n.shopperId, merchant_id: PLATFORM_SENDER, kind: 'message', title: n.title, body: n.body, created_at: n.at }),
+  );
 }
