@@ -4,7 +4,7 @@
  */
 export { galleryMigrations } from './migrations.ts';
 export { DEFAULT_CANDIDATES, DEFAULT_SEARCH_BUDGET_MS, GAP_WAIT_MS, Gallery } from './service.ts';
-export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './service.ts';
+export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, ServedPartition, StartReport } from './service.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
 export { calibrationFromJson, fitImpostorTail } from './tail.ts';

@@ -72,6 +72,13 @@ export interface GalleryOptions {
   exactScanRate?: number;
   /** Overrides the choice for every partition (a benchmark comparing the two). */
   searchMethod?: SearchMethod;
+  /**
+   * The partitions this process loads, keeps in step and searches (FACEPAY_GALLERY_PARTITIONS);
+   * default every partition in the database. Writes to any partition still go to the database,
+   * the one source of truth, where the processes serving it pick them up; a search naming another
+   * partition is refused with `gallery_partition_not_served`.
+   */
+  servedPartitions?: readonly string[];
 }
 
 /** A face payment spends about 180 ms in the face models; a scan of 15 ms that never misses is worth more than a 4 ms one that sometimes does. */
@@ -102,6 +109,14 @@ export interface EnrolInput {
 export interface SearchScope {
   /** Partitions the terminal may search (a region, a merchant group); default all. */
   partitions?: string[];
+}
+
+/** A served partition's state, for the readiness probe: not yet loaded, loading, or in memory. */
+export interface ServedPartition {
+  id: string;
+  state: 'waiting' | 'loading' | 'loaded';
+  templates: number;
+  method: SearchMethod | null;
 }
 
 export interface StartReport {
@@ -157,9 +172,14 @@ export class Gallery {
   private readonly gaps = new Map<number, number>();
   private syncing: Promise<void> = Promise.resolve();
   private started = false;
+  /** True while `start` loads the partitions (the readiness probe says `loading` or `waiting`). */
+  private starting = false;
   private scanRate: number | undefined;
   /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
   private readonly methods = new Map<string, SearchMethod>();
+  /** Undefined: every partition (today's single-process behaviour). */
+  private readonly served: ReadonlySet<string> | undefined;
+  private readonly loadStates = new Map<string, 'loading' | 'loaded'>();
   /** The data keys that the last start re-wrapped with the current master key, and the key they were under. */
   rewrapped: readonly { dataKeyId: string; from: string }[] = [];
 
@@ -167,7 +187,19 @@ export class Gallery {
     this.repo = new GalleryRepo(o.db);
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
-    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0)));
+    this.router = new PartitionRouter((id) => {
+      // Every path that reaches a partition's index checks `serves` first; this is the last guard
+      // against holding, in memory, templates that only other processes are meant to.
+      if (!this.serves(id)) throw new Error(`gallery partition ${id} is not served by this process`);
+      return new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0));
+    });
+    if (o.servedPartitions !== undefined) {
+      const list = o.servedPartitions;
+      if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 100) || new Set(list).size !== list.length) {
+        throw new DomainError('invalid', 'bad_partitions', 'the served partitions are one or more distinct, non-empty ids');
+      }
+      this.served = new Set(list);
+    }
     const measured = [o.calibration, ...(o.populations ?? [])];
     for (const c of measured) {
       if (c.model !== o.model.name) {
@@ -175,6 +207,45 @@ export class Gallery {
       }
     }
     this.tail = envelopeOf(measured);
+  }
+
+  /** Whether this process holds the partition in memory and may search it. */
+  serves(partitionId: string): boolean {
+    return this.served === undefined || this.served.has(partitionId);
+  }
+
+  /** The configured partitions, sorted, or undefined when this process serves every partition. */
+  get servedPartitions(): string[] | undefined {
+    return this.served === undefined ? undefined : [...this.served].sort();
+  }
+
+  /**
+   * Each served partition and whether it is in memory (for /health/ready). With every partition
+   * served, the partitions found in the database; a configured one with no templates yet is
+   * `loaded` with none as soon as the start is done, since there was nothing to load.
+   */
+  servedState(): ServedPartition[] {
+    const ids = new Set([...(this.served ?? []), ...this.router.ids()]);
+    return [...ids].sort().map((id) => {
+      const part = this.router.ids().includes(id) ? this.router.get(id) : undefined;
+      const state = this.loadStates.get(id) ?? (this.started && !this.starting ? 'loaded' : 'waiting');
+      return { id, state, templates: part?.count() ?? 0, method: part?.method ?? null };
+    });
+  }
+
+  /**
+   * For the readiness probe: ready once every served partition is in memory, with the partitions
+   * served and each one's state, so that a load balancer routing by region can be checked against it.
+   */
+  readiness(): { ready: boolean; detail: string; details: { served: string[] | 'all'; partitions: ServedPartition[] } } {
+    const partitions = this.servedState();
+    const n = partitions.reduce((a, p) => a + p.templates, 0);
+    const served = this.servedPartitions;
+    return {
+      ready: this.started && !this.starting && partitions.every((p) => p.state === 'loaded'),
+      detail: `${this.started && !this.starting ? `${n} templates loaded` : 'loading'}; serves ${served === undefined ? 'all partitions' : `partitions ${served.join(', ')}`}`,
+      details: { served: served ?? 'all', partitions },
+    };
   }
 
   get tailModel(): TailModel {
@@ -216,12 +287,23 @@ export class Gallery {
   async start(): Promise<StartReport> {
     await this.open();
     this.started = true;
+    this.starting = true;
+    try {
+      return await this.load();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async load(): Promise<StartReport> {
     const report: StartReport = { partitions: [], unsearchable: await this.repo.unsearchable(this.o.model) };
     const lastSeq = await this.repo.lastEventSeq();
-    const stats = await this.repo.stats(this.o.model);
+    const served = this.servedPartitions;
+    const stats = await this.repo.stats(this.o.model, served);
     const replayFrom: number[] = [];
     for (const s of stats) {
       const t0 = Date.now();
+      this.loadStates.set(s.partitionId, 'loading');
       if (!this.router.ids().includes(s.partitionId)) {
         const method = this.methodFor(s.count);
         this.methods.set(s.partitionId, method);
@@ -262,6 +344,7 @@ export class Gallery {
         }
       }
       if (source === 'rebuild') await this.rebuild(part);
+      this.loadStates.set(s.partitionId, 'loaded');
       report.partitions.push({ id: s.partitionId, source, method: part.method, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
     }
     // Replay from the oldest snapshot loaded. Replaying is idempotent (an add skips a key present or
@@ -270,7 +353,7 @@ export class Gallery {
     this.appliedSeq = replayFrom.length > 0 ? Math.min(...replayFrom) : lastSeq;
     const before = this.appliedSeq;
     await this.sync();
-    const check = await this.repo.stats(this.o.model);
+    const check = await this.repo.stats(this.o.model, served);
     for (const part of this.router.all()) {
       if (!check.some((s) => s.partitionId === part.id) && part.count() > 0) part.clear();
     }
@@ -291,6 +374,7 @@ export class Gallery {
         entry.replayedEvents = this.appliedSeq - before;
       }
     }
+    for (const id of served ?? []) this.loadStates.set(id, 'loaded');
     return report;
   }
 
@@ -504,6 +588,7 @@ export class Gallery {
     const vectors = prepared.flatMap((p) => p.partitions.flatMap(() => p.vectors));
     const byPartition = new Map<string, number[]>();
     rows.forEach((r, i) => {
+      if (!this.serves(r.partitionId)) return;
       const list = byPartition.get(r.partitionId) ?? [];
       list.push(i);
       byPartition.set(r.partitionId, list);
@@ -628,13 +713,13 @@ export class Gallery {
   }
 
   private removeLocally(rows: readonly { templateKey: number; partitionId: string }[]): void {
-    for (const r of rows) this.router.get(r.partitionId).removeSync([r.templateKey]);
+    for (const r of rows) if (this.serves(r.partitionId)) this.router.get(r.partitionId).removeSync([r.templateKey]);
   }
 
   private addLocally(rows: readonly TemplateRow[], vectors: readonly Float32Array[]): void {
     rows.forEach((r, i) => {
       const v = vectors[i];
-      if (v !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version) {
+      if (v !== undefined && r.modelName === this.o.model.name && r.modelVersion === this.o.model.version && this.serves(r.partitionId)) {
         this.router.get(r.partitionId).addSync([r.templateKey], v);
       }
     });
@@ -653,7 +738,9 @@ export class Gallery {
    * template keys are never reused.
    */
   sync(): Promise<void> {
-    const apply = async (events: readonly GalleryEvent[]): Promise<void> => {
+    const apply = async (all: readonly GalleryEvent[]): Promise<void> => {
+      // Another partition's changes are its own processes' business: not even their rows are read.
+      const events = all.filter((e) => this.serves(e.partitionId));
       const adds = events.filter((e) => e.kind === 'add').map((e) => e.templateKey);
       const rows = new Map((await this.repo.templatesByKeys(adds)).map((r) => [r.templateKey, r]));
       for (const e of events) {
@@ -704,7 +791,7 @@ export class Gallery {
    * process rebuilds.
    */
   private async rebuild(part: LocalPartition): Promise<void> {
-    const total = (await this.repo.stats(this.o.model)).find((s) => s.partitionId === part.id)?.count ?? 0;
+    const total = (await this.repo.stats(this.o.model, [part.id])).find((s) => s.partitionId === part.id)?.count ?? 0;
     const progress = this.o.progressOut === null ? undefined : new Progress(`gallery index ${part.id}`, total, this.o.progressOut);
     const dim = this.o.dim;
     let after = 0;
@@ -799,8 +886,25 @@ export class Gallery {
     return Object.fromEntries(this.router.all().map((p) => [p.id, p.count()]));
   }
 
+  /**
+   * The partitions a search covers: the terminal's, each of which this process must serve (a
+   * search that silently skipped one would miss its shoppers and decide at too small an N), or
+   * by default every partition held here.
+   */
   private scopeOf(scope: SearchScope | undefined): string[] {
-    return scope?.partitions ?? this.router.ids();
+    const list = scope?.partitions;
+    if (list === undefined) return this.router.ids();
+    const missing = list.find((id) => !this.serves(id));
+    if (missing !== undefined) {
+      const served = this.servedPartitions ?? [];
+      throw new DomainError(
+        'unavailable',
+        'gallery_partition_not_served',
+        `gallery partition ${missing} is not served by this process (it serves ${served.join(', ')}): send the request to a process of that partition's region`,
+        { partition: missing, served },
+      );
+    }
+    return list;
   }
 
   /** Exact cosine of the probe with a stored template. */
@@ -863,6 +967,7 @@ export class Gallery {
 
   /** Who is this? match, ambiguous (ask for the phone's last four digits) or no_match. */
   async identify(probe: Embedding, scope?: SearchScope): Promise<Decision> {
+    if (scope?.partitions !== undefined) this.scopeOf(scope);
     await this.catchUp();
     const partitions = this.scopeOf(scope);
     const { ranked, comparedTemplates } = await this.rankNow(probe, { partitions });
@@ -872,6 +977,7 @@ export class Gallery {
   /** Every template of the shoppers with these digits, scored exactly (the narrowed search is a full scan of that small set). */
   async rankWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.checkEmbedding(probe);
+    if (scope?.partitions !== undefined) this.scopeOf(scope);
     await this.catchUp();
     const rows = await this.repo.candidatesWithSuffix(this.o.model, this.scopeOf(scope), this.mac(phoneLast4));
     return { ranked: this.score(v, rows), comparedTemplates: rows.length };
