@@ -230,8 +230,7 @@ function operationsFor(o: {
     face_engine: () => (face ? { ready: true, detail: `${face.model.name}, ${face.engine.pending()} pending` } : { ready: true, detail: 'off' }),
     gallery: () => {
       if (!face) return { ready: true, detail: 'off' };
-      const n = Object.values(face.gallery.sizes()).reduce((a, b) => a + b, 0);
-      return { ready: true, detail: `${n} templates loaded` };
+      return face.gallery.readiness();
     },
   };
   let caCertificate: Buffer | undefined;
@@ -399,6 +398,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
         random,
         workers: config.faceWorkers,
         searchBudgetMs: config.searchBudgetMs,
+        ...(config.galleryPartitions ? { servedPartitions: config.galleryPartitions } : {}),
         ...(config.faceModel ? { model: config.faceModel } : {}),
         ...(config.calibrationPopulation ? { calibrationPopulation: config.calibrationPopulation } : {}),
         ...(overrides.faceChallenge ? { challenge: overrides.faceChallenge } : config.faceChallengeKinds ? { challenge: { kinds: config.faceChallengeKinds } } : {}),

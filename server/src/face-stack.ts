@@ -83,6 +83,8 @@ export interface FaceStackDeps {
   workers: number;
   /** The gallery's latency budget for one partition's exact scan (FACEPAY_SEARCH_BUDGET_MS). */
   searchBudgetMs?: number;
+  /** The gallery partitions this process loads and searches (FACEPAY_GALLERY_PARTITIONS); default all. */
+  servedPartitions?: readonly string[];
   /** The embedder (FACEPAY_FACE_MODEL); the face engine's default when absent. */
   model?: string;
   /** Progress of the index build goes here; null keeps quiet (tests). */
@@ -195,6 +197,16 @@ function observed(engine: FaceEngine, hook: FaceStackDeps['onAnalysis']): FaceEn
   };
 }
 
+/** The partition the platform enrols shoppers in (the gallery's own default). */
+const DEFAULT_PARTITION = 'default';
+
+/** The start log's line naming what this process holds in memory. */
+export function servedPartitionsLine(served: readonly string[] | undefined): string {
+  return served === undefined
+    ? 'gallery: this process serves partitions: all (FACEPAY_GALLERY_PARTITIONS unset)'
+    : `gallery: this process serves partitions: ${served.join(', ')} (FACEPAY_GALLERY_PARTITIONS)`;
+}
+
 export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
   const engine = observed(await createFaceEngine({ workers: deps.workers, ...(deps.model ? { embedder: deps.model } : {}) }), deps.onAnalysis);
   // The engine's version names the weights and the crop geometry: templates of another never mix.
@@ -223,7 +235,16 @@ export async function createFaceStack(deps: FaceStackDeps): Promise<FaceStack> {
     snapshotDir: join(deps.dataDir, 'gallery'),
     progressOut: out,
     ...(deps.searchBudgetMs !== undefined ? { searchBudgetMs: deps.searchBudgetMs } : {}),
+    ...(deps.servedPartitions !== undefined ? { servedPartitions: deps.servedPartitions } : {}),
   });
+  out?.write(`${servedPartitionsLine(deps.servedPartitions)}\n`);
+  if (deps.servedPartitions !== undefined && !deps.servedPartitions.includes(DEFAULT_PARTITION)) {
+    // Stores carry no partition yet, so the platform enrols every shopper in the default one and
+    // a terminal searches every partition its process serves: say plainly what that means here.
+    out?.write(
+      `warning: gallery partition ${DEFAULT_PARTITION}, where this platform enrols shoppers, is not served by this process: its terminals will not find them (enrolments are still written to the database)\n`,
+    );
+  }
   const started = await gallery.start();
   if (gallery.rewrapped.length > 0) {
     const retired = keys.retiredDevelopmentKey;

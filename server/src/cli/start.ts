@@ -137,6 +137,9 @@ export async function run(args: string[]): Promise<number> {
       `  portal    ${base}/portal/`,
       `  API       ${base}/v1   reference ${base}/docs   OpenAPI ${base}/openapi.json`,
       ...(others.length > 0 ? [`  also at   ${others.join('   ')}`] : []),
+      ...(config.faceEnabled
+        ? [`  gallery   this process serves partitions: ${config.galleryPartitions?.join(', ') ?? 'all'}   (state at ${base}/health/ready)`]
+        : []),
       ...served.notes,
       // The development key sits beside the data it protects: fine on a laptop, no protection anywhere else.
       ...(config.faceEnabled && !process.env.FACEPAY_MASTER_KEY

@@ -51,3 +51,15 @@ test('going live: TLS files, the redirect port, the metrics token and the SMTP U
     assert.ok(CONFIG_VARS.some((v) => v.name === name), `${name} is documented`);
   }
 });
+
+test('FACEPAY_GALLERY_PARTITIONS: unset serves every partition; a list is trimmed; a bad or repeated id stops the start naming the variable', () => {
+  assert.equal(loadConfig({}).galleryPartitions, undefined);
+  assert.equal(loadConfig({ FACEPAY_GALLERY_PARTITIONS: '  ' }).galleryPartitions, undefined);
+  assert.deepEqual(loadConfig({ FACEPAY_GALLERY_PARTITIONS: 'eu-north, grocer_x,asia.1' }).galleryPartitions, ['eu-north', 'grocer_x', 'asia.1']);
+  assert.throws(() => loadConfig({ FACEPAY_GALLERY_PARTITIONS: 'eu,,us' }), /FACEPAY_GALLERY_PARTITIONS must list partition ids/);
+  assert.throws(() => loadConfig({ FACEPAY_GALLERY_PARTITIONS: 'eu north' }), /FACEPAY_GALLERY_PARTITIONS must list partition ids/);
+  assert.throws(() => loadConfig({ FACEPAY_GALLERY_PARTITIONS: '-eu' }), ConfigError);
+  assert.throws(() => loadConfig({ FACEPAY_GALLERY_PARTITIONS: 'x'.repeat(101) }), ConfigError);
+  assert.throws(() => loadConfig({ FACEPAY_GALLERY_PARTITIONS: 'eu,us,eu' }), /names partition "eu" twice/);
+  assert.ok(CONFIG_VARS.some((v) => v.name === 'FACEPAY_GALLERY_PARTITIONS'), 'documented for --help');
+});

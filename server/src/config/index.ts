@@ -38,6 +38,11 @@ export interface Config {
   /** The liveness challenges a shopper may be asked (unset: the face engine's default, turn left or right). */
   /** Milliseconds one partition's exact scan may take before the gallery searches it by graph. */
   searchBudgetMs: number;
+  /**
+   * The gallery partitions (regions, merchant groups) this process loads and searches; unset means
+   * every partition in the database. Others are still written to the database, for their own processes.
+   */
+  galleryPartitions: readonly string[] | undefined;
   faceChallengeKinds: readonly ('turn_left' | 'turn_right' | 'blink')[] | undefined;
   /** Currency of shopper wallets (lower case, as amounts are stored). */
   walletCurrency: string;
@@ -110,6 +115,7 @@ export const CONFIG_VARS: readonly VarDoc[] = [
   { name: 'FACEPAY_FACE_MODEL', default: 'faceplugin-arcface512', about: 'face embedder (faceplugin-arcface512 or faceapi-resnet128; see server/src/face/models); templates of another model are not used' },
   { name: 'FACEPAY_CALIBRATION_POPULATION', default: '(envelope)', about: 'decide face matches on one measured population (lfw, lfw-east-asian, korean-family) instead of the envelope of all; its risks hold only for that population' },
   { name: 'FACEPAY_SEARCH_BUDGET_MS', default: '15', about: "milliseconds one gallery partition's exact scan may take; a partition measured slower is searched by the HNSW graph instead (chosen at start, printed per partition)" },
+  { name: 'FACEPAY_GALLERY_PARTITIONS', default: '(all)', about: 'gallery partitions this process loads and searches, comma separated (e.g. eu-north,grocer-x); a search of another answers 503 gallery_partition_not_served, enrolments in any are still written' },
   { name: 'FACEPAY_CHALLENGE_KINDS', default: 'turn_left,turn_right', about: 'liveness challenges asked at enrolment and payment, comma separated: turn_left, turn_right, blink' },
   { name: 'FACEPAY_WALLET_CURRENCY', default: 'eur', about: 'currency of shopper wallets (ISO 4217)' },
   { name: 'FACEPAY_MASTER_KEY', default: '(dev key)', about: '32 bytes base64 wrapping the face-template keys; without it a development key is kept in the data dir' },
@@ -204,6 +210,24 @@ function challengeKinds(raw: string | undefined): Config['faceChallengeKinds'] {
   return [...new Set(kinds)] as (typeof CHALLENGE_KINDS)[number][];
 }
 
+/** What a partition id may be: short, and safe in a log line, a metric label and a file name. */
+const PARTITION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+function galleryPartitions(raw: string | undefined): Config['galleryPartitions'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const ids = raw.split(',').map((p) => p.trim());
+  for (const id of ids) {
+    if (!PARTITION_ID.test(id)) {
+      throw new ConfigError(
+        `FACEPAY_GALLERY_PARTITIONS must list partition ids (letters, digits, '.', '_' or '-', up to 100, starting with a letter or digit), comma separated, got "${raw}"`,
+      );
+    }
+  }
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new ConfigError(`FACEPAY_GALLERY_PARTITIONS names partition "${twice}" twice`);
+  return ids;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const logLevel = (env.FACEPAY_LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`FACEPAY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
@@ -229,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     faceModel: env.FACEPAY_FACE_MODEL || undefined,
     calibrationPopulation: env.FACEPAY_CALIBRATION_POPULATION || undefined,
     searchBudgetMs: int(env, 'FACEPAY_SEARCH_BUDGET_MS', 15, 1, 10_000),
+    galleryPartitions: galleryPartitions(env.FACEPAY_GALLERY_PARTITIONS),
     faceChallengeKinds: challengeKinds(env.FACEPAY_CHALLENGE_KINDS),
     walletCurrency: walletCurrency(env.FACEPAY_WALLET_CURRENCY),
     fundingMode: fundingMode(env.FACEPAY_FUNDING_MODE),

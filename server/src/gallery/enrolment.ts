@@ -21,6 +21,8 @@ export interface EnrolmentDeps {
   open(): Promise<void>;
   /** Whether the index has been loaded (before that, writes go to the database only). */
   started(): boolean;
+  /** Whether this process holds the partition in memory; a write to another goes to the database only. */
+  serves(partitionId: string): boolean;
 }
 
 type Placed = { templateKey: number; partitionId: string };
@@ -155,6 +157,7 @@ export class Enrolment {
     const vectors = prepared.flatMap((p) => p.partitions.flatMap(() => p.vectors));
     const byPartition = new Map<string, number[]>();
     rows.forEach((r, i) => {
+      if (!this.d.serves(r.partitionId)) return;
       const list = byPartition.get(r.partitionId) ?? [];
       list.push(i);
       byPartition.set(r.partitionId, list);
@@ -266,13 +269,13 @@ export class Enrolment {
   }
 
   private removeLocally(rows: readonly Placed[]): void {
-    for (const r of rows) this.router.get(r.partitionId).removeSync([r.templateKey]);
+    for (const r of rows) if (this.d.serves(r.partitionId)) this.router.get(r.partitionId).removeSync([r.templateKey]);
   }
 
   private addLocally(rows: readonly TemplateRow[], vectors: readonly Float32Array[]): void {
     rows.forEach((r, i) => {
       const v = vectors[i];
-      if (v !== undefined && ofModel(r, this.o.model)) {
+      if (v !== undefined && ofModel(r, this.o.model) && this.d.serves(r.partitionId)) {
         this.router.get(r.partitionId).addSync([r.templateKey], v);
       }
     });

@@ -11,7 +11,7 @@ export { galleryMigrations } from './migrations.ts';
 export { DEFAULT_CANDIDATES, Gallery } from './service.ts';
 export { GAP_WAIT_MS } from './events.ts';
 export { DEFAULT_SEARCH_BUDGET_MS } from './types.ts';
-export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, StartReport } from './types.ts';
+export type { Embedding, EnrolInput, GalleryOptions, ModelRef, SearchScope, SearchStats, ServedPartition, StartReport } from './types.ts';
 export { DEFAULT_POLICY, decide, decideNarrowed, falseMatchProbability, thresholdForGallery } from './policy.ts';
 export type { Decision, DecisionPolicy, ScoredShopper } from './policy.ts';
 export { calibrationFromJson, fitImpostorTail } from './tail.ts';

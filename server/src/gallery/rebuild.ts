@@ -31,7 +31,7 @@ export interface RebuildDeps {
  * process rebuilds.
  */
 export async function rebuildPartition(d: RebuildDeps, part: LocalPartition): Promise<void> {
-  const total = (await d.repo.stats(d.model)).find((s) => s.partitionId === part.id)?.count ?? 0;
+  const total = (await d.repo.stats(d.model, [part.id])).find((s) => s.partitionId === part.id)?.count ?? 0;
   const progress = d.progressOut === null ? undefined : new Progress(`gallery index ${part.id}`, total, d.progressOut);
   const dim = d.dim;
   let after = 0;

@@ -339,11 +339,14 @@ export class GalleryRepo {
   }
 
   /** Count and key sum per partition: the consistency check of a loaded snapshot. */
-  async stats(model: ModelFilter, ex: SqlExecutor = this.db): Promise<PartitionStats[]> {
+  async stats(model: ModelFilter, partitions?: readonly string[], ex: SqlExecutor = this.db): Promise<PartitionStats[]> {
+    // Only the partitions asked for: a process serving one region need not count the others' rows.
+    const only = partitions === undefined ? '' : ` AND partition_id IN (${placeholders(partitions.length, 3)})`;
+    if (partitions !== undefined && partitions.length === 0) return [];
     const rows = await ex.query<Raw>(
       `SELECT partition_id, COUNT(*) AS n, CAST(COALESCE(SUM(template_key), 0) AS BIGINT) AS s
-       FROM gallery_templates WHERE model_name = $1 AND model_version = $2 GROUP BY partition_id`,
-      [model.name, model.version],
+       FROM gallery_templates WHERE model_name = $1 AND model_version = $2${only} GROUP BY partition_id`,
+      [model.name, model.version, ...(partitions ?? [])],
     );
     return rows.map((r) => ({ partitionId: String(r.partition_id), count: num(r.n), keySum: num(r.s) }));
   }

@@ -12,7 +12,7 @@ import { checkEmbedding, ofModel } from './shared.ts';
 import { defaultScratchDir, loadSnapshot, readSnapshotMeta, saveSnapshot } from './snapshot.ts';
 import { envelopeOf } from './envelope.ts';
 import type { TailModel } from './tail.ts';
-import { DEFAULT_SEARCH_BUDGET_MS, type Embedding, type EnrolInput, type GalleryOptions, type SearchScope, type SearchStats, type StartReport } from './types.ts';
+import { DEFAULT_SEARCH_BUDGET_MS, type Embedding, type EnrolInput, type GalleryOptions, type SearchScope, type SearchStats, type ServedPartition, type StartReport } from './types.ts';
 
 /**
  * Shoppers a search answers with: the decision reads the first and the second (margin rule); a
@@ -38,9 +38,14 @@ export class Gallery {
   private readonly log: EventLog;
   private readonly writes: Enrolment;
   private started = false;
+  /** True while `start` loads the partitions (the readiness probe says `loading` or `waiting`). */
+  private starting = false;
   private scanRate: number | undefined;
   /** The method chosen at start per partition; a partition first seen later is chosen for its size then (empty: exact). */
   private readonly methods = new Map<string, SearchMethod>();
+  /** Undefined: every partition (today's single-process behaviour). */
+  private readonly served: ReadonlySet<string> | undefined;
+  private readonly loadStates = new Map<string, 'loading' | 'loaded'>();
 
   constructor(private readonly o: GalleryOptions) {
     this.repo = new GalleryRepo(o.db);
@@ -48,7 +53,19 @@ export class Gallery {
     this.log = new EventLog(this.repo, o.clock, (events) => this.applyEvents(events));
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
     this.ann = { ...DEFAULT_ANN, ...o.ann, dim: o.dim };
-    this.router = new PartitionRouter((id) => new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0)));
+    this.router = new PartitionRouter((id) => {
+      // Every path that reaches a partition's index checks `serves` first; this is the last guard
+      // against holding, in memory, templates that only other processes are meant to.
+      if (!this.serves(id)) throw new Error(`gallery partition ${id} is not served by this process`);
+      return new LocalPartition(id, this.ann, this.methods.get(id) ?? this.methodFor(0));
+    });
+    if (o.servedPartitions !== undefined) {
+      const list = o.servedPartitions;
+      if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0 || p.length > 100) || new Set(list).size !== list.length) {
+        throw new DomainError('invalid', 'bad_partitions', 'the served partitions are one or more distinct, non-empty ids');
+      }
+      this.served = new Set(list);
+    }
     this.writes = new Enrolment({
       repo: this.repo,
       keys: this.keys,
@@ -57,6 +74,7 @@ export class Gallery {
       o,
       open: () => this.open(),
       started: () => this.started,
+      serves: (id) => this.serves(id),
     });
     const measured = [o.calibration, ...(o.populations ?? [])];
     for (const c of measured) {
@@ -65,6 +83,45 @@ export class Gallery {
       }
     }
     this.tail = envelopeOf(measured);
+  }
+
+  /** Whether this process holds the partition in memory and may search it. */
+  serves(partitionId: string): boolean {
+    return this.served === undefined || this.served.has(partitionId);
+  }
+
+  /** The configured partitions, sorted, or undefined when this process serves every partition. */
+  get servedPartitions(): string[] | undefined {
+    return this.served === undefined ? undefined : [...this.served].sort();
+  }
+
+  /**
+   * Each served partition and whether it is in memory (for /health/ready). With every partition
+   * served, the partitions found in the database; a configured one with no templates yet is
+   * `loaded` with none as soon as the start is done, since there was nothing to load.
+   */
+  servedState(): ServedPartition[] {
+    const ids = new Set([...(this.served ?? []), ...this.router.ids()]);
+    return [...ids].sort().map((id) => {
+      const part = this.router.ids().includes(id) ? this.router.get(id) : undefined;
+      const state = this.loadStates.get(id) ?? (this.started && !this.starting ? 'loaded' : 'waiting');
+      return { id, state, templates: part?.count() ?? 0, method: part?.method ?? null };
+    });
+  }
+
+  /**
+   * For the readiness probe: ready once every served partition is in memory, with the partitions
+   * served and each one's state, so that a load balancer routing by region can be checked against it.
+   */
+  readiness(): { ready: boolean; detail: string; details: { served: string[] | 'all'; partitions: ServedPartition[] } } {
+    const partitions = this.servedState();
+    const n = partitions.reduce((a, p) => a + p.templates, 0);
+    const served = this.servedPartitions;
+    return {
+      ready: this.started && !this.starting && partitions.every((p) => p.state === 'loaded'),
+      detail: `${this.started && !this.starting ? `${n} templates loaded` : 'loading'}; serves ${served === undefined ? 'all partitions' : `partitions ${served.join(', ')}`}`,
+      details: { served: served ?? 'all', partitions },
+    };
   }
 
   get tailModel(): TailModel {
@@ -111,12 +168,23 @@ export class Gallery {
   async start(): Promise<StartReport> {
     await this.open();
     this.started = true;
+    this.starting = true;
+    try {
+      return await this.load();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async load(): Promise<StartReport> {
     const report: StartReport = { partitions: [], unsearchable: await this.repo.unsearchable(this.o.model) };
     const lastSeq = await this.repo.lastEventSeq();
-    const stats = await this.repo.stats(this.o.model);
+    const served = this.servedPartitions;
+    const stats = await this.repo.stats(this.o.model, served);
     const replayFrom: number[] = [];
     for (const s of stats) {
       const t0 = Date.now();
+      this.loadStates.set(s.partitionId, 'loading');
       if (!this.router.ids().includes(s.partitionId)) {
         const method = this.methodFor(s.count);
         this.methods.set(s.partitionId, method);
@@ -157,6 +225,7 @@ export class Gallery {
         }
       }
       if (source === 'rebuild') await this.rebuild(part);
+      this.loadStates.set(s.partitionId, 'loaded');
       report.partitions.push({ id: s.partitionId, source, method: part.method, templates: part.count(), replayedEvents: 0, ms: Date.now() - t0 });
     }
     // Replay from the oldest snapshot loaded. Replaying is idempotent (an add skips a key present or
@@ -165,7 +234,7 @@ export class Gallery {
     this.log.appliedSeq = replayFrom.length > 0 ? Math.min(...replayFrom) : lastSeq;
     const before = this.log.appliedSeq;
     await this.sync();
-    const check = await this.repo.stats(this.o.model);
+    const check = await this.repo.stats(this.o.model, served);
     for (const part of this.router.all()) {
       if (!check.some((s) => s.partitionId === part.id) && part.count() > 0) part.clear();
     }
@@ -186,6 +255,7 @@ export class Gallery {
         entry.replayedEvents = this.log.appliedSeq - before;
       }
     }
+    for (const id of served ?? []) this.loadStates.set(id, 'loaded');
     return report;
   }
 
@@ -257,7 +327,9 @@ export class Gallery {
     return this.log.sync();
   }
 
-  private async applyEvents(events: readonly GalleryEvent[]): Promise<void> {
+  private async applyEvents(all: readonly GalleryEvent[]): Promise<void> {
+    // Another partition's changes are its own processes' business: not even their rows are read.
+    const events = all.filter((e) => this.serves(e.partitionId));
     const adds = events.filter((e) => e.kind === 'add').map((e) => e.templateKey);
     const rows = new Map((await this.repo.templatesByKeys(adds)).map((r) => [r.templateKey, r]));
     for (const e of events) {
@@ -338,8 +410,25 @@ export class Gallery {
     return Object.fromEntries(this.router.all().map((p) => [p.id, p.count()]));
   }
 
+  /**
+   * The partitions a search covers: the terminal's, each of which this process must serve (a
+   * search that silently skipped one would miss its shoppers and decide at too small an N), or
+   * by default every partition held here.
+   */
   private scopeOf(scope: SearchScope | undefined): string[] {
-    return scope?.partitions ?? this.router.ids();
+    const list = scope?.partitions;
+    if (list === undefined) return this.router.ids();
+    const missing = list.find((id) => !this.serves(id));
+    if (missing !== undefined) {
+      const served = this.servedPartitions ?? [];
+      throw new DomainError(
+        'unavailable',
+        'gallery_partition_not_served',
+        `gallery partition ${missing} is not served by this process (it serves ${served.join(', ')}): send the request to a process of that partition's region`,
+        { partition: missing, served },
+      );
+    }
+    return list;
   }
 
   private check(e: Embedding): Float32Array {
@@ -406,6 +495,7 @@ export class Gallery {
 
   /** Who is this? match, ambiguous (ask for the phone's last four digits) or no_match. */
   async identify(probe: Embedding, scope?: SearchScope): Promise<Decision> {
+    if (scope?.partitions !== undefined) this.scopeOf(scope);
     await this.catchUp();
     const partitions = this.scopeOf(scope);
     const { ranked, comparedTemplates } = await this.rankNow(probe, { partitions });
@@ -415,6 +505,7 @@ export class Gallery {
   /** Every template of the shoppers with these digits, scored exactly (the narrowed search is a full scan of that small set). */
   async rankWithDigits(probe: Embedding, phoneLast4: string, scope?: SearchScope): Promise<{ ranked: ScoredShopper[]; comparedTemplates: number }> {
     const v = this.check(probe);
+    if (scope?.partitions !== undefined) this.scopeOf(scope);
     await this.catchUp();
     const rows = await this.repo.candidatesWithSuffix(this.o.model, this.scopeOf(scope), this.keys.mac(phoneLast4));
     return { ranked: this.score(v, rows), comparedTemplates: rows.length };

@@ -1,4 +1,4 @@
-/** The gallery's public shapes: models and embeddings, its options, enrolment input, search scope and reports. */
+/** The gallery's public shapes: models and embeddings, its options, enrolment input, search scope, served partitions and reports. */
 import type { Clock, IdGenerator, Random } from '../platform/index.ts';
 import type { Db } from '../storage/index.ts';
 import type { MasterKeyring } from './crypto.ts';
@@ -56,6 +56,13 @@ export interface GalleryOptions {
   exactScanRate?: number;
   /** Overrides the choice for every partition (a benchmark comparing the two). */
   searchMethod?: SearchMethod;
+  /**
+   * The partitions this process loads, keeps in step and searches (FACEPAY_GALLERY_PARTITIONS);
+   * default every partition in the database. Writes to any partition still go to the database,
+   * the one source of truth, where the processes serving it pick them up; a search naming another
+   * partition is refused with `gallery_partition_not_served`.
+   */
+  servedPartitions?: readonly string[];
 }
 
 /** A face payment spends about 180 ms in the face models; a scan of 15 ms that never misses is worth more than a 4 ms one that sometimes does. */
@@ -86,6 +93,14 @@ export interface EnrolInput {
 export interface SearchScope {
   /** Partitions the terminal may search (a region, a merchant group); default all. */
   partitions?: string[];
+}
+
+/** A served partition's state, for the readiness probe: not yet loaded, loading, or in memory. */
+export interface ServedPartition {
+  id: string;
+  state: 'waiting' | 'loading' | 'loaded';
+  templates: number;
+  method: SearchMethod | null;
 }
 
 export interface StartReport {

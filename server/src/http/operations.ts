@@ -14,6 +14,8 @@ export interface ProbeResult {
   ready: boolean;
   /** Why not, or what state it is in ("off", "loading", ...). */
   detail?: string;
+  /** Structured state for machines (the gallery's partitions served and their load state, ...). */
+  details?: Record<string, unknown>;
 }
 
 /** One named part of readiness (database, face_engine, gallery, ...). */
