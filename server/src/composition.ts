@@ -286,7 +286,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let app: FastifyInstance | undefined;
   const ledger = createLedger({ db, clock });
   const wallets = createWallets(ledger);
-  const merchants = createMerchantService({ db, clock, ids, random });
+  // Bound late: settlement is built below, and merchants are closed only once serving.
+  const merchants = createMerchantService({ db, clock, ids, random, closureBlockers: (tx, id) => settlement.closureBlockers(tx, id) });
   const webhooks = createWebhookService({
     db,
     clock,
@@ -509,7 +510,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     random,
     mail,
-    merchantName: async (id) => (await merchants.getMerchant(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? undefined : Promise.reject(e))))?.name,
+    // A closed merchant gets no new owner: its invitation is refused before any mail is written.
+    merchantName: async (id) => {
+      await merchants.assertNotClosed(id);
+      return (await merchants.getMerchant(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? undefined : Promise.reject(e))))?.name;
+    },
     link: (token) => `${publicBase}/console/accept-invitation?token=${token}`,
   });
   const memberRepo = new MemberRepo(db);

@@ -18,7 +18,15 @@ const TAG = ['Operator'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
 
-const merchantBody = (m: Merchant) => ({ id: m.id, object: 'merchant', name: m.name, status: m.status, created_at: iso(m.createdAt) });
+const merchantBody = (m: Merchant) => ({
+  id: m.id,
+  object: 'merchant',
+  name: m.name,
+  status: m.status,
+  created_at: iso(m.createdAt),
+  closed_at: iso(m.closedAt),
+  closed_by: m.closedBy,
+});
 const invitationBody = (i: Invitation) => ({
   id: i.id,
   object: 'staff_invitation',
@@ -70,7 +78,7 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
     schema: {
       tags: TAG,
       summary: 'Every merchant, newest first (admin)',
-      querystring: listQuery({ status: { type: 'string', enum: ['active', 'suspended'] } }),
+      querystring: listQuery({ status: { type: 'string', enum: ['active', 'suspended', 'closed'] } }),
     },
     handler: async (request) => {
       await admin(request);
@@ -104,7 +112,7 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
 
   for (const [action, status, summary] of [
     ['suspension', 'suspended', "Suspend a merchant (admin): its API keys, console logins and terminals are refused at once; idempotent"],
-    ['reactivation', 'active', 'Reactivate a suspended merchant (admin); idempotent'],
+    ['reactivation', 'active', 'Reactivate a suspended merchant (admin); idempotent; a closed one is refused (409 merchant_closed)'],
   ] as const) {
     app.post(`/v1/operator/merchants/:id/${action}`, {
       schema: { tags: TAG, summary, params: idParams },
@@ -114,6 +122,19 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
       },
     });
   }
+
+  app.post('/v1/operator/merchants/:id/closure', {
+    schema: {
+      tags: TAG,
+      summary:
+        'Close a suspended merchant for good (admin): its keys, logins and terminals are refused with 403 merchant_closed from then on; refused while it is not suspended (409 merchant_not_suspended), a payout run holding its money is open (409 payout_open) or its settlement balance is not zero (409 merchant_balance_not_zero); closing again answers it as it is',
+      params: idParams,
+    },
+    handler: async (request) => {
+      const staff = await admin(request);
+      return merchantBody(await merchants.closeMerchant((request.params as { id: string }).id, staff.id));
+    },
+  });
 
   if (invitations) {
     app.post('/v1/operator/merchants/:id/invitations', {
