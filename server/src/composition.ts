@@ -24,7 +24,7 @@ import { createMarketingService, MarketingRepo, marketingMigrations } from './ma
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
 import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
-import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
+import { createMerchantOverview, createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffInvitations, createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
@@ -632,6 +632,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
     operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    merchantOverview: createMerchantOverview({ db, clock, merchant: (id) => merchants.getMerchant(id) }),
     reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
     ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,

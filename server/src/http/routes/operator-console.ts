@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Merchant } from '../../merchants/index.ts';
-import type { OperatorRole, OperatorStaff } from '../../operator/index.ts';
+import type { MerchantOverview, OperatorRole, OperatorStaff, VolumeFigures } from '../../operator/index.ts';
 import { DomainError } from '../../platform/index.ts';
 import type { PayoutRun, Withdrawal } from '../../settlement/index.ts';
 import type { Invitation } from '../../staff/index.ts';
@@ -51,6 +51,30 @@ const withdrawalBody = (w: Withdrawal) => ({
   status: w.status,
   created_at: iso(w.createdAt),
   decided_at: iso(w.decidedAt),
+});
+const figuresBody = (f: VolumeFigures) => ({
+  payments: { count: f.payments.count, amount: f.payments.amount },
+  refunds: { count: f.refunds.count, amount: f.refunds.amount },
+  fees: f.fees,
+});
+// Amounts are decimal strings of minor units, as in the reconciliation: exact past 2^53.
+const overviewBody = (o: MerchantOverview) => ({
+  object: 'merchant_overview',
+  merchant: merchantBody(o.merchant),
+  status: o.merchant.status,
+  last_30_days_since: iso(o.since),
+  volume: o.currencies.map((c) => ({ currency: c.currency, all_time: figuresBody(c.allTime), last_30_days: figuresBody(c.last30Days) })),
+  terminals: { active: o.terminals.active, pending: o.terminals.pending, revoked: o.terminals.revoked, last_seen_at: iso(o.terminals.lastSeenAt) },
+  disputes: { open: o.disputes.open, total: o.disputes.total },
+  risk: {
+    last_30_days: {
+      step_ups: o.risk.last30Days.stepUps,
+      refusals: o.risk.last30Days.refusals,
+      wrong_factors: o.risk.last30Days.wrongFactors,
+      disputes: o.risk.last30Days.disputes,
+    },
+    recent: o.risk.recent.map((e) => ({ id: e.id, kind: e.kind, code: e.code, reasons: e.reasons, terminal: e.terminalId, at: iso(e.at) })),
+  },
 });
 const runBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
 
@@ -119,6 +143,22 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
       handler: async (request) => {
         await admin(request);
         return merchantBody(await merchants.setStatus((request.params as { id: string }).id, status));
+      },
+    });
+  }
+
+  const { merchantOverview } = services;
+  if (merchantOverview) {
+    app.get('/v1/operator/merchants/:id/overview', {
+      schema: {
+        tags: TAG,
+        summary:
+          "One merchant's figures (admin): live volume by currency (succeeded payments and refunds, last 30 days and all time; amounts as decimal strings of minor units), platform fees collected, terminals, disputes, and the risk events of its face payments (second factors asked, refusals, wrong digits or PINs, \"This wasn't me\" disputes)",
+        params: idParams,
+      },
+      handler: async (request) => {
+        await admin(request);
+        return overviewBody(await merchantOverview.overview((request.params as { id: string }).id));
       },
     });
   }
