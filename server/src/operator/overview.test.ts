@@ -45,9 +45,9 @@ describeEachDialect('operator merchant overview', (dialect) => {
     const tpi = await p.services.payments.createIntent(p.merchantId, { amount: 3_000, currency: 'eur', storeId: p.storeId }, { mode: 'test' });
     await p.services.payments.confirmWithShopper(tpi.id, 'test_over', { mode: 'test' });
 
-    const a = await p.services.devices.createTerminal({ merchantId: p.merchantId, storeId: p.storeId });
-    const b = await p.services.devices.createTerminal({ merchantId: p.merchantId, storeId: p.storeId });
-    await p.services.devices.revokeTerminal(p.merchantId, b.terminal.id);
+    const a = await p.services.devices!.createTerminal({ merchantId: p.merchantId, storeId: p.storeId });
+    const b = await p.services.devices!.createTerminal({ merchantId: p.merchantId, storeId: p.storeId });
+    await p.services.devices!.revokeTerminal(p.merchantId, b.terminal.id);
 
     const attempts = new AttemptRepo(p.db);
     const at = clock.now().getTime();
