@@ -496,13 +496,16 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   // Links in mail use the configured public address, never the request's Host header, which
   // whoever asks for a reset could set to their own site.
   const publicBase = (config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${config.port}`).replace(/\/+$/, '');
+  const operators = createOperatorService({ repo: new OperatorRepo(db), clock, ids, random });
+  // Each kind of login has its own page: the operator's is in the console but apart from the merchant staff's.
+  const resetPages: Record<'staff' | 'shopper' | 'operator', string> = { staff: 'console/reset-password', shopper: 'portal/reset-password', operator: 'console/operator-reset-password' };
   const resets = createPasswordResets({
     db,
     clock,
     random,
     mail,
-    accounts: { staff, shopper: shoppers },
-    link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
+    accounts: { staff, shopper: shoppers, operator: operators },
+    link: (kind, token) => `${publicBase}/${resetPages[kind]}?token=${token}`,
   });
   const invitations = createStaffInvitations({
     db,
@@ -631,7 +634,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
       caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
-    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    operators,
     merchantOverview: createMerchantOverview({ db, clock, merchant: (id) => merchants.getMerchant(id) }),
     reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
     ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
