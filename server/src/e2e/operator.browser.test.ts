@@ -290,4 +290,25 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     await page.close();
     assert.deepEqual((await p.services.settlement!.audit()).problems, []);
   });
+
+  test('the operator admin forgets the password: the mailed link opens the operator reset page and works', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/console/#/ops`);
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Your operator e-mail').fill(ADMIN.email);
+    await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await page.getByRole('status').getByText('If an account uses this address').waitFor();
+    const link = await mailedLink(ADMIN.email, 'operator-reset-password');
+    await page.goto(link);
+    await page.getByLabel(/New password/).fill('a new admin password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').getByText('Your password is changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('E-mail').fill(ADMIN.email);
+    await page.getByLabel('Password').fill('a new admin password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Merchants' }).waitFor();
+    await page.close();
+  });
 });
