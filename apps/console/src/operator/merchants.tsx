@@ -225,14 +225,18 @@ function MerchantDetail({ session, id }: { session: OpsSession; id: string }) {
       )}
       {data.status === 'closed' && data.closed_at && <p>{t('merch.closedOn', { when: when(ms(data.closed_at)) })}</p>}
       <OverviewSection session={session} id={id} version={version} />
-      <h2>{t('merch.inviteOwner')}</h2>
-      <form onSubmit={invite}>
-        <Field id="invite-email" label={t('merch.ownerEmail')} type="email" value={email} onInput={setEmail} required />
-        <Select id="invite-hours" label={t('merch.linkWorksFor')} value={hours} onChange={setHours} options={[['1', t('merch.oneHour')], ['24', t('merch.oneDay')]]} />
-        <button type="submit" class="primary">
-          {t('merch.sendInvitation')}
-        </button>
-      </form>
+      {data.status !== 'closed' && (
+        <>
+          <h2>{t('merch.inviteOwner')}</h2>
+          <form onSubmit={invite}>
+            <Field id="invite-email" label={t('merch.ownerEmail')} type="email" value={email} onInput={setEmail} required />
+            <Select id="invite-hours" label={t('merch.linkWorksFor')} value={hours} onChange={setHours} options={[['1', t('merch.oneHour')], ['24', t('merch.oneDay')]]} />
+            <button type="submit" class="primary">
+              {t('merch.sendInvitation')}
+            </button>
+          </form>
+        </>
+      )}
       <Alert text={act.error} />
       {done && <p role="status">{done}</p>}
       <h2>{t('merch.invitations')}</h2>
