@@ -25,7 +25,7 @@ import { createMarketingService, MarketingRepo, marketingMigrations } from './ma
 import { createMembersService, MemberRepo, memberMigrations } from './members/index.ts';
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
 import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
-import { createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
+import { createMerchantOverview, createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
 import { createStaffInvitations, createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
@@ -286,7 +286,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   let app: FastifyInstance | undefined;
   const ledger = createLedger({ db, clock });
   const wallets = createWallets(ledger);
-  const merchants = createMerchantService({ db, clock, ids, random });
+  // Bound late: settlement is built below, and merchants are closed only once serving.
+  const merchants = createMerchantService({ db, clock, ids, random, closureBlockers: (tx, id) => settlement.closureBlockers(tx, id) });
   const webhooks = createWebhookService({
     db,
     clock,
@@ -496,13 +497,16 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   // Links in mail use the configured public address, never the request's Host header, which
   // whoever asks for a reset could set to their own site.
   const publicBase = (config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${config.port}`).replace(/\/+$/, '');
+  const operators = createOperatorService({ repo: new OperatorRepo(db), clock, ids, random });
+  // Each kind of login has its own page: the operator's is in the console but apart from the merchant staff's.
+  const resetPages: Record<'staff' | 'shopper' | 'operator', string> = { staff: 'console/reset-password', shopper: 'portal/reset-password', operator: 'console/operator-reset-password' };
   const resets = createPasswordResets({
     db,
     clock,
     random,
     mail,
-    accounts: { staff, shopper: shoppers },
-    link: (kind, token) => `${publicBase}/${kind === 'staff' ? 'console' : 'portal'}/reset-password?token=${token}`,
+    accounts: { staff, shopper: shoppers, operator: operators },
+    link: (kind, token) => `${publicBase}/${resetPages[kind]}?token=${token}`,
   });
   const invitations = createStaffInvitations({
     db,
@@ -510,7 +514,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ids,
     random,
     mail,
-    merchantName: async (id) => (await merchants.getMerchant(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? undefined : Promise.reject(e))))?.name,
+    // A closed merchant gets no new owner: its invitation is refused before any mail is written.
+    merchantName: async (id) => {
+      await merchants.assertNotClosed(id);
+      return (await merchants.getMerchant(id).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? undefined : Promise.reject(e))))?.name;
+    },
     link: (token) => `${publicBase}/console/accept-invitation?token=${token}`,
   });
   const memberRepo = new MemberRepo(db);
@@ -646,7 +654,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       },
       caps: { perCredit: config.deskTopUpCap, daily: config.deskDailyCap },
     }),
-    operators: createOperatorService({ repo: new OperatorRepo(db), clock, ids, random }),
+    operators,
+    merchantOverview: createMerchantOverview({ db, clock, merchant: (id) => merchants.getMerchant(id) }),
     reconciliation: createReconciliation({ db, ledger, now: () => clock.now().getTime() }),
     ...(overrides.cardAcquirer ? { cardRail: createCardRail({ db, clock, funding: fundingService, acquirer: overrides.cardAcquirer, secret: cardSecret(config) }) } : {}),
     walletCurrency: config.walletCurrency,

@@ -1,11 +1,12 @@
 /**
  * The console's pages that mail links open, outside any session: the password reset
- * (`/console/reset-password?token=...`) and the owner's invitation (`/console/accept-invitation?token=...`),
- * and the form that asks for a reset link. Each token works once; the server says when it no longer does.
+ * (`/console/reset-password?token=...`, and the operator staff's `/console/operator-reset-password?token=...`)
+ * and the owner's invitation (`/console/accept-invitation?token=...`), and the form that asks for a
+ * reset link. Each token works once; the server says when it no longer does.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call } from './api.ts';
-import { t } from './messages.ts';
+import { t, type Key } from './messages.ts';
 import { Alert, Field, message } from './ui.tsx';
 
 /** The token from the link, then taken out of the address bar so it does not linger in history. */
@@ -15,19 +16,29 @@ function takeToken(): string {
   return token;
 }
 
-function Done({ text }: { text: string }) {
+/** Whose password: a merchant's console staff (the default) or the operator's own staff. */
+export interface ResetKind {
+  api: string;
+  title: Key;
+  emailLabel: Key;
+  signInHref: string;
+}
+export const STAFF_RESET: ResetKind = { api: '/v1/staff/password_reset', title: 'app.facepayMerchantConsole', emailLabel: 'acct.yourEmail', signInHref: '/console/' };
+export const OPERATOR_RESET: ResetKind = { api: '/v1/operator/password_reset', title: 'ops.title', emailLabel: 'ops.yourEmail', signInHref: '/console/#/ops' };
+
+function Done({ text, kind = STAFF_RESET }: { text: string; kind?: ResetKind }) {
   return (
     <main id="main" class="signin">
-      <h1>{t('app.facepayMerchantConsole')}</h1>
+      <h1>{t(kind.title)}</h1>
       <p role="status">{text}</p>
       <p>
-        <a href="/console/">{t('app.signIn')}</a>
+        <a href={kind.signInHref}>{t('app.signIn')}</a>
       </p>
     </main>
   );
 }
 
-export function ForgotPassword({ onBack }: { onBack: () => void }) {
+export function ForgotPassword({ onBack, kind = STAFF_RESET }: { onBack: () => void; kind?: ResetKind }) {
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState('');
   const [error, setError] = useState('');
@@ -35,7 +46,7 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
     e.preventDefault();
     setError('');
     try {
-      setSent((await call<{ message: string }>('POST', '/v1/staff/password_reset', { email })).message);
+      setSent((await call<{ message: string }>('POST', kind.api, { email })).message);
     } catch (err) {
       setError(message(err));
     }
@@ -47,7 +58,7 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
         <p role="status">{sent}</p>
       ) : (
         <form onSubmit={submit}>
-          <Field id="forgot-email" label={t('acct.yourEmail')} type="email" value={email} onInput={setEmail} autocomplete="username" required />
+          <Field id="forgot-email" label={t(kind.emailLabel)} type="email" value={email} onInput={setEmail} autocomplete="username" required />
           <Alert text={error} />
           <button type="submit" class="primary">
             {t('acct.mailLink')}
@@ -63,7 +74,7 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
   );
 }
 
-export function ResetPassword() {
+export function ResetPassword({ kind = STAFF_RESET }: { kind?: ResetKind }) {
   const [token] = useState(takeToken);
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -72,13 +83,13 @@ export function ResetPassword() {
     e.preventDefault();
     setError('');
     try {
-      await call('POST', '/v1/staff/password_reset/complete', { token, password });
+      await call('POST', `${kind.api}/complete`, { token, password });
       setDone(true);
     } catch (err) {
       setError(message(err));
     }
   };
-  if (done) return <Done text={t('acct.resetDone')} />;
+  if (done) return <Done text={t('acct.resetDone')} kind={kind} />;
   return (
     <main id="main" class="signin">
       <h1>{t('acct.chooseNew')}</h1>

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, hasScope, whenSignedOut, type Programme, type StaffMe } from './api.ts';
-import { AcceptInvitation, ForgotPassword, ResetPassword } from './account-pages.tsx';
+import { AcceptInvitation, ForgotPassword, OPERATOR_RESET, ResetPassword } from './account-pages.tsx';
 import { DeskApp } from './desk.tsx';
 import { OperatorApp } from './operator/app.tsx';
 import { CampaignsPage } from './pages/campaigns.tsx';
@@ -203,7 +203,7 @@ function App() {
 const root = document.getElementById('app');
 /** Which app the address opens: the pages mail links point to, the operator's (an operator login, not a merchant's), or the merchant console. */
 const appOf = (): string =>
-  location.pathname.endsWith('/reset-password') ? 'reset' : location.pathname.endsWith('/accept-invitation') ? 'accept' : location.hash.startsWith('#/ops') ? 'ops' : location.hash.startsWith('#/desk') ? 'desk' : 'merchant';
+  location.pathname.endsWith('/operator-reset-password') ? 'ops-reset' : location.pathname.endsWith('/reset-password') ? 'reset' : location.pathname.endsWith('/accept-invitation') ? 'accept' : location.hash.startsWith('#/ops') ? 'ops' : location.hash.startsWith('#/desk') ? 'desk' : 'merchant';
 
 function Root() {
   const [app, setApp] = useState(appOf);
@@ -213,6 +213,7 @@ function Root() {
     return () => removeEventListener('hashchange', on);
   }, []);
   if (app === 'reset') return <ResetPassword />;
+  if (app === 'ops-reset') return <ResetPassword kind={OPERATOR_RESET} />;
   if (app === 'accept') return <AcceptInvitation />;
   if (app === 'ops') return <OperatorApp />;
   if (app === 'desk') return <DeskApp />;

@@ -5,7 +5,8 @@
  * password and signs in; the admin imports a camt.053 file (one credit finds its shopper, one
  * waits), resolves the waiting credit by the shopper's reference, approves a withdrawal, makes a
  * payout run and downloads its pain.001 file; a password reset link works once, in the console
- * and in the portal.
+ * and in the portal; the admin reads the merchant's overview, suspends it and closes it (refused
+ * while it is owed money), and its owner can no longer sign in.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -49,6 +50,7 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
   let owner: Page;
   let shopperCookie = '';
   let reference = '';
+  let shopperId = '';
   const pageErrors: string[] = [];
 
   async function http<T = Record<string, any>>(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<{ body: T; headers: Headers }> {
@@ -142,7 +144,8 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     await http('POST', '/v1/shopper/signup', {}, SHOPPER);
     const login = await http<{ id: string }>('POST', '/v1/shopper/login', {}, { email: SHOPPER.email, password: SHOPPER.password });
     shopperCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    reference = await p.services.fundingService!.paymentReference(login.body.id);
+    shopperId = login.body.id;
+    reference = await p.services.fundingService!.paymentReference(shopperId);
     const xml = camt053([
       { ref: 'E2E-OPS-1', amount: '30.00', remittance: reference },
       { ref: 'E2E-OPS-2', amount: '15.00', remittance: `${reference.slice(0, -2)}XX` },
@@ -241,6 +244,71 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     await page.getByLabel('Password').fill('her new passphrase');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText(`Hello, ${SHOPPER.name}`).waitFor();
+    await page.close();
+  });
+
+  test('the admin reads the merchant overview, suspends it and closes it once it is owed nothing; its owner can no longer sign in', async () => {
+    const merchant = (await p.services.merchants.listMerchants({ limit: 100 })).data.find((m) => m.name === 'North Canteen')!;
+    const store = await p.services.merchants.createStore(merchant.id, { name: 'Hall' });
+    const pi = await p.services.payments.createIntent(merchant.id, { amount: 1_200, currency: 'eur', storeId: store.id });
+    await p.services.payments.confirmWithShopper(pi.id, shopperId, {});
+
+    await admin.getByRole('link', { name: 'Merchants' }).click();
+    await admin.getByRole('link', { name: 'North Canteen' }).click();
+    await admin.getByRole('heading', { name: 'Overview' }).waitFor();
+    const volume = admin.getByRole('table', { name: 'Live money in EUR' });
+    const payments = volume.getByRole('row', { name: /Succeeded payments/ });
+    assert.deepEqual(await payments.getByRole('cell').allTextContents(), ['€12.00 (1)', '€12.00 (1)'], 'the last 30 days and all time');
+    await admin.getByText('0 active, 0 waiting for activation, 0 revoked.').waitFor();
+    await admin.getByText('0 open, 0 in all.').waitFor();
+
+    await admin.getByRole('button', { name: 'Suspend merchant' }).click();
+    await admin.getByRole('heading', { name: /North Canteen/ }).getByText('suspended').waitFor();
+    await admin.getByRole('button', { name: 'Close merchant' }).click();
+    const dialog = admin.getByRole('alertdialog', { name: 'Close North Canteen for good?' });
+    await dialog.getByText('Closing is final').waitFor();
+    await dialog.getByRole('button', { name: 'Close for good' }).click();
+    // Still owed the payment less its fee: the server refuses, and says why.
+    await admin.getByRole('alert').getByText('its settlement balance must be zero before it is closed').waitFor();
+    assert.equal((await p.services.merchants.getMerchant(merchant.id)).status, 'suspended');
+
+    await p.services.payments.createRefund(merchant.id, { paymentIntentId: pi.id, amount: 1_200 });
+    await dialog.getByRole('button', { name: 'Close for good' }).click();
+    await admin.getByRole('status').getByText('North Canteen is closed.').waitFor();
+    await admin.getByRole('heading', { name: /North Canteen/ }).getByText('closed').waitFor();
+    await admin.getByText('closing is final').waitFor();
+    assert.deepEqual(await volume.getByRole('row', { name: /Refunds/ }).getByRole('cell').allTextContents(), ['€12.00 (1)', '€12.00 (1)']);
+    assert.equal(await admin.getByRole('button', { name: 'Reactivate merchant' }).count(), 0, 'nothing reopens it');
+
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('E-mail').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.newPassword);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('alert').getByText('This merchant has been closed by the platform operator').waitFor();
+    await page.close();
+    assert.deepEqual((await p.services.settlement!.audit()).problems, []);
+  });
+
+  test('the operator admin forgets the password: the mailed link opens the operator reset page and works', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/console/#/ops`);
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Your operator e-mail').fill(ADMIN.email);
+    await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await page.getByRole('status').getByText('If an account uses this address').waitFor();
+    const link = await mailedLink(ADMIN.email, 'operator-reset-password');
+    await page.goto(link);
+    await page.getByLabel(/New password/).fill('a new admin password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').getByText('Your password is changed').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('E-mail').fill(ADMIN.email);
+    await page.getByLabel('Password').fill('a new admin password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Merchants' }).waitFor();
     await page.close();
   });
 });

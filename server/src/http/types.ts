@@ -1,5 +1,5 @@
 import type { CardRail, DeskService, FundingService, Reconciliation } from '../funding/index.ts';
-import type { OperatorService } from '../operator/index.ts';
+import type { MerchantOverviewService, OperatorService } from '../operator/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { DevicesService } from '../devices/index.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -38,6 +38,8 @@ export interface AppServices {
   desk?: DeskService;
   /** Operator staff sign-in (desk and admin); without it the /v1/operator routes answer 401. */
   operators?: OperatorService;
+  /** The operator's view of one merchant: volume, fees, terminals, disputes, risk events. */
+  merchantOverview?: MerchantOverviewService;
   reconciliation?: Reconciliation;
   /** The card rail, when an acquirer adapter is wired in (none ships): its webhook and the shopper's card payment routes. */
   cardRail?: CardRail;

@@ -88,9 +88,32 @@ CREATE INDEX webhook_endpoints_mode ON webhook_endpoints (merchant_id, mode, id)
 const status = `ALTER TABLE merchants ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended'));
 ALTER TABLE merchants ADD COLUMN status_changed_at BIGINT;`;
 
+// The operator closes a suspended merchant for good: status 'closed', with who closed it and when.
+// SQLite cannot change a column's CHECK, so the table is rebuilt; stores, keys and endpoints refer
+// to it, and with foreign keys deferred to the commit the rows put back satisfy them again.
+const closedSqlite = `PRAGMA defer_foreign_keys = ON;
+CREATE TABLE merchants_before_closure AS SELECT id, name, created_at, status, status_changed_at FROM merchants;
+DROP TABLE merchants;
+CREATE TABLE merchants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'closed')),
+  status_changed_at BIGINT,
+  closed_at BIGINT,
+  closed_by TEXT
+);
+INSERT INTO merchants (id, name, created_at, status, status_changed_at) SELECT id, name, created_at, status, status_changed_at FROM merchants_before_closure;
+DROP TABLE merchants_before_closure;`;
+const closedPostgres = `ALTER TABLE merchants DROP CONSTRAINT merchants_status_check;
+ALTER TABLE merchants ADD CONSTRAINT merchants_status_check CHECK (status IN ('active', 'suspended', 'closed'));
+ALTER TABLE merchants ADD COLUMN closed_at BIGINT;
+ALTER TABLE merchants ADD COLUMN closed_by TEXT;`;
+
 export const merchantMigrations: Migration[] = [
   { id: 'merchants/0001_core', sqlite: core, postgres: core },
   { id: 'merchants/0002_event_modes', sqlite: eventModes, postgres: eventModes },
   { id: 'merchants/0003_endpoint_modes', sqlite: endpointModes, postgres: endpointModes },
   { id: 'merchants/0004_status', sqlite: status, postgres: status },
+  { id: 'merchants/0005_closed', sqlite: closedSqlite, postgres: closedPostgres },
 ];

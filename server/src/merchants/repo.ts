@@ -1,7 +1,15 @@
 import type { Row, SqlExecutor } from '../storage/index.ts';
 import type { ApiKey, Merchant, Store } from './types.ts';
 
-const toMerchant = (r: Row): Merchant => ({ id: r.id as string, name: r.name as string, status: (r.status as Merchant['status'] | undefined) ?? 'active', createdAt: Number(r.created_at) });
+const toMerchant = (r: Row): Merchant => ({
+  id: r.id as string,
+  name: r.name as string,
+  status: (r.status as Merchant['status'] | undefined) ?? 'active',
+  createdAt: Number(r.created_at),
+  closedAt: r.closed_at === null || r.closed_at === undefined ? null : Number(r.closed_at),
+  closedBy: (r.closed_by as string | null | undefined) ?? null,
+});
+const MERCHANT_COLUMNS = 'id, name, status, created_at, closed_at, closed_by';
 const toStore = (r: Row): Store => ({
   id: r.id as string,
   merchantId: r.merchant_id as string,
@@ -28,20 +36,29 @@ export const merchantRepo = {
     await x.execute('INSERT INTO merchants (id, name, status, created_at) VALUES ($1, $2, $3, $4)', [m.id, m.name, m.status, m.createdAt]);
   },
   async getMerchant(x: SqlExecutor, id: string): Promise<Merchant | undefined> {
-    const [r] = await x.query('SELECT id, name, status, created_at FROM merchants WHERE id = $1', [id]);
+    const [r] = await x.query(`SELECT ${MERCHANT_COLUMNS} FROM merchants WHERE id = $1`, [id]);
     return r ? toMerchant(r) : undefined;
+  },
+  /** The merchant, its row locked until the transaction ends (PostgreSQL; SQLite's transactions are serial). */
+  async lockMerchant(x: SqlExecutor, id: string): Promise<Merchant | undefined> {
+    const [r] = await x.query(`SELECT ${MERCHANT_COLUMNS} FROM merchants WHERE id = $1 FOR UPDATE`, [id]);
+    return r ? toMerchant(r) : undefined;
+  },
+  async closeMerchant(x: SqlExecutor, id: string, by: string, at: number): Promise<void> {
+    await x.execute("UPDATE merchants SET status = 'closed', status_changed_at = $3, closed_at = $3, closed_by = $2 WHERE id = $1 AND status = 'suspended'", [id, by, at]);
   },
   /** Every merchant, newest first, ids below the cursor; optionally only those of one status. */
   async listMerchants(x: SqlExecutor, q: { status?: string; cursor?: string; limit: number }): Promise<Merchant[]> {
     return (
       await x.query(
-        'SELECT id, name, status, created_at FROM merchants WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3',
+        `SELECT ${MERCHANT_COLUMNS} FROM merchants WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
         [q.status ?? null, q.cursor ?? null, q.limit],
       )
     ).map(toMerchant);
   },
   async setMerchantStatus(x: SqlExecutor, id: string, status: Merchant['status'], at: number): Promise<void> {
-    await x.execute('UPDATE merchants SET status = $2, status_changed_at = $3 WHERE id = $1 AND status <> $2', [id, status, at]);
+    // A closed merchant stays closed: only closeMerchant sets that status, and nothing leaves it.
+    await x.execute("UPDATE merchants SET status = $2, status_changed_at = $3 WHERE id = $1 AND status <> $2 AND status <> 'closed'", [id, status, at]);
   },
   async merchantStatus(x: SqlExecutor, id: string): Promise<Merchant['status'] | undefined> {
     const [r] = await x.query<{ status: Merchant['status'] }>('SELECT status FROM merchants WHERE id = $1', [id]);

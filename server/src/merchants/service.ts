@@ -1,19 +1,30 @@
 import { createHash } from 'node:crypto';
 import { DomainError, type Clock, type IdGenerator, type Random } from '../platform/index.ts';
-import type { Db } from '../storage/index.ts';
+import type { Db, SqlExecutor } from '../storage/index.ts';
 import { merchantRepo as repo } from './repo.ts';
-import { SCOPES, type ApiKey, type KeyMode, type Merchant, type MerchantAuth, type MerchantStatus, type Page, type PageQuery, type Store } from './types.ts';
+import { SCOPES, type ApiKey, type ClosureBlockers, type KeyMode, type Merchant, type MerchantAuth, type MerchantStatus, type Page, type PageQuery, type Store } from './types.ts';
 
-const STATUSES: readonly MerchantStatus[] = ['active', 'suspended'];
+/** The statuses the operator sets by suspension and reactivation; `closed` only comes from closeMerchant. */
+const SETTABLE: readonly MerchantStatus[] = ['active', 'suspended'];
+const STATUSES: readonly MerchantStatus[] = ['active', 'suspended', 'closed'];
 
 const suspended = (id: string): DomainError =>
   new DomainError('forbidden', 'merchant_suspended', 'This merchant is suspended by the platform operator: its keys, console logins and terminals do not work until it is reactivated.', { merchant: id });
+const closed = (id: string): DomainError =>
+  new DomainError('forbidden', 'merchant_closed', 'This merchant has been closed by the platform operator: its keys, console logins and terminals no longer work.', { merchant: id });
+/** What a merchant that is not active gets refused with, wherever it is refused. */
+const refusal = (id: string, status: MerchantStatus): DomainError => (status === 'closed' ? closed(id) : suspended(id));
 
 export interface MerchantsDeps {
   db: Db;
   clock: Clock;
   ids: IdGenerator;
   random: Random;
+  /**
+   * What settlement says still ties the merchant to money, read in the closing transaction.
+   * Without it (a platform without settlement) no merchant can be closed.
+   */
+  closureBlockers?: (tx: SqlExecutor, merchantId: string) => Promise<ClosureBlockers>;
 }
 
 export interface MerchantService {
@@ -24,7 +35,16 @@ export interface MerchantService {
   listMerchants(q?: PageQuery & { status?: string }): Promise<Page<Merchant>>;
   /** The operator suspends or reactivates a merchant; answers the merchant as it now is (the same status again changes nothing). */
   setStatus(id: string, status: string): Promise<Merchant>;
-  /** Throws `merchant_suspended` (403) for a suspended merchant, `merchant_not_found` for none. */
+  /**
+   * Closes a suspended merchant for good, recording who (`by`, an operator staff id) and when:
+   * refused with `merchant_not_suspended` unless suspended, `payout_open` while a payout run not
+   * yet sent or returned holds its money, `merchant_balance_not_zero` while its live payable is
+   * not zero. Closing a closed merchant answers it as it is.
+   */
+  closeMerchant(id: string, by: string): Promise<Merchant>;
+  /** Throws `merchant_closed` (409) for a closed merchant: nothing new is made for it (an owner invitation, ...). */
+  assertNotClosed(id: string): Promise<void>;
+  /** Throws `merchant_suspended` or `merchant_closed` (403) for a merchant that is not active, `merchant_not_found` for none. */
   assertActive(id: string): Promise<void>;
   createStore(merchantId: string, input: { name: string; metadata?: Record<string, string> }): Promise<Store>;
   /** The store, if it belongs to this merchant; otherwise `store_not_found` (another merchant's ids are not revealed). */
@@ -68,7 +88,7 @@ function checkName(name: unknown, what: string): string {
   return name.trim();
 }
 
-export function createMerchantService({ db, clock, ids, random }: MerchantsDeps): MerchantService {
+export function createMerchantService({ db, clock, ids, random, closureBlockers }: MerchantsDeps): MerchantService {
   // Store ownership never changes, so a positive answer is remembered: it is asked on every payment.
   const storeOwner = new Map<string, string>();
 
@@ -87,7 +107,7 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
 
   return {
     async createMerchant({ name }) {
-      const m: Merchant = { id: ids.next('mer'), name: checkName(name, 'merchant'), status: 'active', createdAt: clock.now().getTime() };
+      const m: Merchant = { id: ids.next('mer'), name: checkName(name, 'merchant'), status: 'active', createdAt: clock.now().getTime(), closedAt: null, closedBy: null };
       await repo.insertMerchant(db, m);
       return m;
     },
@@ -102,22 +122,60 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
 
     async listMerchants(q = {}) {
       const limit = pageLimit(q.limit);
-      if (q.status !== undefined && !(STATUSES as readonly string[]).includes(q.status)) throw new DomainError('invalid', 'status_invalid', 'status is active or suspended');
+      if (q.status !== undefined && !(STATUSES as readonly string[]).includes(q.status)) throw new DomainError('invalid', 'status_invalid', 'status is active, suspended or closed');
       return toPage(await repo.listMerchants(db, { ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { cursor: q.cursor } : {}), limit: limit + 1 }), limit);
     },
 
     async setStatus(id, status) {
-      if (!(STATUSES as readonly string[]).includes(status)) throw new DomainError('invalid', 'status_invalid', 'status is active or suspended');
+      if (!(SETTABLE as readonly string[]).includes(status)) throw new DomainError('invalid', 'status_invalid', 'status is active or suspended');
       await repo.setMerchantStatus(db, id, status as MerchantStatus, clock.now().getTime());
       const m = await repo.getMerchant(db, id);
       if (!m) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
+      if (m.status === 'closed') throw new DomainError('conflict', 'merchant_closed', 'This merchant is closed: closing is final, it cannot be reactivated or suspended again.', { merchant: id });
       return m;
+    },
+
+    async closeMerchant(id, by) {
+      return db.transaction(
+        async (tx) => {
+          const m = await repo.lockMerchant(tx, id);
+          if (!m) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
+          if (m.status === 'closed') return m;
+          if (m.status !== 'suspended') {
+            throw new DomainError('conflict', 'merchant_not_suspended', 'Only a suspended merchant can be closed: suspend it first.', { merchant: id, status: m.status });
+          }
+          if (!closureBlockers) throw new DomainError('unavailable', 'settlement_unavailable', 'merchants cannot be closed on a platform without settlement');
+          const blockers = await closureBlockers(tx, id);
+          // An open run is said first: while it holds the money the payable may read zero, and the
+          // way on is to mark the run sent or returned.
+          if (blockers.openPayoutRuns.length > 0) {
+            throw new DomainError('conflict', 'payout_open', 'A payout run holding money of this merchant is not yet sent or returned: finish it before closing the merchant.', {
+              merchant: id,
+              payout_runs: blockers.openPayoutRuns,
+            });
+          }
+          if (blockers.balances.length > 0) {
+            throw new DomainError('conflict', 'merchant_balance_not_zero', 'The merchant is still owed money, or owes it: its settlement balance must be zero before it is closed.', {
+              merchant: id,
+              balances: blockers.balances,
+            });
+          }
+          const at = clock.now().getTime();
+          await repo.closeMerchant(tx, id, by, at);
+          return { ...m, status: 'closed' as const, closedAt: at, closedBy: by };
+        },
+        { serializable: true },
+      );
+    },
+
+    async assertNotClosed(id) {
+      if ((await repo.merchantStatus(db, id)) === 'closed') throw new DomainError('conflict', 'merchant_closed', 'This merchant is closed: nothing new can be made for it.', { merchant: id });
     },
 
     async assertActive(id) {
       const status = await repo.merchantStatus(db, id);
       if (status === undefined) throw new DomainError('not_found', 'merchant_not_found', `no merchant ${id}`);
-      if (status !== 'active') throw suspended(id);
+      if (status !== 'active') throw refusal(id, status);
     },
 
     async createStore(merchantId, { name, metadata }) {
@@ -185,7 +243,7 @@ export function createMerchantService({ db, clock, ids, random }: MerchantsDeps)
       const k = await repo.keyByHash(db, hashSecret(secret));
       if (!k) throw new DomainError('unauthorized', 'api_key_invalid', 'the API key is not valid');
       if (k.revokedAt !== null) throw new DomainError('unauthorized', 'api_key_revoked', 'the API key has been revoked');
-      if (k.merchantStatus !== 'active') throw suspended(k.merchantId);
+      if (k.merchantStatus !== 'active') throw refusal(k.merchantId, k.merchantStatus);
       return { merchantId: k.merchantId, keyId: k.id, mode: k.mode, scopes: k.scopes };
     },
   };

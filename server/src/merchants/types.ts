@@ -1,4 +1,5 @@
-export type MerchantStatus = 'active' | 'suspended';
+/** `closed` is final: the operator closes a suspended merchant whose money is all paid out, and nothing reopens it. */
+export type MerchantStatus = 'active' | 'suspended' | 'closed';
 
 export interface Merchant {
   id: string;
@@ -6,6 +7,18 @@ export interface Merchant {
   /** A suspended merchant's API keys, console logins and terminals are refused until the operator reactivates it. */
   status: MerchantStatus;
   createdAt: number;
+  /** When the operator closed it and which operator staff member did (null until closed). */
+  closedAt: number | null;
+  closedBy: string | null;
+}
+
+/**
+ * What still ties a merchant to money, as settlement sees it: a live payable not at zero (decimal
+ * strings of minor units, by currency) and payout runs not yet sent or returned that hold an item of it.
+ */
+export interface ClosureBlockers {
+  balances: { currency: string; amount: string }[];
+  openPayoutRuns: string[];
 }
 
 export interface Store {

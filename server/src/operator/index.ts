@@ -8,3 +8,5 @@ export type { OperatorService, OperatorStaff, OperatorServiceDeps } from './serv
 export { OperatorRepo } from './repo.ts';
 export type { OperatorRole } from './repo.ts';
 export { operatorMigrations } from './migrations.ts';
+export { createMerchantOverview } from './overview.ts';
+export type { MerchantOverview, MerchantOverviewService, VolumeFigures } from './overview.ts';

@@ -64,4 +64,12 @@ export class OperatorRepo {
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.execute('DELETE FROM operator_sessions WHERE token_hash = $1', [tokenHash]);
   }
+
+  /** A new password, and every session of that login ends with it (one transaction). */
+  async setPassword(id: string, passwordHash: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute('UPDATE operator_staff SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+      await tx.execute('DELETE FROM operator_sessions WHERE staff_id = $1', [id]);
+    });
+  }
 }

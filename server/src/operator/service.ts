@@ -28,6 +28,10 @@ export interface OperatorServiceDeps {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
 
+function checkPassword(password: string): void {
+  if (password.length < 10 || password.length > 1024) throw new DomainError('invalid', 'password_too_short', 'Choose a password of at least 10 characters.');
+}
+
 function toStaff(r: OperatorRow): OperatorStaff {
   return { id: r.id, email: r.email, name: r.name, role: r.role, creditCap: r.credit_cap, dailyCap: r.daily_cap, createdAt: r.created_at };
 }
@@ -51,7 +55,7 @@ export function createOperatorService(deps: OperatorServiceDeps) {
       const name = input.name.trim();
       if (name.length === 0 || name.length > 100) throw new DomainError('invalid', 'name_invalid', 'Enter a name of up to 100 characters.');
       if (!(OPERATOR_ROLES as readonly string[]).includes(input.role)) throw new DomainError('invalid', 'role_invalid', 'The role is desk or admin.');
-      if (input.password.length < 10 || input.password.length > 1024) throw new DomainError('invalid', 'password_too_short', 'Choose a password of at least 10 characters.');
+      checkPassword(input.password);
       const row: OperatorRow = {
         id: ids.next('ops'),
         email,
@@ -86,6 +90,23 @@ export function createOperatorService(deps: OperatorServiceDeps) {
       const now = clock.now().getTime();
       await repo.insertSession(sha256(token), row.id, now, now + sessionTtl);
       return { staff: toStaff(row), sessionToken: token };
+    },
+
+    /** For a password reset by e-mail: the login with this address, if any. */
+    async findByEmail(email: string): Promise<OperatorStaff | undefined> {
+      const row = await repo.byEmail(email.trim().toLowerCase());
+      return row ? toStaff(row) : undefined;
+    },
+
+    /** Throws the error a too short or too long password gets, before a reset link is spent on it. */
+    checkPassword(password: string): void {
+      checkPassword(password);
+    },
+
+    /** A new password (a reset): every session of the login ends. */
+    async setPassword(id: string, password: string): Promise<void> {
+      checkPassword(password);
+      await repo.setPassword(id, await hashPassword(password, random, cost));
     },
 
     async logOut(token: string): Promise<void> {

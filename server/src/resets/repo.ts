@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../storage/index.ts';
 
-export type AccountKind = 'staff' | 'shopper';
+export type AccountKind = 'staff' | 'shopper' | 'operator';
 
 /** The only place the resets module writes SQL. */
 export const resetRepo = {

@@ -114,6 +114,47 @@ describeEachDialect('password reset by e-mail', (dialect) => {
     assert.equal((await post('/v1/shopper/password_reset/complete', { token: 'x'.repeat(43), password: 'shopper password 3' })).json().error.code, 'reset_token_invalid');
   });
 
+  test('operator staff: the same anonymous answer; the mailed link opens the operator page, works once, ends sessions', async () => {
+    const email = `ops-${dialect}@operator.example`;
+    await p.services.operators!.create({ email, name: 'Ada Admin', password: 'admin password 1', role: 'admin' });
+    const session = (await p.services.operators!.logIn(email, 'admin password 1')).sessionToken;
+    const me = () => p.app.inject({ method: 'GET', url: '/v1/operator/me', headers: { authorization: `Bearer ${session}` } });
+    assert.equal((await me()).statusCode, 200);
+
+    const known = await post('/v1/operator/password_reset', { email: email.toUpperCase() });
+    const unknown = await post('/v1/operator/password_reset', { email: `nobody-${dialect}@operator.example` });
+    assert.deepEqual([known.statusCode, unknown.statusCode], [202, 202]);
+    assert.deepEqual(known.json(), unknown.json(), 'nothing tells whether the address has a login');
+    // A merchant's staff address is not an operator login, and the other way round.
+    await post('/v1/staff/password_reset', { email });
+    inbox.length = 0;
+    assert.deepEqual(await p.mail.tick(), { sent: 1, failed: 0 }, 'one message, for the known operator address only');
+    assert.deepEqual(inbox[0]!.to, [email]);
+    assert.match(inbox[0]!.text, /your Facepay operator login/);
+    const opsToken = (m: Received | undefined): string => {
+      const link = /https:\/\/shop\.test:3443\/console\/operator-reset-password\?token=([A-Za-z0-9_-]{43})/.exec(m?.text ?? '');
+      assert.ok(link, `an operator reset link in: ${m?.text}`);
+      return link[1]!;
+    };
+    const token = opsToken(inbox[0]);
+    assert.equal((await post('/v1/staff/password_reset/complete', { token, password: 'a new long password' })).json().error.code, 'reset_token_invalid', 'not a console staff link');
+    assert.equal((await post('/v1/operator/password_reset/complete', { token, password: 'short' })).json().error.code, 'password_too_short');
+
+    const done = await post('/v1/operator/password_reset/complete', { token, password: 'a new admin password' });
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal((await post('/v1/operator/password_reset/complete', { token, password: 'another admin password' })).json().error.code, 'reset_token_invalid', 'single use');
+    assert.equal((await me()).statusCode, 401, 'the old session ended');
+    assert.equal((await post('/v1/operator/login', { email, password: 'admin password 1' })).statusCode, 401);
+    assert.equal((await post('/v1/operator/login', { email, password: 'a new admin password' })).statusCode, 200);
+
+    await post('/v1/operator/password_reset', { email });
+    inbox.length = 0;
+    await p.mail.tick();
+    const stale = opsToken(inbox[0]);
+    clock.advance(61 * 60_000);
+    assert.equal((await post('/v1/operator/password_reset/complete', { token: stale, password: 'a third admin password' })).json().error.code, 'reset_token_invalid', 'expired after an hour');
+  });
+
   test('signed in, staff and shoppers change their password with the current one; other sessions end', async () => {
     const email = `manager-${dialect}@shop.test`;
     await p.services.staff!.create(p.merchantId, { email, name: 'Manager', password: 'manager password 1', role: 'manager' });

@@ -1,5 +1,5 @@
 /**
- * Forgotten passwords, for console staff and shoppers alike: `request` mails a single-use link
+ * Forgotten passwords, for console staff, the operator's own staff and shoppers alike: `request` mails a single-use link
  * that expires (the token and the message are written in one transaction), and answers the same
  * whether or not the address has an account, so the form tells nobody who is registered.
  * `complete` sets the new password through the account's own module and ends its sessions.
@@ -32,7 +32,7 @@ export interface ResetDeps {
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-const WHO: Record<AccountKind, string> = { staff: 'your Facepay console login', shopper: 'your Facepay account' };
+const WHO: Record<AccountKind, string> = { staff: 'your Facepay console login', shopper: 'your Facepay account', operator: 'your Facepay operator login' };
 
 export function createPasswordResets(deps: ResetDeps) {
   const { db, clock, random } = deps;

@@ -104,6 +104,24 @@ export const settlementRepo = {
 
   // ---- ledger reads ----
   /** Live merchant payable accounts (test ones hold `:test:` in their id and never settle). */
+  /** A merchant's live payables (its test ones excluded), each balance exact: credits less debits posted. */
+  async livePayables(x: SqlExecutor, merchantId: string): Promise<{ currency: string; balance: bigint }[]> {
+    const rows = await x.query<{ currency: string; cpo: string; dpo: string }>(
+      `SELECT currency, CAST(credits_posted AS TEXT) AS cpo, CAST(debits_posted AS TEXT) AS dpo FROM ledger_accounts
+       WHERE code = 'merchant' AND id = 'merchant:' || CAST($1 AS TEXT) || ':' || currency ORDER BY currency`,
+      [merchantId],
+    );
+    return rows.map((r) => ({ currency: r.currency, balance: BigInt(r.cpo) - BigInt(r.dpo) }));
+  },
+  /** Payout runs not yet sent or returned that hold a credit transfer to the merchant. */
+  async openRunsOfMerchant(x: SqlExecutor, merchantId: string): Promise<string[]> {
+    const rows = await x.query<{ id: string }>(
+      `SELECT DISTINCT r.id FROM settlement_payout_items i JOIN settlement_payout_runs r ON r.id = i.run_id
+       WHERE i.kind = 'merchant' AND i.party_id = $1 AND r.status IN ('moving', 'ready') ORDER BY r.id`,
+      [merchantId],
+    );
+    return rows.map((r) => r.id);
+  },
   async merchantAccounts(x: SqlExecutor): Promise<{ id: string; currency: string }[]> {
     return x.query("SELECT id, currency FROM ledger_accounts WHERE code = 'merchant' AND id NOT LIKE '%:test:%' ORDER BY id");
   },

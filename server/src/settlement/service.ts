@@ -39,6 +39,11 @@ export interface SettlementService {
   payoutAccount(merchantId: string): Promise<PayoutAccount | null>;
   /** The live payable: what the platform owes the merchant now (negative after a refund larger than what is left). */
   payable(merchantId: string, currency: string): Promise<number>;
+  /**
+   * What keeps a merchant from being closed, read in the caller's transaction: its live payables
+   * that are not zero, and the payout runs still open (moving or ready) with an item of it.
+   */
+  closureBlockers(tx: SqlExecutor, merchantId: string): Promise<{ balances: { currency: string; amount: string }[]; openPayoutRuns: string[] }>;
   /** Closes every merchant's days that ended (plus the grace) before `now`; answers the statements made. */
   closeDays(now?: number): Promise<Statement[]>;
   listStatements(merchantId: string, q?: { from?: string; to?: string; limit?: number; cursor?: string }): Promise<{ data: Statement[]; hasMore: boolean; nextCursor: string | null }>;
@@ -254,6 +259,11 @@ export function createSettlementService(deps: SettlementDeps): SettlementService
         if (e instanceof DomainError && e.code === 'account_not_found') return 0;
         throw e;
       }
+    },
+
+    async closureBlockers(tx, merchantId) {
+      const balances = (await repo.livePayables(tx, merchantId)).filter((p) => p.balance !== 0n).map((p) => ({ currency: p.currency, amount: p.balance.toString() }));
+      return { balances, openPayoutRuns: await repo.openRunsOfMerchant(tx, merchantId) };
     },
 
     async closeDays(now = clock.now().getTime()) {

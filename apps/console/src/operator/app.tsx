@@ -6,6 +6,7 @@
  * CA certificate. The session token lives in memory only: a reload signs out.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { ForgotPassword, OPERATOR_RESET } from '../account-pages.tsx';
 import { CaCertificate } from '../ca.tsx';
 import { DeskApp } from '../desk.tsx';
 import { Alert, Field, message } from '../ui.tsx';
@@ -34,6 +35,7 @@ function route(): { page: string; id: string | undefined } {
 }
 
 function SignIn({ onIn }: { onIn: (s: OpsSession) => void }) {
+  const [forgot, setForgot] = useState(false);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -51,6 +53,7 @@ function SignIn({ onIn }: { onIn: (s: OpsSession) => void }) {
       setBusy(false);
     }
   };
+  if (forgot) return <ForgotPassword onBack={() => setForgot(false)} kind={OPERATOR_RESET} />;
   return (
     <main id="main" class="signin">
       <h1>{t('ops.title')}</h1>
@@ -63,6 +66,11 @@ function SignIn({ onIn }: { onIn: (s: OpsSession) => void }) {
           {t('ops.signIn')}
         </button>
       </form>
+      <p>
+        <button type="button" class="link" onClick={() => setForgot(true)}>
+          {t('app.forgotPassword')}
+        </button>
+      </p>
     </main>
   );
 }

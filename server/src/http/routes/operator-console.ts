@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Merchant } from '../../merchants/index.ts';
-import type { OperatorRole, OperatorStaff } from '../../operator/index.ts';
+import type { MerchantOverview, OperatorRole, OperatorStaff, VolumeFigures } from '../../operator/index.ts';
 import { DomainError } from '../../platform/index.ts';
 import type { PayoutRun, Withdrawal } from '../../settlement/index.ts';
 import type { Invitation } from '../../staff/index.ts';
@@ -18,7 +18,15 @@ const TAG = ['Operator'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
 
-const merchantBody = (m: Merchant) => ({ id: m.id, object: 'merchant', name: m.name, status: m.status, created_at: iso(m.createdAt) });
+const merchantBody = (m: Merchant) => ({
+  id: m.id,
+  object: 'merchant',
+  name: m.name,
+  status: m.status,
+  created_at: iso(m.createdAt),
+  closed_at: iso(m.closedAt),
+  closed_by: m.closedBy,
+});
 const invitationBody = (i: Invitation) => ({
   id: i.id,
   object: 'staff_invitation',
@@ -43,6 +51,30 @@ const withdrawalBody = (w: Withdrawal) => ({
   status: w.status,
   created_at: iso(w.createdAt),
   decided_at: iso(w.decidedAt),
+});
+const figuresBody = (f: VolumeFigures) => ({
+  payments: { count: f.payments.count, amount: f.payments.amount },
+  refunds: { count: f.refunds.count, amount: f.refunds.amount },
+  fees: f.fees,
+});
+// Amounts are decimal strings of minor units, as in the reconciliation: exact past 2^53.
+const overviewBody = (o: MerchantOverview) => ({
+  object: 'merchant_overview',
+  merchant: merchantBody(o.merchant),
+  status: o.merchant.status,
+  last_30_days_since: iso(o.since),
+  volume: o.currencies.map((c) => ({ currency: c.currency, all_time: figuresBody(c.allTime), last_30_days: figuresBody(c.last30Days) })),
+  terminals: { active: o.terminals.active, pending: o.terminals.pending, revoked: o.terminals.revoked, last_seen_at: iso(o.terminals.lastSeenAt) },
+  disputes: { open: o.disputes.open, total: o.disputes.total },
+  risk: {
+    last_30_days: {
+      step_ups: o.risk.last30Days.stepUps,
+      refusals: o.risk.last30Days.refusals,
+      wrong_factors: o.risk.last30Days.wrongFactors,
+      disputes: o.risk.last30Days.disputes,
+    },
+    recent: o.risk.recent.map((e) => ({ id: e.id, kind: e.kind, code: e.code, reasons: e.reasons, terminal: e.terminalId, at: iso(e.at) })),
+  },
 });
 const runBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
 
@@ -70,7 +102,7 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
     schema: {
       tags: TAG,
       summary: 'Every merchant, newest first (admin)',
-      querystring: listQuery({ status: { type: 'string', enum: ['active', 'suspended'] } }),
+      querystring: listQuery({ status: { type: 'string', enum: ['active', 'suspended', 'closed'] } }),
     },
     handler: async (request) => {
       await admin(request);
@@ -104,7 +136,7 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
 
   for (const [action, status, summary] of [
     ['suspension', 'suspended', "Suspend a merchant (admin): its API keys, console logins and terminals are refused at once; idempotent"],
-    ['reactivation', 'active', 'Reactivate a suspended merchant (admin); idempotent'],
+    ['reactivation', 'active', 'Reactivate a suspended merchant (admin); idempotent; a closed one is refused (409 merchant_closed)'],
   ] as const) {
     app.post(`/v1/operator/merchants/:id/${action}`, {
       schema: { tags: TAG, summary, params: idParams },
@@ -114,6 +146,35 @@ export function registerOperatorConsoleRoutes(app: FastifyInstance, services: Ap
       },
     });
   }
+
+  const { merchantOverview } = services;
+  if (merchantOverview) {
+    app.get('/v1/operator/merchants/:id/overview', {
+      schema: {
+        tags: TAG,
+        summary:
+          "One merchant's figures (admin): live volume by currency (succeeded payments and refunds, last 30 days and all time; amounts as decimal strings of minor units), platform fees collected, terminals, disputes, and the risk events of its face payments (second factors asked, refusals, wrong digits or PINs, \"This wasn't me\" disputes)",
+        params: idParams,
+      },
+      handler: async (request) => {
+        await admin(request);
+        return overviewBody(await merchantOverview.overview((request.params as { id: string }).id));
+      },
+    });
+  }
+
+  app.post('/v1/operator/merchants/:id/closure', {
+    schema: {
+      tags: TAG,
+      summary:
+        'Close a suspended merchant for good (admin): its keys, logins and terminals are refused with 403 merchant_closed from then on; refused while it is not suspended (409 merchant_not_suspended), a payout run holding its money is open (409 payout_open) or its settlement balance is not zero (409 merchant_balance_not_zero); closing again answers it as it is',
+      params: idParams,
+    },
+    handler: async (request) => {
+      const staff = await admin(request);
+      return merchantBody(await merchants.closeMerchant((request.params as { id: string }).id, staff.id));
+    },
+  });
 
   if (invitations) {
     app.post('/v1/operator/merchants/:id/invitations', {

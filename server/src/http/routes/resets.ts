@@ -1,5 +1,5 @@
 /**
- * Forgotten passwords of console staff and shoppers: ask for a link by e-mail (the same answer
+ * Forgotten passwords of console staff, operator staff and shoppers: ask for a link by e-mail (the same answer
  * whether or not the address has an account), then set a new password with the link's token.
  * Both routes are in the sign-in rate-limit bucket (security.ts).
  */
@@ -10,11 +10,12 @@ import type { AppServices } from '../types.ts';
 const paths: Record<AccountKind, { base: string; tag: string }> = {
   staff: { base: '/v1/staff/password_reset', tag: 'Staff' },
   shopper: { base: '/v1/shopper/password_reset', tag: 'Shopper' },
+  operator: { base: '/v1/operator/password_reset', tag: 'Operator' },
 };
 
 export function registerResetRoutes(app: FastifyInstance, { resets }: AppServices): void {
   if (resets === undefined) return;
-  for (const kind of ['staff', 'shopper'] as const) {
+  for (const kind of ['staff', 'shopper', 'operator'] as const) {
     const { base, tag } = paths[kind];
     app.post(base, {
       schema: {
