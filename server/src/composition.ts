@@ -26,6 +26,7 @@ import { createMembersService, MemberRepo, memberMigrations } from './members/in
 import { createShopperService, ShopperRepo, shopperMigrations, type FaceTemplatePort } from './shoppers/index.ts';
 import { createCardRail, createDeskService, createFundingService, createReconciliation, fundingMigrations, type CardAcquirer } from './funding/index.ts';
 import { createMerchantOverview, createOperatorService, OperatorRepo, operatorMigrations } from './operator/index.ts';
+import { createPlatformLimits, limitMigrations } from './limits/index.ts';
 import { createStaffInvitations, createStaffService, StaffRepo, staffMigrations } from './staff/index.ts';
 import { createReportsService } from './reports/index.ts';
 import { createMailService, logTransport, mailMigrations, smtpTransport, type MailTransport } from './mail/index.ts';
@@ -59,6 +60,7 @@ export const allMigrations: readonly Migration[] = [
   ...mailMigrations,
   ...resetMigrations,
   ...operatorMigrations,
+  ...limitMigrations,
   ...disputeMigrations,
   ...settlementMigrations,
   ...rightsMigrations,
@@ -316,6 +318,13 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     const p = await members.programme(merchantId).catch((e: unknown) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
     return p?.timeZone ?? 'UTC';
   };
+  // The configured limits are the defaults until an operator admin sets one (read at each use, at most 5 s old).
+  const platformLimits = createPlatformLimits({
+    db,
+    clock,
+    ids,
+    defaults: { shopperPaymentLimit: config.shopperPaymentLimit, shopperDailyLimit: config.shopperDailyLimit, topUpCap: config.topUpCap, topUpDailyCap: config.topUpDailyCap },
+  });
   const feeRates = createFeeSchedule({
     db,
     clock,
@@ -347,6 +356,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       shopperPaymentLimit: config.shopperPaymentLimit,
       shopperDailyLimit: config.shopperDailyLimit,
     },
+    limits: platformLimits.current,
     // Bound late: members and marketing are built below, and refunds come only once serving.
     onRefund: (pi, r) => checkout.onRefund(pi, r),
     // A coupon is reserved just before the money moves; if the terminal then gives up and the
@@ -467,7 +477,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     checkout: checkout.checkout,
     // A platform configured with a lower per-payment limit sends larger face payments another way
     // at the decision, instead of failing them at the ledger.
-    riskRules: tighten(DEFAULT_RULES, { faceMaxAmount: config.shopperPaymentLimit }),
+    riskRules: async () => tighten(DEFAULT_RULES, { faceMaxAmount: (await platformLimits.current()).shopperPaymentLimit }),
     risk: {
       // Every terminal today films with a 2-D camera; the device's registration will say when one has depth or infrared.
       terminalCapability: async () => 'camera_2d',
@@ -546,6 +556,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     ledger,
     wallets,
     config: { mode: config.fundingMode, perTopUpCap: config.topUpCap, dailyCap: config.topUpDailyCap },
+    caps: async () => {
+      const l = await platformLimits.current();
+      return { perTopUpCap: l.topUpCap, dailyCap: l.topUpDailyCap };
+    },
   });
   const disputedPayment = (pi: PaymentIntent): DisputedPayment => ({
     id: pi.id,
@@ -668,6 +682,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     disputes,
     settlement,
     feeRates,
+    platformLimits,
     rights,
   };
   const idempotency = createIdempotencyStore(db, clock);

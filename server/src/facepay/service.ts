@@ -77,8 +77,11 @@ export interface FacePayDeps {
   checkout: Checkout;
   /** Terminal capability and where decisions are recorded; without it, a 2-D camera and no event. */
   risk?: RiskContext;
-  /** The platform's rules; the defaults of risk/rules.ts unless given. Settings may only tighten them. */
-  riskRules?: RiskRules;
+  /**
+   * The platform's rules; the defaults of risk/rules.ts unless given. A function is asked at each
+   * decision (the operator's limits change at run time). Settings may only tighten them.
+   */
+  riskRules?: RiskRules | (() => Promise<RiskRules>);
   clock: Clock;
   ids: IdGenerator;
   limits?: Partial<FacePayLimits>;
@@ -91,7 +94,8 @@ const SETTING_KEYS = ['faceAloneLimit', 'firstVisitFaceAloneLimit', 'faceMaxAmou
 export function createFacePayService(deps: FacePayDeps) {
   const { attempts, face, gallery, shoppers, checkout, clock, ids } = deps;
   const limits = { ...DEFAULT_FACE_PAY_LIMITS, ...deps.limits };
-  const rules = deps.riskRules ?? DEFAULT_RULES;
+  const given = deps.riskRules ?? DEFAULT_RULES;
+  const platformRules = typeof given === 'function' ? given : async (): Promise<RiskRules> => given;
   const riskContext: RiskContext = deps.risk ?? { terminalCapability: async () => 'camera_2d', recordDecision: async () => undefined };
   const now = (): number => clock.now().getTime();
 
@@ -159,6 +163,7 @@ export function createFacePayService(deps: FacePayDeps) {
    */
   async function assess(a: AttemptRow, terminal: TerminalRef, amount: number, identification: RiskInput['identification'], shopper?: ShopperView): Promise<RiskDecision> {
     const t = now();
+    const rules = await platformRules();
     // The look-ups are independent: on PostgreSQL they go out together on the pool.
     const since = t - rules.recentWindowMs;
     const [merchantSettings, capability, terminalFailures, paidHereBefore, shopperFailures] = await Promise.all([
@@ -282,7 +287,7 @@ export function createFacePayService(deps: FacePayDeps) {
         if (verdict.liveness) {
           // The engine's answer to a failed challenge is always another way; it is recorded so the
           // merchant sees it among the payment's events like every other decision.
-          const d = decide({ identification: { kind: 'look_alike' }, liveness: { challenge: 'failed' }, terminal: { capability: 'camera_2d', recentFailures: 0 }, amount: 0 }, rules);
+          const d = decide({ identification: { kind: 'look_alike' }, liveness: { challenge: 'failed' }, terminal: { capability: 'camera_2d', recentFailures: 0 }, amount: 0 }, await platformRules());
           await riskContext.recordDecision({ merchantId: a.merchant_id, intentId: a.intent_id, attemptId: a.id, choice: d.choice, reasons: d.reasons, at: now() });
           await move(a, [expected], { state: 'refused', outcome: 'liveness_failed', ...riskPatch(d) });
           return { outcome: 'liveness_failed', code: verdict.code, message: verdict.message };
@@ -427,7 +432,7 @@ export function createFacePayService(deps: FacePayDeps) {
     /** The merchant's own tightening of the risk rules (a loosening value is kept but has no effect). */
     async riskSettings(merchantId: string): Promise<{ settings: RiskSettings; effective: RiskRules }> {
       const settings = ((await attempts.riskSettings(merchantId)) ?? {}) as RiskSettings;
-      return { settings, effective: tighten(rules, settings) };
+      return { settings, effective: tighten(await platformRules(), settings) };
     },
 
     async setRiskSettings(merchantId: string, input: RiskSettings): Promise<{ settings: RiskSettings; effective: RiskRules }> {

@@ -14,6 +14,8 @@ export interface FundingDeps {
   ledger: Ledger;
   wallets: Wallets;
   config: FundingConfig;
+  /** The top-up caps in effect now (the operator's, which may change at run time); `config`'s without it. */
+  caps?: () => Promise<Pick<FundingConfig, 'perTopUpCap' | 'dailyCap'>>;
 }
 
 export interface FundingService {
@@ -71,7 +73,7 @@ const DAY = 86_400_000;
 /** The wallet an intent fills: a test top-up its merchant's test wallet for the shopper, real money the shopper's wallet. */
 const walletOf = (i: FundingIntent): string => (i.merchantId !== null ? testWalletAccountId(i.merchantId, i.shopperId, i.currency) : walletAccountId(i.shopperId, i.currency));
 
-export function createFundingService({ db, clock, ids, ledger, wallets, config }: FundingDeps): FundingService {
+export function createFundingService({ db, clock, ids, ledger, wallets, config, caps: currentCaps }: FundingDeps): FundingService {
   /** Confirms inside the caller's transaction, so a rail's own record commits with the money. */
   async function confirmIn(x: SqlExecutor, intentId: string, rail: string, railRef: string): Promise<FundingIntent> {
     const i = await repo.intentById(x, intentId, true);
@@ -158,8 +160,9 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
       if (test && (merchantId === null || !/^[\x21-\x7e]{1,64}$/.test(merchantId) || merchantId.includes(':'))) {
         throw new DomainError('invalid', 'merchant_required', "a test shopper's money is one merchant's test money: name the merchant whose test payments spend it");
       }
-      if (amount > config.perTopUpCap) {
-        throw new DomainError('invalid', 'top_up_over_cap', `one top-up is at most ${config.perTopUpCap}`, { cap: config.perTopUpCap });
+      const caps = currentCaps ? await currentCaps() : config;
+      if (amount > caps.perTopUpCap) {
+        throw new DomainError('invalid', 'top_up_over_cap', `one top-up is at most ${caps.perTopUpCap}`, { cap: caps.perTopUpCap });
       }
       // The same test shopper id at two merchants is two wallets, and two sets of keys.
       const requestRef = merchantId !== null ? `test:${merchantId}:${shopperId}:${key}` : `${shopperId}:${key}`;
@@ -175,8 +178,8 @@ export function createFundingService({ db, clock, ids, ledger, wallets, config }
         }
         const day = Math.floor(now / DAY) * DAY;
         const used = await repo.requestedSince(x, shopperId, currency, day);
-        if (used + amount > config.dailyCap) {
-          throw new DomainError('invalid', 'top_up_daily_cap', `top-ups are at most ${config.dailyCap} a day`, { cap: config.dailyCap, used });
+        if (used + amount > caps.dailyCap) {
+          throw new DomainError('invalid', 'top_up_daily_cap', `top-ups are at most ${caps.dailyCap} a day`, { cap: caps.dailyCap, used });
         }
         const i: FundingIntent = {
           id: ids.next('fi'),

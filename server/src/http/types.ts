@@ -18,6 +18,7 @@ import type { PasswordResets } from '../resets/index.ts';
 import type { DisputesService } from '../disputes/index.ts';
 import type { FeeSchedule, SettlementService } from '../settlement/index.ts';
 import type { RightsService } from '../rights/index.ts';
+import type { PlatformLimitsService } from '../limits/index.ts';
 
 /** The services routes can use. A module that adds routes adds its service here (optional until wired). */
 export interface AppServices {
@@ -61,6 +62,8 @@ export interface AppServices {
   settlement?: SettlementService;
   /** Per-merchant platform fee rates, set by the operator's admins. */
   feeRates?: FeeSchedule;
+  /** Platform limits the operator's admins set at run time (the configuration gives the defaults). */
+  platformLimits?: PlatformLimitsService;
   /** Shopper rights: export my data, delete my account (the face-template retention rule runs as a worker). */
   rights?: RightsService;
 }

@@ -56,6 +56,8 @@ export interface PaymentsDeps {
   onCancel?: (pi: PaymentIntent) => Promise<void>;
   /** The merchant's platform fee rate (basis points) at a moment, read in the payment's transaction; `config.platformFeeBps` without it. */
   feeBps?: (tx: SqlExecutor, merchantId: string, at: number) => Promise<number>;
+  /** The shopper limits in effect now (the operator's, which may change at run time); `config`'s without it. */
+  limits?: () => Promise<Pick<PaymentsConfig, 'shopperPaymentLimit' | 'shopperDailyLimit'>>;
 }
 
 export interface Page<T> {
@@ -431,6 +433,8 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
       if (opts.method !== undefined && !PAYMENT_METHODS.includes(opts.method))
         throw new DomainError('invalid', 'payment_method_invalid', `a payment method is one of ${PAYMENT_METHODS.join(', ')}`);
       const method = opts.method ?? null;
+      // Read before the transaction begins, so a look-up of the operator's limits never waits behind it.
+      const limits = deps.limits ? await deps.limits() : config;
       const made: string[] = [];
       try {
         const result = await db.transaction(async (tx) => {
@@ -452,7 +456,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
               max_amount: opts.maxAmount,
             });
           }
-          if (paid > config.shopperPaymentLimit) {
+          if (paid > limits.shopperPaymentLimit) {
             throw new DomainError('unprocessable', 'shopper_payment_limit_exceeded', 'the amount is above the per-payment limit for face pay');
           }
           const bps = deps.feeBps ? await deps.feeBps(tx, pi.merchantId, clock.now().getTime()) : config.platformFeeBps;
@@ -479,7 +483,7 @@ export function createPaymentService(deps: PaymentsDeps): PaymentService {
           // A test shopper's day is its merchant's own, like its wallet.
           const spender = pi.mode === 'test' ? `test:${pi.merchantId}:${shopperId}` : shopperId;
           const spent = await repo.addDailySpend(tx, spender, pi.currency, utcDay(done.updatedAt), paid);
-          if (spent > config.shopperDailyLimit) {
+          if (spent > limits.shopperDailyLimit) {
             throw new DomainError('unprocessable', 'shopper_daily_limit_exceeded', "the payment would exceed the shopper's daily limit");
           }
           try {

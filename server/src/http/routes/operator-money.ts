@@ -1,10 +1,11 @@
 /**
  * The operator's money routes beside the desk and funding ones (admin only): each merchant's
- * platform fee rate with its history, shoppers' withdrawals to approve or reject, and the payout
- * runs. Registered by the operator routes, whose sign-in and Idempotency-Key checks they share.
+ * platform fee rate with its history, the platform limits (read by every operator, set by
+ * admins), shoppers' withdrawals to approve or reject, and the payout runs. Registered by the operator routes, whose sign-in and Idempotency-Key checks they share.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OperatorRole, OperatorStaff } from '../../operator/index.ts';
+import type { LimitChange, PlatformLimit } from '../../limits/index.ts';
 import type { FeeRate, PayoutItem, PayoutRun } from '../../settlement/index.ts';
 import type { AppServices } from '../types.ts';
 
@@ -24,6 +25,13 @@ const rateBody = (r: FeeRate) => ({
   created: r.createdAt,
 });
 
+const limitsBody = (list: PlatformLimit[]) => ({
+  object: 'platform_limits',
+  data: list.map((l) => ({ object: 'platform_limit', key: l.key, value: l.value, default: l.defaultValue, source: l.source, updated_at: l.updatedAt, updated_by: l.updatedBy })),
+});
+
+const changeBody = (c: LimitChange) => ({ id: c.id, object: 'platform_limit_change', key: c.key, old_value: c.oldValue, new_value: c.newValue, changed_by: c.changedBy, changed_at: c.changedAt });
+
 export const payoutRunBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
 
 const itemBody = (i: PayoutItem) => ({ id: i.id, object: 'payout_item', kind: i.kind, party_id: i.partyId, amount: i.amount, currency: i.currency, iban: i.iban, bic: i.bic, holder_name: i.holderName, status: i.status });
@@ -35,7 +43,44 @@ export function registerOperatorMoneyRoutes(
   key: (request: FastifyRequest) => string,
 ): void {
   const id = (request: FastifyRequest): string => (request.params as { id: string }).id;
-  const { feeRates, settlement } = services;
+  const { feeRates, settlement, platformLimits } = services;
+
+  if (platformLimits) {
+    app.get('/v1/operator/limits', {
+      schema: { tags: TAG, summary: 'The platform limits in effect (minor units), each with its configured default and who last set it (any operator staff)' },
+      handler: async (request) => {
+        await as(request, ['desk', 'admin']);
+        return limitsBody(await platformLimits.list());
+      },
+    });
+
+    app.put('/v1/operator/limits', {
+      schema: {
+        tags: TAG,
+        summary:
+          'Set platform limits (admin): a body of the keys to change (shopper_payment_limit, shopper_daily_limit, top_up_cap, top_up_daily_cap), each a whole number of minor units; answers every limit. Other server processes apply a change within 5 s.',
+        // The values are checked by the limits service, which answers limit_invalid and limit_unknown.
+        body: { type: 'object', maxProperties: 16 },
+      },
+      handler: async (request) => {
+        const staff = await as(request, ['admin']);
+        return limitsBody(await platformLimits.set(staff.id, (request.body ?? {}) as Record<string, unknown>));
+      },
+    });
+
+    app.get('/v1/operator/limits/audit', {
+      schema: {
+        tags: TAG,
+        summary: 'Who changed which platform limit from what to what, and when, newest first (admin)',
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500 } } },
+      },
+      handler: async (request) => {
+        await as(request, ['admin']);
+        const q = request.query as { limit?: number };
+        return { object: 'list', data: (await platformLimits.changes(q.limit ?? 50)).map(changeBody) };
+      },
+    });
+  }
 
   if (feeRates) {
     app.get('/v1/operator/merchants/:id/fee_rates', {
