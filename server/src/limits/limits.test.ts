@@ -49,6 +49,7 @@ describeEachDialect('platform limits set by the operator', (dialect) => {
   test('the configured values are the defaults; any operator reads them, only an admin sets them', async () => {
     const read = await call('GET', '/v1/operator/limits', { token: desk });
     assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.equal(read.body.currency, 'eur');
     assert.deepEqual(
       read.body.data.map((l: { key: string; value: number; default: number; source: string }) => [l.key, l.value, l.default, l.source]),
       [
@@ -119,6 +120,7 @@ describeEachDialect('platform limits set by the operator', (dialect) => {
       [[20_000, 10_000, adminId, at]],
     );
     assert.equal(rows.length, 6, JSON.stringify(rows));
+    assert.equal(audit.body.data[0].changed_by_name, 'Ada Admin');
     assert.deepEqual(
       rows.filter((r) => r.key.startsWith('top_up')).map((r) => [r.key, r.old_value, r.new_value]).sort(),
       [

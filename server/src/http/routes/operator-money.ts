@@ -25,12 +25,23 @@ const rateBody = (r: FeeRate) => ({
   created: r.createdAt,
 });
 
-const limitsBody = (list: PlatformLimit[]) => ({
+// Limits are minor units of whatever currency a payment or top-up is in; the console shows them in the wallets' currency.
+const limitsBody = (list: PlatformLimit[], currency: string) => ({
   object: 'platform_limits',
+  currency,
   data: list.map((l) => ({ object: 'platform_limit', key: l.key, value: l.value, default: l.defaultValue, source: l.source, updated_at: l.updatedAt, updated_by: l.updatedBy })),
 });
 
-const changeBody = (c: LimitChange) => ({ id: c.id, object: 'platform_limit_change', key: c.key, old_value: c.oldValue, new_value: c.newValue, changed_by: c.changedBy, changed_at: c.changedAt });
+const changeBody = (c: LimitChange, names: Map<string, string>) => ({
+  id: c.id,
+  object: 'platform_limit_change',
+  key: c.key,
+  old_value: c.oldValue,
+  new_value: c.newValue,
+  changed_by: c.changedBy,
+  changed_by_name: names.get(c.changedBy) ?? null,
+  changed_at: c.changedAt,
+});
 
 export const payoutRunBody = (r: PayoutRun) => ({ id: r.id, object: 'payout_run', currency: r.currency, status: r.status, item_count: r.itemCount, total: r.total, created_at: r.createdAt, updated_at: r.updatedAt });
 
@@ -50,7 +61,7 @@ export function registerOperatorMoneyRoutes(
       schema: { tags: TAG, summary: 'The platform limits in effect (minor units), each with its configured default and who last set it (any operator staff)' },
       handler: async (request) => {
         await as(request, ['desk', 'admin']);
-        return limitsBody(await platformLimits.list());
+        return limitsBody(await platformLimits.list(), services.walletCurrency);
       },
     });
 
@@ -64,7 +75,7 @@ export function registerOperatorMoneyRoutes(
       },
       handler: async (request) => {
         const staff = await as(request, ['admin']);
-        return limitsBody(await platformLimits.set(staff.id, (request.body ?? {}) as Record<string, unknown>));
+        return limitsBody(await platformLimits.set(staff.id, (request.body ?? {}) as Record<string, unknown>), services.walletCurrency);
       },
     });
 
@@ -77,7 +88,8 @@ export function registerOperatorMoneyRoutes(
       handler: async (request) => {
         await as(request, ['admin']);
         const q = request.query as { limit?: number };
-        return { object: 'list', data: (await platformLimits.changes(q.limit ?? 50)).map(changeBody) };
+        const names = new Map((await (services.operators?.list() ?? [])).map((o) => [o.id, o.name]));
+        return { object: 'list', data: (await platformLimits.changes(q.limit ?? 50)).map((c) => changeBody(c, names)) };
       },
     });
   }
