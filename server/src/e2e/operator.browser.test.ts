@@ -4,7 +4,8 @@
  * creates a merchant and invites its owner; the owner accepts from the mailed link, chooses a
  * password and signs in; the admin imports a camt.053 file (one credit finds its shopper, one
  * waits), resolves the waiting credit by the shopper's reference, approves a withdrawal, makes a
- * payout run and downloads its pain.001 file; a password reset link works once, in the console
+ * payout run and downloads its pain.001 file; lowers a platform limit, which the next payment
+ * meets; a password reset link works once, in the console
  * and in the portal; the admin reads the merchant's overview, suspends it and closes it (refused
  * while it is owed money), and its owner can no longer sign in.
  */
@@ -103,7 +104,7 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     await admin.getByRole('heading', { name: 'Merchants' }).waitFor();
     // Only the admin's pages: the service desk is a desk user's.
     const nav = admin.getByRole('navigation', { name: 'Operator console' });
-    assert.deepEqual(await nav.getByRole('link').allTextContents(), ['Merchants', 'Bank & reconciliation', 'Withdrawals & payouts', 'Tablet certificate']);
+    assert.deepEqual(await nav.getByRole('link').allTextContents(), ['Merchants', 'Bank & reconciliation', 'Withdrawals & payouts', 'Platform limits', 'Tablet certificate']);
     await admin.getByLabel("New merchant's name").fill('North Canteen');
     await admin.getByRole('button', { name: 'Create merchant' }).click();
     await admin.getByRole('heading', { name: /North Canteen/ }).waitFor();
@@ -194,6 +195,39 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     assert.deepEqual((await p.services.settlement!.audit()).problems, []);
     assert.deepEqual((await p.services.fundingService!.audit()).problems, []);
     assert.deepEqual((await p.services.ledger.verify()).problems, []);
+  });
+
+  test('the admin lowers the per-payment limit after a confirmation of old and new; the next payment above it is refused', async () => {
+    await admin.getByRole('link', { name: 'Platform limits' }).click();
+    await admin.getByRole('heading', { name: 'Platform limits', level: 1 }).waitFor();
+    const row = admin.locator('tr[data-limit="shopper_payment_limit"]');
+    assert.deepEqual(await row.getByRole('cell').allTextContents(), ['€1,000.00', '€1,000.00', 'Server configuration']);
+    await admin.getByText('No limit has been changed yet.').waitFor();
+    const field = admin.getByLabel('Most a shopper pays in one payment (EUR)');
+    assert.equal(await field.inputValue(), '1000.00');
+    await field.fill('50');
+    await admin.getByRole('button', { name: 'Review changes' }).click();
+    const dialog = admin.getByRole('alertdialog', { name: 'Change these platform limits?' });
+    assert.deepEqual(await dialog.getByRole('listitem').allTextContents(), ['Most a shopper pays in one payment: €1,000.00 → €50.00'], 'only the changed limit, old and new');
+    await dialog.getByRole('button', { name: 'Apply changes' }).dblclick();
+    await admin.getByRole('status').getByText('1 platform limit changed.').waitFor();
+    assert.equal(await dialog.count(), 0);
+    assert.equal(await field.inputValue(), '50.00', 'the form shows the value now in effect');
+    await row.getByRole('cell', { name: '€50.00' }).first().waitFor();
+    const history = admin.getByRole('row', { name: /Most a shopper pays in one payment.*€1,000\.00.*€50\.00.*Ada Admin/ });
+    await history.waitFor();
+    const changes = await p.services.platformLimits!.changes();
+    assert.deepEqual(changes.map((c) => [c.key, c.oldValue, c.newValue]), [['shopper_payment_limit', 100_000, 5_000]], 'a double click changed it once');
+
+    await p.services.payments.topUp('shp_e2e_limits', 20_000, 'eur', 'e2e-limits-seed');
+    const pay = async (amount: number) => {
+      const pi = await p.services.payments.createIntent(p.merchantId, { amount, currency: 'eur', storeId: p.storeId });
+      return p.services.payments.confirmWithShopper(pi.id, 'shp_e2e_limits');
+    };
+    await assert.rejects(pay(6_000), (e: unknown) => (e as { code?: string }).code === 'shopper_payment_limit_exceeded');
+    assert.equal((await pay(5_000)).status, 'succeeded');
+    // The rest of the suite runs with the configured limit again.
+    await p.services.platformLimits!.set('test', { shopper_payment_limit: 100_000 });
   });
 
   test('the owner forgets the password: the mailed reset link works once', async () => {

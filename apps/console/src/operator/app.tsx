@@ -2,8 +2,8 @@
  * The operator console (`/console/#/ops`): the platform operator's own staff sign in with an
  * operator login and see only the pages of their role. Desk users credit wallets at the service
  * desk; admins run merchants (create, suspend, invite the owner), money (bank statements and the
- * credits to resolve by hand, withdrawals, payout runs, the reconciliation) and hand tablets the
- * CA certificate. The session token lives in memory only: a reload signs out.
+ * credits to resolve by hand, withdrawals, payout runs, the reconciliation), set the platform
+ * limits (which desk users may read) and hand tablets the CA certificate. The session token lives in memory only: a reload signs out.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ForgotPassword, OPERATOR_RESET } from '../account-pages.tsx';
@@ -11,6 +11,7 @@ import { CaCertificate } from '../ca.tsx';
 import { DeskApp } from '../desk.tsx';
 import { Alert, Field, message } from '../ui.tsx';
 import { i18n, t, type Key } from '../messages.ts';
+import { LimitsPage } from './limits.tsx';
 import { MerchantsPage } from './merchants.tsx';
 import { MoneyPage } from './money.tsx';
 import { opsCall, type OperatorMe } from './ops-api.ts';
@@ -25,6 +26,7 @@ const PAGES: readonly { page: string; label: Key; roles: readonly OperatorMe['ro
   { page: 'merchants', label: 'ops.navMerchants', roles: ['admin'] },
   { page: 'money', label: 'ops.navMoney', roles: ['admin'] },
   { page: 'payouts', label: 'ops.navPayouts', roles: ['admin'] },
+  { page: 'limits', label: 'ops.navLimits', roles: ['admin', 'desk'] },
   { page: 'desk', label: 'ops.navDesk', roles: ['desk'] },
   { page: 'certificate', label: 'ops.navCertificate', roles: ['desk', 'admin'] },
 ];
@@ -100,6 +102,9 @@ export function OperatorApp() {
       break;
     case 'payouts':
       page = <PayoutsPage session={session} />;
+      break;
+    case 'limits':
+      page = <LimitsPage session={session} />;
       break;
     case 'desk':
       page = <DeskApp session={session} />;
