@@ -220,6 +220,9 @@ describe('money in and out in Chromium', { skip: BROWSER_SKIP_REASON, timeout: 2
 
   test("a payout run pays the statement's net in a pain.001 file; a second run pays nothing twice", async () => {
     const s = p.services.settlement!;
+    // The day closed after its midnight: the admin's session of the day before may have ended
+    // (12 h), so the admin signs in again, as the next morning.
+    ops = { authorization: `Bearer ${(await http<{ token: string }>('POST', '/v1/operator/login', {}, ADMIN)).token}` };
     // The operator's admin makes the run and downloads its file over HTTP, as a bank upload would take it.
     const makeRun = (key: string) =>
       fetch(`${base}/v1/operator/payouts`, { method: 'POST', headers: { ...ops, 'content-type': 'application/json', 'idempotency-key': key }, body: '{}' });
