@@ -276,6 +276,18 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     assert.equal(after.history[0]!.bps, 250);
     assert.deepEqual(after.scheduled.map((r) => [r.bps, r.effective_from]), [[250, day]]);
     assert.equal(after.bps, before.bps, 'the rate in effect today is unchanged');
+
+    // A later rate is confirmed against the one that will apply the day before it, not today's.
+    const later = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    await fees.getByLabel('Rate (% of each payment)').fill('3');
+    await fees.getByLabel('From (a day that has not begun)').fill(later);
+    await fees.getByLabel('Reason').fill('Second term');
+    await fees.getByRole('button', { name: 'Review rate' }).click();
+    await dialog.getByText(`Fee rate: 2.5% → 3%, from ${later} (the merchant's day).`).waitFor();
+    await dialog.getByRole('button', { name: 'Set rate' }).click();
+    await fees.getByRole('status').getByText(`Fee rate 3% set from ${later}.`).waitFor();
+    await fees.getByRole('table', { name: 'Fee rates set' }).getByRole('row', { name: /Second term/ }).waitFor();
+    assert.deepEqual((await rates()).body.scheduled.map((r) => [r.bps, r.effective_from]), [[250, day], [300, later]]);
     await admin.getByRole('link', { name: 'All merchants' }).click();
     await admin.getByRole('heading', { name: 'Merchants', level: 1 }).waitFor();
   });

@@ -75,8 +75,9 @@ export function FeesSection({ session, merchantId }: { session: OpsSession; merc
     if (problem) return setError(t(`fees.${problem}`));
     const why = reason.trim();
     if (why.length === 0 || why.length > 500) return setError(t('fees.reasonInvalid'));
-    // Old is the rate the day would otherwise have: the last one scheduled before it, else the one now.
-    const before = [...s.scheduled].reverse().find((r) => r.effective_from < day);
+    // Old is the rate the day would otherwise have: the last one scheduled up to it (a rate set
+    // again for the same day replaces it), else the one in effect now.
+    const before = [...s.scheduled].reverse().find((r) => r.effective_from <= day);
     setReview({ from: before?.bps ?? s.bps, to, day, reason: why, key: `console-fee-${crypto.randomUUID()}` });
   };
 
