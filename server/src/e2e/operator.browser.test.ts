@@ -5,7 +5,7 @@
  * password and signs in; the admin imports a camt.053 file (one credit finds its shopper, one
  * waits), resolves the waiting credit by the shopper's reference, approves a withdrawal, makes a
  * payout run and downloads its pain.001 file; lowers a platform limit, which the next payment
- * meets; a password reset link works once, in the console
+ * meets; sets the merchant's fee rate from its page (a double click records one rate); a password reset link works once, in the console
  * and in the portal; the admin reads the merchant's overview, suspends it and closes it (refused
  * while it is owed money), and its owner can no longer sign in.
  */
@@ -228,6 +228,68 @@ describe('the operator console in Chromium', { skip: BROWSER_SKIP_REASON, timeou
     assert.equal((await pay(5_000)).status, 'succeeded');
     // The rest of the suite runs with the configured limit again.
     await p.services.platformLimits!.set('test', { shopper_payment_limit: 100_000 });
+  });
+
+  test("the admin sets the merchant's fee rate from its page after a confirmation of old and new; a double click records one rate", async () => {
+    const merchant = (await p.services.merchants.listMerchants({ limit: 100 })).data.find((m) => m.name === 'North Canteen')!;
+    const { token } = (await http<{ token: string }>('POST', '/v1/operator/login', {}, { email: ADMIN.email, password: ADMIN.password })).body;
+    const rates = () => http<{ bps: number; default_bps: number; scheduled: { bps: number; effective_from: string }[]; history: { bps: number; set_by: string }[] }>('GET', `/v1/operator/merchants/${merchant.id}/fee_rates`, { authorization: `Bearer ${token}` });
+    const before = (await rates()).body;
+    assert.equal(before.history.length, 0, 'no rate of its own yet');
+    const old = `${before.default_bps / 100}%`;
+    // A week ahead is a day that has not begun in any time zone the merchant may be in.
+    const day = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+
+    await admin.getByRole('link', { name: 'Merchants' }).click();
+    await admin.getByRole('link', { name: 'North Canteen' }).click();
+    const fees = admin.getByRole('region', { name: 'Fees' });
+    await fees.getByText(`Platform fee now: ${old} of each payment, the server's default`).waitFor();
+    await fees.getByText('No rate set yet: the merchant pays the default.').waitFor();
+
+    // The page refuses what the server would, before asking it.
+    await fees.getByLabel('Rate (% of each payment)').fill('100.5');
+    await fees.getByLabel('From (a day that has not begun)').fill(day);
+    await fees.getByLabel('Reason').fill('Negotiated campus rate');
+    await fees.getByRole('button', { name: 'Review rate' }).click();
+    await fees.getByRole('alert').getByText('Enter the rate as a percentage from 0 to 100 with at most two decimals.').waitFor();
+
+    await fees.getByLabel('Rate (% of each payment)').fill('2.5');
+    await fees.getByRole('button', { name: 'Review rate' }).click();
+    const dialog = admin.getByRole('alertdialog', { name: 'Set this platform fee rate?' });
+    await dialog.getByText(`Fee rate: ${old} → 2.5%, from ${day} (the merchant's day).`).waitFor();
+    await dialog.getByText('Reason: Negotiated campus rate').waitFor();
+    await dialog.getByRole('button', { name: 'Set rate' }).dblclick();
+    await fees.getByRole('status').getByText(`Fee rate 2.5% set from ${day}.`).waitFor();
+    assert.equal(await dialog.count(), 0, 'the confirmation closes');
+    assert.equal(await fees.getByLabel('Rate (% of each payment)').inputValue(), '', 'the form is reset');
+    assert.equal(await fees.getByLabel('Reason').inputValue(), '');
+    await fees.getByText(`2.5% from ${day}`).waitFor();
+    const row = fees.getByRole('table', { name: 'Fee rates set' }).getByRole('row', { name: /Negotiated campus rate/ });
+    await row.waitFor();
+    const cells = await row.getByRole('cell').allTextContents();
+    assert.equal(cells[0], '2.5%');
+    assert.match(cells[1]!, new RegExp(`^${day} \\(.+\\)$`));
+    assert.equal(cells[2], 'Ada Admin (you)');
+
+    const after = (await rates()).body;
+    assert.equal(after.history.length, 1, 'a double click records exactly one rate');
+    assert.equal(after.history[0]!.bps, 250);
+    assert.deepEqual(after.scheduled.map((r) => [r.bps, r.effective_from]), [[250, day]]);
+    assert.equal(after.bps, before.bps, 'the rate in effect today is unchanged');
+
+    // A later rate is confirmed against the one that will apply the day before it, not today's.
+    const later = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    await fees.getByLabel('Rate (% of each payment)').fill('3');
+    await fees.getByLabel('From (a day that has not begun)').fill(later);
+    await fees.getByLabel('Reason').fill('Second term');
+    await fees.getByRole('button', { name: 'Review rate' }).click();
+    await dialog.getByText(`Fee rate: 2.5% → 3%, from ${later} (the merchant's day).`).waitFor();
+    await dialog.getByRole('button', { name: 'Set rate' }).click();
+    await fees.getByRole('status').getByText(`Fee rate 3% set from ${later}.`).waitFor();
+    await fees.getByRole('table', { name: 'Fee rates set' }).getByRole('row', { name: /Second term/ }).waitFor();
+    assert.deepEqual((await rates()).body.scheduled.map((r) => [r.bps, r.effective_from]), [[250, day], [300, later]]);
+    await admin.getByRole('link', { name: 'All merchants' }).click();
+    await admin.getByRole('heading', { name: 'Merchants', level: 1 }).waitFor();
   });
 
   test('the owner forgets the password: the mailed reset link works once', async () => {

@@ -82,7 +82,8 @@ export function LimitsPage({ session }: { session: OpsSession }) {
       await opsCall<Limits>(session.token, 'PUT', '/v1/operator/limits', Object.fromEntries(review.map((c) => [c.key, c.to])));
       setDone(t('limits.changed', { count: review.length }));
       setReview(undefined);
-      setTyped({});
+      // The fields show the new values at once: cleared, they would show the old ones until the reload answers.
+      setTyped(Object.fromEntries(review.map((c) => [c.key, plainAmount(c.to, cur)])));
       limits.reload();
       changes.reload();
     } catch (err) {

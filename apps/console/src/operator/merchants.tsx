@@ -1,12 +1,13 @@
 /**
  * Merchants for the operator's admins: list, create, suspend, reactivate and close (after a
  * confirmation that says what closing does), invite the owner by e-mail, and one merchant's
- * overview: live volume, fees, terminals, disputes and risk events.
+ * overview: live volume, fees, terminals, disputes and risk events, and its platform fee rate.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Badge, Field, Loading, Select, money, useAttempt, useLoad, when } from '../ui.tsx';
 import { i18n, t } from '../messages.ts';
 import type { OpsSession } from './app.tsx';
+import { FeesSection } from './fees.tsx';
 import { opsCall } from './ops-api.ts';
 
 interface Merchant {
@@ -225,6 +226,7 @@ function MerchantDetail({ session, id }: { session: OpsSession; id: string }) {
       )}
       {data.status === 'closed' && data.closed_at && <p>{t('merch.closedOn', { when: when(ms(data.closed_at)) })}</p>}
       <OverviewSection session={session} id={id} version={version} />
+      <FeesSection session={session} merchantId={id} />
       {data.status !== 'closed' && (
         <>
           <h2>{t('merch.inviteOwner')}</h2>

@@ -21,13 +21,13 @@ async function send(token: string | undefined, method: string, path: string, bod
 
 async function fail(r: Response): Promise<never> {
   const text = await r.text();
-  let e: { code?: string; message?: string } = {};
+  let e: { code?: string; message?: string; details?: Record<string, unknown> } = {};
   try {
     e = ((JSON.parse(text) as { error?: typeof e }).error ?? {}) as typeof e;
   } catch {
     e = {};
   }
-  throw new ApiError(r.status, e.code ?? `http_${r.status}`, e.message ?? r.statusText);
+  throw new ApiError(r.status, e.code ?? `http_${r.status}`, e.message ?? r.statusText, e.details);
 }
 
 export async function opsCall<T>(token: string | undefined, method: string, path: string, body?: unknown, key?: string): Promise<T> {
