@@ -150,7 +150,7 @@ describe('face pay in the browser, end to end', { skip: FACE_BROWSER_SKIP_REASON
     assert.match((await page.getByRole('alert').textContent()) ?? '', /couldn't recognise you/);
     assert.ok(!screens.includes('confirm'), 'an unknown face is never offered someone else\'s account');
 
-    // Offered another way, she opens a pay code (it lives a few minutes, so only now).
+    // Offered another way, he opens a pay code (it lives a few minutes, so only now).
     await portal.getByRole('button', { name: 'Show a pay code' }).click();
     const code = ((await portal.getByLabel('pay code', { exact: true }).textContent()) ?? '').replace(/\s/g, '');
     assert.match(code, /^\d{12}$/);
