@@ -28,7 +28,7 @@ import { createCheckout } from './checkout.ts';
 import { createPlatform, type Platform } from './composition.ts';
 import { AttemptRepo, createFacePayService, type FacePayService, type TerminalRef } from './facepay/index.ts';
 import { seedDemoCrm, type DemoCrmResult, type DemoTill } from './members/index.ts';
-import { ManualClock, seededRandom, type Random } from './platform/index.ts';
+import { amountAsDecimal, ManualClock, seededRandom, type Random } from './platform/index.ts';
 import { DEFAULT_RULES } from './risk/index.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -110,14 +110,13 @@ async function openLane(p: Platform, now: number, failures: string[]): Promise<L
 
 const isoDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
 /** Minor units as a camt amount (2 decimals, as the import reads them). */
-const camtAmount = (minor: number): string => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 
 /** A bank's credit notification (camt.054) of one booked transfer carrying an RF reference. */
 function bankNotification(entryRef: string, reference: string, amount: number, currency: string, at: number): string {
   const ccy = currency.toUpperCase();
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>${entryRef}</MsgId><CreDtTm>${new Date(at).toISOString()}</CreDtTm></GrpHdr>
-<Ntfctn><Id>${entryRef}</Id><Ntry><Amt Ccy="${ccy}">${camtAmount(amount)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>${isoDay(at)}</Dt></BookgDt>
+<Ntfctn><Id>${entryRef}</Id><Ntry><Amt Ccy="${ccy}">${amountAsDecimal(amount, ccy)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>${isoDay(at)}</Dt></BookgDt>
 <AcctSvcrRef>${entryRef}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>${reference}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn>
 </BkToCstmrDbtCdtNtfctn></Document>`;
 }
@@ -126,7 +125,7 @@ function bankNotification(entryRef: string, reference: string, amount: number, c
 function bankStatement(id: string, closing: number, currency: string, at: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>${id}</MsgId><CreDtTm>${new Date(at).toISOString()}</CreDtTm></GrpHdr>
-<Stmt><Id>${id}</Id><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="${currency.toUpperCase()}">${camtAmount(closing)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>${isoDay(at)}</Dt></Dt></Bal></Stmt>
+<Stmt><Id>${id}</Id><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="${currency.toUpperCase()}">${amountAsDecimal(closing, currency)}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>${isoDay(at)}</Dt></Dt></Bal></Stmt>
 </BkToCstmrStmt></Document>`;
 }
 

@@ -4,6 +4,7 @@
  * transfer per payout item. Built by hand: it is a fixed, small shape, and the tests validate
  * the output against the published XSD.
  */
+import { amountAsDecimal } from '../platform/index.ts';
 import type { PayoutItem } from './types.ts';
 
 export interface Pain001Input {
@@ -30,10 +31,9 @@ export function sepaText(s: string, max: number): string {
   return t.length > 0 ? t : 'NOTPROVIDED';
 }
 
-/** Minor units of a two-decimal currency as the file writes them (exact: integer arithmetic). */
+/** Minor units of euros as the file writes them (SEPA credit transfers are in euros only). */
 export function decimalAmount(minor: number): string {
-  const v = BigInt(minor);
-  return `${v / 100n}.${(v % 100n).toString().padStart(2, '0')}`;
+  return amountAsDecimal(minor, 'eur');
 }
 
 export function buildPain001(p: Pain001Input): string {

@@ -1,6 +1,6 @@
 import { checkShopperId, walletAccountId, type Ledger, type TransferInput } from '../ledger/index.ts';
 import { merchantAccountId } from '../payments/index.ts';
-import { DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
+import { csvCell, DomainError, type Clock, type IdGenerator } from '../platform/index.ts';
 import { isoDate, startOfLocalDay, wallClock } from '../reports/index.ts';
 import type { Db, SqlExecutor } from '../storage/index.ts';
 import { checkBic, checkHolderName, checkIban } from './iban.ts';
@@ -123,13 +123,6 @@ export function statementResource(s: Statement): Record<string, unknown> {
     closed_at: new Date(s.closedAt).toISOString(),
   };
 }
-
-const csvCell = (v: string | number): string => {
-  const s = String(v);
-  // A leading = + - @ would be a formula in a spreadsheet; quote-and-prefix keeps it text.
-  const safe = /^[=+\-@]/.test(s) && !/^-?\d+$/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-};
 
 export function createSettlementService(deps: SettlementDeps): SettlementService {
   const { db, clock, ids, ledger, events, config } = deps;
