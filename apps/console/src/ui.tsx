@@ -136,6 +136,40 @@ export function Alert({ text }: { text: string }) {
   ) : null;
 }
 
+/**
+ * The confirmation before an action that cannot be taken back: a title, what will happen (the
+ * children), the action and a way back; `busy` holds both buttons while the action is on its way.
+ */
+export function ConfirmDialog(props: {
+  id: string;
+  title: string;
+  level?: 2 | 3;
+  confirm: string;
+  cancel: string;
+  busy?: boolean;
+  error?: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children: ComponentChildren;
+}) {
+  const Heading = props.level === 3 ? 'h3' : 'h2';
+  return (
+    <div role="alertdialog" aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-text`}>
+      <Heading id={`${props.id}-title`}>{props.title}</Heading>
+      <div id={`${props.id}-text`}>{props.children}</div>
+      {props.error !== undefined && <Alert text={props.error} />}
+      <p>
+        <button type="button" class="primary" disabled={props.busy} onClick={props.onConfirm}>
+          {props.confirm}
+        </button>{' '}
+        <button type="button" disabled={props.busy} onClick={props.onCancel}>
+          {props.cancel}
+        </button>
+      </p>
+    </div>
+  );
+}
+
 export function Loading({ error, children }: { error: string; children?: ComponentChildren }) {
   if (error) return <Alert text={error} />;
   return children ? <>{children}</> : <p aria-live="polite">{t('ui.loading')}</p>;

@@ -6,7 +6,7 @@
  */
 import { useRef, useState } from 'preact/hooks';
 import { i18n, t } from '../messages.ts';
-import { Alert, Field, Loading, message, useLoad, when } from '../ui.tsx';
+import { Alert, ConfirmDialog, Field, Loading, message, useLoad, when } from '../ui.tsx';
 import type { OpsSession } from './app.tsx';
 import { dayOf, dayProblem, parseRate, rateText } from './fee-input.ts';
 import { opsCall } from './ops-api.ts';
@@ -140,20 +140,20 @@ export function FeesSection({ session, merchantId }: { session: OpsSession; merc
       </form>
 
       {review && (
-        <div role="alertdialog" aria-labelledby="fees-confirm-title" aria-describedby="fees-confirm-text">
-          <h3 id="fees-confirm-title">{t('fees.confirmTitle')}</h3>
-          <p id="fees-confirm-text">{t('fees.confirmLine', { from: rateText(review.from), to: rateText(review.to), day: review.day })}</p>
+        <ConfirmDialog
+          id="fees-confirm"
+          level={3}
+          title={t('fees.confirmTitle')}
+          confirm={t('fees.apply')}
+          cancel={t('fees.cancel')}
+          busy={busy}
+          error={error}
+          onConfirm={() => void apply()}
+          onCancel={() => setReview(undefined)}
+        >
+          <p>{t('fees.confirmLine', { from: rateText(review.from), to: rateText(review.to), day: review.day })}</p>
           <p>{t('fees.confirmReason', { reason: review.reason })}</p>
-          <Alert text={error} />
-          <p>
-            <button type="button" class="primary" disabled={busy} onClick={() => void apply()}>
-              {t('fees.apply')}
-            </button>{' '}
-            <button type="button" disabled={busy} onClick={() => setReview(undefined)}>
-              {t('fees.cancel')}
-            </button>
-          </p>
-        </div>
+        </ConfirmDialog>
       )}
 
       <h3>{t('fees.history')}</h3>

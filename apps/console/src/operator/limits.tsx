@@ -6,7 +6,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { parseMoney, plainAmount } from '@facepay/web-common';
 import { i18n, t } from '../messages.ts';
-import { Alert, Field, Loading, message, money, useLoad, when } from '../ui.tsx';
+import { Alert, ConfirmDialog, Field, Loading, message, money, useLoad, when } from '../ui.tsx';
 import type { OpsSession } from './app.tsx';
 import { opsCall } from './ops-api.ts';
 
@@ -144,23 +144,22 @@ export function LimitsPage({ session }: { session: OpsSession }) {
       )}
 
       {review && (
-        <div role="alertdialog" aria-labelledby="limits-confirm-title">
-          <h2 id="limits-confirm-title">{t('limits.confirmTitle')}</h2>
+        <ConfirmDialog
+          id="limits-confirm"
+          title={t('limits.confirmTitle')}
+          confirm={t('limits.apply')}
+          cancel={t('limits.cancel')}
+          busy={busy}
+          error={error}
+          onConfirm={() => void apply()}
+          onCancel={() => setReview(undefined)}
+        >
           <ul>
             {review.map((c) => (
               <li key={c.key}>{t('limits.confirmLine', { limit: label(c.key), from: money(c.from, cur), to: money(c.to, cur) })}</li>
             ))}
           </ul>
-          <Alert text={error} />
-          <p>
-            <button type="button" class="primary" disabled={busy} onClick={() => void apply()}>
-              {t('limits.apply')}
-            </button>{' '}
-            <button type="button" disabled={busy} onClick={() => setReview(undefined)}>
-              {t('limits.cancel')}
-            </button>
-          </p>
-        </div>
+        </ConfirmDialog>
       )}
 
       {admin && (

@@ -4,7 +4,7 @@
  * overview: live volume, fees, terminals, disputes and risk events, and its platform fee rate.
  */
 import { useState } from 'preact/hooks';
-import { Alert, Badge, Field, Loading, Select, money, useAttempt, useLoad, when } from '../ui.tsx';
+import { Alert, Badge, ConfirmDialog, Field, Loading, Select, money, useAttempt, useLoad, when } from '../ui.tsx';
 import { i18n, t } from '../messages.ts';
 import type { OpsSession } from './app.tsx';
 import { FeesSection } from './fees.tsx';
@@ -130,21 +130,19 @@ function CloseMerchant({ session, merchant, onClosed }: { session: OpsSession; m
   return (
     <div class="close-merchant">
       {asking ? (
-        <div role="alertdialog" aria-labelledby="close-title" aria-describedby="close-text">
-          <h2 id="close-title">{t('merch.closeConfirmTitle', { name: merchant.name })}</h2>
-          <p id="close-text">{t('merch.closeConfirmText')}</p>
-          <p>
-            <button type="button" class="primary" onClick={close}>
-              {t('merch.closeConfirm')}
-            </button>{' '}
-            <button type="button" onClick={() => {
-              setAsking(false);
-              act.setError('');
-            }}>
-              {t('merch.cancel')}
-            </button>
-          </p>
-        </div>
+        <ConfirmDialog
+          id="close"
+          title={t('merch.closeConfirmTitle', { name: merchant.name })}
+          confirm={t('merch.closeConfirm')}
+          cancel={t('merch.cancel')}
+          onConfirm={close}
+          onCancel={() => {
+            setAsking(false);
+            act.setError('');
+          }}
+        >
+          <p>{t('merch.closeConfirmText')}</p>
+        </ConfirmDialog>
       ) : (
         <p>
           <button type="button" onClick={() => setAsking(true)}>
